@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cli_internal.h: what the subcommands share: parsed common
+ * options, error rendering and the load-score-rank pipeline. */
+#ifndef HARMRANK_CLI_INTERNAL_H
+#define HARMRANK_CLI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include <harmrank.h>
+
+enum { CLI_MAX_WEIGHTS = 16, CLI_MAX_POSITIONAL = 64 };
+
+/* Options common to the subcommands, after the config file and flags. */
+typedef struct cli_opts {
+  harm_config *cfg;
+  const char *offences;
+  const char *weights[CLI_MAX_WEIGHTS];
+  size_t n_weights;
+  const char *output;        /* -o; NULL = command default */
+  const char *rejects;       /* --rejects; NULL = beside output */
+  const char *out_dir;       /* --out (cohort) */
+  const char *positional[CLI_MAX_POSITIONAL];
+  size_t n_positional;
+  bool quiet;
+  bool help;
+  unsigned file_mode;        /* permissions of written files */
+} cli_opts;
+
+/* A subcommand: name, handler, one-line help, usage text. */
+typedef struct cli_command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+  const char *usage;
+} cli_command;
+
+/* Parses the common flags of argv[1..] into *o (after loading -c files).
+ * Prints usage problems to stderr. Returns HARM_EXIT_OK or an exit code. */
+int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o);
+
+/* Frees what cli_parse allocated. */
+void cli_opts_free(cli_opts *o);
+
+/* Renders an error as "harmrank: stage: file:line: column "c": message"
+ * and returns the exit code for its status. */
+int cli_fail(const harm_error *err);
+
+/* Exit code for a status. */
+int cli_exit_code(harm_status st);
+
+/* Prints the row accounting line to stderr. */
+void cli_print_accounting(const harm_accounting *a);
+
+/* The load-score-rank pipeline shared by score, cohort and explain. */
+typedef struct cli_pipeline {
+  harm_weights *weights;
+  harm_dataset *ds;
+  harm_matrix *matrix;
+  harm_scores *scores;
+  harm_ranking *ranking;
+  harm_outfile *rejects;
+  size_t n_rejects;
+} cli_pipeline;
+
+/* Loads weights (o->weights[0] or [weights] file), ingests the offences
+ * (rejects to `rejects_path`, always written), aggregates, scores and
+ * ranks, printing warnings and the accounting line to stderr.
+ * Returns an exit code; on failure nothing is left half-written. */
+int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
+                     cli_pipeline *p);
+
+/* Commits the rejects file. Returns an exit code. */
+int cli_pipeline_commit(cli_pipeline *p);
+
+/* Frees everything (aborting an uncommitted rejects file). */
+void cli_pipeline_free(cli_pipeline *p);
+
+/* Subcommand handlers. */
+int cli_cmd_score(int argc, char **argv);
+
+#endif /* HARMRANK_CLI_INTERNAL_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cmd_score.c: `harmrank score`: rank offenders by harm and
+ * write scores.csv. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_internal.h"
+
+const cli_command *cli_find_command(const char *name);
+void cli_print_help(const cli_command *cmd);
+
+/* Folder part of a path plus "/name" (or just name for bare files). */
+static void beside(char *buf, size_t cap, const char *path, const char *name) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) {
+    snprintf(buf, cap, "%s", name);
+  } else {
+    snprintf(buf, cap, "%.*s/%s", (int)(slash - path), path, name);
+  }
+}
+
+int cli_cmd_score(int argc, char **argv) {
+  const cli_command *cmd = cli_find_command("score");
+  cli_opts o;
+  int rc = cli_parse(argc, argv, cmd, &o);
+  if (rc || o.help) {
+    if (!rc) {
+      cli_print_help(cmd);
+    }
+    cli_opts_free(&o);
+    return rc;
+  }
+  if (o.n_positional) {
+    fprintf(stderr, "harmrank: score: unexpected argument \"%s\"\n",
+            o.positional[0]);
+    cli_opts_free(&o);
+    return HARM_EXIT_USAGE;
+  }
+  const char *output = o.output ? o.output : "-";
+  char rejects[4096];
+  if (o.rejects) {
+    snprintf(rejects, sizeof rejects, "%s", o.rejects);
+  } else {
+    beside(rejects, sizeof rejects, strcmp(output, "-") ? output : "x",
+           "rejects.csv");
+  }
+  cli_pipeline p;
+  rc = cli_pipeline_run(&o, rejects, &p);
+  harm_outfile *out = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  if (!rc && harm_outfile_open(output, o.file_mode, &out, &err) != HARM_OK) {
+    rc = cli_fail(&err);
+  }
+  if (!rc) {
+    size_t top = (size_t)strtoull(harm_config_get(o.cfg, "output", "top"),
+                                  NULL, 10);
+    if (harm_report_scores(harm_outfile_stream(out), p.ranking, top, &err) !=
+        HARM_OK) {
+      rc = cli_fail(&err);
+    }
+  }
+  if (!rc) {
+    rc = cli_pipeline_commit(&p);
+  }
+  if (!rc) {
+    if (harm_outfile_commit(out, &err) != HARM_OK) {
+      rc = cli_fail(&err);
+    }
+    out = NULL;
+  }
+  harm_outfile_abort(out);
+  cli_pipeline_free(&p);
+  cli_opts_free(&o);
+  return rc;
+}

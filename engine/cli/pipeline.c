@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/pipeline.c: the load-score-rank pipeline the subcommands
+ * share, with the warnings and the accounting line a user needs. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli_internal.h"
+
+static bool write_reject(void *ctx, const harm_reject *r) {
+  cli_pipeline *p = ctx;
+  FILE *fp = harm_outfile_stream(p->rejects);
+  harm_report_reject(fp, r);
+  p->n_rejects++;
+  return !ferror(fp);
+}
+
+static void warn_estimates(const harm_weights *w) {
+  size_t n = harm_weights_count(w), est = harm_weights_n_estimates(w);
+  if (est) {
+    fprintf(stderr,
+            "harmrank: warning: %zu of %zu weights in %s are estimates, not "
+            "official CCHI values; load the official CCHI values sheet "
+            "(exported to CSV) for operational use\n",
+            est, n, harm_weights_source(w));
+  }
+}
+
+int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
+                     cli_pipeline *p) {
+  memset(p, 0, sizeof *p);
+  harm_error err = HARM_ERROR_INIT;
+  const char *wpath =
+      o->n_weights ? o->weights[0] : harm_config_weights_path(o->cfg);
+  if (!o->offences) {
+    fprintf(stderr, "harmrank: no offences file: pass --offences FILE\n");
+    return HARM_EXIT_USAGE;
+  }
+  if (!wpath) {
+    fprintf(stderr, "harmrank: no weights: pass --weights FILE or set "
+                    "[weights] file in the configuration\n");
+    return HARM_EXIT_USAGE;
+  }
+  harm_weights_opts wo = harm_config_weights_opts(o->cfg);
+  if (harm_weights_load(wpath, &wo, &p->weights, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  if (!o->quiet) {
+    warn_estimates(p->weights);
+  }
+  if (harm_outfile_open(rejects_path, o->file_mode, &p->rejects, &err) !=
+      HARM_OK) {
+    return cli_fail(&err);
+  }
+  harm_report_rejects_header(harm_outfile_stream(p->rejects));
+  harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
+  io.on_reject = write_reject;
+  io.reject_ctx = p;
+  harm_status st = harm_ingest_file(o->offences, &io, &p->ds, &err);
+  if (st != HARM_OK) {
+    /* In strict mode the rejects file still shows the row that stopped
+     * the run. */
+    if (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT) {
+      harm_error werr = HARM_ERROR_INIT;
+      if (harm_outfile_commit(p->rejects, &werr) != HARM_OK) {
+        cli_fail(&werr);
+      }
+      p->rejects = NULL;
+    }
+    return cli_fail(&err);
+  }
+  harm_matrix_opts mo = harm_config_matrix_opts(o->cfg, p->weights);
+  if (harm_matrix_build(p->ds, &mo, &p->matrix, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  harm_score_opts so = harm_config_score_opts(o->cfg);
+  if (harm_score_compute(p->matrix, p->weights, &so, &p->scores, &err) !=
+      HARM_OK) {
+    return cli_fail(&err);
+  }
+  if (harm_rank_compute(p->scores, &p->ranking, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  if (!o->quiet) {
+    size_t n_unknown;
+    const harm_unknown_code *u = harm_scores_unknown(p->scores, &n_unknown);
+    if (n_unknown) {
+      fprintf(stderr, "harmrank: warning: %zu offence code%s not in %s, "
+                      "scored 0:",
+              n_unknown, n_unknown == 1 ? "" : "s", harm_weights_source(p->weights));
+      for (size_t i = 0; i < n_unknown && i < 20; i++) {
+        fprintf(stderr, " %s (%" PRIu64 ")", u[i].code, u[i].count);
+      }
+      fprintf(stderr, "%s\n", n_unknown > 20 ? " ..." : "");
+    }
+    harm_accounting a = harm_matrix_accounting(p->matrix);
+    char as_of[11];
+    harm_date_format_iso(harm_dataset_as_of(p->ds), as_of);
+    fprintf(stderr, "window: %s, %" PRIu32 " days back%s; %zu subjects scored\n",
+            as_of[0] ? as_of : "(no valid rows)",
+            harm_dataset_lookback_days(p->ds),
+            harm_dataset_lookback_days(p->ds) ? "" : " (unlimited)",
+            harm_scores_count(p->scores));
+    cli_print_accounting(&a);
+    if (a.rejected) {
+      fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s written "
+                      "to %s\n",
+              a.rejected, a.rejected == 1 ? "" : "s", rejects_path);
+    }
+  }
+  return HARM_EXIT_OK;
+}
+
+int cli_pipeline_commit(cli_pipeline *p) {
+  harm_error err = HARM_ERROR_INIT;
+  harm_status st = harm_outfile_commit(p->rejects, &err);
+  p->rejects = NULL;
+  return st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
+}
+
+void cli_pipeline_free(cli_pipeline *p) {
+  harm_outfile_abort(p->rejects);
+  harm_ranking_free(p->ranking);
+  harm_scores_free(p->scores);
+  harm_matrix_free(p->matrix);
+  harm_dataset_free(p->ds);
+  harm_weights_free(p->weights);
+  memset(p, 0, sizeof *p);
+}

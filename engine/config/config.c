@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/config/config.c: run configuration. One table lists every key
+ * with its section, default and parser, so the INI reader, the CLI's flag
+ * overlay and the manifest's "config as applied" all agree. */
+#include "harmrank/config.h"
+
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+enum { MAX_FILTERS = 32, MAX_VALUES = 256 };
+
+typedef struct filter_slot {
+  char *column;
+  char *values_text;     /* as written, for manifests */
+  char **values;
+  size_t n_values;
+} filter_slot;
+
+struct harm_config {
+  /* Text of every table key, indexed like `keys`. */
+  char **text;
+  /* Parsed values. */
+  harm_columns columns;
+  harm_date_format date_format;
+  char *group_by;
+  bool strict;
+  size_t max_field_bytes;
+  harm_date as_of;
+  uint32_t lookback_days;
+  unsigned threads;
+  bool exclude_proactive;
+  bool strict_codes;
+  double half_life_days;
+  double cap;
+  harm_transform transform;
+  harm_attribution attribution;
+  char **categories;
+  size_t n_categories;
+  harm_weights_format weights_format;
+  harm_dup_rule dup_rule;
+  harm_cchi_key key;
+  filter_slot filters[MAX_FILTERS];
+  harm_filter filter_view[MAX_FILTERS];
+  size_t n_filters;
+  /* Folder of the INI being read, for relative paths ("" = as given). */
+  const char *base_dir;
+};
+
+typedef harm_status (*apply_fn)(harm_config *cfg, const char *value,
+                                harm_error *err, const char *key);
+
+typedef struct key_def {
+  const char *section;
+  const char *key;
+  const char *def;   /* default as text; NULL = unset */
+  apply_fn apply;
+  bool is_path;      /* resolved against the INI file's folder */
+} key_def;
+
+static harm_status bad(harm_error *err, const char *key, const char *value,
+                       const char *want) {
+  return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, key,
+                    "\"%s\" is not %s", value, want);
+}
+
+static harm_status ap_bool(bool *dst, const char *v, harm_error *err,
+                           const char *key) {
+  if (!harm__parse_bool(v, strlen(v), dst)) {
+    return bad(err, key, v, "true or false");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_days(double *dst, const char *v, harm_error *err,
+                           const char *key) {
+  double d;
+  if (!harm__parse_double(v, strlen(v), &d) || d < 0) {
+    return bad(err, key, v, "a number >= 0");
+  }
+  *dst = d;
+  return HARM_OK;
+}
+
+#define COLUMN_KEY(field)                                                      \
+  static harm_status ap_col_##field(harm_config *c, const char *v,             \
+                                    harm_error *e, const char *k) {            \
+    (void)e;                                                                   \
+    (void)k;                                                                   \
+    c->columns.field = v;                                                      \
+    return HARM_OK;                                                            \
+  }
+COLUMN_KEY(offence_id)
+COLUMN_KEY(offender_id)
+COLUMN_KEY(offence_code)
+COLUMN_KEY(offence_date)
+COLUMN_KEY(victim_id)
+COLUMN_KEY(domestic)
+COLUMN_KEY(area)
+
+static harm_status ap_date_format(harm_config *c, const char *v,
+                                  harm_error *e, const char *k) {
+  if (harm__ieq(v, strlen(v), "ymd")) {
+    c->date_format = HARM_DATE_YMD;
+  } else if (harm__ieq(v, strlen(v), "dmy")) {
+    c->date_format = HARM_DATE_DMY;
+  } else {
+    return bad(e, k, v, "ymd or dmy");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_group_by(harm_config *c, const char *v, harm_error *e,
+                               const char *k) {
+  (void)e;
+  (void)k;
+  c->group_by = *v ? (char *)v : NULL;
+  return HARM_OK;
+}
+
+static harm_status ap_strict(harm_config *c, const char *v, harm_error *e,
+                             const char *k) {
+  return ap_bool(&c->strict, v, e, k);
+}
+
+static harm_status ap_max_field(harm_config *c, const char *v, harm_error *e,
+                                const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n < 64 || n > ((uint64_t)1 << 30)) {
+    return bad(e, k, v, "a byte count from 64 to 1073741824");
+  }
+  c->max_field_bytes = (size_t)n;
+  return HARM_OK;
+}
+
+static harm_status ap_as_of(harm_config *c, const char *v, harm_error *e,
+                            const char *k) {
+  if (!*v || harm__ieq(v, strlen(v), "latest")) {
+    c->as_of = HARM_DATE_NONE;
+    return HARM_OK;
+  }
+  if (!harm_date_parse(v, strlen(v), HARM_DATE_YMD, &c->as_of)) {
+    return bad(e, k, v, "a date YYYY-MM-DD or \"latest\"");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_lookback(harm_config *c, const char *v, harm_error *e,
+                               const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n > 3660000) {
+    return bad(e, k, v, "a number of days from 0 (unlimited) to 3660000");
+  }
+  c->lookback_days = (uint32_t)n;
+  return HARM_OK;
+}
+
+static harm_status ap_threads(harm_config *c, const char *v, harm_error *e,
+                              const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n > 256) {
+    return bad(e, k, v, "a thread count from 0 (all cores) to 256");
+  }
+  c->threads = (unsigned)n;
+  return HARM_OK;
+}
+
+static harm_status ap_exclude_proactive(harm_config *c, const char *v,
+                                        harm_error *e, const char *k) {
+  return ap_bool(&c->exclude_proactive, v, e, k);
+}
+
+static harm_status ap_strict_codes(harm_config *c, const char *v,
+                                   harm_error *e, const char *k) {
+  return ap_bool(&c->strict_codes, v, e, k);
+}
+
+static harm_status ap_half_life(harm_config *c, const char *v, harm_error *e,
+                                const char *k) {
+  return ap_days(&c->half_life_days, v, e, k);
+}
+
+static harm_status ap_cap(harm_config *c, const char *v, harm_error *e,
+                          const char *k) {
+  return ap_days(&c->cap, v, e, k);
+}
+
+static harm_status ap_transform(harm_config *c, const char *v, harm_error *e,
+                                const char *k) {
+  static const char *const names[] = {"none", "sqrt", "log1p"};
+  for (int i = 0; i < 3; i++) {
+    if (harm__ieq(v, strlen(v), names[i])) {
+      c->transform = (harm_transform)i;
+      return HARM_OK;
+    }
+  }
+  return bad(e, k, v, "none, sqrt or log1p");
+}
+
+static harm_status ap_attribution(harm_config *c, const char *v,
+                                  harm_error *e, const char *k) {
+  if (harm__ieq(v, strlen(v), "full")) {
+    c->attribution = HARM_ATTR_FULL;
+  } else if (harm__ieq(v, strlen(v), "split")) {
+    c->attribution = HARM_ATTR_SPLIT;
+  } else {
+    return bad(e, k, v, "full or split");
+  }
+  return HARM_OK;
+}
+
+static void free_list(char **list, size_t n) {
+  if (list) {
+    for (size_t i = 0; i < n; i++) {
+      harm__free(list[i]);
+    }
+  }
+  harm__free(list);
+}
+
+/* Splits "a, b ,c" into trimmed, non-empty parts. */
+static harm_status split_list(const char *v, char ***out, size_t *n_out) {
+  size_t n = 0, cap = 8;
+  char **list = harm__calloc(cap, sizeof *list);
+  if (!list) {
+    return HARM_ERR_NOMEM;
+  }
+  const char *p = v;
+  while (*p) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    const char *s = p;
+    harm__trim(&s, &len);
+    if (len) {
+      if (n == cap || n >= MAX_VALUES) {
+        if (n >= MAX_VALUES) {
+          free_list(list, n);
+          return HARM_ERR_LIMIT;
+        }
+        cap *= 2;
+        char **l = harm__reallocarray(list, cap, sizeof *l);
+        if (!l) {
+          free_list(list, n);
+          return HARM_ERR_NOMEM;
+        }
+        list = l;
+      }
+      if (!(list[n] = harm__strndup(s, len))) {
+        free_list(list, n);
+        return HARM_ERR_NOMEM;
+      }
+      n++;
+    }
+    p = end ? end + 1 : p + strlen(p);
+  }
+  *out = list;
+  *n_out = n;
+  return HARM_OK;
+}
+
+static harm_status ap_categories(harm_config *c, const char *v, harm_error *e,
+                                 const char *k) {
+  char **list;
+  size_t n;
+  harm_status st = split_list(v, &list, &n);
+  if (st != HARM_OK) {
+    return harm__fail(e, st, "config", NULL, 0, k, "cannot store the list");
+  }
+  free_list(c->categories, c->n_categories);
+  c->categories = list;
+  c->n_categories = n;
+  return HARM_OK;
+}
+
+static harm_status ap_weights_file(harm_config *c, const char *v,
+                                   harm_error *e, const char *k) {
+  (void)c;
+  (void)e;
+  (void)k;
+  (void)v;
+  return HARM_OK; /* kept as text */
+}
+
+static harm_status ap_weights_format(harm_config *c, const char *v,
+                                     harm_error *e, const char *k) {
+  static const char *const names[] = {"auto", "native", "cchi"};
+  for (int i = 0; i < 3; i++) {
+    if (harm__ieq(v, strlen(v), names[i])) {
+      c->weights_format = (harm_weights_format)i;
+      return HARM_OK;
+    }
+  }
+  return bad(e, k, v, "auto, native or cchi");
+}
+
+static harm_status ap_dup_rule(harm_config *c, const char *v, harm_error *e,
+                               const char *k) {
+  static const char *const names[] = {"max", "min", "first"};
+  for (int i = 0; i < 3; i++) {
+    if (harm__ieq(v, strlen(v), names[i])) {
+      c->dup_rule = (harm_dup_rule)i;
+      return HARM_OK;
+    }
+  }
+  return bad(e, k, v, "max, min or first");
+}
+
+static harm_status ap_key(harm_config *c, const char *v, harm_error *e,
+                          const char *k) {
+  if (harm__ieq(v, strlen(v), "ho_class")) {
+    c->key = HARM_KEY_HO_CLASS;
+  } else if (harm__ieq(v, strlen(v), "athena")) {
+    c->key = HARM_KEY_ATHENA;
+  } else {
+    return bad(e, k, v, "ho_class or athena");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_top(harm_config *c, const char *v, harm_error *e,
+                          const char *k) {
+  (void)c;
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n)) {
+    return bad(e, k, v, "a count (0 = all)");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_file_mode(harm_config *c, const char *v, harm_error *e,
+                                const char *k) {
+  (void)c;
+  char *end;
+  long mode = strtol(v, &end, 8);
+  if (!*v || *end || mode < 0 || mode > 0777) {
+    return bad(e, k, v, "an octal permission such as 0600");
+  }
+  return HARM_OK;
+}
+
+static const key_def keys[] = {
+    {"input", "date_format", "ymd", ap_date_format, false},
+    {"input", "group_by", "", ap_group_by, false},
+    {"input", "strict", "false", ap_strict, false},
+    {"input", "max_field_bytes", "1048576", ap_max_field, false},
+    {"columns", "offence_id", "offence_id", ap_col_offence_id, false},
+    {"columns", "offender_id", "offender_id", ap_col_offender_id, false},
+    {"columns", "offence_code", "offence_code", ap_col_offence_code, false},
+    {"columns", "offence_date", "offence_date", ap_col_offence_date, false},
+    {"columns", "victim_id", "victim_id", ap_col_victim_id, false},
+    {"columns", "domestic", "domestic", ap_col_domestic, false},
+    {"columns", "area", "area", ap_col_area, false},
+    {"scoring", "as_of", "latest", ap_as_of, false},
+    {"scoring", "lookback_days", "365", ap_lookback, false},
+    {"scoring", "exclude_proactive", "true", ap_exclude_proactive, false},
+    {"scoring", "strict_codes", "false", ap_strict_codes, false},
+    {"scoring", "half_life_days", "0", ap_half_life, false},
+    {"scoring", "cap", "0", ap_cap, false},
+    {"scoring", "transform", "none", ap_transform, false},
+    {"scoring", "attribution", "full", ap_attribution, false},
+    {"scoring", "categories", "", ap_categories, false},
+    {"weights", "file", "", ap_weights_file, true},
+    {"weights", "format", "auto", ap_weights_format, false},
+    {"weights", "duplicate_rule", "max", ap_dup_rule, false},
+    {"weights", "key", "ho_class", ap_key, false},
+    {"weights", "aliases", "", ap_weights_file, true},
+    {"output", "top", "0", ap_top, false},
+    {"output", "file_mode", "0600", ap_file_mode, false},
+    {"run", "threads", "0", ap_threads, false},
+};
+
+enum { N_KEYS = sizeof keys / sizeof keys[0] };
+
+static int find_key(const char *section, const char *key) {
+  for (int i = 0; i < N_KEYS; i++) {
+    if (strcmp(keys[i].section, section) == 0 &&
+        strcmp(keys[i].key, key) == 0) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+static harm_status set_filter(harm_config *cfg, const char *column,
+                              const char *value, harm_error *err) {
+  size_t slot = cfg->n_filters;
+  for (size_t i = 0; i < cfg->n_filters; i++) {
+    if (harm__ieq(cfg->filters[i].column, strlen(cfg->filters[i].column),
+                  column)) {
+      slot = i;
+    }
+  }
+  if (slot == MAX_FILTERS) {
+    return harm__fail(err, HARM_ERR_LIMIT, "config", NULL, 0, column,
+                      "more than %d filters", MAX_FILTERS);
+  }
+  char **list;
+  size_t n;
+  harm_status st = split_list(value, &list, &n);
+  if (st != HARM_OK) {
+    return harm__fail(err, st, "config", NULL, 0, column,
+                      st == HARM_ERR_LIMIT ? "more than 256 values"
+                                           : "out of memory");
+  }
+  if (n == 0) {
+    free_list(list, n);
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, column,
+                      "a filter needs at least one value");
+  }
+  filter_slot *f = &cfg->filters[slot];
+  char *col = slot == cfg->n_filters ? harm__strdup(column) : f->column;
+  char *text = harm__strdup(value);
+  if (!col || !text) {
+    if (slot == cfg->n_filters) {
+      harm__free(col);
+    }
+    harm__free(text);
+    free_list(list, n);
+    return harm__fail(err, HARM_ERR_NOMEM, "config", NULL, 0, column,
+                      "out of memory");
+  }
+  if (slot < cfg->n_filters) {
+    free_list(f->values, f->n_values);
+    harm__free(f->values_text);
+  } else {
+    cfg->n_filters++;
+  }
+  f->column = col;
+  f->values_text = text;
+  f->values = list;
+  f->n_values = n;
+  for (size_t i = 0; i < cfg->n_filters; i++) {
+    cfg->filter_view[i].column = cfg->filters[i].column;
+    cfg->filter_view[i].values = (const char *const *)cfg->filters[i].values;
+    cfg->filter_view[i].n_values = cfg->filters[i].n_values;
+  }
+  return HARM_OK;
+}
+
+static harm_status set_key(harm_config *cfg, const char *section,
+                           const char *key, const char *value, bool resolve,
+                           harm_error *err) {
+  if (strcmp(section, "filter") == 0) {
+    return set_filter(cfg, key, value, err);
+  }
+  int i = find_key(section, key);
+  if (i < 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, key,
+                      "unknown key [%s] %s", section, key);
+  }
+  char *text;
+  if (keys[i].is_path && resolve && *value && value[0] != '/' &&
+      cfg->base_dir && *cfg->base_dir) {
+    size_t len = strlen(cfg->base_dir) + strlen(value) + 2;
+    text = harm__malloc(len);
+    if (text) {
+      snprintf(text, len, "%s/%s", cfg->base_dir, value);
+    }
+  } else {
+    text = harm__strdup(value);
+  }
+  if (!text) {
+    return harm__fail(err, HARM_ERR_NOMEM, "config", NULL, 0, key,
+                      "out of memory");
+  }
+  harm_status st = keys[i].apply(cfg, text, err, key);
+  if (st != HARM_OK) {
+    harm__free(text);
+    return st;
+  }
+  harm__free(cfg->text[i]);
+  cfg->text[i] = text;
+  return HARM_OK;
+}
+
+harm_status harm_config_new(harm_config **out, harm_error *err) {
+  *out = NULL;
+  harm_config *cfg = harm__calloc(1, sizeof *cfg);
+  if (!cfg || !(cfg->text = harm__calloc(N_KEYS, sizeof *cfg->text))) {
+    harm__free(cfg);
+    return harm__fail(err, HARM_ERR_NOMEM, "config", NULL, 0, NULL,
+                      "out of memory");
+  }
+  for (int i = 0; i < N_KEYS; i++) {
+    harm_status st =
+        set_key(cfg, keys[i].section, keys[i].key, keys[i].def, false, err);
+    if (st != HARM_OK) {
+      harm_config_free(cfg);
+      return st;
+    }
+  }
+  *out = cfg;
+  return HARM_OK;
+}
+
+void harm_config_free(harm_config *cfg) {
+  if (!cfg) {
+    return;
+  }
+  for (int i = 0; cfg->text && i < N_KEYS; i++) {
+    harm__free(cfg->text[i]);
+  }
+  harm__free(cfg->text);
+  free_list(cfg->categories, cfg->n_categories);
+  for (size_t i = 0; i < cfg->n_filters; i++) {
+    harm__free(cfg->filters[i].column);
+    harm__free(cfg->filters[i].values_text);
+    free_list(cfg->filters[i].values, cfg->filters[i].n_values);
+  }
+  harm__free(cfg);
+}
+
+typedef struct ini_ctx {
+  harm_config *cfg;
+  harm_error *err;
+  const char *path;
+  harm_status status;
+  struct line_reader *reader;
+} ini_ctx;
+
+/* fgets-style reader that counts lines, since Debian's inih is built
+ * without line numbers in the handler. */
+typedef struct line_reader {
+  FILE *fp;
+  int line;
+} line_reader;
+
+static char *read_line(char *str, int num, void *stream) {
+  line_reader *lr = stream;
+  char *s = fgets(str, num, lr->fp);
+  if (s) {
+    lr->line++;
+  }
+  return s;
+}
+
+static int on_ini(void *user, const char *section, const char *name,
+                  const char *value) {
+  ini_ctx *ic = user;
+  int lineno = ic->reader->line;
+  if (ic->status != HARM_OK) {
+    return 0;
+  }
+  harm_status st = set_key(ic->cfg, section, name, value, true, ic->err);
+  if (st != HARM_OK) {
+    ic->status = st;
+    if (ic->err) {
+      size_t n = strlen(ic->path);
+      if (n >= sizeof ic->err->file) {
+        n = sizeof ic->err->file - 1;
+      }
+      memcpy(ic->err->file, ic->path, n);
+      ic->err->file[n] = '\0';
+      ic->err->record = (size_t)lineno;
+    }
+    return 0;
+  }
+  return 1;
+}
+
+harm_status harm_config_load(harm_config *cfg, const char *path,
+                             harm_error *err) {
+  FILE *fp = fopen(path, "r");
+  if (!fp) {
+    return harm__fail(err, HARM_ERR_IO, "config", path, 0, NULL,
+                      "cannot open the configuration file");
+  }
+  char dir[HARM_ERROR_FILE_MAX * 4];
+  const char *slash = strrchr(path, '/');
+  size_t dl = slash ? (size_t)(slash - path) : 0;
+  if (dl >= sizeof dir) {
+    fclose(fp);
+    return harm__fail(err, HARM_ERR_LIMIT, "config", path, 0, NULL,
+                      "path too long");
+  }
+  memcpy(dir, path, dl);
+  dir[dl] = '\0';
+  if (!slash) {
+    strcpy(dir, ".");
+  }
+  cfg->base_dir = dir;
+  line_reader lr = {fp, 0};
+  ini_ctx ic = {cfg, err, path, HARM_OK, &lr};
+  int rc = ini_parse_stream(read_line, &lr, on_ini, &ic);
+  fclose(fp);
+  cfg->base_dir = NULL;
+  if (ic.status != HARM_OK) {
+    return ic.status;
+  }
+  if (rc != 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", path,
+                      rc > 0 ? (size_t)rc : 0, NULL,
+                      "syntax error (expected [section] or key = value)");
+  }
+  return HARM_OK;
+}
+
+harm_status harm_config_set(harm_config *cfg, const char *section,
+                            const char *key, const char *value,
+                            harm_error *err) {
+  return set_key(cfg, section, key, value, false, err);
+}
+
+harm_status harm_config_validate(const harm_config *cfg, harm_error *err) {
+  if (cfg->as_of != HARM_DATE_NONE && cfg->lookback_days &&
+      (int64_t)cfg->as_of - cfg->lookback_days < -719162) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "lookback_days",
+                      "the window starts before year 1");
+  }
+  if (cfg->cap > 0 && cfg->transform != HARM_TRANSFORM_NONE && cfg->cap < 1) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "cap",
+                      "a cap below 1 day with a transform leaves almost no "
+                      "harm; check cap");
+  }
+  return HARM_OK;
+}
+
+harm_ingest_opts harm_config_ingest_opts(const harm_config *cfg) {
+  harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+  o.columns = cfg->columns;
+  o.date_format = cfg->date_format;
+  o.group_by = cfg->group_by;
+  o.filters = cfg->filter_view;
+  o.n_filters = cfg->n_filters;
+  o.as_of = cfg->as_of;
+  o.lookback_days = cfg->lookback_days;
+  o.strict = cfg->strict;
+  o.max_field_bytes = cfg->max_field_bytes;
+  o.threads = cfg->threads;
+  return o;
+}
+
+harm_matrix_opts harm_config_matrix_opts(const harm_config *cfg,
+                                         const harm_weights *weights) {
+  harm_matrix_opts o = HARM_MATRIX_OPTS_INIT;
+  o.weights = weights;
+  o.exclude_proactive = cfg->exclude_proactive;
+  o.categories = (const char *const *)cfg->categories;
+  o.n_categories = cfg->n_categories;
+  o.half_life_days = cfg->half_life_days;
+  o.attribution = cfg->attribution;
+  return o;
+}
+
+harm_score_opts harm_config_score_opts(const harm_config *cfg) {
+  harm_score_opts o = HARM_SCORE_OPTS_INIT;
+  o.cap = cfg->cap;
+  o.transform = cfg->transform;
+  o.strict_codes = cfg->strict_codes;
+  return o;
+}
+
+harm_weights_opts harm_config_weights_opts(const harm_config *cfg) {
+  harm_weights_opts o = HARM_WEIGHTS_OPTS_INIT;
+  o.format = cfg->weights_format;
+  o.dup_rule = cfg->dup_rule;
+  o.key = cfg->key;
+  const char *aliases = harm_config_get(cfg, "weights", "aliases");
+  o.aliases = aliases && *aliases ? aliases : NULL;
+  return o;
+}
+
+const char *harm_config_weights_path(const harm_config *cfg) {
+  const char *p = harm_config_get(cfg, "weights", "file");
+  return p && *p ? p : NULL;
+}
+
+const char *harm_config_get(const harm_config *cfg, const char *section,
+                            const char *key) {
+  if (strcmp(section, "filter") == 0) {
+    for (size_t i = 0; i < cfg->n_filters; i++) {
+      if (strcmp(cfg->filters[i].column, key) == 0) {
+        return cfg->filters[i].values_text;
+      }
+    }
+    return NULL;
+  }
+  int i = find_key(section, key);
+  return i < 0 ? NULL : cfg->text[i];
+}
+
+harm_status harm_config_write(const harm_config *cfg, FILE *fp,
+                              harm_error *err) {
+  const char *section = "";
+  for (int i = 0; i < N_KEYS; i++) {
+    if (strcmp(section, keys[i].section) != 0) {
+      section = keys[i].section;
+      fprintf(fp, "%s[%s]\n", i ? "\n" : "", section);
+    }
+    fprintf(fp, "%s = %s\n", keys[i].key, cfg->text[i]);
+  }
+  if (cfg->n_filters) {
+    fputs("\n[filter]\n", fp);
+    for (size_t i = 0; i < cfg->n_filters; i++) {
+      fprintf(fp, "%s = %s\n", cfg->filters[i].column,
+              cfg->filters[i].values_text);
+    }
+  }
+  if (ferror(fp)) {
+    return harm__fail(err, HARM_ERR_IO, "config", NULL, 0, NULL,
+                      "write error");
+  }
+  return HARM_OK;
+}

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/core/csvread.c: feeds libcsv one physical line at a time, so the
+ * reader knows where every record starts and ends without a second CSV
+ * state machine. A record is complete when libcsv's row callback fires
+ * during a line; a line that leaves libcsv idle without a row (blank or
+ * all spaces) is skipped. */
+#include "core/csvread.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+struct harm__csv_reader {
+  struct csv_parser parser;
+  size_t max_field;
+  harm__csv_record_fn fn;
+  void *ctx;
+  harm__buf raw;         /* bytes of the record in progress */
+  size_t raw_limit;      /* raw is cut past this many bytes */
+  bool raw_truncated;
+  harm__buf field_bytes; /* fields of the record, each NUL-terminated */
+  size_t *field_off;     /* start offsets into field_bytes */
+  size_t *field_len;
+  size_t n_fields;
+  size_t cap_fields;
+  harm__csv_field *fields;
+  size_t line;           /* line of the next byte */
+  size_t record_line;    /* line where the record in progress started */
+  bool prev_cr;          /* last byte fed was '\r' */
+  bool row_done;         /* libcsv's row callback fired */
+  bool first;            /* no record delivered yet: strip a BOM */
+  const char *field_error; /* set by the field callback */
+  size_t field_error_at;
+  bool nomem;
+  bool stopped;
+};
+
+static void on_field(void *s, size_t len, void *data) {
+  harm__csv_reader *r = data;
+  if (r->nomem) {
+    return;
+  }
+  if (len > r->max_field && !r->field_error) {
+    r->field_error = "field longer than the limit (max_field_bytes)";
+    r->field_error_at = r->n_fields;
+  }
+  if (r->n_fields == r->cap_fields) {
+    size_t cap = r->cap_fields ? r->cap_fields * 2 : 16;
+    size_t *o = harm__reallocarray(r->field_off, cap, sizeof *o);
+    if (!o) {
+      r->nomem = true;
+      return;
+    }
+    r->field_off = o;
+    size_t *l = harm__reallocarray(r->field_len, cap, sizeof *l);
+    if (!l) {
+      r->nomem = true;
+      return;
+    }
+    r->field_len = l;
+    r->cap_fields = cap;
+  }
+  size_t keep = len > r->max_field ? 0 : len;
+  r->field_off[r->n_fields] = r->field_bytes.len;
+  r->field_len[r->n_fields] = keep;
+  /* Always append (with NUL) so the offsets stay valid. */
+  if (!harm__buf_append(&r->field_bytes, s ? s : "", keep) ||
+      !harm__buf_append(&r->field_bytes, "", 1)) {
+    r->nomem = true;
+    return;
+  }
+  r->n_fields++;
+}
+
+static void on_row(int c, void *data) {
+  (void)c;
+  harm__csv_reader *r = data;
+  r->row_done = true;
+}
+
+harm_status harm__csv_reader_new(size_t max_field, harm__csv_record_fn fn,
+                                 void *ctx, harm__csv_reader **out) {
+  *out = NULL;
+  harm__csv_reader *r = harm__calloc(1, sizeof *r);
+  if (!r) {
+    return HARM_ERR_NOMEM;
+  }
+  if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+    harm__free(r);
+    return HARM_ERR_NOMEM;
+  }
+  csv_set_realloc_func(&r->parser, harm__realloc);
+  csv_set_free_func(&r->parser, harm__free);
+  r->max_field = max_field ? max_field : SIZE_MAX;
+  /* Keep rejected rows readable: a record longer than two field limits
+   * (or 64 KiB when unlimited) is cut in the rejects copy. */
+  r->raw_limit = max_field && max_field < SIZE_MAX / 4 ? max_field * 2 + 4096
+                                                       : (size_t)1 << 16;
+  r->fn = fn;
+  r->ctx = ctx;
+  r->line = 1;
+  r->record_line = 1;
+  r->first = true;
+  *out = r;
+  return HARM_OK;
+}
+
+void harm__csv_reader_free(harm__csv_reader *r) {
+  if (!r) {
+    return;
+  }
+  csv_free(&r->parser);
+  harm__buf_free(&r->raw);
+  harm__buf_free(&r->field_bytes);
+  harm__free(r->field_off);
+  harm__free(r->field_len);
+  harm__free(r->fields);
+  harm__free(r);
+}
+
+size_t harm__csv_line(const harm__csv_reader *r) { return r->line; }
+
+static void reset_record(harm__csv_reader *r) {
+  r->raw.len = 0;
+  r->raw_truncated = false;
+  r->field_bytes.len = 0;
+  r->n_fields = 0;
+  r->field_error = NULL;
+  r->field_error_at = 0;
+  r->row_done = false;
+  r->record_line = r->line;
+}
+
+/* Hands the record in progress to the callback. */
+static harm_status deliver(harm__csv_reader *r, const char *error,
+                           size_t error_field) {
+  if (r->nomem) {
+    return HARM_ERR_NOMEM;
+  }
+  if (r->n_fields > 0) {
+    harm__csv_field *f =
+        harm__reallocarray(r->fields, r->n_fields, sizeof *f);
+    if (!f) {
+      return HARM_ERR_NOMEM;
+    }
+    r->fields = f;
+    for (size_t i = 0; i < r->n_fields; i++) {
+      f[i].p = r->field_bytes.data + r->field_off[i];
+      f[i].len = r->field_len[i];
+    }
+  }
+  /* Strip the raw terminator(s). */
+  size_t raw_len = r->raw.len;
+  while (raw_len && (r->raw.data[raw_len - 1] == '\n' ||
+                     r->raw.data[raw_len - 1] == '\r')) {
+    raw_len--;
+  }
+  const char *raw = r->raw.data ? r->raw.data : "";
+  if (r->first) {
+    r->first = false;
+    if (raw_len >= 3 && memcmp(raw, "\xEF\xBB\xBF", 3) == 0) {
+      raw += 3;
+      raw_len -= 3;
+    }
+    if (r->n_fields > 0 && r->fields[0].len >= 3 &&
+        memcmp(r->fields[0].p, "\xEF\xBB\xBF", 3) == 0) {
+      r->fields[0].p += 3;
+      r->fields[0].len -= 3;
+    }
+  }
+  harm__csv_record rec = {r->record_line, raw,    raw_len,
+                          r->fields,      r->n_fields,
+                          error,          error_field,
+                          r->raw_truncated};
+  if (!error && r->field_error) {
+    rec.error = r->field_error;
+    rec.error_field = r->field_error_at;
+  }
+  bool go = r->fn(r->ctx, &rec);
+  if (!go) {
+    r->stopped = true;
+    return HARM_ERR_USAGE;
+  }
+  return HARM_OK;
+}
+
+static void count_lines(harm__csv_reader *r, const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] == '\n') {
+      if (!r->prev_cr) {
+        r->line++;
+      }
+      r->prev_cr = false;
+    } else if (p[i] == '\r') {
+      r->line++;
+      r->prev_cr = true;
+    } else {
+      r->prev_cr = false;
+    }
+  }
+}
+
+static bool append_raw(harm__csv_reader *r, const char *p, size_t n) {
+  if (r->raw.len + n > r->raw_limit) {
+    size_t room = r->raw_limit > r->raw.len ? r->raw_limit - r->raw.len : 0;
+    r->raw_truncated = true;
+    n = room;
+  }
+  return n == 0 || harm__buf_append(&r->raw, p, n);
+}
+
+/* Parses one segment ending at (and including) a line terminator, or the
+ * tail of the input. */
+static harm_status parse_segment(harm__csv_reader *r, const char *seg,
+                                 size_t n) {
+  bool idle_before = r->parser.pstate == 0 && r->raw.len == 0;
+  if (idle_before) {
+    r->record_line = r->line;
+  }
+  if (!append_raw(r, seg, n)) {
+    return HARM_ERR_NOMEM;
+  }
+  size_t done = csv_parse(&r->parser, seg, n, on_field, on_row, r);
+  count_lines(r, seg, n);
+  if (r->nomem) {
+    return HARM_ERR_NOMEM;
+  }
+  if (done < n) {
+    int e = csv_error(&r->parser);
+    if (e == CSV_ENOMEM || e == CSV_ETOOBIG) {
+      return HARM_ERR_NOMEM;
+    }
+    /* Malformed quoting: reject the record up to the end of this line and
+     * resume with a fresh parser on the next line. */
+    size_t at = r->n_fields;
+    csv_free(&r->parser);
+    if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+      return HARM_ERR_NOMEM;
+    }
+    csv_set_realloc_func(&r->parser, harm__realloc);
+    csv_set_free_func(&r->parser, harm__free);
+    harm_status st =
+        deliver(r, "malformed quoting (a quote inside an unquoted field, "
+                   "or text after a closing quote)",
+                at);
+    reset_record(r);
+    return st;
+  }
+  if (r->row_done) {
+    harm_status st = deliver(r, NULL, 0);
+    reset_record(r);
+    return st;
+  }
+  if (r->parser.pstate == 0) {
+    /* Blank or all-space line: not a record. */
+    reset_record(r);
+  }
+  return HARM_OK;
+}
+
+harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
+  if (r->stopped) {
+    return HARM_ERR_USAGE;
+  }
+  size_t pos = 0;
+  while (pos < len) {
+    size_t end = pos;
+    while (end < len && data[end] != '\n' && data[end] != '\r') {
+      end++;
+    }
+    if (end < len) {
+      end++; /* include the terminator */
+    }
+    harm_status st = parse_segment(r, data + pos, end - pos);
+    if (st != HARM_OK) {
+      return st;
+    }
+    pos = end;
+  }
+  return HARM_OK;
+}
+
+harm_status harm__csv_finish(harm__csv_reader *r) {
+  if (r->stopped) {
+    return HARM_ERR_USAGE;
+  }
+  r->row_done = false;
+  int e = csv_fini(&r->parser, on_field, on_row, r);
+  if (r->nomem) {
+    return HARM_ERR_NOMEM;
+  }
+  harm_status st = HARM_OK;
+  if (e != 0) {
+    st = deliver(r, "unterminated quoted field at end of file", r->n_fields);
+  } else if (r->row_done) {
+    st = deliver(r, NULL, 0);
+  }
+  reset_record(r);
+  return st;
+}
+
+harm_status harm__csv_read_file(const char *path, size_t max_field,
+                                harm__csv_record_fn fn, void *ctx,
+                                const char *stage, harm_error *err) {
+  bool is_stdin = strcmp(path, "-") == 0;
+  FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+  if (!fp) {
+    return harm__fail(err, HARM_ERR_IO, stage, path, 0, NULL,
+                      "cannot open: %s", strerror(errno));
+  }
+  harm__csv_reader *r = NULL;
+  harm_status st = harm__csv_reader_new(max_field, fn, ctx, &r);
+  enum { BLOCK = 1 << 16 };
+  char *block = st == HARM_OK ? harm__malloc(BLOCK) : NULL;
+  if (st == HARM_OK && !block) {
+    st = HARM_ERR_NOMEM;
+  }
+  while (st == HARM_OK) {
+    size_t n = fread(block, 1, BLOCK, fp);
+    if (n > 0) {
+      st = harm__csv_feed(r, block, n);
+    }
+    if (n < BLOCK) {
+      if (ferror(fp)) {
+        st = harm__fail(err, HARM_ERR_IO, stage, path, 0, NULL,
+                        "read error: %s", strerror(errno));
+      }
+      break;
+    }
+  }
+  if (st == HARM_OK) {
+    st = harm__csv_finish(r);
+  }
+  if (st == HARM_ERR_NOMEM) {
+    harm__fail(err, st, stage, path, 0, NULL, "out of memory reading");
+  }
+  harm__free(block);
+  harm__csv_reader_free(r);
+  if (!is_stdin) {
+    fclose(fp);
+  }
+  return st;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/core/csvread.h: an incremental CSV record reader over libcsv that
+ * knows each record's starting line and raw bytes, so that every module
+ * can report bad input as file:line:column and copy rejected rows
+ * verbatim. libcsv stays the parser of every byte. */
+#ifndef HARMRANK_CORE_CSVREAD_H
+#define HARMRANK_CORE_CSVREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "harmrank/status.h"
+
+/* One field of a record: borrowed bytes, NUL-terminated for convenience
+ * (a field may still contain NUL bytes; len is authoritative). */
+typedef struct harm__csv_field {
+  const char *p;
+  size_t len;
+} harm__csv_field;
+
+/* One record, handed to the record callback. */
+typedef struct harm__csv_record {
+  size_t line;                    /* 1-based line the record starts on */
+  const char *raw;                /* raw bytes, terminator excluded */
+  size_t raw_len;
+  const harm__csv_field *fields;  /* n_fields fields */
+  size_t n_fields;
+  const char *error;              /* non-NULL: malformed record (reason) */
+  size_t error_field;             /* 0-based field at fault when error */
+  bool raw_truncated;             /* raw longer than the limit, cut */
+} harm__csv_record;
+
+/* Returns true to continue, false to stop reading (harm__csv_feed then
+ * returns HARM_ERR_USAGE; the callback keeps the real reason). */
+typedef bool (*harm__csv_record_fn)(void *ctx, const harm__csv_record *rec);
+
+typedef struct harm__csv_reader harm__csv_reader;
+
+/* Creates a reader. Fields longer than max_field bytes mark the record as
+ * malformed ("field longer than ..."). The first record may start with a
+ * UTF-8 byte-order mark, which is removed. */
+harm_status harm__csv_reader_new(size_t max_field, harm__csv_record_fn fn,
+                                 void *ctx, harm__csv_reader **out);
+
+/* Feeds bytes; records are delivered as they complete. Returns HARM_OK,
+ * HARM_ERR_NOMEM, or HARM_ERR_USAGE when the callback stopped. */
+harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len);
+
+/* Ends the input: delivers a last record without a terminator, or a
+ * malformed one for an unterminated quote. Same returns as feed. */
+harm_status harm__csv_finish(harm__csv_reader *r);
+
+/* Current line number (1-based) of the next byte to be read. */
+size_t harm__csv_line(const harm__csv_reader *r);
+
+void harm__csv_reader_free(harm__csv_reader *r);
+
+/* Reads a whole file (or stdin for "-") through a reader in blocks.
+ * Returns HARM_OK, HARM_ERR_IO (err names the file), HARM_ERR_NOMEM, or
+ * HARM_ERR_USAGE when the callback stopped. */
+harm_status harm__csv_read_file(const char *path, size_t max_field,
+                                harm__csv_record_fn fn, void *ctx,
+                                const char *stage, harm_error *err);
+
+#endif /* HARMRANK_CORE_CSVREAD_H */

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/core/internal.h: helpers shared by every module of the library:
+ * the single error raise point, allocation wrappers with the test-only
+ * failure hook, and small string utilities. Not installed. */
+#ifndef HARMRANK_CORE_INTERNAL_H
+#define HARMRANK_CORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harmrank/status.h"
+
+#if defined(__GNUC__)
+#define HARM__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define HARM__PRINTF(a, b)
+#endif
+
+/* The one place errors are raised (a debugger needs one breakpoint): fills
+ * *err (if not NULL) and returns status. file may be NULL, record 0 and
+ * column NULL when they do not apply. */
+harm_status harm__fail(harm_error *err, harm_status status, const char *stage,
+                       const char *file, size_t record, const char *column,
+                       const char *fmt, ...) HARM__PRINTF(7, 8);
+
+/* Allocation wrappers. Under HARMRANK_FAULT_INJECTION the Nth call (see
+ * harm__fault_fail_after) returns NULL, so tests can prove every
+ * constructor cleans up. Sizes overflow-checked where they multiply. */
+void *harm__malloc(size_t size);
+void *harm__calloc(size_t n, size_t size);
+void *harm__realloc(void *p, size_t size);
+void *harm__reallocarray(void *p, size_t n, size_t size);
+void harm__free(void *p);
+char *harm__strdup(const char *s);
+char *harm__strndup(const char *s, size_t len);
+
+/* Test hook: make allocation number n (1-based, counted from this call)
+ * fail, or disarm with n = 0. Returns how many allocations happened since
+ * the previous call. Process-wide on purpose: it exists only in
+ * HARMRANK_FAULT_INJECTION builds and only tests call it. */
+uint64_t harm__fault_fail_after(uint64_t n);
+
+/* Trims ASCII blanks (space, tab) from both ends of [*s, *s + *len). */
+void harm__trim(const char **s, size_t *len);
+
+/* ASCII case-insensitive equality of a counted string and a C string. */
+bool harm__ieq(const char *s, size_t len, const char *z);
+
+/* Parses a boolean word: 1/0, y/n, yes/no, true/false (any case). */
+bool harm__parse_bool(const char *s, size_t len, bool *out);
+
+/* Parses a finite double from the whole counted string (blanks trimmed). */
+bool harm__parse_double(const char *s, size_t len, double *out);
+
+/* Parses an unsigned decimal integer from the whole counted string. */
+bool harm__parse_u64(const char *s, size_t len, uint64_t *out);
+
+/* Growable byte buffer. */
+typedef struct harm__buf {
+  char *data;
+  size_t len;
+  size_t cap;
+} harm__buf;
+
+/* Appends n bytes; returns false on allocation failure. */
+bool harm__buf_append(harm__buf *b, const void *p, size_t n);
+void harm__buf_free(harm__buf *b);
+
+#endif /* HARMRANK_CORE_INTERNAL_H */

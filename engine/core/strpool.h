@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/core/strpool.h: a string interning pool. Each distinct string
+ * gets a dense uint32 index; strings live in one owned buffer, so hot
+ * loops intern without malloc per string. */
+#ifndef HARMRANK_CORE_STRPOOL_H
+#define HARMRANK_CORE_STRPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Index returned when interning fails (allocation failure or limit). */
+#define HARM__STRPOOL_FAIL UINT32_MAX
+
+typedef struct harm__strpool {
+  char *bytes;        /* all strings, each NUL-terminated */
+  size_t bytes_len;   /* used bytes */
+  size_t bytes_cap;   /* allocated bytes */
+  uint64_t *offset;   /* offset[i]: start of string i in bytes */
+  uint64_t *hash;     /* hash[i]: 64-bit hash of string i */
+  uint32_t n;         /* number of strings */
+  uint32_t cap;       /* capacity of offset/hash */
+  uint32_t *slots;    /* open-addressing table: index + 1, 0 = empty */
+  size_t n_slots;     /* power of two */
+} harm__strpool;
+
+/* A zeroed struct is an empty pool. */
+#define HARM__STRPOOL_INIT {0}
+
+/* 64-bit hash used by the pool (XXH3). */
+uint64_t harm__hash(const void *p, size_t len);
+
+/* Returns the index of [s, s + len), adding it when new; *added (may be
+ * NULL) says whether it was new. HARM__STRPOOL_FAIL on allocation
+ * failure. */
+uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
+                              bool *added);
+
+/* Index of an existing string, or HARM__STRPOOL_FAIL. */
+uint32_t harm__strpool_find(const harm__strpool *sp, const char *s,
+                            size_t len);
+
+/* String i (NUL-terminated) and its length. */
+const char *harm__strpool_get(const harm__strpool *sp, uint32_t i,
+                              size_t *len);
+
+/* Fills order[0..n) with the indices sorted by bytewise string order and
+ * rank[i] with the position of index i in that order (either may be NULL).
+ * Returns false on allocation failure. */
+bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
+                          uint32_t *rank);
+
+/* Rebuilds the pool so that index i holds what was order[i] (a
+ * permutation from harm__strpool_sorted). Returns false on allocation
+ * failure, leaving the pool unchanged. */
+bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order);
+
+void harm__strpool_free(harm__strpool *sp);
+
+#endif /* HARMRANK_CORE_STRPOOL_H */

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/core/util.c: allocation wrappers (with the test-only failure
+ * hook), string trimming and the small parsers every module shares. */
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+#ifdef HARMRANK_FAULT_INJECTION
+/* Countdown to the failing allocation (0 = disarmed) and a call counter.
+ * Atomic so worker threads may allocate while a test has it armed. */
+static _Atomic uint64_t fault_countdown;
+static _Atomic uint64_t fault_calls;
+
+uint64_t harm__fault_fail_after(uint64_t n) {
+  uint64_t calls = atomic_exchange(&fault_calls, 0);
+  atomic_store(&fault_countdown, n);
+  return calls;
+}
+
+static bool fault_trips(void) {
+  atomic_fetch_add(&fault_calls, 1);
+  uint64_t c = atomic_load(&fault_countdown);
+  while (c != 0) {
+    if (atomic_compare_exchange_weak(&fault_countdown, &c, c - 1)) {
+      return c == 1;
+    }
+  }
+  return false;
+}
+#else
+uint64_t harm__fault_fail_after(uint64_t n) {
+  (void)n;
+  return 0;
+}
+static bool fault_trips(void) { return false; }
+#endif
+
+void *harm__malloc(size_t size) {
+  if (fault_trips()) {
+    return NULL;
+  }
+  return malloc(size ? size : 1);
+}
+
+void *harm__calloc(size_t n, size_t size) {
+  if (fault_trips()) {
+    return NULL;
+  }
+  return calloc(n ? n : 1, size ? size : 1);
+}
+
+void *harm__realloc(void *p, size_t size) {
+  if (fault_trips()) {
+    return NULL;
+  }
+  return realloc(p, size ? size : 1);
+}
+
+void *harm__reallocarray(void *p, size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size) {
+    return NULL;
+  }
+  return harm__realloc(p, n * size);
+}
+
+void harm__free(void *p) { free(p); }
+
+char *harm__strndup(const char *s, size_t len) {
+  char *d = harm__malloc(len + 1);
+  if (d) {
+    memcpy(d, s, len);
+    d[len] = '\0';
+  }
+  return d;
+}
+
+char *harm__strdup(const char *s) { return harm__strndup(s, strlen(s)); }
+
+void harm__trim(const char **s, size_t *len) {
+  const char *p = *s;
+  size_t n = *len;
+  while (n && (p[0] == ' ' || p[0] == '\t')) {
+    p++;
+    n--;
+  }
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
+    n--;
+  }
+  *s = p;
+  *len = n;
+}
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+bool harm__ieq(const char *s, size_t len, const char *z) {
+  size_t i = 0;
+  for (; i < len; i++) {
+    if (z[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)z[i])) {
+      return false;
+    }
+  }
+  return z[i] == '\0';
+}
+
+bool harm__parse_bool(const char *s, size_t len, bool *out) {
+  harm__trim(&s, &len);
+  static const char *const yes[] = {"1", "y", "yes", "true"};
+  static const char *const no[] = {"0", "n", "no", "false"};
+  for (size_t i = 0; i < 4; i++) {
+    if (harm__ieq(s, len, yes[i])) {
+      *out = true;
+      return true;
+    }
+    if (harm__ieq(s, len, no[i])) {
+      *out = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool harm__parse_double(const char *s, size_t len, double *out) {
+  harm__trim(&s, &len);
+  char tmp[64];
+  if (len == 0 || len >= sizeof tmp) {
+    return false;
+  }
+  memcpy(tmp, s, len);
+  tmp[len] = '\0';
+  char *end = NULL;
+  errno = 0;
+  double v = strtod(tmp, &end);
+  if (errno != 0 || end != tmp + len || !isfinite(v)) {
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool harm__parse_u64(const char *s, size_t len, uint64_t *out) {
+  harm__trim(&s, &len);
+  if (len == 0) {
+    return false;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9') {
+      return false;
+    }
+    uint64_t d = (uint64_t)(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) {
+      return false;
+    }
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+bool harm__buf_append(harm__buf *b, const void *p, size_t n) {
+  if (n > SIZE_MAX - b->len - 1) {
+    return false;
+  }
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1) {
+      cap = cap > SIZE_MAX / 2 ? b->len + n + 1 : cap * 2;
+    }
+    char *d = harm__realloc(b->data, cap);
+    if (!d) {
+      return false;
+    }
+    b->data = d;
+    b->cap = cap;
+  }
+  if (n) {
+    memcpy(b->data + b->len, p, n);
+  }
+  b->len += n;
+  b->data[b->len] = '\0';
+  return true;
+}
+
+void harm__buf_free(harm__buf *b) {
+  harm__free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}

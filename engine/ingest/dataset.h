@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/ingest/dataset.h: the dataset's layout, shared with the score
+ * module that aggregates it. Not installed. */
+#ifndef HARMRANK_INGEST_DATASET_H
+#define HARMRANK_INGEST_DATASET_H
+
+#include <stdint.h>
+
+#include "core/strpool.h"
+#include "harmrank/ingest.h"
+
+/* One kept offence row, 32 bytes. Strings are interned; the offence and
+ * victim ids are kept as 64-bit hashes (XXH3), which is all dedupe, split
+ * attribution and distinct-victim counts need. A hash collision could only
+ * merge two different offence ids of the same subject and code (or two
+ * victims of one subject): with n rows per group the chance is about
+ * n^2 / 2^65, below 1e-12 for any real offender history. */
+typedef struct harm__rec {
+  uint32_t subject; /* index into subjects */
+  uint32_t code;    /* index into codes */
+  int32_t date;     /* harm_date */
+  int32_t area;     /* index into areas, -1 = none */
+  uint64_t offence; /* hash of offence_id */
+  uint64_t victim;  /* hash of victim_id, 0 = no victim */
+} harm__rec;
+
+struct harm_dataset {
+  char *source;            /* input name */
+  harm__strpool subjects;  /* sorted bytewise after ingest */
+  harm__strpool codes;     /* sorted bytewise after ingest */
+  harm__strpool areas;     /* sorted bytewise after ingest */
+  bool has_area;           /* the input has an area column */
+  harm__rec *recs;         /* kept records */
+  size_t n_recs;
+  size_t cap_recs;
+  harm_accounting acct;
+  harm_date as_of;
+  uint32_t lookback_days;
+};
+
+#endif /* HARMRANK_INGEST_DATASET_H */

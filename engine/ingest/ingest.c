@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/ingest/ingest.c: validates each offences row, classifies it for
+ * the row accounting (rejected, future-dated, outside the window, filtered
+ * or kept) and keeps the in-window rows as compact records. The date is
+ * parsed and the window checked before any hash table is touched, so rows
+ * outside the window cost almost nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/csvread.h"
+#include "core/internal.h"
+#include "ingest/dataset.h"
+
+enum { COL_OID, COL_SUBJECT, COL_CODE, COL_DATE, COL_OFFENDER, COL_VICTIM,
+       COL_DOMESTIC, COL_AREA, N_ROLES };
+
+#define ABSENT SIZE_MAX
+
+typedef struct col_filter {
+  size_t col;
+  bool boolean;       /* compare as yes/no (domestic column) */
+  bool want_true;     /* boolean filter accepts true */
+  bool want_false;    /* boolean filter accepts false */
+} col_filter;
+
+typedef struct loader {
+  const harm_ingest_opts *opts;
+  const char *name;
+  harm_error *err;
+  harm_dataset *ds;
+  bool have_header;
+  size_t n_cols;
+  char **names;           /* header names, trimmed copies */
+  size_t col[N_ROLES];
+  col_filter *filters;
+  bool deferred;          /* as_of is the latest date: decided at the end */
+  harm_date runmax;       /* latest valid date so far */
+  /* Deferred mode: rows that failed a filter, counted by date, so they
+   * can be classified against the final window at the end. */
+  harm_date hist_base;
+  uint64_t *hist;
+  size_t hist_len;
+  harm_status status;     /* first failure, stops the reader */
+} loader;
+
+static const char *role_name(const loader *ld, int role) {
+  const harm_columns *c = &ld->opts->columns;
+  switch (role) {
+  case COL_OID: return c->offence_id;
+  case COL_SUBJECT:
+    return ld->opts->group_by ? ld->opts->group_by : c->offender_id;
+  case COL_CODE: return c->offence_code;
+  case COL_DATE: return c->offence_date;
+  case COL_OFFENDER: return c->offender_id;
+  case COL_VICTIM: return c->victim_id;
+  case COL_DOMESTIC: return c->domestic;
+  case COL_AREA: return c->area;
+  default: return NULL;
+  }
+}
+
+static size_t find_col(const loader *ld, const char *name) {
+  if (!name) {
+    return ABSENT;
+  }
+  for (size_t i = 0; i < ld->n_cols; i++) {
+    if (harm__ieq(ld->names[i], strlen(ld->names[i]), name)) {
+      return i;
+    }
+  }
+  return ABSENT;
+}
+
+/* Copies up to 60 printable bytes of a value for a message. */
+static void quote_value(char *buf, size_t cap, const char *s, size_t len) {
+  size_t j = 0;
+  for (size_t i = 0; i < len && j + 4 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    buf[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    if (i == 59 && len > 60) {
+      buf[j++] = '.';
+      buf[j++] = '.';
+      buf[j++] = '.';
+      break;
+    }
+  }
+  buf[j] = '\0';
+}
+
+/* Accounts for one rejected row: counts it, hands it to on_reject, and in
+ * strict mode fails the run naming line and column. */
+static void reject(loader *ld, const harm__csv_record *rec, size_t col,
+                   harm_status strict_status, const char *fmt, ...)
+    HARM__PRINTF(5, 6);
+
+#include <stdarg.h>
+static void reject(loader *ld, const harm__csv_record *rec, size_t col,
+                   harm_status strict_status, const char *fmt, ...) {
+  char reason[HARM_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(reason, sizeof reason, fmt, ap);
+  va_end(ap);
+  const char *column = col < ld->n_cols ? ld->names[col] : "";
+  ld->ds->acct.rejected++;
+  if (ld->opts->on_reject) {
+    harm_reject r = {rec->line, rec->raw, rec->raw_len, column, reason};
+    if (!ld->opts->on_reject(ld->opts->reject_ctx, &r)) {
+      ld->status = harm__fail(ld->err, HARM_ERR_IO, "ingest", ld->name,
+                              rec->line, column, "writing rejects failed");
+      return;
+    }
+  }
+  if (ld->opts->strict) {
+    ld->status = harm__fail(ld->err, strict_status, "ingest", ld->name,
+                            rec->line, column, "%s", reason);
+  }
+}
+
+static bool field_ok_text(const harm__csv_field *f) {
+  return memchr(f->p, '\0', f->len) == NULL;
+}
+
+static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
+  if (rec->error) {
+    return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, rec->line,
+                      NULL, "header row: %s", rec->error);
+  }
+  ld->n_cols = rec->n_fields;
+  ld->names = harm__calloc(rec->n_fields, sizeof *ld->names);
+  if (!ld->names) {
+    return HARM_ERR_NOMEM;
+  }
+  for (size_t i = 0; i < rec->n_fields; i++) {
+    const char *p = rec->fields[i].p;
+    size_t len = rec->fields[i].len;
+    harm__trim(&p, &len);
+    ld->names[i] = harm__strndup(p, len);
+    if (!ld->names[i]) {
+      return HARM_ERR_NOMEM;
+    }
+  }
+  for (size_t i = 0; i < ld->n_cols; i++) {
+    for (size_t j = 0; j < i; j++) {
+      if (harm__ieq(ld->names[i], strlen(ld->names[i]), ld->names[j])) {
+        return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name,
+                          rec->line, ld->names[i],
+                          "column appears twice in the header (columns %zu "
+                          "and %zu)",
+                          j + 1, i + 1);
+      }
+    }
+  }
+  for (int role = 0; role < N_ROLES; role++) {
+    const char *name = role_name(ld, role);
+    ld->col[role] = find_col(ld, name);
+    bool required = role <= COL_OFFENDER;
+    if (required && ld->col[role] == ABSENT) {
+      return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, rec->line,
+                        name ? name : "", "required column missing from the "
+                                          "header");
+    }
+  }
+  ld->ds->has_area = ld->col[COL_AREA] != ABSENT;
+  for (size_t k = 0; k < ld->opts->n_filters; k++) {
+    const harm_filter *f = &ld->opts->filters[k];
+    col_filter *cf = &ld->filters[k];
+    cf->col = find_col(ld, f->column);
+    if (cf->col == ABSENT) {
+      return harm__fail(ld->err, HARM_ERR_CONFIG, "ingest", ld->name,
+                        rec->line, f->column ? f->column : "",
+                        "filter names a column the header lacks");
+    }
+    cf->boolean = cf->col == ld->col[COL_DOMESTIC];
+    if (cf->boolean) {
+      for (size_t v = 0; v < f->n_values; v++) {
+        bool b;
+        if (!harm__parse_bool(f->values[v], strlen(f->values[v]), &b)) {
+          return harm__fail(ld->err, HARM_ERR_CONFIG, "ingest", ld->name, 0,
+                            f->column, "filter value \"%s\" is not yes/no",
+                            f->values[v]);
+        }
+        if (b) {
+          cf->want_true = true;
+        } else {
+          cf->want_false = true;
+        }
+      }
+    }
+  }
+  ld->have_header = true;
+  return HARM_OK;
+}
+
+static bool passes_filters(const loader *ld, const harm__csv_record *rec) {
+  for (size_t k = 0; k < ld->opts->n_filters; k++) {
+    const col_filter *cf = &ld->filters[k];
+    const harm_filter *f = &ld->opts->filters[k];
+    const char *p = rec->fields[cf->col].p;
+    size_t len = rec->fields[cf->col].len;
+    harm__trim(&p, &len);
+    bool ok = false;
+    if (cf->boolean) {
+      bool b = false;
+      /* An empty domestic flag means "not flagged". */
+      if (len == 0 || harm__parse_bool(p, len, &b)) {
+        ok = b ? cf->want_true : cf->want_false;
+      }
+    } else {
+      for (size_t v = 0; v < f->n_values && !ok; v++) {
+        ok = harm__ieq(p, len, f->values[v]);
+      }
+    }
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool hist_add(loader *ld, harm_date d) {
+  if (!ld->hist) {
+    ld->hist_len = 1024;
+    ld->hist = harm__calloc(ld->hist_len, sizeof *ld->hist);
+    if (!ld->hist) {
+      return false;
+    }
+    ld->hist_base = d - 512;
+  }
+  int64_t off = (int64_t)d - ld->hist_base;
+  if (off < 0 || off >= (int64_t)ld->hist_len) {
+    int64_t lo = off < 0 ? off : 0;
+    int64_t hi = off >= (int64_t)ld->hist_len ? off + 1 : (int64_t)ld->hist_len;
+    size_t len = (size_t)(hi - lo) * 2;
+    uint64_t *h = harm__calloc(len, sizeof *h);
+    if (!h) {
+      return false;
+    }
+    size_t shift = (size_t)(-lo) + (size_t)(hi - lo) / 2;
+    memcpy(h + shift, ld->hist, ld->hist_len * sizeof *h);
+    harm__free(ld->hist);
+    ld->hist = h;
+    ld->hist_len = len;
+    ld->hist_base -= (harm_date)shift;
+    off = (int64_t)d - ld->hist_base;
+  }
+  ld->hist[off]++;
+  return true;
+}
+
+/* First date inside the window (as_of - lookback_days + 1), or INT32_MIN
+ * when the window is unlimited. */
+static int64_t window_start(harm_date as_of, uint32_t lookback) {
+  if (lookback == 0 || as_of == HARM_DATE_NONE) {
+    return INT32_MIN;
+  }
+  return (int64_t)as_of - lookback + 1;
+}
+
+/* Drops records that fell out of the window as the latest date moved. */
+static void compact(harm_dataset *ds, int64_t start) {
+  size_t j = 0;
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    if (ds->recs[i].date >= start) {
+      ds->recs[j++] = ds->recs[i];
+    } else {
+      ds->acct.outside_window++;
+    }
+  }
+  ds->n_recs = j;
+}
+
+static bool push_rec(loader *ld, const harm__rec *r) {
+  harm_dataset *ds = ld->ds;
+  if (ds->n_recs == ds->cap_recs) {
+    if (ld->deferred) {
+      compact(ds, window_start(ld->runmax, ds->lookback_days));
+    }
+    if (ds->n_recs * 4 >= ds->cap_recs * 3) {
+      size_t cap = ds->cap_recs ? ds->cap_recs * 2 : 4096;
+      harm__rec *recs = harm__reallocarray(ds->recs, cap, sizeof *recs);
+      if (!recs) {
+        return false;
+      }
+      ds->recs = recs;
+      ds->cap_recs = cap;
+    }
+  }
+  ds->recs[ds->n_recs++] = *r;
+  return true;
+}
+
+static bool on_record(void *ctx, const harm__csv_record *rec) {
+  loader *ld = ctx;
+  if (!ld->have_header) {
+    ld->status = setup_header(ld, rec);
+    if (ld->status == HARM_ERR_NOMEM) {
+      harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, rec->line, NULL,
+                 "out of memory reading the header");
+    }
+    return ld->status == HARM_OK;
+  }
+  harm_dataset *ds = ld->ds;
+  const harm_ingest_opts *o = ld->opts;
+  ds->acct.read++;
+  if (rec->error) {
+    harm_status st = strstr(rec->error, "limit") ? HARM_ERR_LIMIT : HARM_ERR_DATA;
+    reject(ld, rec, rec->error_field, st, "%s", rec->error);
+    return ld->status == HARM_OK;
+  }
+  if (rec->n_fields != ld->n_cols) {
+    reject(ld, rec, ABSENT, HARM_ERR_DATA, "expected %zu fields, found %zu",
+           ld->n_cols, rec->n_fields);
+    return ld->status == HARM_OK;
+  }
+  /* Required text fields: present, non-empty, no NUL bytes. */
+  static const int text_roles[] = {COL_OID, COL_OFFENDER, COL_SUBJECT,
+                                   COL_CODE};
+  harm__csv_field val[N_ROLES];
+  for (int role = 0; role < N_ROLES; role++) {
+    val[role].p = "";
+    val[role].len = 0;
+    if (ld->col[role] != ABSENT) {
+      val[role] = rec->fields[ld->col[role]];
+      harm__trim(&val[role].p, &val[role].len);
+    }
+  }
+  for (size_t k = 0; k < sizeof text_roles / sizeof *text_roles; k++) {
+    int role = text_roles[k];
+    if (val[role].len == 0) {
+      reject(ld, rec, ld->col[role], HARM_ERR_DATA, "empty value");
+      return ld->status == HARM_OK;
+    }
+    if (!field_ok_text(&val[role])) {
+      reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
+      return ld->status == HARM_OK;
+    }
+  }
+  harm_date date;
+  if (!harm_date_parse(val[COL_DATE].p, val[COL_DATE].len, o->date_format,
+                       &date)) {
+    char shown[80];
+    quote_value(shown, sizeof shown, val[COL_DATE].p, val[COL_DATE].len);
+    reject(ld, rec, ld->col[COL_DATE], HARM_ERR_DATA, "not a date \"%s\"%s",
+           shown, o->date_format == HARM_DATE_DMY ? " (expected DD/MM/YYYY)"
+                                                  : " (expected YYYY-MM-DD)");
+    return ld->status == HARM_OK;
+  }
+  if (ld->col[COL_DOMESTIC] != ABSENT && val[COL_DOMESTIC].len) {
+    bool b;
+    if (!harm__parse_bool(val[COL_DOMESTIC].p, val[COL_DOMESTIC].len, &b)) {
+      char shown[80];
+      quote_value(shown, sizeof shown, val[COL_DOMESTIC].p,
+                  val[COL_DOMESTIC].len);
+      reject(ld, rec, ld->col[COL_DOMESTIC], HARM_ERR_DATA,
+             "not a yes/no value \"%s\"", shown);
+      return ld->status == HARM_OK;
+    }
+  }
+  if (ld->col[COL_VICTIM] != ABSENT && !field_ok_text(&val[COL_VICTIM])) {
+    reject(ld, rec, ld->col[COL_VICTIM], HARM_ERR_DATA, "contains a NUL byte");
+    return ld->status == HARM_OK;
+  }
+
+  /* Classify by date before touching any hash table. */
+  if (ld->deferred) {
+    if (ld->runmax == HARM_DATE_NONE || date > ld->runmax) {
+      ld->runmax = date;
+    }
+    if (!passes_filters(ld, rec)) {
+      if (!hist_add(ld, date)) {
+        ld->status = HARM_ERR_NOMEM;
+      }
+      return ld->status == HARM_OK;
+    }
+    if (date < window_start(ld->runmax, ds->lookback_days)) {
+      ds->acct.outside_window++;
+      return true;
+    }
+  } else {
+    if (date > o->as_of) {
+      ds->acct.future_dated++;
+      return true;
+    }
+    if (date < window_start(o->as_of, ds->lookback_days)) {
+      ds->acct.outside_window++;
+      return true;
+    }
+    if (!passes_filters(ld, rec)) {
+      ds->acct.filtered++;
+      return true;
+    }
+  }
+
+  harm__rec r;
+  r.date = date;
+  r.subject = harm__strpool_intern(&ds->subjects, val[COL_SUBJECT].p,
+                                   val[COL_SUBJECT].len, NULL);
+  r.code = harm__strpool_intern(&ds->codes, val[COL_CODE].p, val[COL_CODE].len,
+                                NULL);
+  r.area = -1;
+  uint32_t area = 0;
+  if (ds->has_area) {
+    area = harm__strpool_intern(&ds->areas, val[COL_AREA].p,
+                                val[COL_AREA].len, NULL);
+    r.area = (int32_t)area;
+  }
+  if (r.subject == HARM__STRPOOL_FAIL || r.code == HARM__STRPOOL_FAIL ||
+      area == HARM__STRPOOL_FAIL || area > INT32_MAX) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
+  r.offence = harm__hash(val[COL_OID].p, val[COL_OID].len);
+  r.victim = 0;
+  if (val[COL_VICTIM].len) {
+    r.victim = harm__hash(val[COL_VICTIM].p, val[COL_VICTIM].len);
+    if (r.victim == 0) {
+      r.victim = 1; /* 0 means "no victim" */
+    }
+  }
+  if (!push_rec(ld, &r)) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
+  return true;
+}
+
+/* Rebuilds a pool keeping only the used strings, in bytewise order, and
+ * fills map[old] = new index (UINT32_MAX for dropped). */
+static bool shrink_pool(harm__strpool *sp, const bool *used, uint32_t *map) {
+  uint32_t *order = harm__malloc(((size_t)sp->n + 1) * sizeof *order);
+  if (!order || !harm__strpool_sorted(sp, order, NULL)) {
+    harm__free(order);
+    return false;
+  }
+  harm__strpool np = HARM__STRPOOL_INIT;
+  for (uint32_t k = 0; k < sp->n; k++) {
+    uint32_t old = order[k];
+    map[old] = UINT32_MAX;
+    if (used[old]) {
+      size_t len;
+      const char *s = harm__strpool_get(sp, old, &len);
+      map[old] = harm__strpool_intern(&np, s, len, NULL);
+      if (map[old] == HARM__STRPOOL_FAIL) {
+        harm__strpool_free(&np);
+        harm__free(order);
+        return false;
+      }
+    }
+  }
+  harm__free(order);
+  harm__strpool_free(sp);
+  *sp = np;
+  return true;
+}
+
+static bool renumber(harm_dataset *ds) {
+  harm__strpool *pools[3] = {&ds->subjects, &ds->codes, &ds->areas};
+  bool ok = true;
+  for (int k = 0; k < 3 && ok; k++) {
+    harm__strpool *sp = pools[k];
+    bool *used = harm__calloc((size_t)sp->n + 1, sizeof *used);
+    uint32_t *map = harm__malloc(((size_t)sp->n + 1) * sizeof *map);
+    if (!used || !map) {
+      ok = false;
+    } else {
+      for (size_t i = 0; i < ds->n_recs; i++) {
+        const harm__rec *r = &ds->recs[i];
+        uint32_t v = k == 0 ? r->subject : k == 1 ? r->code : (uint32_t)r->area;
+        if (k < 2 || r->area >= 0) {
+          used[v] = true;
+        }
+      }
+      ok = shrink_pool(sp, used, map);
+      for (size_t i = 0; ok && i < ds->n_recs; i++) {
+        harm__rec *r = &ds->recs[i];
+        if (k == 0) {
+          r->subject = map[r->subject];
+        } else if (k == 1) {
+          r->code = map[r->code];
+        } else if (r->area >= 0) {
+          r->area = (int32_t)map[r->area];
+        }
+      }
+    }
+    harm__free(used);
+    harm__free(map);
+  }
+  return ok;
+}
+
+static harm_status finish(loader *ld) {
+  harm_dataset *ds = ld->ds;
+  if (!ld->have_header) {
+    return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, 0, NULL,
+                      "empty file: no header row");
+  }
+  if (ld->deferred) {
+    ds->as_of = ld->runmax;
+    int64_t start = window_start(ds->as_of, ds->lookback_days);
+    compact(ds, start);
+    for (size_t i = 0; i < ld->hist_len; i++) {
+      if (ld->hist[i]) {
+        int64_t d = (int64_t)ld->hist_base + (int64_t)i;
+        if (d < start) {
+          ds->acct.outside_window += ld->hist[i];
+        } else {
+          ds->acct.filtered += ld->hist[i];
+        }
+      }
+    }
+  }
+  ds->acct.kept = ds->n_recs;
+  if (!renumber(ds)) {
+    return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                      "out of memory building dictionaries");
+  }
+  return HARM_OK;
+}
+
+static void loader_free(loader *ld) {
+  if (ld->names) {
+    for (size_t i = 0; i < ld->n_cols; i++) {
+      harm__free(ld->names[i]);
+    }
+  }
+  harm__free(ld->names);
+  harm__free(ld->filters);
+  harm__free(ld->hist);
+}
+
+typedef harm_status (*feed_fn)(loader *ld, const void *arg, size_t len);
+
+static harm_status run(const char *name, const harm_ingest_opts *opts,
+                       feed_fn feed, const void *arg, size_t len,
+                       harm_dataset **out, harm_error *err) {
+  *out = NULL;
+  harm_ingest_opts defaults = HARM_INGEST_OPTS_INIT;
+  if (!opts) {
+    opts = &defaults;
+  }
+  if (!name) {
+    return harm__fail(err, HARM_ERR_USAGE, "ingest", NULL, 0, NULL,
+                      "no input name");
+  }
+  if (opts->n_filters && !opts->filters) {
+    return harm__fail(err, HARM_ERR_USAGE, "ingest", name, 0, NULL,
+                      "n_filters set without filters");
+  }
+  loader ld;
+  memset(&ld, 0, sizeof ld);
+  ld.opts = opts;
+  ld.name = name;
+  ld.err = err;
+  ld.runmax = HARM_DATE_NONE;
+  ld.deferred = opts->as_of == HARM_DATE_NONE;
+  harm_dataset *ds = harm__calloc(1, sizeof *ds);
+  ld.filters = harm__calloc(opts->n_filters + 1, sizeof *ld.filters);
+  if (ds) {
+    ds->source = harm__strdup(name);
+  }
+  if (!ds || !ds->source || !ld.filters) {
+    harm_dataset_free(ds);
+    loader_free(&ld);
+    return harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL,
+                      "out of memory");
+  }
+  ds->as_of = opts->as_of;
+  ds->lookback_days = opts->lookback_days;
+  ld.ds = ds;
+  harm_status st = feed(&ld, arg, len);
+  if (st == HARM_OK) {
+    st = finish(&ld);
+  }
+  loader_free(&ld);
+  if (st != HARM_OK) {
+    if (st == HARM_ERR_NOMEM && (!err || err->status != HARM_ERR_NOMEM)) {
+      harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL,
+                 "out of memory");
+    }
+    harm_dataset_free(ds);
+    return st;
+  }
+  *out = ds;
+  return HARM_OK;
+}
+
+/* Maps the reader's status to the loader's: a stop requested by the
+ * record callback carries the loader's own status. */
+static harm_status reader_status(loader *ld, harm_status st) {
+  if (st == HARM_ERR_USAGE && ld->status != HARM_OK) {
+    return ld->status;
+  }
+  if (st == HARM_OK && ld->status != HARM_OK) {
+    return ld->status;
+  }
+  return st;
+}
+
+static harm_status feed_file(loader *ld, const void *arg, size_t len) {
+  (void)len;
+  harm_error local = HARM_ERROR_INIT;
+  harm_status st = harm__csv_read_file((const char *)arg,
+                                       ld->opts->max_field_bytes, on_record,
+                                       ld, "ingest", &local);
+  st = reader_status(ld, st);
+  if (st != HARM_OK && ld->status == HARM_OK && ld->err) {
+    *ld->err = local;
+  }
+  return st;
+}
+
+static harm_status feed_buffer(loader *ld, const void *arg, size_t len) {
+  harm__csv_reader *r = NULL;
+  harm_status st =
+      harm__csv_reader_new(ld->opts->max_field_bytes, on_record, ld, &r);
+  if (st == HARM_OK) {
+    st = harm__csv_feed(r, arg, len);
+  }
+  if (st == HARM_OK) {
+    st = harm__csv_finish(r);
+  }
+  harm__csv_reader_free(r);
+  return reader_status(ld, st);
+}
+
+harm_status harm_ingest_file(const char *path, const harm_ingest_opts *opts,
+                             harm_dataset **out, harm_error *err) {
+  return run(path, opts, feed_file, path, 0, out, err);
+}
+
+harm_status harm_ingest_buffer(const char *name, const void *data, size_t len,
+                               const harm_ingest_opts *opts,
+                               harm_dataset **out, harm_error *err) {
+  if (!data && len) {
+    *out = NULL;
+    return harm__fail(err, HARM_ERR_USAGE, "ingest", name, 0, NULL,
+                      "NULL data");
+  }
+  return run(name, opts, feed_buffer, data ? data : "", len, out, err);
+}
+
+void harm_dataset_free(harm_dataset *ds) {
+  if (!ds) {
+    return;
+  }
+  harm__free(ds->source);
+  harm__strpool_free(&ds->subjects);
+  harm__strpool_free(&ds->codes);
+  harm__strpool_free(&ds->areas);
+  harm__free(ds->recs);
+  harm__free(ds);
+}
+
+harm_accounting harm_dataset_accounting(const harm_dataset *ds) {
+  return ds->acct;
+}
+harm_date harm_dataset_as_of(const harm_dataset *ds) { return ds->as_of; }
+uint32_t harm_dataset_lookback_days(const harm_dataset *ds) {
+  return ds->lookback_days;
+}
+size_t harm_dataset_n_subjects(const harm_dataset *ds) {
+  return ds->subjects.n;
+}
+const char *harm_dataset_subject_id(const harm_dataset *ds, size_t i,
+                                    size_t *len) {
+  return harm__strpool_get(&ds->subjects, (uint32_t)i, len);
+}
+bool harm_dataset_find_subject(const harm_dataset *ds, const char *id,
+                               size_t *index) {
+  uint32_t i = harm__strpool_find(&ds->subjects, id, strlen(id));
+  if (i == HARM__STRPOOL_FAIL) {
+    return false;
+  }
+  *index = i;
+  return true;
+}
+size_t harm_dataset_n_codes(const harm_dataset *ds) { return ds->codes.n; }
+const char *harm_dataset_code(const harm_dataset *ds, size_t i) {
+  return harm__strpool_get(&ds->codes, (uint32_t)i, NULL);
+}
+size_t harm_dataset_n_areas(const harm_dataset *ds) { return ds->areas.n; }
+const char *harm_dataset_area(const harm_dataset *ds, size_t i) {
+  return harm__strpool_get(&ds->areas, (uint32_t)i, NULL);
+}
+const char *harm_dataset_source(const harm_dataset *ds) { return ds->source; }

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/report/csvout.c: CSV writers for scores.csv and rejects.csv, with
+ * RFC 4180 quoting and spreadsheet formula neutralisation. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "harmrank/report.h"
+
+void harm_report_csv_field(FILE *fp, const char *s, size_t len,
+                           bool neutralise) {
+  bool formula = neutralise && len > 0 &&
+                 (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
+                  s[0] == '\t' || s[0] == '\r');
+  bool quote = false;
+  for (size_t i = 0; i < len && !quote; i++) {
+    quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+  }
+  if (quote) {
+    fputc('"', fp);
+  }
+  if (formula) {
+    fputc('\'', fp);
+  }
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '"') {
+      fputc('"', fp);
+    }
+    fputc(s[i], fp);
+  }
+  if (quote) {
+    fputc('"', fp);
+  }
+}
+
+static void field(FILE *fp, const char *s) {
+  harm_report_csv_field(fp, s, strlen(s), true);
+}
+
+harm_status harm_report_scores(FILE *fp, const harm_ranking *r, size_t top_n,
+                               harm_error *err) {
+  const harm_scores *s = harm_ranking_scores(r);
+  const harm_matrix *m = harm_scores_matrix(s);
+  const harm_dataset *ds = harm_matrix_dataset(m);
+  size_t n = harm_ranking_count(r);
+  if (top_n && top_n < n) {
+    n = top_n;
+  }
+  fputs("rank,offender_id,harm,offences,victims,first_offence,last_offence,"
+        "max_offence_harm,top_code\n",
+        fp);
+  for (size_t k = 1; k <= n; k++) {
+    const harm_score *sc = harm_ranking_at(r, k);
+    char first[11], last[11];
+    harm_date_format_iso(sc->facts.first, first);
+    harm_date_format_iso(sc->facts.last, last);
+    fprintf(fp, "%zu,", k);
+    field(fp, harm_dataset_subject_id(ds, sc->subject, NULL));
+    fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%s,%s,%.4f,", sc->harm,
+            sc->facts.offences, sc->facts.victims, first, last,
+            sc->max_offence_harm);
+    if (sc->top_code >= 0) {
+      field(fp, harm_matrix_code(m, (size_t)sc->top_code));
+    }
+    fputc('\n', fp);
+  }
+  if (ferror(fp)) {
+    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL,
+                      "write error");
+  }
+  return HARM_OK;
+}
+
+void harm_report_rejects_header(FILE *fp) { fputs("line,column,reason,raw\n", fp); }
+
+void harm_report_reject(FILE *fp, const harm_reject *r) {
+  fprintf(fp, "%zu,", r->line);
+  field(fp, r->column);
+  fputc(',', fp);
+  field(fp, r->reason);
+  fputc(',', fp);
+  harm_report_csv_field(fp, r->raw, r->raw_len, true);
+  fputc('\n', fp);
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* include/harmrank.h: the umbrella header. Clients include this only. */
+#ifndef HARMRANK_H
+#define HARMRANK_H
+
+#include "harmrank/status.h"
+#include "harmrank/ingest.h"
+#include "harmrank/weights.h"
+#include "harmrank/score.h"
+#include "harmrank/rank.h"
+#include "harmrank/report.h"
+#include "harmrank/config.h"
+
+#endif /* HARMRANK_H */

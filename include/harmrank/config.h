@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* include/harmrank/config.h: run configuration read from INI files
+ * (the files in config/) and overlaid by command-line flags, so every front end
+ * applies the same keys the same way. */
+#ifndef HARMRANK_CONFIG_H
+#define HARMRANK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ingest.h"
+#include "score.h"
+#include "status.h"
+#include "weights.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A run configuration. Opaque: it owns every string it hands out. */
+typedef struct harm_config harm_config;
+
+/* Creates a configuration holding every documented default.
+ * Returns HARM_OK or HARM_ERR_NOMEM. Ownership: *out is new
+ * (harm_config_free). */
+harm_status harm_config_new(harm_config **out, harm_error *err);
+
+/* Frees a configuration; NULL is a no-op. */
+void harm_config_free(harm_config *cfg);
+
+/* Reads an INI file over cfg (later keys win). Relative file paths in the
+ * file (weights, aliases) are resolved against the INI file's folder.
+ * Returns HARM_OK; HARM_ERR_IO (cannot read); HARM_ERR_CONFIG (syntax
+ * error, unknown section or key, bad value: err names file, line and
+ * key); HARM_ERR_NOMEM. */
+harm_status harm_config_load(harm_config *cfg, const char *path,
+                             harm_error *err);
+
+/* Sets one key as if read from an INI file (`section`, `key`, `value`);
+ * the CLI uses this for flags. Paths are taken as given.
+ * Returns HARM_OK, HARM_ERR_CONFIG or HARM_ERR_NOMEM. */
+harm_status harm_config_set(harm_config *cfg, const char *section,
+                            const char *key, const char *value,
+                            harm_error *err);
+
+/* Checks that the keys agree with each other (e.g. a cap below 0 or
+ * transform with RFGV). Returns HARM_OK or HARM_ERR_CONFIG. */
+harm_status harm_config_validate(const harm_config *cfg, harm_error *err);
+
+/* The options the configuration implies. Ownership: the returned structs
+ * point into cfg, which must outlive them and stay unchanged. */
+harm_ingest_opts harm_config_ingest_opts(const harm_config *cfg);
+harm_matrix_opts harm_config_matrix_opts(const harm_config *cfg,
+                                         const harm_weights *weights);
+harm_score_opts harm_config_score_opts(const harm_config *cfg);
+harm_weights_opts harm_config_weights_opts(const harm_config *cfg);
+
+/* The weights file path ([weights] file), or NULL when unset. */
+const char *harm_config_weights_path(const harm_config *cfg);
+
+/* Value of a key as text, NULL when unknown. Borrowed. */
+const char *harm_config_get(const harm_config *cfg, const char *section,
+                            const char *key);
+
+/* Writes every key with the value in force as INI text (for manifests and
+ * `--print-config`). Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_config_write(const harm_config *cfg, FILE *fp,
+                              harm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HARMRANK_CONFIG_H */

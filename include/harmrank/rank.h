@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* include/harmrank/rank.h: the total, deterministic ranking of scored
+ * subjects. */
+#ifndef HARMRANK_RANK_H
+#define HARMRANK_RANK_H
+
+#include <stddef.h>
+
+#include "score.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A ranking of scores. Opaque. */
+typedef struct harm_ranking harm_ranking;
+
+/* Ranks every scored subject: harm descending, then last offence date
+ * descending, then offences descending, then subject id ascending
+ * (bytewise). Ranks are 1..n with no shared ranks.
+ * Returns HARM_OK or HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_ranking_free); it borrows s, which must
+ * outlive it.
+ * Determinism: the order is total, so it never depends on sort stability,
+ * thread count or input order. */
+harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
+                              harm_error *err);
+
+/* Frees a ranking; NULL is a no-op. */
+void harm_ranking_free(harm_ranking *r);
+
+/* Number of ranked subjects (= harm_scores_count). */
+size_t harm_ranking_count(const harm_ranking *r);
+
+/* The scores that were ranked (borrowed). */
+const harm_scores *harm_ranking_scores(const harm_ranking *r);
+
+/* The score at rank `rank` (1-based). NULL when out of range. */
+const harm_score *harm_ranking_at(const harm_ranking *r, size_t rank);
+
+/* The 1-based rank of the score at index i of harm_scores_at; 0 when out
+ * of range. */
+size_t harm_ranking_rank_of(const harm_ranking *r, size_t i);
+
+/* The comparison the ranking uses: negative when a ranks above b. Both
+ * must come from scores of the same matrix. */
+int harm_rank_compare(const harm_scores *s, const harm_score *a,
+                      const harm_score *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HARMRANK_RANK_H */

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* include/harmrank/score.h: the window aggregate (a sparse subjects x codes
+ * matrix built once from a dataset) and harm scores computed from it for
+ * any number of weight tables. */
+#ifndef HARMRANK_SCORE_H
+#define HARMRANK_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest.h"
+#include "status.h"
+#include "weights.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How a crime's harm is attributed when several offenders share it. */
+typedef enum harm_attribution {
+  HARM_ATTR_FULL = 0, /* each offender carries the crime's full harm */
+  HARM_ATTR_SPLIT = 1 /* harm divided equally among its distinct offenders */
+} harm_attribution;
+
+/* Per-offence transform applied to the (capped) weight. */
+typedef enum harm_transform {
+  HARM_TRANSFORM_NONE = 0,
+  HARM_TRANSFORM_SQRT = 1,  /* sqrt(days) */
+  HARM_TRANSFORM_LOG1P = 2  /* ln(1 + days) */
+} harm_transform;
+
+/* Aggregation options; use HARM_MATRIX_OPTS_INIT. */
+typedef struct harm_matrix_opts {
+  const harm_weights *weights;   /* for aliases and proactive flags;
+                                    NULL = no aliases, nothing proactive */
+  bool exclude_proactive;        /* default true: proactive codes are
+                                    left out (counted as filtered) */
+  const char *const *categories; /* keep only codes whose weight category
+                                    is one of these (ASCII case-insensitive);
+                                    default NULL = all */
+  size_t n_categories;           /* default 0 */
+  double half_life_days;         /* > 0: each offence weighs
+                                    0.5^(age/half_life); default 0 = off */
+  harm_attribution attribution;  /* default HARM_ATTR_FULL */
+} harm_matrix_opts;
+
+#define HARM_MATRIX_OPTS_INIT {NULL, true, NULL, 0, 0.0, HARM_ATTR_FULL}
+
+/* The aggregate. Opaque. */
+typedef struct harm_matrix harm_matrix;
+
+/* Builds the aggregate: deduplicates kept records on (offence_id, subject,
+ * canonical code), drops proactive and category-filtered codes, and sums
+ * per subject and code the offence factors (1, times decay, times 1/k
+ * under split attribution), recording the largest single factor too.
+ * Returns HARM_OK; HARM_ERR_CONFIG (bad opts); HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_matrix_free). It borrows ds, which must
+ * outlive it, and copies what it needs of opts->weights.
+ * Determinism: the matrix is built from records sorted on a total key, so
+ * it is identical whatever order or thread split the rows arrived in. */
+harm_status harm_matrix_build(const harm_dataset *ds,
+                              const harm_matrix_opts *opts,
+                              harm_matrix **out, harm_error *err);
+
+/* Frees a matrix; NULL is a no-op. */
+void harm_matrix_free(harm_matrix *m);
+
+/* The dataset the matrix was built from (borrowed). */
+const harm_dataset *harm_matrix_dataset(const harm_matrix *m);
+
+/* Complete row accounting: the dataset's, with filtered, duplicates and
+ * scored resolved. read = scored + outside_window + future_dated +
+ * filtered + duplicates + rejected. */
+harm_accounting harm_matrix_accounting(const harm_matrix *m);
+
+/* Number of subjects (rows) and canonical codes (columns). Subjects keep
+ * the dataset's numbering; a subject whose rows were all filtered or
+ * deduplicated away has an empty row. */
+size_t harm_matrix_n_subjects(const harm_matrix *m);
+size_t harm_matrix_n_codes(const harm_matrix *m);
+
+/* Canonical code of column j, in ascending bytewise order. Borrowed. */
+const char *harm_matrix_code(const harm_matrix *m, size_t j);
+
+/* Number of scored offences with column j's code. */
+uint64_t harm_matrix_code_count(const harm_matrix *m, size_t j);
+
+/* Non-zero entries (distinct subject-code pairs). */
+size_t harm_matrix_nnz(const harm_matrix *m);
+
+/* Subject-level facts that do not depend on weights. */
+typedef struct harm_subject_facts {
+  uint32_t offences;    /* scored offences (after dedupe and filters) */
+  uint32_t victims;     /* distinct non-empty victim ids */
+  harm_date first;      /* earliest scored offence date */
+  harm_date last;       /* latest scored offence date */
+  int32_t area;         /* area index of the latest offence (ties: lowest
+                           area index), -1 when there is no area column */
+} harm_subject_facts;
+
+/* Facts of subject i. */
+harm_subject_facts harm_matrix_facts(const harm_matrix *m, size_t i);
+
+/* Scoring options; use HARM_SCORE_OPTS_INIT. */
+typedef struct harm_score_opts {
+  double cap;               /* > 0: a single offence's weight is capped
+                               here before transform; default 0 = off */
+  harm_transform transform; /* default HARM_TRANSFORM_NONE */
+  bool strict_codes;        /* an unknown code is HARM_ERR_DATA;
+                               default false (scored 0 and listed) */
+} harm_score_opts;
+
+#define HARM_SCORE_OPTS_INIT {0.0, HARM_TRANSFORM_NONE, false}
+
+/* One subject's score. */
+typedef struct harm_score {
+  size_t subject;          /* dataset subject index */
+  double harm;             /* total harm, days (after options) */
+  double max_offence_harm; /* largest single-offence harm, days */
+  int32_t top_code;        /* matrix column contributing most harm (ties:
+                              lowest column), -1 when harm is 0 */
+  harm_subject_facts facts;
+} harm_score;
+
+/* A code in the data that the weight table lacks. */
+typedef struct harm_unknown_code {
+  const char *code; /* borrowed from the matrix */
+  uint64_t count;   /* scored offences with that code */
+} harm_unknown_code;
+
+/* Scores for every subject with at least one scored offence. Opaque. */
+typedef struct harm_scores harm_scores;
+
+/* Scores the matrix with one weight table: harm = sum over the subject's
+ * codes of h(code) x factor sum, with h = transform(min(weight, cap)).
+ * Codes the table lacks weigh 0 and are listed (harm_scores_unknown).
+ * Returns HARM_OK; HARM_ERR_DATA (unknown code with strict_codes, err
+ * names the code in column "offence_code"); HARM_ERR_CONFIG (bad opts);
+ * HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_scores_free); it borrows m, which must
+ * outlive it.
+ * Determinism: each subject's sum runs over its codes in ascending column
+ * order, so results do not depend on thread count or input order. */
+harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
+                               const harm_score_opts *opts,
+                               harm_scores **out, harm_error *err);
+
+/* Frees scores; NULL is a no-op. */
+void harm_scores_free(harm_scores *s);
+
+/* Number of scored subjects, and entry i (in subject index order). */
+size_t harm_scores_count(const harm_scores *s);
+const harm_score *harm_scores_at(const harm_scores *s, size_t i);
+
+/* The matrix scored (borrowed). */
+const harm_matrix *harm_scores_matrix(const harm_scores *s);
+
+/* Unknown codes, in ascending code order. *n receives the count. */
+const harm_unknown_code *harm_scores_unknown(const harm_scores *s, size_t *n);
+
+/* Scores many weight vectors at once: out[k * n_subjects + i] = harm of
+ * subject i under weight vector k, where vectors[k * n_codes + j] is the
+ * per-offence harm of matrix column j. One pass over the matrix.
+ * Returns HARM_OK or HARM_ERR_USAGE (NULL arguments). */
+harm_status harm_score_many(const harm_matrix *m, const double *vectors,
+                            size_t n_vectors, double *out, harm_error *err);
+
+/* Fills vec[j] (n_codes entries) with the per-offence harm of column j
+ * under table w and opts (0 for unknown codes). */
+harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
+                              const harm_score_opts *opts, double *vec,
+                              harm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HARMRANK_SCORE_H */
