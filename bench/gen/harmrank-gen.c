@@ -80,225 +80,227 @@ typedef struct {
  * coercive control (008/67) and strangulation (008/77) always domestic. */
 /* class_codes: 95 codes; DA probability for eligible codes 0.1252 */
 static const code_row class_codes[] = {
-  {"105/01", 128473u, 8205u, VM_PERSON, 0}, /* 1 d */
-  {"046/00", 119899u, 0u, VM_SHOP, 0}, /* 1 d */
-  {"008/06", 100436u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"149/00", 93784u, 8205u, VM_PERSON, 0}, /* 2 d */
-  {"008/72", 61849u, 8205u, VM_PERSON, 0}, /* 2 d */
-  {"049/10", 49884u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"045/10", 29534u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"044/00", 29492u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"125/12", 23713u, 0u, VM_HALF, 0}, /* 1 d */
-  {"125/09", 19761u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"125/11", 19761u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"008/67", 18555u, 65536u, VM_PERSON, 0}, /* 10 d */
-  {"008/31", 18555u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"053/25", 16628u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"008/73", 14683u, 8205u, VM_PERSON, 0}, /* 2 d */
-  {"039/00", 14205u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"048/01", 13126u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"054/01", 11290u, 0u, VM_NONE, 0}, /* 10 d */
-  {"059/11", 11290u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"092/61", 11043u, 0u, VM_NONE, 0}, /* 2 d proactive */
-  {"003/01", 11012u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"126/00", 9845u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"034/01", 9308u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"008/66", 9277u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"008/55", 9277u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"008/77", 9177u, 65536u, VM_PERSON, 1}, /* 547.5 d */
-  {"008/01", 7726u, 8205u, VM_PERSON, 0}, /* 20 d */
-  {"040/00", 6651u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"066/01", 6323u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"008/65", 6185u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"195/12", 6185u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"104/23", 5506u, 8205u, VM_PERSON, 0}, /* 1 d */
-  {"008/57", 5506u, 8205u, VM_PERSON, 0}, /* 2 d */
-  {"011/03", 5506u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"130/01", 5250u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"033/00", 4516u, 0u, VM_NONE, 0}, /* 10 d proactive */
-  {"056/02", 4173u, 8205u, VM_PERSON, 0}, /* 5 d */
-  {"068/25", 3952u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"058/00", 3949u, 8205u, VM_PERSON, 0}, /* 2 d */
-  {"092/49", 3758u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"092/50", 3681u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"066/39", 3557u, 0u, VM_HALF, 0}, /* 10 d */
-  {"041/00", 3326u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"005/01", 3219u, 8205u, VM_PERSON, 1}, /* 1460 d */
-  {"008/29", 3092u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"008/71", 3092u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"008/21", 2575u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"035/00", 2494u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"008/32", 2258u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"054/02", 2258u, 0u, VM_NONE, 0}, /* 10 d */
-  {"131/01", 1969u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"008/59", 1931u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"092/81", 1879u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"092/21", 1879u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"043/00", 1663u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"049/12", 1663u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"037/02", 1313u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"045/11", 1313u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"008/20", 1288u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"036/03", 1285u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"056/01", 1043u, 8205u, VM_PERSON, 1}, /* 365 d */
-  {"057/00", 987u, 8205u, VM_PERSON, 1}, /* 365 d */
-  {"092/70", 940u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"036/01", 918u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"047/00", 831u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"065/00", 790u, 0u, VM_HALF, 1}, /* 730 d */
-  {"066/22", 790u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"092/54", 736u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"092/51", 736u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"130/02", 656u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"130/03", 656u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"092/53", 552u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"093/72", 552u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"105/04", 551u, 8205u, VM_PERSON, 0}, /* 1 d */
-  {"008/56", 464u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"066/21", 395u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"002/00", 386u, 0u, VM_PERSON, 1}, /* 4380 d */
-  {"092/65", 368u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"092/69", 368u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"013/01", 367u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"008/02", 258u, 8205u, VM_PERSON, 0}, /* 20 d */
-  {"093/44", 188u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"092/60", 184u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"092/62", 184u, 0u, VM_NONE, 0}, /* 2 d proactive */
-  {"036/06", 184u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"036/07", 184u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"036/08", 184u, 8205u, VM_PERSON, 0}, /* 10 d */
-  {"001/01", 119u, 0u, VM_PERSON, 1}, /* 5475 d */
-  {"092/31", 94u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"093/19", 94u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"093/21", 94u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"092/25", 94u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"092/29", 94u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"093/40", 92u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"093/30", 92u, 0u, VM_NONE, 0}, /* 3 d proactive */
+    {"105/01", 128473u, 8205u, VM_PERSON, 0}, /* 1 d */
+    {"046/00", 119899u, 0u, VM_SHOP, 0},      /* 1 d */
+    {"008/06", 100436u, 8205u, VM_PERSON, 0}, /* 10 d */
+    {"149/00", 93784u, 8205u, VM_PERSON, 0},  /* 2 d */
+    {"008/72", 61849u, 8205u, VM_PERSON, 0},  /* 2 d */
+    {"049/10", 49884u, 0u, VM_PERSON, 0},     /* 2 d */
+    {"045/10", 29534u, 0u, VM_PERSON, 0},     /* 5 d */
+    {"044/00", 29492u, 0u, VM_PERSON, 0},     /* 2 d */
+    {"125/12", 23713u, 0u, VM_HALF, 0},       /* 1 d */
+    {"125/09", 19761u, 0u, VM_HALF, 0},       /* 7.5 d */
+    {"125/11", 19761u, 0u, VM_HALF, 0},       /* 7.5 d */
+    {"008/67", 18555u, 65536u, VM_PERSON, 0}, /* 10 d */
+    {"008/31", 18555u, 8205u, VM_PERSON, 0},  /* 10 d */
+    {"053/25", 16628u, 0u, VM_PERSON, 0},     /* 2 d */
+    {"008/73", 14683u, 8205u, VM_PERSON, 0},  /* 2 d */
+    {"039/00", 14205u, 0u, VM_PERSON, 0},     /* 2 d */
+    {"048/01", 13126u, 0u, VM_PERSON, 0},     /* 5 d */
+    {"054/01", 11290u, 0u, VM_NONE, 0},       /* 10 d */
+    {"059/11", 11290u, 0u, VM_PERSON, 0},     /* 10 d */
+    {"092/61", 11043u, 0u, VM_NONE, 0},       /* 2 d proactive */
+    {"003/01", 11012u, 8205u, VM_PERSON, 0},  /* 10 d */
+    {"126/00", 9845u, 0u, VM_PERSON, 0},      /* 5 d */
+    {"034/01", 9308u, 0u, VM_PERSON, 1},      /* 365 d */
+    {"008/66", 9277u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"008/55", 9277u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"008/77", 9177u, 65536u, VM_PERSON, 1},  /* 547.5 d */
+    {"008/01", 7726u, 8205u, VM_PERSON, 0},   /* 20 d */
+    {"040/00", 6651u, 0u, VM_PERSON, 0},      /* 2 d */
+    {"066/01", 6323u, 0u, VM_HALF, 0},        /* 7.5 d */
+    {"008/65", 6185u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"195/12", 6185u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"104/23", 5506u, 8205u, VM_PERSON, 0},   /* 1 d */
+    {"008/57", 5506u, 8205u, VM_PERSON, 0},   /* 2 d */
+    {"011/03", 5506u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"130/01", 5250u, 0u, VM_PERSON, 0},      /* 5 d */
+    {"033/00", 4516u, 0u, VM_NONE, 0},        /* 10 d proactive */
+    {"056/02", 4173u, 8205u, VM_PERSON, 0},   /* 5 d */
+    {"068/25", 3952u, 0u, VM_HALF, 0},        /* 7.5 d */
+    {"058/00", 3949u, 8205u, VM_PERSON, 0},   /* 2 d */
+    {"092/49", 3758u, 0u, VM_NONE, 0},        /* 5 d proactive */
+    {"092/50", 3681u, 0u, VM_NONE, 0},        /* 3 d proactive */
+    {"066/39", 3557u, 0u, VM_HALF, 0},        /* 10 d */
+    {"041/00", 3326u, 0u, VM_PERSON, 0},      /* 2 d */
+    {"005/01", 3219u, 8205u, VM_PERSON, 1},   /* 1460 d */
+    {"008/29", 3092u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"008/71", 3092u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"008/21", 2575u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"035/00", 2494u, 0u, VM_PERSON, 0},      /* 2 d */
+    {"008/32", 2258u, 0u, VM_PERSON, 0},      /* 10 d */
+    {"054/02", 2258u, 0u, VM_NONE, 0},        /* 10 d */
+    {"131/01", 1969u, 0u, VM_PERSON, 0},      /* 5 d */
+    {"008/59", 1931u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"092/81", 1879u, 0u, VM_NONE, 0},        /* 5 d proactive */
+    {"092/21", 1879u, 0u, VM_NONE, 0},        /* 5 d proactive */
+    {"043/00", 1663u, 0u, VM_PERSON, 0},      /* 2 d */
+    {"049/12", 1663u, 0u, VM_PERSON, 0},      /* 2 d */
+    {"037/02", 1313u, 0u, VM_PERSON, 0},      /* 5 d */
+    {"045/11", 1313u, 0u, VM_PERSON, 0},      /* 5 d */
+    {"008/20", 1288u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"036/03", 1285u, 8205u, VM_PERSON, 0},   /* 10 d */
+    {"056/01", 1043u, 8205u, VM_PERSON, 1},   /* 365 d */
+    {"057/00", 987u, 8205u, VM_PERSON, 1},    /* 365 d */
+    {"092/70", 940u, 0u, VM_NONE, 0},         /* 5 d proactive */
+    {"036/01", 918u, 8205u, VM_PERSON, 0},    /* 10 d */
+    {"047/00", 831u, 0u, VM_PERSON, 0},       /* 2 d */
+    {"065/00", 790u, 0u, VM_HALF, 1},         /* 730 d */
+    {"066/22", 790u, 0u, VM_HALF, 0},         /* 7.5 d */
+    {"092/54", 736u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"092/51", 736u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"130/02", 656u, 0u, VM_PERSON, 0},       /* 5 d */
+    {"130/03", 656u, 0u, VM_PERSON, 0},       /* 5 d */
+    {"092/53", 552u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"093/72", 552u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"105/04", 551u, 8205u, VM_PERSON, 0},    /* 1 d */
+    {"008/56", 464u, 8205u, VM_PERSON, 0},    /* 10 d */
+    {"066/21", 395u, 0u, VM_HALF, 0},         /* 7.5 d */
+    {"002/00", 386u, 0u, VM_PERSON, 1},       /* 4380 d */
+    {"092/65", 368u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"092/69", 368u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"013/01", 367u, 8205u, VM_PERSON, 0},    /* 10 d */
+    {"008/02", 258u, 8205u, VM_PERSON, 0},    /* 20 d */
+    {"093/44", 188u, 0u, VM_NONE, 0},         /* 5 d proactive */
+    {"092/60", 184u, 0u, VM_NONE, 0},         /* 3 d proactive */
+    {"092/62", 184u, 0u, VM_NONE, 0},         /* 2 d proactive */
+    {"036/06", 184u, 8205u, VM_PERSON, 0},    /* 10 d */
+    {"036/07", 184u, 8205u, VM_PERSON, 0},    /* 10 d */
+    {"036/08", 184u, 8205u, VM_PERSON, 0},    /* 10 d */
+    {"001/01", 119u, 0u, VM_PERSON, 1},       /* 5475 d */
+    {"092/31", 94u, 0u, VM_NONE, 0},          /* 5 d proactive */
+    {"093/19", 94u, 0u, VM_NONE, 0},          /* 5 d proactive */
+    {"093/21", 94u, 0u, VM_NONE, 0},          /* 5 d proactive */
+    {"092/25", 94u, 0u, VM_NONE, 0},          /* 5 d proactive */
+    {"092/29", 94u, 0u, VM_NONE, 0},          /* 5 d proactive */
+    {"093/40", 92u, 0u, VM_NONE, 0},          /* 3 d proactive */
+    {"093/30", 92u, 0u, VM_NONE, 0},          /* 3 d proactive */
 };
-/* expected non-proactive harm per crime 20.87 days; share from high-harm codes 0.804 */
+/* expected non-proactive harm per crime 20.87 days; share from high-harm codes
+ * 0.804 */
 /* letter_codes: 118 codes; DA probability for eligible codes 0.1700 */
 static const code_row letter_codes[] = {
-  {"105A", 123964u, 11141u, VM_PERSON, 0}, /* 1 d */
-  {"46", 112819u, 0u, VM_SHOP, 0}, /* 1 d */
-  {"8N", 92293u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"9A", 59501u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"8R", 52137u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"8L", 46344u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"49", 45773u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"58C", 32512u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"45", 30563u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"44", 27751u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"58D", 26009u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"28E", 25067u, 0u, VM_PERSON, 1}, /* 273.5 d */
-  {"58A", 23223u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"49A", 16645u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"48", 15281u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"8Q", 13903u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"39", 13366u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"104", 12396u, 11141u, VM_PERSON, 0}, /* 1 d */
-  {"92E", 12244u, 0u, VM_NONE, 0}, /* 2 d proactive */
-  {"126", 12225u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"30C", 11806u, 0u, VM_PERSON, 1}, /* 183.5 d */
-  {"20A", 10474u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"3B", 9297u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"58B", 9289u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"92A", 8575u, 0u, VM_NONE, 0}, /* 5 d proactive */
-  {"19C", 8301u, 11141u, VM_PERSON, 1}, /* 1825 d */
-  {"66", 8181u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"10D", 8139u, 0u, VM_NONE, 0}, /* 273.75 d proactive */
-  {"34B", 7029u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"40", 6658u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"802", 6120u, 0u, VM_NONE, 0}, /* 10 d */
-  {"9B", 5950u, 0u, VM_HALF, 0}, /* 7.5 d */
-  {"88E", 5237u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"10C", 5179u, 0u, VM_NONE, 0}, /* 273.75 d proactive */
-  {"92D", 4723u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"105B", 4649u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"54", 4590u, 0u, VM_NONE, 0}, /* 10 d */
-  {"28F", 4011u, 0u, VM_PERSON, 1}, /* 273.5 d */
-  {"56B", 3927u, 11141u, VM_PERSON, 0}, /* 5 d */
-  {"11A", 3874u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"59", 3672u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"8M", 3476u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"41", 3329u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"5D", 3146u, 11141u, VM_PERSON, 1}, /* 1460 d */
-  {"33", 3060u, 0u, VM_NONE, 0}, /* 10 d proactive */
-  {"22B", 2618u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"35", 2497u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"86", 2448u, 0u, VM_NONE, 0}, /* 10 d */
-  {"30D", 2214u, 0u, VM_PERSON, 1}, /* 183.5 d */
-  {"8S", 2098u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"19D", 2075u, 11141u, VM_PERSON, 1}, /* 2555 d */
-  {"58J", 1858u, 11141u, VM_PERSON, 0}, /* 2 d */
-  {"37.2", 1834u, 0u, VM_PERSON, 0}, /* 5 d */
-  {"34A", 1729u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"43", 1664u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"8P", 1573u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"20B", 1571u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"83", 1530u, 0u, VM_NONE, 0}, /* 10 d */
-  {"99", 1530u, 0u, VM_NONE, 0}, /* 10 d */
-  {"79", 1530u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"88C", 1309u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"19E", 1107u, 11141u, VM_PERSON, 1}, /* 2920 d */
-  {"17A", 1047u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"21", 1047u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"56A", 982u, 11141u, VM_PERSON, 1}, /* 365 d */
-  {"38", 918u, 0u, VM_NONE, 0}, /* 10 d */
-  {"33A", 918u, 0u, VM_NONE, 0}, /* 10 d */
-  {"47", 832u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"42", 832u, 0u, VM_PERSON, 0}, /* 2 d */
-  {"19F", 830u, 11141u, VM_PERSON, 1}, /* 1825 d */
-  {"19G", 830u, 11141u, VM_PERSON, 1}, /* 2555 d */
-  {"88A", 786u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"36", 775u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"62A", 744u, 0u, VM_HALF, 1}, /* 730 d */
-  {"19H", 692u, 11141u, VM_PERSON, 1}, /* 2920 d */
-  {"61", 612u, 0u, VM_NONE, 0}, /* 10 d */
-  {"61A", 612u, 0u, VM_NONE, 0}, /* 10 d */
-  {"69", 612u, 0u, VM_NONE, 0}, /* 10 d */
-  {"10B", 592u, 0u, VM_NONE, 0}, /* 1825 d proactive */
-  {"92C", 525u, 0u, VM_NONE, 0}, /* 3 d proactive */
-  {"5E", 524u, 11141u, VM_PERSON, 1}, /* 365 d */
-  {"17B", 524u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"71", 524u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"22A", 524u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"29A", 501u, 0u, VM_PERSON, 1}, /* 730 d */
-  {"106", 465u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"90", 444u, 0u, VM_NONE, 0}, /* 273.75 d proactive */
-  {"28G", 334u, 0u, VM_PERSON, 1}, /* 273.5 d */
-  {"2", 315u, 0u, VM_PERSON, 1}, /* 4380 d */
-  {"13", 310u, 11141u, VM_PERSON, 0}, /* 10 d */
-  {"80", 306u, 0u, VM_NONE, 0}, /* 10 d */
-  {"96", 306u, 0u, VM_NONE, 0}, /* 10 d */
-  {"95", 306u, 0u, VM_NONE, 0}, /* 10 d */
-  {"81", 296u, 0u, VM_NONE, 0}, /* 273.75 d proactive */
-  {"73", 262u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"4.9", 174u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"28H", 167u, 0u, VM_PERSON, 1}, /* 273.5 d */
-  {"27", 153u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"24", 153u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"814", 153u, 0u, VM_NONE, 0}, /* 10 d */
-  {"10A", 148u, 0u, VM_NONE, 0}, /* 2190 d proactive */
-  {"31A", 148u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"23", 131u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"70", 131u, 11141u, VM_PERSON, 1}, /* 182.25 d */
-  {"4.4", 130u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"60", 92u, 0u, VM_NONE, 0}, /* 10 d */
-  {"1", 91u, 0u, VM_PERSON, 1}, /* 5475 d */
-  {"4.8", 87u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"67", 61u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"76", 31u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"4.6", 22u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"37.1", 22u, 0u, VM_PERSON, 1}, /* 365 d */
-  {"4.7", 21u, 11141u, VM_PERSON, 1}, /* 365 d */
-  {"3A", 15u, 0u, VM_PERSON, 1}, /* 4380 d */
-  {"15", 15u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"26", 15u, 0u, VM_PERSON, 0}, /* 10 d */
-  {"4.3", 10u, 11141u, VM_PERSON, 1}, /* 365 d */
-  {"4.1", 10u, 0u, VM_PERSON, 1}, /* 730 d */
+    {"105A", 123964u, 11141u, VM_PERSON, 0}, /* 1 d */
+    {"46", 112819u, 0u, VM_SHOP, 0},         /* 1 d */
+    {"8N", 92293u, 11141u, VM_PERSON, 0},    /* 10 d */
+    {"9A", 59501u, 0u, VM_HALF, 0},          /* 7.5 d */
+    {"8R", 52137u, 11141u, VM_PERSON, 0},    /* 2 d */
+    {"8L", 46344u, 11141u, VM_PERSON, 0},    /* 2 d */
+    {"49", 45773u, 0u, VM_PERSON, 0},        /* 2 d */
+    {"58C", 32512u, 11141u, VM_PERSON, 0},   /* 2 d */
+    {"45", 30563u, 0u, VM_PERSON, 0},        /* 5 d */
+    {"44", 27751u, 0u, VM_PERSON, 0},        /* 2 d */
+    {"58D", 26009u, 11141u, VM_PERSON, 0},   /* 2 d */
+    {"28E", 25067u, 0u, VM_PERSON, 1},       /* 273.5 d */
+    {"58A", 23223u, 11141u, VM_PERSON, 0},   /* 2 d */
+    {"49A", 16645u, 0u, VM_PERSON, 0},       /* 2 d */
+    {"48", 15281u, 0u, VM_PERSON, 0},        /* 5 d */
+    {"8Q", 13903u, 11141u, VM_PERSON, 0},    /* 10 d */
+    {"39", 13366u, 0u, VM_PERSON, 0},        /* 2 d */
+    {"104", 12396u, 11141u, VM_PERSON, 0},   /* 1 d */
+    {"92E", 12244u, 0u, VM_NONE, 0},         /* 2 d proactive */
+    {"126", 12225u, 0u, VM_PERSON, 0},       /* 5 d */
+    {"30C", 11806u, 0u, VM_PERSON, 1},       /* 183.5 d */
+    {"20A", 10474u, 11141u, VM_PERSON, 1},   /* 182.25 d */
+    {"3B", 9297u, 11141u, VM_PERSON, 0},     /* 10 d */
+    {"58B", 9289u, 11141u, VM_PERSON, 0},    /* 2 d */
+    {"92A", 8575u, 0u, VM_NONE, 0},          /* 5 d proactive */
+    {"19C", 8301u, 11141u, VM_PERSON, 1},    /* 1825 d */
+    {"66", 8181u, 0u, VM_HALF, 0},           /* 7.5 d */
+    {"10D", 8139u, 0u, VM_NONE, 0},          /* 273.75 d proactive */
+    {"34B", 7029u, 0u, VM_PERSON, 1},        /* 365 d */
+    {"40", 6658u, 0u, VM_PERSON, 0},         /* 2 d */
+    {"802", 6120u, 0u, VM_NONE, 0},          /* 10 d */
+    {"9B", 5950u, 0u, VM_HALF, 0},           /* 7.5 d */
+    {"88E", 5237u, 11141u, VM_PERSON, 1},    /* 182.25 d */
+    {"10C", 5179u, 0u, VM_NONE, 0},          /* 273.75 d proactive */
+    {"92D", 4723u, 0u, VM_NONE, 0},          /* 3 d proactive */
+    {"105B", 4649u, 11141u, VM_PERSON, 0},   /* 2 d */
+    {"54", 4590u, 0u, VM_NONE, 0},           /* 10 d */
+    {"28F", 4011u, 0u, VM_PERSON, 1},        /* 273.5 d */
+    {"56B", 3927u, 11141u, VM_PERSON, 0},    /* 5 d */
+    {"11A", 3874u, 11141u, VM_PERSON, 0},    /* 10 d */
+    {"59", 3672u, 0u, VM_PERSON, 0},         /* 10 d */
+    {"8M", 3476u, 11141u, VM_PERSON, 0},     /* 10 d */
+    {"41", 3329u, 0u, VM_PERSON, 0},         /* 2 d */
+    {"5D", 3146u, 11141u, VM_PERSON, 1},     /* 1460 d */
+    {"33", 3060u, 0u, VM_NONE, 0},           /* 10 d proactive */
+    {"22B", 2618u, 11141u, VM_PERSON, 1},    /* 182.25 d */
+    {"35", 2497u, 0u, VM_PERSON, 0},         /* 2 d */
+    {"86", 2448u, 0u, VM_NONE, 0},           /* 10 d */
+    {"30D", 2214u, 0u, VM_PERSON, 1},        /* 183.5 d */
+    {"8S", 2098u, 11141u, VM_PERSON, 0},     /* 10 d */
+    {"19D", 2075u, 11141u, VM_PERSON, 1},    /* 2555 d */
+    {"58J", 1858u, 11141u, VM_PERSON, 0},    /* 2 d */
+    {"37.2", 1834u, 0u, VM_PERSON, 0},       /* 5 d */
+    {"34A", 1729u, 0u, VM_PERSON, 1},        /* 365 d */
+    {"43", 1664u, 0u, VM_PERSON, 0},         /* 2 d */
+    {"8P", 1573u, 11141u, VM_PERSON, 0},     /* 10 d */
+    {"20B", 1571u, 11141u, VM_PERSON, 1},    /* 182.25 d */
+    {"83", 1530u, 0u, VM_NONE, 0},           /* 10 d */
+    {"99", 1530u, 0u, VM_NONE, 0},           /* 10 d */
+    {"79", 1530u, 0u, VM_PERSON, 0},         /* 10 d */
+    {"88C", 1309u, 11141u, VM_PERSON, 1},    /* 182.25 d */
+    {"19E", 1107u, 11141u, VM_PERSON, 1},    /* 2920 d */
+    {"17A", 1047u, 11141u, VM_PERSON, 1},    /* 182.25 d */
+    {"21", 1047u, 11141u, VM_PERSON, 1},     /* 182.25 d */
+    {"56A", 982u, 11141u, VM_PERSON, 1},     /* 365 d */
+    {"38", 918u, 0u, VM_NONE, 0},            /* 10 d */
+    {"33A", 918u, 0u, VM_NONE, 0},           /* 10 d */
+    {"47", 832u, 0u, VM_PERSON, 0},          /* 2 d */
+    {"42", 832u, 0u, VM_PERSON, 0},          /* 2 d */
+    {"19F", 830u, 11141u, VM_PERSON, 1},     /* 1825 d */
+    {"19G", 830u, 11141u, VM_PERSON, 1},     /* 2555 d */
+    {"88A", 786u, 11141u, VM_PERSON, 1},     /* 182.25 d */
+    {"36", 775u, 11141u, VM_PERSON, 0},      /* 10 d */
+    {"62A", 744u, 0u, VM_HALF, 1},           /* 730 d */
+    {"19H", 692u, 11141u, VM_PERSON, 1},     /* 2920 d */
+    {"61", 612u, 0u, VM_NONE, 0},            /* 10 d */
+    {"61A", 612u, 0u, VM_NONE, 0},           /* 10 d */
+    {"69", 612u, 0u, VM_NONE, 0},            /* 10 d */
+    {"10B", 592u, 0u, VM_NONE, 0},           /* 1825 d proactive */
+    {"92C", 525u, 0u, VM_NONE, 0},           /* 3 d proactive */
+    {"5E", 524u, 11141u, VM_PERSON, 1},      /* 365 d */
+    {"17B", 524u, 11141u, VM_PERSON, 1},     /* 182.25 d */
+    {"71", 524u, 11141u, VM_PERSON, 1},      /* 182.25 d */
+    {"22A", 524u, 11141u, VM_PERSON, 1},     /* 182.25 d */
+    {"29A", 501u, 0u, VM_PERSON, 1},         /* 730 d */
+    {"106", 465u, 11141u, VM_PERSON, 0},     /* 10 d */
+    {"90", 444u, 0u, VM_NONE, 0},            /* 273.75 d proactive */
+    {"28G", 334u, 0u, VM_PERSON, 1},         /* 273.5 d */
+    {"2", 315u, 0u, VM_PERSON, 1},           /* 4380 d */
+    {"13", 310u, 11141u, VM_PERSON, 0},      /* 10 d */
+    {"80", 306u, 0u, VM_NONE, 0},            /* 10 d */
+    {"96", 306u, 0u, VM_NONE, 0},            /* 10 d */
+    {"95", 306u, 0u, VM_NONE, 0},            /* 10 d */
+    {"81", 296u, 0u, VM_NONE, 0},            /* 273.75 d proactive */
+    {"73", 262u, 11141u, VM_PERSON, 1},      /* 182.25 d */
+    {"4.9", 174u, 0u, VM_PERSON, 1},         /* 365 d */
+    {"28H", 167u, 0u, VM_PERSON, 1},         /* 273.5 d */
+    {"27", 153u, 0u, VM_PERSON, 0},          /* 10 d */
+    {"24", 153u, 0u, VM_PERSON, 0},          /* 10 d */
+    {"814", 153u, 0u, VM_NONE, 0},           /* 10 d */
+    {"10A", 148u, 0u, VM_NONE, 0},           /* 2190 d proactive */
+    {"31A", 148u, 0u, VM_PERSON, 1},         /* 365 d */
+    {"23", 131u, 11141u, VM_PERSON, 1},      /* 182.25 d */
+    {"70", 131u, 11141u, VM_PERSON, 1},      /* 182.25 d */
+    {"4.4", 130u, 0u, VM_PERSON, 1},         /* 365 d */
+    {"60", 92u, 0u, VM_NONE, 0},             /* 10 d */
+    {"1", 91u, 0u, VM_PERSON, 1},            /* 5475 d */
+    {"4.8", 87u, 0u, VM_PERSON, 1},          /* 365 d */
+    {"67", 61u, 0u, VM_PERSON, 0},           /* 10 d */
+    {"76", 31u, 0u, VM_PERSON, 0},           /* 10 d */
+    {"4.6", 22u, 0u, VM_PERSON, 1},          /* 365 d */
+    {"37.1", 22u, 0u, VM_PERSON, 1},         /* 365 d */
+    {"4.7", 21u, 11141u, VM_PERSON, 1},      /* 365 d */
+    {"3A", 15u, 0u, VM_PERSON, 1},           /* 4380 d */
+    {"15", 15u, 0u, VM_PERSON, 0},           /* 10 d */
+    {"26", 15u, 0u, VM_PERSON, 0},           /* 10 d */
+    {"4.3", 10u, 11141u, VM_PERSON, 1},      /* 365 d */
+    {"4.1", 10u, 0u, VM_PERSON, 1},          /* 730 d */
 };
-/* expected non-proactive harm per crime 59.50 days; share from high-harm codes 0.945 */
+/* expected non-proactive harm per crime 59.50 days; share from high-harm codes
+ * 0.945 */
 
 #define N_CLASS_CODES (sizeof class_codes / sizeof class_codes[0])
 #define N_LETTER_CODES (sizeof letter_codes / sizeof letter_codes[0])
@@ -310,17 +312,20 @@ static const struct {
   const char *district;
   uint32_t weight;
 } districts[] = {
-    {"North", "Peterborough", 216},        {"North", "Huntingdonshire", 182},
-    {"North", "Fenland", 103},             {"South", "Cambridge City", 146},
-    {"South", "South Cambridgeshire", 163}, {"South", "East Cambridgeshire", 90},
+    {"North", "Peterborough", 216},
+    {"North", "Huntingdonshire", 182},
+    {"North", "Fenland", 103},
+    {"South", "Cambridge City", 146},
+    {"South", "South Cambridgeshire", 163},
+    {"South", "East Cambridgeshire", 90},
 };
 #define N_DISTRICTS 6u
 #define PETERBOROUGH 0u
 
 /* Seasonality: relative crime volume by month, Jan..Dec, out of 110 (a mild
  * summer peak; our estimate, not a measured profile). */
-static const uint32_t month_weight[12] = {94, 90, 97, 99, 103, 106,
-                                          110, 107, 101, 100, 97, 95};
+static const uint32_t month_weight[12] = {94,  90,  97,  99,  103, 106,
+                                          110, 107, 101, 100, 97,  95};
 
 /* ---- random numbers: xoshiro256** (Blackman & Vigna), seeded by splitmix64 */
 
@@ -420,7 +425,8 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d) {
 }
 
 static unsigned days_in_month(int y, unsigned m) {
-  static const unsigned dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  static const unsigned dm[12] = {31, 28, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
   int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 && leap ? 29 : dm[m - 1];
 }
@@ -467,14 +473,14 @@ static void put_uint(out_buf *o, uint64_t v, int width) {
 /* ---- options ----------------------------------------------------------- */
 
 typedef struct {
-  uint64_t rows;     /* data rows to write, required */
-  uint64_t seed;     /* default 20261123 */
-  int end_y;         /* last date, default 2026-10-31 */
+  uint64_t rows; /* data rows to write, required */
+  uint64_t seed; /* default 20261123 */
+  int end_y;     /* last date, default 2026-10-31 */
   unsigned end_m, end_d;
-  unsigned years;    /* default 3 */
-  int letter;        /* 0 = NNN/NN class codes (default), 1 = letter codes */
-  int crlf;          /* 1 = CRLF line ends */
-  const char *out;   /* "-" = stdout */
+  unsigned years;  /* default 3 */
+  int letter;      /* 0 = NNN/NN class codes (default), 1 = letter codes */
+  int crlf;        /* 1 = CRLF line ends */
+  const char *out; /* "-" = stdout */
 } gen_opts;
 
 static void usage(FILE *f) {
@@ -752,8 +758,9 @@ static int generate(const gen_opts *o, FILE *f) {
     /* High-harm DA crimes (strangulation, s18, ...) come from the busiest
      * eighth of the DA pool: the "power few" of partner abuse, where 3% of
      * perpetrators held 90% of harm (Thames Valley, Barnham et al. 2017). */
-    uint32_t span = pool == POOL_DA && c->high ? pop.size[pool] / DA_FEW_DIV + 1u
-                                               : pop.size[pool];
+    uint32_t span = pool == POOL_DA && c->high
+                        ? pop.size[pool] / DA_FEW_DIV + 1u
+                        : pop.size[pool];
     uint32_t rank = pop.start[pool] + offender_rank(&r, span, skew);
     uint32_t n_off = 1;
     if (!domestic && below(&r, 1000) < 42)
@@ -790,9 +797,9 @@ static int generate(const gen_opts *o, FILE *f) {
                                         : pick_district(below(&r, 900));
 
     for (uint32_t k = 0; k < n_off && written < o->rows; k++) {
-      uint32_t who = k == 0 ? rank
-                            : pop.start[pool] +
-                                  offender_rank(&r, pop.size[pool], skew);
+      uint32_t who =
+          k == 0 ? rank
+                 : pop.start[pool] + offender_rank(&r, pop.size[pool], skew);
       uint32_t odd = below(&r, 1000000);
       int dup = below(&r, 1000) < 3;
       size_t row_start = ob.len;
@@ -809,8 +816,8 @@ static int generate(const gen_opts *o, FILE *f) {
       put_ch(&ob, ',');
       put_str(&ob, odd >= 9000 && odd < 12000 ? unknown[odd & 1] : c->code);
       put_ch(&ob, ',');
-      put_str(&ob, odd >= 12000 && odd < 12500 ? bad_dates[odd % 3]
-                                              : date_str[day]);
+      put_str(&ob,
+              odd >= 12000 && odd < 12500 ? bad_dates[odd % 3] : date_str[day]);
       put_ch(&ob, ',');
       if (has_victim) {
         put_ch(&ob, 'V');

@@ -50,8 +50,9 @@ static const char common_help[] =
     "  -h, --help               this help\n";
 
 static void print_usage(FILE *fp) {
-  fprintf(fp, "harmrank %s: offender harm scoring and cohort selection\n\n"
-              "usage: harmrank COMMAND [options]\n\ncommands:\n",
+  fprintf(fp,
+          "harmrank %s: offender harm scoring and cohort selection\n\n"
+          "usage: harmrank COMMAND [options]\n\ncommands:\n",
           harm_version());
   for (size_t i = 0; i < n_commands; i++) {
     fprintf(fp, "  %-14s %s\n", commands[i].name, commands[i].summary);
@@ -262,8 +263,8 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
   if (harm_config_validate(o->cfg, &err) != HARM_OK) {
     return cli_fail(&err);
   }
-  o->file_mode =
-      (unsigned)strtoul(harm_config_get(o->cfg, "output", "file_mode"), NULL, 8);
+  o->file_mode = (unsigned)strtoul(
+      harm_config_get(o->cfg, "output", "file_mode"), NULL, 8);
   return HARM_EXIT_OK;
 }
 
@@ -274,9 +275,10 @@ void cli_opts_free(cli_opts *o) {
 
 void cli_print_accounting(const harm_accounting *a) {
   fprintf(stderr,
-          "rows: read %" PRIu64 " = scored %" PRIu64 " + outside window %" PRIu64
-          " + future-dated %" PRIu64 " + filtered %" PRIu64
-          " + duplicates %" PRIu64 " + rejected %" PRIu64 "\n",
+          "rows: read %" PRIu64 " = scored %" PRIu64
+          " + outside window %" PRIu64 " + future-dated %" PRIu64
+          " + filtered %" PRIu64 " + duplicates %" PRIu64 " + rejected %" PRIu64
+          "\n",
           a->read, a->scored, a->outside_window, a->future_dated, a->filtered,
           a->duplicates, a->rejected);
 }

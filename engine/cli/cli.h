@@ -7,10 +7,10 @@
 /* Exit codes (README "Exit codes"). */
 enum {
   HARM_EXIT_OK = 0,
-  HARM_EXIT_DATA = 1,     /* bad data in strict mode, or a limit exceeded */
-  HARM_EXIT_USAGE = 2,    /* bad arguments or configuration */
-  HARM_EXIT_IO = 3,       /* cannot read an input or write an output */
-  HARM_EXIT_INTERNAL = 4  /* out of memory or a bug */
+  HARM_EXIT_DATA = 1,    /* bad data in strict mode, or a limit exceeded */
+  HARM_EXIT_USAGE = 2,   /* bad arguments or configuration */
+  HARM_EXIT_IO = 3,      /* cannot read an input or write an output */
+  HARM_EXIT_INTERNAL = 4 /* out of memory or a bug */
 };
 
 /* Runs `harmrank argv[1] ...`; returns the exit code. Prints only to

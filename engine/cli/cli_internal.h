@@ -18,14 +18,14 @@ typedef struct cli_opts {
   const char *offences;
   const char *weights[CLI_MAX_WEIGHTS];
   size_t n_weights;
-  const char *output;        /* -o; NULL = command default */
-  const char *rejects;       /* --rejects; NULL = beside output */
-  const char *out_dir;       /* --out (cohort) */
+  const char *output;  /* -o; NULL = command default */
+  const char *rejects; /* --rejects; NULL = beside output */
+  const char *out_dir; /* --out (cohort) */
   const char *positional[CLI_MAX_POSITIONAL];
   size_t n_positional;
   bool quiet;
   bool help;
-  unsigned file_mode;        /* permissions of written files */
+  unsigned file_mode; /* permissions of written files */
 } cli_opts;
 
 /* A subcommand: name, handler, one-line help, usage text. */

@@ -52,8 +52,8 @@ int cli_cmd_score(int argc, char **argv) {
     rc = cli_fail(&err);
   }
   if (!rc) {
-    size_t top = (size_t)strtoull(harm_config_get(o.cfg, "output", "top"),
-                                  NULL, 10);
+    size_t top =
+        (size_t)strtoull(harm_config_get(o.cfg, "output", "top"), NULL, 10);
     if (harm_report_scores(harm_outfile_stream(out), p.ranking, top, &err) !=
         HARM_OK) {
       rc = cli_fail(&err);

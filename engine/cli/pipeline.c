@@ -84,9 +84,11 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
     size_t n_unknown;
     const harm_unknown_code *u = harm_scores_unknown(p->scores, &n_unknown);
     if (n_unknown) {
-      fprintf(stderr, "harmrank: warning: %zu offence code%s not in %s, "
-                      "scored 0:",
-              n_unknown, n_unknown == 1 ? "" : "s", harm_weights_source(p->weights));
+      fprintf(stderr,
+              "harmrank: warning: %zu offence code%s not in %s, "
+              "scored 0:",
+              n_unknown, n_unknown == 1 ? "" : "s",
+              harm_weights_source(p->weights));
       for (size_t i = 0; i < n_unknown && i < 20; i++) {
         fprintf(stderr, " %s (%" PRIu64 ")", u[i].code, u[i].count);
       }
@@ -95,15 +97,16 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
     harm_accounting a = harm_matrix_accounting(p->matrix);
     char as_of[11];
     harm_date_format_iso(harm_dataset_as_of(p->ds), as_of);
-    fprintf(stderr, "window: %s, %" PRIu32 " days back%s; %zu subjects scored\n",
-            as_of[0] ? as_of : "(no valid rows)",
-            harm_dataset_lookback_days(p->ds),
-            harm_dataset_lookback_days(p->ds) ? "" : " (unlimited)",
-            harm_scores_count(p->scores));
+    fprintf(
+        stderr, "window: %s, %" PRIu32 " days back%s; %zu subjects scored\n",
+        as_of[0] ? as_of : "(no valid rows)", harm_dataset_lookback_days(p->ds),
+        harm_dataset_lookback_days(p->ds) ? "" : " (unlimited)",
+        harm_scores_count(p->scores));
     cli_print_accounting(&a);
     if (a.rejected) {
-      fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s written "
-                      "to %s\n",
+      fprintf(stderr,
+              "harmrank: warning: %" PRIu64 " rejected row%s written "
+              "to %s\n",
               a.rejected, a.rejected == 1 ? "" : "s", rejects_path);
     }
   }

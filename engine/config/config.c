@@ -15,7 +15,7 @@ enum { MAX_FILTERS = 32, MAX_VALUES = 256 };
 
 typedef struct filter_slot {
   char *column;
-  char *values_text;     /* as written, for manifests */
+  char *values_text; /* as written, for manifests */
   char **values;
   size_t n_values;
 } filter_slot;
@@ -56,9 +56,9 @@ typedef harm_status (*apply_fn)(harm_config *cfg, const char *value,
 typedef struct key_def {
   const char *section;
   const char *key;
-  const char *def;   /* default as text; NULL = unset */
+  const char *def; /* default as text; NULL = unset */
   apply_fn apply;
-  bool is_path;      /* resolved against the INI file's folder */
+  bool is_path; /* resolved against the INI file's folder */
 } key_def;
 
 static harm_status bad(harm_error *err, const char *key, const char *value,
@@ -101,8 +101,8 @@ COLUMN_KEY(victim_id)
 COLUMN_KEY(domestic)
 COLUMN_KEY(area)
 
-static harm_status ap_date_format(harm_config *c, const char *v,
-                                  harm_error *e, const char *k) {
+static harm_status ap_date_format(harm_config *c, const char *v, harm_error *e,
+                                  const char *k) {
   if (harm__ieq(v, strlen(v), "ymd")) {
     c->date_format = HARM_DATE_YMD;
   } else if (harm__ieq(v, strlen(v), "dmy")) {
@@ -173,8 +173,8 @@ static harm_status ap_exclude_proactive(harm_config *c, const char *v,
   return ap_bool(&c->exclude_proactive, v, e, k);
 }
 
-static harm_status ap_strict_codes(harm_config *c, const char *v,
-                                   harm_error *e, const char *k) {
+static harm_status ap_strict_codes(harm_config *c, const char *v, harm_error *e,
+                                   const char *k) {
   return ap_bool(&c->strict_codes, v, e, k);
 }
 
@@ -200,8 +200,8 @@ static harm_status ap_transform(harm_config *c, const char *v, harm_error *e,
   return bad(e, k, v, "none, sqrt or log1p");
 }
 
-static harm_status ap_attribution(harm_config *c, const char *v,
-                                  harm_error *e, const char *k) {
+static harm_status ap_attribution(harm_config *c, const char *v, harm_error *e,
+                                  const char *k) {
   if (harm__ieq(v, strlen(v), "full")) {
     c->attribution = HARM_ATTR_FULL;
   } else if (harm__ieq(v, strlen(v), "split")) {
@@ -275,8 +275,8 @@ static harm_status ap_categories(harm_config *c, const char *v, harm_error *e,
   return HARM_OK;
 }
 
-static harm_status ap_weights_file(harm_config *c, const char *v,
-                                   harm_error *e, const char *k) {
+static harm_status ap_weights_file(harm_config *c, const char *v, harm_error *e,
+                                   const char *k) {
   (void)c;
   (void)e;
   (void)k;
@@ -700,8 +700,7 @@ harm_status harm_config_write(const harm_config *cfg, FILE *fp,
     }
   }
   if (ferror(fp)) {
-    return harm__fail(err, HARM_ERR_IO, "config", NULL, 0, NULL,
-                      "write error");
+    return harm__fail(err, HARM_ERR_IO, "config", NULL, 0, NULL, "write error");
   }
   return HARM_OK;
 }

@@ -18,8 +18,8 @@ struct harm__csv_reader {
   size_t max_field;
   harm__csv_record_fn fn;
   void *ctx;
-  harm__buf raw;         /* bytes of the record in progress */
-  size_t raw_limit;      /* raw is cut past this many bytes */
+  harm__buf raw;    /* bytes of the record in progress */
+  size_t raw_limit; /* raw is cut past this many bytes */
   bool raw_truncated;
   harm__buf field_bytes; /* fields of the record, each NUL-terminated */
   size_t *field_off;     /* start offsets into field_bytes */
@@ -27,11 +27,11 @@ struct harm__csv_reader {
   size_t n_fields;
   size_t cap_fields;
   harm__csv_field *fields;
-  size_t line;           /* line of the next byte */
-  size_t record_line;    /* line where the record in progress started */
-  bool prev_cr;          /* last byte fed was '\r' */
-  bool row_done;         /* libcsv's row callback fired */
-  bool first;            /* no record delivered yet: strip a BOM */
+  size_t line;             /* line of the next byte */
+  size_t record_line;      /* line where the record in progress started */
+  bool prev_cr;            /* last byte fed was '\r' */
+  bool row_done;           /* libcsv's row callback fired */
+  bool first;              /* no record delivered yet: strip a BOM */
   const char *field_error; /* set by the field callback */
   size_t field_error_at;
   bool nomem;
@@ -141,8 +141,7 @@ static harm_status deliver(harm__csv_reader *r, const char *error,
     return HARM_ERR_NOMEM;
   }
   if (r->n_fields > 0) {
-    harm__csv_field *f =
-        harm__reallocarray(r->fields, r->n_fields, sizeof *f);
+    harm__csv_field *f = harm__reallocarray(r->fields, r->n_fields, sizeof *f);
     if (!f) {
       return HARM_ERR_NOMEM;
     }
@@ -171,10 +170,8 @@ static harm_status deliver(harm__csv_reader *r, const char *error,
       r->fields[0].len -= 3;
     }
   }
-  harm__csv_record rec = {r->record_line, raw,    raw_len,
-                          r->fields,      r->n_fields,
-                          error,          error_field,
-                          r->raw_truncated};
+  harm__csv_record rec = {r->record_line, raw,   raw_len,     r->fields,
+                          r->n_fields,    error, error_field, r->raw_truncated};
   if (!error && r->field_error) {
     rec.error = r->field_error;
     rec.error_field = r->field_error_at;
@@ -243,8 +240,9 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
     csv_set_realloc_func(&r->parser, harm__realloc);
     csv_set_free_func(&r->parser, harm__free);
     harm_status st =
-        deliver(r, "malformed quoting (a quote inside an unquoted field, "
-                   "or text after a closing quote)",
+        deliver(r,
+                "malformed quoting (a quote inside an unquoted field, "
+                "or text after a closing quote)",
                 at);
     reset_record(r);
     return st;
@@ -308,8 +306,8 @@ harm_status harm__csv_read_file(const char *path, size_t max_field,
   bool is_stdin = strcmp(path, "-") == 0;
   FILE *fp = is_stdin ? stdin : fopen(path, "rb");
   if (!fp) {
-    return harm__fail(err, HARM_ERR_IO, stage, path, 0, NULL,
-                      "cannot open: %s", strerror(errno));
+    return harm__fail(err, HARM_ERR_IO, stage, path, 0, NULL, "cannot open: %s",
+                      strerror(errno));
   }
   harm__csv_reader *r = NULL;
   harm_status st = harm__csv_reader_new(max_field, fn, ctx, &r);

@@ -20,14 +20,14 @@ typedef struct harm__csv_field {
 
 /* One record, handed to the record callback. */
 typedef struct harm__csv_record {
-  size_t line;                    /* 1-based line the record starts on */
-  const char *raw;                /* raw bytes, terminator excluded */
+  size_t line;     /* 1-based line the record starts on */
+  const char *raw; /* raw bytes, terminator excluded */
   size_t raw_len;
-  const harm__csv_field *fields;  /* n_fields fields */
+  const harm__csv_field *fields; /* n_fields fields */
   size_t n_fields;
-  const char *error;              /* non-NULL: malformed record (reason) */
-  size_t error_field;             /* 0-based field at fault when error */
-  bool raw_truncated;             /* raw longer than the limit, cut */
+  const char *error;  /* non-NULL: malformed record (reason) */
+  size_t error_field; /* 0-based field at fault when error */
+  bool raw_truncated; /* raw longer than the limit, cut */
 } harm__csv_record;
 
 /* Returns true to continue, false to stop reading (harm__csv_feed then

@@ -43,8 +43,8 @@ static uint32_t lookup(const harm__strpool *sp, const char *s, size_t len,
     uint32_t idx = sp->slots[i] - 1;
     if (sp->hash[idx] == h) {
       size_t off = (size_t)sp->offset[idx];
-      size_t next = idx + 1 < sp->n ? (size_t)sp->offset[idx + 1]
-                                    : sp->bytes_len;
+      size_t next =
+          idx + 1 < sp->n ? (size_t)sp->offset[idx + 1] : sp->bytes_len;
       if (next - off - 1 == len && memcmp(sp->bytes + off, s, len) == 0) {
         *slot = i;
         return idx;

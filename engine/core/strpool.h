@@ -13,19 +13,20 @@
 #define HARM__STRPOOL_FAIL UINT32_MAX
 
 typedef struct harm__strpool {
-  char *bytes;        /* all strings, each NUL-terminated */
-  size_t bytes_len;   /* used bytes */
-  size_t bytes_cap;   /* allocated bytes */
-  uint64_t *offset;   /* offset[i]: start of string i in bytes */
-  uint64_t *hash;     /* hash[i]: 64-bit hash of string i */
-  uint32_t n;         /* number of strings */
-  uint32_t cap;       /* capacity of offset/hash */
-  uint32_t *slots;    /* open-addressing table: index + 1, 0 = empty */
-  size_t n_slots;     /* power of two */
+  char *bytes;      /* all strings, each NUL-terminated */
+  size_t bytes_len; /* used bytes */
+  size_t bytes_cap; /* allocated bytes */
+  uint64_t *offset; /* offset[i]: start of string i in bytes */
+  uint64_t *hash;   /* hash[i]: 64-bit hash of string i */
+  uint32_t n;       /* number of strings */
+  uint32_t cap;     /* capacity of offset/hash */
+  uint32_t *slots;  /* open-addressing table: index + 1, 0 = empty */
+  size_t n_slots;   /* power of two */
 } harm__strpool;
 
 /* A zeroed struct is an empty pool. */
-#define HARM__STRPOOL_INIT {0}
+#define HARM__STRPOOL_INIT                                                     \
+  { 0 }
 
 /* 64-bit hash used by the pool (XXH3). */
 uint64_t harm__hash(const void *p, size_t len);
@@ -37,12 +38,10 @@ uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
                               bool *added);
 
 /* Index of an existing string, or HARM__STRPOOL_FAIL. */
-uint32_t harm__strpool_find(const harm__strpool *sp, const char *s,
-                            size_t len);
+uint32_t harm__strpool_find(const harm__strpool *sp, const char *s, size_t len);
 
 /* String i (NUL-terminated) and its length. */
-const char *harm__strpool_get(const harm__strpool *sp, uint32_t i,
-                              size_t *len);
+const char *harm__strpool_get(const harm__strpool *sp, uint32_t i, size_t *len);
 
 /* Fills order[0..n) with the indices sorted by bytewise string order and
  * rank[i] with the position of index i in that order (either may be NULL).

@@ -99,7 +99,8 @@ static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 bool harm__ieq(const char *s, size_t len, const char *z) {
   size_t i = 0;
   for (; i < len; i++) {
-    if (z[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)z[i])) {
+    if (z[i] == '\0' ||
+        lower((unsigned char)s[i]) != lower((unsigned char)z[i])) {
       return false;
     }
   }

@@ -25,12 +25,12 @@ typedef struct harm__rec {
 } harm__rec;
 
 struct harm_dataset {
-  char *source;            /* input name */
-  harm__strpool subjects;  /* sorted bytewise after ingest */
-  harm__strpool codes;     /* sorted bytewise after ingest */
-  harm__strpool areas;     /* sorted bytewise after ingest */
-  bool has_area;           /* the input has an area column */
-  harm__rec *recs;         /* kept records */
+  char *source;           /* input name */
+  harm__strpool subjects; /* sorted bytewise after ingest */
+  harm__strpool codes;    /* sorted bytewise after ingest */
+  harm__strpool areas;    /* sorted bytewise after ingest */
+  bool has_area;          /* the input has an area column */
+  harm__rec *recs;        /* kept records */
   size_t n_recs;
   size_t cap_recs;
   harm_accounting acct;

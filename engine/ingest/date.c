@@ -77,8 +77,8 @@ bool harm_date_parse(const char *s, size_t len, harm_date_format fmt,
     m = parts[1];
     used = i + 4;
   } else {
-    if (len < 10 || !digits(s, 4, &y) || s[4] != '-' ||
-        !digits(s + 5, 2, &m) || s[7] != '-' || !digits(s + 8, 2, &d)) {
+    if (len < 10 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) ||
+        s[7] != '-' || !digits(s + 8, 2, &d)) {
       return false;
     }
     used = 10;

@@ -12,16 +12,25 @@
 #include "core/internal.h"
 #include "ingest/dataset.h"
 
-enum { COL_OID, COL_SUBJECT, COL_CODE, COL_DATE, COL_OFFENDER, COL_VICTIM,
-       COL_DOMESTIC, COL_AREA, N_ROLES };
+enum {
+  COL_OID,
+  COL_SUBJECT,
+  COL_CODE,
+  COL_DATE,
+  COL_OFFENDER,
+  COL_VICTIM,
+  COL_DOMESTIC,
+  COL_AREA,
+  N_ROLES
+};
 
 #define ABSENT SIZE_MAX
 
 typedef struct col_filter {
   size_t col;
-  bool boolean;       /* compare as yes/no (domestic column) */
-  bool want_true;     /* boolean filter accepts true */
-  bool want_false;    /* boolean filter accepts false */
+  bool boolean;    /* compare as yes/no (domestic column) */
+  bool want_true;  /* boolean filter accepts true */
+  bool want_false; /* boolean filter accepts false */
 } col_filter;
 
 typedef struct loader {
@@ -31,32 +40,40 @@ typedef struct loader {
   harm_dataset *ds;
   bool have_header;
   size_t n_cols;
-  char **names;           /* header names, trimmed copies */
+  char **names; /* header names, trimmed copies */
   size_t col[N_ROLES];
   col_filter *filters;
-  bool deferred;          /* as_of is the latest date: decided at the end */
-  harm_date runmax;       /* latest valid date so far */
+  bool deferred;    /* as_of is the latest date: decided at the end */
+  harm_date runmax; /* latest valid date so far */
   /* Deferred mode: rows that failed a filter, counted by date, so they
    * can be classified against the final window at the end. */
   harm_date hist_base;
   uint64_t *hist;
   size_t hist_len;
-  harm_status status;     /* first failure, stops the reader */
+  harm_status status; /* first failure, stops the reader */
 } loader;
 
 static const char *role_name(const loader *ld, int role) {
   const harm_columns *c = &ld->opts->columns;
   switch (role) {
-  case COL_OID: return c->offence_id;
+  case COL_OID:
+    return c->offence_id;
   case COL_SUBJECT:
     return ld->opts->group_by ? ld->opts->group_by : c->offender_id;
-  case COL_CODE: return c->offence_code;
-  case COL_DATE: return c->offence_date;
-  case COL_OFFENDER: return c->offender_id;
-  case COL_VICTIM: return c->victim_id;
-  case COL_DOMESTIC: return c->domestic;
-  case COL_AREA: return c->area;
-  default: return NULL;
+  case COL_CODE:
+    return c->offence_code;
+  case COL_DATE:
+    return c->offence_date;
+  case COL_OFFENDER:
+    return c->offender_id;
+  case COL_VICTIM:
+    return c->victim_id;
+  case COL_DOMESTIC:
+    return c->domestic;
+  case COL_AREA:
+    return c->area;
+  default:
+    return NULL;
   }
 }
 
@@ -144,8 +161,8 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
   for (size_t i = 0; i < ld->n_cols; i++) {
     for (size_t j = 0; j < i; j++) {
       if (harm__ieq(ld->names[i], strlen(ld->names[i]), ld->names[j])) {
-        return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name,
-                          rec->line, ld->names[i],
+        return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, rec->line,
+                          ld->names[i],
                           "column appears twice in the header (columns %zu "
                           "and %zu)",
                           j + 1, i + 1);
@@ -158,8 +175,9 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
     bool required = role <= COL_OFFENDER;
     if (required && ld->col[role] == ABSENT) {
       return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, rec->line,
-                        name ? name : "", "required column missing from the "
-                                          "header");
+                        name ? name : "",
+                        "required column missing from the "
+                        "header");
     }
   }
   ld->ds->has_area = ld->col[COL_AREA] != ABSENT;
@@ -168,8 +186,8 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
     col_filter *cf = &ld->filters[k];
     cf->col = find_col(ld, f->column);
     if (cf->col == ABSENT) {
-      return harm__fail(ld->err, HARM_ERR_CONFIG, "ingest", ld->name,
-                        rec->line, f->column ? f->column : "",
+      return harm__fail(ld->err, HARM_ERR_CONFIG, "ingest", ld->name, rec->line,
+                        f->column ? f->column : "",
                         "filter names a column the header lacks");
     }
     cf->boolean = cf->col == ld->col[COL_DOMESTIC];
@@ -305,7 +323,8 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   const harm_ingest_opts *o = ld->opts;
   ds->acct.read++;
   if (rec->error) {
-    harm_status st = strstr(rec->error, "limit") ? HARM_ERR_LIMIT : HARM_ERR_DATA;
+    harm_status st =
+        strstr(rec->error, "limit") ? HARM_ERR_LIMIT : HARM_ERR_DATA;
     reject(ld, rec, rec->error_field, st, "%s", rec->error);
     return ld->status == HARM_OK;
   }
@@ -343,8 +362,9 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
     char shown[80];
     quote_value(shown, sizeof shown, val[COL_DATE].p, val[COL_DATE].len);
     reject(ld, rec, ld->col[COL_DATE], HARM_ERR_DATA, "not a date \"%s\"%s",
-           shown, o->date_format == HARM_DATE_DMY ? " (expected DD/MM/YYYY)"
-                                                  : " (expected YYYY-MM-DD)");
+           shown,
+           o->date_format == HARM_DATE_DMY ? " (expected DD/MM/YYYY)"
+                                           : " (expected YYYY-MM-DD)");
     return ld->status == HARM_OK;
   }
   if (ld->col[COL_DOMESTIC] != ABSENT && val[COL_DOMESTIC].len) {
@@ -402,8 +422,8 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   r.area = -1;
   uint32_t area = 0;
   if (ds->has_area) {
-    area = harm__strpool_intern(&ds->areas, val[COL_AREA].p,
-                                val[COL_AREA].len, NULL);
+    area = harm__strpool_intern(&ds->areas, val[COL_AREA].p, val[COL_AREA].len,
+                                NULL);
     r.area = (int32_t)area;
   }
   if (r.subject == HARM__STRPOOL_FAIL || r.code == HARM__STRPOOL_FAIL ||
@@ -576,8 +596,7 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   loader_free(&ld);
   if (st != HARM_OK) {
     if (st == HARM_ERR_NOMEM && (!err || err->status != HARM_ERR_NOMEM)) {
-      harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL,
-                 "out of memory");
+      harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL, "out of memory");
     }
     harm_dataset_free(ds);
     return st;
@@ -601,9 +620,9 @@ static harm_status reader_status(loader *ld, harm_status st) {
 static harm_status feed_file(loader *ld, const void *arg, size_t len) {
   (void)len;
   harm_error local = HARM_ERROR_INIT;
-  harm_status st = harm__csv_read_file((const char *)arg,
-                                       ld->opts->max_field_bytes, on_record,
-                                       ld, "ingest", &local);
+  harm_status st =
+      harm__csv_read_file((const char *)arg, ld->opts->max_field_bytes,
+                          on_record, ld, "ingest", &local);
   st = reader_status(ld, st);
   if (st != HARM_OK && ld->status == HARM_OK && ld->err) {
     *ld->err = local;
@@ -631,8 +650,8 @@ harm_status harm_ingest_file(const char *path, const harm_ingest_opts *opts,
 }
 
 harm_status harm_ingest_buffer(const char *name, const void *data, size_t len,
-                               const harm_ingest_opts *opts,
-                               harm_dataset **out, harm_error *err) {
+                               const harm_ingest_opts *opts, harm_dataset **out,
+                               harm_error *err) {
   if (!data && len) {
     *out = NULL;
     return harm__fail(err, HARM_ERR_USAGE, "ingest", name, 0, NULL,

@@ -66,13 +66,14 @@ harm_status harm_report_scores(FILE *fp, const harm_ranking *r, size_t top_n,
     fputc('\n', fp);
   }
   if (ferror(fp)) {
-    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL,
-                      "write error");
+    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL, "write error");
   }
   return HARM_OK;
 }
 
-void harm_report_rejects_header(FILE *fp) { fputs("line,column,reason,raw\n", fp); }
+void harm_report_rejects_header(FILE *fp) {
+  fputs("line,column,reason,raw\n", fp);
+}
 
 void harm_report_reject(FILE *fp, const harm_reject *r) {
   fprintf(fp, "%zu,", r->line);

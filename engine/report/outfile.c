@@ -18,7 +18,7 @@
 struct harm_outfile {
   FILE *fp;
   char *path;
-  char *tmp;    /* NULL when writing stdout */
+  char *tmp; /* NULL when writing stdout */
   unsigned mode;
 };
 

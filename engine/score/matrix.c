@@ -82,10 +82,10 @@ static harm_status map_codes(harm_matrix *m, const harm_matrix_opts *o,
   harm__strpool tmp = HARM__STRPOOL_INIT;
   for (uint32_t c = 0; c < ds->codes.n; c++) {
     const char *code = harm__strpool_get(&ds->codes, c, NULL);
-    const char *canon = o->weights ? harm_weights_canonical(o->weights, code)
-                                   : code;
-    const harm_weight *wt = o->weights ? harm_weights_find(o->weights, canon)
-                                       : NULL;
+    const char *canon =
+        o->weights ? harm_weights_canonical(o->weights, code) : code;
+    const harm_weight *wt =
+        o->weights ? harm_weights_find(o->weights, canon) : NULL;
     proactive[c] = false;
     map[c] = DROP;
     if (o->exclude_proactive && wt && wt->proactive) {
@@ -197,8 +197,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   m->code_count = harm__calloc((size_t)m->codes.n + 1, sizeof *m->code_count);
   size_t nnz = 0;
   for (size_t i = 0; i < n; i++) {
-    nnz += i == 0 || w[i].subject != w[i - 1].subject ||
-           w[i].col != w[i - 1].col;
+    nnz +=
+        i == 0 || w[i].subject != w[i - 1].subject || w[i].col != w[i - 1].col;
   }
   m->col = harm__malloc((nnz + 1) * sizeof *m->col);
   m->sum = harm__malloc((nnz + 1) * sizeof *m->sum);
@@ -271,8 +271,8 @@ done:
 }
 
 harm_status harm_matrix_build(const harm_dataset *ds,
-                              const harm_matrix_opts *opts,
-                              harm_matrix **out, harm_error *err) {
+                              const harm_matrix_opts *opts, harm_matrix **out,
+                              harm_error *err) {
   *out = NULL;
   harm_matrix_opts defaults = HARM_MATRIX_OPTS_INIT;
   if (!opts) {

@@ -8,15 +8,15 @@
 #include "harmrank/score.h"
 
 struct harm_matrix {
-  const harm_dataset *ds;   /* borrowed */
+  const harm_dataset *ds; /* borrowed */
   harm_accounting acct;
-  harm__strpool codes;      /* canonical codes, bytewise order */
-  uint64_t *code_count;     /* scored offences per column */
+  harm__strpool codes;  /* canonical codes, bytewise order */
+  uint64_t *code_count; /* scored offences per column */
   size_t n_subjects;
-  size_t *row;              /* n_subjects + 1 offsets into the entries */
-  uint32_t *col;            /* column of each entry, ascending per row */
-  double *sum;              /* sum of offence factors (decay x split) */
-  double *maxf;             /* largest single offence factor */
+  size_t *row;   /* n_subjects + 1 offsets into the entries */
+  uint32_t *col; /* column of each entry, ascending per row */
+  double *sum;   /* sum of offence factors (decay x split) */
+  double *maxf;  /* largest single offence factor */
   size_t nnz;
   harm_subject_facts *facts;
 };

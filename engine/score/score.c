@@ -69,8 +69,8 @@ harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
 }
 
 harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
-                               const harm_score_opts *opts,
-                               harm_scores **out, harm_error *err) {
+                               const harm_score_opts *opts, harm_scores **out,
+                               harm_error *err) {
   *out = NULL;
   harm_score_opts defaults = HARM_SCORE_OPTS_INIT;
   if (!opts) {

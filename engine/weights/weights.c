@@ -28,16 +28,16 @@ typedef struct entry {
 struct harm_weights {
   char *name;
   harm_weights_format layout;
-  harm__strpool codes;     /* code strings; index = entry index */
-  entry *entries;          /* by pool index */
+  harm__strpool codes; /* code strings; index = entry index */
+  entry *entries;      /* by pool index */
   size_t n_entries;
   size_t cap_entries;
-  harm_weight *view;       /* public view, sorted by code */
-  size_t *view_of;         /* view position of pool index i */
+  harm_weight *view; /* public view, sorted by code */
+  size_t *view_of;   /* view position of pool index i */
   size_t n_estimates;
   size_t n_merged;
   harm__strpool alias_from;
-  char **alias_to;         /* by alias_from index, final target */
+  char **alias_to; /* by alias_from index, final target */
   size_t n_aliases;
 };
 
@@ -135,16 +135,16 @@ static harm_status setup(wload *ld, const harm__csv_record *rec) {
     }
     ld->col[W_PROACTIVE] = header_find(rec, "proactive");
   }
-  const char *need[2] = {
-      layout == HARM_WEIGHTS_NATIVE ? "offence_code"
-      : ld->opts->key == HARM_KEY_ATHENA ? "ATHENA URN"
-                                         : "HOME_OFFICE_CLASSIFICATION",
-      layout == HARM_WEIGHTS_NATIVE ? "harm" : "CCHI Score"};
+  const char *need[2] = {layout == HARM_WEIGHTS_NATIVE ? "offence_code"
+                         : ld->opts->key == HARM_KEY_ATHENA
+                             ? "ATHENA URN"
+                             : "HOME_OFFICE_CLASSIFICATION",
+                         layout == HARM_WEIGHTS_NATIVE ? "harm" : "CCHI Score"};
   for (int k = 0; k < 2; k++) {
     if (ld->col[k == 0 ? W_CODE : W_HARM] == ABSENT) {
-      ld->status = harm__fail(ld->err, HARM_ERR_DATA, "weights", ld->name,
-                              rec->line, need[k],
-                              "required column missing from the header");
+      ld->status =
+          harm__fail(ld->err, HARM_ERR_DATA, "weights", ld->name, rec->line,
+                     need[k], "required column missing from the header");
       return ld->status;
     }
   }
@@ -162,8 +162,8 @@ static harm__csv_field get(const harm__csv_record *rec, size_t col) {
   return f;
 }
 
-static harm_status column_fail(wload *ld, const harm__csv_record *rec,
-                               int role, const char *fmt, const char *value,
+static harm_status column_fail(wload *ld, const harm__csv_record *rec, int role,
+                               const char *fmt, const char *value,
                                size_t vlen) {
   char shown[64];
   size_t n = vlen < sizeof shown - 1 ? vlen : sizeof shown - 1;
@@ -237,8 +237,8 @@ static bool on_weight(void *ctx, const harm__csv_record *rec) {
   double days;
   if (!harm__parse_double(harm.p, harm.len, &days) || days < 0) {
     column_fail(ld, rec, W_HARM,
-                "harm must be a finite number of days >= 0, not \"%s\"",
-                harm.p, harm.len);
+                "harm must be a finite number of days >= 0, not \"%s\"", harm.p,
+                harm.len);
     return false;
   }
   bool proactive = false;
@@ -339,24 +339,24 @@ static bool on_alias(void *ctx, const harm__csv_record *rec) {
     al->have_header = true;
     if (rec->n_fields != 2 || header_find(rec, "old_code") != 0 ||
         header_find(rec, "new_code") != 1) {
-      al->status = harm__fail(al->err, HARM_ERR_DATA, "weights", al->name,
-                              rec->line, NULL,
-                              "alias header must be old_code,new_code");
+      al->status =
+          harm__fail(al->err, HARM_ERR_DATA, "weights", al->name, rec->line,
+                     NULL, "alias header must be old_code,new_code");
       return false;
     }
     return true;
   }
   if (rec->n_fields != 2) {
-    al->status = harm__fail(al->err, HARM_ERR_DATA, "weights", al->name,
-                            rec->line, NULL, "expected 2 fields, found %zu",
-                            rec->n_fields);
+    al->status =
+        harm__fail(al->err, HARM_ERR_DATA, "weights", al->name, rec->line, NULL,
+                   "expected 2 fields, found %zu", rec->n_fields);
     return false;
   }
   harm__csv_field from = get(rec, 0), to = get(rec, 1);
   if (!from.len || !to.len) {
-    al->status = harm__fail(al->err, HARM_ERR_DATA, "weights", al->name,
-                            rec->line, from.len ? "new_code" : "old_code",
-                            "empty code");
+    al->status =
+        harm__fail(al->err, HARM_ERR_DATA, "weights", al->name, rec->line,
+                   from.len ? "new_code" : "old_code", "empty code");
     return false;
   }
   harm_weights *w = al->w;
@@ -372,8 +372,8 @@ static bool on_alias(void *ctx, const harm__csv_record *rec) {
                             harm__strpool_get(&w->alias_from, idx, NULL));
     return false;
   }
-  char **to_arr = harm__reallocarray(w->alias_to, (size_t)idx + 1,
-                                     sizeof *to_arr);
+  char **to_arr =
+      harm__reallocarray(w->alias_to, (size_t)idx + 1, sizeof *to_arr);
   if (!to_arr) {
     al->status = HARM_ERR_NOMEM;
     return false;
@@ -400,8 +400,7 @@ static harm_status resolve_aliases(harm_weights *w, const char *name,
       if (++hops > w->n_aliases) {
         return harm__fail(err, HARM_ERR_DATA, "weights", name, 0, "old_code",
                           "alias cycle through \"%s\"",
-                          harm__strpool_get(&w->alias_from, (uint32_t)i,
-                                            NULL));
+                          harm__strpool_get(&w->alias_from, (uint32_t)i, NULL));
       }
       t = w->alias_to[j];
     }
@@ -516,8 +515,8 @@ static harm_status wstatus(wload *ld, harm_status st) {
 static harm_status feed_wfile(wload *ld, const void *data, size_t len) {
   (void)len;
   harm_error local = HARM_ERROR_INIT;
-  harm_status st = harm__csv_read_file((const char *)data, 4096, on_weight,
-                                       ld, "weights", &local);
+  harm_status st = harm__csv_read_file((const char *)data, 4096, on_weight, ld,
+                                       "weights", &local);
   if (ld->status == HARM_OK && st != HARM_OK && ld->err) {
     *ld->err = local;
   }

@@ -48,8 +48,10 @@ typedef struct harm_columns {
 } harm_columns;
 
 #define HARM_COLUMNS_INIT                                                      \
-  {"offence_id", "offender_id", "offence_code", "offence_date",               \
-   "victim_id",  "domestic",    "area"}
+  {                                                                            \
+    "offence_id", "offender_id", "offence_code", "offence_date", "victim_id",  \
+        "domestic", "area"                                                     \
+  }
 
 /* One eligibility filter: a row passes when the trimmed value of `column`
  * equals one of `values` (ASCII case-insensitive). On the domestic column
@@ -78,26 +80,28 @@ typedef bool (*harm_reject_fn)(void *ctx, const harm_reject *r);
 /* Ingest options. Every field has the default shown; use
  * HARM_INGEST_OPTS_INIT. */
 typedef struct harm_ingest_opts {
-  harm_columns columns;          /* column names; DESIGN.md §3 defaults */
-  harm_date_format date_format;  /* default HARM_DATE_YMD */
-  const char *group_by;          /* subject key column; NULL = offender_id */
-  const harm_filter *filters;    /* all must pass; default none */
-  size_t n_filters;              /* default 0 */
-  harm_date as_of;               /* window end; HARM_DATE_NONE = latest
-                                    valid offence date in the input */
-  uint32_t lookback_days;        /* window length in days; default 365;
-                                    0 = unlimited */
-  bool strict;                   /* first bad row fails the run
-                                    (HARM_ERR_DATA); default false */
-  size_t max_field_bytes;        /* longest accepted field; default 1 MiB */
-  unsigned threads;              /* worker threads; 0 = all cores */
-  harm_reject_fn on_reject;      /* default NULL (rejects only counted) */
-  void *reject_ctx;              /* passed to on_reject */
+  harm_columns columns;         /* column names; DESIGN.md §3 defaults */
+  harm_date_format date_format; /* default HARM_DATE_YMD */
+  const char *group_by;         /* subject key column; NULL = offender_id */
+  const harm_filter *filters;   /* all must pass; default none */
+  size_t n_filters;             /* default 0 */
+  harm_date as_of;              /* window end; HARM_DATE_NONE = latest
+                                   valid offence date in the input */
+  uint32_t lookback_days;       /* window length in days; default 365;
+                                   0 = unlimited */
+  bool strict;                  /* first bad row fails the run
+                                   (HARM_ERR_DATA); default false */
+  size_t max_field_bytes;       /* longest accepted field; default 1 MiB */
+  unsigned threads;             /* worker threads; 0 = all cores */
+  harm_reject_fn on_reject;     /* default NULL (rejects only counted) */
+  void *reject_ctx;             /* passed to on_reject */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
-  {HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,     \
-   false, (size_t)1 << 20, 0, NULL, NULL}
+  {                                                                            \
+    HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
+        false, (size_t)1 << 20, 0, NULL, NULL                                  \
+  }
 
 /* Where every data row of the input went. The identity
  * read = scored + outside_window + future_dated + filtered + duplicates +
@@ -137,8 +141,8 @@ harm_status harm_ingest_file(const char *path, const harm_ingest_opts *opts,
 /* As harm_ingest_file, over `len` bytes in memory; `name` is used in
  * messages. Ownership: data is only read during the call. */
 harm_status harm_ingest_buffer(const char *name, const void *data, size_t len,
-                               const harm_ingest_opts *opts,
-                               harm_dataset **out, harm_error *err);
+                               const harm_ingest_opts *opts, harm_dataset **out,
+                               harm_error *err);
 
 /* Frees a dataset; NULL is a no-op. */
 void harm_dataset_free(harm_dataset *ds);

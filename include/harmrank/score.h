@@ -26,8 +26,8 @@ typedef enum harm_attribution {
 /* Per-offence transform applied to the (capped) weight. */
 typedef enum harm_transform {
   HARM_TRANSFORM_NONE = 0,
-  HARM_TRANSFORM_SQRT = 1,  /* sqrt(days) */
-  HARM_TRANSFORM_LOG1P = 2  /* ln(1 + days) */
+  HARM_TRANSFORM_SQRT = 1, /* sqrt(days) */
+  HARM_TRANSFORM_LOG1P = 2 /* ln(1 + days) */
 } harm_transform;
 
 /* Aggregation options; use HARM_MATRIX_OPTS_INIT. */
@@ -45,7 +45,8 @@ typedef struct harm_matrix_opts {
   harm_attribution attribution;  /* default HARM_ATTR_FULL */
 } harm_matrix_opts;
 
-#define HARM_MATRIX_OPTS_INIT {NULL, true, NULL, 0, 0.0, HARM_ATTR_FULL}
+#define HARM_MATRIX_OPTS_INIT                                                  \
+  { NULL, true, NULL, 0, 0.0, HARM_ATTR_FULL }
 
 /* The aggregate. Opaque. */
 typedef struct harm_matrix harm_matrix;
@@ -60,8 +61,8 @@ typedef struct harm_matrix harm_matrix;
  * Determinism: the matrix is built from records sorted on a total key, so
  * it is identical whatever order or thread split the rows arrived in. */
 harm_status harm_matrix_build(const harm_dataset *ds,
-                              const harm_matrix_opts *opts,
-                              harm_matrix **out, harm_error *err);
+                              const harm_matrix_opts *opts, harm_matrix **out,
+                              harm_error *err);
 
 /* Frees a matrix; NULL is a no-op. */
 void harm_matrix_free(harm_matrix *m);
@@ -91,12 +92,12 @@ size_t harm_matrix_nnz(const harm_matrix *m);
 
 /* Subject-level facts that do not depend on weights. */
 typedef struct harm_subject_facts {
-  uint32_t offences;    /* scored offences (after dedupe and filters) */
-  uint32_t victims;     /* distinct non-empty victim ids */
-  harm_date first;      /* earliest scored offence date */
-  harm_date last;       /* latest scored offence date */
-  int32_t area;         /* area index of the latest offence (ties: lowest
-                           area index), -1 when there is no area column */
+  uint32_t offences; /* scored offences (after dedupe and filters) */
+  uint32_t victims;  /* distinct non-empty victim ids */
+  harm_date first;   /* earliest scored offence date */
+  harm_date last;    /* latest scored offence date */
+  int32_t area;      /* area index of the latest offence (ties: lowest
+                        area index), -1 when there is no area column */
 } harm_subject_facts;
 
 /* Facts of subject i. */
@@ -111,7 +112,8 @@ typedef struct harm_score_opts {
                                default false (scored 0 and listed) */
 } harm_score_opts;
 
-#define HARM_SCORE_OPTS_INIT {0.0, HARM_TRANSFORM_NONE, false}
+#define HARM_SCORE_OPTS_INIT                                                   \
+  { 0.0, HARM_TRANSFORM_NONE, false }
 
 /* One subject's score. */
 typedef struct harm_score {
@@ -143,8 +145,8 @@ typedef struct harm_scores harm_scores;
  * Determinism: each subject's sum runs over its codes in ascending column
  * order, so results do not depend on thread count or input order. */
 harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
-                               const harm_score_opts *opts,
-                               harm_scores **out, harm_error *err);
+                               const harm_score_opts *opts, harm_scores **out,
+                               harm_error *err);
 
 /* Frees scores; NULL is a no-op. */
 void harm_scores_free(harm_scores *s);

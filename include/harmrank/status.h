@@ -46,7 +46,8 @@ typedef struct harm_error {
 } harm_error;
 
 /* Initialiser for a clean error record. */
-#define HARM_ERROR_INIT {HARM_OK, "", "", 0, "", ""}
+#define HARM_ERROR_INIT                                                        \
+  { HARM_OK, "", "", 0, "", "" }
 
 /* Symbolic name of a status ("HARM_ERR_DATA"); "HARM_UNKNOWN" for others. */
 const char *harm_status_name(harm_status status);

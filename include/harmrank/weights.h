@@ -25,8 +25,8 @@ typedef enum harm_weights_format {
 
 /* How several CCHI rows sharing one key are combined. */
 typedef enum harm_dup_rule {
-  HARM_DUP_MAX = 0, /* highest score (default: never understates harm) */
-  HARM_DUP_MIN = 1, /* lowest score */
+  HARM_DUP_MAX = 0,  /* highest score (default: never understates harm) */
+  HARM_DUP_MIN = 1,  /* lowest score */
   HARM_DUP_FIRST = 2 /* first row in file order */
 } harm_dup_rule;
 
@@ -45,7 +45,8 @@ typedef struct harm_weights_opts {
                                  default NULL = none */
 } harm_weights_opts;
 
-#define HARM_WEIGHTS_OPTS_INIT {HARM_WEIGHTS_AUTO, HARM_DUP_MAX, HARM_KEY_HO_CLASS, NULL}
+#define HARM_WEIGHTS_OPTS_INIT                                                 \
+  { HARM_WEIGHTS_AUTO, HARM_DUP_MAX, HARM_KEY_HO_CLASS, NULL }
 
 /* One offence code's weight. */
 typedef struct harm_weight {
