@@ -10,5 +10,6 @@
 #include "harmrank/rank.h"
 #include "harmrank/report.h"
 #include "harmrank/config.h"
+#include "harmrank/cohort.h"
 
 #endif /* HARMRANK_H */

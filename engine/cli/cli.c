@@ -13,6 +13,14 @@ static const cli_command commands[] = {
      "harmrank score [-c run.ini] --offences FILE --weights FILE\n"
      "               [--as-of YYYY-MM-DD] [--lookback-days N] [--top N]\n"
      "               [-o scores.csv] [--rejects rejects.csv] [options]\n"},
+    {"cohort", cli_cmd_cohort,
+     "select a cohort (core + referral slots) and write the meeting pack",
+     "harmrank cohort -c config/cohorts/perpetrator-panel.ini --offences FILE\n"
+     "               [--weights FILE] [--referrals FILE] [--exclusions FILE]\n"
+     "               [--previous last-month/cohort.csv] --out DIR [options]\n"},
+    {"explain", cli_cmd_explain,
+     "list each offence behind offenders' scores, step by step",
+     "harmrank explain --offences FILE --weights FILE [options] ID...\n"},
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
@@ -41,6 +49,11 @@ static const char common_help[] =
     "  --strict                 the first bad row stops the run (exit 1)\n"
     "  --set SECTION.KEY=VALUE  set any configuration key\n"
     "Output:\n"
+    "Cohort lists:\n"
+    "  --referrals FILE         offender_id,agency,referred_on,reason[,priority]\n"
+    "  --exclusions FILE        offender_id,reason\n"
+    "  --previous FILE          last month's cohort.csv (for movers, tenure)\n"
+    "  --out DIR                folder for the cohort outputs\n"
     "  -o, --output FILE        output file (\"-\" = standard output)\n"
     "  --rejects FILE           rejected rows (default: rejects.csv beside\n"
     "                           the output, or in the current folder)\n"
@@ -157,6 +170,9 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       if (harm_config_load(o->cfg, argv[++i], &err) != HARM_OK) {
         return cli_fail(&err);
       }
+      if (o->n_config_files < sizeof o->config_files / sizeof *o->config_files) {
+        o->config_files[o->n_config_files++] = argv[i];
+      }
     }
   }
   for (int i = 1; i < argc; i++) {
@@ -230,6 +246,12 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       o->rejects = next;
     } else if (strcmp(a, "--out") == 0) {
       o->out_dir = next;
+    } else if (strcmp(a, "--referrals") == 0) {
+      o->referrals = next;
+    } else if (strcmp(a, "--exclusions") == 0) {
+      o->exclusions = next;
+    } else if (strcmp(a, "--previous") == 0) {
+      o->previous = next;
     } else if (strcmp(a, "--filter") == 0 || strcmp(a, "--set") == 0) {
       bool is_set = a[2] == 's';
       const char *eq = strchr(next, '=');
@@ -310,7 +332,6 @@ int harm_cli_main(int argc, char **argv) {
   return HARM_EXIT_USAGE;
 }
 
-const cli_command *cli_find_command(const char *name);
 const cli_command *cli_find_command(const char *name) {
   for (size_t i = 0; i < n_commands; i++) {
     if (strcmp(name, commands[i].name) == 0) {
@@ -320,7 +341,30 @@ const cli_command *cli_find_command(const char *name) {
   return NULL;
 }
 
-void cli_print_help(const cli_command *cmd);
 void cli_print_help(const cli_command *cmd) {
   printf("usage: %s\n%s\n%s", cmd->usage, cmd->summary, common_help);
+}
+
+int cli_start(const char *name, int argc, char **argv, cli_opts *o,
+              bool positional_ok) {
+  const cli_command *cmd = cli_find_command(name);
+  int rc = cli_parse(argc, argv, cmd, o);
+  if (rc) {
+    return rc;
+  }
+  if (o->help) {
+    cli_print_help(cmd);
+    return HARM_EXIT_OK;
+  }
+  if (!positional_ok && o->n_positional) {
+    fprintf(stderr, "harmrank: %s: unexpected argument \"%s\"\n", name,
+            o->positional[0]);
+    return HARM_EXIT_USAGE;
+  }
+  return -1;
+}
+
+void cli_join(char *buf, size_t cap, const char *dir, const char *name) {
+  size_t n = strlen(dir);
+  snprintf(buf, cap, "%s%s%s", dir, n && dir[n - 1] != '/' ? "/" : "", name);
 }

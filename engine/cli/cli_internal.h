@@ -21,6 +21,11 @@ typedef struct cli_opts {
   const char *output;  /* -o; NULL = command default */
   const char *rejects; /* --rejects; NULL = beside output */
   const char *out_dir; /* --out (cohort) */
+  const char *referrals;  /* --referrals */
+  const char *exclusions; /* --exclusions */
+  const char *previous;   /* --previous */
+  const char *config_files[8]; /* -c files, in order, for manifests */
+  size_t n_config_files;
   const char *positional[CLI_MAX_POSITIONAL];
   size_t n_positional;
   bool quiet;
@@ -71,6 +76,14 @@ typedef struct cli_pipeline {
 int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
                      cli_pipeline *p);
 
+/* As cli_pipeline_run for `explain`: keeps offence ids, writes no
+ * rejects file. */
+int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
+
+/* As cli_pipeline_run for `explain`: keeps offence ids, writes no
+ * rejects file. */
+int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
+
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);
 
@@ -79,5 +92,33 @@ void cli_pipeline_free(cli_pipeline *p);
 
 /* Subcommand handlers. */
 int cli_cmd_score(int argc, char **argv);
+int cli_cmd_cohort(int argc, char **argv);
+int cli_cmd_explain(int argc, char **argv);
+
+/* Looks a command up by name; prints its help. */
+const cli_command *cli_find_command(const char *name);
+void cli_print_help(const cli_command *cmd);
+
+/* Parses options and handles --help / stray arguments for a command.
+ * Returns -1 to continue, or an exit code to return. */
+int cli_start(const char *name, int argc, char **argv, cli_opts *o,
+              bool positional_ok);
+
+/* Writes `name` as "dir/name" into buf. */
+void cli_join(char *buf, size_t cap, const char *dir, const char *name);
+int cli_cmd_cohort(int argc, char **argv);
+int cli_cmd_explain(int argc, char **argv);
+
+/* Looks a command up by name; prints its help. */
+const cli_command *cli_find_command(const char *name);
+void cli_print_help(const cli_command *cmd);
+
+/* Parses options and handles --help / stray arguments for a command.
+ * Returns -1 to continue, or an exit code to return. */
+int cli_start(const char *name, int argc, char **argv, cli_opts *o,
+              bool positional_ok);
+
+/* Writes `name` as "dir/name" into buf. */
+void cli_join(char *buf, size_t cap, const char *dir, const char *name);
 
 #endif /* HARMRANK_CLI_INTERNAL_H */

@@ -6,9 +6,6 @@
 
 #include "cli_internal.h"
 
-const cli_command *cli_find_command(const char *name);
-void cli_print_help(const cli_command *cmd);
-
 /* Folder part of a path plus "/name" (or just name for bare files). */
 static void beside(char *buf, size_t cap, const char *path, const char *name) {
   const char *slash = strrchr(path, '/');
@@ -20,22 +17,13 @@ static void beside(char *buf, size_t cap, const char *path, const char *name) {
 }
 
 int cli_cmd_score(int argc, char **argv) {
-  const cli_command *cmd = cli_find_command("score");
   cli_opts o;
-  int rc = cli_parse(argc, argv, cmd, &o);
-  if (rc || o.help) {
-    if (!rc) {
-      cli_print_help(cmd);
-    }
+  int rc = cli_start("score", argc, argv, &o, false);
+  if (rc >= 0) {
     cli_opts_free(&o);
     return rc;
   }
-  if (o.n_positional) {
-    fprintf(stderr, "harmrank: score: unexpected argument \"%s\"\n",
-            o.positional[0]);
-    cli_opts_free(&o);
-    return HARM_EXIT_USAGE;
-  }
+  rc = 0;
   const char *output = o.output ? o.output : "-";
   char rejects[4096];
   if (o.rejects) {

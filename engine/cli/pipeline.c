@@ -25,8 +25,8 @@ static void warn_estimates(const harm_weights *w) {
   }
 }
 
-int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
-                     cli_pipeline *p) {
+static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
+               cli_pipeline *p) {
   memset(p, 0, sizeof *p);
   harm_error err = HARM_ERROR_INIT;
   const char *wpath =
@@ -47,19 +47,24 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
   if (!o->quiet) {
     warn_estimates(p->weights);
   }
-  if (harm_outfile_open(rejects_path, o->file_mode, &p->rejects, &err) !=
-      HARM_OK) {
-    return cli_fail(&err);
+  if (rejects_path) {
+    if (harm_outfile_open(rejects_path, o->file_mode, &p->rejects, &err) !=
+        HARM_OK) {
+      return cli_fail(&err);
+    }
+    harm_report_rejects_header(harm_outfile_stream(p->rejects));
   }
-  harm_report_rejects_header(harm_outfile_stream(p->rejects));
   harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
-  io.on_reject = write_reject;
-  io.reject_ctx = p;
+  io.keep_offence_ids = keep_ids;
+  if (p->rejects) {
+    io.on_reject = write_reject;
+    io.reject_ctx = p;
+  }
   harm_status st = harm_ingest_file(o->offences, &io, &p->ds, &err);
   if (st != HARM_OK) {
     /* In strict mode the rejects file still shows the row that stopped
      * the run. */
-    if (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT) {
+    if (p->rejects && (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT)) {
       harm_error werr = HARM_ERROR_INIT;
       if (harm_outfile_commit(p->rejects, &werr) != HARM_OK) {
         cli_fail(&werr);
@@ -128,4 +133,13 @@ void cli_pipeline_free(cli_pipeline *p) {
   harm_dataset_free(p->ds);
   harm_weights_free(p->weights);
   memset(p, 0, sizeof *p);
+}
+
+int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
+                     cli_pipeline *p) {
+  return run(o, rejects_path, false, p);
+}
+
+int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p) {
+  return run(o, NULL, true, p);
 }

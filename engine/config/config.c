@@ -46,6 +46,7 @@ struct harm_config {
   filter_slot filters[MAX_FILTERS];
   harm_filter filter_view[MAX_FILTERS];
   size_t n_filters;
+  harm_cohort_rules rules;
   /* Folder of the INI being read, for relative paths ("" = as given). */
   const char *base_dir;
 };
@@ -341,6 +342,137 @@ static harm_status ap_file_mode(harm_config *c, const char *v, harm_error *e,
   return HARM_OK;
 }
 
+static harm_status ap_size(harm_config *c, const char *v, harm_error *e,
+                           const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n > 100000) {
+    return bad(e, k, v, "a count from 0 to 100000");
+  }
+  if (strcmp(k, "size") == 0) {
+    c->rules.size = (size_t)n;
+  } else if (strcmp(k, "referral_slots") == 0) {
+    c->rules.referral_slots = (size_t)n;
+  } else if (strcmp(k, "min_offences") == 0) {
+    c->rules.min_offences = (uint32_t)n;
+  } else {
+    c->rules.min_tenure_months = (uint32_t)n;
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_backfill(harm_config *c, const char *v, harm_error *e,
+                               const char *k) {
+  return ap_bool(&c->rules.backfill, v, e, k);
+}
+
+static harm_status ap_min_harm(harm_config *c, const char *v, harm_error *e,
+                               const char *k) {
+  return ap_days(&c->rules.min_harm, v, e, k);
+}
+
+static harm_status ap_partition(harm_config *c, const char *v, harm_error *e,
+                                const char *k) {
+  if (!*v || harm__ieq(v, strlen(v), "none")) {
+    c->rules.partition_by_area = false;
+  } else if (harm__ieq(v, strlen(v), "area")) {
+    c->rules.partition_by_area = true;
+  } else {
+    return bad(e, k, v, "none or area");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_model(harm_config *c, const char *v, harm_error *e,
+                            const char *k) {
+  if (harm__ieq(v, strlen(v), "cchi")) {
+    c->rules.rfgv = false;
+  } else if (harm__ieq(v, strlen(v), "rfgv")) {
+    c->rules.rfgv = true;
+  } else {
+    return bad(e, k, v, "cchi or rfgv");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_name(harm_config *c, const char *v, harm_error *e,
+                           const char *k) {
+  (void)c;
+  (void)v;
+  (void)e;
+  (void)k;
+  return HARM_OK; /* kept as text */
+}
+
+/* Parses exactly n comma-separated numbers >= 0, ascending if asked. */
+static harm_status number_list(const char *v, double *out, size_t n,
+                               bool ascending, harm_error *e, const char *k) {
+  const char *p = v;
+  for (size_t i = 0; i < n; i++) {
+    const char *end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (!harm__parse_double(p, len, &out[i]) || out[i] < 0 ||
+        (ascending && i && out[i] <= out[i - 1]) || (i + 1 < n && !end) ||
+        (i + 1 == n && end)) {
+      char want[80];
+      snprintf(want, sizeof want, "%zu comma-separated numbers >= 0%s", n,
+               ascending ? ", ascending" : "");
+      return bad(e, k, v, want);
+    }
+    p = end ? end + 1 : p + len;
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_rfgv(harm_config *c, const char *v, harm_error *e,
+                           const char *k) {
+  harm_rfgv_bands *b = &c->rules.bands;
+  double tmp[6];
+  harm_status st;
+  if (strcmp(k, "recency_months") == 0) {
+    if ((st = number_list(v, tmp, 5, true, e, k)) == HARM_OK) {
+      memcpy(b->recency_months, tmp, sizeof b->recency_months);
+    }
+  } else if (strcmp(k, "recency_points") == 0) {
+    if ((st = number_list(v, tmp, 6, false, e, k)) == HARM_OK) {
+      memcpy(b->recency_points, tmp, sizeof b->recency_points);
+    }
+  } else if (strcmp(k, "frequency_min") == 0) {
+    if ((st = number_list(v, tmp, 5, true, e, k)) == HARM_OK) {
+      for (int i = 0; i < 5; i++) {
+        b->frequency_min[i] = (uint32_t)tmp[i];
+      }
+    }
+  } else if (strcmp(k, "frequency_points") == 0) {
+    if ((st = number_list(v, tmp, 5, false, e, k)) == HARM_OK) {
+      memcpy(b->frequency_points, tmp, sizeof b->frequency_points);
+    }
+  } else if (strcmp(k, "victims_min") == 0) {
+    if ((st = number_list(v, tmp, 3, true, e, k)) == HARM_OK) {
+      for (int i = 0; i < 3; i++) {
+        b->victims_min[i] = (uint32_t)tmp[i];
+      }
+    }
+  } else if (strcmp(k, "victims_points") == 0) {
+    if ((st = number_list(v, tmp, 3, false, e, k)) == HARM_OK) {
+      memcpy(b->victims_points, tmp, sizeof b->victims_points);
+    }
+  } else if (strcmp(k, "gravity_points") == 0) {
+    if ((st = number_list(v, tmp, 5, false, e, k)) == HARM_OK) {
+      memcpy(b->gravity_points, tmp, sizeof b->gravity_points);
+    }
+  } else {
+    double w = 0;
+    if ((st = ap_days(&w, v, e, k)) == HARM_OK) {
+      double *dst = k[7] == 'r'   ? &b->weight_r
+                    : k[7] == 'f' ? &b->weight_f
+                    : k[7] == 'g' ? &b->weight_g
+                                  : &b->weight_v;
+      *dst = w;
+    }
+  }
+  return st;
+}
+
 static const key_def keys[] = {
     {"input", "date_format", "ymd", ap_date_format, false},
     {"input", "group_by", "", ap_group_by, false},
@@ -370,6 +502,26 @@ static const key_def keys[] = {
     {"output", "top", "0", ap_top, false},
     {"output", "file_mode", "0600", ap_file_mode, false},
     {"run", "threads", "0", ap_threads, false},
+    {"cohort", "name", "cohort", ap_name, false},
+    {"cohort", "model", "cchi", ap_model, false},
+    {"cohort", "size", "15", ap_size, false},
+    {"cohort", "referral_slots", "5", ap_size, false},
+    {"cohort", "backfill", "false", ap_backfill, false},
+    {"cohort", "partition_by", "none", ap_partition, false},
+    {"cohort", "min_harm", "0", ap_min_harm, false},
+    {"cohort", "min_offences", "1", ap_size, false},
+    {"cohort", "min_tenure_months", "0", ap_size, false},
+    {"rfgv", "recency_months", "1,3,6,12,24", ap_rfgv, false},
+    {"rfgv", "recency_points", "5,4,3,2,1,0", ap_rfgv, false},
+    {"rfgv", "frequency_min", "1,2,3,5,8", ap_rfgv, false},
+    {"rfgv", "frequency_points", "1,2,3,4,5", ap_rfgv, false},
+    {"rfgv", "victims_min", "1,2,3", ap_rfgv, false},
+    {"rfgv", "victims_points", "1,3,5", ap_rfgv, false},
+    {"rfgv", "gravity_points", "1,2,3,4,5", ap_rfgv, false},
+    {"rfgv", "weight_r", "1", ap_rfgv, false},
+    {"rfgv", "weight_f", "1", ap_rfgv, false},
+    {"rfgv", "weight_g", "1", ap_rfgv, false},
+    {"rfgv", "weight_v", "1", ap_rfgv, false},
 };
 
 enum { N_KEYS = sizeof keys / sizeof keys[0] };
@@ -484,6 +636,8 @@ harm_status harm_config_new(harm_config **out, harm_error *err) {
     return harm__fail(err, HARM_ERR_NOMEM, "config", NULL, 0, NULL,
                       "out of memory");
   }
+  harm_cohort_rules rules = HARM_COHORT_RULES_INIT;
+  cfg->rules = rules;
   for (int i = 0; i < N_KEYS; i++) {
     harm_status st =
         set_key(cfg, keys[i].section, keys[i].key, keys[i].def, false, err);
@@ -605,6 +759,16 @@ harm_status harm_config_set(harm_config *cfg, const char *section,
 }
 
 harm_status harm_config_validate(const harm_config *cfg, harm_error *err) {
+  if (cfg->rules.size == 0 && cfg->rules.referral_slots == 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "size",
+                      "size and referral_slots are both 0: the cohort would "
+                      "be empty");
+  }
+  if (cfg->rules.rfgv && cfg->transform != HARM_TRANSFORM_NONE) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "model",
+                      "model = rfgv bands total CCHI harm; a transform would "
+                      "change the gravity band cut points (use none)");
+  }
   if (cfg->as_of != HARM_DATE_NONE && cfg->lookback_days &&
       (int64_t)cfg->as_of - cfg->lookback_days < -719162) {
     return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "lookback_days",
@@ -645,6 +809,10 @@ harm_matrix_opts harm_config_matrix_opts(const harm_config *cfg,
   return o;
 }
 
+harm_cohort_rules harm_config_cohort_rules(const harm_config *cfg) {
+  return cfg->rules;
+}
+
 harm_score_opts harm_config_score_opts(const harm_config *cfg) {
   harm_score_opts o = HARM_SCORE_OPTS_INIT;
   o.cap = cfg->cap;
@@ -680,6 +848,28 @@ const char *harm_config_get(const harm_config *cfg, const char *section,
   }
   int i = find_key(section, key);
   return i < 0 ? NULL : cfg->text[i];
+}
+
+size_t harm_config_n_keys(const harm_config *cfg) {
+  return N_KEYS + cfg->n_filters;
+}
+
+bool harm_config_key(const harm_config *cfg, size_t i, const char **section,
+                     const char **key, const char **value) {
+  if (i < N_KEYS) {
+    *section = keys[i].section;
+    *key = keys[i].key;
+    *value = cfg->text[i];
+    return true;
+  }
+  i -= N_KEYS;
+  if (i < cfg->n_filters) {
+    *section = "filter";
+    *key = cfg->filters[i].column;
+    *value = cfg->filters[i].values_text;
+    return true;
+  }
+  return false;
 }
 
 harm_status harm_config_write(const harm_config *cfg, FILE *fp,

@@ -56,6 +56,14 @@ bool harm__parse_double(const char *s, size_t len, double *out);
 /* Parses an unsigned decimal integer from the whole counted string. */
 bool harm__parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* Comparison with a context pointer (C11 qsort has none). */
+typedef int (*harm__cmp_fn)(const void *a, const void *b, void *ctx);
+
+/* Stable merge sort of n elements of `size` bytes with a context. Returns
+ * false on allocation failure (the array is then unchanged). */
+bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp,
+                void *ctx);
+
 /* Growable byte buffer. */
 typedef struct harm__buf {
   char *data;

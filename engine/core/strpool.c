@@ -146,49 +146,31 @@ static int cmp_entries(const harm__strpool *sp, uint32_t a, uint32_t b) {
   return la < lb ? -1 : (la > lb ? 1 : 0);
 }
 
-/* Merge sort of indices (qsort has no context argument in C11). */
-static void msort(const harm__strpool *sp, uint32_t *a, uint32_t *tmp,
-                  size_t n) {
-  if (n < 2) {
-    return;
-  }
-  size_t h = n / 2;
-  msort(sp, a, tmp, h);
-  msort(sp, a + h, tmp, n - h);
-  size_t i = 0, j = h, k = 0;
-  while (i < h && j < n) {
-    tmp[k++] = cmp_entries(sp, a[i], a[j]) <= 0 ? a[i++] : a[j++];
-  }
-  while (i < h) {
-    tmp[k++] = a[i++];
-  }
-  while (j < n) {
-    tmp[k++] = a[j++];
-  }
-  memcpy(a, tmp, n * sizeof *a);
+static int cmp_index(const void *a, const void *b, void *ctx) {
+  return cmp_entries(ctx, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
 bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
                           uint32_t *rank) {
-  uint32_t *ord = order ? order : harm__malloc((size_t)sp->n * sizeof *ord);
-  uint32_t *tmp = harm__malloc((size_t)sp->n * sizeof *tmp);
-  if (!ord || !tmp) {
-    if (ord != order) {
-      harm__free(ord);
-    }
-    harm__free(tmp);
+  uint32_t *ord =
+      order ? order : harm__malloc(((size_t)sp->n + 1) * sizeof *ord);
+  if (!ord) {
     return false;
   }
   for (uint32_t i = 0; i < sp->n; i++) {
     ord[i] = i;
   }
-  msort(sp, ord, tmp, sp->n);
+  if (!harm__sort(ord, sp->n, sizeof *ord, cmp_index, (void *)sp)) {
+    if (ord != order) {
+      harm__free(ord);
+    }
+    return false;
+  }
   if (rank) {
     for (uint32_t i = 0; i < sp->n; i++) {
       rank[ord[i]] = i;
     }
   }
-  harm__free(tmp);
   if (ord != order) {
     harm__free(ord);
   }

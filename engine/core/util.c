@@ -191,3 +191,49 @@ void harm__buf_free(harm__buf *b) {
   b->data = NULL;
   b->len = b->cap = 0;
 }
+
+static void msort_rec(char *a, char *tmp, size_t n, size_t size,
+                      harm__cmp_fn cmp, void *ctx) {
+  if (n < 2) {
+    return;
+  }
+  size_t h = n / 2;
+  msort_rec(a, tmp, h, size, cmp, ctx);
+  msort_rec(a + h * size, tmp, n - h, size, cmp, ctx);
+  /* Already in order: nothing to merge (common for sorted input). */
+  if (cmp(a + (h - 1) * size, a + h * size, ctx) <= 0) {
+    return;
+  }
+  size_t i = 0, j = h, k = 0;
+  while (i < h && j < n) {
+    if (cmp(a + j * size, a + i * size, ctx) < 0) {
+      memcpy(tmp + k++ * size, a + j++ * size, size);
+    } else {
+      memcpy(tmp + k++ * size, a + i++ * size, size);
+    }
+  }
+  while (i < h) {
+    memcpy(tmp + k++ * size, a + i++ * size, size);
+  }
+  while (j < n) {
+    memcpy(tmp + k++ * size, a + j++ * size, size);
+  }
+  memcpy(a, tmp, n * size);
+}
+
+bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp,
+                void *ctx) {
+  if (n < 2) {
+    return true;
+  }
+  if (size && n > SIZE_MAX / size) {
+    return false;
+  }
+  char *tmp = harm__malloc(n * size);
+  if (!tmp) {
+    return false;
+  }
+  msort_rec(base, tmp, n, size, cmp, ctx);
+  harm__free(tmp);
+  return true;
+}

@@ -281,6 +281,9 @@ static void compact(harm_dataset *ds, int64_t start) {
   size_t j = 0;
   for (size_t i = 0; i < ds->n_recs; i++) {
     if (ds->recs[i].date >= start) {
+      if (ds->oid) {
+        ds->oid[j] = ds->oid[i];
+      }
       ds->recs[j++] = ds->recs[i];
     } else {
       ds->acct.outside_window++;
@@ -289,7 +292,7 @@ static void compact(harm_dataset *ds, int64_t start) {
   ds->n_recs = j;
 }
 
-static bool push_rec(loader *ld, const harm__rec *r) {
+static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
   harm_dataset *ds = ld->ds;
   if (ds->n_recs == ds->cap_recs) {
     if (ld->deferred) {
@@ -302,8 +305,18 @@ static bool push_rec(loader *ld, const harm__rec *r) {
         return false;
       }
       ds->recs = recs;
+      if (ld->opts->keep_offence_ids) {
+        uint32_t *o = harm__reallocarray(ds->oid, cap, sizeof *o);
+        if (!o) {
+          return false;
+        }
+        ds->oid = o;
+      }
       ds->cap_recs = cap;
     }
+  }
+  if (ds->oid) {
+    ds->oid[ds->n_recs] = oid;
   }
   ds->recs[ds->n_recs++] = *r;
   return true;
@@ -439,7 +452,16 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       r.victim = 1; /* 0 means "no victim" */
     }
   }
-  if (!push_rec(ld, &r)) {
+  uint32_t oid = 0;
+  if (o->keep_offence_ids) {
+    oid = harm__strpool_intern(&ds->oids, val[COL_OID].p, val[COL_OID].len,
+                               NULL);
+    if (oid == HARM__STRPOOL_FAIL) {
+      ld->status = HARM_ERR_NOMEM;
+      return false;
+    }
+  }
+  if (!push_rec(ld, &r, oid)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
@@ -668,6 +690,8 @@ void harm_dataset_free(harm_dataset *ds) {
   harm__strpool_free(&ds->subjects);
   harm__strpool_free(&ds->codes);
   harm__strpool_free(&ds->areas);
+  harm__strpool_free(&ds->oids);
+  harm__free(ds->oid);
   harm__free(ds->recs);
   harm__free(ds);
 }

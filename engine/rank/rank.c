@@ -31,28 +31,10 @@ int harm_rank_compare(const harm_scores *s, const harm_score *a,
   return a->subject < b->subject ? -1 : a->subject > b->subject;
 }
 
-/* Merge sort with the scores as context (qsort has none in C11). */
-static void msort(const harm_scores *s, size_t *a, size_t *tmp, size_t n) {
-  if (n < 2) {
-    return;
-  }
-  size_t h = n / 2;
-  msort(s, a, tmp, h);
-  msort(s, a + h, tmp, n - h);
-  size_t i = 0, j = h, k = 0;
-  while (i < h && j < n) {
-    tmp[k++] = harm_rank_compare(s, harm_scores_at(s, a[i]),
-                                 harm_scores_at(s, a[j])) <= 0
-                   ? a[i++]
-                   : a[j++];
-  }
-  while (i < h) {
-    tmp[k++] = a[i++];
-  }
-  while (j < n) {
-    tmp[k++] = a[j++];
-  }
-  memcpy(a, tmp, n * sizeof *a);
+static int cmp_index(const void *pa, const void *pb, void *ctx) {
+  const harm_scores *s = ctx;
+  return harm_rank_compare(s, harm_scores_at(s, *(const size_t *)pa),
+                           harm_scores_at(s, *(const size_t *)pb));
 }
 
 harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
@@ -64,13 +46,11 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
   }
   size_t n = harm_scores_count(s);
   harm_ranking *r = harm__calloc(1, sizeof *r);
-  size_t *tmp = harm__malloc((n + 1) * sizeof *tmp);
   if (r) {
     r->order = harm__malloc((n + 1) * sizeof *r->order);
     r->rank = harm__malloc((n + 1) * sizeof *r->rank);
   }
-  if (!r || !tmp || !r->order || !r->rank) {
-    harm__free(tmp);
+  if (!r || !r->order || !r->rank) {
     harm_ranking_free(r);
     return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,
                       "out of memory");
@@ -80,11 +60,14 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
   for (size_t i = 0; i < n; i++) {
     r->order[i] = i;
   }
-  msort(s, r->order, tmp, n);
+  if (!harm__sort(r->order, n, sizeof *r->order, cmp_index, (void *)s)) {
+    harm_ranking_free(r);
+    return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,
+                      "out of memory");
+  }
   for (size_t k = 0; k < n; k++) {
     r->rank[r->order[k]] = k + 1;
   }
-  harm__free(tmp);
   *out = r;
   return HARM_OK;
 }

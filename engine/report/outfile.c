@@ -127,3 +127,5 @@ void harm_outfile_abort(harm_outfile *f) {
   }
   outfile_release(f);
 }
+
+const char *harm_outfile_temp_path(const harm_outfile *f) { return f->tmp; }

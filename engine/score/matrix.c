@@ -203,9 +203,10 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   m->col = harm__malloc((nnz + 1) * sizeof *m->col);
   m->sum = harm__malloc((nnz + 1) * sizeof *m->sum);
   m->maxf = harm__malloc((nnz + 1) * sizeof *m->maxf);
+  m->cnt = harm__malloc((nnz + 1) * sizeof *m->cnt);
   victims = harm__malloc((n + 1) * sizeof *victims);
   if (!m->row || !m->facts || !m->code_count || !m->col || !m->sum ||
-      !m->maxf || !victims) {
+      !m->maxf || !m->cnt || !victims) {
     goto done;
   }
   for (size_t s = 0; s < m->n_subjects; s++) {
@@ -225,9 +226,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
         m->col[e] = r->col;
         m->sum[e] = 0;
         m->maxf[e] = 0;
+        m->cnt[e] = 0;
         e++;
       }
       m->sum[e - 1] += r->factor;
+      m->cnt[e - 1]++;
       if (r->factor > m->maxf[e - 1]) {
         m->maxf[e - 1] = r->factor;
       }
@@ -323,6 +326,7 @@ void harm_matrix_free(harm_matrix *m) {
   harm__free(m->col);
   harm__free(m->sum);
   harm__free(m->maxf);
+  harm__free(m->cnt);
   harm__free(m->facts);
   harm__free(m);
 }
@@ -340,4 +344,17 @@ uint64_t harm_matrix_code_count(const harm_matrix *m, size_t j) {
 size_t harm_matrix_nnz(const harm_matrix *m) { return m->nnz; }
 harm_subject_facts harm_matrix_facts(const harm_matrix *m, size_t i) {
   return m->facts[i];
+}
+
+size_t harm_matrix_row(const harm_matrix *m, size_t i, harm_matrix_entry *out,
+                       size_t cap) {
+  size_t n = m->row[i + 1] - m->row[i];
+  for (size_t k = 0; k < n && k < cap; k++) {
+    size_t e = m->row[i] + k;
+    out[k].code = m->col[e];
+    out[k].offences = m->cnt[e];
+    out[k].factor_sum = m->sum[e];
+    out[k].factor_max = m->maxf[e];
+  }
+  return n;
 }

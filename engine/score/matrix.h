@@ -17,8 +17,12 @@ struct harm_matrix {
   uint32_t *col; /* column of each entry, ascending per row */
   double *sum;   /* sum of offence factors (decay x split) */
   double *maxf;  /* largest single offence factor */
+  uint32_t *cnt;            /* offences behind each entry */
   size_t nnz;
   harm_subject_facts *facts;
 };
+
+/* Per-offence harm of a table weight: transform(min(days, cap)). */
+double harm__score_transform(double days, const harm_score_opts *o);
 
 #endif /* HARMRANK_SCORE_MATRIX_H */

@@ -16,7 +16,7 @@ struct harm_scores {
   size_t n_unknown;
 };
 
-static double transform(double days, const harm_score_opts *o) {
+double harm__score_transform(double days, const harm_score_opts *o) {
   if (o->cap > 0 && days > o->cap) {
     days = o->cap;
   }
@@ -63,7 +63,7 @@ harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
   for (uint32_t j = 0; j < m->codes.n; j++) {
     const harm_weight *wt =
         harm_weights_find(w, harm__strpool_get(&m->codes, j, NULL));
-    vec[j] = wt ? transform(wt->harm, opts) : 0.0;
+    vec[j] = wt ? harm__score_transform(wt->harm, opts) : 0.0;
   }
   return HARM_OK;
 }
@@ -112,7 +112,7 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
       n_unknown++;
       vec[j] = 0.0;
     } else {
-      vec[j] = transform(wt->harm, opts);
+      vec[j] = harm__score_transform(wt->harm, opts);
     }
   }
   s->unknown = harm__calloc(n_unknown + 1, sizeof *s->unknown);

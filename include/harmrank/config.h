@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cohort.h"
 #include "ingest.h"
 #include "score.h"
 #include "status.h"
@@ -55,6 +56,7 @@ harm_matrix_opts harm_config_matrix_opts(const harm_config *cfg,
                                          const harm_weights *weights);
 harm_score_opts harm_config_score_opts(const harm_config *cfg);
 harm_weights_opts harm_config_weights_opts(const harm_config *cfg);
+harm_cohort_rules harm_config_cohort_rules(const harm_config *cfg);
 
 /* The weights file path ([weights] file), or NULL when unset. */
 const char *harm_config_weights_path(const harm_config *cfg);
@@ -62,6 +64,13 @@ const char *harm_config_weights_path(const harm_config *cfg);
 /* Value of a key as text, NULL when unknown. Borrowed. */
 const char *harm_config_get(const harm_config *cfg, const char *section,
                             const char *key);
+
+/* Number of keys in force (every documented key plus [filter] keys), and
+ * key i as (section, key, value). Borrowed strings. Returns false when i
+ * is out of range. */
+size_t harm_config_n_keys(const harm_config *cfg);
+bool harm_config_key(const harm_config *cfg, size_t i, const char **section,
+                     const char **key, const char **value);
 
 /* Writes every key with the value in force as INI text (for manifests and
  * `--print-config`). Returns HARM_OK or HARM_ERR_IO. */

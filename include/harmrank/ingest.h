@@ -95,12 +95,15 @@ typedef struct harm_ingest_opts {
   unsigned threads;             /* worker threads; 0 = all cores */
   harm_reject_fn on_reject;     /* default NULL (rejects only counted) */
   void *reject_ctx;             /* passed to on_reject */
+  bool keep_offence_ids;        /* keep offence_id text per record, for
+                                   `explain`; default false (only hashes
+                                   are kept) */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
     HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
-        false, (size_t)1 << 20, 0, NULL, NULL                                  \
+        false, (size_t)1 << 20, 0, NULL, NULL, false                           \
   }
 
 /* Where every data row of the input went. The identity

@@ -7,8 +7,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "cohort.h"
+#include "config.h"
 #include "ingest.h"
 #include "rank.h"
 #include "status.h"
@@ -59,6 +62,81 @@ void harm_report_rejects_header(FILE *fp);
 
 /* Writes one rejects.csv row (the raw record verbatim, CSV-quoted). */
 void harm_report_reject(FILE *fp, const harm_reject *r);
+
+/* The temporary file's path, for writers that open the file themselves
+ * (the XLSX writer); NULL for stdout. Borrowed. */
+const char *harm_outfile_temp_path(const harm_outfile *f);
+
+/* A subject's score breakdown as text: its codes by harm contributed,
+ * largest first, at most `max_codes` ("19C 3650.0000 (2); 8N 20.0000
+ * (2)"). Written into buf (cap bytes, NUL-terminated, cut with "..."). */
+void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
+                           const harm_weights *w, size_t max_codes, char *buf,
+                           size_t cap);
+
+/* cohort.csv: slot,offender_id,reason,partition,score_rank,pool_rank,harm,
+ * offences,victims,first_offence,last_offence,max_offence_harm,top_code,
+ * breakdown,agencies,referral_reason,referred_on,months_served,rfgv_r,
+ * rfgv_f,rfgv_g,rfgv_v,rfgv_total. Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
+                               const harm_weights *w, harm_error *err);
+
+/* movers.csv: status,offender_id,previous_rank,current_rank,detail. */
+harm_status harm_report_movers(FILE *fp, const harm_cohort *c,
+                               harm_error *err);
+
+/* notes.csv: note,offender_id,score_rank,partition,detail (excluded
+ * people who would have qualified, referrals not used, ties at the cut). */
+harm_status harm_report_notes(FILE *fp, const harm_cohort *c,
+                              harm_error *err);
+
+/* The reason a member is on the cohort, as text ("core rank 3",
+ * "referral: Probation", ...). Written into buf. */
+void harm_report_member_reason(const harm_member *m, char *buf, size_t cap);
+
+/* Names of the kinds, as written in outputs. */
+const char *harm_report_move_name(harm_move_kind k);
+const char *harm_report_note_name(harm_note_kind k);
+
+/* One input file of a run, for the manifest. */
+typedef struct harm_manifest_input {
+  const char *role; /* "offences", "weights", "aliases", "referrals", ... */
+  const char *path; /* "-" = standard input (not hashed) */
+} harm_manifest_input;
+
+/* What a manifest records. Any pointer but command may be NULL. */
+typedef struct harm_manifest {
+  const char *command;
+  const harm_manifest_input *inputs;
+  size_t n_inputs;
+  const harm_config *config;
+  const harm_weights *weights;
+  const harm_matrix *matrix;
+  const harm_scores *scores;
+  const harm_cohort *cohort;
+  const char *const *outputs;
+  size_t n_outputs;
+} harm_manifest;
+
+/* Writes manifest.json: version, command, inputs with SHA-256 and size,
+ * the configuration as applied, the weights' source and how many are
+ * estimates, as_of and window, row accounting, unknown codes and cohort
+ * counts. Returns HARM_OK, HARM_ERR_IO (an input cannot be hashed) or
+ * HARM_ERR_NOMEM. */
+harm_status harm_report_manifest(FILE *fp, const harm_manifest *m,
+                                 harm_error *err);
+
+/* SHA-256 of a file as 64 lowercase hex digits plus NUL. Returns HARM_OK
+ * or HARM_ERR_IO. */
+harm_status harm_report_sha256_file(const char *path, char hex[65],
+                                    uint64_t *bytes, harm_error *err);
+
+/* Writes the meeting pack workbook to `path` (use the temporary path of a
+ * harm_outfile for atomic writing): sheets Cohort (with a chart of harm
+ * by member), Movers, Breakdown, Not selected, Run details. Returns
+ * HARM_OK or HARM_ERR_IO. */
+harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
+                             harm_error *err);
 
 #ifdef __cplusplus
 }

@@ -90,6 +90,21 @@ uint64_t harm_matrix_code_count(const harm_matrix *m, size_t j);
 /* Non-zero entries (distinct subject-code pairs). */
 size_t harm_matrix_nnz(const harm_matrix *m);
 
+/* One non-zero entry of the aggregate: a subject's offences with one
+ * code. */
+typedef struct harm_matrix_entry {
+  uint32_t code;     /* matrix column */
+  uint32_t offences; /* scored offences with that code */
+  double factor_sum; /* sum of offence factors (decay x split; = offences
+                        when both are off) */
+  double factor_max; /* largest single offence factor */
+} harm_matrix_entry;
+
+/* Copies up to `cap` entries of subject i's row (ascending column) into
+ * out and returns the row's length (which may exceed cap). */
+size_t harm_matrix_row(const harm_matrix *m, size_t i, harm_matrix_entry *out,
+                       size_t cap);
+
 /* Subject-level facts that do not depend on weights. */
 typedef struct harm_subject_facts {
   uint32_t offences; /* scored offences (after dedupe and filters) */
@@ -173,6 +188,48 @@ harm_status harm_score_many(const harm_matrix *m, const double *vectors,
 harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
                               const harm_score_opts *opts, double *vec,
                               harm_error *err);
+
+/* What happened to one offence of a subject, for `explain`. */
+typedef enum harm_offence_status {
+  HARM_OFFENCE_SCORED = 0,    /* counted in the score */
+  HARM_OFFENCE_DUPLICATE = 1, /* same (offence_id, subject, code) again */
+  HARM_OFFENCE_PROACTIVE = 2, /* proactive code, left out */
+  HARM_OFFENCE_FILTERED = 3   /* code outside the category filter */
+} harm_offence_status;
+
+/* One in-window offence of a subject and how it was scored. */
+typedef struct harm_offence_line {
+  const char *offence_id; /* text when ingested with keep_offence_ids,
+                             else "" */
+  const char *code;       /* as recorded */
+  const char *canonical;  /* after the alias table */
+  harm_date date;
+  bool known;             /* the weight table has the code */
+  double weight;          /* table days (0 when unknown) */
+  double offence_harm;    /* transform(min(weight, cap)) */
+  double decay;           /* 0.5^(age/half-life), 1 when off */
+  double split;           /* 1/k under split attribution, else 1 */
+  double harm;            /* offence_harm x decay x split; 0 unless
+                             scored */
+  double share;           /* harm / the subject's total (0 when 0) */
+  harm_offence_status status;
+} harm_offence_line;
+
+/* Lists every in-window offence of dataset subject `subject`, in date
+ * order, with its weight, cap/transform, decay, split and share. `mo`
+ * must be the options the matrix was built with.
+ * Returns HARM_OK, HARM_ERR_USAGE (bad subject) or HARM_ERR_NOMEM.
+ * Ownership: *lines is a new array (free with harm_offence_lines_free);
+ * its strings are borrowed from the dataset and the weights. */
+harm_status harm_explain_subject(const harm_matrix *m,
+                                 const harm_matrix_opts *mo,
+                                 const harm_weights *w,
+                                 const harm_score_opts *so, size_t subject,
+                                 harm_offence_line **lines, size_t *n,
+                                 harm_error *err);
+
+/* Frees an array from harm_explain_subject; NULL is a no-op. */
+void harm_offence_lines_free(harm_offence_line *lines);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cmd_cohort.c: `harmrank cohort`: select a cohort and write
+ * cohort.csv, movers.csv, notes.csv, manifest.json and cohort.xlsx into
+ * --out. Every output is written to a temporary file first; the files are
+ * renamed into place only when all of them were written. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "cli_internal.h"
+
+enum { OUT_COHORT, OUT_MOVERS, OUT_NOTES, OUT_MANIFEST, OUT_XLSX, N_OUT };
+
+static const char *const out_names[N_OUT] = {
+    "cohort.csv", "movers.csv", "notes.csv", "manifest.json", "cohort.xlsx"};
+
+static int load_list(char kind, const char *path, harm_list **out) {
+  harm_error err = HARM_ERROR_INIT;
+  harm_status st = kind == 'r'   ? harm_referrals_load(path, out, &err)
+                   : kind == 'x' ? harm_exclusions_load(path, out, &err)
+                                 : harm_previous_load(path, out, &err);
+  return st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
+}
+
+static void print_cohort(const harm_cohort *c) {
+  printf("%-5s %-14s %-40s %12s\n", "slot", "offender", "why on the list",
+         "harm (days)");
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    const harm_member *m = harm_cohort_member(c, i);
+    char reason[256];
+    harm_report_member_reason(m, reason, sizeof reason);
+    printf("%-5zu %-14s %-40.40s %12.4f\n", m->slot, m->offender_id, reason,
+           m->score ? m->score->harm : 0.0);
+  }
+  size_t moved[3] = {0, 0, 0};
+  for (size_t i = 0; i < harm_cohort_n_moves(c); i++) {
+    moved[harm_cohort_move(c, i)->kind]++;
+  }
+  printf("movers: %zu new, %zu retained, %zu exited; %zu notes (excluded, "
+         "referrals not used, ties); %zu empty referral slot%s\n",
+         moved[HARM_MOVE_NEW], moved[HARM_MOVE_RETAINED],
+         moved[HARM_MOVE_EXITED], harm_cohort_n_notes(c),
+         harm_cohort_empty_slots(c),
+         harm_cohort_empty_slots(c) == 1 ? "" : "s");
+}
+
+int cli_cmd_cohort(int argc, char **argv) {
+  cli_opts o;
+  int rc = cli_start("cohort", argc, argv, &o, false);
+  if (rc >= 0) {
+    cli_opts_free(&o);
+    return rc;
+  }
+  rc = HARM_EXIT_OK;
+  if (!o.out_dir) {
+    fprintf(stderr, "harmrank: cohort: no output folder: pass --out DIR\n");
+    cli_opts_free(&o);
+    return HARM_EXIT_USAGE;
+  }
+  if (mkdir(o.out_dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "harmrank: cohort: %s: cannot create the folder: %s\n",
+            o.out_dir, strerror(errno));
+    cli_opts_free(&o);
+    return HARM_EXIT_IO;
+  }
+  char paths[N_OUT][4096], rejects[4096];
+  for (int k = 0; k < N_OUT; k++) {
+    cli_join(paths[k], sizeof paths[k], o.out_dir, out_names[k]);
+  }
+  cli_join(rejects, sizeof rejects, o.out_dir, "rejects.csv");
+
+  harm_list *refs = NULL, *excl = NULL, *prev = NULL;
+  harm_cohort *cohort = NULL;
+  harm_outfile *out[N_OUT] = {NULL};
+  cli_pipeline p;
+  memset(&p, 0, sizeof p);
+  harm_error err = HARM_ERROR_INIT;
+  if (o.referrals) {
+    rc = load_list('r', o.referrals, &refs);
+  }
+  if (!rc && o.exclusions) {
+    rc = load_list('x', o.exclusions, &excl);
+  }
+  if (!rc && o.previous) {
+    rc = load_list('p', o.previous, &prev);
+  }
+  if (!rc) {
+    rc = cli_pipeline_run(&o, rejects, &p);
+  }
+  if (!rc) {
+    harm_cohort_rules rules = harm_config_cohort_rules(o.cfg);
+    if (harm_cohort_select(p.ranking, &rules, refs, excl, prev, &cohort,
+                           &err) != HARM_OK) {
+      rc = cli_fail(&err);
+    }
+  }
+  for (int k = 0; !rc && k < N_OUT; k++) {
+    if (harm_outfile_open(paths[k], o.file_mode, &out[k], &err) != HARM_OK) {
+      rc = cli_fail(&err);
+    }
+  }
+  if (!rc) {
+    harm_manifest_input inputs[16];
+    size_t n_in = 0;
+    inputs[n_in++] = (harm_manifest_input){"offences", o.offences};
+    inputs[n_in++] =
+        (harm_manifest_input){"weights", harm_weights_source(p.weights)};
+    const char *aliases = harm_config_get(o.cfg, "weights", "aliases");
+    if (aliases && *aliases) {
+      inputs[n_in++] = (harm_manifest_input){"aliases", aliases};
+    }
+    if (o.referrals) {
+      inputs[n_in++] = (harm_manifest_input){"referrals", o.referrals};
+    }
+    if (o.exclusions) {
+      inputs[n_in++] = (harm_manifest_input){"exclusions", o.exclusions};
+    }
+    if (o.previous) {
+      inputs[n_in++] = (harm_manifest_input){"previous", o.previous};
+    }
+    for (size_t i = 0; i < o.n_config_files && n_in < 16; i++) {
+      inputs[n_in++] = (harm_manifest_input){"config", o.config_files[i]};
+    }
+    const char *outputs[N_OUT + 1] = {out_names[0], out_names[1], out_names[2],
+                                      out_names[3], out_names[4],
+                                      "rejects.csv"};
+    harm_manifest man = {"cohort", inputs,    n_in,   o.cfg,
+                         p.weights, p.matrix, p.scores, cohort,
+                         outputs,  N_OUT + 1};
+    harm_status st = harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]),
+                                        cohort, p.weights, &err);
+    if (st == HARM_OK) {
+      st = harm_report_movers(harm_outfile_stream(out[OUT_MOVERS]), cohort,
+                              &err);
+    }
+    if (st == HARM_OK) {
+      st = harm_report_notes(harm_outfile_stream(out[OUT_NOTES]), cohort,
+                             &err);
+    }
+    if (st == HARM_OK) {
+      st = harm_report_manifest(harm_outfile_stream(out[OUT_MANIFEST]), &man,
+                                &err);
+    }
+    if (st == HARM_OK) {
+      st = harm_report_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), &man,
+                            &err);
+    }
+    if (st != HARM_OK) {
+      rc = cli_fail(&err);
+    }
+  }
+  if (!rc) {
+    rc = cli_pipeline_commit(&p);
+  }
+  for (int k = 0; k < N_OUT; k++) {
+    if (!rc) {
+      if (harm_outfile_commit(out[k], &err) != HARM_OK) {
+        rc = cli_fail(&err);
+      }
+    } else {
+      harm_outfile_abort(out[k]);
+    }
+    out[k] = NULL;
+  }
+  if (!rc && !o.quiet) {
+    print_cohort(cohort);
+    printf("outputs in %s: cohort.csv movers.csv notes.csv manifest.json "
+           "cohort.xlsx rejects.csv\n",
+           o.out_dir);
+  }
+  harm_cohort_free(cohort);
+  cli_pipeline_free(&p);
+  harm_list_free(refs);
+  harm_list_free(excl);
+  harm_list_free(prev);
+  cli_opts_free(&o);
+  return rc;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cmd_explain.c: `harmrank explain ID...`: every in-window
+ * offence behind each named offender's score, with its weight, cap,
+ * transform, decay, split and share, so anyone can check a score by hand. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli_internal.h"
+
+static const char *status_name(harm_offence_status s) {
+  switch (s) {
+  case HARM_OFFENCE_SCORED:
+    return "scored";
+  case HARM_OFFENCE_DUPLICATE:
+    return "duplicate";
+  case HARM_OFFENCE_PROACTIVE:
+    return "proactive (left out)";
+  case HARM_OFFENCE_FILTERED:
+  default:
+    return "filtered (category)";
+  }
+}
+
+int cli_cmd_explain(int argc, char **argv) {
+  cli_opts o;
+  int rc = cli_start("explain", argc, argv, &o, true);
+  if (rc >= 0) {
+    cli_opts_free(&o);
+    return rc;
+  }
+  if (!o.n_positional) {
+    fprintf(stderr, "harmrank: explain: name at least one offender id\n");
+    cli_opts_free(&o);
+    return HARM_EXIT_USAGE;
+  }
+  /* Keep offence ids so each line can be traced to its crime record. */
+  harm_config_set(o.cfg, "output", "top", "0", NULL);
+  cli_pipeline p;
+  rc = cli_pipeline_run_explain(&o, &p);
+  if (rc) {
+    cli_pipeline_free(&p);
+    cli_opts_free(&o);
+    return rc;
+  }
+  harm_matrix_opts mo = harm_config_matrix_opts(o.cfg, p.weights);
+  harm_score_opts so = harm_config_score_opts(o.cfg);
+  const harm_dataset *ds = p.ds;
+  char as_of[11];
+  harm_date_format_iso(harm_dataset_as_of(ds), as_of);
+  for (size_t k = 0; k < o.n_positional && !rc; k++) {
+    const char *id = o.positional[k];
+    size_t subject;
+    printf("%s%s\n", k ? "\n" : "", id);
+    if (!harm_dataset_find_subject(ds, id, &subject)) {
+      printf("  no offences in the window ending %s (%" PRIu32
+             " days): score 0, unranked\n",
+             as_of, harm_dataset_lookback_days(ds));
+      continue;
+    }
+    harm_offence_line *lines = NULL;
+    size_t n = 0;
+    harm_error err = HARM_ERROR_INIT;
+    if (harm_explain_subject(p.matrix, &mo, p.weights, &so, subject, &lines,
+                             &n, &err) != HARM_OK) {
+      rc = cli_fail(&err);
+      break;
+    }
+    const harm_score *sc = NULL;
+    size_t rank = 0;
+    for (size_t i = 0; i < harm_scores_count(p.scores); i++) {
+      if (harm_scores_at(p.scores, i)->subject == subject) {
+        sc = harm_scores_at(p.scores, i);
+        rank = harm_ranking_rank_of(p.ranking, i);
+      }
+    }
+    if (sc) {
+      printf("  rank %zu of %zu; harm %.4f days from %" PRIu32
+             " offences, %" PRIu32 " victims (window ending %s, %" PRIu32
+             " days)\n",
+             rank, harm_ranking_count(p.ranking), sc->harm, sc->facts.offences,
+             sc->facts.victims, as_of, harm_dataset_lookback_days(ds));
+    } else {
+      printf("  no scored offences in the window ending %s\n", as_of);
+    }
+    printf("  %-10s %-18s %-8s %10s %10s %8s %7s %10s %7s  %s\n", "date",
+           "offence_id", "code", "weight", "offence", "decay", "split",
+           "harm", "share", "status");
+    for (size_t i = 0; i < n; i++) {
+      const harm_offence_line *l = &lines[i];
+      char d[11];
+      harm_date_format_iso(l->date, d);
+      char code[64];
+      if (strcmp(l->code, l->canonical) != 0) {
+        snprintf(code, sizeof code, "%s>%s", l->code, l->canonical);
+      } else {
+        snprintf(code, sizeof code, "%s", l->code);
+      }
+      printf("  %-10s %-18.18s %-8s %10.4f %10.4f %8.4f %7.4f %10.4f %6.1f%%  "
+             "%s%s\n",
+             d, l->offence_id, code, l->weight, l->offence_harm, l->decay,
+             l->split, l->harm, 100.0 * l->share, status_name(l->status),
+             l->known ? "" : ", code not in weights (scores 0)");
+    }
+    harm_offence_lines_free(lines);
+  }
+  cli_pipeline_free(&p);
+  cli_opts_free(&o);
+  return rc;
+}

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cohort/lists.c: loads the small CSV lists a cohort run takes:
+ * partner referrals, exclusions and last month's cohort. These lists are
+ * short and decisions rest on every row, so any bad row stops the load
+ * with file, line and column instead of being skipped. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/csvread.h"
+#include "core/internal.h"
+#include "core/strpool.h"
+#include "harmrank/cohort.h"
+
+struct harm_list {
+  char kind; /* 'r' referrals, 'x' exclusions, 'p' previous cohort */
+  char *source;
+  harm_referral *ref;
+  harm_exclusion *exc;
+  harm_previous_member *prev;
+  size_t n;
+  size_t cap;
+  harm__strpool text; /* every string of the list */
+  harm__strpool ids;  /* ids seen, for duplicate checks */
+};
+
+enum { L_ID, L_AGENCY, L_DATE, L_REASON, L_PRIORITY, L_RANK, L_MONTHS, L_N };
+
+#define ABSENT SIZE_MAX
+
+typedef struct lload {
+  harm_list *l;
+  harm_error *err;
+  bool have_header;
+  size_t n_cols;
+  size_t col[L_N];
+  harm_status status;
+  /* Pool offsets are stable only as indices: strings are resolved to
+   * pointers after the whole file is read. */
+  uint32_t (*idx)[4];
+} lload;
+
+static const char *const col_names[L_N] = {"offender_id", "agency",
+                                           "referred_on", "reason",
+                                           "priority",    "score_rank",
+                                           "months_served"};
+
+static bool required(char kind, int c) {
+  switch (kind) {
+  case 'r':
+    return c == L_ID || c == L_AGENCY || c == L_DATE || c == L_REASON;
+  case 'x':
+    return c == L_ID || c == L_REASON;
+  default:
+    return c == L_ID || c == L_RANK || c == L_MONTHS;
+  }
+}
+
+static harm_status lfail(lload *ld, size_t line, const char *column,
+                         const char *fmt, ...) HARM__PRINTF(4, 5);
+
+static harm_status lfail(lload *ld, size_t line, const char *column,
+                         const char *fmt, ...) {
+  char msg[HARM_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  ld->status = harm__fail(ld->err, HARM_ERR_DATA, "cohort", ld->l->source,
+                          line, column, "%s", msg);
+  return ld->status;
+}
+
+static harm__csv_field field(const harm__csv_record *rec, size_t col) {
+  harm__csv_field f = {"", 0};
+  if (col != ABSENT) {
+    f = rec->fields[col];
+    harm__trim(&f.p, &f.len);
+  }
+  return f;
+}
+
+static uint32_t keep(lload *ld, harm__csv_field f) {
+  uint32_t i = harm__strpool_intern(&ld->l->text, f.p, f.len, NULL);
+  if (i == HARM__STRPOOL_FAIL) {
+    ld->status = HARM_ERR_NOMEM;
+  }
+  return i;
+}
+
+static bool on_row(void *ctx, const harm__csv_record *rec) {
+  lload *ld = ctx;
+  harm_list *l = ld->l;
+  if (rec->error) {
+    lfail(ld, rec->line, NULL, "%s", rec->error);
+    return false;
+  }
+  if (!ld->have_header) {
+    ld->n_cols = rec->n_fields;
+    for (int c = 0; c < L_N; c++) {
+      ld->col[c] = ABSENT;
+      for (size_t i = 0; i < rec->n_fields; i++) {
+        harm__csv_field f = field(rec, i);
+        if (harm__ieq(f.p, f.len, col_names[c])) {
+          ld->col[c] = i;
+        }
+      }
+      if (required(l->kind, c) && ld->col[c] == ABSENT) {
+        lfail(ld, rec->line, col_names[c],
+              "required column missing from the header");
+        return false;
+      }
+    }
+    ld->have_header = true;
+    return true;
+  }
+  if (rec->n_fields != ld->n_cols) {
+    lfail(ld, rec->line, NULL, "expected %zu fields, found %zu", ld->n_cols,
+          rec->n_fields);
+    return false;
+  }
+  harm__csv_field id = field(rec, ld->col[L_ID]);
+  if (id.len == 0 || memchr(id.p, '\0', id.len)) {
+    lfail(ld, rec->line, "offender_id", "empty or invalid offender id");
+    return false;
+  }
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    void *p = harm__reallocarray(l->kind == 'r'   ? (void *)l->ref
+                                 : l->kind == 'x' ? (void *)l->exc
+                                                  : (void *)l->prev,
+                                 cap,
+                                 l->kind == 'r'   ? sizeof *l->ref
+                                 : l->kind == 'x' ? sizeof *l->exc
+                                                  : sizeof *l->prev);
+    uint32_t(*idx)[4] = p ? harm__reallocarray(ld->idx, cap, sizeof *ld->idx)
+                          : NULL;
+    if (!p || !idx) {
+      if (p) {
+        /* keep the grown array; the index array failed */
+        if (l->kind == 'r') {
+          l->ref = p;
+        } else if (l->kind == 'x') {
+          l->exc = p;
+        } else {
+          l->prev = p;
+        }
+      }
+      ld->status = HARM_ERR_NOMEM;
+      return false;
+    }
+    if (l->kind == 'r') {
+      l->ref = p;
+    } else if (l->kind == 'x') {
+      l->exc = p;
+    } else {
+      l->prev = p;
+    }
+    ld->idx = idx;
+    l->cap = cap;
+  }
+  uint32_t *ix = ld->idx[l->n];
+  ix[0] = keep(ld, id);
+  if (l->kind != 'r') {
+    bool added;
+    if (harm__strpool_intern(&l->ids, id.p, id.len, &added) ==
+        HARM__STRPOOL_FAIL) {
+      ld->status = HARM_ERR_NOMEM;
+      return false;
+    }
+    if (!added) {
+      lfail(ld, rec->line, "offender_id", "offender listed twice");
+      return false;
+    }
+  }
+  if (l->kind == 'r') {
+    harm_referral *r = &l->ref[l->n];
+    harm__csv_field agency = field(rec, ld->col[L_AGENCY]);
+    harm__csv_field date = field(rec, ld->col[L_DATE]);
+    harm__csv_field pri = field(rec, ld->col[L_PRIORITY]);
+    if (agency.len == 0) {
+      lfail(ld, rec->line, "agency", "empty agency");
+      return false;
+    }
+    if (!harm_date_parse(date.p, date.len, HARM_DATE_YMD, &r->referred_on)) {
+      lfail(ld, rec->line, "referred_on", "not a date (expected YYYY-MM-DD)");
+      return false;
+    }
+    r->priority = INT32_MAX;
+    if (pri.len) {
+      uint64_t v;
+      if (!harm__parse_u64(pri.p, pri.len, &v) || v < 1 || v > 1000000) {
+        lfail(ld, rec->line, "priority",
+              "priority must be a whole number from 1 (most urgent)");
+        return false;
+      }
+      r->priority = (int32_t)v;
+    }
+    r->line = rec->line;
+    ix[1] = keep(ld, agency);
+    ix[2] = keep(ld, field(rec, ld->col[L_REASON]));
+  } else if (l->kind == 'x') {
+    harm__csv_field reason = field(rec, ld->col[L_REASON]);
+    if (reason.len == 0) {
+      lfail(ld, rec->line, "reason", "an exclusion needs a reason");
+      return false;
+    }
+    l->exc[l->n].line = rec->line;
+    ix[1] = keep(ld, reason);
+  } else {
+    harm_previous_member *p = &l->prev[l->n];
+    harm__csv_field rank = field(rec, ld->col[L_RANK]);
+    harm__csv_field months = field(rec, ld->col[L_MONTHS]);
+    uint64_t v = 0, m = 0;
+    if (rank.len && !harm__parse_u64(rank.p, rank.len, &v)) {
+      lfail(ld, rec->line, "score_rank", "not a rank");
+      return false;
+    }
+    if (!harm__parse_u64(months.p, months.len, &m) || m > 100000) {
+      lfail(ld, rec->line, "months_served", "not a number of months");
+      return false;
+    }
+    p->score_rank = (size_t)v;
+    p->months_served = (uint32_t)m;
+    p->line = rec->line;
+  }
+  l->n++;
+  return ld->status == HARM_OK;
+}
+
+static void resolve(harm_list *l, uint32_t (*idx)[4]) {
+  for (size_t i = 0; i < l->n; i++) {
+    const char *id = harm__strpool_get(&l->text, idx[i][0], NULL);
+    if (l->kind == 'r') {
+      l->ref[i].offender_id = id;
+      l->ref[i].agency = harm__strpool_get(&l->text, idx[i][1], NULL);
+      l->ref[i].reason = harm__strpool_get(&l->text, idx[i][2], NULL);
+    } else if (l->kind == 'x') {
+      l->exc[i].offender_id = id;
+      l->exc[i].reason = harm__strpool_get(&l->text, idx[i][1], NULL);
+    } else {
+      l->prev[i].offender_id = id;
+    }
+  }
+}
+
+typedef harm_status (*lfeed)(lload *ld, const char *path, const void *data,
+                             size_t len);
+
+static harm_status lfeed_file(lload *ld, const char *path, const void *data,
+                              size_t len) {
+  (void)data;
+  (void)len;
+  harm_error local = HARM_ERROR_INIT;
+  harm_status st =
+      harm__csv_read_file(path, 65536, on_row, ld, "cohort", &local);
+  if (ld->status != HARM_OK) {
+    return ld->status;
+  }
+  if (st != HARM_OK && ld->err) {
+    *ld->err = local;
+  }
+  return st;
+}
+
+static harm_status lfeed_buf(lload *ld, const char *path, const void *data,
+                             size_t len) {
+  (void)path;
+  harm__csv_reader *r = NULL;
+  harm_status st = harm__csv_reader_new(65536, on_row, ld, &r);
+  if (st == HARM_OK) {
+    st = harm__csv_feed(r, data, len);
+  }
+  if (st == HARM_OK) {
+    st = harm__csv_finish(r);
+  }
+  harm__csv_reader_free(r);
+  return ld->status != HARM_OK ? ld->status : st;
+}
+
+static harm_status load(char kind, const char *name, lfeed feed,
+                        const void *data, size_t len, harm_list **out,
+                        harm_error *err) {
+  *out = NULL;
+  harm_list *l = harm__calloc(1, sizeof *l);
+  if (!l || !(l->source = harm__strdup(name))) {
+    harm__free(l);
+    return harm__fail(err, HARM_ERR_NOMEM, "cohort", name, 0, NULL,
+                      "out of memory");
+  }
+  l->kind = kind;
+  lload ld;
+  memset(&ld, 0, sizeof ld);
+  ld.l = l;
+  ld.err = err;
+  harm_status st = feed(&ld, name, data, len);
+  if (st == HARM_OK && !ld.have_header) {
+    st = harm__fail(err, HARM_ERR_DATA, "cohort", name, 0, NULL,
+                    "empty file: no header row");
+  }
+  if (st == HARM_OK) {
+    resolve(l, ld.idx);
+  }
+  harm__free(ld.idx);
+  if (st != HARM_OK) {
+    if (st == HARM_ERR_NOMEM) {
+      harm__fail(err, st, "cohort", name, 0, NULL, "out of memory");
+    }
+    harm_list_free(l);
+    return st;
+  }
+  *out = l;
+  return HARM_OK;
+}
+
+harm_status harm_referrals_load(const char *path, harm_list **out,
+                                harm_error *err) {
+  return load('r', path, lfeed_file, NULL, 0, out, err);
+}
+
+harm_status harm_exclusions_load(const char *path, harm_list **out,
+                                 harm_error *err) {
+  return load('x', path, lfeed_file, NULL, 0, out, err);
+}
+
+harm_status harm_previous_load(const char *path, harm_list **out,
+                               harm_error *err) {
+  return load('p', path, lfeed_file, NULL, 0, out, err);
+}
+
+harm_status harm_list_load_buffer(char kind, const char *name,
+                                  const void *data, size_t len,
+                                  harm_list **out, harm_error *err) {
+  if (kind != 'r' && kind != 'x' && kind != 'p') {
+    *out = NULL;
+    return harm__fail(err, HARM_ERR_USAGE, "cohort", name, 0, NULL,
+                      "unknown list kind");
+  }
+  return load(kind, name, lfeed_buf, data ? data : "", len, out, err);
+}
+
+void harm_list_free(harm_list *l) {
+  if (!l) {
+    return;
+  }
+  harm__free(l->source);
+  harm__free(l->ref);
+  harm__free(l->exc);
+  harm__free(l->prev);
+  harm__strpool_free(&l->text);
+  harm__strpool_free(&l->ids);
+  harm__free(l);
+}
+
+size_t harm_list_count(const harm_list *l) { return l ? l->n : 0; }
+const harm_referral *harm_list_referral(const harm_list *l, size_t i) {
+  return l->kind == 'r' && i < l->n ? &l->ref[i] : NULL;
+}
+const harm_exclusion *harm_list_exclusion(const harm_list *l, size_t i) {
+  return l->kind == 'x' && i < l->n ? &l->exc[i] : NULL;
+}
+const harm_previous_member *harm_list_previous(const harm_list *l, size_t i) {
+  return l->kind == 'p' && i < l->n ? &l->prev[i] : NULL;
+}
+const char *harm_list_source(const harm_list *l) { return l->source; }

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cohort/rfgv.c: the Recency-Frequency-Gravity-Victims model
+ * (MATAC practice; bands are harmrank's documented defaults, not an
+ * official matrix). Gravity bands come from harm quintiles of the scored
+ * population, computed with GSL. */
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "core/internal.h"
+#include "harmrank/cohort.h"
+
+/* Average Gregorian month in days (365.2425 / 12 rounded to the
+ * 365.25-day Julian year used by most force spreadsheets: 30.4375). */
+#define DAYS_PER_MONTH 30.4375
+
+harm_status harm_rfgv_cuts(const harm_scores *s, double cuts[4],
+                           harm_error *err) {
+  size_t n = harm_scores_count(s);
+  for (int k = 0; k < 4; k++) {
+    cuts[k] = 0;
+  }
+  if (n == 0) {
+    return HARM_OK;
+  }
+  double *h = harm__malloc(n * sizeof *h);
+  if (!h) {
+    return harm__fail(err, HARM_ERR_NOMEM, "cohort", NULL, 0, NULL,
+                      "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    h[i] = harm_scores_at(s, i)->harm;
+  }
+  gsl_sort(h, 1, n);
+  for (int k = 0; k < 4; k++) {
+    cuts[k] = gsl_stats_quantile_from_sorted_data(h, 1, n, 0.2 * (k + 1));
+  }
+  harm__free(h);
+  return HARM_OK;
+}
+
+harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
+                       const double cuts[4], harm_date as_of) {
+  harm_rfgv out = {0, 0, 0, 0, 0};
+  double months = (double)((int64_t)as_of - s->facts.last) / DAYS_PER_MONTH;
+  int band = 0;
+  while (band < 5 && months >= b->recency_months[band]) {
+    band++;
+  }
+  out.r = b->recency_points[band];
+  for (int k = 4; k >= 0; k--) {
+    if (s->facts.offences >= b->frequency_min[k]) {
+      out.f = b->frequency_points[k];
+      break;
+    }
+  }
+  for (int k = 2; k >= 0; k--) {
+    if (s->facts.victims >= b->victims_min[k]) {
+      out.v = b->victims_points[k];
+      break;
+    }
+  }
+  /* Quintile q (0..4) = number of cut points the harm exceeds. */
+  int q = 0;
+  while (q < 4 && s->harm > cuts[q]) {
+    q++;
+  }
+  out.g = b->gravity_points[q];
+  out.total = b->weight_r * out.r + b->weight_f * out.f +
+              b->weight_g * out.g + b->weight_v * out.v;
+  return out;
+}

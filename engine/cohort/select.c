@@ -1,0 +1,789 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cohort/select.c: cohort selection and movers (DESIGN.md §5).
+ * The order of work: tenure keeps, core slots per partition in ranking
+ * order (noting excluded people who would have made it and ties at the
+ * cut), referral slots (merged per person), backfill, then movers against
+ * last month's list. */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "core/strpool.h"
+#include "harmrank/cohort.h"
+
+struct harm_cohort {
+  const harm_ranking *ranking;
+  harm_cohort_rules rules;
+  harm_member *members;
+  size_t n_members, cap_members;
+  harm_note *notes;
+  size_t n_notes, cap_notes;
+  harm_move *moves;
+  size_t n_moves, cap_moves;
+  char **owned; /* strings the cohort allocated */
+  size_t n_owned, cap_owned;
+  size_t empty_slots;
+};
+
+/* Working state of one selection. */
+typedef struct sel {
+  harm_cohort *c;
+  const harm_scores *scores;
+  const harm_dataset *ds;
+  size_t n;              /* scored subjects */
+  size_t *order;         /* score indices in selection order */
+  size_t *score_of;      /* subject index -> score index + 1 (0 = none) */
+  harm_rfgv *rfgv;       /* per score index, when rules.rfgv */
+  int32_t *member_of;    /* score index -> member index, -1 */
+  harm__strpool excluded; /* excluded ids; index -> exclusion entry */
+  const harm_exclusion **exc_by;
+  harm__strpool prev_ids; /* previous member ids */
+  const harm_previous_member **prev_by;
+  harm__strpool member_ids; /* ids of members (incl. unscored) */
+  bool failed;
+} sel;
+
+static const char *own(sel *s, char *str) {
+  harm_cohort *c = s->c;
+  if (!str) {
+    s->failed = true;
+    return "";
+  }
+  if (c->n_owned == c->cap_owned) {
+    size_t cap = c->cap_owned ? c->cap_owned * 2 : 64;
+    char **o = harm__reallocarray(c->owned, cap, sizeof *o);
+    if (!o) {
+      harm__free(str);
+      s->failed = true;
+      return "";
+    }
+    c->owned = o;
+    c->cap_owned = cap;
+  }
+  c->owned[c->n_owned++] = str;
+  return str;
+}
+
+static const char *ownf(sel *s, const char *fmt, ...) HARM__PRINTF(2, 3);
+static const char *ownf(sel *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  char *buf = n >= 0 ? harm__malloc((size_t)n + 1) : NULL;
+  if (buf) {
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+  }
+  return own(s, buf);
+}
+
+static const char *sid(const sel *s, size_t score_idx) {
+  return harm_dataset_subject_id(s->ds,
+                                 harm_scores_at(s->scores, score_idx)->subject,
+                                 NULL);
+}
+
+static const char *partition_of(const sel *s, const harm_score *sc) {
+  if (!s->c->rules.partition_by_area || !sc || sc->facts.area < 0) {
+    return "";
+  }
+  return harm_dataset_area(s->ds, (size_t)sc->facts.area);
+}
+
+static int32_t part_index(const sel *s, const harm_score *sc) {
+  if (!s->c->rules.partition_by_area || !sc) {
+    return 0;
+  }
+  return sc->facts.area + 1; /* 0 = no area */
+}
+
+static harm_member *add_member(sel *s) {
+  harm_cohort *c = s->c;
+  if (c->n_members == c->cap_members) {
+    size_t cap = c->cap_members ? c->cap_members * 2 : 32;
+    harm_member *m = harm__reallocarray(c->members, cap, sizeof *m);
+    if (!m) {
+      s->failed = true;
+      return NULL;
+    }
+    c->members = m;
+    c->cap_members = cap;
+  }
+  harm_member *m = &c->members[c->n_members++];
+  memset(m, 0, sizeof *m);
+  m->partition = "";
+  m->agencies = "";
+  m->referral_reason = "";
+  m->referred_on = HARM_DATE_NONE;
+  return m;
+}
+
+static void add_note(sel *s, harm_note_kind kind, const char *id,
+                     size_t score_rank, const char *partition,
+                     const char *detail) {
+  harm_cohort *c = s->c;
+  if (c->n_notes == c->cap_notes) {
+    size_t cap = c->cap_notes ? c->cap_notes * 2 : 32;
+    harm_note *n = harm__reallocarray(c->notes, cap, sizeof *n);
+    if (!n) {
+      s->failed = true;
+      return;
+    }
+    c->notes = n;
+    c->cap_notes = cap;
+  }
+  harm_note *n = &c->notes[c->n_notes++];
+  n->kind = kind;
+  n->offender_id = id;
+  n->detail = detail;
+  n->score_rank = score_rank;
+  n->partition = partition ? partition : "";
+}
+
+static void add_move(sel *s, harm_move_kind kind, const char *id,
+                     size_t prev_rank, size_t cur_rank, const char *detail) {
+  harm_cohort *c = s->c;
+  if (c->n_moves == c->cap_moves) {
+    size_t cap = c->cap_moves ? c->cap_moves * 2 : 32;
+    harm_move *m = harm__reallocarray(c->moves, cap, sizeof *m);
+    if (!m) {
+      s->failed = true;
+      return;
+    }
+    c->moves = m;
+    c->cap_moves = cap;
+  }
+  harm_move *m = &c->moves[c->n_moves++];
+  m->kind = kind;
+  m->offender_id = id;
+  m->previous_rank = prev_rank;
+  m->current_rank = cur_rank;
+  m->detail = detail;
+}
+
+static const harm_exclusion *exclusion_of(const sel *s, const char *id) {
+  uint32_t i = harm__strpool_find(&s->excluded, id, strlen(id));
+  return i == HARM__STRPOOL_FAIL ? NULL : s->exc_by[i];
+}
+
+static const harm_previous_member *previous_of(const sel *s, const char *id) {
+  uint32_t i = harm__strpool_find(&s->prev_ids, id, strlen(id));
+  return i == HARM__STRPOOL_FAIL ? NULL : s->prev_by[i];
+}
+
+static bool is_member(const sel *s, const char *id) {
+  return harm__strpool_find(&s->member_ids, id, strlen(id)) !=
+         HARM__STRPOOL_FAIL;
+}
+
+static void mark_member(sel *s, const char *id) {
+  if (harm__strpool_intern(&s->member_ids, id, strlen(id), NULL) ==
+      HARM__STRPOOL_FAIL) {
+    s->failed = true;
+  }
+}
+
+static uint32_t months_served(const sel *s, const char *id) {
+  const harm_previous_member *p = previous_of(s, id);
+  return p ? p->months_served + 1 : 1;
+}
+
+static double key_score(const sel *s, size_t i) {
+  return s->rfgv ? s->rfgv[i].total : harm_scores_at(s->scores, i)->harm;
+}
+
+/* Selection order: RFGV total first when asked, then the ranking. */
+static int cmp_order(const void *pa, const void *pb, void *ctx) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  const sel *s = ctx;
+  if (s->rfgv && s->rfgv[a].total != s->rfgv[b].total) {
+    return s->rfgv[a].total > s->rfgv[b].total ? -1 : 1;
+  }
+  return harm_rank_compare(s->scores, harm_scores_at(s->scores, a),
+                           harm_scores_at(s->scores, b));
+}
+
+static bool eligible(const sel *s, const harm_score *sc) {
+  const harm_cohort_rules *r = &s->c->rules;
+  return sc->harm >= r->min_harm && sc->facts.offences >= r->min_offences;
+}
+
+/* Which criterion put a before b (for tie notes). */
+static const char *tie_break(const harm_score *a, const harm_score *b) {
+  if (a->facts.last != b->facts.last) {
+    return "later last offence date";
+  }
+  if (a->facts.offences != b->facts.offences) {
+    return "more offences";
+  }
+  return "offender id order";
+}
+
+static void fill_scored(sel *s, harm_member *m, size_t i, size_t pool_rank) {
+  const harm_score *sc = harm_scores_at(s->scores, i);
+  m->offender_id = sid(s, i);
+  m->score = sc;
+  m->score_rank = harm_ranking_rank_of(s->c->ranking, i);
+  m->pool_rank = pool_rank;
+  m->partition = partition_of(s, sc);
+  if (s->rfgv) {
+    m->rfgv = s->rfgv[i];
+  }
+  m->months_served = months_served(s, m->offender_id);
+  s->member_of[i] = (int32_t)(s->c->n_members - 1);
+  mark_member(s, m->offender_id);
+}
+
+/* Core slots, per partition, after tenure keeps. */
+static void select_core(sel *s) {
+  const harm_cohort_rules *r = &s->c->rules;
+  size_t n_parts = r->partition_by_area ? harm_dataset_n_areas(s->ds) + 1 : 1;
+  size_t *taken = harm__calloc(n_parts, sizeof *taken);
+  size_t *pool_rank = harm__calloc(n_parts, sizeof *pool_rank);
+  size_t *last = harm__calloc(n_parts, sizeof *last); /* last core + 1 */
+  bool *cut_done = harm__calloc(n_parts, sizeof *cut_done);
+  if (!taken || !pool_rank || !last || !cut_done) {
+    s->failed = true;
+    goto done;
+  }
+  /* Tenure: last month's members who have not served long enough. */
+  if (r->min_tenure_months) {
+    for (size_t k = 0; k < s->n; k++) {
+      size_t i = s->order[k];
+      const char *id = sid(s, i);
+      const harm_previous_member *p = previous_of(s, id);
+      if (!p || p->months_served >= r->min_tenure_months ||
+          exclusion_of(s, id)) {
+        continue;
+      }
+      harm_member *m = add_member(s);
+      if (!m) {
+        goto done;
+      }
+      m->kind = HARM_MEMBER_TENURE;
+      fill_scored(s, m, i, 0);
+      taken[part_index(s, m->score)]++;
+    }
+  }
+  for (size_t k = 0; k < s->n; k++) {
+    size_t i = s->order[k];
+    const harm_score *sc = harm_scores_at(s->scores, i);
+    if (!eligible(s, sc)) {
+      continue;
+    }
+    int32_t p = part_index(s, sc);
+    const char *id = sid(s, i);
+    const harm_exclusion *x = exclusion_of(s, id);
+    if (x) {
+      if (taken[p] < r->size) {
+        add_note(s, HARM_NOTE_EXCLUDED, id, harm_ranking_rank_of(s->c->ranking, i),
+                 partition_of(s, sc),
+                 ownf(s, "excluded: %s (would have taken core place %zu)",
+                      x->reason, taken[p] + 1));
+      }
+      continue;
+    }
+    pool_rank[p]++;
+    if (s->member_of[i] >= 0) {
+      s->c->members[s->member_of[i]].pool_rank = pool_rank[p];
+      continue;
+    }
+    if (taken[p] < r->size) {
+      harm_member *m = add_member(s);
+      if (!m) {
+        goto done;
+      }
+      m->kind = HARM_MEMBER_CORE;
+      fill_scored(s, m, i, pool_rank[p]);
+      taken[p]++;
+      last[p] = i + 1;
+      continue;
+    }
+    /* First eligible subject past the cut: report a tie on the score. */
+    if (!cut_done[p] && last[p]) {
+      size_t li = last[p] - 1;
+      if (key_score(s, li) == key_score(s, i)) {
+        const harm_score *ls = harm_scores_at(s->scores, li);
+        add_note(s, HARM_NOTE_TIE_AT_CUT, id,
+                 harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
+                 ownf(s,
+                      "tied at the cut with %s on %s %.4f; %s kept by %s",
+                      sid(s, li), s->rfgv ? "RFGV total" : "harm",
+                      key_score(s, i), sid(s, li), tie_break(ls, sc)));
+        continue; /* further tied subjects are reported too */
+      }
+      cut_done[p] = true;
+    }
+  }
+done:
+  harm__free(taken);
+  harm__free(pool_rank);
+  harm__free(last);
+  harm__free(cut_done);
+}
+
+/* A referred person, with every referral of them merged. */
+typedef struct cand {
+  const char *id;
+  int32_t priority;
+  harm_date first;
+  size_t score_idx; /* + 1, 0 = unscored */
+  const char *agencies;
+  const char *reasons;
+} cand;
+
+static int cmp_cand(const void *pa, const void *pb, void *ctx) {
+  const cand *a = pa, *b = pb;
+  if (a->priority != b->priority) {
+    return a->priority < b->priority ? -1 : 1;
+  }
+  const sel *s = ctx;
+  double ha = a->score_idx ? harm_scores_at(s->scores, a->score_idx - 1)->harm
+                           : 0.0;
+  double hb = b->score_idx ? harm_scores_at(s->scores, b->score_idx - 1)->harm
+                           : 0.0;
+  if (ha != hb) {
+    return ha > hb ? -1 : 1;
+  }
+  if (a->first != b->first) {
+    return a->first < b->first ? -1 : 1;
+  }
+  return strcmp(a->id, b->id);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Joins the distinct strings of list[0..n) in sorted order with "; ". */
+static const char *join_distinct(sel *s, const char **list, size_t n) {
+  qsort(list, n, sizeof *list, cmp_str);
+  harm__buf b = {0};
+  bool ok = harm__buf_append(&b, "", 0);
+  for (size_t i = 0; i < n && ok; i++) {
+    if (!*list[i] || (i && strcmp(list[i], list[i - 1]) == 0)) {
+      continue;
+    }
+    if (b.len) {
+      ok = harm__buf_append(&b, "; ", 2);
+    }
+    ok = ok && harm__buf_append(&b, list[i], strlen(list[i]));
+  }
+  if (!ok) {
+    harm__buf_free(&b);
+    s->failed = true;
+    return "";
+  }
+  return own(s, b.data);
+}
+
+static void select_referrals(sel *s, const harm_list *refs) {
+  const harm_cohort_rules *r = &s->c->rules;
+  size_t nr = harm_list_count(refs);
+  harm__strpool ids = HARM__STRPOOL_INIT;
+  cand *cands = harm__calloc(nr + 1, sizeof *cands);
+  size_t *first_row = harm__calloc(nr + 1, sizeof *first_row);
+  const char **tmp = harm__calloc(nr + 1, sizeof *tmp);
+  const char **tmp2 = harm__calloc(nr + 1, sizeof *tmp2);
+  size_t n_c = 0;
+  if (!cands || !first_row || !tmp || !tmp2) {
+    s->failed = true;
+    goto done;
+  }
+  for (size_t k = 0; k < nr; k++) {
+    const harm_referral *ref = harm_list_referral(refs, k);
+    bool added;
+    uint32_t c = harm__strpool_intern(&ids, ref->offender_id,
+                                      strlen(ref->offender_id), &added);
+    if (c == HARM__STRPOOL_FAIL) {
+      s->failed = true;
+      goto done;
+    }
+    if (added) {
+      cands[c].id = ref->offender_id;
+      cands[c].priority = ref->priority;
+      cands[c].first = ref->referred_on;
+      first_row[c] = k;
+      size_t subj;
+      if (harm_dataset_find_subject(s->ds, ref->offender_id, &subj)) {
+        cands[c].score_idx = s->score_of[subj];
+      }
+      n_c++;
+    } else {
+      add_note(s, HARM_NOTE_REFERRAL_MERGED, ref->offender_id,
+               cands[c].score_idx
+                   ? harm_ranking_rank_of(s->c->ranking, cands[c].score_idx - 1)
+                   : 0,
+               "",
+               ownf(s, "also referred by %s on line %zu; merged into one slot",
+                    ref->agency, ref->line));
+      if (ref->priority < cands[c].priority) {
+        cands[c].priority = ref->priority;
+      }
+      if (ref->referred_on < cands[c].first) {
+        cands[c].first = ref->referred_on;
+      }
+    }
+  }
+  /* Merge agencies and reasons per person. */
+  for (size_t c = 0; c < n_c; c++) {
+    size_t na = 0;
+    for (size_t k = first_row[c]; k < nr; k++) {
+      const harm_referral *ref = harm_list_referral(refs, k);
+      if (strcmp(ref->offender_id, cands[c].id) == 0) {
+        tmp[na] = ref->agency;
+        tmp2[na] = ref->reason;
+        na++;
+      }
+    }
+    cands[c].agencies = join_distinct(s, tmp, na);
+    cands[c].reasons = join_distinct(s, tmp2, na);
+  }
+  /* Drop the excluded and those already selected, with notes. */
+  size_t n_ok = 0;
+  for (size_t c = 0; c < n_c; c++) {
+    cand *cd = &cands[c];
+    size_t rank = cd->score_idx
+                      ? harm_ranking_rank_of(s->c->ranking, cd->score_idx - 1)
+                      : 0;
+    const harm_exclusion *x = exclusion_of(s, cd->id);
+    if (x) {
+      add_note(s, HARM_NOTE_REFERRAL_EXCLUDED, cd->id, rank, "",
+               ownf(s, "referred by %s but excluded: %s", cd->agencies,
+                    x->reason));
+      continue;
+    }
+    if (is_member(s, cd->id)) {
+      const harm_member *m = &s->c->members[s->member_of[cd->score_idx - 1]];
+      add_note(s, HARM_NOTE_REFERRAL_SELECTED, cd->id, rank, m->partition,
+               ownf(s, "referred by %s; already on the list (%s)",
+                    cd->agencies,
+                    m->kind == HARM_MEMBER_TENURE ? "kept by tenure"
+                                                  : "core place"));
+      harm_member *mm = &s->c->members[s->member_of[cd->score_idx - 1]];
+      mm->agencies = cd->agencies;
+      mm->referral_reason = cd->reasons;
+      mm->referred_on = cd->first;
+      continue;
+    }
+    cands[n_ok++] = *cd;
+  }
+  if (!harm__sort(cands, n_ok, sizeof *cands, cmp_cand, s)) {
+    s->failed = true;
+    goto done;
+  }
+  size_t filled = 0;
+  for (size_t c = 0; c < n_ok; c++) {
+    cand *cd = &cands[c];
+    size_t rank = cd->score_idx
+                      ? harm_ranking_rank_of(s->c->ranking, cd->score_idx - 1)
+                      : 0;
+    if (filled == r->referral_slots) {
+      add_note(s, HARM_NOTE_REFERRAL_NO_SLOT, cd->id, rank, "",
+               ownf(s, "referred by %s; all %zu referral slots taken",
+                    cd->agencies, r->referral_slots));
+      continue;
+    }
+    harm_member *m = add_member(s);
+    if (!m) {
+      goto done;
+    }
+    m->kind = HARM_MEMBER_REFERRAL;
+    if (cd->score_idx) {
+      fill_scored(s, m, cd->score_idx - 1, 0);
+    } else {
+      m->offender_id = cd->id;
+      m->months_served = months_served(s, cd->id);
+      mark_member(s, cd->id);
+    }
+    m->agencies = cd->agencies;
+    m->referral_reason = cd->reasons;
+    m->referred_on = cd->first;
+    filled++;
+  }
+  s->c->empty_slots = r->referral_slots - filled;
+done:
+  harm__strpool_free(&ids);
+  harm__free(cands);
+  harm__free(first_row);
+  harm__free(tmp);
+  harm__free(tmp2);
+}
+
+static void backfill(sel *s) {
+  for (size_t k = 0; k < s->n && s->c->empty_slots; k++) {
+    size_t i = s->order[k];
+    const harm_score *sc = harm_scores_at(s->scores, i);
+    const char *id = sid(s, i);
+    if (s->member_of[i] >= 0 || !eligible(s, sc) || exclusion_of(s, id)) {
+      continue;
+    }
+    harm_member *m = add_member(s);
+    if (!m) {
+      return;
+    }
+    m->kind = HARM_MEMBER_BACKFILL;
+    fill_scored(s, m, i, 0);
+    s->c->empty_slots--;
+  }
+}
+
+static void movers(sel *s, const harm_list *prev) {
+  harm_cohort *c = s->c;
+  for (size_t k = 0; k < c->n_members; k++) {
+    const harm_member *m = &c->members[k];
+    const harm_previous_member *p = previous_of(s, m->offender_id);
+    if (!p) {
+      add_move(s, HARM_MOVE_NEW, m->offender_id, 0, m->score_rank,
+               m->kind == HARM_MEMBER_REFERRAL ? "new: partner referral"
+               : m->kind == HARM_MEMBER_BACKFILL
+                   ? "new: backfilled referral slot"
+                   : "new: core place");
+    } else {
+      const char *d;
+      if (p->score_rank && m->score_rank) {
+        long delta = (long)p->score_rank - (long)m->score_rank;
+        d = ownf(s, "rank %zu -> %zu (%s%ld)", p->score_rank, m->score_rank,
+                 delta > 0 ? "up " : delta < 0 ? "down " : "", labs(delta));
+      } else {
+        d = m->score_rank ? ownf(s, "now ranked %zu", m->score_rank)
+                          : "unranked (no offences in window)";
+      }
+      add_move(s, HARM_MOVE_RETAINED, m->offender_id, p->score_rank,
+               m->score_rank, d);
+    }
+  }
+  for (size_t k = 0; k < harm_list_count(prev); k++) {
+    const harm_previous_member *p = harm_list_previous(prev, k);
+    if (is_member(s, p->offender_id)) {
+      continue;
+    }
+    const harm_exclusion *x = exclusion_of(s, p->offender_id);
+    size_t subj, rank = 0;
+    const harm_score *sc = NULL;
+    if (harm_dataset_find_subject(s->ds, p->offender_id, &subj) &&
+        s->score_of[subj]) {
+      rank = harm_ranking_rank_of(c->ranking, s->score_of[subj] - 1);
+      sc = harm_scores_at(s->scores, s->score_of[subj] - 1);
+    }
+    const char *d;
+    if (x) {
+      d = ownf(s, "excluded: %s", x->reason);
+    } else if (!sc) {
+      d = "no offences in window";
+    } else if (!eligible(s, sc)) {
+      d = ownf(s, "below the minimum harm or offence count (rank %zu)", rank);
+    } else {
+      d = ownf(s, "fell below the cut at rank %zu", rank);
+    }
+    add_move(s, HARM_MOVE_EXITED, p->offender_id, p->score_rank, rank, d);
+  }
+}
+
+/* Orders members for the list: partition, then tenure/core by score order,
+ * then referrals in slot order, then backfill. Assigns slots. */
+static int cmp_member(const void *pa, const void *pb, void *ctx) {
+  const harm_member *a = pa, *b = pb;
+  int ga = a->kind == HARM_MEMBER_REFERRAL   ? 1
+           : a->kind == HARM_MEMBER_BACKFILL ? 2
+                                             : 0;
+  int gb = b->kind == HARM_MEMBER_REFERRAL   ? 1
+           : b->kind == HARM_MEMBER_BACKFILL ? 2
+                                             : 0;
+  if (ga != gb) {
+    return ga - gb;
+  }
+  if (ga == 0) {
+    int c = strcmp(a->partition, b->partition);
+    if (c) {
+      return c;
+    }
+    const sel *s = ctx;
+    if (s->rfgv && a->rfgv.total != b->rfgv.total) {
+      return a->rfgv.total > b->rfgv.total ? -1 : 1;
+    }
+    return harm_rank_compare(s->scores, a->score, b->score);
+  }
+  return a->slot < b->slot ? -1 : a->slot > b->slot;
+}
+
+static void finish_members(sel *s) {
+  harm_cohort *c = s->c;
+  for (size_t k = 0; k < c->n_members; k++) {
+    c->members[k].slot = k; /* insertion order for referral groups */
+  }
+  if (!harm__sort(c->members, c->n_members, sizeof *c->members, cmp_member,
+                  s)) {
+    s->failed = true;
+    return;
+  }
+  for (size_t k = 0; k < c->n_members; k++) {
+    c->members[k].slot = k + 1;
+  }
+}
+
+harm_status harm_cohort_select(const harm_ranking *r,
+                               const harm_cohort_rules *rules,
+                               const harm_list *referrals,
+                               const harm_list *exclusions,
+                               const harm_list *previous, harm_cohort **out,
+                               harm_error *err) {
+  *out = NULL;
+  harm_cohort_rules defaults = HARM_COHORT_RULES_INIT;
+  if (!rules) {
+    rules = &defaults;
+  }
+  if (!r) {
+    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
+                      "NULL ranking");
+  }
+  if (rules->size == 0 && rules->referral_slots == 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "size",
+                      "a cohort needs at least one core or referral slot");
+  }
+  if (!(rules->min_harm >= 0) || !isfinite(rules->min_harm)) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "min_harm",
+                      "min_harm must be a finite number >= 0");
+  }
+  harm_cohort *c = harm__calloc(1, sizeof *c);
+  sel s;
+  memset(&s, 0, sizeof s);
+  if (!c) {
+    return harm__fail(err, HARM_ERR_NOMEM, "cohort", NULL, 0, NULL,
+                      "out of memory");
+  }
+  c->ranking = r;
+  c->rules = *rules;
+  s.c = c;
+  s.scores = harm_ranking_scores(r);
+  s.ds = harm_matrix_dataset(harm_scores_matrix(s.scores));
+  s.n = harm_scores_count(s.scores);
+  size_t n_subj = harm_dataset_n_subjects(s.ds);
+  s.order = harm__malloc((s.n + 1) * sizeof *s.order);
+  s.score_of = harm__calloc(n_subj + 1, sizeof *s.score_of);
+  s.member_of = harm__malloc((s.n + 1) * sizeof *s.member_of);
+  size_t nx = harm_list_count(exclusions), np = harm_list_count(previous);
+  s.exc_by = harm__calloc(nx + 1, sizeof *s.exc_by);
+  s.prev_by = harm__calloc(np + 1, sizeof *s.prev_by);
+  if (rules->rfgv) {
+    s.rfgv = harm__calloc(s.n + 1, sizeof *s.rfgv);
+  }
+  if (!s.order || !s.score_of || !s.member_of || !s.exc_by || !s.prev_by ||
+      (rules->rfgv && !s.rfgv)) {
+    s.failed = true;
+    goto done;
+  }
+  for (size_t i = 0; i < s.n; i++) {
+    s.order[i] = i;
+    s.member_of[i] = -1;
+    s.score_of[harm_scores_at(s.scores, i)->subject] = i + 1;
+  }
+  for (size_t k = 0; k < nx; k++) {
+    const harm_exclusion *x = harm_list_exclusion(exclusions, k);
+    uint32_t i = harm__strpool_intern(&s.excluded, x->offender_id,
+                                      strlen(x->offender_id), NULL);
+    if (i == HARM__STRPOOL_FAIL) {
+      s.failed = true;
+      goto done;
+    }
+    s.exc_by[i] = x;
+  }
+  for (size_t k = 0; k < np; k++) {
+    const harm_previous_member *p = harm_list_previous(previous, k);
+    uint32_t i = harm__strpool_intern(&s.prev_ids, p->offender_id,
+                                      strlen(p->offender_id), NULL);
+    if (i == HARM__STRPOOL_FAIL) {
+      s.failed = true;
+      goto done;
+    }
+    s.prev_by[i] = p;
+  }
+  if (rules->rfgv) {
+    double cuts[4];
+    if (harm_rfgv_cuts(s.scores, cuts, err) != HARM_OK) {
+      s.failed = true;
+      goto done;
+    }
+    harm_date as_of = harm_dataset_as_of(s.ds);
+    for (size_t i = 0; i < s.n; i++) {
+      s.rfgv[i] =
+          harm_rfgv_of(harm_scores_at(s.scores, i), &rules->bands, cuts, as_of);
+    }
+  }
+  if (!harm__sort(s.order, s.n, sizeof *s.order, cmp_order, &s)) {
+    s.failed = true;
+    goto done;
+  }
+  select_core(&s);
+  if (!s.failed && referrals) {
+    select_referrals(&s, referrals);
+  } else {
+    c->empty_slots = rules->referral_slots;
+  }
+  if (!s.failed && rules->backfill) {
+    backfill(&s);
+  }
+  if (!s.failed) {
+    finish_members(&s);
+  }
+  if (!s.failed) {
+    movers(&s, previous);
+  }
+done:
+  harm__free(s.order);
+  harm__free(s.score_of);
+  harm__free(s.member_of);
+  harm__free(s.exc_by);
+  harm__free(s.prev_by);
+  harm__free(s.rfgv);
+  harm__strpool_free(&s.excluded);
+  harm__strpool_free(&s.prev_ids);
+  harm__strpool_free(&s.member_ids);
+  if (s.failed) {
+    harm_cohort_free(c);
+    return harm__fail(err, HARM_ERR_NOMEM, "cohort", NULL, 0, NULL,
+                      "out of memory selecting the cohort");
+  }
+  *out = c;
+  return HARM_OK;
+}
+
+void harm_cohort_free(harm_cohort *c) {
+  if (!c) {
+    return;
+  }
+  for (size_t i = 0; i < c->n_owned; i++) {
+    harm__free(c->owned[i]);
+  }
+  harm__free(c->owned);
+  harm__free(c->members);
+  harm__free(c->notes);
+  harm__free(c->moves);
+  harm__free(c);
+}
+
+size_t harm_cohort_count(const harm_cohort *c) { return c->n_members; }
+const harm_member *harm_cohort_member(const harm_cohort *c, size_t i) {
+  return i < c->n_members ? &c->members[i] : NULL;
+}
+size_t harm_cohort_n_notes(const harm_cohort *c) { return c->n_notes; }
+const harm_note *harm_cohort_note(const harm_cohort *c, size_t i) {
+  return i < c->n_notes ? &c->notes[i] : NULL;
+}
+size_t harm_cohort_n_moves(const harm_cohort *c) { return c->n_moves; }
+const harm_move *harm_cohort_move(const harm_cohort *c, size_t i) {
+  return i < c->n_moves ? &c->moves[i] : NULL;
+}
+const harm_ranking *harm_cohort_ranking(const harm_cohort *c) {
+  return c->ranking;
+}
+const harm_cohort_rules *harm_cohort_rules_used(const harm_cohort *c) {
+  return &c->rules;
+}
+size_t harm_cohort_empty_slots(const harm_cohort *c) { return c->empty_slots; }

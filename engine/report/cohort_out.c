@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/report/cohort_out.c: cohort.csv, movers.csv and notes.csv, plus
+ * the text of a member's reason and score breakdown. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "harmrank/report.h"
+
+static void field(FILE *fp, const char *s) {
+  harm_report_csv_field(fp, s, strlen(s), true);
+}
+
+const char *harm_report_move_name(harm_move_kind k) {
+  switch (k) {
+  case HARM_MOVE_NEW:
+    return "new";
+  case HARM_MOVE_RETAINED:
+    return "retained";
+  case HARM_MOVE_EXITED:
+  default:
+    return "exited";
+  }
+}
+
+const char *harm_report_note_name(harm_note_kind k) {
+  static const char *const names[] = {
+      "excluded_would_qualify", "referral_already_selected",
+      "referral_excluded",      "referral_no_slot",
+      "referral_merged",        "tie_at_cut"};
+  return (size_t)k < sizeof names / sizeof *names ? names[k] : "note";
+}
+
+void harm_report_member_reason(const harm_member *m, char *buf, size_t cap) {
+  switch (m->kind) {
+  case HARM_MEMBER_CORE:
+    if (m->partition[0]) {
+      snprintf(buf, cap, "core rank %zu in %s", m->pool_rank, m->partition);
+    } else {
+      snprintf(buf, cap, "core rank %zu", m->pool_rank);
+    }
+    break;
+  case HARM_MEMBER_TENURE:
+    snprintf(buf, cap, "retained by tenure (month %" PRIu32 ")",
+             m->months_served);
+    break;
+  case HARM_MEMBER_REFERRAL:
+    snprintf(buf, cap, "referral: %s", m->agencies);
+    break;
+  case HARM_MEMBER_BACKFILL:
+  default:
+    snprintf(buf, cap, "backfilled referral slot (rank %zu)", m->score_rank);
+    break;
+  }
+}
+
+typedef struct part {
+  uint32_t code;
+  uint32_t offences;
+  double harm;
+} part;
+
+static int cmp_part(const void *a, const void *b, void *ctx) {
+  (void)ctx;
+  const part *x = a, *y = b;
+  if (x->harm != y->harm) {
+    return x->harm > y->harm ? -1 : 1;
+  }
+  return x->code < y->code ? -1 : x->code > y->code;
+}
+
+void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
+                           const harm_weights *w, size_t max_codes, char *buf,
+                           size_t cap) {
+  buf[0] = '\0';
+  const harm_matrix *m = harm_scores_matrix(s);
+  enum { MAXP = 64 };
+  harm_matrix_entry e[MAXP];
+  size_t n = harm_matrix_row(m, sc->subject, e, MAXP);
+  if (n > MAXP) {
+    n = MAXP;
+  }
+  part p[MAXP];
+  for (size_t k = 0; k < n; k++) {
+    const harm_weight *wt = harm_weights_find(w, harm_matrix_code(m, e[k].code));
+    p[k].code = e[k].code;
+    p[k].offences = e[k].offences;
+    /* The breakdown shows untransformed CCHI days x factors, which is the
+     * harm column when no transform or cap is set. */
+    p[k].harm = wt ? wt->harm * e[k].factor_sum : 0.0;
+  }
+  harm__sort(p, n, sizeof *p, cmp_part, NULL);
+  size_t used = 0;
+  for (size_t k = 0; k < n && k < max_codes; k++) {
+    int wrote = snprintf(buf + used, cap - used, "%s%s %.4f (%" PRIu32 ")",
+                         k ? "; " : "", harm_matrix_code(m, p[k].code),
+                         p[k].harm, p[k].offences);
+    if (wrote < 0 || (size_t)wrote >= cap - used) {
+      if (cap > 4) {
+        strcpy(buf + cap - 4, "...");
+      }
+      return;
+    }
+    used += (size_t)wrote;
+  }
+  if (n > max_codes && cap - used > 4) {
+    strcpy(buf + used, "; ...");
+  }
+}
+
+static harm_status io_check(FILE *fp, harm_error *err) {
+  if (ferror(fp)) {
+    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL,
+                      "write error");
+  }
+  return HARM_OK;
+}
+
+harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
+                               const harm_weights *w, harm_error *err) {
+  const harm_scores *s = harm_ranking_scores(harm_cohort_ranking(c));
+  const harm_matrix *m = harm_scores_matrix(s);
+  bool rfgv = harm_cohort_rules_used(c)->rfgv;
+  fputs("slot,offender_id,reason,partition,score_rank,pool_rank,harm,"
+        "offences,victims,first_offence,last_offence,max_offence_harm,"
+        "top_code,breakdown,agencies,referral_reason,referred_on,"
+        "months_served,rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total\n",
+        fp);
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    const harm_member *mb = harm_cohort_member(c, i);
+    char reason[512], breakdown[512] = "", ref_on[11] = "";
+    harm_report_member_reason(mb, reason, sizeof reason);
+    harm_date_format_iso(mb->referred_on, ref_on);
+    fprintf(fp, "%zu,", mb->slot);
+    field(fp, mb->offender_id);
+    fputc(',', fp);
+    field(fp, reason);
+    fputc(',', fp);
+    field(fp, mb->partition);
+    fputc(',', fp);
+    if (mb->score_rank) {
+      fprintf(fp, "%zu", mb->score_rank);
+    }
+    fputc(',', fp);
+    if (mb->pool_rank) {
+      fprintf(fp, "%zu", mb->pool_rank);
+    }
+    const harm_score *sc = mb->score;
+    if (sc) {
+      char first[11], last[11];
+      harm_date_format_iso(sc->facts.first, first);
+      harm_date_format_iso(sc->facts.last, last);
+      fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%s,%s,%.4f,", sc->harm,
+              sc->facts.offences, sc->facts.victims, first, last,
+              sc->max_offence_harm);
+      if (sc->top_code >= 0) {
+        field(fp, harm_matrix_code(m, (size_t)sc->top_code));
+      }
+      harm_report_breakdown(s, sc, w, 3, breakdown, sizeof breakdown);
+    } else {
+      fputs(",0.0000,0,0,,,0.0000,", fp);
+    }
+    fputc(',', fp);
+    field(fp, breakdown);
+    fputc(',', fp);
+    field(fp, mb->agencies);
+    fputc(',', fp);
+    field(fp, mb->referral_reason);
+    fprintf(fp, ",%s,%" PRIu32, ref_on, mb->months_served);
+    if (rfgv && sc) {
+      fprintf(fp, ",%g,%g,%g,%g,%g\n", mb->rfgv.r, mb->rfgv.f, mb->rfgv.g,
+              mb->rfgv.v, mb->rfgv.total);
+    } else {
+      fputs(",,,,,\n", fp);
+    }
+  }
+  return io_check(fp, err);
+}
+
+harm_status harm_report_movers(FILE *fp, const harm_cohort *c,
+                               harm_error *err) {
+  fputs("status,offender_id,previous_rank,current_rank,detail\n", fp);
+  for (size_t i = 0; i < harm_cohort_n_moves(c); i++) {
+    const harm_move *mv = harm_cohort_move(c, i);
+    fprintf(fp, "%s,", harm_report_move_name(mv->kind));
+    field(fp, mv->offender_id);
+    fputc(',', fp);
+    if (mv->previous_rank) {
+      fprintf(fp, "%zu", mv->previous_rank);
+    }
+    fputc(',', fp);
+    if (mv->current_rank) {
+      fprintf(fp, "%zu", mv->current_rank);
+    }
+    fputc(',', fp);
+    field(fp, mv->detail);
+    fputc('\n', fp);
+  }
+  return io_check(fp, err);
+}
+
+harm_status harm_report_notes(FILE *fp, const harm_cohort *c,
+                              harm_error *err) {
+  fputs("note,offender_id,score_rank,partition,detail\n", fp);
+  for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
+    const harm_note *n = harm_cohort_note(c, i);
+    fprintf(fp, "%s,", harm_report_note_name(n->kind));
+    field(fp, n->offender_id);
+    fputc(',', fp);
+    if (n->score_rank) {
+      fprintf(fp, "%zu", n->score_rank);
+    }
+    fputc(',', fp);
+    field(fp, n->partition);
+    fputc(',', fp);
+    field(fp, n->detail);
+    fputc('\n', fp);
+  }
+  return io_check(fp, err);
+}

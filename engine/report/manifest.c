@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/report/manifest.c: manifest.json, the audit record of a run:
+ * what went in (with SHA-256), the configuration as applied, the weights'
+ * provenance, the window and where every row went. JSON via jansson,
+ * hashes via OpenSSL's EVP interface. */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "harmrank/report.h"
+
+harm_status harm_report_sha256_file(const char *path, char hex[65],
+                                    uint64_t *bytes, harm_error *err) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                      "cannot open to hash: %s", strerror(errno));
+  }
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  unsigned char buf[1 << 16];
+  uint64_t total = 0;
+  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, fp)) > 0) {
+    ok = EVP_DigestUpdate(ctx, buf, n) == 1;
+    total += n;
+  }
+  ok = ok && !ferror(fp);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 && md_len == 32;
+  EVP_MD_CTX_free(ctx);
+  fclose(fp);
+  if (!ok) {
+    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                      "cannot hash the file");
+  }
+  static const char digits[] = "0123456789abcdef";
+  for (unsigned i = 0; i < 32; i++) {
+    hex[2 * i] = digits[md[i] >> 4];
+    hex[2 * i + 1] = digits[md[i] & 15];
+  }
+  hex[64] = '\0';
+  if (bytes) {
+    *bytes = total;
+  }
+  return HARM_OK;
+}
+
+/* jansson returns NULL on allocation failure; json_object_set_new then
+ * fails too, and the final dump reports it. */
+static void set(json_t *obj, const char *key, json_t *v) {
+  json_object_set_new(obj, key, v);
+}
+
+static json_t *date_json(harm_date d) {
+  char buf[11];
+  harm_date_format_iso(d, buf);
+  return buf[0] ? json_string(buf) : json_null();
+}
+
+static json_t *accounting_json(const harm_accounting *a) {
+  json_t *o = json_object();
+  set(o, "read", json_integer((json_int_t)a->read));
+  set(o, "scored", json_integer((json_int_t)a->scored));
+  set(o, "outside_window", json_integer((json_int_t)a->outside_window));
+  set(o, "future_dated", json_integer((json_int_t)a->future_dated));
+  set(o, "filtered", json_integer((json_int_t)a->filtered));
+  set(o, "filtered_proactive", json_integer((json_int_t)a->proactive));
+  set(o, "duplicates", json_integer((json_int_t)a->duplicates));
+  set(o, "rejected", json_integer((json_int_t)a->rejected));
+  bool adds_up = a->read == a->scored + a->outside_window + a->future_dated +
+                                a->filtered + a->duplicates + a->rejected;
+  set(o, "adds_up", json_boolean(adds_up));
+  return o;
+}
+
+static harm_status build(json_t *root, const harm_manifest *m,
+                         harm_error *err) {
+  set(root, "harmrank_version", json_string(harm_version()));
+  set(root, "command", json_string(m->command ? m->command : ""));
+  json_t *inputs = json_array();
+  for (size_t i = 0; i < m->n_inputs; i++) {
+    const harm_manifest_input *in = &m->inputs[i];
+    json_t *o = json_object();
+    set(o, "role", json_string(in->role));
+    set(o, "path", json_string(in->path));
+    if (strcmp(in->path, "-") == 0) {
+      set(o, "sha256", json_null());
+      set(o, "note", json_string("read from standard input: not hashed"));
+    } else {
+      char hex[65];
+      uint64_t bytes;
+      harm_status st = harm_report_sha256_file(in->path, hex, &bytes, err);
+      if (st != HARM_OK) {
+        json_decref(o);
+        json_decref(inputs);
+        return st;
+      }
+      set(o, "sha256", json_string(hex));
+      set(o, "bytes", json_integer((json_int_t)bytes));
+    }
+    json_array_append_new(inputs, o);
+  }
+  set(root, "inputs", inputs);
+  if (m->config) {
+    json_t *cfg = json_object();
+    for (size_t i = 0; i < harm_config_n_keys(m->config); i++) {
+      const char *section, *key, *value;
+      harm_config_key(m->config, i, &section, &key, &value);
+      json_t *sec = json_object_get(cfg, section);
+      if (!sec) {
+        sec = json_object();
+        json_object_set_new(cfg, section, sec);
+      }
+      set(sec, key, json_string(value));
+    }
+    set(root, "config", cfg);
+  }
+  if (m->weights) {
+    const harm_weights *w = m->weights;
+    json_t *o = json_object();
+    size_t est = harm_weights_n_estimates(w);
+    set(o, "source", json_string(harm_weights_source(w)));
+    set(o, "layout", json_string(harm_weights_layout(w) == HARM_WEIGHTS_CCHI
+                                     ? "cchi values sheet"
+                                     : "native"));
+    set(o, "entries", json_integer((json_int_t)harm_weights_count(w)));
+    set(o, "estimates", json_integer((json_int_t)est));
+    set(o, "aliases", json_integer((json_int_t)harm_weights_n_aliases(w)));
+    set(o, "rows_merged_by_duplicate_rule",
+        json_integer((json_int_t)harm_weights_n_merged(w)));
+    set(o, "all_official", json_boolean(est == 0));
+    if (est) {
+      set(o, "warning",
+          json_string("some weights are estimates, not official CCHI values"));
+    }
+    set(root, "weights", o);
+  }
+  if (m->matrix) {
+    const harm_dataset *ds = harm_matrix_dataset(m->matrix);
+    json_t *win = json_object();
+    set(win, "as_of", date_json(harm_dataset_as_of(ds)));
+    set(win, "lookback_days",
+        json_integer((json_int_t)harm_dataset_lookback_days(ds)));
+    set(root, "window", win);
+    harm_accounting a = harm_matrix_accounting(m->matrix);
+    set(root, "rows", accounting_json(&a));
+  }
+  if (m->scores) {
+    size_t n;
+    const harm_unknown_code *u = harm_scores_unknown(m->scores, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+      json_t *o = json_object();
+      set(o, "code", json_string(u[i].code));
+      set(o, "offences", json_integer((json_int_t)u[i].count));
+      json_array_append_new(arr, o);
+    }
+    set(root, "unknown_codes", arr);
+    set(root, "subjects_scored",
+        json_integer((json_int_t)harm_scores_count(m->scores)));
+  }
+  if (m->cohort) {
+    const harm_cohort *c = m->cohort;
+    size_t kinds[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < harm_cohort_count(c); i++) {
+      kinds[harm_cohort_member(c, i)->kind]++;
+    }
+    json_t *o = json_object();
+    set(o, "members", json_integer((json_int_t)harm_cohort_count(c)));
+    set(o, "core", json_integer((json_int_t)kinds[HARM_MEMBER_CORE]));
+    set(o, "tenure", json_integer((json_int_t)kinds[HARM_MEMBER_TENURE]));
+    set(o, "referral", json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL]));
+    set(o, "backfill", json_integer((json_int_t)kinds[HARM_MEMBER_BACKFILL]));
+    set(o, "empty_referral_slots",
+        json_integer((json_int_t)harm_cohort_empty_slots(c)));
+    set(o, "notes", json_integer((json_int_t)harm_cohort_n_notes(c)));
+    set(o, "movers", json_integer((json_int_t)harm_cohort_n_moves(c)));
+    set(root, "cohort", o);
+  }
+  json_t *outs = json_array();
+  for (size_t i = 0; i < m->n_outputs; i++) {
+    json_array_append_new(outs, json_string(m->outputs[i]));
+  }
+  set(root, "outputs", outs);
+  return HARM_OK;
+}
+
+harm_status harm_report_manifest(FILE *fp, const harm_manifest *m,
+                                 harm_error *err) {
+  json_t *root = json_object();
+  if (!root) {
+    return harm__fail(err, HARM_ERR_NOMEM, "report", NULL, 0, NULL,
+                      "out of memory");
+  }
+  harm_status st = build(root, m, err);
+  if (st == HARM_OK) {
+    if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+        fputc('\n', fp) == EOF) {
+      st = harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL,
+                      "cannot write the manifest");
+    }
+  }
+  json_decref(root);
+  return st;
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* include/harmrank/cohort.h: cohort selection (core slots per partition,
+ * partner-referral slots, exclusions, tenure) and movers against last
+ * month's cohort, with the reason every member is on the list. */
+#ifndef HARMRANK_COHORT_H
+#define HARMRANK_COHORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ingest.h"
+#include "rank.h"
+#include "score.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One partner-agency referral (a row of the referrals CSV). */
+typedef struct harm_referral {
+  const char *offender_id;
+  const char *agency;
+  harm_date referred_on;
+  const char *reason;   /* may be "" */
+  int32_t priority;     /* 1 = most urgent; INT32_MAX when not given */
+  size_t line;          /* line in the referrals file */
+} harm_referral;
+
+/* One exclusion (a row of the exclusions CSV). */
+typedef struct harm_exclusion {
+  const char *offender_id;
+  const char *reason; /* e.g. "in custody", "deceased" */
+  size_t line;
+} harm_exclusion;
+
+/* One member of the previous cohort (a row of last month's cohort.csv). */
+typedef struct harm_previous_member {
+  const char *offender_id;
+  size_t score_rank;      /* 0 when unranked (referral without offences) */
+  uint32_t months_served; /* consecutive months on the cohort so far */
+  size_t line;
+} harm_previous_member;
+
+/* A list loaded from CSV: referrals, exclusions or the previous cohort.
+ * Opaque; entries are in file order. */
+typedef struct harm_list harm_list;
+
+/* Loads `offender_id,agency,referred_on,reason[,priority]` (header
+ * required; referred_on YYYY-MM-DD). Every row must be valid: a bad row
+ * is HARM_ERR_DATA naming file, line and column. Also HARM_ERR_IO,
+ * HARM_ERR_NOMEM. Ownership: *out is new (harm_list_free). */
+harm_status harm_referrals_load(const char *path, harm_list **out,
+                                harm_error *err);
+
+/* Loads `offender_id,reason`. A repeated id is HARM_ERR_DATA. */
+harm_status harm_exclusions_load(const char *path, harm_list **out,
+                                 harm_error *err);
+
+/* Loads a cohort.csv written by an earlier run (needs its offender_id,
+ * score_rank and months_served columns). */
+harm_status harm_previous_load(const char *path, harm_list **out,
+                               harm_error *err);
+
+/* As the loaders above over bytes in memory; kind is 'r', 'x' or 'p'. */
+harm_status harm_list_load_buffer(char kind, const char *name,
+                                  const void *data, size_t len,
+                                  harm_list **out, harm_error *err);
+
+void harm_list_free(harm_list *l);
+size_t harm_list_count(const harm_list *l);
+const harm_referral *harm_list_referral(const harm_list *l, size_t i);
+const harm_exclusion *harm_list_exclusion(const harm_list *l, size_t i);
+const harm_previous_member *harm_list_previous(const harm_list *l, size_t i);
+const char *harm_list_source(const harm_list *l);
+
+/* RFGV bands (DESIGN.md §4). These are harmrank's defaults, not an
+ * official matrix: forces do not publish theirs. */
+typedef struct harm_rfgv_bands {
+  double recency_months[5];   /* upper bounds (exclusive) of the R bands,
+                                 months since the last offence; default
+                                 1,3,6,12,24 */
+  double recency_points[6];   /* points per band, last = beyond; default
+                                 5,4,3,2,1,0 */
+  uint32_t frequency_min[5];  /* least offences for each F band; default
+                                 1,2,3,5,8 */
+  double frequency_points[5]; /* default 1,2,3,4,5 */
+  uint32_t victims_min[3];    /* least distinct victims per V band;
+                                 default 1,2,3 */
+  double victims_points[3];   /* default 1,3,5 */
+  double gravity_points[5];   /* G points by harm quintile of the scored
+                                 population, lowest first; default 1..5 */
+  double weight_r, weight_f, weight_g, weight_v; /* default 1 each */
+} harm_rfgv_bands;
+
+#define HARM_RFGV_BANDS_INIT                                                   \
+  {{1, 3, 6, 12, 24}, {5, 4, 3, 2, 1, 0}, {1, 2, 3, 5, 8}, {1, 2, 3, 4, 5},   \
+   {1, 2, 3},         {1, 3, 5},          {1, 2, 3, 4, 5}, 1, 1, 1, 1}
+
+/* One subject's RFGV components and total. */
+typedef struct harm_rfgv {
+  double r, f, g, v; /* points before component weights */
+  double total;      /* weight_r*r + weight_f*f + weight_g*g + weight_v*v */
+} harm_rfgv;
+
+/* Cohort rules; use HARM_COHORT_RULES_INIT. */
+typedef struct harm_cohort_rules {
+  size_t size;              /* core slots (per partition); default 15 */
+  size_t referral_slots;    /* partner-referral slots, cohort-wide;
+                               default 5 */
+  bool backfill;            /* unfilled referral slots go to the next
+                               ranked; default false */
+  bool partition_by_area;   /* one core list per area; default false */
+  double min_harm;          /* pool needs harm >= this (days); default 0 */
+  uint32_t min_offences;    /* pool needs at least this many; default 1 */
+  uint32_t min_tenure_months; /* last month's members stay until served
+                                 this many months; default 0 = off */
+  bool rfgv;                /* rank by RFGV total instead of harm;
+                               default false */
+  harm_rfgv_bands bands;    /* RFGV bands */
+} harm_cohort_rules;
+
+#define HARM_COHORT_RULES_INIT                                                 \
+  {15, 5, false, false, 0.0, 1, 0, false, HARM_RFGV_BANDS_INIT}
+
+/* Why a member is on the cohort. */
+typedef enum harm_member_kind {
+  HARM_MEMBER_CORE = 0,     /* core rank r (in its partition) */
+  HARM_MEMBER_TENURE = 1,   /* kept by min_tenure_months */
+  HARM_MEMBER_REFERRAL = 2, /* partner referral */
+  HARM_MEMBER_BACKFILL = 3  /* unfilled referral slot, next ranked */
+} harm_member_kind;
+
+/* A cohort member. */
+typedef struct harm_member {
+  const char *offender_id;
+  harm_member_kind kind;
+  size_t slot;              /* 1-based position in the cohort list */
+  size_t pool_rank;         /* rank among eligible subjects of its
+                               partition (0 when unscored) */
+  size_t score_rank;        /* rank in the whole ranking (0 = unscored) */
+  const harm_score *score;  /* NULL for a referral without offences */
+  harm_rfgv rfgv;           /* when rules.rfgv */
+  const char *partition;    /* area, or "" */
+  const char *agencies;     /* referring agencies joined by "; ", or "" */
+  const char *referral_reason; /* joined reasons, or "" */
+  harm_date referred_on;    /* earliest referral, HARM_DATE_NONE if none */
+  uint32_t months_served;   /* including this month */
+} harm_member;
+
+/* Someone left out of the cohort that a coordinator should see. */
+typedef enum harm_note_kind {
+  HARM_NOTE_EXCLUDED = 0,          /* would have made the list; excluded */
+  HARM_NOTE_REFERRAL_SELECTED = 1, /* referred but already a core member */
+  HARM_NOTE_REFERRAL_EXCLUDED = 2, /* referred but excluded */
+  HARM_NOTE_REFERRAL_NO_SLOT = 3,  /* referred; referral slots were full */
+  HARM_NOTE_REFERRAL_MERGED = 4,   /* a second referral of one person */
+  HARM_NOTE_TIE_AT_CUT = 5         /* tied on the score at the cut */
+} harm_note_kind;
+
+typedef struct harm_note {
+  harm_note_kind kind;
+  const char *offender_id;
+  const char *detail;   /* human text: reason, agency, tie-break used */
+  size_t score_rank;    /* 0 when unscored */
+  const char *partition;
+} harm_note;
+
+/* Change against the previous cohort. */
+typedef enum harm_move_kind {
+  HARM_MOVE_NEW = 0,
+  HARM_MOVE_RETAINED = 1,
+  HARM_MOVE_EXITED = 2
+} harm_move_kind;
+
+typedef struct harm_move {
+  harm_move_kind kind;
+  const char *offender_id;
+  size_t previous_rank;  /* score rank last month (0 = unranked) */
+  size_t current_rank;   /* score rank now (0 = unranked) */
+  const char *detail;    /* e.g. "fell below the cut at rank 23",
+                            "excluded: in custody", "no offences in
+                            window", "rank 7 -> 4" */
+} harm_move;
+
+typedef struct harm_cohort harm_cohort;
+
+/* Selects the cohort from a ranking (DESIGN.md §5): pool = scored subjects
+ * meeting min_harm/min_offences, minus exclusions; core slots in rank
+ * order per partition (after tenure keeps); then referral slots for
+ * referred people not selected and not excluded, one per person (agencies
+ * merged), ordered by priority, harm, earliest referral, id; backfill if
+ * asked. Each of referrals, exclusions, previous may be NULL.
+ * Returns HARM_OK, HARM_ERR_CONFIG (size 0 with no referral slots),
+ * HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_cohort_free); it borrows r (and what r
+ * borrows) and the lists, which must outlive it.
+ * Determinism: every ordering is total, so the cohort is a function of
+ * its inputs. */
+harm_status harm_cohort_select(const harm_ranking *r,
+                               const harm_cohort_rules *rules,
+                               const harm_list *referrals,
+                               const harm_list *exclusions,
+                               const harm_list *previous, harm_cohort **out,
+                               harm_error *err);
+
+void harm_cohort_free(harm_cohort *c);
+
+size_t harm_cohort_count(const harm_cohort *c);
+const harm_member *harm_cohort_member(const harm_cohort *c, size_t i);
+size_t harm_cohort_n_notes(const harm_cohort *c);
+const harm_note *harm_cohort_note(const harm_cohort *c, size_t i);
+size_t harm_cohort_n_moves(const harm_cohort *c);
+const harm_move *harm_cohort_move(const harm_cohort *c, size_t i);
+const harm_ranking *harm_cohort_ranking(const harm_cohort *c);
+const harm_cohort_rules *harm_cohort_rules_used(const harm_cohort *c);
+/* Number of referral slots left empty. */
+size_t harm_cohort_empty_slots(const harm_cohort *c);
+
+/* RFGV of one scored subject given the population's harm quintile cut
+ * points `cuts[4]` (see harm_rfgv_cuts) and the window end. */
+harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
+                       const double cuts[4], harm_date as_of);
+
+/* Harm quintile cut points (20/40/60/80%) of the scored population, by
+ * GSL's quantile of the sorted harms. Returns HARM_OK or HARM_ERR_NOMEM. */
+harm_status harm_rfgv_cuts(const harm_scores *s, double cuts[4],
+                           harm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HARMRANK_COHORT_H */
