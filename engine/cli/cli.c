@@ -50,7 +50,8 @@ static const char common_help[] =
     "  --set SECTION.KEY=VALUE  set any configuration key\n"
     "Output:\n"
     "Cohort lists:\n"
-    "  --referrals FILE         offender_id,agency,referred_on,reason[,priority]\n"
+    "  --referrals FILE         "
+    "offender_id,agency,referred_on,reason[,priority]\n"
     "  --exclusions FILE        offender_id,reason\n"
     "  --previous FILE          last month's cohort.csv (for movers, tenure)\n"
     "  --out DIR                folder for the cohort outputs\n"
@@ -170,7 +171,8 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       if (harm_config_load(o->cfg, argv[++i], &err) != HARM_OK) {
         return cli_fail(&err);
       }
-      if (o->n_config_files < sizeof o->config_files / sizeof *o->config_files) {
+      if (o->n_config_files <
+          sizeof o->config_files / sizeof *o->config_files) {
         o->config_files[o->n_config_files++] = argv[i];
       }
     }

@@ -18,12 +18,12 @@ typedef struct cli_opts {
   const char *offences;
   const char *weights[CLI_MAX_WEIGHTS];
   size_t n_weights;
-  const char *output;  /* -o; NULL = command default */
-  const char *rejects; /* --rejects; NULL = beside output */
-  const char *out_dir; /* --out (cohort) */
-  const char *referrals;  /* --referrals */
-  const char *exclusions; /* --exclusions */
-  const char *previous;   /* --previous */
+  const char *output;          /* -o; NULL = command default */
+  const char *rejects;         /* --rejects; NULL = beside output */
+  const char *out_dir;         /* --out (cohort) */
+  const char *referrals;       /* --referrals */
+  const char *exclusions;      /* --exclusions */
+  const char *previous;        /* --previous */
   const char *config_files[8]; /* -c files, in order, for manifests */
   size_t n_config_files;
   const char *positional[CLI_MAX_POSITIONAL];

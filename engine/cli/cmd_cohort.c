@@ -122,12 +122,11 @@ int cli_cmd_cohort(int argc, char **argv) {
     for (size_t i = 0; i < o.n_config_files && n_in < 16; i++) {
       inputs[n_in++] = (harm_manifest_input){"config", o.config_files[i]};
     }
-    const char *outputs[N_OUT + 1] = {out_names[0], out_names[1], out_names[2],
-                                      out_names[3], out_names[4],
-                                      "rejects.csv"};
-    harm_manifest man = {"cohort", inputs,    n_in,   o.cfg,
-                         p.weights, p.matrix, p.scores, cohort,
-                         outputs,  N_OUT + 1};
+    const char *outputs[N_OUT + 1] = {out_names[0], out_names[1],
+                                      out_names[2], out_names[3],
+                                      out_names[4], "rejects.csv"};
+    harm_manifest man = {"cohort", inputs,   n_in,   o.cfg,   p.weights,
+                         p.matrix, p.scores, cohort, outputs, N_OUT + 1};
     harm_status st = harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]),
                                         cohort, p.weights, &err);
     if (st == HARM_OK) {
@@ -135,16 +134,14 @@ int cli_cmd_cohort(int argc, char **argv) {
                               &err);
     }
     if (st == HARM_OK) {
-      st = harm_report_notes(harm_outfile_stream(out[OUT_NOTES]), cohort,
-                             &err);
+      st = harm_report_notes(harm_outfile_stream(out[OUT_NOTES]), cohort, &err);
     }
     if (st == HARM_OK) {
       st = harm_report_manifest(harm_outfile_stream(out[OUT_MANIFEST]), &man,
                                 &err);
     }
     if (st == HARM_OK) {
-      st = harm_report_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), &man,
-                            &err);
+      st = harm_report_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), &man, &err);
     }
     if (st != HARM_OK) {
       rc = cli_fail(&err);

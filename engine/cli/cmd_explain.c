@@ -60,8 +60,8 @@ int cli_cmd_explain(int argc, char **argv) {
     harm_offence_line *lines = NULL;
     size_t n = 0;
     harm_error err = HARM_ERROR_INIT;
-    if (harm_explain_subject(p.matrix, &mo, p.weights, &so, subject, &lines,
-                             &n, &err) != HARM_OK) {
+    if (harm_explain_subject(p.matrix, &mo, p.weights, &so, subject, &lines, &n,
+                             &err) != HARM_OK) {
       rc = cli_fail(&err);
       break;
     }
@@ -83,8 +83,8 @@ int cli_cmd_explain(int argc, char **argv) {
       printf("  no scored offences in the window ending %s\n", as_of);
     }
     printf("  %-10s %-18s %-8s %10s %10s %8s %7s %10s %7s  %s\n", "date",
-           "offence_id", "code", "weight", "offence", "decay", "split",
-           "harm", "share", "status");
+           "offence_id", "code", "weight", "offence", "decay", "split", "harm",
+           "share", "status");
     for (size_t i = 0; i < n; i++) {
       const harm_offence_line *l = &lines[i];
       char d[11];

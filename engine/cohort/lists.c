@@ -41,10 +41,9 @@ typedef struct lload {
   uint32_t (*idx)[4];
 } lload;
 
-static const char *const col_names[L_N] = {"offender_id", "agency",
-                                           "referred_on", "reason",
-                                           "priority",    "score_rank",
-                                           "months_served"};
+static const char *const col_names[L_N] = {
+    "offender_id", "agency",     "referred_on",  "reason",
+    "priority",    "score_rank", "months_served"};
 
 static bool required(char kind, int c) {
   switch (kind) {
@@ -67,8 +66,8 @@ static harm_status lfail(lload *ld, size_t line, const char *column,
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  ld->status = harm__fail(ld->err, HARM_ERR_DATA, "cohort", ld->l->source,
-                          line, column, "%s", msg);
+  ld->status = harm__fail(ld->err, HARM_ERR_DATA, "cohort", ld->l->source, line,
+                          column, "%s", msg);
   return ld->status;
 }
 
@@ -134,8 +133,8 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
                                  l->kind == 'r'   ? sizeof *l->ref
                                  : l->kind == 'x' ? sizeof *l->exc
                                                   : sizeof *l->prev);
-    uint32_t(*idx)[4] = p ? harm__reallocarray(ld->idx, cap, sizeof *ld->idx)
-                          : NULL;
+    uint32_t(*idx)[4] =
+        p ? harm__reallocarray(ld->idx, cap, sizeof *ld->idx) : NULL;
     if (!p || !idx) {
       if (p) {
         /* keep the grown array; the index array failed */
@@ -329,9 +328,9 @@ harm_status harm_previous_load(const char *path, harm_list **out,
   return load('p', path, lfeed_file, NULL, 0, out, err);
 }
 
-harm_status harm_list_load_buffer(char kind, const char *name,
-                                  const void *data, size_t len,
-                                  harm_list **out, harm_error *err) {
+harm_status harm_list_load_buffer(char kind, const char *name, const void *data,
+                                  size_t len, harm_list **out,
+                                  harm_error *err) {
   if (kind != 'r' && kind != 'x' && kind != 'p') {
     *out = NULL;
     return harm__fail(err, HARM_ERR_USAGE, "cohort", name, 0, NULL,

@@ -65,7 +65,7 @@ harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
     q++;
   }
   out.g = b->gravity_points[q];
-  out.total = b->weight_r * out.r + b->weight_f * out.f +
-              b->weight_g * out.g + b->weight_v * out.v;
+  out.total = b->weight_r * out.r + b->weight_f * out.f + b->weight_g * out.g +
+              b->weight_v * out.v;
   return out;
 }

@@ -34,11 +34,11 @@ typedef struct sel {
   harm_cohort *c;
   const harm_scores *scores;
   const harm_dataset *ds;
-  size_t n;              /* scored subjects */
-  size_t *order;         /* score indices in selection order */
-  size_t *score_of;      /* subject index -> score index + 1 (0 = none) */
-  harm_rfgv *rfgv;       /* per score index, when rules.rfgv */
-  int32_t *member_of;    /* score index -> member index, -1 */
+  size_t n;               /* scored subjects */
+  size_t *order;          /* score indices in selection order */
+  size_t *score_of;       /* subject index -> score index + 1 (0 = none) */
+  harm_rfgv *rfgv;        /* per score index, when rules.rfgv */
+  int32_t *member_of;     /* score index -> member index, -1 */
   harm__strpool excluded; /* excluded ids; index -> exclusion entry */
   const harm_exclusion **exc_by;
   harm__strpool prev_ids; /* previous member ids */
@@ -84,9 +84,8 @@ static const char *ownf(sel *s, const char *fmt, ...) {
 }
 
 static const char *sid(const sel *s, size_t score_idx) {
-  return harm_dataset_subject_id(s->ds,
-                                 harm_scores_at(s->scores, score_idx)->subject,
-                                 NULL);
+  return harm_dataset_subject_id(
+      s->ds, harm_scores_at(s->scores, score_idx)->subject, NULL);
 }
 
 static const char *partition_of(const sel *s, const harm_score *sc) {
@@ -240,92 +239,116 @@ static void fill_scored(sel *s, harm_member *m, size_t i, size_t pool_rank) {
   mark_member(s, m->offender_id);
 }
 
-/* Core slots, per partition, after tenure keeps. */
-static void select_core(sel *s) {
+/* Tenure candidates: last month's members, not yet served
+ * min_tenure_months, scored, eligible and not excluded. */
+static bool tenure_candidate(const sel *s, size_t i) {
   const harm_cohort_rules *r = &s->c->rules;
-  size_t n_parts = r->partition_by_area ? harm_dataset_n_areas(s->ds) + 1 : 1;
-  size_t *taken = harm__calloc(n_parts, sizeof *taken);
-  size_t *pool_rank = harm__calloc(n_parts, sizeof *pool_rank);
-  size_t *last = harm__calloc(n_parts, sizeof *last); /* last core + 1 */
-  bool *cut_done = harm__calloc(n_parts, sizeof *cut_done);
-  if (!taken || !pool_rank || !last || !cut_done) {
-    s->failed = true;
-    goto done;
+  if (!r->min_tenure_months) {
+    return false;
   }
-  /* Tenure: last month's members who have not served long enough. */
-  if (r->min_tenure_months) {
-    for (size_t k = 0; k < s->n; k++) {
-      size_t i = s->order[k];
-      const char *id = sid(s, i);
-      const harm_previous_member *p = previous_of(s, id);
-      if (!p || p->months_served >= r->min_tenure_months ||
-          exclusion_of(s, id)) {
-        continue;
-      }
-      harm_member *m = add_member(s);
-      if (!m) {
-        goto done;
-      }
-      m->kind = HARM_MEMBER_TENURE;
-      fill_scored(s, m, i, 0);
-      taken[part_index(s, m->score)]++;
-    }
-  }
+  const char *id = sid(s, i);
+  const harm_previous_member *p = previous_of(s, id);
+  return p && p->months_served < r->min_tenure_months && !exclusion_of(s, id);
+}
+
+/* Core places of one partition. Tenure keeps take core places: with t
+ * members kept by tenure beyond the rank cut, the top size - t of the pool
+ * qualify on rank. t is found by iteration (it only grows, so it settles
+ * within |tenure| + 1 rounds). */
+static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
+  const harm_cohort_rules *r = &s->c->rules;
+  size_t n = 0, n_ten = 0;
   for (size_t k = 0; k < s->n; k++) {
     size_t i = s->order[k];
     const harm_score *sc = harm_scores_at(s->scores, i);
-    if (!eligible(s, sc)) {
+    if (part_index(s, sc) != part || !eligible(s, sc) ||
+        exclusion_of(s, sid(s, i))) {
       continue;
     }
-    int32_t p = part_index(s, sc);
+    pool[n++] = i;
+    n_ten += tenure_candidate(s, i);
+  }
+  size_t t = 0, cap = r->size;
+  for (;;) {
+    cap = r->size > t ? r->size - t : 0;
+    size_t inside = 0;
+    for (size_t k = 0; k < cap && k < n; k++) {
+      inside += tenure_candidate(s, pool[k]);
+    }
+    size_t t2 = n_ten - inside;
+    if (t2 == t) {
+      break;
+    }
+    t = t2;
+  }
+  /* Excluded people who would have taken one of the rank places. */
+  size_t seen = 0;
+  for (size_t k = 0; k < s->n && seen < cap; k++) {
+    size_t i = s->order[k];
+    const harm_score *sc = harm_scores_at(s->scores, i);
+    if (part_index(s, sc) != part || !eligible(s, sc)) {
+      continue;
+    }
     const char *id = sid(s, i);
     const harm_exclusion *x = exclusion_of(s, id);
     if (x) {
-      if (taken[p] < r->size) {
-        add_note(s, HARM_NOTE_EXCLUDED, id, harm_ranking_rank_of(s->c->ranking, i),
-                 partition_of(s, sc),
-                 ownf(s, "excluded: %s (would have taken core place %zu)",
-                      x->reason, taken[p] + 1));
-      }
-      continue;
-    }
-    pool_rank[p]++;
-    if (s->member_of[i] >= 0) {
-      s->c->members[s->member_of[i]].pool_rank = pool_rank[p];
-      continue;
-    }
-    if (taken[p] < r->size) {
-      harm_member *m = add_member(s);
-      if (!m) {
-        goto done;
-      }
-      m->kind = HARM_MEMBER_CORE;
-      fill_scored(s, m, i, pool_rank[p]);
-      taken[p]++;
-      last[p] = i + 1;
-      continue;
-    }
-    /* First eligible subject past the cut: report a tie on the score. */
-    if (!cut_done[p] && last[p]) {
-      size_t li = last[p] - 1;
-      if (key_score(s, li) == key_score(s, i)) {
-        const harm_score *ls = harm_scores_at(s->scores, li);
-        add_note(s, HARM_NOTE_TIE_AT_CUT, id,
-                 harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
-                 ownf(s,
-                      "tied at the cut with %s on %s %.4f; %s kept by %s",
-                      sid(s, li), s->rfgv ? "RFGV total" : "harm",
-                      key_score(s, i), sid(s, li), tie_break(ls, sc)));
-        continue; /* further tied subjects are reported too */
-      }
-      cut_done[p] = true;
+      add_note(s, HARM_NOTE_EXCLUDED, id,
+               harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
+               ownf(s, "excluded: %s (would have taken core place %zu)",
+                    x->reason, seen + 1));
+    } else {
+      seen++;
     }
   }
-done:
-  harm__free(taken);
-  harm__free(pool_rank);
-  harm__free(last);
-  harm__free(cut_done);
+  size_t n_sel = 0;
+  for (size_t k = 0; k < n; k++) {
+    size_t i = pool[k];
+    bool core = k < cap;
+    if (!core && !tenure_candidate(s, i)) {
+      continue;
+    }
+    harm_member *m = add_member(s);
+    if (!m) {
+      return;
+    }
+    m->kind = core ? HARM_MEMBER_CORE : HARM_MEMBER_TENURE;
+    fill_scored(s, m, i, k + 1);
+    tmp[n_sel++] = i;
+  }
+  /* Ties on the score at the cut: everyone past the cut who ties with the
+   * last place taken on rank is reported, with the tie-break used. */
+  if (cap > 0 && cap < n) {
+    size_t li = pool[cap - 1];
+    for (size_t k = cap; k < n && key_score(s, pool[k]) == key_score(s, li);
+         k++) {
+      size_t i = pool[k];
+      if (s->member_of[i] >= 0) {
+        continue;
+      }
+      const harm_score *sc = harm_scores_at(s->scores, i);
+      add_note(s, HARM_NOTE_TIE_AT_CUT, sid(s, i),
+               harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
+               ownf(s, "tied at the cut with %s on %s %.4f; %s kept by %s",
+                    sid(s, li), s->rfgv ? "RFGV total" : "harm",
+                    key_score(s, i), sid(s, li),
+                    tie_break(harm_scores_at(s->scores, li), sc)));
+    }
+  }
+}
+
+static void select_core(sel *s) {
+  const harm_cohort_rules *r = &s->c->rules;
+  size_t n_parts = r->partition_by_area ? harm_dataset_n_areas(s->ds) + 1 : 1;
+  size_t *pool = harm__malloc((s->n + 1) * sizeof *pool);
+  size_t *tmp = harm__malloc((s->n + 1) * sizeof *tmp);
+  if (!pool || !tmp) {
+    s->failed = true;
+  }
+  for (size_t p = 0; p < n_parts && !s->failed; p++) {
+    select_partition(s, (int32_t)p, pool, tmp);
+  }
+  harm__free(pool);
+  harm__free(tmp);
 }
 
 /* A referred person, with every referral of them merged. */
@@ -344,10 +367,10 @@ static int cmp_cand(const void *pa, const void *pb, void *ctx) {
     return a->priority < b->priority ? -1 : 1;
   }
   const sel *s = ctx;
-  double ha = a->score_idx ? harm_scores_at(s->scores, a->score_idx - 1)->harm
-                           : 0.0;
-  double hb = b->score_idx ? harm_scores_at(s->scores, b->score_idx - 1)->harm
-                           : 0.0;
+  double ha =
+      a->score_idx ? harm_scores_at(s->scores, a->score_idx - 1)->harm : 0.0;
+  double hb =
+      b->score_idx ? harm_scores_at(s->scores, b->score_idx - 1)->harm : 0.0;
   if (ha != hb) {
     return ha > hb ? -1 : 1;
   }
@@ -454,16 +477,15 @@ static void select_referrals(sel *s, const harm_list *refs) {
                       : 0;
     const harm_exclusion *x = exclusion_of(s, cd->id);
     if (x) {
-      add_note(s, HARM_NOTE_REFERRAL_EXCLUDED, cd->id, rank, "",
-               ownf(s, "referred by %s but excluded: %s", cd->agencies,
-                    x->reason));
+      add_note(
+          s, HARM_NOTE_REFERRAL_EXCLUDED, cd->id, rank, "",
+          ownf(s, "referred by %s but excluded: %s", cd->agencies, x->reason));
       continue;
     }
     if (is_member(s, cd->id)) {
       const harm_member *m = &s->c->members[s->member_of[cd->score_idx - 1]];
       add_note(s, HARM_NOTE_REFERRAL_SELECTED, cd->id, rank, m->partition,
-               ownf(s, "referred by %s; already on the list (%s)",
-                    cd->agencies,
+               ownf(s, "referred by %s; already on the list (%s)", cd->agencies,
                     m->kind == HARM_MEMBER_TENURE ? "kept by tenure"
                                                   : "core place"));
       harm_member *mm = &s->c->members[s->member_of[cd->score_idx - 1]];
@@ -549,8 +571,11 @@ static void movers(sel *s, const harm_list *prev) {
       const char *d;
       if (p->score_rank && m->score_rank) {
         long delta = (long)p->score_rank - (long)m->score_rank;
-        d = ownf(s, "rank %zu -> %zu (%s%ld)", p->score_rank, m->score_rank,
-                 delta > 0 ? "up " : delta < 0 ? "down " : "", labs(delta));
+        d = delta == 0
+                ? ownf(s, "rank %zu -> %zu (no change)", p->score_rank,
+                       m->score_rank)
+                : ownf(s, "rank %zu -> %zu (%s %ld)", p->score_rank,
+                       m->score_rank, delta > 0 ? "up" : "down", labs(delta));
       } else {
         d = m->score_rank ? ownf(s, "now ranked %zu", m->score_rank)
                           : "unranked (no offences in window)";

@@ -11,8 +11,7 @@
 
 #include "harmrank/status.h"
 
-/* One field of a record: borrowed bytes, NUL-terminated for convenience
- * (a field may still contain NUL bytes; len is authoritative). */
+/* One field of a record: borrowed bytes, NOT NUL-terminated (use len). */
 typedef struct harm__csv_field {
   const char *p;
   size_t len;
@@ -54,6 +53,14 @@ harm_status harm__csv_finish(harm__csv_reader *r);
 size_t harm__csv_line(const harm__csv_reader *r);
 
 void harm__csv_reader_free(harm__csv_reader *r);
+
+/* Turns the quote-free fast path on or off (on by default). The
+ * differential test and fuzz target compare the two. */
+void harm__csv_set_fast(harm__csv_reader *r, bool on);
+
+/* True when no record is in progress (the last byte fed ended a record
+ * or a blank line): a chunk that ends idle ends on a record boundary. */
+bool harm__csv_idle(const harm__csv_reader *r);
 
 /* Reads a whole file (or stdin for "-") through a reader in blocks.
  * Returns HARM_OK, HARM_ERR_IO (err names the file), HARM_ERR_NOMEM, or

@@ -61,8 +61,7 @@ typedef int (*harm__cmp_fn)(const void *a, const void *b, void *ctx);
 
 /* Stable merge sort of n elements of `size` bytes with a context. Returns
  * false on allocation failure (the array is then unchanged). */
-bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp,
-                void *ctx);
+bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp, void *ctx);
 
 /* Growable byte buffer. */
 typedef struct harm__buf {

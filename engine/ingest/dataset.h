@@ -33,8 +33,8 @@ struct harm_dataset {
   harm__rec *recs;        /* kept records */
   size_t n_recs;
   size_t cap_recs;
-  harm__strpool oids;     /* offence_id text, when keep_offence_ids */
-  uint32_t *oid;          /* per record, index into oids (or NULL) */
+  harm__strpool oids; /* offence_id text, when keep_offence_ids */
+  uint32_t *oid;      /* per record, index into oids (or NULL) */
   harm_accounting acct;
   harm_date as_of;
   uint32_t lookback_days;

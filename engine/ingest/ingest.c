@@ -454,8 +454,8 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   }
   uint32_t oid = 0;
   if (o->keep_offence_ids) {
-    oid = harm__strpool_intern(&ds->oids, val[COL_OID].p, val[COL_OID].len,
-                               NULL);
+    oid =
+        harm__strpool_intern(&ds->oids, val[COL_OID].p, val[COL_OID].len, NULL);
     if (oid == HARM__STRPOOL_FAIL) {
       ld->status = HARM_ERR_NOMEM;
       return false;

@@ -83,7 +83,8 @@ void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
   }
   part p[MAXP];
   for (size_t k = 0; k < n; k++) {
-    const harm_weight *wt = harm_weights_find(w, harm_matrix_code(m, e[k].code));
+    const harm_weight *wt =
+        harm_weights_find(w, harm_matrix_code(m, e[k].code));
     p[k].code = e[k].code;
     p[k].offences = e[k].offences;
     /* The breakdown shows untransformed CCHI days x factors, which is the
@@ -111,8 +112,7 @@ void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
 
 static harm_status io_check(FILE *fp, harm_error *err) {
   if (ferror(fp)) {
-    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL,
-                      "write error");
+    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL, "write error");
   }
   return HARM_OK;
 }
@@ -200,8 +200,7 @@ harm_status harm_report_movers(FILE *fp, const harm_cohort *c,
   return io_check(fp, err);
 }
 
-harm_status harm_report_notes(FILE *fp, const harm_cohort *c,
-                              harm_error *err) {
+harm_status harm_report_notes(FILE *fp, const harm_cohort *c, harm_error *err) {
   fputs("note,offender_id,score_rank,partition,detail\n", fp);
   for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
     const harm_note *n = harm_cohort_note(c, i);

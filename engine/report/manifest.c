@@ -126,9 +126,10 @@ static harm_status build(json_t *root, const harm_manifest *m,
     json_t *o = json_object();
     size_t est = harm_weights_n_estimates(w);
     set(o, "source", json_string(harm_weights_source(w)));
-    set(o, "layout", json_string(harm_weights_layout(w) == HARM_WEIGHTS_CCHI
-                                     ? "cchi values sheet"
-                                     : "native"));
+    set(o, "layout",
+        json_string(harm_weights_layout(w) == HARM_WEIGHTS_CCHI
+                        ? "cchi values sheet"
+                        : "native"));
     set(o, "entries", json_integer((json_int_t)harm_weights_count(w)));
     set(o, "estimates", json_integer((json_int_t)est));
     set(o, "aliases", json_integer((json_int_t)harm_weights_n_aliases(w)));

@@ -120,10 +120,9 @@ static void sheet_cohort(pack *p, const harm_manifest *m) {
   if (n) {
     lxw_chart *chart = workbook_add_chart(p->wb, LXW_CHART_BAR);
     lxw_chart_series *series = chart_add_series(chart, NULL, NULL);
-    chart_series_set_categories(series, "Cohort", h + 1, 1,
-                                (lxw_row_t)(h + n), 1);
-    chart_series_set_values(series, "Cohort", h + 1, 5, (lxw_row_t)(h + n),
-                            5);
+    chart_series_set_categories(series, "Cohort", h + 1, 1, (lxw_row_t)(h + n),
+                                1);
+    chart_series_set_values(series, "Cohort", h + 1, 5, (lxw_row_t)(h + n), 5);
     chart_series_set_name(series, "Harm (days)");
     chart_title_set_name(chart, "Harm by member (CCHI days in window)");
     chart_axis_set_reverse(chart->y_axis);
@@ -177,8 +176,9 @@ static void sheet_breakdown(pack *p, const harm_manifest *m) {
     double total = 0;
     for (size_t k = 0; k < n && k < MAXE; k++) {
       const harm_weight *wt =
-          m->weights ? harm_weights_find(m->weights, harm_matrix_code(mx, e[k].code))
-                     : NULL;
+          m->weights
+              ? harm_weights_find(m->weights, harm_matrix_code(mx, e[k].code))
+              : NULL;
       total += wt ? wt->harm * e[k].factor_sum : 0.0;
     }
     for (size_t k = 0; k < n && k < MAXE; k++, r++) {
@@ -188,8 +188,7 @@ static void sheet_breakdown(pack *p, const harm_manifest *m) {
       double h = wt ? wt->harm * e[k].factor_sum : 0.0;
       text(ws, r, 0, mb->offender_id, NULL);
       text(ws, r, 1, code, NULL);
-      text(ws, r, 2, wt ? wt->description : "(not in the weights table)",
-           NULL);
+      text(ws, r, 2, wt ? wt->description : "(not in the weights table)", NULL);
       worksheet_write_number(ws, r, 3, e[k].offences, NULL);
       worksheet_write_number(ws, r, 4, h, p->days);
       worksheet_write_number(ws, r, 5, total > 0 ? h / total : 0.0, p->pct);
@@ -242,9 +241,8 @@ static void sheet_run(pack *p, const harm_manifest *m) {
     snprintf(buf, sizeof buf, "%zu of %zu are estimates%s",
              harm_weights_n_estimates(m->weights),
              harm_weights_count(m->weights),
-             harm_weights_n_estimates(m->weights)
-                 ? ": not official CCHI values"
-                 : "");
+             harm_weights_n_estimates(m->weights) ? ": not official CCHI values"
+                                                  : "");
     kv(ws, &r, "weights", buf, p->bold);
   }
   if (m->matrix) {

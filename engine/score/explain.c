@@ -11,7 +11,7 @@
 #include "score/matrix.h"
 
 typedef struct cand {
-  size_t rec;            /* index into ds->recs */
+  size_t rec; /* index into ds->recs */
   const char *canonical;
   harm_offence_line line;
 } cand;
@@ -141,8 +141,8 @@ harm_status harm_explain_subject(const harm_matrix *m,
     c[k].rec = i;
     l->code = harm__strpool_get(&ds->codes, r->code, NULL);
     l->canonical = c[k].canonical = canonical_of(mo, l->code);
-    l->offence_id = ds->oid ? harm__strpool_get(&ds->oids, ds->oid[i], NULL)
-                            : "";
+    l->offence_id =
+        ds->oid ? harm__strpool_get(&ds->oids, ds->oid[i], NULL) : "";
     l->date = r->date;
     const harm_weight *wt = harm_weights_find(w, l->canonical);
     const harm_weight *mw =

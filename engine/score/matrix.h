@@ -17,7 +17,7 @@ struct harm_matrix {
   uint32_t *col; /* column of each entry, ascending per row */
   double *sum;   /* sum of offence factors (decay x split) */
   double *maxf;  /* largest single offence factor */
-  uint32_t *cnt;            /* offences behind each entry */
+  uint32_t *cnt; /* offences behind each entry */
   size_t nnz;
   harm_subject_facts *facts;
 };

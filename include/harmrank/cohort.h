@@ -23,9 +23,9 @@ typedef struct harm_referral {
   const char *offender_id;
   const char *agency;
   harm_date referred_on;
-  const char *reason;   /* may be "" */
-  int32_t priority;     /* 1 = most urgent; INT32_MAX when not given */
-  size_t line;          /* line in the referrals file */
+  const char *reason; /* may be "" */
+  int32_t priority;   /* 1 = most urgent; INT32_MAX when not given */
+  size_t line;        /* line in the referrals file */
 } harm_referral;
 
 /* One exclusion (a row of the exclusions CSV). */
@@ -64,9 +64,8 @@ harm_status harm_previous_load(const char *path, harm_list **out,
                                harm_error *err);
 
 /* As the loaders above over bytes in memory; kind is 'r', 'x' or 'p'. */
-harm_status harm_list_load_buffer(char kind, const char *name,
-                                  const void *data, size_t len,
-                                  harm_list **out, harm_error *err);
+harm_status harm_list_load_buffer(char kind, const char *name, const void *data,
+                                  size_t len, harm_list **out, harm_error *err);
 
 void harm_list_free(harm_list *l);
 size_t harm_list_count(const harm_list *l);
@@ -95,8 +94,10 @@ typedef struct harm_rfgv_bands {
 } harm_rfgv_bands;
 
 #define HARM_RFGV_BANDS_INIT                                                   \
-  {{1, 3, 6, 12, 24}, {5, 4, 3, 2, 1, 0}, {1, 2, 3, 5, 8}, {1, 2, 3, 4, 5},   \
-   {1, 2, 3},         {1, 3, 5},          {1, 2, 3, 4, 5}, 1, 1, 1, 1}
+  {                                                                            \
+    {1, 3, 6, 12, 24}, {5, 4, 3, 2, 1, 0}, {1, 2, 3, 5, 8}, {1, 2, 3, 4, 5},   \
+        {1, 2, 3}, {1, 3, 5}, {1, 2, 3, 4, 5}, 1, 1, 1, 1                      \
+  }
 
 /* One subject's RFGV components and total. */
 typedef struct harm_rfgv {
@@ -106,23 +107,23 @@ typedef struct harm_rfgv {
 
 /* Cohort rules; use HARM_COHORT_RULES_INIT. */
 typedef struct harm_cohort_rules {
-  size_t size;              /* core slots (per partition); default 15 */
-  size_t referral_slots;    /* partner-referral slots, cohort-wide;
-                               default 5 */
-  bool backfill;            /* unfilled referral slots go to the next
-                               ranked; default false */
-  bool partition_by_area;   /* one core list per area; default false */
-  double min_harm;          /* pool needs harm >= this (days); default 0 */
-  uint32_t min_offences;    /* pool needs at least this many; default 1 */
+  size_t size;                /* core slots (per partition); default 15 */
+  size_t referral_slots;      /* partner-referral slots, cohort-wide;
+                                 default 5 */
+  bool backfill;              /* unfilled referral slots go to the next
+                                 ranked; default false */
+  bool partition_by_area;     /* one core list per area; default false */
+  double min_harm;            /* pool needs harm >= this (days); default 0 */
+  uint32_t min_offences;      /* pool needs at least this many; default 1 */
   uint32_t min_tenure_months; /* last month's members stay until served
                                  this many months; default 0 = off */
-  bool rfgv;                /* rank by RFGV total instead of harm;
-                               default false */
-  harm_rfgv_bands bands;    /* RFGV bands */
+  bool rfgv;                  /* rank by RFGV total instead of harm;
+                                 default false */
+  harm_rfgv_bands bands;      /* RFGV bands */
 } harm_cohort_rules;
 
 #define HARM_COHORT_RULES_INIT                                                 \
-  {15, 5, false, false, 0.0, 1, 0, false, HARM_RFGV_BANDS_INIT}
+  { 15, 5, false, false, 0.0, 1, 0, false, HARM_RFGV_BANDS_INIT }
 
 /* Why a member is on the cohort. */
 typedef enum harm_member_kind {
@@ -136,17 +137,17 @@ typedef enum harm_member_kind {
 typedef struct harm_member {
   const char *offender_id;
   harm_member_kind kind;
-  size_t slot;              /* 1-based position in the cohort list */
-  size_t pool_rank;         /* rank among eligible subjects of its
-                               partition (0 when unscored) */
-  size_t score_rank;        /* rank in the whole ranking (0 = unscored) */
-  const harm_score *score;  /* NULL for a referral without offences */
-  harm_rfgv rfgv;           /* when rules.rfgv */
-  const char *partition;    /* area, or "" */
-  const char *agencies;     /* referring agencies joined by "; ", or "" */
+  size_t slot;                 /* 1-based position in the cohort list */
+  size_t pool_rank;            /* rank among eligible subjects of its
+                                  partition (0 when unscored) */
+  size_t score_rank;           /* rank in the whole ranking (0 = unscored) */
+  const harm_score *score;     /* NULL for a referral without offences */
+  harm_rfgv rfgv;              /* when rules.rfgv */
+  const char *partition;       /* area, or "" */
+  const char *agencies;        /* referring agencies joined by "; ", or "" */
   const char *referral_reason; /* joined reasons, or "" */
-  harm_date referred_on;    /* earliest referral, HARM_DATE_NONE if none */
-  uint32_t months_served;   /* including this month */
+  harm_date referred_on;       /* earliest referral, HARM_DATE_NONE if none */
+  uint32_t months_served;      /* including this month */
 } harm_member;
 
 /* Someone left out of the cohort that a coordinator should see. */
@@ -162,8 +163,8 @@ typedef enum harm_note_kind {
 typedef struct harm_note {
   harm_note_kind kind;
   const char *offender_id;
-  const char *detail;   /* human text: reason, agency, tie-break used */
-  size_t score_rank;    /* 0 when unscored */
+  const char *detail; /* human text: reason, agency, tie-break used */
+  size_t score_rank;  /* 0 when unscored */
   const char *partition;
 } harm_note;
 
@@ -177,11 +178,11 @@ typedef enum harm_move_kind {
 typedef struct harm_move {
   harm_move_kind kind;
   const char *offender_id;
-  size_t previous_rank;  /* score rank last month (0 = unranked) */
-  size_t current_rank;   /* score rank now (0 = unranked) */
-  const char *detail;    /* e.g. "fell below the cut at rank 23",
-                            "excluded: in custody", "no offences in
-                            window", "rank 7 -> 4" */
+  size_t previous_rank; /* score rank last month (0 = unranked) */
+  size_t current_rank;  /* score rank now (0 = unranked) */
+  const char *detail;   /* e.g. "fell below the cut at rank 23",
+                           "excluded: in custody", "no offences in
+                           window", "rank 7 -> 4" */
 } harm_move;
 
 typedef struct harm_cohort harm_cohort;

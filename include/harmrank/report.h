@@ -82,13 +82,11 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
                                const harm_weights *w, harm_error *err);
 
 /* movers.csv: status,offender_id,previous_rank,current_rank,detail. */
-harm_status harm_report_movers(FILE *fp, const harm_cohort *c,
-                               harm_error *err);
+harm_status harm_report_movers(FILE *fp, const harm_cohort *c, harm_error *err);
 
 /* notes.csv: note,offender_id,score_rank,partition,detail (excluded
  * people who would have qualified, referrals not used, ties at the cut). */
-harm_status harm_report_notes(FILE *fp, const harm_cohort *c,
-                              harm_error *err);
+harm_status harm_report_notes(FILE *fp, const harm_cohort *c, harm_error *err);
 
 /* The reason a member is on the cohort, as text ("core rank 3",
  * "referral: Probation", ...). Written into buf. */

@@ -204,14 +204,14 @@ typedef struct harm_offence_line {
   const char *code;       /* as recorded */
   const char *canonical;  /* after the alias table */
   harm_date date;
-  bool known;             /* the weight table has the code */
-  double weight;          /* table days (0 when unknown) */
-  double offence_harm;    /* transform(min(weight, cap)) */
-  double decay;           /* 0.5^(age/half-life), 1 when off */
-  double split;           /* 1/k under split attribution, else 1 */
-  double harm;            /* offence_harm x decay x split; 0 unless
-                             scored */
-  double share;           /* harm / the subject's total (0 when 0) */
+  bool known;          /* the weight table has the code */
+  double weight;       /* table days (0 when unknown) */
+  double offence_harm; /* transform(min(weight, cap)) */
+  double decay;        /* 0.5^(age/half-life), 1 when off */
+  double split;        /* 1/k under split attribution, else 1 */
+  double harm;         /* offence_harm x decay x split; 0 unless
+                          scored */
+  double share;        /* harm / the subject's total (0 when 0) */
   harm_offence_status status;
 } harm_offence_line;
 
