@@ -41,8 +41,21 @@ char *harm__strndup(const char *s, size_t len);
  * HARMRANK_FAULT_INJECTION builds and only tests call it. */
 uint64_t harm__fault_fail_after(uint64_t n);
 
-/* Trims ASCII blanks (space, tab) from both ends of [*s, *s + *len). */
-void harm__trim(const char **s, size_t *len);
+/* Trims ASCII blanks (space, tab) from both ends of [*s, *s + *len).
+ * Inline: ingest calls it for every field of every row. */
+static inline void harm__trim(const char **s, size_t *len) {
+  const char *p = *s;
+  size_t n = *len;
+  while (n && (p[0] == ' ' || p[0] == '\t')) {
+    p++;
+    n--;
+  }
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
+    n--;
+  }
+  *s = p;
+  *len = n;
+}
 
 /* ASCII case-insensitive equality of a counted string and a C string. */
 bool harm__ieq(const char *s, size_t len, const char *z);

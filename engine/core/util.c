@@ -80,20 +80,6 @@ char *harm__strndup(const char *s, size_t len) {
 
 char *harm__strdup(const char *s) { return harm__strndup(s, strlen(s)); }
 
-void harm__trim(const char **s, size_t *len) {
-  const char *p = *s;
-  size_t n = *len;
-  while (n && (p[0] == ' ' || p[0] == '\t')) {
-    p++;
-    n--;
-  }
-  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) {
-    n--;
-  }
-  *s = p;
-  *len = n;
-}
-
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
 bool harm__ieq(const char *s, size_t len, const char *z) {

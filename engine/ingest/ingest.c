@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
+#define _POSIX_C_SOURCE 200809L
 /* engine/ingest/ingest.c: validates each offences row, classifies it for
  * the row accounting (rejected, future-dated, outside the window, filtered
  * or kept) and keeps the in-window rows as compact records. The date is
  * parsed and the window checked before any hash table is touched, so rows
  * outside the window cost almost nothing. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <threads.h>
+#include <unistd.h>
 
 #include "core/csvread.h"
 #include "core/internal.h"
@@ -51,7 +56,23 @@ typedef struct loader {
   uint64_t *hist;
   size_t hist_len;
   harm_status status; /* first failure, stops the reader */
+  /* Parallel shards: header fields are borrowed from the first loader,
+   * rejects are buffered (see rej_buf) and replayed in file order. */
+  bool borrowed_header;
+  bool header_only;   /* stop the reader right after the header */
+  bool buffer_rejects;
+  harm__buf rej_buf;
+  harm_error local_err;
 } loader;
+
+/* A buffered reject: this header, then reason and raw bytes. */
+typedef struct rej_entry {
+  size_t line;
+  size_t col;
+  size_t reason_len;
+  size_t raw_len;
+  int status;
+} rej_entry;
 
 static const char *role_name(const loader *ld, int role) {
   const harm_columns *c = &ld->opts->columns;
@@ -121,6 +142,20 @@ static void reject(loader *ld, const harm__csv_record *rec, size_t col,
   va_end(ap);
   const char *column = col < ld->n_cols ? ld->names[col] : "";
   ld->ds->acct.rejected++;
+  if (ld->buffer_rejects) {
+    rej_entry e = {rec->line, col < ld->n_cols ? col : ABSENT, strlen(reason),
+                   rec->raw_len, (int)strict_status};
+    if (!harm__buf_append(&ld->rej_buf, &e, sizeof e) ||
+        !harm__buf_append(&ld->rej_buf, reason, e.reason_len) ||
+        !harm__buf_append(&ld->rej_buf, rec->raw, rec->raw_len)) {
+      ld->status = HARM_ERR_NOMEM;
+      return;
+    }
+    if (ld->opts->strict) {
+      ld->status = strict_status;
+    }
+    return;
+  }
   if (ld->opts->on_reject) {
     harm_reject r = {rec->line, rec->raw, rec->raw_len, column, reason};
     if (!ld->opts->on_reject(ld->opts->reject_ctx, &r)) {
@@ -330,7 +365,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, rec->line, NULL,
                  "out of memory reading the header");
     }
-    return ld->status == HARM_OK;
+    return ld->status == HARM_OK && !ld->header_only;
   }
   harm_dataset *ds = ld->ds;
   const harm_ingest_opts *o = ld->opts;
@@ -562,6 +597,12 @@ static harm_status finish(loader *ld) {
 }
 
 static void loader_free(loader *ld) {
+  harm__buf_free(&ld->rej_buf);
+  harm__free(ld->hist);
+  ld->hist = NULL;
+  if (ld->borrowed_header) {
+    return;
+  }
   if (ld->names) {
     for (size_t i = 0; i < ld->n_cols; i++) {
       harm__free(ld->names[i]);
@@ -569,7 +610,437 @@ static void loader_free(loader *ld) {
   }
   harm__free(ld->names);
   harm__free(ld->filters);
-  harm__free(ld->hist);
+}
+
+static harm_status reader_status(loader *ld, harm_status st);
+
+/* ---- Parallel ingest ------------------------------------------------
+ * The body after the header is cut into one chunk per thread at line
+ * starts. Each chunk is read by its own libcsv reader into its own shard
+ * (dictionaries, records, counts, buffered rejects). A chunk start is only
+ * a real record boundary if the chunk before it ended idle (no quoted
+ * field open across the cut): that is checked in order after the join,
+ * and from the first chunk that did not end idle the rest of the file is
+ * read again by one reader. Shards are merged in chunk order and rejects
+ * replayed in file order, so the result never depends on the split. */
+
+enum { SRC_BLOCK = 1 << 20, MIN_CHUNK = 1 << 20 };
+
+typedef struct source {
+  const char *mem; /* whole input in memory, or NULL */
+  int fd;          /* regular file read with pread */
+  size_t len;
+} source;
+
+static harm_status source_feed(const source *src, harm__csv_reader *r,
+                               size_t from, size_t to, char *buf) {
+  if (src->mem) {
+    return harm__csv_feed(r, src->mem + from, to - from);
+  }
+  while (from < to) {
+    size_t want = to - from < SRC_BLOCK ? to - from : SRC_BLOCK;
+    ssize_t got = pread(src->fd, buf, want, (off_t)from);
+    if (got <= 0) {
+      return HARM_ERR_IO;
+    }
+    harm_status st = harm__csv_feed(r, buf, (size_t)got);
+    if (st != HARM_OK) {
+      return st;
+    }
+    from += (size_t)got;
+  }
+  return HARM_OK;
+}
+
+/* Offset just after the first '\n' at or after `at`, or src->len. */
+static size_t next_line(const source *src, size_t at, char *buf) {
+  while (at < src->len) {
+    size_t want = src->len - at < 65536 ? src->len - at : 65536;
+    const char *p;
+    if (src->mem) {
+      p = src->mem + at;
+    } else {
+      ssize_t got = pread(src->fd, buf, want, (off_t)at);
+      if (got <= 0) {
+        return src->len;
+      }
+      want = (size_t)got;
+      p = buf;
+    }
+    const char *nl = memchr(p, '\n', want);
+    if (nl) {
+      return at + (size_t)(nl - p) + 1;
+    }
+    at += want;
+  }
+  return src->len;
+}
+
+typedef struct shard {
+  loader ld;
+  const source *src;
+  size_t from, to;
+  bool last;
+  bool idle;        /* the chunk ended on a record boundary */
+  size_t lines;     /* line breaks read in the chunk */
+  harm_status st;
+} shard;
+
+static harm_dataset *new_partial(const harm_dataset *like) {
+  harm_dataset *ds = harm__calloc(1, sizeof *ds);
+  if (ds) {
+    ds->as_of = like->as_of;
+    ds->lookback_days = like->lookback_days;
+    ds->has_area = like->has_area;
+  }
+  return ds;
+}
+
+static int shard_main(void *arg) {
+  shard *sh = arg;
+  harm__csv_reader *r = NULL;
+  char *buf = sh->src->mem ? NULL : harm__malloc(SRC_BLOCK);
+  harm_status st = HARM_ERR_NOMEM;
+  if (sh->src->mem || buf) {
+    st = harm__csv_reader_new(sh->ld.opts->max_field_bytes, on_record, &sh->ld,
+                              &r);
+  }
+  if (st == HARM_OK) {
+    st = source_feed(sh->src, r, sh->from, sh->to, buf);
+  }
+  if (st == HARM_OK && sh->last) {
+    st = harm__csv_finish(r);
+  }
+  if (r) {
+    sh->idle = harm__csv_idle(r);
+    sh->lines = harm__csv_line(r) - 1;
+  }
+  sh->st = reader_status(&sh->ld, st);
+  harm__csv_reader_free(r);
+  harm__free(buf);
+  return 0;
+}
+
+static void shard_init(shard *sh, const loader *master) {
+  memset(sh, 0, sizeof *sh);
+  sh->ld = *master;
+  sh->ld.borrowed_header = true;
+  sh->ld.header_only = false;
+  sh->ld.buffer_rejects = true;
+  sh->ld.hist = NULL;
+  sh->ld.hist_len = 0;
+  memset(&sh->ld.rej_buf, 0, sizeof sh->ld.rej_buf);
+  sh->ld.err = &sh->ld.local_err;
+  harm_error_clear(&sh->ld.local_err);
+  sh->ld.status = HARM_OK;
+  sh->ld.runmax = HARM_DATE_NONE;
+  sh->ld.ds = new_partial(master->ds);
+}
+
+static void shard_free(shard *sh) {
+  harm_dataset_free(sh->ld.ds);
+  sh->ld.ds = NULL;
+  loader_free(&sh->ld);
+}
+
+/* Interns every string of src into dst; map[i] = dst index of src's i. */
+static bool merge_pool(harm__strpool *dst, const harm__strpool *src,
+                       uint32_t *map) {
+  for (uint32_t i = 0; i < src->n; i++) {
+    size_t len;
+    const char *p = harm__strpool_get(src, i, &len);
+    map[i] = harm__strpool_intern(dst, p, len, NULL);
+    if (map[i] == HARM__STRPOOL_FAIL) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static bool merge_shard(loader *master, shard *sh) {
+  harm_dataset *dst = master->ds, *src = sh->ld.ds;
+  size_t n_max = src->subjects.n;
+  if (src->codes.n > n_max) {
+    n_max = src->codes.n;
+  }
+  if (src->areas.n > n_max) {
+    n_max = src->areas.n;
+  }
+  if (src->oids.n > n_max) {
+    n_max = src->oids.n;
+  }
+  uint32_t *ms = harm__malloc(((size_t)src->subjects.n + 1) * sizeof *ms);
+  uint32_t *mc = harm__malloc(((size_t)src->codes.n + 1) * sizeof *mc);
+  uint32_t *ma = harm__malloc(((size_t)src->areas.n + 1) * sizeof *ma);
+  uint32_t *mo = harm__malloc(((size_t)src->oids.n + 1) * sizeof *mo);
+  size_t total = dst->n_recs + src->n_recs;
+  bool ok = ms && mc && ma && mo && merge_pool(&dst->subjects, &src->subjects, ms) &&
+            merge_pool(&dst->codes, &src->codes, mc) &&
+            merge_pool(&dst->areas, &src->areas, ma) &&
+            merge_pool(&dst->oids, &src->oids, mo);
+  if (ok && total > dst->cap_recs) {
+    harm__rec *recs = harm__reallocarray(dst->recs, total, sizeof *recs);
+    ok = recs != NULL;
+    if (ok) {
+      dst->recs = recs;
+      if (src->oid || dst->oid) {
+        uint32_t *o = harm__reallocarray(dst->oid, total, sizeof *o);
+        ok = o != NULL;
+        if (ok) {
+          dst->oid = o;
+        }
+      }
+      if (ok) {
+        dst->cap_recs = total;
+      }
+    }
+  }
+  for (size_t i = 0; ok && i < src->n_recs; i++) {
+    harm__rec r = src->recs[i];
+    r.subject = ms[r.subject];
+    r.code = mc[r.code];
+    if (r.area >= 0) {
+      r.area = (int32_t)ma[r.area];
+    }
+    if (dst->oid) {
+      dst->oid[dst->n_recs] = src->oid ? mo[src->oid[i]] : 0;
+    }
+    dst->recs[dst->n_recs++] = r;
+  }
+  if (ok) {
+    dst->acct.read += src->acct.read;
+    dst->acct.outside_window += src->acct.outside_window;
+    dst->acct.future_dated += src->acct.future_dated;
+    dst->acct.filtered += src->acct.filtered;
+    dst->acct.rejected += src->acct.rejected;
+    if (sh->ld.runmax != HARM_DATE_NONE &&
+        (master->runmax == HARM_DATE_NONE || sh->ld.runmax > master->runmax)) {
+      master->runmax = sh->ld.runmax;
+    }
+    for (size_t i = 0; ok && i < sh->ld.hist_len; i++) {
+      for (uint64_t c = sh->ld.hist[i]; ok && c; c--) {
+        ok = hist_add(master, sh->ld.hist_base + (harm_date)i);
+      }
+    }
+  }
+  harm__free(ms);
+  harm__free(mc);
+  harm__free(ma);
+  harm__free(mo);
+  return ok;
+}
+
+/* Replays a shard's buffered rejects with absolute line numbers. In
+ * strict mode the first one is the run's error. */
+static harm_status replay(loader *master, const shard *sh, size_t base) {
+  const char *p = sh->ld.rej_buf.data;
+  const char *end = p + sh->ld.rej_buf.len;
+  while (p && p < end) {
+    rej_entry e;
+    memcpy(&e, p, sizeof e);
+    p += sizeof e;
+    char reason[HARM_ERROR_MESSAGE_MAX];
+    memcpy(reason, p, e.reason_len);
+    reason[e.reason_len] = '\0';
+    const char *raw = p + e.reason_len;
+    p += e.reason_len + e.raw_len;
+    const char *column = e.col < master->n_cols ? master->names[e.col] : "";
+    size_t line = e.line + base;
+    if (master->opts->on_reject) {
+      harm_reject r = {line, raw, e.raw_len, column, reason};
+      if (!master->opts->on_reject(master->opts->reject_ctx, &r)) {
+        return harm__fail(master->err, HARM_ERR_IO, "ingest", master->name,
+                          line, column, "writing rejects failed");
+      }
+    }
+    if (master->opts->strict) {
+      return harm__fail(master->err, (harm_status)e.status, "ingest",
+                        master->name, line, column, "%s", reason);
+    }
+  }
+  return HARM_OK;
+}
+
+static unsigned thread_count(const harm_ingest_opts *o) {
+  if (o->threads) {
+    return o->threads;
+  }
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (unsigned)(n > 64 ? 64 : n) : 1;
+}
+
+/* Reads the input in parallel when it is large enough and the header ends
+ * at a '\n'. Returns HARM_OK with *done = false to ask for the sequential
+ * reader instead. */
+static harm_status ingest_parallel(loader *master, const source *src,
+                                   bool *done) {
+  *done = false;
+  unsigned T = thread_count(master->opts);
+  if (T > 64) {
+    T = 64;
+  }
+  if (T < 2 || src->len < 2 * (size_t)MIN_CHUNK) {
+    return HARM_OK;
+  }
+  char *buf = src->mem ? NULL : harm__malloc(SRC_BLOCK);
+  if (!src->mem && !buf) {
+    return HARM_OK;
+  }
+  /* The header: fed line by line until it is complete. */
+  harm__csv_reader *r = NULL;
+  harm_status st =
+      harm__csv_reader_new(master->opts->max_field_bytes, on_record, master, &r);
+  size_t hdr_end = 0;
+  master->header_only = true;
+  while (st == HARM_OK && !master->have_header && hdr_end < src->len &&
+         hdr_end < (size_t)MIN_CHUNK) {
+    size_t nl = next_line(src, hdr_end, buf);
+    st = source_feed(src, r, hdr_end, nl, buf);
+    if (st == HARM_ERR_USAGE && master->status == HARM_OK &&
+        master->have_header) {
+      st = HARM_OK; /* stopped on purpose after the header */
+    }
+    hdr_end = nl;
+  }
+  master->header_only = false;
+  size_t hdr_lines = r ? harm__csv_line(r) - 1 : 0;
+  bool header_ok = st == HARM_OK && master->have_header &&
+                   master->status == HARM_OK && r && harm__csv_idle(r) &&
+                   hdr_lines >= 1;
+  harm__csv_reader_free(r);
+  if (!header_ok) {
+    /* Let the sequential reader report header problems (or handle
+     * lone-CR files) from a clean start. */
+    loader_free(master);
+    master->names = NULL;
+    master->filters = harm__calloc(master->opts->n_filters + 1,
+                                   sizeof *master->filters);
+    master->have_header = false;
+    master->n_cols = 0;
+    master->status = HARM_OK;
+    harm__free(buf);
+    return master->filters ? HARM_OK : HARM_ERR_NOMEM;
+  }
+  size_t body = src->len - hdr_end;
+  if (body / MIN_CHUNK < T) {
+    T = (unsigned)(body / MIN_CHUNK) ? (unsigned)(body / MIN_CHUNK) : 1;
+  }
+  shard *sh = harm__calloc(T, sizeof *sh);
+  thrd_t *tid = harm__calloc(T, sizeof *tid);
+  if (!sh || !tid) {
+    harm__free(sh);
+    harm__free(tid);
+    harm__free(buf);
+    return HARM_ERR_NOMEM;
+  }
+  size_t from = hdr_end;
+  unsigned n = 0;
+  for (unsigned k = 0; k < T && from < src->len; k++) {
+    size_t to = k + 1 == T ? src->len
+                           : next_line(src, hdr_end + body / T * (k + 1), buf);
+    if (to <= from) {
+      continue;
+    }
+    shard_init(&sh[n], master);
+    sh[n].src = src;
+    sh[n].from = from;
+    sh[n].to = to;
+    n++;
+    from = to;
+  }
+  harm__free(buf);
+  if (n) {
+    sh[n - 1].last = true;
+    sh[n - 1].to = src->len;
+  }
+  bool started[64] = {false};
+  for (unsigned k = 0; k < n; k++) {
+    if (!sh[k].ld.ds) {
+      sh[k].st = HARM_ERR_NOMEM;
+      continue;
+    }
+    started[k] = thrd_create(&tid[k], shard_main, &sh[k]) == thrd_success;
+    if (!started[k]) {
+      shard_main(&sh[k]);
+    }
+  }
+  for (unsigned k = 0; k < n; k++) {
+    if (started[k]) {
+      thrd_join(tid[k], NULL);
+    }
+  }
+  /* A chunk that did not end idle means the next chunk started inside a
+   * quoted field: read from that chunk to the end again, in one go. */
+  for (unsigned k = 0; k + 1 < n; k++) {
+    if (sh[k].st == HARM_OK && !sh[k].idle) {
+      for (unsigned j = k; j < n; j++) {
+        shard_free(&sh[j]);
+      }
+      size_t start = sh[k].from;
+      shard_init(&sh[k], master);
+      sh[k].src = src;
+      sh[k].from = start;
+      sh[k].to = src->len;
+      sh[k].last = true;
+      n = k + 1;
+      if (sh[k].ld.ds) {
+        shard_main(&sh[k]);
+      } else {
+        sh[k].st = HARM_ERR_NOMEM;
+      }
+      break;
+    }
+  }
+  st = HARM_OK;
+  size_t base = hdr_lines;
+  for (unsigned k = 0; k < n && st == HARM_OK; k++) {
+    if (sh[k].st != HARM_OK && sh[k].st != HARM_ERR_DATA &&
+        sh[k].st != HARM_ERR_LIMIT) {
+      st = sh[k].st;
+      if (master->err && sh[k].ld.local_err.status != HARM_OK) {
+        *master->err = sh[k].ld.local_err;
+        if (master->err->record) {
+          master->err->record += base;
+        }
+      }
+      break;
+    }
+    st = replay(master, &sh[k], base);
+    base += sh[k].lines;
+  }
+  for (unsigned k = 0; k < n && st == HARM_OK; k++) {
+    if (k == 0) {
+      /* The first shard's dataset becomes the result. */
+      harm_dataset *ds = master->ds;
+      harm_dataset *d0 = sh[0].ld.ds;
+      d0->source = ds->source;
+      ds->source = NULL;
+      harm_dataset_free(ds);
+      master->ds = d0;
+      sh[0].ld.ds = NULL;
+      master->runmax = sh[0].ld.runmax;
+      for (size_t i = 0; i < sh[0].ld.hist_len && st == HARM_OK; i++) {
+        for (uint64_t c = sh[0].ld.hist[i]; c; c--) {
+          if (!hist_add(master, sh[0].ld.hist_base + (harm_date)i)) {
+            st = HARM_ERR_NOMEM;
+            break;
+          }
+        }
+      }
+      continue;
+    }
+    if (!merge_shard(master, &sh[k])) {
+      st = HARM_ERR_NOMEM;
+    }
+    shard_free(&sh[k]);
+  }
+  for (unsigned k = 0; k < n; k++) {
+    shard_free(&sh[k]);
+  }
+  harm__free(sh);
+  harm__free(tid);
+  *done = true;
+  return st;
 }
 
 typedef harm_status (*feed_fn)(loader *ld, const void *arg, size_t len);
@@ -612,6 +1083,7 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   ds->lookback_days = opts->lookback_days;
   ld.ds = ds;
   harm_status st = feed(&ld, arg, len);
+  ds = ld.ds; /* the parallel reader hands back a merged dataset */
   if (st == HARM_OK) {
     st = finish(&ld);
   }
@@ -641,6 +1113,22 @@ static harm_status reader_status(loader *ld, harm_status st) {
 
 static harm_status feed_file(loader *ld, const void *arg, size_t len) {
   (void)len;
+  const char *path = arg;
+  if (strcmp(path, "-") != 0) {
+    int fd = open(path, O_RDONLY);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+      source src = {NULL, fd, (size_t)sb.st_size};
+      bool done;
+      harm_status st = ingest_parallel(ld, &src, &done);
+      close(fd);
+      if (done || st != HARM_OK) {
+        return st;
+      }
+    } else if (fd >= 0) {
+      close(fd);
+    }
+  }
   harm_error local = HARM_ERROR_INIT;
   harm_status st =
       harm__csv_read_file((const char *)arg, ld->opts->max_field_bytes,
@@ -653,6 +1141,12 @@ static harm_status feed_file(loader *ld, const void *arg, size_t len) {
 }
 
 static harm_status feed_buffer(loader *ld, const void *arg, size_t len) {
+  source src = {arg, -1, len};
+  bool done;
+  harm_status pst = ingest_parallel(ld, &src, &done);
+  if (done || pst != HARM_OK) {
+    return pst;
+  }
   harm__csv_reader *r = NULL;
   harm_status st =
       harm__csv_reader_new(ld->opts->max_field_bytes, on_record, ld, &r);
