@@ -680,13 +680,44 @@ typedef struct ini_ctx {
 typedef struct line_reader {
   FILE *fp;
   int line;
+  char bad_section[64]; /* first unknown [section], "" if none */
+  int bad_line;
 } line_reader;
+
+static const char *const sections[] = {"input",   "columns", "scoring",
+                                       "weights", "output",  "run",
+                                       "cohort",  "rfgv",    "filter"};
+
+/* inih reports keys, not section headers, so a misspelt section with no
+ * keys under it would pass silently: check headers here. */
+static void check_section(line_reader *lr, const char *s) {
+  while (*s == ' ' || *s == '\t') {
+    s++;
+  }
+  if (*s != '[' || lr->bad_section[0]) {
+    return;
+  }
+  const char *end = strchr(s, ']');
+  if (!end) {
+    return; /* inih reports the syntax error */
+  }
+  size_t n = (size_t)(end - s - 1);
+  for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
+    if (strlen(sections[i]) == n && strncmp(s + 1, sections[i], n) == 0) {
+      return;
+    }
+  }
+  snprintf(lr->bad_section, sizeof lr->bad_section, "%.*s",
+           (int)(n < 60 ? n : 60), s + 1);
+  lr->bad_line = lr->line;
+}
 
 static char *read_line(char *str, int num, void *stream) {
   line_reader *lr = stream;
   char *s = fgets(str, num, lr->fp);
   if (s) {
     lr->line++;
+    check_section(lr, s);
   }
   return s;
 }
@@ -736,11 +767,17 @@ harm_status harm_config_load(harm_config *cfg, const char *path,
     strcpy(dir, ".");
   }
   cfg->base_dir = dir;
-  line_reader lr = {fp, 0};
+  line_reader lr = {fp, 0, "", 0};
   ini_ctx ic = {cfg, err, path, HARM_OK, &lr};
   int rc = ini_parse_stream(read_line, &lr, on_ini, &ic);
   fclose(fp);
   cfg->base_dir = NULL;
+  bool key_error_first =
+      ic.status != HARM_OK && err && err->record < (size_t)lr.bad_line;
+  if (lr.bad_section[0] && !key_error_first) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", path, (size_t)lr.bad_line,
+                      NULL, "unknown section [%s]", lr.bad_section);
+  }
   if (ic.status != HARM_OK) {
     return ic.status;
   }

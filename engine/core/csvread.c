@@ -323,8 +323,9 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   }
   size_t raw_len = n < r->raw_limit ? n : r->raw_limit;
   r->first = false;
-  harm__csv_record rec = {r->record_line, p,     raw_len,     r->fields,
-                          nf,             error, error_field, n > raw_len};
+  harm__csv_record rec = {r->record_line, p,          raw_len,
+                          r->fields,      nf,         error,
+                          error_field,    n > raw_len};
   r->record_line = r->line;
   if (!r->fn(r->ctx, &rec)) {
     r->stopped = true;

@@ -59,7 +59,7 @@ typedef struct loader {
   /* Parallel shards: header fields are borrowed from the first loader,
    * rejects are buffered (see rej_buf) and replayed in file order. */
   bool borrowed_header;
-  bool header_only;   /* stop the reader right after the header */
+  bool header_only; /* stop the reader right after the header */
   bool buffer_rejects;
   harm__buf rej_buf;
   harm_error local_err;
@@ -74,28 +74,41 @@ typedef struct rej_entry {
   int status;
 } rej_entry;
 
+/* Column name for a role; a NULL name in opts means the default. */
 static const char *role_name(const loader *ld, int role) {
   const harm_columns *c = &ld->opts->columns;
+  const char *name = NULL, *def = NULL;
   switch (role) {
   case COL_OID:
-    return c->offence_id;
+    name = c->offence_id, def = "offence_id";
+    break;
   case COL_SUBJECT:
-    return ld->opts->group_by ? ld->opts->group_by : c->offender_id;
+    if (ld->opts->group_by) {
+      return ld->opts->group_by;
+    }
+    name = c->offender_id, def = "offender_id";
+    break;
   case COL_CODE:
-    return c->offence_code;
+    name = c->offence_code, def = "offence_code";
+    break;
   case COL_DATE:
-    return c->offence_date;
+    name = c->offence_date, def = "offence_date";
+    break;
   case COL_OFFENDER:
-    return c->offender_id;
+    name = c->offender_id, def = "offender_id";
+    break;
   case COL_VICTIM:
-    return c->victim_id;
+    name = c->victim_id, def = "victim_id";
+    break;
   case COL_DOMESTIC:
-    return c->domestic;
+    name = c->domestic, def = "domestic";
+    break;
   case COL_AREA:
-    return c->area;
   default:
-    return NULL;
+    name = c->area, def = "area";
+    break;
   }
+  return name ? name : def;
 }
 
 static size_t find_col(const loader *ld, const char *name) {
@@ -681,8 +694,8 @@ typedef struct shard {
   const source *src;
   size_t from, to;
   bool last;
-  bool idle;        /* the chunk ended on a record boundary */
-  size_t lines;     /* line breaks read in the chunk */
+  bool idle;    /* the chunk ended on a record boundary */
+  size_t lines; /* line breaks read in the chunk */
   harm_status st;
 } shard;
 
@@ -774,7 +787,8 @@ static bool merge_shard(loader *master, shard *sh) {
   uint32_t *ma = harm__malloc(((size_t)src->areas.n + 1) * sizeof *ma);
   uint32_t *mo = harm__malloc(((size_t)src->oids.n + 1) * sizeof *mo);
   size_t total = dst->n_recs + src->n_recs;
-  bool ok = ms && mc && ma && mo && merge_pool(&dst->subjects, &src->subjects, ms) &&
+  bool ok = ms && mc && ma && mo &&
+            merge_pool(&dst->subjects, &src->subjects, ms) &&
             merge_pool(&dst->codes, &src->codes, mc) &&
             merge_pool(&dst->areas, &src->areas, ma) &&
             merge_pool(&dst->oids, &src->oids, mo);
@@ -888,8 +902,8 @@ static harm_status ingest_parallel(loader *master, const source *src,
   }
   /* The header: fed line by line until it is complete. */
   harm__csv_reader *r = NULL;
-  harm_status st =
-      harm__csv_reader_new(master->opts->max_field_bytes, on_record, master, &r);
+  harm_status st = harm__csv_reader_new(master->opts->max_field_bytes,
+                                        on_record, master, &r);
   size_t hdr_end = 0;
   master->header_only = true;
   while (st == HARM_OK && !master->have_header && hdr_end < src->len &&
@@ -913,8 +927,8 @@ static harm_status ingest_parallel(loader *master, const source *src,
      * lone-CR files) from a clean start. */
     loader_free(master);
     master->names = NULL;
-    master->filters = harm__calloc(master->opts->n_filters + 1,
-                                   sizeof *master->filters);
+    master->filters =
+        harm__calloc(master->opts->n_filters + 1, sizeof *master->filters);
     master->have_header = false;
     master->n_cols = 0;
     master->status = HARM_OK;

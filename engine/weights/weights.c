@@ -193,7 +193,9 @@ static bool add_entry(harm_weights *w, uint32_t code) {
     w->entries = e;
     w->cap_entries = cap;
   }
-  w->n_entries = code + 1;
+  if ((size_t)code + 1 > w->n_entries) {
+    w->n_entries = (size_t)code + 1;
+  }
   return true;
 }
 

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/unit/test_core.c: unit tests of the core helpers every module
+ * shares: the string pool, trimming and small parsers, and the status
+ * names, messages and error record. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <harmrank.h>
+
+#include "core/internal.h"
+#include "core/strpool.h"
+
+/* ---- string pool -------------------------------------------------------- */
+
+static uint32_t intern_z(harm__strpool *sp, const char *s, bool *added) {
+  return harm__strpool_intern(sp, s, strlen(s), added);
+}
+
+Test(core, strpool_intern_gives_dense_indices_and_reuses_them) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  bool added = false;
+  cr_assert_eq(intern_z(&sp, "N0004123", &added), 0u);
+  cr_assert(added);
+  cr_assert_eq(intern_z(&sp, "N0000496", &added), 1u);
+  cr_assert(added);
+  cr_assert_eq(intern_z(&sp, "N0004123", &added), 0u);
+  cr_assert_not(added, "a repeated string is not new");
+  /* A prefix and an extension of an existing string are distinct. */
+  cr_assert_eq(intern_z(&sp, "N000412", &added), 2u);
+  cr_assert(added);
+  cr_assert_eq(intern_z(&sp, "N00041234", &added), 3u);
+  cr_assert(added);
+  /* added may be NULL. */
+  cr_assert_eq(intern_z(&sp, "N0000496", NULL), 1u);
+  cr_assert_eq(sp.n, 4u);
+  harm__strpool_free(&sp);
+}
+
+Test(core, strpool_intern_uses_the_counted_length_not_the_nul) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  const char *line = "008/06,2024-03-01";
+  uint32_t a = harm__strpool_intern(&sp, line, 6, NULL); /* "008/06" */
+  uint32_t b = harm__strpool_intern(&sp, "008/06", 6, NULL);
+  cr_assert_eq(a, b);
+  size_t len = 99;
+  const char *s = harm__strpool_get(&sp, a, &len);
+  cr_assert_eq(len, 6u);
+  cr_assert_str_eq(s, "008/06", "stored strings are NUL-terminated");
+  harm__strpool_free(&sp);
+}
+
+Test(core, strpool_find_and_get) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  cr_assert_eq(harm__strpool_find(&sp, "x", 1), HARM__STRPOOL_FAIL,
+               "an empty pool finds nothing");
+  intern_z(&sp, "28E", NULL);
+  intern_z(&sp, "", NULL); /* the empty string is a string like any other */
+  intern_z(&sp, "105A", NULL);
+  cr_assert_eq(harm__strpool_find(&sp, "105A", 4), 2u);
+  cr_assert_eq(harm__strpool_find(&sp, "28E", 3), 0u);
+  cr_assert_eq(harm__strpool_find(&sp, "", 0), 1u);
+  cr_assert_eq(harm__strpool_find(&sp, "28", 2), HARM__STRPOOL_FAIL);
+  cr_assert_eq(harm__strpool_find(&sp, "28e", 3), HARM__STRPOOL_FAIL,
+               "lookups are case-sensitive");
+  size_t len = 99;
+  cr_assert_str_eq(harm__strpool_get(&sp, 1, &len), "");
+  cr_assert_eq(len, 0u);
+  cr_assert_str_eq(harm__strpool_get(&sp, 2, NULL), "105A");
+  harm__strpool_free(&sp);
+}
+
+Test(core, strpool_keeps_every_string_through_growth) {
+  /* 5000 strings force several rehashes of the slot table and regrowth of
+   * the byte buffer; each must still be found at its own index. */
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  char buf[32];
+  for (unsigned i = 0; i < 5000; i++) {
+    snprintf(buf, sizeof buf, "CR/2024/%07u", i * 7u);
+    cr_assert_eq(intern_z(&sp, buf, NULL), i);
+  }
+  for (unsigned i = 0; i < 5000; i++) {
+    snprintf(buf, sizeof buf, "CR/2024/%07u", i * 7u);
+    cr_assert_eq(harm__strpool_find(&sp, buf, strlen(buf)), i);
+    cr_assert_str_eq(harm__strpool_get(&sp, i, NULL), buf);
+  }
+  /* i * 7 + 1 is never a multiple of 7, so never interned. */
+  snprintf(buf, sizeof buf, "CR/2024/%07u", 701u);
+  cr_assert_eq(harm__strpool_find(&sp, buf, strlen(buf)), HARM__STRPOOL_FAIL);
+  harm__strpool_free(&sp);
+}
+
+Test(core, strpool_sorted_is_bytewise) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  /* Insertion order (index): m 0, a 1, zz 2, ab 3, b 4, Z 5, e-acute 6.
+   * Bytewise: "Z" (0x5a) < "a" < "ab" < "b" < "m" < "zz" < "\xc3\xa9". */
+  const char *in[] = {"m", "a", "zz", "ab", "b", "Z", "\xc3\xa9"};
+  for (size_t i = 0; i < 7; i++) {
+    intern_z(&sp, in[i], NULL);
+  }
+  uint32_t order[7], rank[7];
+  cr_assert(harm__strpool_sorted(&sp, order, rank));
+  const uint32_t want_order[7] = {5, 1, 3, 4, 0, 2, 6};
+  for (size_t i = 0; i < 7; i++) {
+    cr_assert_eq(order[i], want_order[i], "order[%zu]", i);
+    cr_assert_eq(rank[want_order[i]], (uint32_t)i, "rank of %s",
+                 in[want_order[i]]);
+  }
+  /* Either output may be NULL. */
+  uint32_t rank2[7];
+  cr_assert(harm__strpool_sorted(&sp, NULL, rank2));
+  cr_assert_eq(rank2[0], 4u); /* "m" is fifth */
+  uint32_t order2[7];
+  cr_assert(harm__strpool_sorted(&sp, order2, NULL));
+  cr_assert_eq(order2[6], 6u);
+  harm__strpool_free(&sp);
+}
+
+Test(core, strpool_permute_renumbers_in_sorted_order) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  intern_z(&sp, "N3", NULL);
+  intern_z(&sp, "N10", NULL);
+  intern_z(&sp, "N1", NULL);
+  uint32_t order[3];
+  cr_assert(harm__strpool_sorted(&sp, order, NULL));
+  cr_assert(harm__strpool_permute(&sp, order));
+  /* Bytewise: "N1" < "N10" < "N3". */
+  cr_assert_str_eq(harm__strpool_get(&sp, 0, NULL), "N1");
+  cr_assert_str_eq(harm__strpool_get(&sp, 1, NULL), "N10");
+  cr_assert_str_eq(harm__strpool_get(&sp, 2, NULL), "N3");
+  cr_assert_eq(harm__strpool_find(&sp, "N3", 2), 2u);
+  cr_assert_eq(harm__strpool_find(&sp, "N10", 3), 1u);
+  /* The permuted pool still interns new strings after the old ones. */
+  cr_assert_eq(intern_z(&sp, "N2", NULL), 3u);
+  cr_assert_eq(intern_z(&sp, "N1", NULL), 0u);
+  harm__strpool_free(&sp);
+}
+
+Test(core, strpool_sorted_on_an_empty_pool) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  uint32_t order[1] = {77};
+  cr_assert(harm__strpool_sorted(&sp, order, NULL));
+  cr_assert_eq(order[0], 77u, "nothing written for an empty pool");
+  harm__strpool_free(&sp);
+  harm__strpool_free(&sp); /* freeing twice is safe: free zeroes it */
+}
+
+Test(core, strpool_intern_reports_allocation_failure) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  harm__fault_fail_after(1);
+  cr_assert_eq(intern_z(&sp, "N1", NULL), HARM__STRPOOL_FAIL);
+  harm__fault_fail_after(0);
+  cr_assert_eq(intern_z(&sp, "N1", NULL), 0u);
+  harm__strpool_free(&sp);
+}
+
+/* ---- trimming and parsers ----------------------------------------------- */
+
+/* Parameter structs hold text by value: Criterion runs each case in a
+ * fresh process, where pointers into the parent's memory are not valid. */
+typedef struct trim_case {
+  char in[16];
+  char want[16];
+} trim_case;
+
+ParameterizedTestParameters(core, trim_removes_spaces_and_tabs_only) {
+  static trim_case cases[] = {
+      {"  N0004123 \t", "N0004123"},
+      {"\t\t008/06", "008/06"},
+      {"28E   ", "28E"},
+      {"a b", "a b"}, /* inner blanks stay */
+      {"   ", ""},    /* all blank */
+      {"", ""},
+      {"\nX\n", "\nX\n"}, /* newlines are not blanks */
+      {" \r ", "\r"},
+  };
+  return cr_make_param_array(trim_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(trim_case *c, core, trim_removes_spaces_and_tabs_only) {
+  const char *s = c->in;
+  size_t len = strlen(s);
+  harm__trim(&s, &len);
+  cr_assert_eq(len, strlen(c->want), "len for \"%s\"", c->in);
+  cr_assert(memcmp(s, c->want, len) == 0);
+  cr_assert(s >= c->in && s + len <= c->in + strlen(c->in),
+            "trim points into the input");
+}
+
+typedef struct bool_case {
+  char in[16];
+  bool ok;
+  bool want;
+} bool_case;
+
+ParameterizedTestParameters(core, parse_bool_accepts_the_documented_words) {
+  static bool_case cases[] = {
+      {"1", true, true},     {"y", true, true},       {"Y", true, true},
+      {"yes", true, true},   {"YeS", true, true},     {"true", true, true},
+      {"TRUE", true, true},  {" true\t", true, true}, {"0", true, false},
+      {"n", true, false},    {"N", true, false},      {"no", true, false},
+      {"NO", true, false},   {"false", true, false},  {"False", true, false},
+      {"  0 ", true, false}, {"", false, false},      {"   ", false, false},
+      {"2", false, false},   {"yess", false, false},  {"ye", false, false},
+      {"on", false, false},  {"off", false, false},   {"t", false, false},
+      {"01", false, false},  {"-1", false, false},    {"no way", false, false},
+  };
+  return cr_make_param_array(bool_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(bool_case *c, core, parse_bool_accepts_the_documented_words) {
+  bool out = !c->want;
+  bool ok = harm__parse_bool(c->in, strlen(c->in), &out);
+  cr_assert_eq(ok, c->ok, "parse_bool(\"%s\")", c->in);
+  if (c->ok) {
+    cr_assert_eq(out, c->want, "value of \"%s\"", c->in);
+  }
+}
+
+Test(core, parse_bool_reads_only_the_counted_bytes) {
+  bool out = false;
+  cr_assert(harm__parse_bool("yes,no", 3, &out));
+  cr_assert(out);
+  cr_assert(harm__parse_bool("no,yes", 2, &out));
+  cr_assert_not(out);
+}
+
+typedef struct double_case {
+  char in[24];
+  bool ok;
+  double want;
+} double_case;
+
+ParameterizedTestParameters(core, parse_double_reads_finite_numbers) {
+  static double_case cases[] = {
+      {"2.385", true, 2.385},     {" 17.25 ", true, 17.25},
+      {"\t5475\t", true, 5475.0}, {"0", true, 0.0},
+      {"-4.5", true, -4.5}, /* sign is the caller's business */
+      {"1e3", true, 1000.0},      {"273.5", true, 273.5},
+      {".5", true, 0.5},          {"", false, 0},
+      {"  ", false, 0},           {"abc", false, 0},
+      {"1.5x", false, 0},         {"1 5", false, 0},
+      {"1,5", false, 0},          {"nan", false, 0},
+      {"NaN", false, 0},          {"inf", false, 0},
+      {"-inf", false, 0},         {"infinity", false, 0},
+      {"1e400", false, 0}, /* overflows to infinity */
+  };
+  return cr_make_param_array(double_case, cases,
+                             sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(double_case *c, core, parse_double_reads_finite_numbers) {
+  double out = -123.0;
+  bool ok = harm__parse_double(c->in, strlen(c->in), &out);
+  cr_assert_eq(ok, c->ok, "parse_double(\"%s\")", c->in);
+  if (c->ok) {
+    cr_assert_float_eq(out, c->want, 1e-12, "value of \"%s\"", c->in);
+  }
+}
+
+Test(core, parse_double_reads_only_the_counted_bytes) {
+  double out = 0;
+  /* "17.25" followed by more of the line: only 5 bytes are the number. */
+  cr_assert(harm__parse_double("17.25,Robbery", 5, &out));
+  cr_assert_float_eq(out, 17.25, 1e-12);
+  cr_assert_not(harm__parse_double("17.25,Robbery", 6, &out));
+}
+
+typedef struct u64_case {
+  char in[24];
+  bool ok;
+  uint64_t want;
+} u64_case;
+
+ParameterizedTestParameters(core, parse_u64_reads_whole_decimal_numbers) {
+  static u64_case cases[] = {
+      {"0", true, 0},
+      {"365", true, 365},
+      {" 730\t", true, 730},
+      {"007", true, 7},
+      {"18446744073709551615", true, UINT64_MAX}, /* 2^64 - 1 */
+      {"18446744073709551616", false, 0},         /* 2^64 */
+      {"99999999999999999999", false, 0},
+      {"", false, 0},
+      {"  ", false, 0},
+      {"-1", false, 0},
+      {"+1", false, 0},
+      {"1.0", false, 0},
+      {"12a", false, 0},
+      {"1 2", false, 0},
+      {"0x10", false, 0},
+  };
+  return cr_make_param_array(u64_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(u64_case *c, core, parse_u64_reads_whole_decimal_numbers) {
+  uint64_t out = 4242;
+  bool ok = harm__parse_u64(c->in, strlen(c->in), &out);
+  cr_assert_eq(ok, c->ok, "parse_u64(\"%s\")", c->in);
+  if (c->ok) {
+    cr_assert_eq(out, c->want, "value of \"%s\"", c->in);
+  }
+}
+
+Test(core, ieq_is_ascii_case_insensitive_and_length_exact) {
+  cr_assert(harm__ieq("Offender_ID", 11, "offender_id"));
+  cr_assert(harm__ieq("OFFENDER_IDxyz", 11, "offender_id"));
+  cr_assert_not(harm__ieq("offender_i", 10, "offender_id"));
+  cr_assert_not(harm__ieq("offender_ids", 12, "offender_id"));
+  cr_assert(harm__ieq("", 0, ""));
+  /* Only ASCII letters fold: 0xC9 and 0xE9 (Latin-1 E/e acute) differ. */
+  cr_assert_not(harm__ieq("\xc9", 1, "\xe9"));
+}
+
+Test(core, buf_append_grows_and_keeps_a_nul) {
+  harm__buf b = {0};
+  cr_assert(harm__buf_append(&b, "2.385", 5));
+  cr_assert(harm__buf_append(&b, ",", 1));
+  char big[1000];
+  memset(big, 'x', sizeof big);
+  cr_assert(harm__buf_append(&b, big, sizeof big));
+  cr_assert_eq(b.len, 1006u); /* 5 + 1 + 1000 */
+  cr_assert_eq(b.data[b.len], '\0');
+  cr_assert(memcmp(b.data, "2.385,x", 7) == 0);
+  harm__buf_free(&b);
+  cr_assert_null(b.data);
+  cr_assert_eq(b.len, 0u);
+}
+
+/* ---- statuses and errors ------------------------------------------------ */
+
+typedef struct status_case {
+  harm_status status;
+  int value;
+  char name[24];
+  char message[40];
+} status_case;
+
+ParameterizedTestParameters(core, status_name_and_message_for_every_status) {
+  /* Names, values and messages as documented in status.h. */
+  static status_case cases[] = {
+      {HARM_OK, 0, "HARM_OK", "success"},
+      {HARM_ERR_USAGE, 1, "HARM_ERR_USAGE", "invalid argument"},
+      {HARM_ERR_CONFIG, 2, "HARM_ERR_CONFIG", "invalid configuration"},
+      {HARM_ERR_DATA, 3, "HARM_ERR_DATA", "invalid input data"},
+      {HARM_ERR_IO, 4, "HARM_ERR_IO", "input/output error"},
+      {HARM_ERR_NOMEM, 5, "HARM_ERR_NOMEM", "out of memory"},
+      {HARM_ERR_LIMIT, 6, "HARM_ERR_LIMIT", "a documented limit was exceeded"},
+      {HARM_ERR_INTERNAL, 7, "HARM_ERR_INTERNAL", "internal error"},
+  };
+  return cr_make_param_array(status_case, cases,
+                             sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(status_case *c, core,
+                  status_name_and_message_for_every_status) {
+  cr_assert_eq((int)c->status, c->value, "ABI value of %s", c->name);
+  cr_assert_str_eq(harm_status_name(c->status), c->name);
+  cr_assert_str_eq(harm_status_message(c->status), c->message);
+}
+
+Test(core, status_name_and_message_for_an_unknown_value) {
+  harm_status odd = (harm_status)42;
+  cr_assert_str_eq(harm_status_name(odd), "HARM_UNKNOWN");
+  const char *m = harm_status_message(odd);
+  cr_assert_not_null(m);
+  cr_assert_neq(m[0], '\0');
+  cr_assert_str_eq(harm_status_name((harm_status)-1), "HARM_UNKNOWN");
+}
+
+Test(core, error_clear_resets_every_field) {
+  harm_error e;
+  memset(&e, 0x5a, sizeof e);
+  e.stage[sizeof e.stage - 1] = '\0';
+  harm_error_clear(&e);
+  cr_assert_eq(e.status, HARM_OK);
+  cr_assert_str_eq(e.stage, "");
+  cr_assert_str_eq(e.file, "");
+  cr_assert_eq(e.record, 0u);
+  cr_assert_str_eq(e.column, "");
+  cr_assert_str_eq(e.message, "");
+  harm_error_clear(NULL); /* documented no-op */
+}
+
+Test(core, error_clear_after_a_failure) {
+  harm_error e = HARM_ERROR_INIT;
+  harm__fail(&e, HARM_ERR_DATA, "ingest", "offences.csv", 1832, "offence_code",
+             "unknown code \"%s\"", "XQ99");
+  cr_assert_eq(e.status, HARM_ERR_DATA);
+  harm_error_clear(&e);
+  cr_assert_eq(e.status, HARM_OK);
+  cr_assert_eq(e.record, 0u);
+  cr_assert_str_eq(e.file, "");
+  cr_assert_str_eq(e.column, "");
+}
+
+Test(core, fail_fills_the_error_and_returns_the_status) {
+  harm_error e = HARM_ERROR_INIT;
+  harm_status st = harm__fail(&e, HARM_ERR_DATA, "ingest", "offences.csv", 1832,
+                              "offence_code", "unknown code \"%s\"", "XQ99");
+  cr_assert_eq(st, HARM_ERR_DATA);
+  cr_assert_eq(e.status, HARM_ERR_DATA);
+  cr_assert_str_eq(e.stage, "ingest");
+  cr_assert_str_eq(e.file, "offences.csv");
+  cr_assert_eq(e.record, 1832u);
+  cr_assert_str_eq(e.column, "offence_code");
+  cr_assert_str_eq(e.message, "unknown code \"XQ99\"");
+  /* NULL err only returns the status. */
+  cr_assert_eq(harm__fail(NULL, HARM_ERR_IO, "x", NULL, 0, NULL, "y"),
+               HARM_ERR_IO);
+}
+
+Test(core, fail_keeps_messages_on_one_line_and_truncates) {
+  harm_error e = HARM_ERROR_INIT;
+  char longcol[200];
+  memset(longcol, 'c', sizeof longcol - 1);
+  longcol[sizeof longcol - 1] = '\0';
+  harm__fail(&e, HARM_ERR_DATA, "ingest", NULL, 0, longcol, "%s",
+             "line one\nline two\r\nthree");
+  cr_assert_str_eq(e.file, "", "NULL file is empty");
+  cr_assert_eq(strlen(e.column), (size_t)HARM_ERROR_COLUMN_MAX - 1);
+  cr_assert_null(strchr(e.message, '\n'));
+  cr_assert_null(strchr(e.message, '\r'));
+}
+
+Test(core, version_is_the_project_version) {
+  /* CMakeLists.txt: project(harmrank VERSION 0.1.0). */
+  cr_assert_str_eq(harm_version(), "0.1.0");
+}
