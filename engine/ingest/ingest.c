@@ -890,10 +890,12 @@ static harm_status ingest_parallel(loader *master, const source *src,
                                    bool *done) {
   *done = false;
   unsigned T = thread_count(master->opts);
+  size_t min_chunk =
+      master->opts->min_chunk_bytes ? master->opts->min_chunk_bytes : MIN_CHUNK;
   if (T > 64) {
     T = 64;
   }
-  if (T < 2 || src->len < 2 * (size_t)MIN_CHUNK) {
+  if (T < 2 || src->len < 2 * min_chunk) {
     return HARM_OK;
   }
   char *buf = src->mem ? NULL : harm__malloc(SRC_BLOCK);
@@ -907,7 +909,7 @@ static harm_status ingest_parallel(loader *master, const source *src,
   size_t hdr_end = 0;
   master->header_only = true;
   while (st == HARM_OK && !master->have_header && hdr_end < src->len &&
-         hdr_end < (size_t)MIN_CHUNK) {
+         hdr_end < (size_t)SRC_BLOCK) {
     size_t nl = next_line(src, hdr_end, buf);
     st = source_feed(src, r, hdr_end, nl, buf);
     if (st == HARM_ERR_USAGE && master->status == HARM_OK &&
@@ -936,8 +938,8 @@ static harm_status ingest_parallel(loader *master, const source *src,
     return master->filters ? HARM_OK : HARM_ERR_NOMEM;
   }
   size_t body = src->len - hdr_end;
-  if (body / MIN_CHUNK < T) {
-    T = (unsigned)(body / MIN_CHUNK) ? (unsigned)(body / MIN_CHUNK) : 1;
+  if (body / min_chunk < T) {
+    T = (unsigned)(body / min_chunk) ? (unsigned)(body / min_chunk) : 1;
   }
   shard *sh = harm__calloc(T, sizeof *sh);
   thrd_t *tid = harm__calloc(T, sizeof *tid);

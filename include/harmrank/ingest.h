@@ -98,12 +98,15 @@ typedef struct harm_ingest_opts {
   bool keep_offence_ids;        /* keep offence_id text per record, for
                                    `explain`; default false (only hashes
                                    are kept) */
+  size_t min_chunk_bytes;       /* smallest chunk a thread reads; default
+                                   0 = 1 MiB (tests set it tiny to force
+                                   the parallel reader on small inputs) */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
     HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
-        false, (size_t)1 << 20, 0, NULL, NULL, false                           \
+        false, (size_t)1 << 20, 0, NULL, NULL, false, 0                        \
   }
 
 /* Where every data row of the input went. The identity
