@@ -75,7 +75,7 @@ int cli_cmd_explain(int argc, char **argv) {
     }
     if (sc) {
       printf("  rank %zu of %zu; harm %.4f days from %" PRIu32
-             " offences, %" PRIu32 " victims (window ending %s, %" PRIu32
+             " offence(s), %" PRIu32 " victim(s) (window ending %s, %" PRIu32
              " days)\n",
              rank, harm_ranking_count(p.ranking), sc->harm, sc->facts.offences,
              sc->facts.victims, as_of, harm_dataset_lookback_days(ds));

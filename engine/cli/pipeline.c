@@ -110,9 +110,11 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
     cli_print_accounting(&a);
     if (a.rejected) {
       fprintf(stderr,
-              "harmrank: warning: %" PRIu64 " rejected row%s written "
-              "to %s\n",
-              a.rejected, a.rejected == 1 ? "" : "s", rejects_path);
+              "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
+              a.rejected, a.rejected == 1 ? "" : "s",
+              rejects_path ? "written to " : "(explain writes no rejects file; "
+                                             "run score to list them)",
+              rejects_path ? rejects_path : "");
     }
   }
   return HARM_EXIT_OK;
