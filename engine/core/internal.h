@@ -76,6 +76,10 @@ typedef int (*harm__cmp_fn)(const void *a, const void *b, void *ctx);
  * false on allocation failure (the array is then unchanged). */
 bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp, void *ctx);
 
+/* LSD radix sort of keys[0..n) ascending, carrying vals along (stable).
+ * Returns false on allocation failure (arrays then unchanged). */
+bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n);
+
 /* Growable byte buffer. */
 typedef struct harm__buf {
   char *data;

@@ -150,23 +150,49 @@ static int cmp_index(const void *a, const void *b, void *ctx) {
   return cmp_entries(ctx, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
+/* Big-endian first 8 bytes, zero-padded: comparing these keys compares
+ * the strings' first 8 bytes bytewise (ids never contain NUL). */
+static uint64_t prefix_key(const char *s, size_t len) {
+  uint64_t k = 0;
+  for (size_t i = 0; i < 8; i++) {
+    k = (k << 8) | (i < len ? (unsigned char)s[i] : 0u);
+  }
+  return k;
+}
+
 bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
                           uint32_t *rank) {
-  uint32_t *ord =
-      order ? order : harm__malloc(((size_t)sp->n + 1) * sizeof *ord);
-  if (!ord) {
-    return false;
-  }
-  for (uint32_t i = 0; i < sp->n; i++) {
-    ord[i] = i;
-  }
-  if (!harm__sort(ord, sp->n, sizeof *ord, cmp_index, (void *)sp)) {
+  size_t n = sp->n;
+  uint32_t *ord = order ? order : harm__malloc((n + 1) * sizeof *ord);
+  uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
+  if (!ord || !keys) {
     if (ord != order) {
       harm__free(ord);
     }
+    harm__free(keys);
     return false;
   }
-  if (rank) {
+  for (uint32_t i = 0; i < sp->n; i++) {
+    size_t len;
+    const char *s = harm__strpool_get(sp, i, &len);
+    keys[i] = prefix_key(s, len);
+    ord[i] = i;
+  }
+  /* Radix sort on the 8-byte prefix, then a full comparison only inside
+   * runs of equal prefixes (ids longer than 8 bytes sharing them). */
+  bool ok = harm__radix_sort(keys, ord, n);
+  for (size_t i = 0; ok && i < n;) {
+    size_t j = i + 1;
+    while (j < n && keys[j] == keys[i]) {
+      j++;
+    }
+    if (j - i > 1) {
+      ok = harm__sort(ord + i, j - i, sizeof *ord, cmp_index, (void *)sp);
+    }
+    i = j;
+  }
+  harm__free(keys);
+  if (ok && rank) {
     for (uint32_t i = 0; i < sp->n; i++) {
       rank[ord[i]] = i;
     }
@@ -174,7 +200,7 @@ bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
   if (ord != order) {
     harm__free(ord);
   }
-  return true;
+  return ok;
 }
 
 bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order) {

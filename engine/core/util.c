@@ -223,3 +223,52 @@ bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp,
   harm__free(tmp);
   return true;
 }
+
+bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n) {
+  if (n < 2) {
+    return true;
+  }
+  uint64_t *k2 = harm__malloc(n * sizeof *k2);
+  uint32_t *v2 = harm__malloc(n * sizeof *v2);
+  if (!k2 || !v2) {
+    harm__free(k2);
+    harm__free(v2);
+    return false;
+  }
+  uint64_t *ks = keys, *kd = k2;
+  uint32_t *vs = vals, *vd = v2;
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    size_t count[256] = {0};
+    for (size_t i = 0; i < n; i++) {
+      count[(ks[i] >> shift) & 0xff]++;
+    }
+    /* A byte that is the same in every key needs no pass. */
+    if (count[(ks[0] >> shift) & 0xff] == n) {
+      continue;
+    }
+    size_t pos = 0;
+    for (unsigned b = 0; b < 256; b++) {
+      size_t c = count[b];
+      count[b] = pos;
+      pos += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+      size_t at = count[(ks[i] >> shift) & 0xff]++;
+      kd[at] = ks[i];
+      vd[at] = vs[i];
+    }
+    uint64_t *kt = ks;
+    ks = kd;
+    kd = kt;
+    uint32_t *vt = vs;
+    vs = vd;
+    vd = vt;
+  }
+  if (ks != keys) {
+    memcpy(keys, ks, n * sizeof *keys);
+    memcpy(vals, vs, n * sizeof *vals);
+  }
+  harm__free(k2);
+  harm__free(v2);
+  return true;
+}
