@@ -11,5 +11,6 @@
 #include "harmrank/report.h"
 #include "harmrank/config.h"
 #include "harmrank/cohort.h"
+#include "harmrank/analysis.h"
 
 #endif /* HARMRANK_H */

@@ -10,10 +10,13 @@
 
 #include "cli_internal.h"
 
-enum { OUT_COHORT, OUT_MOVERS, OUT_NOTES, OUT_MANIFEST, OUT_XLSX, N_OUT };
+/* The manifest comes last: it is written and renamed after every other
+ * output, and it records their SHA-256, so a reader can tell a complete
+ * set from one cut short between two renames. */
+enum { OUT_COHORT, OUT_MOVERS, OUT_NOTES, OUT_XLSX, OUT_MANIFEST, N_OUT };
 
 static const char *const out_names[N_OUT] = {
-    "cohort.csv", "movers.csv", "notes.csv", "manifest.json", "cohort.xlsx"};
+    "cohort.csv", "movers.csv", "notes.csv", "cohort.xlsx", "manifest.json"};
 
 static int load_list(char kind, const char *path, harm_list **out) {
   harm_error err = HARM_ERROR_INIT;
@@ -122,11 +125,8 @@ int cli_cmd_cohort(int argc, char **argv) {
     for (size_t i = 0; i < o.n_config_files && n_in < 16; i++) {
       inputs[n_in++] = (harm_manifest_input){"config", o.config_files[i]};
     }
-    const char *outputs[N_OUT + 1] = {out_names[0], out_names[1],
-                                      out_names[2], out_names[3],
-                                      out_names[4], "rejects.csv"};
-    harm_manifest man = {"cohort", inputs,   n_in,   o.cfg,   p.weights,
-                         p.matrix, p.scores, cohort, outputs, N_OUT + 1};
+    harm_manifest man = {"cohort", inputs,   n_in,   o.cfg, p.weights,
+                         p.matrix, p.scores, cohort, NULL,  0};
     harm_status st = harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]),
                                         cohort, p.weights, &err);
     if (st == HARM_OK) {
@@ -137,11 +137,26 @@ int cli_cmd_cohort(int argc, char **argv) {
       st = harm_report_notes(harm_outfile_stream(out[OUT_NOTES]), cohort, &err);
     }
     if (st == HARM_OK) {
+      st = harm_report_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), &man, &err);
+    }
+    /* Every other output is complete: hash the temporary files. */
+    harm_manifest_input outputs[N_OUT];
+    size_t n_out = 0;
+    for (int k = 0; st == HARM_OK && k < OUT_MANIFEST; k++) {
+      fflush(harm_outfile_stream(out[k]));
+      outputs[n_out++] =
+          (harm_manifest_input){out_names[k], harm_outfile_temp_path(out[k])};
+    }
+    if (st == HARM_OK && p.rejects) {
+      fflush(harm_outfile_stream(p.rejects));
+      outputs[n_out++] = (harm_manifest_input){
+          "rejects.csv", harm_outfile_temp_path(p.rejects)};
+    }
+    man.outputs = outputs;
+    man.n_outputs = n_out;
+    if (st == HARM_OK) {
       st = harm_report_manifest(harm_outfile_stream(out[OUT_MANIFEST]), &man,
                                 &err);
-    }
-    if (st == HARM_OK) {
-      st = harm_report_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), &man, &err);
     }
     if (st != HARM_OK) {
       rc = cli_fail(&err);

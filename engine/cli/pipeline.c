@@ -109,11 +109,11 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
         harm_scores_count(p->scores));
     cli_print_accounting(&a);
     if (a.rejected) {
-      fprintf(stderr,
-              "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
+      fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
               a.rejected, a.rejected == 1 ? "" : "s",
-              rejects_path ? "written to " : "(explain writes no rejects file; "
-                                             "run score to list them)",
+              rejects_path ? "written to "
+                           : "(explain writes no rejects file; "
+                             "run score to list them)",
               rejects_path ? rejects_path : "");
     }
   }

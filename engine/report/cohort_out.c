@@ -91,7 +91,16 @@ void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
      * harm column when no transform or cap is set. */
     p[k].harm = wt ? wt->harm * e[k].factor_sum : 0.0;
   }
-  harm__sort(p, n, sizeof *p, cmp_part, NULL);
+  /* At most MAXP entries: an insertion sort needs no allocation. */
+  for (size_t a = 1; a < n; a++) {
+    part x = p[a];
+    size_t b = a;
+    while (b > 0 && cmp_part(&p[b - 1], &x, NULL) > 0) {
+      p[b] = p[b - 1];
+      b--;
+    }
+    p[b] = x;
+  }
   size_t used = 0;
   for (size_t k = 0; k < n && k < max_codes; k++) {
     int wrote = snprintf(buf + used, cap - used, "%s%s %.4f (%" PRIu32 ")",

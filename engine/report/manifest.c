@@ -186,7 +186,19 @@ static harm_status build(json_t *root, const harm_manifest *m,
   }
   json_t *outs = json_array();
   for (size_t i = 0; i < m->n_outputs; i++) {
-    json_array_append_new(outs, json_string(m->outputs[i]));
+    char hex[65];
+    uint64_t bytes;
+    harm_status st =
+        harm_report_sha256_file(m->outputs[i].path, hex, &bytes, err);
+    if (st != HARM_OK) {
+      json_decref(outs);
+      return st;
+    }
+    json_t *o = json_object();
+    set(o, "name", json_string(m->outputs[i].role));
+    set(o, "sha256", json_string(hex));
+    set(o, "bytes", json_integer((json_int_t)bytes));
+    json_array_append_new(outs, o);
   }
   set(root, "outputs", outs);
   return HARM_OK;

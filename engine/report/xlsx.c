@@ -24,14 +24,10 @@ typedef struct pack {
 static void text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                  lxw_format *f) {
   if (s && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
-    size_t n = strlen(s);
-    char *q = harm__malloc(n + 2);
-    if (q) {
-      q[0] = '\'';
-      memcpy(q + 1, s, n + 1);
-      worksheet_write_string(ws, r, c, q, f);
-      harm__free(q);
-    }
+    /* Cells are short (ids, codes, reasons): a bounded copy, no malloc. */
+    char q[1024];
+    snprintf(q, sizeof q, "'%s", s);
+    worksheet_write_string(ws, r, c, q, f);
     return;
   }
   worksheet_write_string(ws, r, c, s ? s : "", f);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "analysis.h"
 #include "cohort.h"
 #include "config.h"
 #include "ingest.h"
@@ -112,7 +113,9 @@ typedef struct harm_manifest {
   const harm_matrix *matrix;
   const harm_scores *scores;
   const harm_cohort *cohort;
-  const char *const *outputs;
+  const harm_manifest_input *outputs; /* role = output name, path = the
+                                         file to hash (e.g. its temporary
+                                         path before the rename) */
   size_t n_outputs;
 } harm_manifest;
 
@@ -135,6 +138,62 @@ harm_status harm_report_sha256_file(const char *path, char hex[65],
  * HARM_OK or HARM_ERR_IO. */
 harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
                              harm_error *err);
+
+/* ---- Analysis outputs (compare, concentration, sweep) ---------------- */
+
+/* What an analysis command computed, for its CSVs and analysis.xlsx. Any
+ * part may be empty; everything is borrowed. */
+typedef struct harm_analysis_pack {
+  const char *command;             /* "compare", "concentration", "sweep" */
+  const harm_manifest *manifest;   /* run details; may be NULL */
+  const char *const *group_names;  /* concentration groups: "all", areas */
+  const harm_analysis_concentration *const *groups;
+  size_t n_groups;
+  const char *const *labels_a;     /* weightings compared, per comparison */
+  const char *const *labels_b;
+  const harm_analysis_comparison *const *comparisons;
+  size_t n_comparisons;
+  const harm_analysis_sweep *sweep; /* may be NULL */
+} harm_analysis_pack;
+
+/* The analysis CSV tables. */
+typedef enum harm_analysis_table {
+  HARM_TABLE_CONCENTRATION = 0, /* concentration.csv: group,subjects,
+                                   total_harm,gini */
+  HARM_TABLE_POWER_FEW = 1,     /* power_few.csv: group,measure,subjects,
+                                   subject_share,harm_share */
+  HARM_TABLE_LORENZ = 2,        /* lorenz.csv: group,percentile,
+                                   subject_share,harm_share */
+  HARM_TABLE_DECILES = 3,       /* deciles.csv: group,decile,harm,
+                                   harm_share (decile 1 = most harmful) */
+  HARM_TABLE_COMPARE = 4,       /* compare.csv: weights_a,weights_b,
+                                   subjects,spearman,kendall_tau_b,k,
+                                   common,jaccard */
+  HARM_TABLE_COMPARE_TOPK = 5,  /* compare_topk.csv: weights_a,weights_b,
+                                   status,offender_id,rank_a,rank_b,
+                                   rank_change,harm_a,harm_b */
+  HARM_TABLE_SWEEP = 6          /* sweep.csv: offender_id,draws_in,draws,
+                                   share,wilson_low,wilson_high,base_rank,
+                                   base_core,partition */
+} harm_analysis_table;
+
+/* The file name of a table ("lorenz.csv"). */
+const char *harm_report_analysis_table_name(harm_analysis_table t);
+
+/* Writes one table of p (header included; ids neutralised as in every
+ * CSV output). Returns HARM_OK, HARM_ERR_USAGE (unknown table) or
+ * HARM_ERR_IO. */
+harm_status harm_report_analysis_csv(FILE *fp, const harm_analysis_pack *p,
+                                     harm_analysis_table t, harm_error *err);
+
+/* Writes analysis.xlsx to `path` (use a harm_outfile's temporary path):
+ * per concentration group a Lorenz sheet with a scatter chart and a
+ * deciles sheet with a column chart, the power-few table, comparison
+ * sheets, the sweep with a bar chart of membership probability, and run
+ * details. Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_report_analysis_xlsx(const char *path,
+                                      const harm_analysis_pack *p,
+                                      harm_error *err);
 
 #ifdef __cplusplus
 }

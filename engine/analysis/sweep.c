@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/analysis/sweep.c: how robust a cohort's core is to the weights.
+ * Every draw perturbs each per-offence harm by a seeded uniform factor in
+ * [1 - P, 1 + P], scores every subject from the one matrix with
+ * harm_score_many (in batches), and picks the core as harm_cohort_select
+ * does; each subject's share of draws in the core gets a Wilson interval.
+ * Referral slots, backfill and tenure do not depend on the weights in a
+ * way a perturbation can test, so the sweep leaves them out. */
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "harmrank/analysis.h"
+
+struct harm_analysis_sweep {
+  const harm_matrix *m;
+  harm_sweep_opts opts; /* exclusions cleared: borrowed only during _new */
+  harm_sweep_row *rows;
+  size_t n_rows;
+};
+
+/* The pool candidates (scored, enough offences, not excluded) and the
+ * per-draw selection state. */
+typedef struct pool {
+  size_t n;           /* candidates */
+  size_t *subject;    /* dataset subject index, ascending */
+  harm_date *last;    /* last offence date */
+  uint32_t *offences; /* scored offences */
+  uint32_t *part;     /* partition index */
+  size_t n_parts;
+  size_t size;     /* core places per partition */
+  double min_harm; /* pool needs harm >= this */
+  size_t *top;     /* n_parts x size candidate indices, best first */
+  size_t *n_top;   /* per partition */
+} pool;
+
+/* The ranking's total order: harm desc, last offence desc, offences desc,
+ * subject (= id) asc. True when candidate x ranks above y. */
+static bool above(const pool *p, const double *h, size_t x, size_t y) {
+  double hx = h[p->subject[x]], hy = h[p->subject[y]];
+  if (hx != hy) {
+    return hx > hy;
+  }
+  if (p->last[x] != p->last[y]) {
+    return p->last[x] > p->last[y];
+  }
+  if (p->offences[x] != p->offences[y]) {
+    return p->offences[x] > p->offences[y];
+  }
+  return p->subject[x] < p->subject[y];
+}
+
+/* Fills p->top with the core under harms h (indexed by subject). Keeping
+ * a sorted list of `size` per partition costs one comparison for most
+ * candidates, so a draw is linear in the pool. */
+static void select_core(pool *p, const double *h) {
+  memset(p->n_top, 0, p->n_parts * sizeof *p->n_top);
+  for (size_t c = 0; c < p->n; c++) {
+    if (!(h[p->subject[c]] >= p->min_harm)) {
+      continue;
+    }
+    size_t *top = p->top + (size_t)p->part[c] * p->size;
+    size_t *nt = &p->n_top[p->part[c]];
+    if (*nt == p->size && !above(p, h, c, top[*nt - 1])) {
+      continue;
+    }
+    size_t pos = *nt < p->size ? (*nt)++ : p->size - 1;
+    while (pos > 0 && above(p, h, c, top[pos - 1])) {
+      top[pos] = top[pos - 1];
+      pos--;
+    }
+    top[pos] = c;
+  }
+}
+
+static void pool_free(pool *p) {
+  harm__free(p->subject);
+  harm__free(p->last);
+  harm__free(p->offences);
+  harm__free(p->part);
+  harm__free(p->top);
+  harm__free(p->n_top);
+}
+
+static bool pool_init(pool *p, const harm_matrix *m, const harm_sweep_opts *o,
+                      const bool *excluded) {
+  const harm_dataset *ds = harm_matrix_dataset(m);
+  size_t ns = harm_matrix_n_subjects(m);
+  memset(p, 0, sizeof *p);
+  p->size = o->rules.size;
+  p->min_harm = o->rules.min_harm;
+  p->n_parts = o->rules.partition_by_area ? harm_dataset_n_areas(ds) + 1 : 1;
+  p->subject = harm__reallocarray(NULL, ns + 1, sizeof *p->subject);
+  p->last = harm__reallocarray(NULL, ns + 1, sizeof *p->last);
+  p->offences = harm__reallocarray(NULL, ns + 1, sizeof *p->offences);
+  p->part = harm__reallocarray(NULL, ns + 1, sizeof *p->part);
+  p->top = harm__reallocarray(NULL, p->n_parts, p->size * sizeof *p->top);
+  p->n_top = harm__calloc(p->n_parts, sizeof *p->n_top);
+  if (!p->subject || !p->last || !p->offences || !p->part || !p->top ||
+      !p->n_top) {
+    return false;
+  }
+  for (size_t i = 0; i < ns; i++) {
+    harm_subject_facts f = harm_matrix_facts(m, i);
+    if (f.offences == 0 || f.offences < o->rules.min_offences ||
+        excluded[i]) {
+      continue;
+    }
+    p->subject[p->n] = i;
+    p->last[p->n] = f.last;
+    p->offences[p->n] = f.offences;
+    /* As harm_cohort_select: partition 0 holds subjects without an area. */
+    p->part[p->n] = o->rules.partition_by_area ? (uint32_t)(f.area + 1) : 0;
+    p->n++;
+  }
+  return true;
+}
+
+/* Ranks of every scored subject under harms h, by the same total order. */
+typedef struct rank_ctx {
+  const double *h;
+  const harm_matrix *m;
+} rank_ctx;
+
+static int cmp_rank(const void *pa, const void *pb, void *ctx) {
+  const rank_ctx *r = ctx;
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  if (r->h[a] != r->h[b]) {
+    return r->h[a] > r->h[b] ? -1 : 1;
+  }
+  harm_subject_facts fa = harm_matrix_facts(r->m, a),
+                     fb = harm_matrix_facts(r->m, b);
+  if (fa.last != fb.last) {
+    return fa.last > fb.last ? -1 : 1;
+  }
+  if (fa.offences != fb.offences) {
+    return fa.offences > fb.offences ? -1 : 1;
+  }
+  return a < b ? -1 : a > b;
+}
+
+static int cmp_row(const void *pa, const void *pb, void *ctx) {
+  const harm_sweep_row *a = pa, *b = pb;
+  (void)ctx;
+  if (a->draws_in != b->draws_in) {
+    return a->draws_in > b->draws_in ? -1 : 1;
+  }
+  return a->base_rank < b->base_rank ? -1 : a->base_rank > b->base_rank;
+}
+
+void harm_analysis_wilson(size_t k, size_t n, double *lo, double *hi) {
+  if (n == 0) {
+    *lo = 0.0;
+    *hi = 1.0;
+    return;
+  }
+  const double z = 1.959963984540054; /* 97.5th normal percentile */
+  double nn = (double)n, p = (double)k / nn, z2 = z * z;
+  double den = 1.0 + z2 / nn;
+  double mid = (p + z2 / (2.0 * nn)) / den;
+  double half = z * sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / den;
+  *lo = mid - half < 0.0 ? 0.0 : mid - half;
+  *hi = mid + half > 1.0 ? 1.0 : mid + half;
+  /* At the ends the interval touches 0 or 1 exactly. */
+  if (k == 0) {
+    *lo = 0.0;
+  }
+  if (k == n) {
+    *hi = 1.0;
+  }
+}
+
+static harm_status check_opts(const harm_matrix *m, const double *base,
+                              const harm_sweep_opts *o, harm_error *err) {
+  if (!m || !base || !o) {
+    return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
+                      "NULL argument");
+  }
+  if (o->draws == 0) {
+    return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
+                      "the sweep needs at least one draw");
+  }
+  if (!(o->perturb >= 0.0 && o->perturb < 1.0)) {
+    return harm__fail(err, HARM_ERR_CONFIG, "analysis", NULL, 0, NULL,
+                      "perturb must be in [0, 1), not %g", o->perturb);
+  }
+  if (o->rules.size == 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "analysis", NULL, 0, NULL,
+                      "the cohort has no core places to sweep (size 0)");
+  }
+  if (o->rules.rfgv) {
+    return harm__fail(err, HARM_ERR_CONFIG, "analysis", NULL, 0, NULL,
+                      "the sweep ranks by CCHI harm; model = rfgv is not "
+                      "supported");
+  }
+  return HARM_OK;
+}
+
+harm_status harm_analysis_sweep_new(const harm_matrix *m, const double *base,
+                                    const harm_sweep_opts *opts,
+                                    harm_analysis_sweep **out,
+                                    harm_error *err) {
+  if (out) {
+    *out = NULL;
+  }
+  harm_status st = check_opts(m, base, opts, err);
+  if (st != HARM_OK) {
+    return st;
+  }
+  if (!out) {
+    return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
+                      "NULL argument");
+  }
+  const harm_dataset *ds = harm_matrix_dataset(m);
+  size_t ns = harm_matrix_n_subjects(m), nc = harm_matrix_n_codes(m);
+  size_t batch = opts->batch ? opts->batch : 32;
+  if (batch > opts->draws) {
+    batch = opts->draws;
+  }
+  pool p;
+  memset(&p, 0, sizeof p);
+  gsl_rng *rng = NULL;
+  harm_analysis_sweep *s = harm__calloc(1, sizeof *s);
+  bool *excluded = harm__calloc(ns + 1, sizeof *excluded);
+  bool *base_core = NULL;
+  size_t *counts = NULL, *order = NULL, *rank = NULL;
+  double *vecs = harm__reallocarray(NULL, batch, (nc + 1) * sizeof *vecs);
+  double *h = harm__reallocarray(NULL, batch, (ns + 1) * sizeof *h);
+  if (!s || !excluded || !vecs || !h) {
+    goto nomem;
+  }
+  for (size_t i = 0; opts->exclusions && i < harm_list_count(opts->exclusions);
+       i++) {
+    size_t subj;
+    const harm_exclusion *x = harm_list_exclusion(opts->exclusions, i);
+    if (x && harm_dataset_find_subject(ds, x->offender_id, &subj)) {
+      excluded[subj] = true;
+    }
+  }
+  if (!pool_init(&p, m, opts, excluded)) {
+    goto nomem;
+  }
+  counts = harm__calloc(p.n + 1, sizeof *counts);
+  base_core = harm__calloc(p.n + 1, sizeof *base_core);
+  order = harm__reallocarray(NULL, ns + 1, sizeof *order);
+  rank = harm__calloc(ns + 1, sizeof *rank);
+  rng = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!counts || !base_core || !order || !rank || !rng) {
+    goto nomem;
+  }
+  /* The unperturbed core and ranking. */
+  st = harm_score_many(m, base, 1, h, err);
+  if (st != HARM_OK) {
+    goto fail;
+  }
+  select_core(&p, h);
+  for (size_t q = 0; q < p.n_parts; q++) {
+    for (size_t t = 0; t < p.n_top[q]; t++) {
+      base_core[p.top[q * p.size + t]] = true;
+    }
+  }
+  size_t n_scored = 0;
+  for (size_t i = 0; i < ns; i++) {
+    if (harm_matrix_facts(m, i).offences) {
+      order[n_scored++] = i;
+    }
+  }
+  rank_ctx rc = {h, m};
+  if (!harm__sort(order, n_scored, sizeof *order, cmp_rank, &rc)) {
+    goto nomem;
+  }
+  for (size_t r = 0; r < n_scored; r++) {
+    rank[order[r]] = r + 1;
+  }
+  /* The draws. The random stream is consumed draw by draw and code by
+   * code, so the batch size does not change the result. With P = 0 every
+   * factor is exactly 1.0 and every draw is the unperturbed score. */
+  gsl_rng_set(rng, (unsigned long)opts->seed);
+  double lo_f = 1.0 - opts->perturb, span = 2.0 * opts->perturb;
+  for (size_t d0 = 0; d0 < opts->draws; d0 += batch) {
+    size_t nb = opts->draws - d0 < batch ? opts->draws - d0 : batch;
+    for (size_t b = 0; b < nb; b++) {
+      for (size_t j = 0; j < nc; j++) {
+        vecs[b * nc + j] = base[j] * (lo_f + span * gsl_rng_uniform(rng));
+      }
+    }
+    st = harm_score_many(m, vecs, nb, h, err);
+    if (st != HARM_OK) {
+      goto fail;
+    }
+    for (size_t b = 0; b < nb; b++) {
+      select_core(&p, h + b * ns);
+      for (size_t q = 0; q < p.n_parts; q++) {
+        for (size_t t = 0; t < p.n_top[q]; t++) {
+          counts[p.top[q * p.size + t]]++;
+        }
+      }
+    }
+  }
+  size_t n_rows = 0;
+  for (size_t c = 0; c < p.n; c++) {
+    n_rows += counts[c] || base_core[c];
+  }
+  s->rows = harm__calloc(n_rows + 1, sizeof *s->rows);
+  if (!s->rows) {
+    goto nomem;
+  }
+  for (size_t c = 0; c < p.n; c++) {
+    if (!counts[c] && !base_core[c]) {
+      continue;
+    }
+    harm_sweep_row *row = &s->rows[s->n_rows++];
+    row->subject = p.subject[c];
+    row->draws_in = counts[c];
+    row->share = (double)counts[c] / (double)opts->draws;
+    harm_analysis_wilson(counts[c], opts->draws, &row->wilson_lo,
+                         &row->wilson_hi);
+    row->base_rank = rank[p.subject[c]];
+    row->base_core = base_core[c];
+    row->area = opts->rules.partition_by_area ? (int32_t)p.part[c] - 1 : -1;
+  }
+  if (!harm__sort(s->rows, s->n_rows, sizeof *s->rows, cmp_row, NULL)) {
+    goto nomem;
+  }
+  s->m = m;
+  s->opts = *opts;
+  s->opts.exclusions = NULL;
+  s->opts.batch = batch;
+  *out = s;
+  st = HARM_OK;
+  goto done;
+nomem:
+  st = harm__fail(err, HARM_ERR_NOMEM, "analysis", NULL, 0, NULL,
+                  "out of memory");
+fail:
+  harm_analysis_sweep_free(s);
+done:
+  gsl_rng_free(rng);
+  pool_free(&p);
+  harm__free(excluded);
+  harm__free(base_core);
+  harm__free(counts);
+  harm__free(order);
+  harm__free(rank);
+  harm__free(vecs);
+  harm__free(h);
+  return st;
+}
+
+void harm_analysis_sweep_free(harm_analysis_sweep *s) {
+  if (!s) {
+    return;
+  }
+  harm__free(s->rows);
+  harm__free(s);
+}
+
+const harm_matrix *harm_analysis_sweep_matrix(const harm_analysis_sweep *s) {
+  return s->m;
+}
+
+size_t harm_analysis_sweep_draws(const harm_analysis_sweep *s) {
+  return s->opts.draws;
+}
+
+const harm_sweep_opts *
+harm_analysis_sweep_opts_used(const harm_analysis_sweep *s) {
+  return &s->opts;
+}
+
+size_t harm_analysis_sweep_count(const harm_analysis_sweep *s) {
+  return s->n_rows;
+}
+
+const harm_sweep_row *harm_analysis_sweep_row(const harm_analysis_sweep *s,
+                                              size_t i) {
+  return i < s->n_rows ? &s->rows[i] : NULL;
+}
