@@ -171,10 +171,11 @@ Test(faults, a_killed_run_leaves_each_output_old_or_complete, .init = quiet,
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
-      /* Slow the child's writes a little so kills land mid-run. */
+      /* The child runs this month; the parent kills it after 0-30 ms, so
+       * kills land before, during and after the renames. */
       _exit(run_cohort("live", "2026-10-31"));
     }
-    struct timespec ts = {0, (long)(rand() % 4000) * 1000L};
+    struct timespec ts = {0, (long)(rand() % 30000) * 1000L};
     nanosleep(&ts, NULL);
     kill(pid, SIGKILL);
     int status;
