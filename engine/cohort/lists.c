@@ -22,6 +22,7 @@ struct harm_list {
   size_t n;
   size_t cap;
   harm__strpool text; /* every string of the list */
+  char *pseudonyms;   /* n ids of HARM_PSEUDONYM_LEN + 1 bytes, or NULL */
   harm__strpool ids;  /* ids seen, for duplicate checks */
 };
 
@@ -349,7 +350,42 @@ void harm_list_free(harm_list *l) {
   harm__free(l->prev);
   harm__strpool_free(&l->text);
   harm__strpool_free(&l->ids);
+  harm__free(l->pseudonyms);
   harm__free(l);
+}
+
+harm_status harm_list_pseudonymise(harm_list *l, const unsigned char *key,
+                                   size_t key_len, harm_error *err) {
+  enum { W = HARM_PSEUDONYM_LEN + 1 };
+  char *ps = harm__malloc(l->n * W + 1);
+  if (!ps) {
+    return harm__fail(err, HARM_ERR_NOMEM, "cohort", l->source, 0, NULL,
+                      "out of memory");
+  }
+  for (size_t i = 0; i < l->n; i++) {
+    const char *id = l->kind == 'r'   ? l->ref[i].offender_id
+                     : l->kind == 'x' ? l->exc[i].offender_id
+                                      : l->prev[i].offender_id;
+    harm_status st = harm_pseudonym(key, key_len, id, strlen(id), ps + i * W);
+    if (st != HARM_OK) {
+      harm__free(ps);
+      return harm__fail(err, st, "cohort", l->source, 0, NULL,
+                        "cannot pseudonymise (key of at least 16 bytes?)");
+    }
+  }
+  /* Previous cohorts written by a pseudonymised run already hold
+   * pseudonyms: those are kept as they are. */
+  for (size_t i = 0; i < l->n; i++) {
+    const char **id = l->kind == 'r'   ? &l->ref[i].offender_id
+                      : l->kind == 'x' ? &l->exc[i].offender_id
+                                       : &l->prev[i].offender_id;
+    if (!(strncmp(*id, "PS-", 3) == 0 && strlen(*id) == HARM_PSEUDONYM_LEN)) {
+      *id = ps + i * W;
+    }
+  }
+  harm__free(l->pseudonyms);
+  l->pseudonyms = ps;
+  return HARM_OK;
 }
 
 size_t harm_list_count(const harm_list *l) { return l ? l->n : 0; }

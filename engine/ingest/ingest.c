@@ -580,11 +580,56 @@ static bool renumber(harm_dataset *ds) {
   return ok;
 }
 
+/* Replaces every subject id by its keyed pseudonym (once per distinct
+ * id, not per row). */
+static harm_status pseudonymise(loader *ld) {
+  harm_dataset *ds = ld->ds;
+  harm__strpool np = HARM__STRPOOL_INIT;
+  uint32_t *map = harm__malloc(((size_t)ds->subjects.n + 1) * sizeof *map);
+  if (!map) {
+    return HARM_ERR_NOMEM;
+  }
+  for (uint32_t i = 0; i < ds->subjects.n; i++) {
+    size_t len;
+    const char *id = harm__strpool_get(&ds->subjects, i, &len);
+    char ps[HARM_PSEUDONYM_LEN + 1];
+    harm_status st = harm_pseudonym(ld->opts->pseudonym_key,
+                                    ld->opts->pseudonym_key_len, id, len, ps);
+    if (st != HARM_OK) {
+      harm__free(map);
+      harm__strpool_free(&np);
+      return harm__fail(ld->err, st, "ingest", ld->name, 0, NULL,
+                        "cannot pseudonymise (key of at least 16 bytes?)");
+    }
+    map[i] = harm__strpool_intern(&np, ps, HARM_PSEUDONYM_LEN, NULL);
+    if (map[i] == HARM__STRPOOL_FAIL) {
+      harm__free(map);
+      harm__strpool_free(&np);
+      return HARM_ERR_NOMEM;
+    }
+  }
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    ds->recs[i].subject = map[ds->recs[i].subject];
+  }
+  harm__free(map);
+  harm__strpool_free(&ds->subjects);
+  ds->subjects = np;
+  return HARM_OK;
+}
+
 static harm_status finish(loader *ld) {
   harm_dataset *ds = ld->ds;
   if (!ld->have_header) {
     return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, 0, NULL,
                       "empty file: no header row");
+  }
+  /* Only offender ids are pseudonymised: an area is not a person. */
+  if (ld->opts->pseudonym_key &&
+      ld->col[COL_SUBJECT] == ld->col[COL_OFFENDER]) {
+    harm_status st = pseudonymise(ld);
+    if (st != HARM_OK) {
+      return st;
+    }
   }
   if (ld->deferred) {
     ds->as_of = ld->runmax;

@@ -67,6 +67,12 @@ harm_status harm_previous_load(const char *path, harm_list **out,
 harm_status harm_list_load_buffer(char kind, const char *name, const void *data,
                                   size_t len, harm_list **out, harm_error *err);
 
+/* Replaces every offender id in the list by harm_pseudonym() of it, so
+ * lists match a dataset ingested with the same key. Returns HARM_OK,
+ * HARM_ERR_USAGE (key shorter than 16 bytes), HARM_ERR_NOMEM. */
+harm_status harm_list_pseudonymise(harm_list *l, const unsigned char *key,
+                                   size_t key_len, harm_error *err);
+
 void harm_list_free(harm_list *l);
 size_t harm_list_count(const harm_list *l);
 const harm_referral *harm_list_referral(const harm_list *l, size_t i);

@@ -35,6 +35,19 @@ bool harm_date_parse(const char *s, size_t len, harm_date_format fmt,
 /* Writes d as "YYYY-MM-DD" plus NUL into buf (at least 11 bytes). */
 void harm_date_format_iso(harm_date d, char buf[11]);
 
+/* Length of a pseudonym: "PS-" and 20 hex digits (80 bits of
+ * HMAC-SHA-256). */
+#define HARM_PSEUDONYM_LEN 23
+
+/* Writes the keyed pseudonym of an id: "PS-" + the first 20 hex digits of
+ * HMAC-SHA-256(key, id). The same key gives the same pseudonym in every
+ * run; without the key it cannot be reversed or recomputed. Returns
+ * HARM_OK, HARM_ERR_USAGE (key shorter than 16 bytes) or HARM_ERR_INTERNAL
+ * (the crypto library failed). */
+harm_status harm_pseudonym(const unsigned char *key, size_t key_len,
+                           const char *id, size_t id_len,
+                           char out[HARM_PSEUDONYM_LEN + 1]);
+
 /* Names of the input columns. Defaults are the DESIGN.md §3 names; a NULL
  * optional column means "use the default name if the header has it". */
 typedef struct harm_columns {
@@ -101,12 +114,16 @@ typedef struct harm_ingest_opts {
   size_t min_chunk_bytes;       /* smallest chunk a thread reads; default
                                    0 = 1 MiB (tests set it tiny to force
                                    the parallel reader on small inputs) */
+  const unsigned char *pseudonym_key; /* when set, offender ids are
+                                   replaced by harm_pseudonym() of them;
+                                   default NULL. Borrowed for the call. */
+  size_t pseudonym_key_len;           /* bytes of key; at least 16 */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
     HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
-        false, (size_t)1 << 20, 0, NULL, NULL, false, 0                        \
+        false, (size_t)1 << 20, 0, NULL, NULL, false, 0, NULL, 0               \
   }
 
 /* Where every data row of the input went. The identity
