@@ -481,15 +481,22 @@ typedef struct {
   int letter;      /* 0 = NNN/NN class codes (default), 1 = letter codes */
   int crlf;        /* 1 = CRLF line ends */
   const char *out; /* "-" = stdout */
+  int core;        /* 1 = only the seven DESIGN.md §3 columns (no district,
+                      status); same offences, same random stream */
 } gen_opts;
 
 static void usage(FILE *f) {
   fputs("usage: harmrank-gen --rows N [--seed S] [--end YYYY-MM-DD] "
         "[--years Y]\n"
-        "                    [--codes class|letter] [--crlf] [-o FILE|-]\n"
+        "                    [--codes class|letter] [--columns all|core] "
+        "[--crlf]\n"
+        "                    [-o FILE|-]\n"
         "Writes a synthetic offences CSV (deterministic for a given seed).\n"
+        "--columns core writes only offence_id,offender_id,offence_code,\n"
+        "offence_date,victim_id,domestic,area (the same offences as 'all',\n"
+        "without the district and status columns and their quoted fields).\n"
         "Defaults: --seed 20261123 --end 2026-10-31 --years 3 --codes class "
-        "-o -\n",
+        "--columns all -o -\n",
         f);
 }
 
@@ -563,6 +570,15 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
         o->letter = 1;
       else {
         fprintf(stderr, "harmrank-gen: bad --codes \"%s\" (class|letter)\n", v);
+        return 0;
+      }
+    } else if (!strcmp(a, "--columns")) {
+      if (!strcmp(v, "all"))
+        o->core = 0;
+      else if (!strcmp(v, "core"))
+        o->core = 1;
+      else {
+        fprintf(stderr, "harmrank-gen: bad --columns \"%s\" (all|core)\n", v);
         return 0;
       }
     } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
@@ -720,7 +736,9 @@ static int generate(const gen_opts *o, FILE *f) {
   int id_width = o->rows > 9000000u ? 9 : 7;
 
   put_str(&ob, "offence_id,offender_id,offence_code,offence_date,victim_id,"
-               "domestic,area,district,status");
+               "domestic,area");
+  if (!o->core)
+    put_str(&ob, ",district,status");
   put_str(&ob, eol);
 
   uint64_t written = 0, crime = 0;
@@ -825,20 +843,26 @@ static int generate(const gen_opts *o, FILE *f) {
       }
       put_str(&ob, domestic ? ",Y," : ",N,");
       put_str(&ob, districts[dist].area);
-      put_ch(&ob, ',');
-      if (odd < 3000 && dist == PETERBOROUGH)
-        put_str(&ob, "\"Peterborough, City\"");
-      else
-        put_str(&ob, districts[dist].district);
-      put_ch(&ob, ',');
+      /* The status draw below is made in both modes, so --columns core
+       * writes the same offences as the full output. */
+      const char *status = NULL;
       if (odd < 3000 && dist != PETERBOROUGH)
-        put_str(&ob, "\"charged, bailed\"");
+        status = "\"charged, bailed\"";
       else if (odd >= 3000 && odd < 6000)
-        put_str(&ob, "\"suspect (\"\"no comment\"\" interview)\"");
+        status = "\"suspect (\"\"no comment\"\" interview)\"";
       else if (odd >= 6000 && odd < 9000)
-        put_str(&ob, "\"charged\nremanded in custody\"");
+        status = "\"charged\nremanded in custody\"";
       else
-        put_str(&ob, statuses[pick_status(&r)]);
+        status = statuses[pick_status(&r)];
+      if (!o->core) {
+        put_ch(&ob, ',');
+        if (odd < 3000 && dist == PETERBOROUGH)
+          put_str(&ob, "\"Peterborough, City\"");
+        else
+          put_str(&ob, districts[dist].district);
+        put_ch(&ob, ',');
+        put_str(&ob, status);
+      }
       put_str(&ob, eol);
       written++;
       if (dup && written < o->rows) { /* 0.3%: exact duplicate row */
@@ -858,7 +882,7 @@ static int generate(const gen_opts *o, FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  gen_opts o = {0, 20261123u, 2026, 10, 31, 3, 0, 0, "-"};
+  gen_opts o = {0, 20261123u, 2026, 10, 31, 3, 0, 0, "-", 0};
   if (!parse_args(argc, argv, &o)) {
     usage(stderr);
     return 2;

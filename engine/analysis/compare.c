@@ -106,14 +106,13 @@ static double kendall_tau_b(pair *p, double *v, double *tmp, size_t n) {
   if (n0 == n1 || n0 == n2) {
     return NAN;
   }
-  double s = (double)n0 - (double)n1 - (double)n2 + (double)n3 -
-             2.0 * (double)swaps;
+  double s =
+      (double)n0 - (double)n1 - (double)n2 + (double)n3 - 2.0 * (double)swaps;
   return s / sqrt(((double)n0 - (double)n1) * ((double)n0 - (double)n2));
 }
 
 harm_status harm_analysis_rank_correlation(const double *a, const double *b,
-                                           size_t n,
-                                           harm_rank_correlation *out,
+                                           size_t n, harm_rank_correlation *out,
                                            harm_error *err) {
   if (!a || !b || !out || n < 2) {
     return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
@@ -245,8 +244,8 @@ harm_status harm_analysis_comparison_new(const harm_ranking *a,
   double *ha = harm__reallocarray(NULL, n + 1, sizeof *ha);
   double *hb = harm__reallocarray(NULL, n + 1, sizeof *hb);
   if (c) {
-    c->moves = harm__reallocarray(NULL, 2 * (k < n ? k : n) + 1,
-                                  sizeof *c->moves);
+    c->moves =
+        harm__reallocarray(NULL, 2 * (k < n ? k : n) + 1, sizeof *c->moves);
   }
   harm_status st = HARM_OK;
   if (!c || !ha || !hb || !c->moves) {
@@ -278,8 +277,8 @@ harm_status harm_analysis_comparison_new(const harm_ranking *a,
       size_t i = score_index(s, harm_ranking_at(by, r));
       size_t ra = harm_ranking_rank_of(a, i), rb = harm_ranking_rank_of(b, i);
       harm_topk_status status = ra <= c->k && rb <= c->k ? HARM_TOPK_STAYED
-                                : rb <= c->k           ? HARM_TOPK_ENTERED
-                                                       : HARM_TOPK_LEFT;
+                                : rb <= c->k             ? HARM_TOPK_ENTERED
+                                                         : HARM_TOPK_LEFT;
       if ((int)status != pass) {
         continue;
       }

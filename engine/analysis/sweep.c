@@ -103,8 +103,7 @@ static bool pool_init(pool *p, const harm_matrix *m, const harm_sweep_opts *o,
   }
   for (size_t i = 0; i < ns; i++) {
     harm_subject_facts f = harm_matrix_facts(m, i);
-    if (f.offences == 0 || f.offences < o->rules.min_offences ||
-        excluded[i]) {
+    if (f.offences == 0 || f.offences < o->rules.min_offences || excluded[i]) {
       continue;
     }
     p->subject[p->n] = i;

@@ -21,6 +21,19 @@ static const cli_command commands[] = {
     {"explain", cli_cmd_explain,
      "list each offence behind offenders' scores, step by step",
      "harmrank explain --offences FILE --weights FILE [options] ID...\n"},
+    {"compare", cli_cmd_compare,
+     "compare weightings: rank correlation, top-K overlap, who moves",
+     "harmrank compare --offences FILE --weights A --weights B [...]\n"
+     "               [-c cohort.ini] [--top-k K] [--out DIR] [options]\n"},
+    {"concentration", cli_cmd_concentration,
+     "how concentrated harm is: Lorenz curve, Gini, power few",
+     "harmrank concentration --offences FILE --weights FILE [--by area]\n"
+     "               [--group-by COLUMN] [--out DIR] [options]\n"},
+    {"sweep", cli_cmd_sweep,
+     "how robust the cohort core is to perturbed weights",
+     "harmrank sweep -c cohort.ini --offences FILE [--weights FILE]\n"
+     "               --perturb P --draws N [--seed S] [--exclusions FILE]\n"
+     "               [--out DIR] [options]\n"},
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
@@ -36,6 +49,7 @@ static const char common_help[] =
     "  --lookback-days N        window length in days (default 365; 0 = all)\n"
     "  --date-format ymd|dmy    layout of offence_date (default ymd)\n"
     "  --group-by COLUMN        score by this column instead of offender_id\n"
+    "                           (--group-by area: harm spots by place)\n"
     "  --filter COLUMN=V1,V2    keep rows whose COLUMN is one of the values\n"
     "  --categories C1,C2       keep offences whose weight category is listed\n"
     "Scoring:\n"
@@ -48,6 +62,14 @@ static const char common_help[] =
     "an error\n"
     "  --strict                 the first bad row stops the run (exit 1)\n"
     "  --set SECTION.KEY=VALUE  set any configuration key\n"
+    "Analysis (compare, concentration, sweep):\n"
+    "  --top-k K                compare: size of the top lists compared\n"
+    "                           (default: [cohort] size, 15)\n"
+    "  --by area                concentration: also per area (the area of\n"
+    "                           each subject's latest offence)\n"
+    "  --perturb P              sweep: weights x U[1-P, 1+P] (default 0.2)\n"
+    "  --draws N                sweep: perturbed draws (default 1000)\n"
+    "  --seed S                 sweep: random seed (default 1)\n"
     "Output:\n"
     "Cohort lists:\n"
     "  --referrals FILE         "
@@ -55,6 +77,10 @@ static const char common_help[] =
     "  --exclusions FILE        offender_id,reason\n"
     "  --previous FILE          last month's cohort.csv (for movers, tenure)\n"
     "  --out DIR                folder for the cohort outputs\n"
+    "  --pseudonymise KEYFILE   replace offender ids in every output by a "
+    "keyed\n"
+    "                           hash (HMAC-SHA-256; same key, same "
+    "pseudonyms)\n"
     "  -o, --output FILE        output file (\"-\" = standard output)\n"
     "  --rejects FILE           rejected rows (default: rejects.csv beside\n"
     "                           the output, or in the current folder)\n"
@@ -254,6 +280,19 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       o->exclusions = next;
     } else if (strcmp(a, "--previous") == 0) {
       o->previous = next;
+    } else if (strcmp(a, "--pseudonymise") == 0 ||
+               strcmp(a, "--pseudonymize") == 0) {
+      o->pseudonymise = next;
+    } else if (strcmp(a, "--top-k") == 0) {
+      o->top_k = next;
+    } else if (strcmp(a, "--perturb") == 0) {
+      o->perturb = next;
+    } else if (strcmp(a, "--draws") == 0) {
+      o->draws = next;
+    } else if (strcmp(a, "--seed") == 0) {
+      o->seed = next;
+    } else if (strcmp(a, "--by") == 0) {
+      o->by = next;
     } else if (strcmp(a, "--filter") == 0 || strcmp(a, "--set") == 0) {
       bool is_set = a[2] == 's';
       const char *eq = strchr(next, '=');
@@ -286,6 +325,12 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
   }
   if (harm_config_validate(o->cfg, &err) != HARM_OK) {
     return cli_fail(&err);
+  }
+  if (o->pseudonymise) {
+    int rc = cli_load_key(o);
+    if (rc) {
+      return rc;
+    }
   }
   o->file_mode = (unsigned)strtoul(
       harm_config_get(o->cfg, "output", "file_mode"), NULL, 8);
@@ -369,4 +414,24 @@ int cli_start(const char *name, int argc, char **argv, cli_opts *o,
 void cli_join(char *buf, size_t cap, const char *dir, const char *name) {
   size_t n = strlen(dir);
   snprintf(buf, cap, "%s%s%s", dir, n && dir[n - 1] != '/' ? "/" : "", name);
+}
+
+int cli_load_key(cli_opts *o) {
+  FILE *fp = fopen(o->pseudonymise, "rb");
+  if (!fp) {
+    fprintf(stderr, "harmrank: %s: cannot open the pseudonym key\n",
+            o->pseudonymise);
+    return HARM_EXIT_IO;
+  }
+  o->key_len = fread(o->key, 1, sizeof o->key, fp);
+  bool more = fgetc(fp) != EOF;
+  fclose(fp);
+  if (o->key_len < 16 || more) {
+    fprintf(stderr,
+            "harmrank: %s: a pseudonym key must be 16 to 4096 bytes (e.g. "
+            "head -c 32 /dev/urandom > key)\n",
+            o->pseudonymise);
+    return HARM_EXIT_USAGE;
+  }
+  return HARM_EXIT_OK;
 }

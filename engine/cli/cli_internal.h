@@ -18,12 +18,20 @@ typedef struct cli_opts {
   const char *offences;
   const char *weights[CLI_MAX_WEIGHTS];
   size_t n_weights;
-  const char *output;          /* -o; NULL = command default */
-  const char *rejects;         /* --rejects; NULL = beside output */
-  const char *out_dir;         /* --out (cohort) */
-  const char *referrals;       /* --referrals */
-  const char *exclusions;      /* --exclusions */
-  const char *previous;        /* --previous */
+  const char *output;       /* -o; NULL = command default */
+  const char *rejects;      /* --rejects; NULL = beside output */
+  const char *out_dir;      /* --out (cohort) */
+  const char *referrals;    /* --referrals */
+  const char *exclusions;   /* --exclusions */
+  const char *previous;     /* --previous */
+  const char *pseudonymise; /* --pseudonymise KEYFILE */
+  unsigned char key[4096];  /* the key's bytes, when pseudonymising */
+  size_t key_len;
+  const char *top_k;           /* --top-k N (compare) */
+  const char *perturb;         /* --perturb P (sweep) */
+  const char *draws;           /* --draws N (sweep) */
+  const char *seed;            /* --seed S (sweep) */
+  const char *by;              /* --by area (concentration) */
   const char *config_files[8]; /* -c files, in order, for manifests */
   size_t n_config_files;
   const char *positional[CLI_MAX_POSITIONAL];
@@ -59,6 +67,10 @@ int cli_exit_code(harm_status st);
 void cli_print_accounting(const harm_accounting *a);
 
 /* The load-score-rank pipeline shared by score, cohort and explain. */
+/* Loads o->pseudonymise into o->key (16 to 4096 bytes). Returns an exit
+ * code. */
+int cli_load_key(cli_opts *o);
+
 typedef struct cli_pipeline {
   harm_weights *weights;
   harm_dataset *ds;
@@ -67,6 +79,7 @@ typedef struct cli_pipeline {
   harm_ranking *ranking;
   harm_outfile *rejects;
   size_t n_rejects;
+  bool withhold_raw; /* pseudonymised: rejects.csv omits raw records */
 } cli_pipeline;
 
 /* Loads weights (o->weights[0] or [weights] file), ingests the offences
@@ -94,6 +107,9 @@ void cli_pipeline_free(cli_pipeline *p);
 int cli_cmd_score(int argc, char **argv);
 int cli_cmd_cohort(int argc, char **argv);
 int cli_cmd_explain(int argc, char **argv);
+int cli_cmd_compare(int argc, char **argv);
+int cli_cmd_concentration(int argc, char **argv);
+int cli_cmd_sweep(int argc, char **argv);
 
 /* Looks a command up by name; prints its help. */
 const cli_command *cli_find_command(const char *name);

@@ -9,7 +9,15 @@
 static bool write_reject(void *ctx, const harm_reject *r) {
   cli_pipeline *p = ctx;
   FILE *fp = harm_outfile_stream(p->rejects);
-  harm_report_reject(fp, r);
+  if (p->withhold_raw) {
+    /* A pseudonymised run must not copy ids into any output. */
+    harm_reject w = *r;
+    w.raw = "(withheld: pseudonymised run)";
+    w.raw_len = strlen(w.raw);
+    harm_report_reject(fp, &w);
+  } else {
+    harm_report_reject(fp, r);
+  }
   p->n_rejects++;
   return !ferror(fp);
 }
@@ -56,6 +64,11 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   }
   harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
   io.keep_offence_ids = keep_ids;
+  if (o->key_len) {
+    io.pseudonym_key = o->key;
+    io.pseudonym_key_len = o->key_len;
+    p->withhold_raw = true;
+  }
   if (p->rejects) {
     io.on_reject = write_reject;
     io.reject_ctx = p;

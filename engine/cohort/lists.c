@@ -120,6 +120,20 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
           rec->n_fields);
     return false;
   }
+  for (size_t i = 0; i < rec->n_fields; i++) {
+    if (memchr(rec->fields[i].p, '\0', rec->fields[i].len)) {
+      char col[32];
+      snprintf(col, sizeof col, "%zu", i + 1);
+      const char *name = col;
+      for (int c = 0; c < L_N; c++) {
+        if (ld->col[c] == i) {
+          name = col_names[c];
+        }
+      }
+      lfail(ld, rec->line, name, "contains a NUL byte");
+      return false;
+    }
+  }
   harm__csv_field id = field(rec, ld->col[L_ID]);
   if (id.len == 0 || memchr(id.p, '\0', id.len)) {
     lfail(ld, rec->line, "offender_id", "empty or invalid offender id");

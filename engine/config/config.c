@@ -682,6 +682,7 @@ typedef struct line_reader {
   int line;
   char bad_section[64]; /* first unknown [section], "" if none */
   int bad_line;
+  int long_line; /* first line longer than inih's buffer, 0 if none */
 } line_reader;
 
 static const char *const sections[] = {"input",   "columns", "scoring",
@@ -717,6 +718,18 @@ static char *read_line(char *str, int num, void *stream) {
   char *s = fgets(str, num, lr->fp);
   if (s) {
     lr->line++;
+    size_t n = strlen(s);
+    if (n && s[n - 1] != '\n' && !feof(lr->fp)) {
+      /* Debian's inih reads at most 199 characters a line: longer lines
+       * are an error here, not silently cut into two. */
+      if (!lr->long_line) {
+        lr->long_line = lr->line;
+      }
+      int c;
+      while ((c = fgetc(lr->fp)) != EOF && c != '\n') {
+      }
+      s[0] = '\0'; /* hand inih an empty line instead of the piece */
+    }
     check_section(lr, s);
   }
   return s;
@@ -767,7 +780,7 @@ harm_status harm_config_load(harm_config *cfg, const char *path,
     strcpy(dir, ".");
   }
   cfg->base_dir = dir;
-  line_reader lr = {fp, 0, "", 0};
+  line_reader lr = {fp, 0, "", 0, 0};
   ini_ctx ic = {cfg, err, path, HARM_OK, &lr};
   int rc = ini_parse_stream(read_line, &lr, on_ini, &ic);
   fclose(fp);

@@ -27,14 +27,18 @@ struct harm__csv_reader {
   size_t n_fields;
   size_t cap_fields;
   harm__csv_field *fields;
-  size_t cap_out;          /* capacity of fields */
-  bool fast;               /* quote-free lines bypass libcsv (default on) */
-  size_t line;             /* line of the next byte */
-  size_t record_line;      /* line where the record in progress started */
-  bool prev_cr;            /* last byte fed was '\r' */
-  bool row_done;           /* libcsv's row callback fired */
-  bool first;              /* no record delivered yet */
-  bool bom_checked;        /* the start of input was checked for a BOM */
+  size_t cap_out;      /* capacity of fields */
+  bool fast;           /* quote-free lines bypass libcsv (default on) */
+  size_t line;         /* line of the next byte */
+  size_t record_line;  /* line where the record in progress started */
+  bool prev_cr;        /* last byte fed was '\r' */
+  bool row_done;       /* libcsv's row callback fired */
+  bool first;          /* no record delivered yet */
+  bool bom_checked;    /* the start of input was checked for a BOM */
+  char bom_pending[3]; /* first bytes held until a BOM is ruled out */
+  size_t bom_n;
+  bool skipping;           /* after a quoting error: skip to end of line */
+  size_t skip_field;       /* field at fault for the pending reject */
   const char *field_error; /* set by the field callback */
   size_t field_error_at;
   bool nomem;
@@ -220,6 +224,10 @@ static bool append_raw(harm__csv_reader *r, const char *p, size_t n) {
 
 /* Parses one segment ending at (and including) a line terminator, or the
  * tail of the input. */
+#define QUOTE_ERROR                                                            \
+  "malformed quoting (a quote inside an unquoted field, or text after a "      \
+  "closing quote)"
+
 static harm_status parse_segment(harm__csv_reader *r, const char *seg,
                                  size_t n) {
   bool idle_before = r->parser.pstate == 0 && r->raw.len == 0;
@@ -239,8 +247,10 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
     if (e == CSV_ENOMEM || e == CSV_ETOOBIG) {
       return HARM_ERR_NOMEM;
     }
-    /* Malformed quoting: reject the record up to the end of this line and
-     * resume with a fresh parser on the next line. */
+    /* Malformed quoting: the record is rejected up to the end of this
+     * physical line, and reading resumes with a fresh parser on the next.
+     * When the line goes on past this block, the rest of it is skipped
+     * first (harm__csv_feed), so it cannot pose as a new record. */
     size_t at = r->n_fields;
     csv_free(&r->parser);
     if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
@@ -248,11 +258,13 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
     }
     csv_set_realloc_func(&r->parser, harm__realloc);
     csv_set_free_func(&r->parser, harm__free);
-    harm_status st =
-        deliver(r,
-                "malformed quoting (a quote inside an unquoted field, "
-                "or text after a closing quote)",
-                at);
+    bool line_ends = n > 0 && (seg[n - 1] == '\n' || seg[n - 1] == '\r');
+    if (!line_ends) {
+      r->skipping = true;
+      r->skip_field = at;
+      return HARM_OK;
+    }
+    harm_status st = deliver(r, QUOTE_ERROR, at);
     reset_record(r);
     return st;
   }
@@ -261,8 +273,10 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
     reset_record(r);
     return st;
   }
-  if (r->parser.pstate == 0) {
-    /* Blank or all-space line: not a record. */
+  bool line_ends = n > 0 && (seg[n - 1] == '\n' || seg[n - 1] == '\r');
+  if (r->parser.pstate == 0 && line_ends) {
+    /* Blank or all-space line: not a record. (Blanks at the end of a
+     * block stay in raw: the line may go on in the next block.) */
     reset_record(r);
   }
   return HARM_OK;
@@ -279,6 +293,7 @@ static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
                              const char *term) {
   r->record_line = r->line;
+  r->prev_cr = false; /* the line's content came after any earlier CR */
   count_lines(r, term, 1);
   size_t k = 0;
   while (k < n && is_blank(p[k])) {
@@ -308,9 +323,13 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
       return HARM_ERR_NOMEM;
     }
     size_t fl = (size_t)(b - a);
-    if (fl > r->max_field && !error) {
-      error = "field longer than the limit (max_field_bytes)";
-      error_field = nf;
+    if (fl > r->max_field) {
+      /* As on the libcsv path: every over-limit field comes through empty,
+       * the first one is named. */
+      if (!error) {
+        error = "field longer than the limit (max_field_bytes)";
+        error_field = nf;
+      }
       fl = 0;
     }
     r->fields[nf].p = a;
@@ -340,14 +359,50 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
   }
   size_t pos = 0;
   /* A UTF-8 byte-order mark at the very start is not data: drop it before
-   * libcsv sees it (it would make a quoted first field malformed). */
-  if (r->first && !r->bom_checked) {
+   * libcsv sees it (it would make a quoted first field malformed). The
+   * first bytes are held back until three have arrived. */
+  if (!r->bom_checked) {
+    while (r->bom_n < 3 && pos < len) {
+      r->bom_pending[r->bom_n++] = data[pos++];
+    }
+    if (r->bom_n < 3 && memcmp(r->bom_pending, "\xEF\xBB\xBF", r->bom_n) == 0) {
+      return HARM_OK; /* maybe a BOM: wait for more */
+    }
     r->bom_checked = true;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
-      pos = 3;
+    if (!(r->bom_n == 3 && memcmp(r->bom_pending, "\xEF\xBB\xBF", 3) == 0)) {
+      harm_status st = harm__csv_feed(r, r->bom_pending, r->bom_n);
+      if (st != HARM_OK) {
+        return st;
+      }
     }
   }
   while (pos < len) {
+    if (r->skipping) {
+      /* The rest of a line rejected for its quoting. */
+      const char *p = data + pos;
+      const char *nl = memchr(p, '\n', len - pos);
+      size_t content = nl ? (size_t)(nl - p) : len - pos;
+      const char *cr = memchr(p, '\r', content);
+      if (cr) {
+        content = (size_t)(cr - p);
+      }
+      size_t term = (cr || nl) ? 1 : 0;
+      if (!append_raw(r, p, content + term)) {
+        return HARM_ERR_NOMEM;
+      }
+      r->prev_cr = false;
+      count_lines(r, p + content, term);
+      pos += content + term;
+      if (term) {
+        r->skipping = false;
+        harm_status st = deliver(r, QUOTE_ERROR, r->skip_field);
+        reset_record(r);
+        if (st != HARM_OK) {
+          return st;
+        }
+      }
+      continue;
+    }
     /* One physical line: up to '\n', or up to a '\r' before it. memchr
      * is vectorised, so three passes beat one byte-at-a-time scan. */
     const char *p = data + pos;
@@ -385,12 +440,31 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
 void harm__csv_set_fast(harm__csv_reader *r, bool on) { r->fast = on; }
 
 bool harm__csv_idle(const harm__csv_reader *r) {
-  return r->parser.pstate == 0 && r->raw.len == 0;
+  return r->parser.pstate == 0 && r->raw.len == 0 && !r->skipping;
+}
+
+void harm__csv_mid_stream(harm__csv_reader *r) {
+  r->bom_checked = true;
+  r->first = false;
 }
 
 harm_status harm__csv_finish(harm__csv_reader *r) {
   if (r->stopped) {
     return HARM_ERR_USAGE;
+  }
+  if (!r->bom_checked) {
+    /* Fewer than three bytes in all, a prefix of a BOM: they are data. */
+    r->bom_checked = true;
+    harm_status st = harm__csv_feed(r, r->bom_pending, r->bom_n);
+    if (st != HARM_OK) {
+      return st;
+    }
+  }
+  if (r->skipping) {
+    r->skipping = false;
+    harm_status st = deliver(r, QUOTE_ERROR, r->skip_field);
+    reset_record(r);
+    return st;
   }
   r->row_done = false;
   int e = csv_fini(&r->parser, on_field, on_row, r);

@@ -62,6 +62,10 @@ void harm__csv_set_fast(harm__csv_reader *r, bool on);
  * or a blank line): a chunk that ends idle ends on a record boundary. */
 bool harm__csv_idle(const harm__csv_reader *r);
 
+/* Tells a reader that its input starts mid-file (a parallel chunk): no
+ * byte-order mark is looked for. */
+void harm__csv_mid_stream(harm__csv_reader *r);
+
 /* Reads a whole file (or stdin for "-") through a reader in blocks.
  * Returns HARM_OK, HARM_ERR_IO (err names the file), HARM_ERR_NOMEM, or
  * HARM_ERR_USAGE when the callback stopped. */

@@ -764,6 +764,7 @@ static int shard_main(void *arg) {
                               &r);
   }
   if (st == HARM_OK) {
+    harm__csv_mid_stream(r);
     st = source_feed(sh->src, r, sh->from, sh->to, buf);
   }
   if (st == HARM_OK && sh->last) {

@@ -57,6 +57,28 @@ static void set(json_t *obj, const char *key, json_t *v) {
   json_object_set_new(obj, key, v);
 }
 
+/* A JSON string of any bytes: jansson refuses invalid UTF-8, so such text
+ * (an odd offence code, a path) is written with each byte outside
+ * printable ASCII as "?" rather than lost. */
+static json_t *text(const char *s) {
+  json_t *j = json_string(s);
+  if (j) {
+    return j;
+  }
+  size_t n = strlen(s);
+  char *c = harm__malloc(n + 1);
+  if (!c) {
+    return NULL;
+  }
+  for (size_t i = 0; i <= n; i++) {
+    unsigned char b = (unsigned char)s[i];
+    c[i] = (b == 0 || (b >= 0x20 && b < 0x7f)) ? (char)b : '?';
+  }
+  j = json_string(c);
+  harm__free(c);
+  return j;
+}
+
 static json_t *date_json(harm_date d) {
   char buf[11];
   harm_date_format_iso(d, buf);
@@ -81,17 +103,17 @@ static json_t *accounting_json(const harm_accounting *a) {
 
 static harm_status build(json_t *root, const harm_manifest *m,
                          harm_error *err) {
-  set(root, "harmrank_version", json_string(harm_version()));
-  set(root, "command", json_string(m->command ? m->command : ""));
+  set(root, "harmrank_version", text(harm_version()));
+  set(root, "command", text(m->command ? m->command : ""));
   json_t *inputs = json_array();
   for (size_t i = 0; i < m->n_inputs; i++) {
     const harm_manifest_input *in = &m->inputs[i];
     json_t *o = json_object();
-    set(o, "role", json_string(in->role));
-    set(o, "path", json_string(in->path));
+    set(o, "role", text(in->role));
+    set(o, "path", text(in->path));
     if (strcmp(in->path, "-") == 0) {
       set(o, "sha256", json_null());
-      set(o, "note", json_string("read from standard input: not hashed"));
+      set(o, "note", text("read from standard input: not hashed"));
     } else {
       char hex[65];
       uint64_t bytes;
@@ -101,7 +123,7 @@ static harm_status build(json_t *root, const harm_manifest *m,
         json_decref(inputs);
         return st;
       }
-      set(o, "sha256", json_string(hex));
+      set(o, "sha256", text(hex));
       set(o, "bytes", json_integer((json_int_t)bytes));
     }
     json_array_append_new(inputs, o);
@@ -117,7 +139,7 @@ static harm_status build(json_t *root, const harm_manifest *m,
         sec = json_object();
         json_object_set_new(cfg, section, sec);
       }
-      set(sec, key, json_string(value));
+      set(sec, key, text(value));
     }
     set(root, "config", cfg);
   }
@@ -125,11 +147,10 @@ static harm_status build(json_t *root, const harm_manifest *m,
     const harm_weights *w = m->weights;
     json_t *o = json_object();
     size_t est = harm_weights_n_estimates(w);
-    set(o, "source", json_string(harm_weights_source(w)));
+    set(o, "source", text(harm_weights_source(w)));
     set(o, "layout",
-        json_string(harm_weights_layout(w) == HARM_WEIGHTS_CCHI
-                        ? "cchi values sheet"
-                        : "native"));
+        text(harm_weights_layout(w) == HARM_WEIGHTS_CCHI ? "cchi values sheet"
+                                                         : "native"));
     set(o, "entries", json_integer((json_int_t)harm_weights_count(w)));
     set(o, "estimates", json_integer((json_int_t)est));
     set(o, "aliases", json_integer((json_int_t)harm_weights_n_aliases(w)));
@@ -138,7 +159,7 @@ static harm_status build(json_t *root, const harm_manifest *m,
     set(o, "all_official", json_boolean(est == 0));
     if (est) {
       set(o, "warning",
-          json_string("some weights are estimates, not official CCHI values"));
+          text("some weights are estimates, not official CCHI values"));
     }
     set(root, "weights", o);
   }
@@ -158,7 +179,7 @@ static harm_status build(json_t *root, const harm_manifest *m,
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
       json_t *o = json_object();
-      set(o, "code", json_string(u[i].code));
+      set(o, "code", text(u[i].code));
       set(o, "offences", json_integer((json_int_t)u[i].count));
       json_array_append_new(arr, o);
     }
@@ -195,8 +216,8 @@ static harm_status build(json_t *root, const harm_manifest *m,
       return st;
     }
     json_t *o = json_object();
-    set(o, "name", json_string(m->outputs[i].role));
-    set(o, "sha256", json_string(hex));
+    set(o, "name", text(m->outputs[i].role));
+    set(o, "sha256", text(hex));
     set(o, "bytes", json_integer((json_int_t)bytes));
     json_array_append_new(outs, o);
   }

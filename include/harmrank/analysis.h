@@ -53,11 +53,11 @@ harm_status harm_analysis_lorenz(const double *harm, size_t n, size_t n_points,
  * the harm). Whole subjects throughout: the top q of n subjects is the
  * ceil(q n) most harmful (at least 1). */
 typedef struct harm_power_few {
-  size_t n;     /* subjects */
-  double total; /* total harm, days */
-  double top_fraction[HARM_POWER_FEW_N_TOP]; /* 0.01, 0.02, 0.05, 0.10 */
-  size_t top_count[HARM_POWER_FEW_N_TOP];    /* ceil(q n), at least 1 */
-  double top_share[HARM_POWER_FEW_N_TOP];    /* their share of the harm */
+  size_t n;                                    /* subjects */
+  double total;                                /* total harm, days */
+  double top_fraction[HARM_POWER_FEW_N_TOP];   /* 0.01, 0.02, 0.05, 0.10 */
+  size_t top_count[HARM_POWER_FEW_N_TOP];      /* ceil(q n), at least 1 */
+  double top_share[HARM_POWER_FEW_N_TOP];      /* their share of the harm */
   double harm_fraction[HARM_POWER_FEW_N_HARM]; /* 0.50, 0.80, 0.90 */
   size_t harm_count[HARM_POWER_FEW_N_HARM];    /* fewest subjects (most
                                                   harmful first) whose harm
@@ -125,8 +125,7 @@ typedef struct harm_rank_correlation {
  * Returns HARM_OK; HARM_ERR_USAGE (NULL or n < 2); HARM_ERR_DATA (NaN in
  * the data); HARM_ERR_NOMEM. */
 harm_status harm_analysis_rank_correlation(const double *a, const double *b,
-                                           size_t n,
-                                           harm_rank_correlation *out,
+                                           size_t n, harm_rank_correlation *out,
                                            harm_error *err);
 
 /* Overlap of two top-K lists of subject indices (each without repeats):
@@ -148,9 +147,9 @@ typedef enum harm_topk_status {
 /* One row of the who-moves table. */
 typedef struct harm_topk_move {
   harm_topk_status status;
-  size_t subject; /* dataset subject index */
-  size_t rank_a;  /* rank under A (1-based) */
-  size_t rank_b;  /* rank under B */
+  size_t subject;   /* dataset subject index */
+  size_t rank_a;    /* rank under A (1-based) */
+  size_t rank_b;    /* rank under B */
   long rank_change; /* rank_a - rank_b: positive = moved up under B */
   double harm_a;    /* days */
   double harm_b;
@@ -201,13 +200,13 @@ harm_analysis_comparison_move(const harm_analysis_comparison *c, size_t i);
 
 /* Sweep options; use HARM_SWEEP_OPTS_INIT. */
 typedef struct harm_sweep_opts {
-  double perturb;   /* P in [0, 1): every per-offence harm is multiplied
-                       by a factor uniform in [1 - P, 1 + P], drawn
-                       independently per code and draw; default 0.2 */
-  size_t draws;     /* perturbed weight vectors; default 1000 */
-  uint64_t seed;    /* seed of GSL's gsl_rng_mt19937; default 1 */
-  size_t batch;     /* vectors scored per harm_score_many call; does not
-                       change results; default 32 */
+  double perturb;          /* P in [0, 1): every per-offence harm is multiplied
+                              by a factor uniform in [1 - P, 1 + P], drawn
+                              independently per code and draw; default 0.2 */
+  size_t draws;            /* perturbed weight vectors; default 1000 */
+  uint64_t seed;           /* seed of GSL's gsl_rng_mt19937; default 1 */
+  size_t batch;            /* vectors scored per harm_score_many call; does not
+                              change results; default 32 */
   harm_cohort_rules rules; /* size, min_harm, min_offences and
                               partition_by_area are used: the core is the
                               top `size` of the pool per partition, as
@@ -255,8 +254,7 @@ typedef struct harm_analysis_sweep harm_analysis_sweep;
  * sweep whatever the batch size. */
 harm_status harm_analysis_sweep_new(const harm_matrix *m, const double *base,
                                     const harm_sweep_opts *opts,
-                                    harm_analysis_sweep **out,
-                                    harm_error *err);
+                                    harm_analysis_sweep **out, harm_error *err);
 
 /* Frees a sweep; NULL is a no-op. */
 void harm_analysis_sweep_free(harm_analysis_sweep *s);
@@ -266,7 +264,8 @@ const harm_matrix *harm_analysis_sweep_matrix(const harm_analysis_sweep *s);
 
 /* Draws run, and the options used (borrowed). */
 size_t harm_analysis_sweep_draws(const harm_analysis_sweep *s);
-const harm_sweep_opts *harm_analysis_sweep_opts_used(const harm_analysis_sweep *s);
+const harm_sweep_opts *
+harm_analysis_sweep_opts_used(const harm_analysis_sweep *s);
 
 /* Rows: everyone who was ever in the core or is in the unperturbed core,
  * ordered by share descending, then base rank ascending. */

@@ -144,12 +144,12 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
 /* What an analysis command computed, for its CSVs and analysis.xlsx. Any
  * part may be empty; everything is borrowed. */
 typedef struct harm_analysis_pack {
-  const char *command;             /* "compare", "concentration", "sweep" */
-  const harm_manifest *manifest;   /* run details; may be NULL */
-  const char *const *group_names;  /* concentration groups: "all", areas */
+  const char *command;            /* "compare", "concentration", "sweep" */
+  const harm_manifest *manifest;  /* run details; may be NULL */
+  const char *const *group_names; /* concentration groups: "all", areas */
   const harm_analysis_concentration *const *groups;
   size_t n_groups;
-  const char *const *labels_a;     /* weightings compared, per comparison */
+  const char *const *labels_a; /* weightings compared, per comparison */
   const char *const *labels_b;
   const harm_analysis_comparison *const *comparisons;
   size_t n_comparisons;

@@ -25,11 +25,10 @@ Test(pseudonym, short_key_is_refused) {
   cr_assert_eq(harm_pseudonym(NULL, 0, "N1", 2, out), HARM_ERR_USAGE);
 }
 
-static const char csv[] =
-    "offence_id,offender_id,offence_code,offence_date\n"
-    "C1,N0001234,34B,2026-10-01\n"
-    "C2,N0005678,8N,2026-10-02\n"
-    "C3,N0001234,8N,2026-10-03\n";
+static const char csv[] = "offence_id,offender_id,offence_code,offence_date\n"
+                          "C1,N0001234,34B,2026-10-01\n"
+                          "C2,N0005678,8N,2026-10-02\n"
+                          "C3,N0001234,8N,2026-10-03\n";
 
 Test(pseudonym, ingest_replaces_offender_ids_and_keeps_the_grouping) {
   harm_ingest_opts o = HARM_INGEST_OPTS_INIT;

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cli_analysis.c: helpers shared by `compare`,
+ * `concentration` and `sweep`: number flags, the output folder, and
+ * writing every output atomically (temporary files renamed only when all
+ * were written). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "cli_analysis.h"
+
+int cli_analysis_size(const char *cmd, const char *flag, const char *v,
+                      size_t min, size_t *out) {
+  if (!v) {
+    return HARM_EXIT_OK;
+  }
+  char *end = NULL;
+  errno = 0;
+  unsigned long long n = strtoull(v, &end, 10);
+  if (!*v || *end || errno || v[0] == '-' || n < min) {
+    fprintf(stderr,
+            "harmrank: %s: %s wants a whole number >= %zu, not \"%s\"\n", cmd,
+            flag, min, v);
+    return HARM_EXIT_USAGE;
+  }
+  *out = (size_t)n;
+  return HARM_EXIT_OK;
+}
+
+int cli_analysis_real(const char *cmd, const char *flag, const char *v,
+                      double lo, double hi, double *out) {
+  if (!v) {
+    return HARM_EXIT_OK;
+  }
+  char *end = NULL;
+  errno = 0;
+  double d = strtod(v, &end);
+  if (!*v || *end || errno || !isfinite(d) || d < lo || d >= hi) {
+    fprintf(stderr, "harmrank: %s: %s wants a number in [%g, %g), not \"%s\"\n",
+            cmd, flag, lo, hi, v);
+    return HARM_EXIT_USAGE;
+  }
+  *out = d;
+  return HARM_EXIT_OK;
+}
+
+int cli_analysis_prepare(const cli_opts *o, const char *cmd, char *rejects,
+                         size_t cap) {
+  if (o->out_dir && mkdir(o->out_dir, 0700) != 0 && errno != EEXIST) {
+    fprintf(stderr, "harmrank: %s: %s: cannot create the folder: %s\n", cmd,
+            o->out_dir, strerror(errno));
+    return HARM_EXIT_IO;
+  }
+  if (o->rejects) {
+    snprintf(rejects, cap, "%s", o->rejects);
+  } else if (o->out_dir) {
+    cli_join(rejects, cap, o->out_dir, "rejects.csv");
+  } else {
+    snprintf(rejects, cap, "rejects.csv");
+  }
+  return HARM_EXIT_OK;
+}
+
+enum { MAX_OUT = 12 };
+
+int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
+                       const harm_analysis_pack *pack,
+                       const harm_analysis_table *tables, size_t n_tables,
+                       const harm_list *exclusions) {
+  if (!o->out_dir) {
+    return cli_pipeline_commit(p);
+  }
+  if (n_tables + 2 > MAX_OUT) {
+    n_tables = MAX_OUT - 2;
+  }
+  const char *names[MAX_OUT + 1];
+  size_t n_out = 0;
+  for (size_t t = 0; t < n_tables; t++) {
+    names[n_out++] = harm_report_analysis_table_name(tables[t]);
+  }
+  size_t i_xlsx = n_out++, i_manifest = n_out++;
+  names[i_xlsx] = "analysis.xlsx";
+  names[i_manifest] = "manifest.json";
+  names[n_out] = "rejects.csv";
+
+  harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
+  size_t n_in = 0;
+  inputs[n_in++] = (harm_manifest_input){"offences", o->offences};
+  if (o->n_weights) {
+    for (size_t i = 0; i < o->n_weights; i++) {
+      inputs[n_in++] = (harm_manifest_input){"weights", o->weights[i]};
+    }
+  } else {
+    inputs[n_in++] =
+        (harm_manifest_input){"weights", harm_weights_source(p->weights)};
+  }
+  const char *aliases = harm_config_get(o->cfg, "weights", "aliases");
+  if (aliases && *aliases) {
+    inputs[n_in++] = (harm_manifest_input){"aliases", aliases};
+  }
+  if (exclusions && o->exclusions) {
+    inputs[n_in++] = (harm_manifest_input){"exclusions", o->exclusions};
+  }
+  for (size_t i = 0; i < o->n_config_files; i++) {
+    inputs[n_in++] = (harm_manifest_input){"config", o->config_files[i]};
+  }
+  harm_manifest man = {cmd,       inputs,    n_in, o->cfg, p->weights,
+                       p->matrix, p->scores, NULL, NULL,   0};
+  harm_analysis_pack pk = *pack;
+  pk.manifest = &man;
+
+  harm_outfile *out[MAX_OUT] = {NULL};
+  harm_error err = HARM_ERROR_INIT;
+  int rc = HARM_EXIT_OK;
+  for (size_t k = 0; !rc && k < n_out; k++) {
+    char path[4096];
+    cli_join(path, sizeof path, o->out_dir, names[k]);
+    if (harm_outfile_open(path, o->file_mode, &out[k], &err) != HARM_OK) {
+      rc = cli_fail(&err);
+    }
+  }
+  harm_status st = HARM_OK;
+  for (size_t t = 0; !rc && st == HARM_OK && t < n_tables; t++) {
+    st = harm_report_analysis_csv(harm_outfile_stream(out[t]), &pk, tables[t],
+                                  &err);
+  }
+  if (!rc && st == HARM_OK) {
+    st = harm_report_analysis_xlsx(harm_outfile_temp_path(out[i_xlsx]), &pk,
+                                   &err);
+  }
+  /* The manifest comes last and records the SHA-256 of every other
+   * output (hashed from the temporary files), as `cohort` does. */
+  harm_manifest_input outputs[MAX_OUT + 1];
+  size_t n_hashed = 0;
+  for (size_t k = 0; !rc && st == HARM_OK && k < i_manifest; k++) {
+    fflush(harm_outfile_stream(out[k]));
+    outputs[n_hashed++] =
+        (harm_manifest_input){names[k], harm_outfile_temp_path(out[k])};
+  }
+  if (!rc && st == HARM_OK && p->rejects) {
+    fflush(harm_outfile_stream(p->rejects));
+    outputs[n_hashed++] = (harm_manifest_input){
+        "rejects.csv", harm_outfile_temp_path(p->rejects)};
+  }
+  man.outputs = outputs;
+  man.n_outputs = n_hashed;
+  if (!rc && st == HARM_OK) {
+    st = harm_report_manifest(harm_outfile_stream(out[i_manifest]), &man, &err);
+  }
+  if (!rc && st != HARM_OK) {
+    rc = cli_fail(&err);
+  }
+  if (!rc) {
+    rc = cli_pipeline_commit(p);
+  }
+  for (size_t k = 0; k < n_out; k++) {
+    if (!rc) {
+      if (harm_outfile_commit(out[k], &err) != HARM_OK) {
+        rc = cli_fail(&err);
+      }
+    } else {
+      harm_outfile_abort(out[k]);
+    }
+    out[k] = NULL;
+  }
+  if (!rc && !o->quiet) {
+    fprintf(stderr, "outputs in %s:", o->out_dir);
+    for (size_t k = 0; k <= n_out; k++) {
+      fprintf(stderr, " %s", names[k]);
+    }
+    fputc('\n', stderr);
+  }
+  return rc;
+}
