@@ -18,11 +18,15 @@ enum { OUT_COHORT, OUT_MOVERS, OUT_NOTES, OUT_XLSX, OUT_MANIFEST, N_OUT };
 static const char *const out_names[N_OUT] = {
     "cohort.csv", "movers.csv", "notes.csv", "cohort.xlsx", "manifest.json"};
 
-static int load_list(char kind, const char *path, harm_list **out) {
+static int load_list(char kind, const char *path, const cli_opts *o,
+                     harm_list **out) {
   harm_error err = HARM_ERROR_INIT;
   harm_status st = kind == 'r'   ? harm_referrals_load(path, out, &err)
                    : kind == 'x' ? harm_exclusions_load(path, out, &err)
                                  : harm_previous_load(path, out, &err);
+  if (st == HARM_OK && o->key_len) {
+    st = harm_list_pseudonymise(*out, o->key, o->key_len, &err);
+  }
   return st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
 }
 
@@ -80,13 +84,13 @@ int cli_cmd_cohort(int argc, char **argv) {
   memset(&p, 0, sizeof p);
   harm_error err = HARM_ERROR_INIT;
   if (o.referrals) {
-    rc = load_list('r', o.referrals, &refs);
+    rc = load_list('r', o.referrals, &o, &refs);
   }
   if (!rc && o.exclusions) {
-    rc = load_list('x', o.exclusions, &excl);
+    rc = load_list('x', o.exclusions, &o, &excl);
   }
   if (!rc && o.previous) {
-    rc = load_list('p', o.previous, &prev);
+    rc = load_list('p', o.previous, &o, &prev);
   }
   if (!rc) {
     rc = cli_pipeline_run(&o, rejects, &p);
@@ -126,7 +130,7 @@ int cli_cmd_cohort(int argc, char **argv) {
       inputs[n_in++] = (harm_manifest_input){"config", o.config_files[i]};
     }
     harm_manifest man = {"cohort", inputs,   n_in,   o.cfg, p.weights,
-                         p.matrix, p.scores, cohort, NULL,  0};
+                         p.matrix, p.scores, cohort, NULL,  0, o.key_len > 0};
     harm_status st = harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]),
                                         cohort, p.weights, &err);
     if (st == HARM_OK) {

@@ -50,6 +50,11 @@ int cli_cmd_explain(int argc, char **argv) {
   for (size_t k = 0; k < o.n_positional && !rc; k++) {
     const char *id = o.positional[k];
     size_t subject;
+    char ps[HARM_PSEUDONYM_LEN + 1];
+    if (o.key_len && harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) ==
+                         HARM_OK) {
+      id = ps; /* the dataset holds pseudonyms: look the id up by its own */
+    }
     printf("%s%s\n", k ? "\n" : "", id);
     if (!harm_dataset_find_subject(ds, id, &subject)) {
       printf("  no offences in the window ending %s (%" PRIu32

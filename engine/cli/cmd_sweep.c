@@ -76,7 +76,9 @@ int cli_cmd_sweep(int argc, char **argv) {
   harm_list *excl = NULL;
   harm_error err = HARM_ERROR_INIT;
   if (!rc && o.exclusions &&
-      harm_exclusions_load(o.exclusions, &excl, &err) != HARM_OK) {
+      (harm_exclusions_load(o.exclusions, &excl, &err) != HARM_OK ||
+       (o.key_len &&
+        harm_list_pseudonymise(excl, o.key, o.key_len, &err) != HARM_OK))) {
     rc = cli_fail(&err);
   }
   if (!rc && (o.referrals || o.previous) && !o.quiet) {

@@ -105,6 +105,7 @@ static harm_status build(json_t *root, const harm_manifest *m,
                          harm_error *err) {
   set(root, "harmrank_version", text(harm_version()));
   set(root, "command", text(m->command ? m->command : ""));
+  set(root, "pseudonymised", json_boolean(m->pseudonymised));
   json_t *inputs = json_array();
   for (size_t i = 0; i < m->n_inputs; i++) {
     const harm_manifest_input *in = &m->inputs[i];

@@ -117,6 +117,8 @@ typedef struct harm_manifest {
                                          file to hash (e.g. its temporary
                                          path before the rename) */
   size_t n_outputs;
+  bool pseudonymised; /* offender ids were replaced by keyed pseudonyms
+                         (the key itself is never recorded) */
 } harm_manifest;
 
 /* Writes manifest.json: version, command, inputs with SHA-256 and size,

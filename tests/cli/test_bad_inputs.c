@@ -250,7 +250,7 @@ typedef struct expectation {
 static expectation read_expect(const char *dir) {
   expectation x = {-1, "", -1, -1, -1, ""};
   char path[PATH_CAP];
-  snprintf(path, sizeof path, "%s/expect", dir);
+  snprintf(path, sizeof path, "%.*s/expect", PATH_CAP - 16, dir);
   size_t len;
   char *text = slurp(path, &len);
   cr_assert_not_null(text, "missing %s", path);
@@ -292,7 +292,7 @@ ParameterizedTest(bad_case *c, bad_inputs, fixture, .timeout = 30) {
   char dir[PATH_CAP], path[2 * PATH_CAP];
   snprintf(dir, sizeof dir, "%s/%s", BAD_DIR, c->name);
   expectation x = read_expect(dir);
-  snprintf(path, sizeof path, "%s/args", dir);
+  snprintf(path, sizeof path, "%.*s/args", PATH_CAP - 16, dir);
   size_t len;
   char *args = slurp(path, &len);
   cr_assert_not_null(args, "missing %s", path);
