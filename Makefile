@@ -1,42 +1,62 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Makefile: the two set-up commands of the README, as thin wrappers over
-# .ci/setup, CMake and ctest.
+# .ci/setup, CMake, ctest and the scripts in .ci/.
 #   make demo   install what is missing, build, run the monthly Perpetrator
 #               Panel cohort on the bundled sample force
-#   make test   install what is missing, build (plain and with address +
-#               undefined sanitizers), run the whole test suite
+#   make test   install what is missing, build, run the whole test suite:
+#               format check, unit/CLI tests, the same under address and
+#               undefined-behaviour sanitizers, valgrind on the CLI golden
+#               cases, and each fuzz target for FUZZ_SECONDS (default 60)
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
 
-.PHONY: setup build demo test test-plain test-asan format-check clean
+.PHONY: demo test setup setup-test build build-test test-plain test-asan \
+	test-valgrind test-fuzz format-check clean
 
 setup:
 	bash .ci/setup
 
+setup-test:
+	bash .ci/setup --test
+
 build: setup
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHARMRANK_BUILD_TESTS=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
 	bash .ci/demo $(BUILD)
 
-test-plain: build
+build-test: setup-test
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DHARMRANK_BUILD_TESTS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+test-plain: build-test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-asan: setup
+test-asan: setup-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
 	  -DHARMRANK_SANITIZE=ON -DHARMRANK_BUILD_BENCH=OFF >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-format-check: setup
+test-valgrind: build-test
+	bash .ci/valgrind $(BUILD)
+
+test-fuzz: setup-test
+	bash .ci/fuzz
+
+format-check: setup-test
 	@files=$$(git ls-files '*.c' '*.h'); \
 	if [ -n "$$files" ] && ! clang-format --dry-run -Werror $$files; then \
 	  echo "format-check: run clang-format -i on the files above"; exit 1; fi
 
-test: format-check test-plain test-asan
+test: format-check test-plain test-asan test-valgrind test-fuzz
 	@echo "make test: all suites passed"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
