@@ -107,8 +107,9 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
   for (size_t i = 0; i < o->n_config_files; i++) {
     inputs[n_in++] = (harm_manifest_input){"config", o->config_files[i]};
   }
-  harm_manifest man = {cmd,       inputs,    n_in, o->cfg, p->weights,
-                       p->matrix, p->scores, NULL, NULL,   0, o->key_len > 0};
+  harm_manifest man = {cmd,        inputs,    n_in,          o->cfg,
+                       p->weights, p->matrix, p->scores,     NULL,
+                       NULL,       0,         o->key_len > 0};
   harm_analysis_pack pk = *pack;
   pk.manifest = &man;
 

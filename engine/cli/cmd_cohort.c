@@ -129,8 +129,8 @@ int cli_cmd_cohort(int argc, char **argv) {
     for (size_t i = 0; i < o.n_config_files && n_in < 16; i++) {
       inputs[n_in++] = (harm_manifest_input){"config", o.config_files[i]};
     }
-    harm_manifest man = {"cohort", inputs,   n_in,   o.cfg, p.weights,
-                         p.matrix, p.scores, cohort, NULL,  0, o.key_len > 0};
+    harm_manifest man = {"cohort", inputs, n_in, o.cfg, p.weights,    p.matrix,
+                         p.scores, cohort, NULL, 0,     o.key_len > 0};
     harm_status st = harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]),
                                         cohort, p.weights, &err);
     if (st == HARM_OK) {

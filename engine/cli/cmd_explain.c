@@ -51,8 +51,8 @@ int cli_cmd_explain(int argc, char **argv) {
     const char *id = o.positional[k];
     size_t subject;
     char ps[HARM_PSEUDONYM_LEN + 1];
-    if (o.key_len && harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) ==
-                         HARM_OK) {
+    if (o.key_len &&
+        harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) == HARM_OK) {
       id = ps; /* the dataset holds pseudonyms: look the id up by its own */
     }
     printf("%s%s\n", k ? "\n" : "", id);

@@ -43,7 +43,9 @@ typedef struct sel {
   const harm_exclusion **exc_by;
   harm__strpool prev_ids; /* previous member ids */
   const harm_previous_member **prev_by;
-  harm__strpool member_ids; /* ids of members (incl. unscored) */
+  harm__strpool member_ids;          /* ids of members (incl. unscored) */
+  const harm_exclusion **x_at;       /* per score index, or NULL */
+  const harm_previous_member **p_at; /* per score index, or NULL */
   bool failed;
 } sel;
 
@@ -246,9 +248,8 @@ static bool tenure_candidate(const sel *s, size_t i) {
   if (!r->min_tenure_months) {
     return false;
   }
-  const char *id = sid(s, i);
-  const harm_previous_member *p = previous_of(s, id);
-  return p && p->months_served < r->min_tenure_months && !exclusion_of(s, id);
+  const harm_previous_member *p = s->p_at[i];
+  return p && p->months_served < r->min_tenure_months && !s->x_at[i];
 }
 
 /* Core places of one partition. Tenure keeps take core places: with t
@@ -261,8 +262,7 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
   for (size_t k = 0; k < s->n; k++) {
     size_t i = s->order[k];
     const harm_score *sc = harm_scores_at(s->scores, i);
-    if (part_index(s, sc) != part || !eligible(s, sc) ||
-        exclusion_of(s, sid(s, i))) {
+    if (part_index(s, sc) != part || !eligible(s, sc) || s->x_at[i]) {
       continue;
     }
     pool[n++] = i;
@@ -289,9 +289,9 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
     if (part_index(s, sc) != part || !eligible(s, sc)) {
       continue;
     }
-    const char *id = sid(s, i);
-    const harm_exclusion *x = exclusion_of(s, id);
+    const harm_exclusion *x = s->x_at[i];
     if (x) {
+      const char *id = sid(s, i);
       add_note(s, HARM_NOTE_EXCLUDED, id,
                harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
                ownf(s, "excluded: %s (would have taken core place %zu)",
@@ -542,8 +542,7 @@ static void backfill(sel *s) {
   for (size_t k = 0; k < s->n && s->c->empty_slots; k++) {
     size_t i = s->order[k];
     const harm_score *sc = harm_scores_at(s->scores, i);
-    const char *id = sid(s, i);
-    if (s->member_of[i] >= 0 || !eligible(s, sc) || exclusion_of(s, id)) {
+    if (s->member_of[i] >= 0 || !eligible(s, sc) || s->x_at[i]) {
       continue;
     }
     harm_member *m = add_member(s);
@@ -696,11 +695,13 @@ harm_status harm_cohort_select(const harm_ranking *r,
   size_t nx = harm_list_count(exclusions), np = harm_list_count(previous);
   s.exc_by = harm__calloc(nx + 1, sizeof *s.exc_by);
   s.prev_by = harm__calloc(np + 1, sizeof *s.prev_by);
+  s.x_at = harm__calloc(s.n + 1, sizeof *s.x_at);
+  s.p_at = harm__calloc(s.n + 1, sizeof *s.p_at);
   if (rules->rfgv) {
     s.rfgv = harm__calloc(s.n + 1, sizeof *s.rfgv);
   }
   if (!s.order || !s.score_of || !s.member_of || !s.exc_by || !s.prev_by ||
-      (rules->rfgv && !s.rfgv)) {
+      !s.x_at || !s.p_at || (rules->rfgv && !s.rfgv)) {
     s.failed = true;
     goto done;
   }
@@ -718,6 +719,11 @@ harm_status harm_cohort_select(const harm_ranking *r,
       goto done;
     }
     s.exc_by[i] = x;
+    size_t subj;
+    if (harm_dataset_find_subject(s.ds, x->offender_id, &subj) &&
+        s.score_of[subj]) {
+      s.x_at[s.score_of[subj] - 1] = x;
+    }
   }
   for (size_t k = 0; k < np; k++) {
     const harm_previous_member *p = harm_list_previous(previous, k);
@@ -728,6 +734,11 @@ harm_status harm_cohort_select(const harm_ranking *r,
       goto done;
     }
     s.prev_by[i] = p;
+    size_t subj;
+    if (harm_dataset_find_subject(s.ds, p->offender_id, &subj) &&
+        s.score_of[subj]) {
+      s.p_at[s.score_of[subj] - 1] = p;
+    }
   }
   if (rules->rfgv) {
     double cuts[4];
@@ -741,9 +752,17 @@ harm_status harm_cohort_select(const harm_ranking *r,
           harm_rfgv_of(harm_scores_at(s.scores, i), &rules->bands, cuts, as_of);
     }
   }
-  if (!harm__sort(s.order, s.n, sizeof *s.order, cmp_order, &s)) {
-    s.failed = true;
-    goto done;
+  /* With harm ranking the selection order is the ranking itself; only
+   * RFGV needs a sort of its own. */
+  if (rules->rfgv) {
+    if (!harm__sort(s.order, s.n, sizeof *s.order, cmp_order, &s)) {
+      s.failed = true;
+      goto done;
+    }
+  } else {
+    for (size_t k = 0; k < s.n; k++) {
+      s.order[k] = harm_ranking_index(r, k + 1);
+    }
   }
   select_core(&s);
   if (!s.failed && referrals) {
@@ -766,6 +785,8 @@ done:
   harm__free(s.member_of);
   harm__free(s.exc_by);
   harm__free(s.prev_by);
+  harm__free(s.x_at);
+  harm__free(s.p_at);
   harm__free(s.rfgv);
   harm__strpool_free(&s.excluded);
   harm__strpool_free(&s.prev_ids);

@@ -11,9 +11,15 @@
 
 uint64_t harm__hash(const void *p, size_t len) { return XXH3_64bits(p, len); }
 
+/* A slot holds the top 32 bits of the hash beside the index, so a probe
+ * rejects almost every other string without reading the pool. */
+static uint64_t slot_of(uint64_t hash, uint32_t idx) {
+  return (hash & 0xffffffff00000000u) | ((uint64_t)idx + 1);
+}
+
 static bool grow_slots(harm__strpool *sp) {
   size_t n_slots = sp->n_slots ? sp->n_slots * 2 : 64;
-  uint32_t *slots = harm__calloc(n_slots, sizeof *slots);
+  uint64_t *slots = harm__calloc(n_slots, sizeof *slots);
   if (!slots) {
     return false;
   }
@@ -23,7 +29,7 @@ static bool grow_slots(harm__strpool *sp) {
     while (slots[h]) {
       h = (h + 1) & mask;
     }
-    slots[h] = i + 1;
+    slots[h] = slot_of(sp->hash[i], i);
   }
   harm__free(sp->slots);
   sp->slots = slots;
@@ -39,9 +45,11 @@ static uint32_t lookup(const harm__strpool *sp, const char *s, size_t len,
   }
   size_t mask = sp->n_slots - 1;
   size_t i = (size_t)h & mask;
-  while (sp->slots[i]) {
-    uint32_t idx = sp->slots[i] - 1;
-    if (sp->hash[idx] == h) {
+  uint64_t tag = h & 0xffffffff00000000u;
+  uint64_t v;
+  while ((v = sp->slots[i]) != 0) {
+    uint32_t idx = (uint32_t)(v & 0xffffffffu) - 1;
+    if ((v & 0xffffffff00000000u) == tag && sp->hash[idx] == h) {
       size_t off = (size_t)sp->offset[idx];
       size_t next =
           idx + 1 < sp->n ? (size_t)sp->offset[idx + 1] : sp->bytes_len;
@@ -115,7 +123,7 @@ uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
   memcpy(sp->bytes + sp->bytes_len, s, len);
   sp->bytes[sp->bytes_len + len] = '\0';
   sp->bytes_len += len + 1;
-  sp->slots[slot] = idx + 1;
+  sp->slots[slot] = slot_of(h, idx);
   if (added) {
     *added = true;
   }
@@ -231,7 +239,7 @@ bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order) {
     while (np.slots[h]) {
       h = (h + 1) & (n_slots - 1);
     }
-    np.slots[h] = i + 1;
+    np.slots[h] = slot_of(np.hash[i], i);
   }
   np.n = sp->n;
   harm__strpool_free(sp);

@@ -20,7 +20,8 @@ typedef struct harm__strpool {
   uint64_t *hash;   /* hash[i]: 64-bit hash of string i */
   uint32_t n;       /* number of strings */
   uint32_t cap;     /* capacity of offset/hash */
-  uint32_t *slots;  /* open-addressing table: index + 1, 0 = empty */
+  uint64_t *slots;  /* open-addressing table: hash tag (high 32 bits) and
+                       index + 1 (low 32), 0 = empty */
   size_t n_slots;   /* power of two */
 } harm__strpool;
 

@@ -31,10 +31,20 @@ int harm_rank_compare(const harm_scores *s, const harm_score *a,
   return a->subject < b->subject ? -1 : a->subject > b->subject;
 }
 
-static int cmp_index(const void *pa, const void *pb, void *ctx) {
-  const harm_scores *s = ctx;
-  return harm_rank_compare(s, harm_scores_at(s, *(const size_t *)pa),
-                           harm_scores_at(s, *(const size_t *)pb));
+/* Key for one stable radix pass; smaller keys rank first. */
+static uint64_t pass_key(const harm_score *sc, int pass) {
+  switch (pass) {
+  case 0: /* more offences first */
+    return (uint64_t)(UINT32_MAX - sc->facts.offences);
+  case 1: /* later last offence first */
+    return (uint64_t)(UINT32_MAX -
+                      (uint32_t)((int64_t)sc->facts.last - INT32_MIN));
+  default: { /* more harm first: harm >= 0, so its IEEE bits order it */
+    uint64_t bits;
+    memcpy(&bits, &sc->harm, sizeof bits);
+    return ~bits;
+  }
+  }
 }
 
 harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
@@ -57,10 +67,27 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
   }
   r->s = s;
   r->n = n;
-  for (size_t i = 0; i < n; i++) {
-    r->order[i] = i;
+  /* Scores come in subject order, which is id order, the last key. LSD
+   * radix passes, each stable, on the keys from least to most
+   * significant give the total order of harm_rank_compare in O(n). */
+  uint32_t *idx = harm__malloc((n + 1) * sizeof *idx);
+  uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
+  bool ok = idx && keys && n <= UINT32_MAX;
+  for (size_t i = 0; ok && i < n; i++) {
+    idx[i] = (uint32_t)i;
   }
-  if (!harm__sort(r->order, n, sizeof *r->order, cmp_index, (void *)s)) {
+  for (int pass = 0; ok && pass < 3; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      keys[i] = pass_key(harm_scores_at(s, idx[i]), pass);
+    }
+    ok = harm__radix_sort(keys, idx, n);
+  }
+  for (size_t i = 0; ok && i < n; i++) {
+    r->order[i] = idx[i];
+  }
+  harm__free(idx);
+  harm__free(keys);
+  if (!ok) {
     harm_ranking_free(r);
     return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,
                       "out of memory");
@@ -95,3 +122,7 @@ size_t harm_ranking_rank_of(const harm_ranking *r, size_t i) {
 }
 
 const harm_scores *harm_ranking_scores(const harm_ranking *r) { return r->s; }
+
+size_t harm_ranking_index(const harm_ranking *r, size_t rank) {
+  return rank >= 1 && rank <= r->n ? r->order[rank - 1] : (size_t)-1;
+}

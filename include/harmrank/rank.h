@@ -39,6 +39,10 @@ const harm_scores *harm_ranking_scores(const harm_ranking *r);
 /* The score at rank `rank` (1-based). NULL when out of range. */
 const harm_score *harm_ranking_at(const harm_ranking *r, size_t rank);
 
+/* Index (for harm_scores_at) of the score at rank `rank` (1-based);
+ * (size_t)-1 when out of range. */
+size_t harm_ranking_index(const harm_ranking *r, size_t rank);
+
 /* The 1-based rank of the score at index i of harm_scores_at; 0 when out
  * of range. */
 size_t harm_ranking_rank_of(const harm_ranking *r, size_t i);
