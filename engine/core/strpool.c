@@ -11,25 +11,45 @@
 
 uint64_t harm__hash(const void *p, size_t len) { return XXH3_64bits(p, len); }
 
-/* A slot holds the top 32 bits of the hash beside the index, so a probe
- * rejects almost every other string without reading the pool. */
-static uint64_t slot_of(uint64_t hash, uint32_t idx) {
-  return (hash & 0xffffffff00000000u) | ((uint64_t)idx + 1);
+static uint32_t meta_of(uint64_t hash, size_t len) {
+  return ((uint32_t)(hash >> 32) & ~31u) | (len < 31 ? (uint32_t)len : 31u);
+}
+
+static uint64_t word_of(const char *s, size_t len, uint64_t offset) {
+  uint64_t w = 0;
+  if (len <= 8) {
+    memcpy(&w, s, len);
+    return w;
+  }
+  return offset;
+}
+
+static size_t str_len(const harm__strpool *sp, uint32_t idx) {
+  size_t next = idx + 1 < sp->n ? (size_t)sp->offset[idx + 1] : sp->bytes_len;
+  return next - (size_t)sp->offset[idx] - 1;
+}
+
+static void put_slot(harm__slot *slots, size_t mask, uint64_t hash,
+                     uint32_t idx, const char *s, size_t len, uint64_t offset) {
+  size_t h = (size_t)hash & mask;
+  while (slots[h].idx1) {
+    h = (h + 1) & mask;
+  }
+  slots[h].idx1 = idx + 1;
+  slots[h].meta = meta_of(hash, len);
+  slots[h].word = word_of(s, len, offset);
 }
 
 static bool grow_slots(harm__strpool *sp) {
   size_t n_slots = sp->n_slots ? sp->n_slots * 2 : 64;
-  uint64_t *slots = harm__calloc(n_slots, sizeof *slots);
+  harm__slot *slots = harm__calloc(n_slots, sizeof *slots);
   if (!slots) {
     return false;
   }
-  size_t mask = n_slots - 1;
   for (uint32_t i = 0; i < sp->n; i++) {
-    size_t h = (size_t)sp->hash[i] & mask;
-    while (slots[h]) {
-      h = (h + 1) & mask;
-    }
-    slots[h] = slot_of(sp->hash[i], i);
+    size_t len = str_len(sp, i);
+    put_slot(slots, n_slots - 1, sp->hash[i], i, sp->bytes + sp->offset[i], len,
+             sp->offset[i]);
   }
   harm__free(sp->slots);
   sp->slots = slots;
@@ -45,15 +65,19 @@ static uint32_t lookup(const harm__strpool *sp, const char *s, size_t len,
   }
   size_t mask = sp->n_slots - 1;
   size_t i = (size_t)h & mask;
-  uint64_t tag = h & 0xffffffff00000000u;
-  uint64_t v;
-  while ((v = sp->slots[i]) != 0) {
-    uint32_t idx = (uint32_t)(v & 0xffffffffu) - 1;
-    if ((v & 0xffffffff00000000u) == tag && sp->hash[idx] == h) {
-      size_t off = (size_t)sp->offset[idx];
-      size_t next =
-          idx + 1 < sp->n ? (size_t)sp->offset[idx + 1] : sp->bytes_len;
-      if (next - off - 1 == len && memcmp(sp->bytes + off, s, len) == 0) {
+  uint32_t meta = meta_of(h, len);
+  uint64_t word = word_of(s, len, 0);
+  const harm__slot *t;
+  while ((t = &sp->slots[i])->idx1 != 0) {
+    if (t->meta == meta) {
+      uint32_t idx = t->idx1 - 1;
+      if (len <= 8) {
+        if (t->word == word) {
+          *slot = i;
+          return idx;
+        }
+      } else if ((len < 31 || str_len(sp, idx) == len) &&
+                 memcmp(sp->bytes + t->word, s, len) == 0) {
         *slot = i;
         return idx;
       }
@@ -64,15 +88,43 @@ static uint32_t lookup(const harm__strpool *sp, const char *s, size_t len,
   return HARM__STRPOOL_FAIL;
 }
 
+static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb) {
+  int c = memcmp(a, b, la < lb ? la : lb);
+  return c ? c : (la < lb ? -1 : la > lb);
+}
+
 uint32_t harm__strpool_find(const harm__strpool *sp, const char *s,
                             size_t len) {
+  if (!sp->n_slots) {
+    /* A unified pool: sorted, no index. */
+    uint32_t lo = 0, hi = sp->n;
+    while (lo < hi) {
+      uint32_t mid = lo + (hi - lo) / 2;
+      size_t ml;
+      const char *m = harm__strpool_get(sp, mid, &ml);
+      int c = cmp_bytes(m, ml, s, len);
+      if (c == 0) {
+        return mid;
+      }
+      if (c < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return HARM__STRPOOL_FAIL;
+  }
   size_t slot;
   return lookup(sp, s, len, harm__hash(s, len), &slot);
 }
 
 uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
                               bool *added) {
-  uint64_t h = harm__hash(s, len);
+  return harm__strpool_intern_h(sp, s, len, harm__hash(s, len), added);
+}
+
+uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
+                                uint64_t h, bool *added) {
   size_t slot;
   uint32_t idx = lookup(sp, s, len, h, &slot);
   if (added) {
@@ -123,7 +175,9 @@ uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
   memcpy(sp->bytes + sp->bytes_len, s, len);
   sp->bytes[sp->bytes_len + len] = '\0';
   sp->bytes_len += len + 1;
-  sp->slots[slot] = slot_of(h, idx);
+  sp->slots[slot].idx1 = idx + 1;
+  sp->slots[slot].meta = meta_of(h, len);
+  sp->slots[slot].word = word_of(s, len, sp->offset[idx]);
   if (added) {
     *added = true;
   }
@@ -235,16 +289,129 @@ bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order) {
     np.hash[i] = sp->hash[order[i]];
     memcpy(np.bytes + np.bytes_len, s, len + 1);
     np.bytes_len += len + 1;
-    size_t h = (size_t)np.hash[i] & (n_slots - 1);
-    while (np.slots[h]) {
-      h = (h + 1) & (n_slots - 1);
-    }
-    np.slots[h] = slot_of(np.hash[i], i);
+    put_slot(np.slots, n_slots - 1, np.hash[i], i, s, len, np.offset[i]);
   }
   np.n = sp->n;
   harm__strpool_free(sp);
   *sp = np;
   return true;
+}
+
+typedef struct unify_entry {
+  uint32_t pool;
+  uint32_t idx;
+} unify_entry;
+
+typedef struct unify_ctx {
+  const harm__strpool *const *pools;
+  const unify_entry *e;
+} unify_ctx;
+
+static int cmp_unify(const void *a, const void *b, void *ctx) {
+  const unify_ctx *u = ctx;
+  const unify_entry *x = &u->e[*(const uint32_t *)a];
+  const unify_entry *y = &u->e[*(const uint32_t *)b];
+  size_t lx, ly;
+  const char *sx = harm__strpool_get(u->pools[x->pool], x->idx, &lx);
+  const char *sy = harm__strpool_get(u->pools[y->pool], y->idx, &ly);
+  return cmp_bytes(sx, lx, sy, ly);
+}
+
+bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools) {
+  size_t n = 0;
+  for (size_t k = 0; k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      maps[k][i] = UINT32_MAX;
+      n += used[k][i];
+    }
+  }
+  if (n >= UINT32_MAX) {
+    return false;
+  }
+  unify_entry *e = harm__malloc((n + 1) * sizeof *e);
+  uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
+  uint32_t *ord = harm__malloc((n + 1) * sizeof *ord);
+  uint32_t *lens = harm__malloc((n + 1) * sizeof *lens);
+  bool ok = e && keys && ord && lens;
+  size_t m = 0, bytes = 0;
+  for (size_t k = 0; ok && k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      if (used[k][i]) {
+        size_t len;
+        const char *str = harm__strpool_get(pools[k], i, &len);
+        e[m].pool = (uint32_t)k;
+        e[m].idx = i;
+        keys[m] = prefix_key(str, len);
+        lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
+        ord[m] = (uint32_t)m;
+        bytes += len + 1;
+        m++;
+      }
+    }
+  }
+  /* Radix sort on the 8-byte prefixes; only runs of equal prefixes that
+   * hold a string longer than 8 bytes need a full comparison (strings
+   * here hold no NUL, so up to 8 bytes the prefix is the string). Equal
+   * strings from different pools end up adjacent. */
+  ok = ok && harm__radix_sort(keys, ord, n);
+  unify_ctx ctx = {pools, e};
+  for (size_t i = 0; ok && i < n;) {
+    size_t j = i + 1;
+    bool long_one = lens[ord[i]] > 8;
+    while (j < n && keys[j] == keys[i]) {
+      long_one = long_one || lens[ord[j]] > 8;
+      j++;
+    }
+    if (j - i > 1 && long_one) {
+      ok = harm__sort(ord + i, j - i, sizeof *ord, cmp_unify, &ctx);
+    }
+    i = j;
+  }
+  if (ok) {
+    out->bytes = harm__malloc(bytes + 1);
+    out->offset = harm__malloc((n + 1) * sizeof *out->offset);
+    out->hash = NULL;
+    ok = out->bytes && out->offset;
+  }
+  size_t used_bytes = 0;
+  uint32_t count = 0;
+  for (size_t r = 0; ok && r < n; r++) {
+    const unify_entry *x = &e[ord[r]];
+    size_t len = lens[ord[r]];
+    bool same = r > 0 && keys[r] == keys[r - 1] && len == lens[ord[r - 1]] &&
+                (len <= 8 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0);
+    if (!same) {
+      out->offset[count] = used_bytes;
+      if (len <= 8) {
+        /* The bytes are in the key: no read of the source pool. */
+        for (size_t b = 0; b < len; b++) {
+          out->bytes[used_bytes + b] = (char)(keys[r] >> (56 - 8 * b));
+        }
+      } else {
+        memcpy(out->bytes + used_bytes,
+               harm__strpool_get(pools[x->pool], x->idx, NULL), len);
+      }
+      out->bytes[used_bytes + len] = '\0';
+      used_bytes += len + 1;
+      count++;
+    }
+    maps[x->pool][x->idx] = count - 1;
+  }
+  if (ok) {
+    out->bytes_len = used_bytes;
+    out->bytes_cap = bytes + 1;
+    out->n = count;
+    out->cap = (uint32_t)(n + 1);
+  } else {
+    harm__strpool_free(out);
+  }
+  harm__free(e);
+  harm__free(keys);
+  harm__free(ord);
+  harm__free(lens);
+  return ok;
 }
 
 void harm__strpool_free(harm__strpool *sp) {

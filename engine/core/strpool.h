@@ -12,17 +12,24 @@
 /* Index returned when interning fails (allocation failure or limit). */
 #define HARM__STRPOOL_FAIL UINT32_MAX
 
+/* One hash-table slot: the key check needs no other memory for strings
+ * up to 8 bytes (most ids), and one read of the pool for longer ones. */
+typedef struct harm__slot {
+  uint32_t idx1; /* string index + 1; 0 = empty */
+  uint32_t meta; /* top 27 bits of the hash, and min(len, 31) */
+  uint64_t word; /* len <= 8: the bytes, zero-padded; else the offset */
+} harm__slot;
+
 typedef struct harm__strpool {
-  char *bytes;      /* all strings, each NUL-terminated */
-  size_t bytes_len; /* used bytes */
-  size_t bytes_cap; /* allocated bytes */
-  uint64_t *offset; /* offset[i]: start of string i in bytes */
-  uint64_t *hash;   /* hash[i]: 64-bit hash of string i */
-  uint32_t n;       /* number of strings */
-  uint32_t cap;     /* capacity of offset/hash */
-  uint64_t *slots;  /* open-addressing table: hash tag (high 32 bits) and
-                       index + 1 (low 32), 0 = empty */
-  size_t n_slots;   /* power of two */
+  char *bytes;       /* all strings, each NUL-terminated */
+  size_t bytes_len;  /* used bytes */
+  size_t bytes_cap;  /* allocated bytes */
+  uint64_t *offset;  /* offset[i]: start of string i in bytes */
+  uint64_t *hash;    /* hash[i]: 64-bit hash of string i */
+  uint32_t n;        /* number of strings */
+  uint32_t cap;      /* capacity of offset/hash */
+  harm__slot *slots; /* open-addressing table, linear probing */
+  size_t n_slots;    /* power of two */
 } harm__strpool;
 
 /* A zeroed struct is an empty pool. */
@@ -37,6 +44,23 @@ uint64_t harm__hash(const void *p, size_t len);
  * failure. */
 uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
                               bool *added);
+
+/* As harm__strpool_intern with the hash already computed (harm__hash). */
+uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
+                                uint64_t h, bool *added);
+
+/* Asks the CPU to fetch the table slot of hash h ahead of an intern, so a
+ * batch of lookups overlaps its cache misses. */
+static inline void harm__strpool_prefetch(const harm__strpool *sp, uint64_t h) {
+#if defined(__GNUC__)
+  if (sp->n_slots) {
+    __builtin_prefetch(&sp->slots[(size_t)h & (sp->n_slots - 1)]);
+  }
+#else
+  (void)sp;
+  (void)h;
+#endif
+}
 
 /* Index of an existing string, or HARM__STRPOOL_FAIL. */
 uint32_t harm__strpool_find(const harm__strpool *sp, const char *s, size_t len);
@@ -54,6 +78,16 @@ bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
  * permutation from harm__strpool_sorted). Returns false on allocation
  * failure, leaving the pool unchanged. */
 bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order);
+
+/* Builds `out` (which must be empty) from the used strings of several
+ * pools, each distinct string once, in bytewise order, and fills
+ * maps[k][i] with the new index of string i of pools[k] (UINT32_MAX when
+ * unused). The result has no hash index: harm__strpool_find then
+ * binary-searches it, and it must not be interned into. Returns false on
+ * allocation failure. */
+bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools);
 
 void harm__strpool_free(harm__strpool *sp);
 

@@ -63,6 +63,19 @@ typedef struct loader {
   bool buffer_rejects;
   harm__buf rej_buf;
   harm_error local_err;
+  /* Kept rows whose subject is yet to be interned: interning in batches
+   * lets the hash-table cache misses overlap (see flush_pending). */
+  struct pending {
+    harm__rec r;
+    uint32_t oid;
+    uint64_t h;
+    uint32_t len;
+    char s[44];
+  } pend[32];
+  size_t n_pend;
+  /* Datasets of the later parallel chunks, folded in by finish(). */
+  harm_dataset **parts;
+  size_t n_parts;
 } loader;
 
 /* A buffered reject: this header, then reason and raw bytes. */
@@ -324,7 +337,8 @@ static int64_t window_start(harm_date as_of, uint32_t lookback) {
   return (int64_t)as_of - lookback + 1;
 }
 
-/* Drops records that fell out of the window as the latest date moved. */
+/* Drops records that fell out of the window as the latest date moved,
+ * counting them in ds's accounting. */
 static void compact(harm_dataset *ds, int64_t start) {
   size_t j = 0;
   for (size_t i = 0; i < ds->n_recs; i++) {
@@ -367,6 +381,23 @@ static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
     ds->oid[ds->n_recs] = oid;
   }
   ds->recs[ds->n_recs++] = *r;
+  return true;
+}
+
+/* Interns the subjects of the pending rows (their table slots were
+ * prefetched when the rows were read) and stores the rows. */
+static bool flush_pending(loader *ld) {
+  harm_dataset *ds = ld->ds;
+  for (size_t i = 0; i < ld->n_pend; i++) {
+    struct pending *p = &ld->pend[i];
+    p->r.subject =
+        harm__strpool_intern_h(&ds->subjects, p->s, p->len, p->h, NULL);
+    if (p->r.subject == HARM__STRPOOL_FAIL || !push_rec(ld, &p->r, p->oid)) {
+      ld->n_pend = 0;
+      return false;
+    }
+  }
+  ld->n_pend = 0;
   return true;
 }
 
@@ -439,9 +470,14 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       return ld->status == HARM_OK;
     }
   }
-  if (ld->col[COL_VICTIM] != ABSENT && !field_ok_text(&val[COL_VICTIM])) {
-    reject(ld, rec, ld->col[COL_VICTIM], HARM_ERR_DATA, "contains a NUL byte");
-    return ld->status == HARM_OK;
+  /* Dictionaries assume text without NUL bytes (see strpool_unify). */
+  static const int opt_roles[] = {COL_VICTIM, COL_AREA};
+  for (size_t k = 0; k < 2; k++) {
+    int role = opt_roles[k];
+    if (ld->col[role] != ABSENT && !field_ok_text(&val[role])) {
+      reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
+      return ld->status == HARM_OK;
+    }
   }
 
   /* Classify by date before touching any hash table. */
@@ -476,8 +512,16 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
 
   harm__rec r;
   r.date = date;
-  r.subject = harm__strpool_intern(&ds->subjects, val[COL_SUBJECT].p,
-                                   val[COL_SUBJECT].len, NULL);
+  r.subject = 0;
+  bool defer = val[COL_SUBJECT].len <= sizeof ld->pend[0].s;
+  uint64_t hs = 0;
+  if (defer) {
+    hs = harm__hash(val[COL_SUBJECT].p, val[COL_SUBJECT].len);
+    harm__strpool_prefetch(&ds->subjects, hs);
+  } else {
+    r.subject = harm__strpool_intern(&ds->subjects, val[COL_SUBJECT].p,
+                                     val[COL_SUBJECT].len, NULL);
+  }
   r.code = harm__strpool_intern(&ds->codes, val[COL_CODE].p, val[COL_CODE].len,
                                 NULL);
   r.area = -1;
@@ -509,6 +553,20 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
+  if (defer) {
+    struct pending *p = &ld->pend[ld->n_pend++];
+    p->r = r;
+    p->oid = oid;
+    p->h = hs;
+    p->len = (uint32_t)val[COL_SUBJECT].len;
+    memcpy(p->s, val[COL_SUBJECT].p, val[COL_SUBJECT].len);
+    if (ld->n_pend == sizeof ld->pend / sizeof ld->pend[0] &&
+        !flush_pending(ld)) {
+      ld->status = HARM_ERR_NOMEM;
+      return false;
+    }
+    return true;
+  }
   if (!push_rec(ld, &r, oid)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
@@ -516,74 +574,162 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   return true;
 }
 
-/* Rebuilds a pool keeping only the used strings, in bytewise order, and
- * fills map[old] = new index (UINT32_MAX for dropped). */
-static bool shrink_pool(harm__strpool *sp, const bool *used, uint32_t *map) {
-  uint32_t *order = harm__malloc(((size_t)sp->n + 1) * sizeof *order);
-  if (!order || !harm__strpool_sorted(sp, order, NULL)) {
-    harm__free(order);
+/* Builds the final dictionaries from the pools of every part (the first
+ * is ds itself), each distinct string once in bytewise order, and the
+ * final record array with every record renumbered. No hashing: one radix
+ * sort of 8-byte prefixes per dictionary. */
+static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
+  size_t np = n_parts + 1;
+  harm_dataset **all = harm__malloc(np * sizeof *all);
+  if (!all) {
     return false;
   }
-  harm__strpool np = HARM__STRPOOL_INIT;
-  for (uint32_t k = 0; k < sp->n; k++) {
-    uint32_t old = order[k];
-    map[old] = UINT32_MAX;
-    if (used[old]) {
-      size_t len;
-      const char *s = harm__strpool_get(sp, old, &len);
-      map[old] = harm__strpool_intern(&np, s, len, NULL);
-      if (map[old] == HARM__STRPOOL_FAIL) {
-        harm__strpool_free(&np);
-        harm__free(order);
-        return false;
-      }
-    }
+  all[0] = ds;
+  for (size_t k = 0; k < n_parts; k++) {
+    all[k + 1] = parts[k];
   }
-  harm__free(order);
-  harm__strpool_free(sp);
-  *sp = np;
-  return true;
-}
-
-static bool renumber(harm_dataset *ds) {
-  harm__strpool *pools[3] = {&ds->subjects, &ds->codes, &ds->areas};
-  bool ok = true;
-  for (int k = 0; k < 3 && ok; k++) {
-    harm__strpool *sp = pools[k];
-    bool *used = harm__calloc((size_t)sp->n + 1, sizeof *used);
-    uint32_t *map = harm__malloc(((size_t)sp->n + 1) * sizeof *map);
-    if (!used || !map) {
-      ok = false;
-    } else {
-      for (size_t i = 0; i < ds->n_recs; i++) {
-        const harm__rec *r = &ds->recs[i];
-        uint32_t v = k == 0 ? r->subject : k == 1 ? r->code : (uint32_t)r->area;
-        if (k < 2 || r->area >= 0) {
-          used[v] = true;
-        }
-      }
-      ok = shrink_pool(sp, used, map);
-      for (size_t i = 0; ok && i < ds->n_recs; i++) {
-        harm__rec *r = &ds->recs[i];
-        if (k == 0) {
-          r->subject = map[r->subject];
-        } else if (k == 1) {
-          r->code = map[r->code];
+  const harm__strpool **pools = harm__calloc(np, sizeof *pools);
+  bool **used = harm__calloc(np, sizeof *used);
+  uint32_t **maps = harm__calloc(np, sizeof *maps);
+  uint32_t **smap = harm__calloc(np, sizeof *smap);
+  uint32_t **cmap = harm__calloc(np, sizeof *cmap);
+  uint32_t **amap = harm__calloc(np, sizeof *amap);
+  bool ok = pools && used && maps && smap && cmap && amap;
+  harm__strpool out[3];
+  memset(out, 0, sizeof out);
+  for (int kind = 0; ok && kind < 3; kind++) {
+    uint32_t **dst = kind == 0 ? smap : kind == 1 ? cmap : amap;
+    for (size_t k = 0; ok && k < np; k++) {
+      harm_dataset *d = all[k];
+      const harm__strpool *sp = kind == 0   ? &d->subjects
+                                : kind == 1 ? &d->codes
+                                            : &d->areas;
+      pools[k] = sp;
+      used[k] = harm__calloc((size_t)sp->n + 1, sizeof **used);
+      dst[k] = harm__malloc(((size_t)sp->n + 1) * sizeof **dst);
+      ok = used[k] && dst[k];
+      for (size_t i = 0; ok && i < d->n_recs; i++) {
+        const harm__rec *r = &d->recs[i];
+        if (kind == 0) {
+          used[k][r->subject] = true;
+        } else if (kind == 1) {
+          used[k][r->code] = true;
         } else if (r->area >= 0) {
-          r->area = (int32_t)map[r->area];
+          used[k][r->area] = true;
         }
       }
+      maps[k] = dst[k];
     }
-    harm__free(used);
-    harm__free(map);
+    ok = ok &&
+         harm__strpool_unify(&out[kind], (const harm__strpool *const *)pools,
+                             (const bool *const *)used, maps, np);
+    for (size_t k = 0; k < np; k++) {
+      harm__free(used[k]);
+      used[k] = NULL;
+    }
   }
+  /* Offence ids (explain only) are merged by interning. */
+  uint32_t **omap = NULL;
+  if (ok && ds->oid) {
+    omap = harm__calloc(np, sizeof *omap);
+    ok = omap != NULL;
+    for (size_t k = 1; ok && k < np; k++) {
+      const harm__strpool *src = &all[k]->oids;
+      omap[k] = harm__malloc(((size_t)src->n + 1) * sizeof **omap);
+      ok = omap[k] != NULL;
+      for (uint32_t i = 0; ok && i < src->n; i++) {
+        size_t len;
+        const char *p = harm__strpool_get(src, i, &len);
+        omap[k][i] = harm__strpool_intern(&ds->oids, p, len, NULL);
+        ok = omap[k][i] != HARM__STRPOOL_FAIL;
+      }
+    }
+  }
+  size_t total = 0;
+  for (size_t k = 0; k < np; k++) {
+    total += all[k]->n_recs;
+  }
+  if (ok && total > ds->cap_recs) {
+    harm__rec *recs = harm__reallocarray(ds->recs, total, sizeof *recs);
+    ok = recs != NULL;
+    if (ok) {
+      ds->recs = recs;
+      ds->cap_recs = total;
+    }
+    if (ok && ds->oid) {
+      uint32_t *o = harm__reallocarray(ds->oid, total, sizeof *o);
+      ok = o != NULL;
+      if (ok) {
+        ds->oid = o;
+      }
+    }
+  }
+  if (ok) {
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      harm__rec *r = &ds->recs[i];
+      r->subject = smap[0][r->subject];
+      r->code = cmap[0][r->code];
+      if (r->area >= 0) {
+        r->area = (int32_t)amap[0][r->area];
+      }
+    }
+    for (size_t k = 1; k < np; k++) {
+      harm_dataset *d = all[k];
+      for (size_t i = 0; i < d->n_recs; i++) {
+        harm__rec r = d->recs[i];
+        r.subject = smap[k][r.subject];
+        r.code = cmap[k][r.code];
+        if (r.area >= 0) {
+          r.area = (int32_t)amap[k][r.area];
+        }
+        if (ds->oid) {
+          ds->oid[ds->n_recs] = d->oid ? omap[k][d->oid[i]] : 0;
+        }
+        ds->recs[ds->n_recs++] = r;
+      }
+      harm__free(d->recs);
+      d->recs = NULL;
+      d->n_recs = d->cap_recs = 0;
+    }
+    harm__strpool_free(&ds->subjects);
+    harm__strpool_free(&ds->codes);
+    harm__strpool_free(&ds->areas);
+    ds->subjects = out[0];
+    ds->codes = out[1];
+    ds->areas = out[2];
+  } else {
+    for (int kind = 0; kind < 3; kind++) {
+      harm__strpool_free(&out[kind]);
+    }
+  }
+  for (size_t k = 0; k < np; k++) {
+    if (smap) {
+      harm__free(smap[k]);
+    }
+    if (cmap) {
+      harm__free(cmap[k]);
+    }
+    if (amap) {
+      harm__free(amap[k]);
+    }
+    if (omap) {
+      harm__free(omap[k]);
+    }
+  }
+  harm__free(omap);
+  harm__free(smap);
+  harm__free(cmap);
+  harm__free(amap);
+  harm__free(maps);
+  harm__free(used);
+  harm__free(pools);
+  harm__free(all);
   return ok;
 }
 
 /* Replaces every subject id by its keyed pseudonym (once per distinct
  * id, not per row). */
-static harm_status pseudonymise(loader *ld) {
-  harm_dataset *ds = ld->ds;
+static harm_status pseudonymise(loader *ld, harm_dataset *ds) {
   harm__strpool np = HARM__STRPOOL_INIT;
   uint32_t *map = harm__malloc(((size_t)ds->subjects.n + 1) * sizeof *map);
   if (!map) {
@@ -626,15 +772,23 @@ static harm_status finish(loader *ld) {
   /* Only offender ids are pseudonymised: an area is not a person. */
   if (ld->opts->pseudonym_key &&
       ld->col[COL_SUBJECT] == ld->col[COL_OFFENDER]) {
-    harm_status st = pseudonymise(ld);
-    if (st != HARM_OK) {
-      return st;
+    for (size_t k = 0; k <= ld->n_parts; k++) {
+      harm_status st = pseudonymise(ld, k ? ld->parts[k - 1] : ds);
+      if (st != HARM_OK) {
+        return st;
+      }
     }
   }
   if (ld->deferred) {
     ds->as_of = ld->runmax;
     int64_t start = window_start(ds->as_of, ds->lookback_days);
     compact(ds, start);
+    for (size_t k = 0; k < ld->n_parts; k++) {
+      harm_dataset *part = ld->parts[k];
+      uint64_t before = part->acct.outside_window;
+      compact(part, start);
+      ds->acct.outside_window += part->acct.outside_window - before;
+    }
     for (size_t i = 0; i < ld->hist_len; i++) {
       if (ld->hist[i]) {
         int64_t d = (int64_t)ld->hist_base + (int64_t)i;
@@ -646,15 +800,21 @@ static harm_status finish(loader *ld) {
       }
     }
   }
-  ds->acct.kept = ds->n_recs;
-  if (!renumber(ds)) {
+  if (!renumber(ds, ld->parts, ld->n_parts)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");
   }
+  ds->acct.kept = ds->n_recs;
   return HARM_OK;
 }
 
 static void loader_free(loader *ld) {
+  for (size_t k = 0; k < ld->n_parts; k++) {
+    harm_dataset_free(ld->parts[k]);
+  }
+  harm__free(ld->parts);
+  ld->parts = NULL;
+  ld->n_parts = 0;
   harm__buf_free(&ld->rej_buf);
   harm__free(ld->hist);
   ld->hist = NULL;
@@ -770,6 +930,9 @@ static int shard_main(void *arg) {
   if (st == HARM_OK && sh->last) {
     st = harm__csv_finish(r);
   }
+  if (st == HARM_OK && !flush_pending(&sh->ld)) {
+    st = HARM_ERR_NOMEM;
+  }
   if (r) {
     sh->idle = harm__csv_idle(r);
     sh->lines = harm__csv_line(r) - 1;
@@ -802,92 +965,38 @@ static void shard_free(shard *sh) {
   loader_free(&sh->ld);
 }
 
-/* Interns every string of src into dst; map[i] = dst index of src's i. */
-static bool merge_pool(harm__strpool *dst, const harm__strpool *src,
-                       uint32_t *map) {
-  for (uint32_t i = 0; i < src->n; i++) {
-    size_t len;
-    const char *p = harm__strpool_get(src, i, &len);
-    map[i] = harm__strpool_intern(dst, p, len, NULL);
-    if (map[i] == HARM__STRPOOL_FAIL) {
-      return false;
-    }
-  }
-  return true;
-}
-
+/* Folds a shard's counts, latest date and filtered-date histogram into
+ * the master, and hands its dataset to the master's parts (dictionaries
+ * and records are combined once, in renumber()). */
 static bool merge_shard(loader *master, shard *sh) {
   harm_dataset *dst = master->ds, *src = sh->ld.ds;
-  size_t n_max = src->subjects.n;
-  if (src->codes.n > n_max) {
-    n_max = src->codes.n;
+  harm_dataset **parts =
+      harm__reallocarray(master->parts, master->n_parts + 1, sizeof *parts);
+  if (!parts) {
+    return false;
   }
-  if (src->areas.n > n_max) {
-    n_max = src->areas.n;
+  master->parts = parts;
+  dst->acct.read += src->acct.read;
+  dst->acct.outside_window += src->acct.outside_window;
+  dst->acct.future_dated += src->acct.future_dated;
+  dst->acct.filtered += src->acct.filtered;
+  dst->acct.rejected += src->acct.rejected;
+  if (sh->ld.runmax != HARM_DATE_NONE &&
+      (master->runmax == HARM_DATE_NONE || sh->ld.runmax > master->runmax)) {
+    master->runmax = sh->ld.runmax;
   }
-  if (src->oids.n > n_max) {
-    n_max = src->oids.n;
-  }
-  uint32_t *ms = harm__malloc(((size_t)src->subjects.n + 1) * sizeof *ms);
-  uint32_t *mc = harm__malloc(((size_t)src->codes.n + 1) * sizeof *mc);
-  uint32_t *ma = harm__malloc(((size_t)src->areas.n + 1) * sizeof *ma);
-  uint32_t *mo = harm__malloc(((size_t)src->oids.n + 1) * sizeof *mo);
-  size_t total = dst->n_recs + src->n_recs;
-  bool ok = ms && mc && ma && mo &&
-            merge_pool(&dst->subjects, &src->subjects, ms) &&
-            merge_pool(&dst->codes, &src->codes, mc) &&
-            merge_pool(&dst->areas, &src->areas, ma) &&
-            merge_pool(&dst->oids, &src->oids, mo);
-  if (ok && total > dst->cap_recs) {
-    harm__rec *recs = harm__reallocarray(dst->recs, total, sizeof *recs);
-    ok = recs != NULL;
-    if (ok) {
-      dst->recs = recs;
-      if (src->oid || dst->oid) {
-        uint32_t *o = harm__reallocarray(dst->oid, total, sizeof *o);
-        ok = o != NULL;
-        if (ok) {
-          dst->oid = o;
-        }
-      }
-      if (ok) {
-        dst->cap_recs = total;
+  for (size_t i = 0; i < sh->ld.hist_len; i++) {
+    for (uint64_t c = sh->ld.hist[i]; c; c--) {
+      if (!hist_add(master, sh->ld.hist_base + (harm_date)i)) {
+        return false;
       }
     }
   }
-  for (size_t i = 0; ok && i < src->n_recs; i++) {
-    harm__rec r = src->recs[i];
-    r.subject = ms[r.subject];
-    r.code = mc[r.code];
-    if (r.area >= 0) {
-      r.area = (int32_t)ma[r.area];
-    }
-    if (dst->oid) {
-      dst->oid[dst->n_recs] = src->oid ? mo[src->oid[i]] : 0;
-    }
-    dst->recs[dst->n_recs++] = r;
-  }
-  if (ok) {
-    dst->acct.read += src->acct.read;
-    dst->acct.outside_window += src->acct.outside_window;
-    dst->acct.future_dated += src->acct.future_dated;
-    dst->acct.filtered += src->acct.filtered;
-    dst->acct.rejected += src->acct.rejected;
-    if (sh->ld.runmax != HARM_DATE_NONE &&
-        (master->runmax == HARM_DATE_NONE || sh->ld.runmax > master->runmax)) {
-      master->runmax = sh->ld.runmax;
-    }
-    for (size_t i = 0; ok && i < sh->ld.hist_len; i++) {
-      for (uint64_t c = sh->ld.hist[i]; ok && c; c--) {
-        ok = hist_add(master, sh->ld.hist_base + (harm_date)i);
-      }
-    }
-  }
-  harm__free(ms);
-  harm__free(mc);
-  harm__free(ma);
-  harm__free(mo);
-  return ok;
+  /* The part's own counts now live in the master's. */
+  memset(&src->acct, 0, sizeof src->acct);
+  master->parts[master->n_parts++] = src;
+  sh->ld.ds = NULL;
+  return true;
 }
 
 /* Replays a shard's buffered rejects with absolute line numbers. In
@@ -1145,6 +1254,10 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   ds->lookback_days = opts->lookback_days;
   ld.ds = ds;
   harm_status st = feed(&ld, arg, len);
+  if (st == HARM_OK && !flush_pending(&ld)) {
+    st = harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL,
+                    "out of memory");
+  }
   ds = ld.ds; /* the parallel reader hands back a merged dataset */
   if (st == HARM_OK) {
     st = finish(&ld);
