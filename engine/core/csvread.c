@@ -285,13 +285,84 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
 /* Byte classes for the line scanner: line terminators and the quote. */
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+enum { MAX_COMMAS = 64 };
+
+/* One pass over a physical line: finds its end (the first '\n' or '\r'),
+ * whether it holds a quote, and where its commas are (up to MAX_COMMAS;
+ * *n_commas = SIZE_MAX when there are more). SSE2 does 16 bytes a step
+ * where available; the scalar loop gives the same answers. */
+static size_t scan_line(const char *p, size_t avail, bool *quote,
+                        uint32_t *commas, size_t *n_commas) {
+  size_t i = 0, nc = 0;
+  bool q = false;
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+  const __m128i dq = _mm_set1_epi8('"'), cm = _mm_set1_epi8(',');
+  while (i + 16 <= avail) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+    unsigned end = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
+    unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dq));
+    unsigned cmask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm));
+    if (end) {
+      unsigned stop = (unsigned)__builtin_ctz(end);
+      unsigned keep = (1u << stop) - 1u;
+      qm &= keep;
+      cmask &= keep;
+      q = q || qm;
+      while (cmask) {
+        if (nc < MAX_COMMAS) {
+          commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
+        }
+        nc++;
+        cmask &= cmask - 1;
+      }
+      *quote = q;
+      *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
+      return i + stop;
+    }
+    q = q || qm;
+    while (cmask) {
+      if (nc < MAX_COMMAS) {
+        commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
+      }
+      nc++;
+      cmask &= cmask - 1;
+    }
+    i += 16;
+  }
+#endif
+  for (; i < avail; i++) {
+    char c = p[i];
+    if (c == '\n' || c == '\r') {
+      break;
+    }
+    if (c == '"') {
+      q = true;
+    } else if (c == ',') {
+      if (nc < MAX_COMMAS) {
+        commas[nc] = (uint32_t)i;
+      }
+      nc++;
+    }
+  }
+  *quote = q;
+  *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
+  return i;
+}
+
 /* The fast path: a whole line with no quote character, starting while
  * libcsv is idle, split on commas and trimmed of spaces and tabs exactly
  * as libcsv does for unquoted fields. A line of only blanks is no record,
  * as in libcsv. The differential test and the csv fuzz target check that
  * both paths give the same records. */
 static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
-                             const char *term) {
+                             const char *term, const uint32_t *commas,
+                             size_t n_commas) {
   r->record_line = r->line;
   r->prev_cr = false; /* the line's content came after any earlier CR */
   count_lines(r, term, 1);
@@ -308,8 +379,12 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   size_t nf = 0;
   const char *end = p + n;
   const char *fp = p;
+  size_t ci = 0;
   for (;;) {
-    const char *comma = memchr(fp, ',', (size_t)(end - fp));
+    /* Comma positions from the scan, or memchr past MAX_COMMAS. */
+    const char *comma = n_commas != SIZE_MAX
+                            ? (ci < n_commas ? p + commas[ci++] : NULL)
+                            : memchr(fp, ',', (size_t)(end - fp));
     const char *fe = comma ? comma : end;
     const char *a = fp;
     while (a < fe && is_blank(*a)) {
@@ -403,17 +478,13 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
       }
       continue;
     }
-    /* One physical line: up to '\n', or up to a '\r' before it. memchr
-     * is vectorised, so three passes beat one byte-at-a-time scan. */
+    /* One physical line: up to the first '\n' or '\r'. */
     const char *p = data + pos;
-    const char *nl = memchr(p, '\n', len - pos);
-    size_t content = nl ? (size_t)(nl - p) : len - pos;
-    const char *cr = memchr(p, '\r', content);
-    if (cr) {
-      content = (size_t)(cr - p);
-    }
-    size_t term = (cr || nl) ? 1 : 0;
-    bool quote = memchr(p, '"', content) != NULL;
+    bool quote;
+    uint32_t commas[MAX_COMMAS];
+    size_t n_commas;
+    size_t content = scan_line(p, len - pos, &quote, commas, &n_commas);
+    size_t term = content < len - pos ? 1 : 0;
     /* A line is only taken whole when its terminator is here: a line cut
      * by the end of this block goes through libcsv, which keeps state. */
     if (r->fast && term && !quote && r->parser.pstate == 0 && r->raw.len == 0) {
@@ -421,7 +492,8 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
         count_lines(r, p, 1);
         r->record_line = r->line;
       } else {
-        harm_status st = fast_line(r, p, content, p + content);
+        harm_status st =
+            fast_line(r, p, content, p + content, commas, n_commas);
         if (st != HARM_OK) {
           return st;
         }

@@ -95,6 +95,19 @@ bool harm__ieq(const char *s, size_t len, const char *z) {
 
 bool harm__parse_bool(const char *s, size_t len, bool *out) {
   harm__trim(&s, &len);
+  if (len == 1) {
+    /* The usual export values, without the word table. */
+    switch (s[0]) {
+    case 'Y': case 'y': case '1':
+      *out = true;
+      return true;
+    case 'N': case 'n': case '0':
+      *out = false;
+      return true;
+    default:
+      return false;
+    }
+  }
   static const char *const yes[] = {"1", "y", "yes", "true"};
   static const char *const no[] = {"0", "n", "no", "false"};
   for (size_t i = 0; i < 4; i++) {

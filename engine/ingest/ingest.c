@@ -73,6 +73,7 @@ typedef struct loader {
     char s[44];
   } pend[32];
   size_t n_pend;
+  size_t rec_hint; /* first record capacity (0 = small) */
   /* Datasets of the later parallel chunks, folded in by finish(). */
   harm_dataset **parts;
   size_t n_parts;
@@ -361,7 +362,12 @@ static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
       compact(ds, window_start(ld->runmax, ds->lookback_days));
     }
     if (ds->n_recs * 4 >= ds->cap_recs * 3) {
-      size_t cap = ds->cap_recs ? ds->cap_recs * 2 : 4096;
+      /* Growth is by 4x from a size hinted by the chunk length: every
+       * realloc of a large block is an mremap, and in a threaded process
+       * each costs a TLB shootdown on every core. */
+      size_t cap = ds->cap_recs ? ds->cap_recs * 4
+                   : ld->rec_hint ? ld->rec_hint
+                                  : 4096;
       harm__rec *recs = harm__reallocarray(ds->recs, cap, sizeof *recs);
       if (!recs) {
         return false;
@@ -1116,6 +1122,9 @@ static harm_status ingest_parallel(loader *master, const source *src,
     sh[n].src = src;
     sh[n].from = from;
     sh[n].to = to;
+    /* About one kept record per 128 bytes of input: a first capacity that
+     * rarely needs growing (pages not written cost no memory). */
+    sh[n].ld.rec_hint = (to - from) / 128 + 4096;
     n++;
     from = to;
   }
