@@ -138,14 +138,19 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
     goto done;
   }
   st = HARM_ERR_NOMEM;
-  /* Counting sort by subject (subjects are dense 0..n-1), then a small
-   * sort of each subject's records: O(n) plus tiny sorts, instead of one
-   * comparison sort of every record. */
+  /* Records grouped by subject without random writes over the whole
+   * array: a first pass scatters them into at most 256 buckets by the
+   * subject's top bits (256 sequential streams), then each bucket, small
+   * enough to stay in cache, is radix sorted on the remaining bits. Then
+   * each subject's few records get a small sort of their own. */
   size_t n_subj = ds->subjects.n;
-  size_t *start = harm__calloc(n_subj + 2, sizeof *start);
-  if (!start) {
-    goto done;
+  unsigned bits = 1;
+  while (bits < 32 && ((size_t)1 << bits) < n_subj) {
+    bits++;
   }
+  unsigned shift = bits > 8 ? bits - 8 : 0;
+  size_t n_buckets = n_subj ? ((n_subj - 1) >> shift) + 1 : 1;
+  size_t bstart[257] = {0};
   for (size_t i = 0; i < ds->n_recs; i++) {
     const harm__rec *r = &ds->recs[i];
     if (map[r->code] == DROP) {
@@ -153,19 +158,66 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
       m->acct.proactive += proactive[r->code];
       continue;
     }
-    start[r->subject + 2]++;
+    bstart[(r->subject >> shift) + 1]++;
   }
-  for (size_t i = 2; i < n_subj + 2; i++) {
-    start[i] += start[i - 1];
+  for (size_t b = 1; b <= n_buckets; b++) {
+    bstart[b] += bstart[b - 1];
   }
-  size_t n = start[n_subj + 1];
-  for (size_t i = 0; i < ds->n_recs; i++) {
-    const harm__rec *r = &ds->recs[i];
-    if (map[r->code] != DROP) {
-      wrec x = {r->subject, map[r->code], r->date, r->area,
-                r->offence, r->victim,    1.0};
-      w[start[r->subject + 1]++] = x;
+  size_t n = bstart[n_buckets];
+  {
+    size_t fill[256];
+    memcpy(fill, bstart, n_buckets * sizeof *fill);
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      const harm__rec *r = &ds->recs[i];
+      if (map[r->code] != DROP) {
+        wrec x = {r->subject, map[r->code], r->date, r->area,
+                  r->offence, r->victim,    1.0};
+        w[fill[r->subject >> shift]++] = x;
+      }
     }
+  }
+  size_t max_bucket = 0;
+  for (size_t b = 0; b < n_buckets; b++) {
+    size_t len = bstart[b + 1] - bstart[b];
+    max_bucket = len > max_bucket ? len : max_bucket;
+  }
+  wrec *tmp = shift ? harm__malloc((max_bucket + 1) * sizeof *tmp) : NULL;
+  if (shift && !tmp) {
+    goto done;
+  }
+  for (size_t b = 0; b < n_buckets && shift; b++) {
+    wrec *g = w + bstart[b];
+    size_t len = bstart[b + 1] - bstart[b];
+    wrec *src = g, *dst = tmp;
+    for (unsigned d = 0; d < shift; d += 8) {
+      size_t cnt[257] = {0};
+      for (size_t i = 0; i < len; i++) {
+        cnt[((src[i].subject >> d) & 0xff) + 1]++;
+      }
+      for (size_t c = 1; c < 257; c++) {
+        cnt[c] += cnt[c - 1];
+      }
+      for (size_t i = 0; i < len; i++) {
+        dst[cnt[(src[i].subject >> d) & 0xff]++] = src[i];
+      }
+      wrec *t = src;
+      src = dst;
+      dst = t;
+    }
+    if (src != g) {
+      memcpy(g, src, len * sizeof *g);
+    }
+  }
+  harm__free(tmp);
+  size_t *start = harm__calloc(n_subj + 2, sizeof *start);
+  if (!start) {
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    start[w[i].subject + 1]++;
+  }
+  for (size_t i = 1; i <= n_subj; i++) {
+    start[i] += start[i - 1];
   }
   for (size_t sj = 0; sj < n_subj; sj++) {
     wrec *g = w + start[sj];
@@ -283,7 +335,20 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
       }
       j++;
     }
-    qsort(victims, n_vict, sizeof *victims, cmp_victim);
+    if (n_vict <= 16) {
+      /* Most offenders have a handful of victims: no qsort call. */
+      for (size_t a = 1; a < n_vict; a++) {
+        uint64_t x = victims[a];
+        size_t b = a;
+        while (b > 0 && victims[b - 1] > x) {
+          victims[b] = victims[b - 1];
+          b--;
+        }
+        victims[b] = x;
+      }
+    } else {
+      qsort(victims, n_vict, sizeof *victims, cmp_victim);
+    }
     for (size_t v = 0; v < n_vict; v++) {
       f->victims += v == 0 || victims[v] != victims[v - 1];
     }
