@@ -856,6 +856,7 @@ harm_matrix_opts harm_config_matrix_opts(const harm_config *cfg,
   o.n_categories = cfg->n_categories;
   o.half_life_days = cfg->half_life_days;
   o.attribution = cfg->attribution;
+  o.threads = cfg->threads;
   return o;
 }
 

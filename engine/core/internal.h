@@ -69,6 +69,9 @@ bool harm__parse_double(const char *s, size_t len, double *out);
 /* Parses an unsigned decimal integer from the whole counted string. */
 bool harm__parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* Number of online cores (at least 1, at most 64). */
+unsigned harm__cpu_count(void);
+
 /* Comparison with a context pointer (C11 qsort has none). */
 typedef int (*harm__cmp_fn)(const void *a, const void *b, void *ctx);
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/core/util.c: allocation wrappers (with the test-only failure
  * hook), string trimming and the small parsers every module shares. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -98,10 +100,14 @@ bool harm__parse_bool(const char *s, size_t len, bool *out) {
   if (len == 1) {
     /* The usual export values, without the word table. */
     switch (s[0]) {
-    case 'Y': case 'y': case '1':
+    case 'Y':
+    case 'y':
+    case '1':
       *out = true;
       return true;
-    case 'N': case 'n': case '0':
+    case 'N':
+    case 'n':
+    case '0':
       *out = false;
       return true;
     default:
@@ -284,4 +290,9 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n) {
   harm__free(k2);
   harm__free(v2);
   return true;
+}
+
+unsigned harm__cpu_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
 }

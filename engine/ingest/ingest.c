@@ -365,7 +365,7 @@ static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
       /* Growth is by 4x from a size hinted by the chunk length: every
        * realloc of a large block is an mremap, and in a threaded process
        * each costs a TLB shootdown on every core. */
-      size_t cap = ds->cap_recs ? ds->cap_recs * 4
+      size_t cap = ds->cap_recs   ? ds->cap_recs * 4
                    : ld->rec_hint ? ld->rec_hint
                                   : 4096;
       harm__rec *recs = harm__reallocarray(ds->recs, cap, sizeof *recs);
@@ -1040,8 +1040,7 @@ static unsigned thread_count(const harm_ingest_opts *o) {
   if (o->threads) {
     return o->threads;
   }
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (unsigned)(n > 64 ? 64 : n) : 1;
+  return harm__cpu_count();
 }
 
 /* Reads the input in parallel when it is large enough and the header ends

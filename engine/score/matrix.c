@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "core/internal.h"
 #include "ingest/dataset.h"
@@ -121,6 +122,166 @@ static harm_status map_codes(harm_matrix *m, const harm_matrix_opts *o,
   return HARM_OK;
 }
 
+enum { MAX_AGG_THREADS = 64 };
+
+/* One worker's share of the aggregation: subjects [s0, s1). */
+typedef struct agg_job {
+  harm_matrix *m;
+  wrec *w;
+  const size_t *start;
+  size_t *glen;
+  size_t s0, s1;
+  const harm_matrix_opts *opts;
+  harm_date as_of;
+  size_t dups;
+  uint64_t *code_count;
+  bool failed;
+} agg_job;
+
+static void sort_group(wrec *g, size_t len) {
+  if (len <= 16) {
+    for (size_t a = 1; a < len; a++) {
+      wrec x = g[a];
+      size_t b = a;
+      while (b > 0 && cmp_wrec(&g[b - 1], &x) > 0) {
+        g[b] = g[b - 1];
+        b--;
+      }
+      g[b] = x;
+    }
+  } else {
+    qsort(g, len, sizeof *g, cmp_wrec);
+  }
+}
+
+/* Phase 1: sort each subject's records, drop repeats of (code, offence)
+ * keeping the first (the earliest dated), count distinct codes into
+ * m->row[s + 1]. */
+static int agg_phase1(void *arg) {
+  agg_job *j = arg;
+  for (size_t sj = j->s0; sj < j->s1; sj++) {
+    wrec *g = j->w + j->start[sj];
+    size_t len = j->start[sj + 1] - j->start[sj];
+    sort_group(g, len);
+    size_t k = 0, cols = 0;
+    for (size_t i = 0; i < len; i++) {
+      if (k && g[k - 1].col == g[i].col && g[k - 1].offence == g[i].offence) {
+        j->dups++;
+        continue;
+      }
+      cols += k == 0 || g[k - 1].col != g[i].col;
+      g[k++] = g[i];
+    }
+    j->glen[sj] = k;
+    j->m->row[sj + 1] = cols;
+  }
+  return 0;
+}
+
+/* Phase 2: decay, then each subject's entries and facts. */
+static int agg_phase2(void *arg) {
+  agg_job *j = arg;
+  harm_matrix *m = j->m;
+  uint64_t vbuf[64];
+  uint64_t *victims = vbuf;
+  size_t vcap = 64;
+  for (size_t sj = j->s0; sj < j->s1; sj++) {
+    wrec *g = j->w + j->start[sj];
+    size_t len = j->glen[sj];
+    harm_subject_facts *f = &m->facts[sj];
+    f->first = f->last = HARM_DATE_NONE;
+    f->area = -1;
+    if (len > vcap) {
+      uint64_t *v = harm__malloc(len * sizeof *v);
+      if (!v) {
+        j->failed = true;
+        break;
+      }
+      if (victims != vbuf) {
+        harm__free(victims);
+      }
+      victims = v;
+      vcap = len;
+    }
+    size_t e = m->row[sj], n_vict = 0;
+    for (size_t i = 0; i < len; i++) {
+      wrec *r = &g[i];
+      if (j->opts->half_life_days > 0) {
+        double age = (double)((int64_t)j->as_of - r->date);
+        r->factor *= pow(0.5, age / j->opts->half_life_days);
+      }
+      if (i == 0 || r->col != g[i - 1].col) {
+        m->col[e] = r->col;
+        m->sum[e] = 0;
+        m->maxf[e] = 0;
+        m->cnt[e] = 0;
+        e++;
+      }
+      m->sum[e - 1] += r->factor;
+      m->cnt[e - 1]++;
+      if (r->factor > m->maxf[e - 1]) {
+        m->maxf[e - 1] = r->factor;
+      }
+      j->code_count[r->col]++;
+      f->offences++;
+      if (f->first == HARM_DATE_NONE || r->date < f->first) {
+        f->first = r->date;
+      }
+      if (f->last == HARM_DATE_NONE || r->date > f->last ||
+          (r->date == f->last && r->area < f->area)) {
+        f->last = r->date;
+        f->area = r->area;
+      }
+      if (r->victim) {
+        victims[n_vict++] = r->victim;
+      }
+    }
+    if (n_vict <= 16) {
+      /* Most offenders have a handful of victims: no qsort call. */
+      for (size_t a = 1; a < n_vict; a++) {
+        uint64_t x = victims[a];
+        size_t b = a;
+        while (b > 0 && victims[b - 1] > x) {
+          victims[b] = victims[b - 1];
+          b--;
+        }
+        victims[b] = x;
+      }
+    } else {
+      qsort(victims, n_vict, sizeof *victims, cmp_victim);
+    }
+    for (size_t v = 0; v < n_vict; v++) {
+      f->victims += v == 0 || victims[v] != victims[v - 1];
+    }
+  }
+  if (victims != vbuf) {
+    harm__free(victims);
+  }
+  return 0;
+}
+
+/* Runs fn over the jobs, one thread each (the first in this thread). */
+static bool run_jobs(agg_job *jobs, unsigned n, thrd_start_t fn) {
+  thrd_t tid[MAX_AGG_THREADS];
+  bool started[MAX_AGG_THREADS] = {false};
+  for (unsigned t = 1; t < n; t++) {
+    started[t] = thrd_create(&tid[t], fn, &jobs[t]) == thrd_success;
+  }
+  fn(&jobs[0]);
+  for (unsigned t = 1; t < n; t++) {
+    if (started[t]) {
+      thrd_join(tid[t], NULL);
+    } else {
+      fn(&jobs[t]);
+    }
+  }
+  bool ok = true;
+  for (unsigned t = 0; t < n; t++) {
+    ok = ok && !jobs[t].failed;
+  }
+  return ok;
+}
+
 static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   const harm_dataset *ds = m->ds;
   size_t n_codes = ds->codes.n;
@@ -128,7 +289,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   bool *proactive = harm__malloc((n_codes + 1) * sizeof *proactive);
   wrec *w = harm__malloc((ds->n_recs + 1) * sizeof *w);
   wrec **byc = NULL;
-  uint64_t *victims = NULL;
+  size_t *start = NULL;
+  size_t *glen = NULL; /* kept records per subject after dedupe */
   harm_status st = HARM_ERR_NOMEM;
   if (!map || !proactive || !w) {
     goto done;
@@ -209,7 +371,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
     }
   }
   harm__free(tmp);
-  size_t *start = harm__calloc(n_subj + 2, sizeof *start);
+  start = harm__calloc(n_subj + 2, sizeof *start);
   if (!start) {
     goto done;
   }
@@ -219,48 +381,80 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   for (size_t i = 1; i <= n_subj; i++) {
     start[i] += start[i - 1];
   }
-  for (size_t sj = 0; sj < n_subj; sj++) {
-    wrec *g = w + start[sj];
-    size_t len = start[sj + 1] - start[sj];
-    if (len <= 16) {
-      for (size_t a = 1; a < len; a++) {
-        wrec x = g[a];
-        size_t b = a;
-        while (b > 0 && cmp_wrec(&g[b - 1], &x) > 0) {
-          g[b] = g[b - 1];
-          b--;
-        }
-        g[b] = x;
-      }
+  /* Per subject, in parallel over subject ranges: sort, dedupe, count
+   * entries (phase 1); then, once offsets are known, aggregate into the
+   * compressed rows (phase 2). Every subject's work is the same whatever
+   * the split, so the matrix is identical at any thread count. */
+  m->n_subjects = n_subj;
+  m->row = harm__calloc(n_subj + 1, sizeof *m->row);
+  m->facts = harm__calloc(n_subj + 1, sizeof *m->facts);
+  m->code_count = harm__calloc((size_t)m->codes.n + 1, sizeof *m->code_count);
+  glen = harm__calloc(n_subj + 1, sizeof *glen);
+  if (!m->row || !m->facts || !m->code_count || !glen) {
+    goto done;
+  }
+  agg_job jobs[MAX_AGG_THREADS];
+  unsigned T = o->threads ? o->threads : harm__cpu_count();
+  if (T > MAX_AGG_THREADS) {
+    T = MAX_AGG_THREADS;
+  }
+  if (n < 65536 || T < 1) {
+    T = 1;
+  }
+  /* Subject ranges with about n / T records each. */
+  size_t s0 = 0;
+  for (unsigned t = 0; t < T; t++) {
+    size_t target = n / T * (t + 1);
+    size_t s1 = s0;
+    if (t + 1 == T) {
+      s1 = n_subj;
     } else {
-      qsort(g, len, sizeof *g, cmp_wrec);
+      while (s1 < n_subj && start[s1] < target) {
+        s1++;
+      }
     }
+    memset(&jobs[t], 0, sizeof jobs[t]);
+    jobs[t].m = m;
+    jobs[t].w = w;
+    jobs[t].start = start;
+    jobs[t].glen = glen;
+    jobs[t].s0 = s0;
+    jobs[t].s1 = s1;
+    jobs[t].opts = o;
+    jobs[t].as_of = ds->as_of;
+    s0 = s1;
   }
-  harm__free(start);
-  /* Dedupe on (subject, column, offence): keep the first of each run. */
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (k && w[k - 1].subject == w[i].subject && w[k - 1].col == w[i].col &&
-        w[k - 1].offence == w[i].offence) {
-      m->acct.duplicates++;
-      continue;
-    }
-    w[k++] = w[i];
+  if (!run_jobs(jobs, T, agg_phase1)) {
+    goto done;
   }
-  n = k;
-  m->acct.scored = n;
-  if (o->attribution == HARM_ATTR_SPLIT && n) {
-    byc = harm__malloc(n * sizeof *byc);
+  size_t dups = 0;
+  for (unsigned t = 0; t < T; t++) {
+    dups += jobs[t].dups;
+  }
+  m->acct.duplicates += dups;
+  size_t scored = 0;
+  for (size_t sj = 0; sj < n_subj; sj++) {
+    scored += glen[sj];
+    m->row[sj + 1] += m->row[sj]; /* phase 1 left entry counts here */
+  }
+  m->acct.scored = scored;
+  size_t nnz = m->row[n_subj];
+  if (o->attribution == HARM_ATTR_SPLIT && scored) {
+    /* Co-offenders: one sort of every kept record by (offence, code). */
+    byc = harm__malloc(scored * sizeof *byc);
     if (!byc) {
       goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-      byc[i] = &w[i];
+    size_t k = 0;
+    for (size_t sj = 0; sj < n_subj; sj++) {
+      for (size_t i = 0; i < glen[sj]; i++) {
+        byc[k++] = &w[start[sj] + i];
+      }
     }
-    qsort(byc, n, sizeof *byc, cmp_crime);
-    for (size_t i = 0; i < n;) {
+    qsort(byc, scored, sizeof *byc, cmp_crime);
+    for (size_t i = 0; i < scored;) {
       size_t j = i + 1;
-      while (j < n && byc[j]->offence == byc[i]->offence &&
+      while (j < scored && byc[j]->offence == byc[i]->offence &&
              byc[j]->col == byc[i]->col) {
         j++;
       }
@@ -270,105 +464,42 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
       i = j;
     }
   }
-  if (o->half_life_days > 0) {
-    for (size_t i = 0; i < n; i++) {
-      double age = (double)((int64_t)ds->as_of - w[i].date);
-      w[i].factor *= pow(0.5, age / o->half_life_days);
-    }
-  }
-  /* Compressed rows. */
-  m->n_subjects = ds->subjects.n;
-  m->row = harm__calloc(m->n_subjects + 1, sizeof *m->row);
-  m->facts = harm__calloc(m->n_subjects + 1, sizeof *m->facts);
-  m->code_count = harm__calloc((size_t)m->codes.n + 1, sizeof *m->code_count);
-  size_t nnz = 0;
-  for (size_t i = 0; i < n; i++) {
-    nnz +=
-        i == 0 || w[i].subject != w[i - 1].subject || w[i].col != w[i - 1].col;
-  }
   m->col = harm__malloc((nnz + 1) * sizeof *m->col);
   m->sum = harm__malloc((nnz + 1) * sizeof *m->sum);
   m->maxf = harm__malloc((nnz + 1) * sizeof *m->maxf);
   m->cnt = harm__malloc((nnz + 1) * sizeof *m->cnt);
-  victims = harm__malloc((n + 1) * sizeof *victims);
-  if (!m->row || !m->facts || !m->code_count || !m->col || !m->sum ||
-      !m->maxf || !m->cnt || !victims) {
+  if (!m->col || !m->sum || !m->maxf || !m->cnt) {
     goto done;
   }
-  for (size_t s = 0; s < m->n_subjects; s++) {
-    harm_subject_facts *f = &m->facts[s];
-    f->first = f->last = HARM_DATE_NONE;
-    f->area = -1;
-  }
-  size_t e = 0;
-  for (size_t i = 0; i < n;) {
-    uint32_t s = w[i].subject;
-    size_t j = i;
-    harm_subject_facts *f = &m->facts[s];
-    size_t n_vict = 0;
-    while (j < n && w[j].subject == s) {
-      const wrec *r = &w[j];
-      if (j == i || r->col != w[j - 1].col) {
-        m->col[e] = r->col;
-        m->sum[e] = 0;
-        m->maxf[e] = 0;
-        m->cnt[e] = 0;
-        e++;
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t].code_count =
+        harm__calloc((size_t)m->codes.n + 1, sizeof *jobs[t].code_count);
+    if (!jobs[t].code_count) {
+      for (unsigned u = 0; u < t; u++) {
+        harm__free(jobs[u].code_count);
       }
-      m->sum[e - 1] += r->factor;
-      m->cnt[e - 1]++;
-      if (r->factor > m->maxf[e - 1]) {
-        m->maxf[e - 1] = r->factor;
-      }
-      m->code_count[r->col]++;
-      f->offences++;
-      if (f->first == HARM_DATE_NONE || r->date < f->first) {
-        f->first = r->date;
-      }
-      if (f->last == HARM_DATE_NONE || r->date > f->last ||
-          (r->date == f->last && r->area < f->area)) {
-        f->last = r->date;
-        f->area = r->area;
-      }
-      if (r->victim) {
-        victims[n_vict++] = r->victim;
-      }
-      j++;
-    }
-    if (n_vict <= 16) {
-      /* Most offenders have a handful of victims: no qsort call. */
-      for (size_t a = 1; a < n_vict; a++) {
-        uint64_t x = victims[a];
-        size_t b = a;
-        while (b > 0 && victims[b - 1] > x) {
-          victims[b] = victims[b - 1];
-          b--;
-        }
-        victims[b] = x;
-      }
-    } else {
-      qsort(victims, n_vict, sizeof *victims, cmp_victim);
-    }
-    for (size_t v = 0; v < n_vict; v++) {
-      f->victims += v == 0 || victims[v] != victims[v - 1];
-    }
-    m->row[s + 1] = e;
-    i = j;
-  }
-  /* Fill offsets of subjects without entries. */
-  for (size_t s = 1; s <= m->n_subjects; s++) {
-    if (m->row[s] < m->row[s - 1]) {
-      m->row[s] = m->row[s - 1];
+      goto done;
     }
   }
-  m->nnz = e;
+  bool ok = run_jobs(jobs, T, agg_phase2);
+  for (unsigned t = 0; t < T; t++) {
+    for (size_t c = 0; ok && c < m->codes.n; c++) {
+      m->code_count[c] += jobs[t].code_count[c];
+    }
+    harm__free(jobs[t].code_count);
+  }
+  if (!ok) {
+    goto done;
+  }
+  m->nnz = nnz;
   st = HARM_OK;
 done:
   harm__free(map);
   harm__free(proactive);
   harm__free(w);
   harm__free(byc);
-  harm__free(victims);
+  harm__free(start);
+  harm__free(glen);
   return st;
 }
 

@@ -43,10 +43,12 @@ typedef struct harm_matrix_opts {
   double half_life_days;         /* > 0: each offence weighs
                                     0.5^(age/half_life); default 0 = off */
   harm_attribution attribution;  /* default HARM_ATTR_FULL */
+  unsigned threads;              /* worker threads; 0 = all cores. The
+                                    matrix is identical at any count. */
 } harm_matrix_opts;
 
 #define HARM_MATRIX_OPTS_INIT                                                  \
-  { NULL, true, NULL, 0, 0.0, HARM_ATTR_FULL }
+  { NULL, true, NULL, 0, 0.0, HARM_ATTR_FULL, 0 }
 
 /* The aggregate. Opaque. */
 typedef struct harm_matrix harm_matrix;
