@@ -45,6 +45,37 @@ struct harm__csv_reader {
   bool stopped;
 };
 
+/* libcsv grows its field buffer by a fixed 128 bytes a time, which makes
+ * a huge field cost a quadratic amount of copying wherever realloc cannot
+ * grow in place (sanitizer builds, fragmented heaps). Its buffer is
+ * allocated through these two instead, which keep the capacity in a
+ * 16-byte header and grow it geometrically. */
+static void *geo_realloc(void *p, size_t size) {
+  size_t cap = p ? ((size_t *)p - 2)[0] : 0;
+  if (p && cap >= size) {
+    return p;
+  }
+  size_t ncap = cap * 2 > size ? cap * 2 : size;
+  if (ncap < 256) {
+    ncap = 256;
+  }
+  if (ncap > SIZE_MAX - 16) {
+    return NULL;
+  }
+  size_t *h = harm__realloc(p ? (size_t *)p - 2 : NULL, ncap + 16);
+  if (!h) {
+    return NULL;
+  }
+  h[0] = ncap;
+  return h + 2;
+}
+
+static void geo_free(void *p) {
+  if (p) {
+    harm__free((size_t *)p - 2);
+  }
+}
+
 static void on_field(void *s, size_t len, void *data) {
   harm__csv_reader *r = data;
   if (r->nomem) {
@@ -99,8 +130,8 @@ harm_status harm__csv_reader_new(size_t max_field, harm__csv_record_fn fn,
     harm__free(r);
     return HARM_ERR_NOMEM;
   }
-  csv_set_realloc_func(&r->parser, harm__realloc);
-  csv_set_free_func(&r->parser, harm__free);
+  csv_set_realloc_func(&r->parser, geo_realloc);
+  csv_set_free_func(&r->parser, geo_free);
   r->max_field = max_field ? max_field : SIZE_MAX;
   /* Keep rejected rows readable: a record longer than two field limits
    * (or 64 KiB when unlimited) is cut in the rejects copy. */
@@ -256,8 +287,8 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
     if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
       return HARM_ERR_NOMEM;
     }
-    csv_set_realloc_func(&r->parser, harm__realloc);
-    csv_set_free_func(&r->parser, harm__free);
+    csv_set_realloc_func(&r->parser, geo_realloc);
+    csv_set_free_func(&r->parser, geo_free);
     bool line_ends = n > 0 && (seg[n - 1] == '\n' || seg[n - 1] == '\r');
     if (!line_ends) {
       r->skipping = true;
