@@ -154,19 +154,7 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
   if (!rc && st != HARM_OK) {
     rc = cli_fail(&err);
   }
-  if (!rc) {
-    rc = cli_pipeline_commit(p);
-  }
-  for (size_t k = 0; k < n_out; k++) {
-    if (!rc) {
-      if (harm_outfile_commit(out[k], &err) != HARM_OK) {
-        rc = cli_fail(&err);
-      }
-    } else {
-      harm_outfile_abort(out[k]);
-    }
-    out[k] = NULL;
-  }
+  rc = cli_commit_outputs(p, out, n_out, rc);
   if (!rc && !o->quiet) {
     fprintf(stderr, "outputs in %s:", o->out_dir);
     for (size_t k = 0; k <= n_out; k++) {

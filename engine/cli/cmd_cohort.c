@@ -166,19 +166,7 @@ int cli_cmd_cohort(int argc, char **argv) {
       rc = cli_fail(&err);
     }
   }
-  if (!rc) {
-    rc = cli_pipeline_commit(&p);
-  }
-  for (int k = 0; k < N_OUT; k++) {
-    if (!rc) {
-      if (harm_outfile_commit(out[k], &err) != HARM_OK) {
-        rc = cli_fail(&err);
-      }
-    } else {
-      harm_outfile_abort(out[k]);
-    }
-    out[k] = NULL;
-  }
+  rc = cli_commit_outputs(&p, out, N_OUT, rc);
   if (!rc && !o.quiet) {
     print_cohort(cohort);
     printf("outputs in %s: cohort.csv movers.csv notes.csv manifest.json "

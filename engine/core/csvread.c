@@ -339,22 +339,11 @@ static size_t scan_line(const char *p, size_t avail, bool *quote,
         _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
     unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dq));
     unsigned cmask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm));
+    unsigned stop = end ? (unsigned)__builtin_ctz(end) : 16;
     if (end) {
-      unsigned stop = (unsigned)__builtin_ctz(end);
       unsigned keep = (1u << stop) - 1u;
       qm &= keep;
       cmask &= keep;
-      q = q || qm;
-      while (cmask) {
-        if (nc < MAX_COMMAS) {
-          commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
-        }
-        nc++;
-        cmask &= cmask - 1;
-      }
-      *quote = q;
-      *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
-      return i + stop;
     }
     q = q || qm;
     while (cmask) {
@@ -363,6 +352,11 @@ static size_t scan_line(const char *p, size_t avail, bool *quote,
       }
       nc++;
       cmask &= cmask - 1;
+    }
+    if (end) {
+      *quote = q;
+      *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
+      return i + stop;
     }
     i += 16;
   }

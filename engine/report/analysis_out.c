@@ -11,6 +11,8 @@
 #include <string.h>
 #include <xlsxwriter.h>
 
+#include "report/xlsx_cells.h"
+
 #include "core/internal.h"
 #include "harmrank/report.h"
 
@@ -219,21 +221,12 @@ typedef struct book {
 
 static void text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                  lxw_format *f) {
-  if (s && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "'%s", s);
-    worksheet_write_string(ws, r, c, buf, f);
-    return;
-  }
-  worksheet_write_string(ws, r, c, s ? s : "", f);
+  harm__xlsx_text(ws, r, c, s, f);
 }
 
 static void header(book *b, lxw_worksheet *ws, lxw_row_t r,
                    const char *const *names, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    text(ws, r, (lxw_col_t)i, names[i], b->bold);
-  }
-  worksheet_freeze_panes(ws, r + 1, 0);
+  harm__xlsx_header(ws, r, names, n, b->bold);
 }
 
 /* A sheet name: Excel allows 31 characters and forbids []:*?/\ ; names

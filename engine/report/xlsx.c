@@ -9,6 +9,8 @@
 #include <string.h>
 #include <xlsxwriter.h>
 
+#include "report/xlsx_cells.h"
+
 #include "core/internal.h"
 #include "harmrank/report.h"
 
@@ -23,22 +25,12 @@ typedef struct pack {
 
 static void text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                  lxw_format *f) {
-  if (s && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
-    /* Cells are short (ids, codes, reasons): a bounded copy, no malloc. */
-    char q[1024];
-    snprintf(q, sizeof q, "'%s", s);
-    worksheet_write_string(ws, r, c, q, f);
-    return;
-  }
-  worksheet_write_string(ws, r, c, s ? s : "", f);
+  harm__xlsx_text(ws, r, c, s, f);
 }
 
 static void header(pack *p, lxw_worksheet *ws, lxw_row_t r,
                    const char *const *names, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    text(ws, r, (lxw_col_t)i, names[i], p->bold);
-  }
-  worksheet_freeze_panes(ws, r + 1, 0);
+  harm__xlsx_header(ws, r, names, n, p->bold);
 }
 
 static void date_cell(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,

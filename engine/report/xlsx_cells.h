@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/report/xlsx_cells.h: cell helpers shared by the two workbooks
+ * (cohort.xlsx and analysis.xlsx). Not installed. */
+#ifndef HARMRANK_REPORT_XLSX_CELLS_H
+#define HARMRANK_REPORT_XLSX_CELLS_H
+
+#include <stddef.h>
+#include <xlsxwriter.h>
+
+/* Writes a text cell. A value starting with = + - @ gets a leading quote,
+ * as in the CSV outputs (cells here are never formulas, but a copied value
+ * must not become one either). */
+void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
+                     lxw_format *f);
+
+/* Writes a header row in `bold` and freezes the panes below it. */
+void harm__xlsx_header(lxw_worksheet *ws, lxw_row_t r, const char *const *names,
+                       size_t n, lxw_format *bold);
+
+#endif /* HARMRANK_REPORT_XLSX_CELLS_H */
