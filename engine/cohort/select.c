@@ -315,6 +315,21 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
     fill_scored(s, m, i, k + 1);
     tmp[n_sel++] = i;
   }
+  /* People within `size` on rank who lost their place to tenure keeps
+   * (tenure keeps are last month's members below the cut). */
+  for (size_t k = cap; k < n && k < r->size; k++) {
+    size_t i = pool[k];
+    if (s->member_of[i] < 0) {
+      const harm_score *sc = harm_scores_at(s->scores, i);
+      add_note(s, HARM_NOTE_DISPLACED_BY_TENURE, sid(s, i),
+               harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
+               ownf(s,
+                    "pool rank %zu is within the %zu core places, but %zu "
+                    "place%s went to last month's members kept by tenure",
+                    k + 1, r->size, r->size - cap,
+                    r->size - cap == 1 ? "" : "s"));
+    }
+  }
   /* Ties on the score at the cut: everyone past the cut who ties with the
    * last place taken on rank is reported, with the tie-break used. */
   if (cap > 0 && cap < n) {

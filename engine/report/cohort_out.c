@@ -28,7 +28,8 @@ const char *harm_report_note_name(harm_note_kind k) {
   static const char *const names[] = {
       "excluded_would_qualify", "referral_already_selected",
       "referral_excluded",      "referral_no_slot",
-      "referral_merged",        "tie_at_cut"};
+      "referral_merged",        "tie_at_cut",
+      "displaced_by_tenure"};
   return (size_t)k < sizeof names / sizeof *names ? names[k] : "note";
 }
 

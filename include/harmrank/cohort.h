@@ -158,12 +158,14 @@ typedef struct harm_member {
 
 /* Someone left out of the cohort that a coordinator should see. */
 typedef enum harm_note_kind {
-  HARM_NOTE_EXCLUDED = 0,          /* would have made the list; excluded */
-  HARM_NOTE_REFERRAL_SELECTED = 1, /* referred but already a core member */
-  HARM_NOTE_REFERRAL_EXCLUDED = 2, /* referred but excluded */
-  HARM_NOTE_REFERRAL_NO_SLOT = 3,  /* referred; referral slots were full */
-  HARM_NOTE_REFERRAL_MERGED = 4,   /* a second referral of one person */
-  HARM_NOTE_TIE_AT_CUT = 5         /* tied on the score at the cut */
+  HARM_NOTE_EXCLUDED = 0,           /* would have made the list; excluded */
+  HARM_NOTE_REFERRAL_SELECTED = 1,  /* referred but already a core member */
+  HARM_NOTE_REFERRAL_EXCLUDED = 2,  /* referred but excluded */
+  HARM_NOTE_REFERRAL_NO_SLOT = 3,   /* referred; referral slots were full */
+  HARM_NOTE_REFERRAL_MERGED = 4,    /* a second referral of one person */
+  HARM_NOTE_TIE_AT_CUT = 5,         /* tied on the score at the cut */
+  HARM_NOTE_DISPLACED_BY_TENURE = 6 /* within `size` on rank, but the
+                                       place went to a tenure keep */
 } harm_note_kind;
 
 typedef struct harm_note {
