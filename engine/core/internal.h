@@ -69,6 +69,10 @@ bool harm__parse_double(const char *s, size_t len, double *out);
 /* Parses an unsigned decimal integer from the whole counted string. */
 bool harm__parse_u64(const char *s, size_t len, uint64_t *out);
 
+/* Asks the kernel to back a large block with huge pages (a hint: big
+ * hash tables probed at random spend much of their time in TLB misses). */
+void harm__hint_huge_pages(void *p, size_t len);
+
 /* Number of online cores (at least 1, at most 64). */
 unsigned harm__cpu_count(void);
 

@@ -46,6 +46,7 @@ static bool grow_slots(harm__strpool *sp) {
   if (!slots) {
     return false;
   }
+  harm__hint_huge_pages(slots, n_slots * sizeof *slots);
   for (uint32_t i = 0; i < sp->n; i++) {
     size_t len = str_len(sp, i);
     put_slot(slots, n_slots - 1, sp->hash[i], i, sp->bytes + sp->offset[i], len,
@@ -317,6 +318,11 @@ static int cmp_unify(const void *a, const void *b, void *ctx) {
   return cmp_bytes(sx, lx, sy, ly);
 }
 
+/* Big-endian bytes 8..15 of a string, zero-padded: the second sort key. */
+static uint64_t second_key(const char *s, size_t len) {
+  return len > 8 ? prefix_key(s + 8, len - 8) : 0;
+}
+
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
@@ -332,9 +338,10 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   unify_entry *e = harm__malloc((n + 1) * sizeof *e);
   uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
+  uint64_t *k2 = harm__malloc((n + 1) * sizeof *k2);
   uint32_t *ord = harm__malloc((n + 1) * sizeof *ord);
   uint32_t *lens = harm__malloc((n + 1) * sizeof *lens);
-  bool ok = e && keys && ord && lens;
+  bool ok = e && keys && k2 && ord && lens;
   size_t m = 0, bytes = 0;
   for (size_t k = 0; ok && k < n_pools; k++) {
     for (uint32_t i = 0; i < pools[k]->n; i++) {
@@ -344,6 +351,7 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
         e[m].pool = (uint32_t)k;
         e[m].idx = i;
         keys[m] = prefix_key(str, len);
+        k2[m] = second_key(str, len);
         lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
         ord[m] = (uint32_t)m;
         bytes += len + 1;
@@ -351,17 +359,40 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
       }
     }
   }
-  /* Radix sort on the 8-byte prefixes; only runs of equal prefixes that
-   * hold a string longer than 8 bytes need a full comparison (strings
-   * here hold no NUL, so up to 8 bytes the prefix is the string). Equal
-   * strings from different pools end up adjacent. */
-  ok = ok && harm__radix_sort(keys, ord, n);
+  /* Stable radix sorts on bytes 8..15, then on bytes 0..7: the order of
+   * the first 16 bytes, which is the whole string for ids up to 16 bytes
+   * (they hold no NUL). Only runs equal in both keys that hold a longer
+   * string need a full comparison. Equal strings from different pools end
+   * up adjacent. */
+  uint64_t *scratch = ok ? harm__malloc((n + 1) * sizeof *scratch) : NULL;
+  ok = ok && scratch;
+  if (ok) {
+    /* keys and k2 stay in entry order; scratch carries the sort keys. */
+    memcpy(scratch, k2, n * sizeof *scratch);
+    ok = harm__radix_sort(scratch, ord, n);
+  }
+  for (size_t r = 0; ok && r < n; r++) {
+    scratch[r] = keys[ord[r]];
+  }
+  ok = ok && harm__radix_sort(scratch, ord, n);
+  if (ok) {
+    /* Now scratch holds the first keys in sorted order; put the second
+     * keys in that order too (keys, in entry order, is free to reuse). */
+    for (size_t r = 0; r < n; r++) {
+      keys[r] = k2[ord[r]];
+    }
+    uint64_t *t = k2;
+    k2 = keys;
+    keys = scratch;
+    scratch = t;
+  }
+  harm__free(scratch);
   unify_ctx ctx = {pools, e};
   for (size_t i = 0; ok && i < n;) {
     size_t j = i + 1;
-    bool long_one = lens[ord[i]] > 8;
-    while (j < n && keys[j] == keys[i]) {
-      long_one = long_one || lens[ord[j]] > 8;
+    bool long_one = lens[ord[i]] > 16;
+    while (j < n && keys[j] == keys[i] && k2[j] == k2[i]) {
+      long_one = long_one || lens[ord[j]] > 16;
       j++;
     }
     if (j - i > 1 && long_one) {
@@ -380,14 +411,16 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   for (size_t r = 0; ok && r < n; r++) {
     const unify_entry *x = &e[ord[r]];
     size_t len = lens[ord[r]];
-    bool same = r > 0 && keys[r] == keys[r - 1] && len == lens[ord[r - 1]] &&
-                (len <= 8 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0);
+    bool same = r > 0 && keys[r] == keys[r - 1] && k2[r] == k2[r - 1] &&
+                len == lens[ord[r - 1]] &&
+                (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0);
     if (!same) {
       out->offset[count] = used_bytes;
-      if (len <= 8) {
-        /* The bytes are in the key: no read of the source pool. */
+      if (len <= 16) {
+        /* The bytes are in the keys: no read of the source pool. */
         for (size_t b = 0; b < len; b++) {
-          out->bytes[used_bytes + b] = (char)(keys[r] >> (56 - 8 * b));
+          uint64_t w = b < 8 ? keys[r] : k2[r];
+          out->bytes[used_bytes + b] = (char)(w >> (56 - 8 * (b % 8)));
         }
       } else {
         memcpy(out->bytes + used_bytes,
@@ -409,6 +442,7 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   harm__free(e);
   harm__free(keys);
+  harm__free(k2);
   harm__free(ord);
   harm__free(lens);
   return ok;

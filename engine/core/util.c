@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/core/util.c: allocation wrappers (with the test-only failure
  * hook), string trimming and the small parsers every module shares. */
-#define _POSIX_C_SOURCE 200809L
+/* _DEFAULT_SOURCE: POSIX 2008 plus madvise's MADV_HUGEPAGE on Linux. */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -295,4 +299,20 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n) {
 unsigned harm__cpu_count(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1u : n > 64 ? 64u : (unsigned)n;
+}
+
+void harm__hint_huge_pages(void *p, size_t len) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  /* Only whole 2 MiB pages inside the block; failure is harmless (the
+   * kernel may not offer transparent huge pages). */
+  const uintptr_t huge = (uintptr_t)2 << 20;
+  uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+  uintptr_t b = ((uintptr_t)p + len) & ~(huge - 1);
+  if (len >= 2 * huge && b > a) {
+    (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+  }
+#else
+  (void)p;
+  (void)len;
+#endif
 }
