@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/unit/test_strpool_unify.c: building one sorted dictionary from
+ * several pools (ingest's final step), against a slow reference: every
+ * used string once, in strcmp order, and every map pointing at its own
+ * string, with ids that share 8- and 16-byte prefixes. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/strpool.h"
+
+static uint64_t st = 7;
+static uint64_t rnd(void) {
+  st = st * 6364136223846793005u + 1442695040888963407u;
+  return st >> 33;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+Test(strpool, unify_matches_a_sorted_reference) {
+  enum { POOLS = 3, PER = 400 };
+  static const char *const stems[] = {"N", "N0012345", "N00123456789ABCD",
+                                      "CR/2026/0000001", "x"};
+  harm__strpool pools[POOLS];
+  bool *used[POOLS];
+  uint32_t *maps[POOLS];
+  char *ref[POOLS * PER];
+  size_t n_ref = 0;
+  for (int k = 0; k < POOLS; k++) {
+    memset(&pools[k], 0, sizeof pools[k]);
+    used[k] = calloc(PER, sizeof **used);
+    maps[k] = calloc(PER, sizeof **maps);
+    for (int i = 0; i < PER; i++) {
+      char s[64];
+      /* A stem, then 0-3 random characters: many shared prefixes of
+       * exactly 8 and 16 bytes, lengths on both sides of 8 and 16. */
+      int len = snprintf(s, sizeof s, "%s", stems[rnd() % 5]);
+      int extra = (int)(rnd() % 4);
+      for (int e = 0; e < extra; e++) {
+        s[len++] = (char)('0' + rnd() % 3);
+      }
+      s[len] = '\0';
+      uint32_t idx = harm__strpool_intern(&pools[k], s, (size_t)len, NULL);
+      cr_assert_neq(idx, HARM__STRPOOL_FAIL);
+    }
+    for (uint32_t i = 0; i < pools[k].n; i++) {
+      used[k][i] = rnd() % 4 != 0;
+      if (used[k][i]) {
+        ref[n_ref++] = (char *)harm__strpool_get(&pools[k], i, NULL);
+      }
+    }
+  }
+  qsort(ref, n_ref, sizeof *ref, cmp_str);
+  size_t n_unique = 0;
+  for (size_t i = 0; i < n_ref; i++) {
+    if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
+      ref[n_unique++] = ref[i];
+    }
+  }
+  const harm__strpool *pp[POOLS] = {&pools[0], &pools[1], &pools[2]};
+  harm__strpool out;
+  memset(&out, 0, sizeof out);
+  cr_assert(
+      harm__strpool_unify(&out, pp, (const bool *const *)used, maps, POOLS));
+  cr_assert_eq(out.n, n_unique);
+  for (uint32_t i = 0; i < out.n; i++) {
+    cr_assert_str_eq(harm__strpool_get(&out, i, NULL), ref[i], "entry %u", i);
+    /* Unified pools are looked up by binary search. */
+    cr_assert_eq(harm__strpool_find(&out, ref[i], strlen(ref[i])), i);
+  }
+  for (int k = 0; k < POOLS; k++) {
+    for (uint32_t i = 0; i < pools[k].n; i++) {
+      if (used[k][i]) {
+        cr_assert_str_eq(harm__strpool_get(&out, maps[k][i], NULL),
+                         harm__strpool_get(&pools[k], i, NULL));
+      } else {
+        cr_assert_eq(maps[k][i], UINT32_MAX);
+      }
+    }
+  }
+  cr_assert_eq(harm__strpool_find(&out, "not there", 9), HARM__STRPOOL_FAIL);
+  harm__strpool_free(&out);
+  for (int k = 0; k < POOLS; k++) {
+    harm__strpool_free(&pools[k]);
+    free(used[k]);
+    free(maps[k]);
+  }
+}
