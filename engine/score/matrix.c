@@ -533,6 +533,7 @@ harm_status harm_matrix_build(const harm_dataset *ds,
                       "out of memory");
   }
   m->ds = ds;
+  m->threads = opts->threads;
   m->acct = ds->acct;
   m->acct.scored = 0;
   m->acct.duplicates = 0;

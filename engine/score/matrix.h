@@ -20,6 +20,7 @@ struct harm_matrix {
   uint32_t *cnt; /* offences behind each entry */
   size_t nnz;
   harm_subject_facts *facts;
+  unsigned threads; /* from harm_matrix_opts, for harm_score_many */
 };
 
 /* Per-offence harm of a table weight: transform(min(days, cap)). */

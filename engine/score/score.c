@@ -4,6 +4,7 @@
  * sum over codes of h x factor sum, in ascending column order. */
 #include <math.h>
 #include <string.h>
+#include <threads.h>
 
 #include "core/internal.h"
 #include "score/matrix.h"
@@ -181,30 +182,91 @@ const harm_unknown_code *harm_scores_unknown(const harm_scores *s, size_t *n) {
   return s->unknown;
 }
 
+typedef struct many_job {
+  const harm_matrix *m;
+  const double *vectors;
+  size_t n_vectors;
+  double *out;
+  size_t i0, i1; /* subjects */
+} many_job;
+
+/* Blocks of subjects: a block's matrix rows stay in cache while every
+ * vector is applied, four vectors per pass over the rows (the column and
+ * factor of an entry are loaded once for four sums). Each subject's sum
+ * for one vector still runs over its codes in column order, exactly as in
+ * harm_score_compute, so results are bit-identical whatever the split. */
+static int many_run(void *arg) {
+  const many_job *j = arg;
+  const harm_matrix *m = j->m;
+  size_t ns = m->n_subjects, nc = m->codes.n;
+  enum { BLOCK = 512 };
+  for (size_t b0 = j->i0; b0 < j->i1; b0 += BLOCK) {
+    size_t b1 = b0 + BLOCK < j->i1 ? b0 + BLOCK : j->i1;
+    size_t k = 0;
+    for (; k + 4 <= j->n_vectors; k += 4) {
+      const double *v0 = j->vectors + k * nc, *v1 = v0 + nc, *v2 = v1 + nc,
+                   *v3 = v2 + nc;
+      for (size_t i = b0; i < b1; i++) {
+        double h0 = 0, h1 = 0, h2 = 0, h3 = 0;
+        for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
+          uint32_t c = m->col[e];
+          double f = m->sum[e];
+          h0 += v0[c] * f;
+          h1 += v1[c] * f;
+          h2 += v2[c] * f;
+          h3 += v3[c] * f;
+        }
+        j->out[k * ns + i] = h0;
+        j->out[(k + 1) * ns + i] = h1;
+        j->out[(k + 2) * ns + i] = h2;
+        j->out[(k + 3) * ns + i] = h3;
+      }
+    }
+    for (; k < j->n_vectors; k++) {
+      const double *vec = j->vectors + k * nc;
+      for (size_t i = b0; i < b1; i++) {
+        double h = 0;
+        for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
+          h += vec[m->col[e]] * m->sum[e];
+        }
+        j->out[k * ns + i] = h;
+      }
+    }
+  }
+  return 0;
+}
+
 harm_status harm_score_many(const harm_matrix *m, const double *vectors,
                             size_t n_vectors, double *out, harm_error *err) {
   if (!m || (!vectors && n_vectors) || (!out && n_vectors)) {
     return harm__fail(err, HARM_ERR_USAGE, "score", NULL, 0, NULL,
                       "NULL argument");
   }
-  size_t ns = m->n_subjects, nc = m->codes.n;
-  /* Blocks of subjects: the block's matrix rows stay in cache while every
-   * vector is applied, and each vector's results are written
-   * contiguously. The sum for one subject runs over its codes in column
-   * order, as in harm_score_compute, so results are bit-identical. */
-  enum { BLOCK = 512 };
-  for (size_t i0 = 0; i0 < ns; i0 += BLOCK) {
-    size_t i1 = i0 + BLOCK < ns ? i0 + BLOCK : ns;
-    for (size_t k = 0; k < n_vectors; k++) {
-      const double *vec = vectors + k * nc;
-      double *dst = out + k * ns;
-      for (size_t i = i0; i < i1; i++) {
-        double h = 0;
-        for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
-          h += vec[m->col[e]] * m->sum[e];
-        }
-        dst[i] = h;
-      }
+  enum { MAX_T = 64 };
+  size_t ns = m->n_subjects;
+  unsigned T = m->threads ? m->threads : harm__cpu_count();
+  if (T > MAX_T) {
+    T = MAX_T;
+  }
+  if (ns * (n_vectors ? n_vectors : 1) < 262144) {
+    T = 1; /* not worth a thread */
+  }
+  many_job jobs[MAX_T];
+  thrd_t tid[MAX_T];
+  bool started[MAX_T] = {false};
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t] =
+        (many_job){m, vectors, n_vectors, out, ns * t / T, ns * (t + 1) / T};
+  }
+  for (unsigned t = 1; t < T; t++) {
+    started[t] = thrd_create(&tid[t], many_run, &jobs[t]) == thrd_success;
+  }
+  many_run(&jobs[0]);
+  for (unsigned t = 1; t < T; t++) {
+    if (started[t]) {
+      thrd_join(tid[t], NULL);
+    } else {
+      many_run(&jobs[t]);
     }
   }
   return HARM_OK;
