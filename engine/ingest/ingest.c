@@ -651,6 +651,13 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
       }
     }
   }
+  /* The per-chunk dictionaries (and their hash tables, the bulk of them)
+   * are done with: free them before the final record array grows. */
+  for (size_t k = 0; ok && k < np; k++) {
+    harm__strpool_free(&all[k]->subjects);
+    harm__strpool_free(&all[k]->codes);
+    harm__strpool_free(&all[k]->areas);
+  }
   size_t total = 0;
   for (size_t k = 0; k < np; k++) {
     total += all[k]->n_recs;
@@ -697,9 +704,6 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
       d->recs = NULL;
       d->n_recs = d->cap_recs = 0;
     }
-    harm__strpool_free(&ds->subjects);
-    harm__strpool_free(&ds->codes);
-    harm__strpool_free(&ds->areas);
     ds->subjects = out[0];
     ds->codes = out[1];
     ds->areas = out[2];
