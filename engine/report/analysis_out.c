@@ -227,6 +227,7 @@ static void text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
 static void header(book *b, lxw_worksheet *ws, lxw_row_t r,
                    const char *const *names, size_t n) {
   harm__xlsx_header(ws, r, names, n, b->bold);
+  harm__xlsx_print_setup(ws, r);
 }
 
 /* A sheet name: Excel allows 31 characters and forbids []:*?/\ ; names

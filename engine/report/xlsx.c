@@ -31,6 +31,7 @@ static void text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
 static void header(pack *p, lxw_worksheet *ws, lxw_row_t r,
                    const char *const *names, size_t n) {
   harm__xlsx_header(ws, r, names, n, p->bold);
+  harm__xlsx_print_setup(ws, r);
 }
 
 static void date_cell(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
@@ -114,10 +115,11 @@ static void sheet_cohort(pack *p, const harm_manifest *m) {
     chart_series_set_name(series, "Harm (days)");
     chart_title_set_name(chart, "Harm by member (CCHI days in window)");
     chart_axis_set_reverse(chart->y_axis);
+    chart_axis_set_interval_unit(chart->y_axis, 1); /* every member named */
     chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
     lxw_chart_options opt = {0};
     opt.x_scale = 1.6;
-    opt.y_scale = n > 15 ? 1.0 + (double)(n - 15) / 20.0 : 1.0;
+    opt.y_scale = n > 12 ? (double)n / 12.0 : 1.0; /* room for each name */
     worksheet_insert_chart_opt(ws, (lxw_row_t)(h + n + 3), 1, chart, &opt);
   }
 }

@@ -23,3 +23,10 @@ void harm__xlsx_header(lxw_worksheet *ws, lxw_row_t r, const char *const *names,
   }
   worksheet_freeze_panes(ws, r + 1, 0);
 }
+
+void harm__xlsx_print_setup(lxw_worksheet *ws, lxw_row_t header_row) {
+  worksheet_set_landscape(ws);
+  worksheet_set_paper(ws, 9); /* A4 */
+  worksheet_fit_to_pages(ws, 1, 0);
+  worksheet_repeat_rows(ws, header_row, header_row);
+}

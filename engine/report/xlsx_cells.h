@@ -17,4 +17,8 @@ void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
 void harm__xlsx_header(lxw_worksheet *ws, lxw_row_t r, const char *const *names,
                        size_t n, lxw_format *bold);
 
+/* Print set-up for a meeting pack: A4 landscape, one page wide, the
+ * header row `header_row` repeated on every page. */
+void harm__xlsx_print_setup(lxw_worksheet *ws, lxw_row_t header_row);
+
 #endif /* HARMRANK_REPORT_XLSX_CELLS_H */
