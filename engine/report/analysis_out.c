@@ -472,61 +472,8 @@ static void sheet_sweep(book *b, const harm_analysis_pack *p) {
   }
 }
 
-static void kv(lxw_worksheet *ws, lxw_row_t *r, const char *k, const char *v,
-               lxw_format *bold) {
-  text(ws, *r, 0, k, bold);
-  text(ws, *r, 1, v, NULL);
-  (*r)++;
-}
-
 static void sheet_run(book *b, const harm_analysis_pack *p) {
-  lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Run details");
-  lxw_row_t r = 0;
-  char buf[512];
-  const harm_manifest *m = p->manifest;
-  kv(ws, &r, "harmrank version", harm_version(), b->bold);
-  kv(ws, &r, "command", p->command ? p->command : "", b->bold);
-  for (size_t i = 0; m && i < m->n_inputs; i++) {
-    snprintf(buf, sizeof buf, "input: %s", m->inputs[i].role);
-    kv(ws, &r, buf, m->inputs[i].path, b->bold);
-  }
-  if (m && m->weights) {
-    snprintf(buf, sizeof buf, "%zu of %zu are estimates%s",
-             harm_weights_n_estimates(m->weights),
-             harm_weights_count(m->weights),
-             harm_weights_n_estimates(m->weights) ? ": not official CCHI values"
-                                                  : "");
-    kv(ws, &r, "weights", buf, b->bold);
-  }
-  if (m && m->matrix) {
-    const harm_dataset *ds = harm_matrix_dataset(m->matrix);
-    char d[11];
-    harm_date_format_iso(harm_dataset_as_of(ds), d);
-    kv(ws, &r, "as of", d, b->bold);
-    snprintf(buf, sizeof buf, "%" PRIu32 " days",
-             harm_dataset_lookback_days(ds));
-    kv(ws, &r, "window", buf, b->bold);
-    harm_accounting a = harm_matrix_accounting(m->matrix);
-    snprintf(buf, sizeof buf,
-             "read %" PRIu64 " = scored %" PRIu64 " + outside window %" PRIu64
-             " + future-dated %" PRIu64 " + filtered %" PRIu64
-             " + duplicates %" PRIu64 " + rejected %" PRIu64,
-             a.read, a.scored, a.outside_window, a.future_dated, a.filtered,
-             a.duplicates, a.rejected);
-    kv(ws, &r, "rows", buf, b->bold);
-  }
-  if (m && m->config) {
-    r++;
-    text(ws, r++, 0, "Configuration as applied", b->bold);
-    for (size_t i = 0; i < harm_config_n_keys(m->config); i++) {
-      const char *section, *key, *value;
-      harm_config_key(m->config, i, &section, &key, &value);
-      snprintf(buf, sizeof buf, "[%s] %s", section, key);
-      kv(ws, &r, buf, value, NULL);
-    }
-  }
-  worksheet_set_column(ws, 0, 0, 34, NULL);
-  worksheet_set_column(ws, 1, 1, 90, NULL);
+  harm__xlsx_run_details(b->wb, p->command, p->manifest, b->bold);
 }
 
 harm_status harm_report_analysis_xlsx(const char *path,

@@ -210,60 +210,8 @@ static void sheet_notes(pack *p, const harm_cohort *c) {
   worksheet_set_column(ws, 4, 4, 70, NULL);
 }
 
-static void kv(lxw_worksheet *ws, lxw_row_t *r, const char *k, const char *v,
-               lxw_format *bold) {
-  text(ws, *r, 0, k, bold);
-  text(ws, *r, 1, v, NULL);
-  (*r)++;
-}
-
 static void sheet_run(pack *p, const harm_manifest *m) {
-  lxw_worksheet *ws = workbook_add_worksheet(p->wb, "Run details");
-  lxw_row_t r = 0;
-  char buf[512];
-  kv(ws, &r, "harmrank version", harm_version(), p->bold);
-  kv(ws, &r, "command", m->command ? m->command : "", p->bold);
-  for (size_t i = 0; i < m->n_inputs; i++) {
-    snprintf(buf, sizeof buf, "input: %s", m->inputs[i].role);
-    kv(ws, &r, buf, m->inputs[i].path, p->bold);
-  }
-  if (m->weights) {
-    snprintf(buf, sizeof buf, "%zu of %zu are estimates%s",
-             harm_weights_n_estimates(m->weights),
-             harm_weights_count(m->weights),
-             harm_weights_n_estimates(m->weights) ? ": not official CCHI values"
-                                                  : "");
-    kv(ws, &r, "weights", buf, p->bold);
-  }
-  if (m->matrix) {
-    const harm_dataset *ds = harm_matrix_dataset(m->matrix);
-    char d[11];
-    harm_date_format_iso(harm_dataset_as_of(ds), d);
-    kv(ws, &r, "as of", d, p->bold);
-    snprintf(buf, sizeof buf, "%" PRIu32 " days",
-             harm_dataset_lookback_days(ds));
-    kv(ws, &r, "window", buf, p->bold);
-    harm_accounting a = harm_matrix_accounting(m->matrix);
-    snprintf(buf, sizeof buf,
-             "read %" PRIu64 " = scored %" PRIu64 " + outside window %" PRIu64
-             " + future-dated %" PRIu64 " + filtered %" PRIu64
-             " + duplicates %" PRIu64 " + rejected %" PRIu64,
-             a.read, a.scored, a.outside_window, a.future_dated, a.filtered,
-             a.duplicates, a.rejected);
-    kv(ws, &r, "rows", buf, p->bold);
-  }
-  if (m->config) {
-    r++;
-    text(ws, r++, 0, "Configuration as applied", p->bold);
-    for (size_t i = 0; i < harm_config_n_keys(m->config); i++) {
-      const char *section, *key, *value;
-      harm_config_key(m->config, i, &section, &key, &value);
-      snprintf(buf, sizeof buf, "[%s] %s", section, key);
-      kv(ws, &r, buf, value, NULL);
-    }
-  }
-  worksheet_set_column(ws, 0, 0, 34, NULL);
-  worksheet_set_column(ws, 1, 1, 90, NULL);
+  harm__xlsx_run_details(p->wb, m->command, m, p->bold);
 }
 
 harm_status harm_report_xlsx(const char *path, const harm_manifest *m,

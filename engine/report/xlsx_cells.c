@@ -2,6 +2,7 @@
 /* engine/report/xlsx_cells.c: cell helpers shared by the workbooks. */
 #include "report/xlsx_cells.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 
 void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
@@ -29,4 +30,60 @@ void harm__xlsx_print_setup(lxw_worksheet *ws, lxw_row_t header_row) {
   worksheet_set_paper(ws, 9); /* A4 */
   worksheet_fit_to_pages(ws, 1, 0);
   worksheet_repeat_rows(ws, header_row, header_row);
+}
+
+static void kv(lxw_worksheet *ws, lxw_row_t *r, const char *k, const char *v,
+               lxw_format *bold) {
+  harm__xlsx_text(ws, *r, 0, k, bold);
+  harm__xlsx_text(ws, *r, 1, v, NULL);
+  (*r)++;
+}
+
+void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
+                            const harm_manifest *m, lxw_format *bold) {
+  lxw_worksheet *ws = workbook_add_worksheet(wb, "Run details");
+  lxw_row_t r = 0;
+  char buf[512];
+  kv(ws, &r, "harmrank version", harm_version(), bold);
+  kv(ws, &r, "command", command ? command : "", bold);
+  for (size_t i = 0; m && i < m->n_inputs; i++) {
+    snprintf(buf, sizeof buf, "input: %s", m->inputs[i].role);
+    kv(ws, &r, buf, m->inputs[i].path, bold);
+  }
+  if (m && m->weights) {
+    size_t est = harm_weights_n_estimates(m->weights);
+    snprintf(buf, sizeof buf, "%zu of %zu are estimates%s", est,
+             harm_weights_count(m->weights),
+             est ? ": not official CCHI values" : "");
+    kv(ws, &r, "weights", buf, bold);
+  }
+  if (m && m->matrix) {
+    const harm_dataset *ds = harm_matrix_dataset(m->matrix);
+    char d[11];
+    harm_date_format_iso(harm_dataset_as_of(ds), d);
+    kv(ws, &r, "as of", d, bold);
+    snprintf(buf, sizeof buf, "%" PRIu32 " days",
+             harm_dataset_lookback_days(ds));
+    kv(ws, &r, "window", buf, bold);
+    harm_accounting a = harm_matrix_accounting(m->matrix);
+    snprintf(buf, sizeof buf,
+             "read %" PRIu64 " = scored %" PRIu64 " + outside window %" PRIu64
+             " + future-dated %" PRIu64 " + filtered %" PRIu64
+             " + duplicates %" PRIu64 " + rejected %" PRIu64,
+             a.read, a.scored, a.outside_window, a.future_dated, a.filtered,
+             a.duplicates, a.rejected);
+    kv(ws, &r, "rows", buf, bold);
+  }
+  if (m && m->config) {
+    r++;
+    harm__xlsx_text(ws, r++, 0, "Configuration as applied", bold);
+    for (size_t i = 0; i < harm_config_n_keys(m->config); i++) {
+      const char *section, *key, *value;
+      harm_config_key(m->config, i, &section, &key, &value);
+      snprintf(buf, sizeof buf, "[%s] %s", section, key);
+      kv(ws, &r, buf, value, NULL);
+    }
+  }
+  worksheet_set_column(ws, 0, 0, 34, NULL);
+  worksheet_set_column(ws, 1, 1, 90, NULL);
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <xlsxwriter.h>
 
+#include "harmrank/report.h"
+
 /* Writes a text cell. A value starting with = + - @ gets a leading quote,
  * as in the CSV outputs (cells here are never formulas, but a copied value
  * must not become one either). */
@@ -20,5 +22,11 @@ void harm__xlsx_header(lxw_worksheet *ws, lxw_row_t r, const char *const *names,
 /* Print set-up for a meeting pack: A4 landscape, one page wide, the
  * header row `header_row` repeated on every page. */
 void harm__xlsx_print_setup(lxw_worksheet *ws, lxw_row_t header_row);
+
+/* Adds the "Run details" sheet: version, command, inputs, weights (with
+ * the estimates warning), window, row accounting and the configuration as
+ * applied. m may be NULL (only version and command are written). */
+void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
+                            const harm_manifest *m, lxw_format *bold);
 
 #endif /* HARMRANK_REPORT_XLSX_CELLS_H */
