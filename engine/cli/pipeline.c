@@ -2,6 +2,8 @@
 /* engine/cli/pipeline.c: the load-score-rank pipeline the subcommands
  * share, with the warnings and the accounting line a user needs. */
 #include <inttypes.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli_internal.h"
@@ -20,6 +22,38 @@ static bool write_reject(void *ctx, const harm_reject *r) {
   }
   p->n_rejects++;
   return !ferror(fp);
+}
+
+/* A one-line progress report on standard error for long runs, when a
+ * person is watching (stderr is a terminal) and the input is large. */
+typedef struct progress {
+  bool on;
+} progress;
+
+static void progress_start(progress *pr, const cli_opts *o) {
+  struct stat sb;
+  pr->on = !o->quiet && isatty(STDERR_FILENO) &&
+           strcmp(o->offences, "-") != 0 && stat(o->offences, &sb) == 0 &&
+           sb.st_size >= ((off_t)64 << 20);
+  if (pr->on) {
+    fprintf(stderr, "harmrank: reading %s (%lld MiB)...", o->offences,
+            (long long)(sb.st_size >> 20));
+    fflush(stderr);
+  }
+}
+
+static void progress_step(const progress *pr, const char *what) {
+  if (pr->on) {
+    fprintf(stderr, "\r\033[Kharmrank: %s...", what);
+    fflush(stderr);
+  }
+}
+
+static void progress_end(const progress *pr) {
+  if (pr->on) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+  }
 }
 
 static void warn_estimates(const harm_weights *w) {
@@ -73,8 +107,11 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
     io.on_reject = write_reject;
     io.reject_ctx = p;
   }
+  progress pr;
+  progress_start(&pr, o);
   harm_status st = harm_ingest_file(o->offences, &io, &p->ds, &err);
   if (st != HARM_OK) {
+    progress_end(&pr);
     /* In strict mode the rejects file still shows the row that stopped
      * the run. */
     if (p->rejects && (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT)) {
@@ -86,16 +123,18 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
     }
     return cli_fail(&err);
   }
+  progress_step(&pr, "aggregating");
   harm_matrix_opts mo = harm_config_matrix_opts(o->cfg, p->weights);
-  if (harm_matrix_build(p->ds, &mo, &p->matrix, &err) != HARM_OK) {
-    return cli_fail(&err);
-  }
   harm_score_opts so = harm_config_score_opts(o->cfg);
-  if (harm_score_compute(p->matrix, p->weights, &so, &p->scores, &err) !=
-      HARM_OK) {
-    return cli_fail(&err);
+  if (harm_matrix_build(p->ds, &mo, &p->matrix, &err) == HARM_OK) {
+    progress_step(&pr, "scoring and ranking");
+    if (harm_score_compute(p->matrix, p->weights, &so, &p->scores, &err) ==
+        HARM_OK) {
+      harm_rank_compute(p->scores, &p->ranking, &err);
+    }
   }
-  if (harm_rank_compute(p->scores, &p->ranking, &err) != HARM_OK) {
+  progress_end(&pr);
+  if (!p->ranking) {
     return cli_fail(&err);
   }
   if (!o->quiet) {
