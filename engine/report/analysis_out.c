@@ -490,15 +490,11 @@ harm_status harm_report_analysis_xlsx(const char *path,
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot create the workbook");
   }
-  b.bold = workbook_add_format(b.wb);
-  format_set_bold(b.bold);
-  b.title = workbook_add_format(b.wb);
-  format_set_bold(b.title);
-  format_set_font_size(b.title, 14);
-  b.days = workbook_add_format(b.wb);
-  format_set_num_format(b.days, "#,##0.00");
-  b.pct = workbook_add_format(b.wb);
-  format_set_num_format(b.pct, "0.0%");
+  harm__xlsx_formats fmt = harm__xlsx_add_formats(b.wb);
+  b.bold = fmt.bold;
+  b.title = fmt.title;
+  b.days = fmt.days;
+  b.pct = fmt.pct;
   b.ratio = workbook_add_format(b.wb);
   format_set_num_format(b.ratio, "0.000");
   if (p->n_groups) {

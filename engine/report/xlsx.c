@@ -229,15 +229,11 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot create the workbook");
   }
-  p.bold = workbook_add_format(p.wb);
-  format_set_bold(p.bold);
-  p.title = workbook_add_format(p.wb);
-  format_set_bold(p.title);
-  format_set_font_size(p.title, 14);
-  p.days = workbook_add_format(p.wb);
-  format_set_num_format(p.days, "#,##0.00");
-  p.pct = workbook_add_format(p.wb);
-  format_set_num_format(p.pct, "0.0%");
+  harm__xlsx_formats fmt = harm__xlsx_add_formats(p.wb);
+  p.bold = fmt.bold;
+  p.title = fmt.title;
+  p.days = fmt.days;
+  p.pct = fmt.pct;
   sheet_cohort(&p, m);
   sheet_movers(&p, m->cohort);
   sheet_breakdown(&p, m);

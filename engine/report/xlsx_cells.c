@@ -87,3 +87,17 @@ void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
   worksheet_set_column(ws, 0, 0, 34, NULL);
   worksheet_set_column(ws, 1, 1, 90, NULL);
 }
+
+harm__xlsx_formats harm__xlsx_add_formats(lxw_workbook *wb) {
+  harm__xlsx_formats f;
+  f.bold = workbook_add_format(wb);
+  format_set_bold(f.bold);
+  f.title = workbook_add_format(wb);
+  format_set_bold(f.title);
+  format_set_font_size(f.title, 14);
+  f.days = workbook_add_format(wb);
+  format_set_num_format(f.days, "#,##0.00");
+  f.pct = workbook_add_format(wb);
+  format_set_num_format(f.pct, "0.0%");
+  return f;
+}

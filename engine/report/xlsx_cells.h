@@ -15,6 +15,17 @@
 void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                      lxw_format *f);
 
+/* The formats both workbooks use. */
+typedef struct harm__xlsx_formats {
+  lxw_format *bold;
+  lxw_format *title; /* bold, 14 pt */
+  lxw_format *days;  /* #,##0.00 */
+  lxw_format *pct;   /* 0.0% */
+} harm__xlsx_formats;
+
+/* Adds the shared formats to a workbook. */
+harm__xlsx_formats harm__xlsx_add_formats(lxw_workbook *wb);
+
 /* Writes a header row in `bold` and freezes the panes below it. */
 void harm__xlsx_header(lxw_worksheet *ws, lxw_row_t r, const char *const *names,
                        size_t n, lxw_format *bold);

@@ -19,6 +19,7 @@
 
 #include <harmrank.h>
 
+#include "cli/args_file.h"
 #include "cli/cli.h"
 
 #define BAD_DIR HARM_FIXTURES "/bad"
@@ -306,19 +307,8 @@ ParameterizedTest(bad_case *c, bad_inputs, fixture, .timeout = 30) {
   char *argv[MAX_ARGS + 1];
   int argc = 0;
   argv[argc++] = "harmrank";
-  char *end = args + len;
-  for (char *line = args; line < end;) {
-    char *nl = memchr(line, '\n', (size_t)(end - line));
-    if (!nl) {
-      nl = end;
-    }
-    *nl = '\0';
-    if (*line) {
-      cr_assert_lt(argc, MAX_ARGS - 6);
-      argv[argc++] = line;
-    }
-    line = nl + 1;
-  }
+  cr_assert(args_file_split(args, len, argv, &argc, MAX_ARGS, 6),
+            "%s: too many args", c->name);
   cr_assert_gt(argc, 1, "%s: empty args", c->name);
   bool cohort = strcmp(argv[1], "cohort") == 0;
   if (cohort) {

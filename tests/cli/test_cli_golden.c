@@ -13,6 +13,7 @@
 
 #include <harmrank.h>
 
+#include "cli/args_file.h"
 #include "cli/cli.h"
 
 #define SCORE_DIR HARM_FIXTURES "/score"
@@ -106,20 +107,8 @@ static void run_case(const char *name) {
   char *argv[MAX_ARGS + 1];
   int argc = 0;
   argv[argc++] = "harmrank";
-  char *line = args;
-  char *end = args + len;
-  while (line < end) {
-    char *nl = memchr(line, '\n', (size_t)(end - line));
-    if (!nl) {
-      nl = end;
-    }
-    *nl = '\0';
-    if (*line) {
-      cr_assert_lt(argc, MAX_ARGS - 5);
-      argv[argc++] = line;
-    }
-    line = nl + 1;
-  }
+  cr_assert(args_file_split(args, len, argv, &argc, MAX_ARGS, 5),
+            "too many args");
   argv[argc++] = "-o";
   argv[argc++] = out_scores;
   argv[argc++] = "--rejects";

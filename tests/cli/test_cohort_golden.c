@@ -16,6 +16,7 @@
 
 #include <harmrank.h>
 
+#include "cli/args_file.h"
 #include "cli/cli.h"
 
 #define COHORT_DIR HARM_FIXTURES "/cohort"
@@ -181,20 +182,8 @@ static void run_case(const char *name) {
   char *argv[MAX_ARGS + 1];
   int argc = 0;
   argv[argc++] = "harmrank";
-  char *line = args;
-  char *end = args + len;
-  while (line < end) {
-    char *nl = memchr(line, '\n', (size_t)(end - line));
-    if (!nl) {
-      nl = end;
-    }
-    *nl = '\0';
-    if (*line) {
-      cr_assert_lt(argc, MAX_ARGS - 6);
-      argv[argc++] = line;
-    }
-    line = nl + 1;
-  }
+  cr_assert(args_file_split(args, len, argv, &argc, MAX_ARGS, 6),
+            "too many args");
   argv[argc++] = "--out";
   argv[argc++] = tmp;
   argv[argc++] = "--threads";
