@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
 .PHONY: demo test setup setup-test build build-test test-plain test-asan \
-	test-valgrind test-fuzz format-check clean
+	test-valgrind test-fuzz test-demo format-check clean
 
 setup:
 	bash .ci/setup
@@ -47,6 +47,15 @@ test-asan: setup-test
 test-valgrind: build-test
 	bash .ci/valgrind $(BUILD)
 
+# The README's first command, run as a newcomer runs it, into a fresh
+# output folder whose parent does not exist yet; every output must appear.
+test-demo: build-test
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	HARMRANK_DEMO_OUT="$$tmp/out/perpetrator-panel" bash .ci/demo $(BUILD) && \
+	for f in cohort.csv movers.csv notes.csv manifest.json cohort.xlsx rejects.csv; do \
+	  test -s "$$tmp/out/perpetrator-panel/$$f" || { echo "test-demo: $$f missing"; exit 1; }; \
+	done && echo "test-demo: the demo wrote all six outputs"
+
 test-fuzz: setup-test
 	bash .ci/fuzz
 
@@ -55,7 +64,7 @@ format-check: setup-test
 	if [ -n "$$files" ] && ! clang-format --dry-run -Werror $$files; then \
 	  echo "format-check: run clang-format -i on the files above"; exit 1; fi
 
-test: format-check test-plain test-asan test-valgrind test-fuzz
+test: format-check test-plain test-demo test-asan test-valgrind test-fuzz
 	@echo "make test: all suites passed"
 
 clean:

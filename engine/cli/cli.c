@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "cli_internal.h"
 
@@ -414,6 +416,38 @@ int cli_start(const char *name, int argc, char **argv, cli_opts *o,
 void cli_join(char *buf, size_t cap, const char *dir, const char *name) {
   size_t n = strlen(dir);
   snprintf(buf, cap, "%s%s%s", dir, n && dir[n - 1] != '/' ? "/" : "", name);
+}
+
+int cli_make_dirs(const char *cmd, const char *dir) {
+  char path[4096];
+  size_t n = strlen(dir);
+  if (!n || n >= sizeof path) {
+    fprintf(stderr, "harmrank: %s: \"%s\": not a usable folder name\n", cmd,
+            dir);
+    return HARM_EXIT_USAGE;
+  }
+  memcpy(path, dir, n + 1);
+  /* Each parent in turn, then the folder itself, like mkdir -p. */
+  for (size_t i = 1; i <= n; i++) {
+    if (path[i] != '/' && path[i] != '\0') {
+      continue;
+    }
+    char c = path[i];
+    path[i] = '\0';
+    struct stat sb;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+      fprintf(stderr, "harmrank: %s: %s: cannot create the folder: %s\n", cmd,
+              path, strerror(errno));
+      return HARM_EXIT_IO;
+    }
+    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+      fprintf(stderr, "harmrank: %s: %s: exists and is not a folder\n", cmd,
+              path);
+      return HARM_EXIT_IO;
+    }
+    path[i] = c;
+  }
+  return HARM_EXIT_OK;
 }
 
 int cli_load_key(cli_opts *o) {

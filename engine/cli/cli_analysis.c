@@ -49,10 +49,11 @@ int cli_analysis_real(const char *cmd, const char *flag, const char *v,
 
 int cli_analysis_prepare(const cli_opts *o, const char *cmd, char *rejects,
                          size_t cap) {
-  if (o->out_dir && mkdir(o->out_dir, 0700) != 0 && errno != EEXIST) {
-    fprintf(stderr, "harmrank: %s: %s: cannot create the folder: %s\n", cmd,
-            o->out_dir, strerror(errno));
-    return HARM_EXIT_IO;
+  if (o->out_dir) {
+    int rc = cli_make_dirs(cmd, o->out_dir);
+    if (rc) {
+      return rc;
+    }
   }
   if (o->rejects) {
     snprintf(rejects, cap, "%s", o->rejects);

@@ -93,10 +93,6 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
  * rejects file. */
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
 
-/* As cli_pipeline_run for `explain`: keeps offence ids, writes no
- * rejects file. */
-int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
-
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);
 
@@ -127,19 +123,9 @@ int cli_start(const char *name, int argc, char **argv, cli_opts *o,
 
 /* Writes `name` as "dir/name" into buf. */
 void cli_join(char *buf, size_t cap, const char *dir, const char *name);
-int cli_cmd_cohort(int argc, char **argv);
-int cli_cmd_explain(int argc, char **argv);
 
-/* Looks a command up by name; prints its help. */
-const cli_command *cli_find_command(const char *name);
-void cli_print_help(const cli_command *cmd);
-
-/* Parses options and handles --help / stray arguments for a command.
- * Returns -1 to continue, or an exit code to return. */
-int cli_start(const char *name, int argc, char **argv, cli_opts *o,
-              bool positional_ok);
-
-/* Writes `name` as "dir/name" into buf. */
-void cli_join(char *buf, size_t cap, const char *dir, const char *name);
+/* Creates `dir` and any missing parent folders (like mkdir -p), mode
+ * 0700. Prints the failure for command `cmd`. Returns an exit code. */
+int cli_make_dirs(const char *cmd, const char *dir);
 
 #endif /* HARMRANK_CLI_INTERNAL_H */

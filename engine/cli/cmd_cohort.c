@@ -65,11 +65,10 @@ int cli_cmd_cohort(int argc, char **argv) {
     cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
-  if (mkdir(o.out_dir, 0700) != 0 && errno != EEXIST) {
-    fprintf(stderr, "harmrank: cohort: %s: cannot create the folder: %s\n",
-            o.out_dir, strerror(errno));
+  rc = cli_make_dirs("cohort", o.out_dir);
+  if (rc) {
     cli_opts_free(&o);
-    return HARM_EXIT_IO;
+    return rc;
   }
   char paths[N_OUT][4096], rejects[4096];
   for (int k = 0; k < N_OUT; k++) {
