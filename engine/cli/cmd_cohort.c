@@ -31,14 +31,25 @@ static int load_list(char kind, const char *path, const cli_opts *o,
 }
 
 static void print_cohort(const harm_cohort *c) {
-  printf("%-5s %-14s %-40s %12s\n", "slot", "offender", "why on the list",
-         "harm (days)");
+  /* Columns as wide as their widest entry, so long ids (pseudonyms) and
+   * reasons keep the harm column aligned. */
+  int w_id = (int)strlen("offender"), w_why = (int)strlen("why on the list");
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *m = harm_cohort_member(c, i);
     char reason[256];
     harm_report_member_reason(m, reason, sizeof reason);
-    printf("%-5zu %-14s %-40.40s %12.4f\n", m->slot, m->offender_id, reason,
-           m->score ? m->score->harm : 0.0);
+    int li = (int)strlen(m->offender_id), lw = (int)strlen(reason);
+    w_id = li > w_id ? (li > 64 ? 64 : li) : w_id;
+    w_why = lw > w_why ? (lw > 64 ? 64 : lw) : w_why;
+  }
+  printf("%-5s %-*s %-*s %12s\n", "slot", w_id, "offender", w_why,
+         "why on the list", "harm (days)");
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    const harm_member *m = harm_cohort_member(c, i);
+    char reason[256];
+    harm_report_member_reason(m, reason, sizeof reason);
+    printf("%-5zu %-*.*s %-*.*s %12.4f\n", m->slot, w_id, w_id, m->offender_id,
+           w_why, w_why, reason, m->score ? m->score->harm : 0.0);
   }
   size_t moved[3] = {0, 0, 0};
   for (size_t i = 0; i < harm_cohort_n_moves(c); i++) {
@@ -50,6 +61,28 @@ static void print_cohort(const harm_cohort *c) {
          moved[HARM_MOVE_EXITED], harm_cohort_n_notes(c),
          harm_cohort_empty_slots(c),
          harm_cohort_empty_slots(c) == 1 ? "" : "s");
+  size_t kinds[HARM_MEMBER_KIND_COUNT] = {0}, capped = 0;
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    kinds[harm_cohort_member(c, i)->kind]++;
+  }
+  for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
+    capped += harm_cohort_note(c, i)->kind == HARM_NOTE_TENURE_CAP;
+  }
+  size_t tenure =
+      kinds[HARM_MEMBER_TENURE] + kinds[HARM_MEMBER_REFERRAL_TENURE];
+  if (tenure || capped) {
+    printf("tenure: %zu kept below the cut, %zu referral place%s kept; %zu "
+           "left by the tenure cap\n",
+           kinds[HARM_MEMBER_TENURE], kinds[HARM_MEMBER_REFERRAL_TENURE],
+           kinds[HARM_MEMBER_REFERRAL_TENURE] == 1 ? "" : "s", capped);
+  }
+  if (harm_cohort_over_capacity(c)) {
+    printf("over capacity: the list holds %zu member%s more than its "
+           "places, all kept by tenure (see notes.csv; "
+           "[cohort] max_tenure_places caps this)\n",
+           harm_cohort_over_capacity(c),
+           harm_cohort_over_capacity(c) == 1 ? "" : "s");
+  }
 }
 
 int cli_cmd_cohort(int argc, char **argv) {

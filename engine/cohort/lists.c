@@ -237,6 +237,10 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
     }
     p->score_rank = (size_t)v;
     p->months_served = (uint32_t)m;
+    /* cohort.csv's reason says how a member came in; referral places
+     * (new or kept by tenure) begin with "referral". */
+    harm__csv_field why = field(rec, ld->col[L_REASON]);
+    p->referral_route = why.len >= 8 && harm__ieq(why.p, 8, "referral");
     p->line = rec->line;
   }
   l->n++;

@@ -4,6 +4,7 @@
  * order (noting excluded people who would have made it and ties at the
  * cut), referral slots (merged per person), backfill, then movers against
  * last month's list. */
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -27,6 +28,8 @@ struct harm_cohort {
   char **owned; /* strings the cohort allocated */
   size_t n_owned, cap_owned;
   size_t empty_slots;
+  size_t over_capacity;
+  bool withhold_text; /* rules.withhold_text */
 };
 
 /* Working state of one selection. */
@@ -43,9 +46,11 @@ typedef struct sel {
   const harm_exclusion **exc_by;
   harm__strpool prev_ids; /* previous member ids */
   const harm_previous_member **prev_by;
+  const harm_list *prev;             /* last month's cohort, or NULL */
   harm__strpool member_ids;          /* ids of members (incl. unscored) */
   const harm_exclusion **x_at;       /* per score index, or NULL */
   const harm_previous_member **p_at; /* per score index, or NULL */
+  bool *capped; /* per score index: left out by max_tenure_places */
   bool failed;
 } sel;
 
@@ -183,6 +188,16 @@ static bool is_member(const sel *s, const char *id) {
          HARM__STRPOOL_FAIL;
 }
 
+/* The member with this id (members are few: a linear search). */
+static harm_member *member_by_id(const sel *s, const char *id) {
+  for (size_t k = 0; k < s->c->n_members; k++) {
+    if (strcmp(s->c->members[k].offender_id, id) == 0) {
+      return &s->c->members[k];
+    }
+  }
+  return NULL;
+}
+
 static void mark_member(sel *s, const char *id) {
   if (harm__strpool_intern(&s->member_ids, id, strlen(id), NULL) ==
       HARM__STRPOOL_FAIL) {
@@ -215,8 +230,13 @@ static bool eligible(const sel *s, const harm_score *sc) {
   return sc->harm >= r->min_harm && sc->facts.offences >= r->min_offences;
 }
 
-/* Which criterion put a before b (for tie notes). */
-static const char *tie_break(const harm_score *a, const harm_score *b) {
+/* Which criterion put a before b when their selection scores tie (for
+ * tie notes): under RFGV the harm ranking decides, so harm comes first. */
+static const char *tie_break(const sel *s, const harm_score *a,
+                             const harm_score *b) {
+  if (s->rfgv && a->harm != b->harm) {
+    return "higher harm";
+  }
   if (a->facts.last != b->facts.last) {
     return "later last offence date";
   }
@@ -242,23 +262,23 @@ static void fill_scored(sel *s, harm_member *m, size_t i, size_t pool_rank) {
 }
 
 /* Tenure candidates: last month's members, not yet served
- * min_tenure_months, scored, eligible and not excluded. */
+ * min_tenure_months, not excluded. A member who came in through a referral
+ * place keeps a referral place instead (select_referrals). */
 static bool tenure_candidate(const sel *s, size_t i) {
   const harm_cohort_rules *r = &s->c->rules;
-  if (!r->min_tenure_months) {
-    return false;
-  }
   const harm_previous_member *p = s->p_at[i];
-  return p && p->months_served < r->min_tenure_months && !s->x_at[i];
+  return r->min_tenure_months && p && !p->referral_route &&
+         p->months_served < r->min_tenure_months && !s->x_at[i];
 }
 
-/* Core places of one partition. Tenure keeps take core places: with t
- * members kept by tenure beyond the rank cut, the top size - t of the pool
- * qualify on rank. t is found by iteration (it only grows, so it settles
- * within |tenure| + 1 rounds). */
-static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
+/* Core places of one partition. The top `size` of the pool always take
+ * the core places: tenure never displaces them. Last month's members below
+ * the cut who are still within min_tenure_months stay as extra places,
+ * lengthening the list, up to max_tenure_places; the lowest-ranked beyond
+ * that leave with a tenure_cap note. */
+static void select_partition(sel *s, int32_t part, size_t *pool) {
   const harm_cohort_rules *r = &s->c->rules;
-  size_t n = 0, n_ten = 0;
+  size_t n = 0;
   for (size_t k = 0; k < s->n; k++) {
     size_t i = s->order[k];
     const harm_score *sc = harm_scores_at(s->scores, i);
@@ -266,24 +286,11 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
       continue;
     }
     pool[n++] = i;
-    n_ten += tenure_candidate(s, i);
   }
-  size_t t = 0, cap = r->size;
-  for (;;) {
-    cap = r->size > t ? r->size - t : 0;
-    size_t inside = 0;
-    for (size_t k = 0; k < cap && k < n; k++) {
-      inside += tenure_candidate(s, pool[k]);
-    }
-    size_t t2 = n_ten - inside;
-    if (t2 == t) {
-      break;
-    }
-    t = t2;
-  }
-  /* Excluded people who would have taken one of the rank places. */
+  size_t cut = r->size < n ? r->size : n;
+  /* Excluded people who would have taken one of the core places. */
   size_t seen = 0;
-  for (size_t k = 0; k < s->n && seen < cap; k++) {
+  for (size_t k = 0; k < s->n && seen < r->size; k++) {
     size_t i = s->order[k];
     const harm_score *sc = harm_scores_at(s->scores, i);
     if (part_index(s, sc) != part || !eligible(s, sc)) {
@@ -291,20 +298,36 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
     }
     const harm_exclusion *x = s->x_at[i];
     if (x) {
-      const char *id = sid(s, i);
-      add_note(s, HARM_NOTE_EXCLUDED, id,
+      add_note(s, HARM_NOTE_EXCLUDED, sid(s, i),
                harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
                ownf(s, "excluded: %s (would have taken core place %zu)",
-                    x->reason, seen + 1));
+                    s->c->withhold_text ? HARM_WITHHELD : x->reason, seen + 1));
     } else {
       seen++;
     }
   }
-  size_t n_sel = 0;
+  size_t kept = 0;
+  const char *part_name = "";
   for (size_t k = 0; k < n; k++) {
     size_t i = pool[k];
-    bool core = k < cap;
+    bool core = k < cut;
     if (!core && !tenure_candidate(s, i)) {
+      continue;
+    }
+    const harm_score *sc = harm_scores_at(s->scores, i);
+    if (!core && kept == r->max_tenure_places) {
+      const harm_previous_member *p = s->p_at[i];
+      add_note(s, HARM_NOTE_TENURE_CAP, sid(s, i),
+               harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
+               ownf(s,
+                    "month %" PRIu32 " of %" PRIu32
+                    " of tenure, but pool rank %zu is below the cut of %zu "
+                    "and all %zu tenure place%s (max_tenure_places) went "
+                    "to higher-ranked members",
+                    p->months_served + 1, r->min_tenure_months, k + 1, r->size,
+                    r->max_tenure_places,
+                    r->max_tenure_places == 1 ? "" : "s"));
+      s->capped[i] = true;
       continue;
     }
     harm_member *m = add_member(s);
@@ -313,28 +336,25 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
     }
     m->kind = core ? HARM_MEMBER_CORE : HARM_MEMBER_TENURE;
     fill_scored(s, m, i, k + 1);
-    tmp[n_sel++] = i;
+    part_name = m->partition;
+    kept += !core;
   }
-  /* People within `size` on rank who lost their place to tenure keeps
-   * (tenure keeps are last month's members below the cut). */
-  for (size_t k = cap; k < n && k < r->size; k++) {
-    size_t i = pool[k];
-    if (s->member_of[i] < 0) {
-      const harm_score *sc = harm_scores_at(s->scores, i);
-      add_note(s, HARM_NOTE_DISPLACED_BY_TENURE, sid(s, i),
-               harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
-               ownf(s,
-                    "pool rank %zu is within the %zu core places, but %zu "
-                    "place%s went to last month's members kept by tenure",
-                    k + 1, r->size, r->size - cap,
-                    r->size - cap == 1 ? "" : "s"));
-    }
+  if (kept) {
+    s->c->over_capacity += kept;
+    add_note(s, HARM_NOTE_OVER_CAPACITY, "", 0, part_name,
+             ownf(s,
+                  "the list%s%s is over capacity by %zu: %zu core place%s "
+                  "plus %zu member%s below the cut kept by tenure "
+                  "(min_tenure_months = %" PRIu32 ")",
+                  part_name[0] ? " for " : "", part_name, kept, r->size,
+                  r->size == 1 ? "" : "s", kept, kept == 1 ? "" : "s",
+                  r->min_tenure_months));
   }
   /* Ties on the score at the cut: everyone past the cut who ties with the
-   * last place taken on rank is reported, with the tie-break used. */
-  if (cap > 0 && cap < n) {
-    size_t li = pool[cap - 1];
-    for (size_t k = cap; k < n && key_score(s, pool[k]) == key_score(s, li);
+   * last core place is reported, with the tie-break that decided. */
+  if (cut > 0 && cut < n) {
+    size_t li = pool[cut - 1];
+    for (size_t k = cut; k < n && key_score(s, pool[k]) == key_score(s, li);
          k++) {
       size_t i = pool[k];
       if (s->member_of[i] >= 0) {
@@ -346,7 +366,7 @@ static void select_partition(sel *s, int32_t part, size_t *pool, size_t *tmp) {
                ownf(s, "tied at the cut with %s on %s %.4f; %s kept by %s",
                     sid(s, li), s->rfgv ? "RFGV total" : "harm",
                     key_score(s, i), sid(s, li),
-                    tie_break(harm_scores_at(s->scores, li), sc)));
+                    tie_break(s, harm_scores_at(s->scores, li), sc)));
     }
   }
 }
@@ -355,15 +375,13 @@ static void select_core(sel *s) {
   const harm_cohort_rules *r = &s->c->rules;
   size_t n_parts = r->partition_by_area ? harm_dataset_n_areas(s->ds) + 1 : 1;
   size_t *pool = harm__malloc((s->n + 1) * sizeof *pool);
-  size_t *tmp = harm__malloc((s->n + 1) * sizeof *tmp);
-  if (!pool || !tmp) {
+  if (!pool) {
     s->failed = true;
   }
   for (size_t p = 0; p < n_parts && !s->failed; p++) {
-    select_partition(s, (int32_t)p, pool, tmp);
+    select_partition(s, (int32_t)p, pool);
   }
   harm__free(pool);
-  harm__free(tmp);
 }
 
 /* A referred person, with every referral of them merged. */
@@ -419,6 +437,51 @@ static const char *join_distinct(sel *s, const char **list, size_t n) {
     return "";
   }
   return own(s, b.data);
+}
+
+/* Last month's members who came in through a referral place and are still
+ * within min_tenure_months keep a referral place (unless excluded or
+ * already on the list on rank), whether or not they are referred again.
+ * Returns the referral places they take; beyond referral_slots they
+ * lengthen the list and are counted as over capacity. */
+static size_t referral_tenure(sel *s) {
+  const harm_cohort_rules *r = &s->c->rules;
+  size_t kept = 0;
+  for (size_t k = 0; r->min_tenure_months && k < harm_list_count(s->prev);
+       k++) {
+    const harm_previous_member *p = harm_list_previous(s->prev, k);
+    if (!p->referral_route || p->months_served >= r->min_tenure_months ||
+        exclusion_of(s, p->offender_id) || is_member(s, p->offender_id)) {
+      continue;
+    }
+    harm_member *m = add_member(s);
+    if (!m) {
+      return kept;
+    }
+    size_t subj;
+    if (harm_dataset_find_subject(s->ds, p->offender_id, &subj) &&
+        s->score_of[subj]) {
+      fill_scored(s, m, s->score_of[subj] - 1, 0);
+    } else {
+      m->offender_id = p->offender_id;
+      m->months_served = months_served(s, p->offender_id);
+      mark_member(s, p->offender_id);
+    }
+    m->kind = HARM_MEMBER_REFERRAL_TENURE;
+    kept++;
+  }
+  if (kept > r->referral_slots) {
+    size_t over = kept - r->referral_slots;
+    s->c->over_capacity += over;
+    add_note(s, HARM_NOTE_OVER_CAPACITY, "", 0, "",
+             ownf(s,
+                  "the referral places are over capacity by %zu: %zu "
+                  "referral member%s kept by tenure for %zu referral "
+                  "slot%s",
+                  over, kept, kept == 1 ? "" : "s", r->referral_slots,
+                  r->referral_slots == 1 ? "" : "s"));
+  }
+  return kept;
 }
 
 static void select_referrals(sel *s, const harm_list *refs) {
@@ -481,7 +544,8 @@ static void select_referrals(sel *s, const harm_list *refs) {
       }
     }
     cands[c].agencies = join_distinct(s, tmp, na);
-    cands[c].reasons = join_distinct(s, tmp2, na);
+    cands[c].reasons =
+        s->c->withhold_text ? HARM_WITHHELD : join_distinct(s, tmp2, na);
   }
   /* Drop the excluded and those already selected, with notes. */
   size_t n_ok = 0;
@@ -492,18 +556,20 @@ static void select_referrals(sel *s, const harm_list *refs) {
                       : 0;
     const harm_exclusion *x = exclusion_of(s, cd->id);
     if (x) {
-      add_note(
-          s, HARM_NOTE_REFERRAL_EXCLUDED, cd->id, rank, "",
-          ownf(s, "referred by %s but excluded: %s", cd->agencies, x->reason));
+      add_note(s, HARM_NOTE_REFERRAL_EXCLUDED, cd->id, rank, "",
+               ownf(s, "referred by %s but excluded: %s", cd->agencies,
+                    s->c->withhold_text ? HARM_WITHHELD : x->reason));
       continue;
     }
     if (is_member(s, cd->id)) {
-      const harm_member *m = &s->c->members[s->member_of[cd->score_idx - 1]];
+      harm_member *mm = member_by_id(s, cd->id);
+      const harm_member *m = mm;
       add_note(s, HARM_NOTE_REFERRAL_SELECTED, cd->id, rank, m->partition,
                ownf(s, "referred by %s; already on the list (%s)", cd->agencies,
                     m->kind == HARM_MEMBER_TENURE ? "kept by tenure"
-                                                  : "core place"));
-      harm_member *mm = &s->c->members[s->member_of[cd->score_idx - 1]];
+                    : m->kind == HARM_MEMBER_REFERRAL_TENURE
+                        ? "referral place kept by tenure"
+                        : "core place"));
       mm->agencies = cd->agencies;
       mm->referral_reason = cd->reasons;
       mm->referred_on = cd->first;
@@ -515,13 +581,13 @@ static void select_referrals(sel *s, const harm_list *refs) {
     s->failed = true;
     goto done;
   }
-  size_t filled = 0;
+  size_t filled = referral_tenure(s);
   for (size_t c = 0; c < n_ok; c++) {
     cand *cd = &cands[c];
     size_t rank = cd->score_idx
                       ? harm_ranking_rank_of(s->c->ranking, cd->score_idx - 1)
                       : 0;
-    if (filled == r->referral_slots) {
+    if (filled >= r->referral_slots) {
       add_note(s, HARM_NOTE_REFERRAL_NO_SLOT, cd->id, rank, "",
                ownf(s, "referred by %s; all %zu referral slots taken",
                     cd->agencies, r->referral_slots));
@@ -544,7 +610,8 @@ static void select_referrals(sel *s, const harm_list *refs) {
     m->referred_on = cd->first;
     filled++;
   }
-  s->c->empty_slots = r->referral_slots - filled;
+  s->c->empty_slots =
+      filled < r->referral_slots ? r->referral_slots - filled : 0;
 done:
   harm__strpool_free(&ids);
   harm__free(cands);
@@ -570,6 +637,33 @@ static void backfill(sel *s) {
   }
 }
 
+/* Why a retained member stayed, for movers.csv. */
+static const char *stayed_because(sel *s, const harm_member *m) {
+  const harm_cohort_rules *r = &s->c->rules;
+  switch (m->kind) {
+  case HARM_MEMBER_CORE:
+    return ownf(s, "stayed on rank: core rank %zu%s%s (month %" PRIu32 ")",
+                m->pool_rank, m->partition[0] ? " in " : "", m->partition,
+                m->months_served);
+  case HARM_MEMBER_TENURE:
+    return ownf(s,
+                "kept by tenure: month %" PRIu32 " of %" PRIu32
+                ", pool rank %zu is below the cut of %zu",
+                m->months_served, r->min_tenure_months, m->pool_rank, r->size);
+  case HARM_MEMBER_REFERRAL_TENURE:
+    return ownf(s,
+                "referral place kept by tenure: month %" PRIu32 " of %" PRIu32,
+                m->months_served, r->min_tenure_months);
+  case HARM_MEMBER_REFERRAL:
+    return ownf(s, "partner referral: %s (month %" PRIu32 ")", m->agencies,
+                m->months_served);
+  case HARM_MEMBER_BACKFILL:
+  default:
+    return ownf(s, "backfilled referral slot (month %" PRIu32 ")",
+                m->months_served);
+  }
+}
+
 static void movers(sel *s, const harm_list *prev) {
   harm_cohort *c = s->c;
   for (size_t k = 0; k < c->n_members; k++) {
@@ -583,16 +677,18 @@ static void movers(sel *s, const harm_list *prev) {
                    : "new: core place");
     } else {
       const char *d;
+      const char *why = stayed_because(s, m);
       if (p->score_rank && m->score_rank) {
         long delta = (long)p->score_rank - (long)m->score_rank;
         d = delta == 0
-                ? ownf(s, "rank %zu -> %zu (no change)", p->score_rank,
+                ? ownf(s, "%s; rank %zu -> %zu (no change)", why, p->score_rank,
                        m->score_rank)
-                : ownf(s, "rank %zu -> %zu (%s %ld)", p->score_rank,
+                : ownf(s, "%s; rank %zu -> %zu (%s %ld)", why, p->score_rank,
                        m->score_rank, delta > 0 ? "up" : "down", labs(delta));
       } else {
-        d = m->score_rank ? ownf(s, "now ranked %zu", m->score_rank)
-                          : "unranked (no offences in window)";
+        d = m->score_rank
+                ? ownf(s, "%s; now ranked %zu", why, m->score_rank)
+                : ownf(s, "%s; unranked (no offences in window)", why);
       }
       add_move(s, HARM_MOVE_RETAINED, m->offender_id, p->score_rank,
                m->score_rank, d);
@@ -604,20 +700,29 @@ static void movers(sel *s, const harm_list *prev) {
       continue;
     }
     const harm_exclusion *x = exclusion_of(s, p->offender_id);
-    size_t subj, rank = 0;
+    size_t subj, rank = 0, idx = 0;
     const harm_score *sc = NULL;
     if (harm_dataset_find_subject(s->ds, p->offender_id, &subj) &&
         s->score_of[subj]) {
-      rank = harm_ranking_rank_of(c->ranking, s->score_of[subj] - 1);
-      sc = harm_scores_at(s->scores, s->score_of[subj] - 1);
+      idx = s->score_of[subj] - 1;
+      rank = harm_ranking_rank_of(c->ranking, idx);
+      sc = harm_scores_at(s->scores, idx);
     }
     const char *d;
     if (x) {
-      d = ownf(s, "excluded: %s", x->reason);
+      d = ownf(s, "excluded: %s",
+               s->c->withhold_text ? HARM_WITHHELD : x->reason);
     } else if (!sc) {
       d = "no offences in window";
     } else if (!eligible(s, sc)) {
       d = ownf(s, "below the minimum harm or offence count (rank %zu)", rank);
+    } else if (s->capped[idx]) {
+      d = ownf(s,
+               "tenure cap: fell below the cut at rank %zu and the %zu "
+               "tenure place%s (max_tenure_places) went to higher-ranked "
+               "members",
+               rank, c->rules.max_tenure_places,
+               c->rules.max_tenure_places == 1 ? "" : "s");
     } else {
       d = ownf(s, "fell below the cut at rank %zu", rank);
     }
@@ -625,16 +730,26 @@ static void movers(sel *s, const harm_list *prev) {
   }
 }
 
+/* List groups: core and tenure by rank, then referral places (kept by
+ * tenure first, then new referrals, in the order they got places), then
+ * backfill. */
+static int member_group(const harm_member *m) {
+  switch (m->kind) {
+  case HARM_MEMBER_REFERRAL_TENURE:
+  case HARM_MEMBER_REFERRAL:
+    return 1;
+  case HARM_MEMBER_BACKFILL:
+    return 2;
+  default:
+    return 0;
+  }
+}
+
 /* Orders members for the list: partition, then tenure/core by score order,
  * then referrals in slot order, then backfill. Assigns slots. */
 static int cmp_member(const void *pa, const void *pb, void *ctx) {
   const harm_member *a = pa, *b = pb;
-  int ga = a->kind == HARM_MEMBER_REFERRAL   ? 1
-           : a->kind == HARM_MEMBER_BACKFILL ? 2
-                                             : 0;
-  int gb = b->kind == HARM_MEMBER_REFERRAL   ? 1
-           : b->kind == HARM_MEMBER_BACKFILL ? 2
-                                             : 0;
+  int ga = member_group(a), gb = member_group(b);
   if (ga != gb) {
     return ga - gb;
   }
@@ -699,7 +814,9 @@ harm_status harm_cohort_select(const harm_ranking *r,
   }
   c->ranking = r;
   c->rules = *rules;
+  c->withhold_text = rules->withhold_text;
   s.c = c;
+  s.prev = previous;
   s.scores = harm_ranking_scores(r);
   s.ds = harm_matrix_dataset(harm_scores_matrix(s.scores));
   s.n = harm_scores_count(s.scores);
@@ -712,11 +829,12 @@ harm_status harm_cohort_select(const harm_ranking *r,
   s.prev_by = harm__calloc(np + 1, sizeof *s.prev_by);
   s.x_at = harm__calloc(s.n + 1, sizeof *s.x_at);
   s.p_at = harm__calloc(s.n + 1, sizeof *s.p_at);
+  s.capped = harm__calloc(s.n + 1, sizeof *s.capped);
   if (rules->rfgv) {
     s.rfgv = harm__calloc(s.n + 1, sizeof *s.rfgv);
   }
   if (!s.order || !s.score_of || !s.member_of || !s.exc_by || !s.prev_by ||
-      !s.x_at || !s.p_at || (rules->rfgv && !s.rfgv)) {
+      !s.x_at || !s.p_at || !s.capped || (rules->rfgv && !s.rfgv)) {
     s.failed = true;
     goto done;
   }
@@ -780,10 +898,8 @@ harm_status harm_cohort_select(const harm_ranking *r,
     }
   }
   select_core(&s);
-  if (!s.failed && referrals) {
+  if (!s.failed) {
     select_referrals(&s, referrals);
-  } else {
-    c->empty_slots = rules->referral_slots;
   }
   if (!s.failed && rules->backfill) {
     backfill(&s);
@@ -802,6 +918,7 @@ done:
   harm__free(s.prev_by);
   harm__free(s.x_at);
   harm__free(s.p_at);
+  harm__free(s.capped);
   harm__free(s.rfgv);
   harm__strpool_free(&s.excluded);
   harm__strpool_free(&s.prev_ids);
@@ -848,3 +965,6 @@ const harm_cohort_rules *harm_cohort_rules_used(const harm_cohort *c) {
   return &c->rules;
 }
 size_t harm_cohort_empty_slots(const harm_cohort *c) { return c->empty_slots; }
+size_t harm_cohort_over_capacity(const harm_cohort *c) {
+  return c->over_capacity;
+}

@@ -360,6 +360,19 @@ static harm_status ap_size(harm_config *c, const char *v, harm_error *e,
   return HARM_OK;
 }
 
+static harm_status ap_tenure_places(harm_config *c, const char *v,
+                                    harm_error *e, const char *k) {
+  uint64_t n;
+  if (harm__ieq(v, strlen(v), "none")) {
+    c->rules.max_tenure_places = SIZE_MAX;
+  } else if (harm__parse_u64(v, strlen(v), &n) && n <= 100000) {
+    c->rules.max_tenure_places = (size_t)n;
+  } else {
+    return bad(e, k, v, "none (no limit) or a count from 0 to 100000");
+  }
+  return HARM_OK;
+}
+
 static harm_status ap_backfill(harm_config *c, const char *v, harm_error *e,
                                const char *k) {
   return ap_bool(&c->rules.backfill, v, e, k);
@@ -511,6 +524,7 @@ static const key_def keys[] = {
     {"cohort", "min_harm", "0", ap_min_harm, false},
     {"cohort", "min_offences", "1", ap_size, false},
     {"cohort", "min_tenure_months", "0", ap_size, false},
+    {"cohort", "max_tenure_places", "none", ap_tenure_places, false},
     {"rfgv", "recency_months", "1,3,6,12,24", ap_rfgv, false},
     {"rfgv", "recency_points", "5,4,3,2,1,0", ap_rfgv, false},
     {"rfgv", "frequency_min", "1,2,3,5,8", ap_rfgv, false},

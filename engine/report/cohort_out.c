@@ -25,11 +25,14 @@ const char *harm_report_move_name(harm_move_kind k) {
 }
 
 const char *harm_report_note_name(harm_note_kind k) {
-  static const char *const names[] = {
-      "excluded_would_qualify", "referral_already_selected",
-      "referral_excluded",      "referral_no_slot",
-      "referral_merged",        "tie_at_cut",
-      "displaced_by_tenure"};
+  static const char *const names[] = {"excluded_would_qualify",
+                                      "referral_already_selected",
+                                      "referral_excluded",
+                                      "referral_no_slot",
+                                      "referral_merged",
+                                      "tie_at_cut",
+                                      "tenure_cap",
+                                      "over_capacity"};
   return (size_t)k < sizeof names / sizeof *names ? names[k] : "note";
 }
 
@@ -43,7 +46,12 @@ void harm_report_member_reason(const harm_member *m, char *buf, size_t cap) {
     }
     break;
   case HARM_MEMBER_TENURE:
-    snprintf(buf, cap, "retained by tenure (month %" PRIu32 ")",
+    snprintf(buf, cap, "retained by tenure (month %" PRIu32 ", pool rank %zu)",
+             m->months_served, m->pool_rank);
+    break;
+  case HARM_MEMBER_REFERRAL_TENURE:
+    /* Starts with "referral" so next month's run knows the route. */
+    snprintf(buf, cap, "referral place kept by tenure (month %" PRIu32 ")",
              m->months_served);
     break;
   case HARM_MEMBER_REFERRAL:

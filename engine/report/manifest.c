@@ -190,7 +190,7 @@ static harm_status build(json_t *root, const harm_manifest *m,
   }
   if (m->cohort) {
     const harm_cohort *c = m->cohort;
-    size_t kinds[4] = {0, 0, 0, 0};
+    size_t kinds[HARM_MEMBER_KIND_COUNT] = {0};
     for (size_t i = 0; i < harm_cohort_count(c); i++) {
       kinds[harm_cohort_member(c, i)->kind]++;
     }
@@ -200,6 +200,10 @@ static harm_status build(json_t *root, const harm_manifest *m,
     set(o, "tenure", json_integer((json_int_t)kinds[HARM_MEMBER_TENURE]));
     set(o, "referral", json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL]));
     set(o, "backfill", json_integer((json_int_t)kinds[HARM_MEMBER_BACKFILL]));
+    set(o, "referral_tenure",
+        json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL_TENURE]));
+    set(o, "over_capacity",
+        json_integer((json_int_t)harm_cohort_over_capacity(c)));
     set(o, "empty_referral_slots",
         json_integer((json_int_t)harm_cohort_empty_slots(c)));
     set(o, "notes", json_integer((json_int_t)harm_cohort_n_notes(c)));

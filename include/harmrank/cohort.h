@@ -40,6 +40,9 @@ typedef struct harm_previous_member {
   const char *offender_id;
   size_t score_rank;      /* 0 when unranked (referral without offences) */
   uint32_t months_served; /* consecutive months on the cohort so far */
+  bool referral_route;    /* came in through a referral place: its
+                             `reason` starts with "referral" (false when
+                             the file has no reason column) */
   size_t line;
 } harm_previous_member;
 
@@ -123,20 +126,42 @@ typedef struct harm_cohort_rules {
   uint32_t min_offences;      /* pool needs at least this many; default 1 */
   uint32_t min_tenure_months; /* last month's members stay until served
                                  this many months; default 0 = off */
+  size_t max_tenure_places;   /* most members kept by tenure below the
+                                 cut, per list (they lengthen it);
+                                 default SIZE_MAX = no limit */
   bool rfgv;                  /* rank by RFGV total instead of harm;
                                  default false */
+  bool withhold_text;         /* pseudonymised run: referral and exclusion
+                                 reasons (free text that can identify
+                                 people) are replaced by HARM_WITHHELD in
+                                 every text the cohort holds; default
+                                 false */
   harm_rfgv_bands bands;      /* RFGV bands */
 } harm_cohort_rules;
 
 #define HARM_COHORT_RULES_INIT                                                 \
-  { 15, 5, false, false, 0.0, 1, 0, false, HARM_RFGV_BANDS_INIT }
+  {                                                                            \
+    .size = 15, .referral_slots = 5, .backfill = false,                        \
+    .partition_by_area = false, .min_harm = 0.0, .min_offences = 1,            \
+    .min_tenure_months = 0, .max_tenure_places = SIZE_MAX, .rfgv = false,      \
+    .withhold_text = false, .bands = HARM_RFGV_BANDS_INIT                      \
+  }
+
+/* What replaces free text (referral and exclusion reasons) in a
+ * pseudonymised run's outputs. */
+#define HARM_WITHHELD "(withheld: pseudonymised run)"
 
 /* Why a member is on the cohort. */
 typedef enum harm_member_kind {
-  HARM_MEMBER_CORE = 0,     /* core rank r (in its partition) */
-  HARM_MEMBER_TENURE = 1,   /* kept by min_tenure_months */
-  HARM_MEMBER_REFERRAL = 2, /* partner referral */
-  HARM_MEMBER_BACKFILL = 3  /* unfilled referral slot, next ranked */
+  HARM_MEMBER_CORE = 0,            /* core rank r (in its partition): inside
+                                      the top `size` of the pool */
+  HARM_MEMBER_TENURE = 1,          /* below the cut, kept by
+                                      min_tenure_months: an extra place */
+  HARM_MEMBER_REFERRAL = 2,        /* partner referral */
+  HARM_MEMBER_BACKFILL = 3,        /* unfilled referral slot, next ranked */
+  HARM_MEMBER_REFERRAL_TENURE = 4, /* came in through a referral place and
+                                      keeps one by min_tenure_months */
+  HARM_MEMBER_KIND_COUNT = 5
 } harm_member_kind;
 
 /* A cohort member. */
@@ -158,14 +183,17 @@ typedef struct harm_member {
 
 /* Someone left out of the cohort that a coordinator should see. */
 typedef enum harm_note_kind {
-  HARM_NOTE_EXCLUDED = 0,           /* would have made the list; excluded */
-  HARM_NOTE_REFERRAL_SELECTED = 1,  /* referred but already a core member */
-  HARM_NOTE_REFERRAL_EXCLUDED = 2,  /* referred but excluded */
-  HARM_NOTE_REFERRAL_NO_SLOT = 3,   /* referred; referral slots were full */
-  HARM_NOTE_REFERRAL_MERGED = 4,    /* a second referral of one person */
-  HARM_NOTE_TIE_AT_CUT = 5,         /* tied on the score at the cut */
-  HARM_NOTE_DISPLACED_BY_TENURE = 6 /* within `size` on rank, but the
-                                       place went to a tenure keep */
+  HARM_NOTE_EXCLUDED = 0,          /* would have made the list; excluded */
+  HARM_NOTE_REFERRAL_SELECTED = 1, /* referred but already a core member */
+  HARM_NOTE_REFERRAL_EXCLUDED = 2, /* referred but excluded */
+  HARM_NOTE_REFERRAL_NO_SLOT = 3,  /* referred; referral slots were full */
+  HARM_NOTE_REFERRAL_MERGED = 4,   /* a second referral of one person */
+  HARM_NOTE_TIE_AT_CUT = 5,        /* tied on the score at the cut */
+  HARM_NOTE_TENURE_CAP = 6,        /* within tenure, below the cut, but
+                                      max_tenure_places was reached */
+  HARM_NOTE_OVER_CAPACITY = 7      /* the list (or its referral places)
+                                      is longer than its places because
+                                      of tenure; offender_id is "" */
 } harm_note_kind;
 
 typedef struct harm_note {
@@ -226,6 +254,10 @@ const harm_ranking *harm_cohort_ranking(const harm_cohort *c);
 const harm_cohort_rules *harm_cohort_rules_used(const harm_cohort *c);
 /* Number of referral slots left empty. */
 size_t harm_cohort_empty_slots(const harm_cohort *c);
+
+/* How many members the list holds beyond its places (size per list plus
+ * referral_slots), all of them kept by tenure; 0 when within capacity. */
+size_t harm_cohort_over_capacity(const harm_cohort *c);
 
 /* RFGV of one scored subject given the population's harm quintile cut
  * points `cuts[4]` (see harm_rfgv_cuts) and the window end. */
