@@ -129,6 +129,7 @@ int cli_cmd_cohort(int argc, char **argv) {
   }
   if (!rc) {
     harm_cohort_rules rules = harm_config_cohort_rules(o.cfg);
+    rules.withhold_text = o.key_len > 0;
     if (harm_cohort_select(p.ranking, &rules, refs, excl, prev, &cohort,
                            &err) != HARM_OK) {
       rc = cli_fail(&err);

@@ -139,3 +139,47 @@ Test(privacy, pseudonymised_outputs_hold_no_input_id_and_no_key,
   cr_assert_not_null(strstr(man, "\"pseudonymised\": true"));
   free(man);
 }
+
+/* Referral and exclusion reasons are free text that can identify people
+ * ("child protection plan for two children in the household"): a
+ * pseudonymised run withholds them from every list it writes, while a
+ * plain run keeps them for the panel. */
+Test(privacy, pseudonymised_run_withholds_referral_and_exclusion_reasons,
+     .init = quiet) {
+  scenario();
+  put("referrals.csv", "offender_id,agency,referred_on,reason\n"
+                       "BROWNK66,Probation,2026-10-02,Child protection plan "
+                       "for two children\n"
+                       "JONESA80,Probation,2026-10-03,Neighbour reports\n");
+  put("exclusions.csv",
+      "offender_id,reason\nJONESA80,remanded at HMP Example\n");
+  static const char *const texts[] = {"Child protection", "Neighbour reports",
+                                      "HMP Example"};
+  static const char *const names[] = {"cohort.csv", "movers.csv", "notes.csv",
+                                      "manifest.json"};
+  for (int pseudo = 0; pseudo <= 1; pseudo++) {
+    const char *out = pseudo ? "pseudo" : "plain";
+    cr_assert_eq(run(out, pseudo), 0);
+    size_t seen[3] = {0, 0, 0};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+      char path[600];
+      snprintf(path, sizeof path, "%s/%s/%s", dir, out, names[k]);
+      char *text = slurp(path);
+      for (size_t j = 0; j < 3; j++) {
+        seen[j] += strstr(text, texts[j]) != NULL;
+      }
+      free(text);
+    }
+    for (size_t j = 0; j < 3; j++) {
+      if (pseudo) {
+        cr_assert_eq(seen[j], 0, "pseudonymised output holds \"%s\"",
+                     texts[j]);
+      } else if (j != 1) {
+        /* BROWNK66's reason is on cohort.csv and JONESA80's exclusion
+         * reason in notes.csv (the note on an excluded referral gives the
+         * exclusion reason, not the referral's). */
+        cr_assert_gt(seen[j], 0, "plain output lacks \"%s\"", texts[j]);
+      }
+    }
+  }
+}
