@@ -164,8 +164,8 @@ int cli_cmd_cohort(int argc, char **argv) {
     }
     harm_manifest man = {"cohort", inputs, n_in, o.cfg, p.weights,    p.matrix,
                          p.scores, cohort, NULL, 0,     o.key_len > 0};
-    harm_status st = harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]),
-                                        cohort, p.weights, &err);
+    harm_status st =
+        harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]), cohort, &err);
     if (st == HARM_OK) {
       st = harm_report_movers(harm_outfile_stream(out[OUT_MOVERS]), cohort,
                               &err);

@@ -42,7 +42,6 @@ int cli_cmd_explain(int argc, char **argv) {
     cli_opts_free(&o);
     return rc;
   }
-  harm_matrix_opts mo = harm_config_matrix_opts(o.cfg, p.weights);
   harm_score_opts so = harm_config_score_opts(o.cfg);
   const harm_dataset *ds = p.ds;
   char as_of[11];
@@ -65,7 +64,7 @@ int cli_cmd_explain(int argc, char **argv) {
     harm_offence_line *lines = NULL;
     size_t n = 0;
     harm_error err = HARM_ERROR_INIT;
-    if (harm_explain_subject(p.matrix, &mo, p.weights, &so, subject, &lines, &n,
+    if (harm_explain_subject(p.scores, p.weights, &so, subject, &lines, &n,
                              &err) != HARM_OK) {
       rc = cli_fail(&err);
       break;

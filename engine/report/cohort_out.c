@@ -64,51 +64,16 @@ void harm_report_member_reason(const harm_member *m, char *buf, size_t cap) {
   }
 }
 
-typedef struct part {
-  uint32_t code;
-  uint32_t offences;
-  double harm;
-} part;
-
-static int cmp_part(const void *a, const void *b, void *ctx) {
-  (void)ctx;
-  const part *x = a, *y = b;
-  if (x->harm != y->harm) {
-    return x->harm > y->harm ? -1 : 1;
-  }
-  return x->code < y->code ? -1 : x->code > y->code;
-}
-
-void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
-                           const harm_weights *w, size_t max_codes, char *buf,
-                           size_t cap) {
+harm_status harm_report_breakdown(const harm_scores *s, const harm_score *sc,
+                                  size_t max_codes, char *buf, size_t cap,
+                                  harm_error *err) {
   buf[0] = '\0';
   const harm_matrix *m = harm_scores_matrix(s);
-  enum { MAXP = 64 };
-  harm_matrix_entry e[MAXP];
-  size_t n = harm_matrix_row(m, sc->subject, e, MAXP);
-  if (n > MAXP) {
-    n = MAXP;
-  }
-  part p[MAXP];
-  for (size_t k = 0; k < n; k++) {
-    const harm_weight *wt =
-        harm_weights_find(w, harm_matrix_code(m, e[k].code));
-    p[k].code = e[k].code;
-    p[k].offences = e[k].offences;
-    /* The breakdown shows untransformed CCHI days x factors, which is the
-     * harm column when no transform or cap is set. */
-    p[k].harm = wt ? wt->harm * e[k].factor_sum : 0.0;
-  }
-  /* At most MAXP entries: an insertion sort needs no allocation. */
-  for (size_t a = 1; a < n; a++) {
-    part x = p[a];
-    size_t b = a;
-    while (b > 0 && cmp_part(&p[b - 1], &x, NULL) > 0) {
-      p[b] = p[b - 1];
-      b--;
-    }
-    p[b] = x;
+  harm_score_part *p;
+  size_t n;
+  harm_status st = harm_score_parts(s, sc, &p, &n, err);
+  if (st != HARM_OK) {
+    return st;
   }
   size_t used = 0;
   for (size_t k = 0; k < n && k < max_codes; k++) {
@@ -119,13 +84,16 @@ void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
       if (cap > 4) {
         strcpy(buf + cap - 4, "...");
       }
-      return;
+      harm__free(p);
+      return HARM_OK;
     }
     used += (size_t)wrote;
   }
-  if (n > max_codes && cap - used > 4) {
+  if (n > max_codes && cap - used > 5) {
     strcpy(buf + used, "; ...");
   }
+  harm__free(p);
+  return HARM_OK;
 }
 
 static harm_status io_check(FILE *fp, harm_error *err) {
@@ -136,7 +104,7 @@ static harm_status io_check(FILE *fp, harm_error *err) {
 }
 
 harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
-                               const harm_weights *w, harm_error *err) {
+                               harm_error *err) {
   const harm_scores *s = harm_ranking_scores(harm_cohort_ranking(c));
   const harm_matrix *m = harm_scores_matrix(s);
   bool rfgv = harm_cohort_rules_used(c)->rfgv;
@@ -175,7 +143,11 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
       if (sc->top_code >= 0) {
         field(fp, harm_matrix_code(m, (size_t)sc->top_code));
       }
-      harm_report_breakdown(s, sc, w, 3, breakdown, sizeof breakdown);
+      harm_status st =
+          harm_report_breakdown(s, sc, 3, breakdown, sizeof breakdown, err);
+      if (st != HARM_OK) {
+        return st;
+      }
     } else {
       fputs(",0.0000,0,0,,,0.0000,", fp);
     }

@@ -21,6 +21,8 @@ typedef struct pack {
   lxw_format *days;
   lxw_format *pct;
   lxw_format *wrap;
+  harm_error *err;
+  harm_status st; /* first failure while filling the sheets */
 } pack;
 
 static void text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
@@ -89,8 +91,8 @@ static void sheet_cohort(pack *p, const harm_manifest *m) {
       if (sc->top_code >= 0) {
         text(ws, r, 9, harm_matrix_code(mx, (size_t)sc->top_code), NULL);
       }
-      if (m->weights) {
-        harm_report_breakdown(s, sc, m->weights, 3, buf, sizeof buf);
+      if (p->st == HARM_OK) {
+        p->st = harm_report_breakdown(s, sc, 3, buf, sizeof buf, p->err);
         text(ws, r, 10, buf, NULL);
       }
     }
@@ -155,34 +157,36 @@ static void sheet_breakdown(pack *p, const harm_manifest *m) {
                                      "Offences", "Harm (days)", "Share"};
   header(p, ws, 0, cols, 6);
   lxw_row_t r = 1;
-  enum { MAXE = 256 };
-  harm_matrix_entry e[MAXE];
-  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+  for (size_t i = 0; i < harm_cohort_count(c) && p->st == HARM_OK; i++) {
     const harm_member *mb = harm_cohort_member(c, i);
     if (!mb->score) {
       continue;
     }
-    size_t n = harm_matrix_row(mx, mb->score->subject, e, MAXE);
-    double total = 0;
-    for (size_t k = 0; k < n && k < MAXE; k++) {
-      const harm_weight *wt =
-          m->weights
-              ? harm_weights_find(m->weights, harm_matrix_code(mx, e[k].code))
-              : NULL;
-      total += wt ? wt->harm * e[k].factor_sum : 0.0;
+    harm_score_part *parts;
+    size_t n;
+    p->st = harm_score_parts(s, mb->score, &parts, &n, p->err);
+    if (p->st != HARM_OK) {
+      break;
     }
-    for (size_t k = 0; k < n && k < MAXE; k++, r++) {
-      const char *code = harm_matrix_code(mx, e[k].code);
+    /* Every code, by the score's own per-offence rule: the rows of a
+     * member add up to their harm. */
+    for (size_t k = 0; k < n; k++, r++) {
+      const char *code = harm_matrix_code(mx, parts[k].code);
       const harm_weight *wt =
           m->weights ? harm_weights_find(m->weights, code) : NULL;
-      double h = wt ? wt->harm * e[k].factor_sum : 0.0;
       text(ws, r, 0, mb->offender_id, NULL);
       text(ws, r, 1, code, NULL);
       text(ws, r, 2, wt ? wt->description : "(not in the weights table)", NULL);
-      worksheet_write_number(ws, r, 3, e[k].offences, NULL);
-      worksheet_write_number(ws, r, 4, h, p->days);
-      worksheet_write_number(ws, r, 5, total > 0 ? h / total : 0.0, p->pct);
+      worksheet_write_number(ws, r, 3, parts[k].offences, NULL);
+      worksheet_write_number(ws, r, 4, parts[k].harm, p->days);
+      worksheet_write_number(ws, r, 5,
+                             mb->score->harm_units > 0
+                                 ? (double)parts[k].harm_units /
+                                       (double)mb->score->harm_units
+                                 : 0.0,
+                             p->pct);
     }
+    harm__free(parts);
   }
   worksheet_set_column(ws, 0, 1, 12, NULL);
   worksheet_set_column(ws, 2, 2, 50, NULL);
@@ -224,6 +228,7 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
   wo.constant_memory = LXW_FALSE;
   pack p;
   memset(&p, 0, sizeof p);
+  p.err = err;
   p.wb = workbook_new_opt(path, &wo);
   if (!p.wb) {
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
@@ -240,6 +245,9 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
   sheet_notes(&p, m->cohort);
   sheet_run(&p, m);
   lxw_error e = workbook_close(p.wb);
+  if (p.st != HARM_OK) {
+    return p.st;
+  }
   if (e != LXW_NO_ERROR) {
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot write the workbook: %s", lxw_strerror(e));

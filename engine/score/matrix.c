@@ -10,6 +10,7 @@
 
 #include "core/internal.h"
 #include "ingest/dataset.h"
+#include "score/kernel.h"
 #include "score/matrix.h"
 
 #define DROP UINT32_MAX
@@ -22,7 +23,7 @@ typedef struct wrec {
   int32_t area;
   uint64_t offence;
   uint64_t victim;
-  double factor;
+  uint32_t k; /* distinct offenders on the offence (split), else 1 */
 } wrec;
 
 static int cmp_u64(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
@@ -45,14 +46,20 @@ static int cmp_wrec(const void *pa, const void *pb) {
   return a->area < b->area ? -1 : a->area > b->area;
 }
 
-/* Order for split attribution: offence, column. */
+/* Order for split attribution: offence, then subject, so the distinct
+ * offenders of one offence id are adjacent whatever their codes. */
 static int cmp_crime(const void *pa, const void *pb) {
   const wrec *a = *(const wrec *const *)pa, *b = *(const wrec *const *)pb;
   int c;
   if ((c = cmp_u64(a->offence, b->offence))) {
     return c;
   }
-  return cmp_u64(a->col, b->col);
+  return cmp_u64(a->subject, b->subject);
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+  double a = *(const double *)pa, b = *(const double *)pb;
+  return a < b ? -1 : a > b;
 }
 
 static int cmp_victim(const void *pa, const void *pb) {
@@ -77,8 +84,9 @@ static bool in_categories(const harm_matrix_opts *o, const harm_weight *wt) {
 /* Maps each dataset code to a matrix column (DROP for left-out codes) and
  * fills the canonical code pool in bytewise order. proactive[c] tells
  * whether a dropped code was proactive. */
-static harm_status map_codes(harm_matrix *m, const harm_matrix_opts *o,
-                             uint32_t *map, bool *proactive) {
+static harm_status map_codes(harm_matrix *m, const harm_matrix_opts *o) {
+  uint32_t *map = m->code_map;
+  bool *proactive = m->code_proactive;
   const harm_dataset *ds = m->ds;
   harm__strpool tmp = HARM__STRPOOL_INIT;
   for (uint32_t c = 0; c < ds->codes.n; c++) {
@@ -130,6 +138,7 @@ typedef struct agg_job {
   wrec *w;
   const size_t *start;
   size_t *glen;
+  const size_t *kpos; /* first run slot of each subject (kept records) */
   size_t s0, s1;
   const harm_matrix_opts *opts;
   harm_date as_of;
@@ -154,9 +163,17 @@ static void sort_group(wrec *g, size_t len) {
   }
 }
 
-/* Phase 1: sort each subject's records, drop repeats of (code, offence)
- * keeping the first (the earliest dated), count distinct codes into
- * m->row[s + 1]. */
+/* Whether record i of a subject's sorted group repeats an earlier
+ * (code, offence): the dedupe rule. The copy kept is the first in
+ * cmp_wrec order, i.e. the earliest dated (then smallest victim hash,
+ * then lowest area index). */
+static bool repeats(const wrec *prev_kept, const wrec *r) {
+  return prev_kept && prev_kept->col == r->col &&
+         prev_kept->offence == r->offence;
+}
+
+/* Phase 1: sort each subject's records, drop repeats of (code, offence),
+ * count distinct codes into m->row[s + 1]. */
 static int agg_phase1(void *arg) {
   agg_job *j = arg;
   for (size_t sj = j->s0; sj < j->s1; sj++) {
@@ -165,7 +182,7 @@ static int agg_phase1(void *arg) {
     sort_group(g, len);
     size_t k = 0, cols = 0;
     for (size_t i = 0; i < len; i++) {
-      if (k && g[k - 1].col == g[i].col && g[k - 1].offence == g[i].offence) {
+      if (repeats(k ? &g[k - 1] : NULL, &g[i])) {
         j->dups++;
         continue;
       }
@@ -178,12 +195,38 @@ static int agg_phase1(void *arg) {
   return 0;
 }
 
-/* Phase 2: decay, then each subject's entries and facts. */
+/* Runs of equal factors for the entry made of records r[0..n): factors
+ * from the kernel, sorted, then counted. */
+static void entry_runs(harm_matrix *m, size_t e, const wrec *r, size_t n,
+                       size_t at, double *tmp) {
+  for (size_t i = 0; i < n; i++) {
+    tmp[i] = harm__offence_factor((int64_t)m->as_of - r[i].date,
+                                  m->half_life_days, r[i].k);
+  }
+  qsort(tmp, n, sizeof *tmp, cmp_double);
+  uint32_t runs = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (runs && m->run_f[at + runs - 1] == tmp[i]) {
+      m->run_c[at + runs - 1]++;
+    } else {
+      m->run_f[at + runs] = tmp[i];
+      m->run_c[at + runs] = 1;
+      runs++;
+    }
+  }
+  m->run_at[e] = at;
+  m->run_n[e] = runs;
+}
+
+/* Phase 2: each subject's entries (offence counts and factor runs) and
+ * facts. */
 static int agg_phase2(void *arg) {
   agg_job *j = arg;
   harm_matrix *m = j->m;
   uint64_t vbuf[64];
   uint64_t *victims = vbuf;
+  double fbuf[64];
+  double *factors = fbuf;
   size_t vcap = 64;
   for (size_t sj = j->s0; sj < j->s1; sj++) {
     wrec *g = j->w + j->start[sj];
@@ -193,35 +236,36 @@ static int agg_phase2(void *arg) {
     f->area = -1;
     if (len > vcap) {
       uint64_t *v = harm__malloc(len * sizeof *v);
-      if (!v) {
+      double *fs = harm__malloc(len * sizeof *fs);
+      if (!v || !fs) {
+        harm__free(v);
+        harm__free(fs);
         j->failed = true;
         break;
       }
       if (victims != vbuf) {
         harm__free(victims);
+        harm__free(factors);
       }
       victims = v;
+      factors = fs;
       vcap = len;
     }
-    size_t e = m->row[sj], n_vict = 0;
+    size_t e = m->row[sj], n_vict = 0, first = 0;
+    size_t at = m->uniform ? 0 : j->kpos[sj];
     for (size_t i = 0; i < len; i++) {
       wrec *r = &g[i];
-      if (j->opts->half_life_days > 0) {
-        double age = (double)((int64_t)j->as_of - r->date);
-        r->factor *= pow(0.5, age / j->opts->half_life_days);
-      }
       if (i == 0 || r->col != g[i - 1].col) {
+        if (i && !m->uniform) {
+          entry_runs(m, e - 1, g + first, i - first, at, factors);
+          at += m->run_n[e - 1];
+        }
+        first = i;
         m->col[e] = r->col;
-        m->sum[e] = 0;
-        m->maxf[e] = 0;
         m->cnt[e] = 0;
         e++;
       }
-      m->sum[e - 1] += r->factor;
       m->cnt[e - 1]++;
-      if (r->factor > m->maxf[e - 1]) {
-        m->maxf[e - 1] = r->factor;
-      }
       j->code_count[r->col]++;
       f->offences++;
       if (f->first == HARM_DATE_NONE || r->date < f->first) {
@@ -235,6 +279,9 @@ static int agg_phase2(void *arg) {
       if (r->victim) {
         victims[n_vict++] = r->victim;
       }
+    }
+    if (len && !m->uniform) {
+      entry_runs(m, e - 1, g + first, len - first, at, factors);
     }
     if (n_vict <= 16) {
       /* Most offenders have a handful of victims: no qsort call. */
@@ -256,6 +303,7 @@ static int agg_phase2(void *arg) {
   }
   if (victims != vbuf) {
     harm__free(victims);
+    harm__free(factors);
   }
   return 0;
 }
@@ -285,17 +333,20 @@ static bool run_jobs(agg_job *jobs, unsigned n, thrd_start_t fn) {
 static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   const harm_dataset *ds = m->ds;
   size_t n_codes = ds->codes.n;
-  uint32_t *map = harm__malloc((n_codes + 1) * sizeof *map);
-  bool *proactive = harm__malloc((n_codes + 1) * sizeof *proactive);
+  m->code_map = harm__malloc((n_codes + 1) * sizeof *m->code_map);
+  m->code_proactive = harm__malloc((n_codes + 1) * sizeof *m->code_proactive);
+  const uint32_t *map = m->code_map;
+  const bool *proactive = m->code_proactive;
   wrec *w = harm__malloc((ds->n_recs + 1) * sizeof *w);
   wrec **byc = NULL;
   size_t *start = NULL;
   size_t *glen = NULL; /* kept records per subject after dedupe */
+  size_t *kpos = NULL; /* prefix sums of glen */
   harm_status st = HARM_ERR_NOMEM;
-  if (!map || !proactive || !w) {
+  if (!m->code_map || !m->code_proactive || !w) {
     goto done;
   }
-  st = map_codes(m, o, map, proactive);
+  st = map_codes(m, o);
   if (st != HARM_OK) {
     goto done;
   }
@@ -333,7 +384,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
       const harm__rec *r = &ds->recs[i];
       if (map[r->code] != DROP) {
         wrec x = {r->subject, map[r->code], r->date, r->area,
-                  r->offence, r->victim,    1.0};
+                  r->offence, r->victim,    1};
         w[fill[r->subject >> shift]++] = x;
       }
     }
@@ -422,6 +473,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
     jobs[t].s1 = s1;
     jobs[t].opts = o;
     jobs[t].as_of = ds->as_of;
+    jobs[t].kpos = NULL;
     s0 = s1;
   }
   if (!run_jobs(jobs, T, agg_phase1)) {
@@ -440,7 +492,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   m->acct.scored = scored;
   size_t nnz = m->row[n_subj];
   if (o->attribution == HARM_ATTR_SPLIT && scored) {
-    /* Co-offenders: one sort of every kept record by (offence, code). */
+    /* Co-offenders: one sort of every kept record by (offence, subject);
+     * k = the distinct subjects on the offence id, whatever their codes. */
     byc = harm__malloc(scored * sizeof *byc);
     if (!byc) {
       goto done;
@@ -452,23 +505,52 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
       }
     }
     qsort(byc, scored, sizeof *byc, cmp_crime);
+    size_t n_off = 0;
+    for (size_t i = 0; i < scored; i++) {
+      n_off += i == 0 || byc[i]->offence != byc[i - 1]->offence;
+    }
+    m->split_offence = harm__malloc((n_off + 1) * sizeof *m->split_offence);
+    m->split_k = harm__malloc((n_off + 1) * sizeof *m->split_k);
+    if (!m->split_offence || !m->split_k) {
+      goto done;
+    }
     for (size_t i = 0; i < scored;) {
       size_t j = i + 1;
-      while (j < scored && byc[j]->offence == byc[i]->offence &&
-             byc[j]->col == byc[i]->col) {
+      uint32_t distinct = 1;
+      while (j < scored && byc[j]->offence == byc[i]->offence) {
+        distinct += byc[j]->subject != byc[j - 1]->subject;
         j++;
       }
       for (size_t t = i; t < j; t++) {
-        byc[t]->factor = 1.0 / (double)(j - i);
+        byc[t]->k = distinct;
       }
+      m->split_offence[m->n_split] = byc[i]->offence;
+      m->split_k[m->n_split++] = distinct;
       i = j;
     }
   }
+  if (!m->uniform) {
+    /* Runs of a subject take at most one slot per kept record. */
+    kpos = harm__malloc((n_subj + 1) * sizeof *kpos);
+    m->run_at = harm__malloc((nnz + 1) * sizeof *m->run_at);
+    m->run_n = harm__malloc((nnz + 1) * sizeof *m->run_n);
+    m->run_f = harm__malloc((scored + 1) * sizeof *m->run_f);
+    m->run_c = harm__malloc((scored + 1) * sizeof *m->run_c);
+    if (!kpos || !m->run_at || !m->run_n || !m->run_f || !m->run_c) {
+      goto done;
+    }
+    size_t acc = 0;
+    for (size_t sj = 0; sj < n_subj; sj++) {
+      kpos[sj] = acc;
+      acc += glen[sj];
+    }
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t].kpos = kpos;
+    }
+  }
   m->col = harm__malloc((nnz + 1) * sizeof *m->col);
-  m->sum = harm__malloc((nnz + 1) * sizeof *m->sum);
-  m->maxf = harm__malloc((nnz + 1) * sizeof *m->maxf);
   m->cnt = harm__malloc((nnz + 1) * sizeof *m->cnt);
-  if (!m->col || !m->sum || !m->maxf || !m->cnt) {
+  if (!m->col || !m->cnt) {
     goto done;
   }
   for (unsigned t = 0; t < T; t++) {
@@ -494,12 +576,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
   m->nnz = nnz;
   st = HARM_OK;
 done:
-  harm__free(map);
-  harm__free(proactive);
   harm__free(w);
   harm__free(byc);
   harm__free(start);
   harm__free(glen);
+  harm__free(kpos);
   return st;
 }
 
@@ -534,6 +615,10 @@ harm_status harm_matrix_build(const harm_dataset *ds,
   }
   m->ds = ds;
   m->threads = opts->threads;
+  m->as_of = ds->as_of;
+  m->half_life_days = opts->half_life_days;
+  m->attribution = opts->attribution;
+  m->uniform = opts->half_life_days == 0 && opts->attribution == HARM_ATTR_FULL;
   m->acct = ds->acct;
   m->acct.scored = 0;
   m->acct.duplicates = 0;
@@ -555,9 +640,15 @@ void harm_matrix_free(harm_matrix *m) {
   harm__free(m->code_count);
   harm__free(m->row);
   harm__free(m->col);
-  harm__free(m->sum);
-  harm__free(m->maxf);
   harm__free(m->cnt);
+  harm__free(m->run_at);
+  harm__free(m->run_n);
+  harm__free(m->run_f);
+  harm__free(m->run_c);
+  harm__free(m->code_map);
+  harm__free(m->code_proactive);
+  harm__free(m->split_offence);
+  harm__free(m->split_k);
   harm__free(m->facts);
   harm__free(m);
 }
@@ -584,8 +675,105 @@ size_t harm_matrix_row(const harm_matrix *m, size_t i, harm_matrix_entry *out,
     size_t e = m->row[i] + k;
     out[k].code = m->col[e];
     out[k].offences = m->cnt[e];
-    out[k].factor_sum = m->sum[e];
-    out[k].factor_max = m->maxf[e];
   }
   return n;
+}
+
+uint32_t harm__matrix_offenders(const harm_matrix *m, uint64_t offence) {
+  size_t lo = 0, hi = m->n_split;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->split_offence[mid] < offence) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo < m->n_split && m->split_offence[lo] == offence ? m->split_k[lo]
+                                                            : 1;
+}
+
+void harm__matrix_runs(const harm_matrix *m, size_t e, harm__run_fn fn,
+                       void *ctx) {
+  if (m->uniform) {
+    fn(ctx, 1.0, m->cnt[e]);
+    return;
+  }
+  for (uint32_t r = 0; r < m->run_n[e]; r++) {
+    fn(ctx, m->run_f[m->run_at[e] + r], m->run_c[m->run_at[e] + r]);
+  }
+}
+
+bool harm__entry_units(const harm_matrix *m, size_t e, double base,
+                       int64_t *units, int64_t *max_units) {
+  int64_t acc = 0, top = 0;
+  if (m->uniform) {
+    top = harm__offence_units(base, 1.0);
+    if (!harm__units_add(&acc, m->cnt[e], top)) {
+      return false;
+    }
+  } else {
+    for (uint32_t r = 0; r < m->run_n[e]; r++) {
+      size_t at = m->run_at[e] + r;
+      int64_t u = harm__offence_units(base, m->run_f[at]);
+      if (!harm__units_add(&acc, m->run_c[at], u)) {
+        return false;
+      }
+      top = u > top ? u : top; /* runs ascend, so the last is the largest */
+    }
+  }
+  *units = acc;
+  if (max_units) {
+    *max_units = top;
+  }
+  return true;
+}
+
+/* A subject's record and where it came from, for harm__matrix_kept. */
+typedef struct kept_rec {
+  wrec r;
+  size_t at; /* index into the caller's recs */
+} kept_rec;
+
+static int cmp_kept(const void *pa, const void *pb, void *ctx) {
+  (void)ctx;
+  return cmp_wrec(&((const kept_rec *)pa)->r, &((const kept_rec *)pb)->r);
+}
+
+harm_status harm__matrix_kept(const harm_matrix *m, size_t subject,
+                              const size_t *recs, size_t n, bool *kept) {
+  kept_rec *k = harm__malloc((n + 1) * sizeof *k);
+  if (!k) {
+    return HARM_ERR_NOMEM;
+  }
+  size_t nk = 0;
+  for (size_t i = 0; i < n; i++) {
+    const harm__rec *r = &m->ds->recs[recs[i]];
+    kept[i] = false;
+    if (m->code_map[r->code] == DROP) {
+      continue;
+    }
+    wrec x = {(uint32_t)subject,
+              m->code_map[r->code],
+              r->date,
+              r->area,
+              r->offence,
+              r->victim,
+              1};
+    k[nk].r = x;
+    k[nk++].at = i;
+  }
+  harm_status st = HARM_OK;
+  if (!harm__sort(k, nk, sizeof *k, cmp_kept, NULL)) {
+    st = HARM_ERR_NOMEM;
+  }
+  const wrec *prev = NULL;
+  for (size_t i = 0; i < nk && st == HARM_OK; i++) {
+    if (!repeats(prev, &k[i].r)) {
+      kept[k[i].at] = true;
+      prev = &k[i].r;
+    }
+  }
+  harm__free(k);
+  return st;
 }

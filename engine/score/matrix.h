@@ -15,15 +15,51 @@ struct harm_matrix {
   size_t n_subjects;
   size_t *row;   /* n_subjects + 1 offsets into the entries */
   uint32_t *col; /* column of each entry, ascending per row */
-  double *sum;   /* sum of offence factors (decay x split) */
-  double *maxf;  /* largest single offence factor */
   uint32_t *cnt; /* offences behind each entry */
   size_t nnz;
+  /* Offence factors (decay x split) of each entry as runs of equal
+   * factors, ascending. When `uniform`, every factor is 1 and there are no
+   * run arrays: entry e is cnt[e] offences of factor 1. */
+  bool uniform;
+  size_t *run_at;  /* nnz: first run of each entry */
+  uint32_t *run_n; /* nnz: runs of each entry */
+  double *run_f;   /* factor of each run */
+  uint32_t *run_c; /* offences of each run */
+  /* How records were turned into entries, for explain: per dataset code,
+   * its column (UINT32_MAX when left out) and whether it was proactive;
+   * the window end and options; under split attribution, the offenders
+   * per offence id (sorted by offence hash). */
+  uint32_t *code_map;
+  bool *code_proactive;
+  harm_date as_of;
+  double half_life_days;
+  harm_attribution attribution;
+  uint64_t *split_offence;
+  uint32_t *split_k;
+  size_t n_split;
   harm_subject_facts *facts;
   unsigned threads; /* from harm_matrix_opts, for harm_score_many */
 };
 
-/* Per-offence harm of a table weight: transform(min(days, cap)). */
-double harm__score_transform(double days, const harm_score_opts *o);
+/* Offenders recorded on offence hash `offence` under split attribution
+ * (1 when split is off or the offence is unknown). */
+uint32_t harm__matrix_offenders(const harm_matrix *m, uint64_t offence);
+
+/* Calls fn(ctx, factor, count) for each run of entry e, ascending. */
+typedef void (*harm__run_fn)(void *ctx, double factor, uint32_t count);
+void harm__matrix_runs(const harm_matrix *m, size_t e, harm__run_fn fn,
+                       void *ctx);
+
+/* Fixed-point harm of entry e under per-offence base harm `base`, and the
+ * largest single offence's units in *max_units (may be NULL). False on
+ * overflow. */
+bool harm__entry_units(const harm_matrix *m, size_t e, double base,
+                       int64_t *units, int64_t *max_units);
+
+/* Marks in kept[0..n) which of a subject's records (dataset indices
+ * recs[0..n)) the aggregate scored: in a kept code, and the first copy of
+ * its (code, offence) in the aggregate's dedupe order. */
+harm_status harm__matrix_kept(const harm_matrix *m, size_t subject,
+                              const size_t *recs, size_t n, bool *kept);
 
 #endif /* HARMRANK_SCORE_MATRIX_H */

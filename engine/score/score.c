@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/score/score.c: turns the aggregate into harm scores for a weight
- * table: per-offence harm h = transform(min(weight, cap)), subject harm =
- * sum over codes of h x factor sum, in ascending column order. */
+ * table, by the per-offence rule of score/kernel.c: each offence's harm in
+ * fixed point, summed as integers. */
 #include <math.h>
 #include <string.h>
 #include <threads.h>
 
 #include "core/internal.h"
+#include "score/kernel.h"
 #include "score/matrix.h"
 
 struct harm_scores {
@@ -15,21 +16,12 @@ struct harm_scores {
   size_t n;
   harm_unknown_code *unknown;
   size_t n_unknown;
+  double *base; /* per-offence base harm of each column */
 };
 
-double harm__score_transform(double days, const harm_score_opts *o) {
-  if (o->cap > 0 && days > o->cap) {
-    days = o->cap;
-  }
-  switch (o->transform) {
-  case HARM_TRANSFORM_SQRT:
-    return sqrt(days);
-  case HARM_TRANSFORM_LOG1P:
-    return log1p(days);
-  case HARM_TRANSFORM_NONE:
-  default:
-    return days;
-  }
+static harm_status overflow(harm_error *err) {
+  return harm__fail(err, HARM_ERR_LIMIT, "score", NULL, 0, NULL,
+                    "a harm total exceeds 64-bit fixed point (9.2e12 days)");
 }
 
 static harm_status check_opts(const harm_score_opts *o, harm_error *err) {
@@ -64,7 +56,7 @@ harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
   for (uint32_t j = 0; j < m->codes.n; j++) {
     const harm_weight *wt =
         harm_weights_find(w, harm__strpool_get(&m->codes, j, NULL));
-    vec[j] = wt ? harm__score_transform(wt->harm, opts) : 0.0;
+    vec[j] = wt ? harm__offence_base(wt->harm, opts) : 0.0;
   }
   return HARM_OK;
 }
@@ -113,7 +105,7 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
       n_unknown++;
       vec[j] = 0.0;
     } else {
-      vec[j] = harm__score_transform(wt->harm, opts);
+      vec[j] = harm__offence_base(wt->harm, opts);
     }
   }
   s->unknown = harm__calloc(n_unknown + 1, sizeof *s->unknown);
@@ -136,25 +128,27 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
     }
     harm_score *sc = &s->items[s->n++];
     sc->subject = i;
-    sc->harm = 0;
-    sc->max_offence_harm = 0;
     sc->top_code = -1;
     sc->facts = m->facts[i];
-    double top = 0;
+    int64_t total = 0, top = 0, max_one = 0;
     for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
-      double h = vec[m->col[e]];
-      double part = h * m->sum[e];
-      sc->harm += part;
+      int64_t part, one;
+      if (!harm__entry_units(m, e, vec[m->col[e]], &part, &one) ||
+          __builtin_add_overflow(total, part, &total)) {
+        st = overflow(err);
+        goto fail;
+      }
       if (part > top) {
         top = part;
         sc->top_code = (int32_t)m->col[e];
       }
-      if (h * m->maxf[e] > sc->max_offence_harm) {
-        sc->max_offence_harm = h * m->maxf[e];
-      }
+      max_one = one > max_one ? one : max_one;
     }
+    sc->harm_units = total;
+    sc->harm = harm__units_days(total);
+    sc->max_offence_harm = harm__units_days(max_one);
   }
-  harm__free(vec);
+  s->base = vec;
   *out = s;
   return HARM_OK;
 fail:
@@ -163,12 +157,52 @@ fail:
   return st;
 }
 
+static int cmp_part(const void *pa, const void *pb, void *ctx) {
+  (void)ctx;
+  const harm_score_part *a = pa, *b = pb;
+  if (a->harm_units != b->harm_units) {
+    return a->harm_units > b->harm_units ? -1 : 1;
+  }
+  return a->code < b->code ? -1 : a->code > b->code;
+}
+
+harm_status harm_score_parts(const harm_scores *s, const harm_score *sc,
+                             harm_score_part **parts, size_t *n,
+                             harm_error *err) {
+  const harm_matrix *m = s->m;
+  size_t e0 = m->row[sc->subject], e1 = m->row[sc->subject + 1];
+  harm_score_part *p = harm__malloc((e1 - e0 + 1) * sizeof *p);
+  *parts = NULL;
+  *n = 0;
+  if (!p) {
+    return harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,
+                      "out of memory");
+  }
+  for (size_t e = e0; e < e1; e++) {
+    harm_score_part *q = &p[e - e0];
+    q->code = m->col[e];
+    q->offences = m->cnt[e];
+    /* The score was computed from these very entries without overflow. */
+    harm__entry_units(m, e, s->base[m->col[e]], &q->harm_units, NULL);
+    q->harm = harm__units_days(q->harm_units);
+  }
+  if (!harm__sort(p, e1 - e0, sizeof *p, cmp_part, NULL)) {
+    harm__free(p);
+    return harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,
+                      "out of memory");
+  }
+  *parts = p;
+  *n = e1 - e0;
+  return HARM_OK;
+}
+
 void harm_scores_free(harm_scores *s) {
   if (!s) {
     return;
   }
   harm__free(s->items);
   harm__free(s->unknown);
+  harm__free(s->base);
   harm__free(s);
 }
 
@@ -187,49 +221,43 @@ typedef struct many_job {
   const double *vectors;
   size_t n_vectors;
   double *out;
-  size_t i0, i1; /* subjects */
+  size_t i0, i1;        /* subjects */
+  const int64_t *units; /* uniform matrices: per vector, per column,
+                           one offence's units */
+  bool overflow;
 } many_job;
 
 /* Blocks of subjects: a block's matrix rows stay in cache while every
- * vector is applied, four vectors per pass over the rows (the column and
- * factor of an entry are loaded once for four sums). Each subject's sum
- * for one vector still runs over its codes in column order, exactly as in
- * harm_score_compute, so results are bit-identical whatever the split. */
+ * vector is applied. A uniform matrix (no decay, no split) needs one
+ * integer multiply-add per entry with each column's offence units worked
+ * out once per vector; otherwise each entry's factor runs go through the
+ * kernel. Either way the sums are the integers harm_score_compute adds,
+ * so results are bit-identical to it whatever the split. */
 static int many_run(void *arg) {
-  const many_job *j = arg;
+  many_job *j = arg;
   const harm_matrix *m = j->m;
   size_t ns = m->n_subjects, nc = m->codes.n;
   enum { BLOCK = 512 };
   for (size_t b0 = j->i0; b0 < j->i1; b0 += BLOCK) {
     size_t b1 = b0 + BLOCK < j->i1 ? b0 + BLOCK : j->i1;
-    size_t k = 0;
-    for (; k + 4 <= j->n_vectors; k += 4) {
-      const double *v0 = j->vectors + k * nc, *v1 = v0 + nc, *v2 = v1 + nc,
-                   *v3 = v2 + nc;
-      for (size_t i = b0; i < b1; i++) {
-        double h0 = 0, h1 = 0, h2 = 0, h3 = 0;
-        for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
-          uint32_t c = m->col[e];
-          double f = m->sum[e];
-          h0 += v0[c] * f;
-          h1 += v1[c] * f;
-          h2 += v2[c] * f;
-          h3 += v3[c] * f;
-        }
-        j->out[k * ns + i] = h0;
-        j->out[(k + 1) * ns + i] = h1;
-        j->out[(k + 2) * ns + i] = h2;
-        j->out[(k + 3) * ns + i] = h3;
-      }
-    }
-    for (; k < j->n_vectors; k++) {
+    for (size_t k = 0; k < j->n_vectors; k++) {
       const double *vec = j->vectors + k * nc;
+      const int64_t *u = j->units ? j->units + k * nc : NULL;
       for (size_t i = b0; i < b1; i++) {
-        double h = 0;
-        for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
-          h += vec[m->col[e]] * m->sum[e];
+        int64_t h = 0;
+        bool ok = true;
+        for (size_t e = m->row[i]; e < m->row[i + 1] && ok; e++) {
+          int64_t part;
+          if (u) {
+            ok = !__builtin_mul_overflow((int64_t)m->cnt[e], u[m->col[e]],
+                                         &part);
+          } else {
+            ok = harm__entry_units(m, e, vec[m->col[e]], &part, NULL);
+          }
+          ok = ok && !__builtin_add_overflow(h, part, &h);
         }
-        j->out[k * ns + i] = h;
+        j->overflow |= !ok;
+        j->out[k * ns + i] = harm__units_days(h);
       }
     }
   }
@@ -243,7 +271,18 @@ harm_status harm_score_many(const harm_matrix *m, const double *vectors,
                       "NULL argument");
   }
   enum { MAX_T = 64 };
-  size_t ns = m->n_subjects;
+  size_t ns = m->n_subjects, nc = m->codes.n;
+  int64_t *units = NULL;
+  if (m->uniform && n_vectors) {
+    units = harm__malloc((n_vectors * nc + 1) * sizeof *units);
+    if (!units) {
+      return harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,
+                        "out of memory");
+    }
+    for (size_t k = 0; k < n_vectors * nc; k++) {
+      units[k] = harm__offence_units(vectors[k], 1.0);
+    }
+  }
   unsigned T = m->threads ? m->threads : harm__cpu_count();
   if (T > MAX_T) {
     T = MAX_T;
@@ -255,19 +294,27 @@ harm_status harm_score_many(const harm_matrix *m, const double *vectors,
   thrd_t tid[MAX_T];
   bool started[MAX_T] = {false};
   for (unsigned t = 0; t < T; t++) {
-    jobs[t] =
-        (many_job){m, vectors, n_vectors, out, ns * t / T, ns * (t + 1) / T};
+    jobs[t] = (many_job){.m = m,
+                         .vectors = vectors,
+                         .n_vectors = n_vectors,
+                         .out = out,
+                         .i0 = ns * t / T,
+                         .i1 = ns * (t + 1) / T,
+                         .units = units};
   }
   for (unsigned t = 1; t < T; t++) {
     started[t] = thrd_create(&tid[t], many_run, &jobs[t]) == thrd_success;
   }
   many_run(&jobs[0]);
+  bool over = jobs[0].overflow;
   for (unsigned t = 1; t < T; t++) {
     if (started[t]) {
       thrd_join(tid[t], NULL);
     } else {
       many_run(&jobs[t]);
     }
+    over |= jobs[t].overflow;
   }
-  return HARM_OK;
+  harm__free(units);
+  return over ? overflow(err) : HARM_OK;
 }

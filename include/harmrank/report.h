@@ -68,19 +68,20 @@ void harm_report_reject(FILE *fp, const harm_reject *r);
  * (the XLSX writer); NULL for stdout. Borrowed. */
 const char *harm_outfile_temp_path(const harm_outfile *f);
 
-/* A subject's score breakdown as text: its codes by harm contributed,
- * largest first, at most `max_codes` ("19C 3650.0000 (2); 8N 20.0000
- * (2)"). Written into buf (cap bytes, NUL-terminated, cut with "..."). */
-void harm_report_breakdown(const harm_scores *s, const harm_score *sc,
-                           const harm_weights *w, size_t max_codes, char *buf,
-                           size_t cap);
+/* A subject's score breakdown as text: its codes by harm contributed
+ * (harm_score_parts, so they add up to the score), largest first, at most
+ * `max_codes` ("19C 3650.0000 (2); 8N 20.0000 (2)", "; ..." when there
+ * are more). Written into buf (cap bytes, NUL-terminated, cut with
+ * "..."). Returns HARM_OK or HARM_ERR_NOMEM. */
+harm_status harm_report_breakdown(const harm_scores *s, const harm_score *sc,
+                                  size_t max_codes, char *buf, size_t cap,
+                                  harm_error *err);
 
 /* cohort.csv: slot,offender_id,reason,partition,score_rank,pool_rank,harm,
  * offences,victims,first_offence,last_offence,max_offence_harm,top_code,
  * breakdown,agencies,referral_reason,referred_on,months_served,rfgv_r,
  * rfgv_f,rfgv_g,rfgv_v,rfgv_total. Returns HARM_OK or HARM_ERR_IO. */
-harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
-                               const harm_weights *w, harm_error *err);
+harm_status harm_report_cohort(FILE *fp, const harm_cohort *c, harm_error *err);
 
 /* movers.csv: status,offender_id,previous_rank,current_rank,detail. */
 harm_status harm_report_movers(FILE *fp, const harm_cohort *c, harm_error *err);

@@ -97,9 +97,6 @@ size_t harm_matrix_nnz(const harm_matrix *m);
 typedef struct harm_matrix_entry {
   uint32_t code;     /* matrix column */
   uint32_t offences; /* scored offences with that code */
-  double factor_sum; /* sum of offence factors (decay x split; = offences
-                        when both are off) */
-  double factor_max; /* largest single offence factor */
 } harm_matrix_entry;
 
 /* Copies up to `cap` entries of subject i's row (ascending column) into
@@ -120,6 +117,13 @@ typedef struct harm_subject_facts {
 /* Facts of subject i. */
 harm_subject_facts harm_matrix_facts(const harm_matrix *m, size_t i);
 
+/* Harm is summed in fixed point: each offence's harm (base x factor, see
+ * harm_score_compute) is rounded to the nearest millionth of a day and the
+ * integers are added, so a total never depends on the order or grouping
+ * of its offences, and equal offence harms give equal totals: the
+ * ranking's tie-break, not rounding, decides between equals. */
+#define HARM_UNITS_PER_DAY 1000000
+
 /* Scoring options; use HARM_SCORE_OPTS_INIT. */
 typedef struct harm_score_opts {
   double cap;               /* > 0: a single offence's weight is capped
@@ -130,12 +134,15 @@ typedef struct harm_score_opts {
 } harm_score_opts;
 
 #define HARM_SCORE_OPTS_INIT                                                   \
-  { 0.0, HARM_TRANSFORM_NONE, false }
+  { .cap = 0.0, .transform = HARM_TRANSFORM_NONE, .strict_codes = false }
 
 /* One subject's score. */
 typedef struct harm_score {
   size_t subject;          /* dataset subject index */
-  double harm;             /* total harm, days (after options) */
+  int64_t harm_units;      /* total harm in HARM_UNITS_PER_DAY-ths of a day:
+                              the exact sum of the offences' units */
+  double harm;             /* the same in days (harm_units / 1e6, exact
+                              below 2^53 units) */
   double max_offence_harm; /* largest single-offence harm, days */
   int32_t top_code;        /* matrix column contributing most harm (ties:
                               lowest column), -1 when harm is 0 */
@@ -151,16 +158,21 @@ typedef struct harm_unknown_code {
 /* Scores for every subject with at least one scored offence. Opaque. */
 typedef struct harm_scores harm_scores;
 
-/* Scores the matrix with one weight table: harm = sum over the subject's
- * codes of h(code) x factor sum, with h = transform(min(weight, cap)).
+/* Scores the matrix with one weight table. Each scored offence has harm
+ * base x factor, base = transform(min(weight, cap)) of its code and
+ * factor = decay / (offenders on the offence id, under split); that harm
+ * is rounded to HARM_UNITS_PER_DAY and a subject's harm is the integer sum
+ * over its offences. max_offence_harm is the largest offence's harm and
+ * top_code the column with the most harm (ties: lowest column; -1 when
+ * the total is 0).
  * Codes the table lacks weigh 0 and are listed (harm_scores_unknown).
  * Returns HARM_OK; HARM_ERR_DATA (unknown code with strict_codes, err
- * names the code in column "offence_code"); HARM_ERR_CONFIG (bad opts);
- * HARM_ERR_NOMEM.
+ * names the code in column "offence_code"); HARM_ERR_LIMIT (a total
+ * beyond 64-bit fixed point); HARM_ERR_CONFIG (bad opts); HARM_ERR_NOMEM.
  * Ownership: *out is new (harm_scores_free); it borrows m, which must
  * outlive it.
- * Determinism: each subject's sum runs over its codes in ascending column
- * order, so results do not depend on thread count or input order. */
+ * Determinism: integer sums, so results depend neither on thread count
+ * nor on input order. */
 harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
                                const harm_score_opts *opts, harm_scores **out,
                                harm_error *err);
@@ -175,13 +187,33 @@ const harm_score *harm_scores_at(const harm_scores *s, size_t i);
 /* The matrix scored (borrowed). */
 const harm_matrix *harm_scores_matrix(const harm_scores *s);
 
+/* One code's part of a subject's score. */
+typedef struct harm_score_part {
+  uint32_t code;      /* matrix column */
+  uint32_t offences;  /* scored offences with that code */
+  int64_t harm_units; /* their harm; the parts of a score add up to it */
+  double harm;        /* the same in days */
+} harm_score_part;
+
+/* The parts of score sc, one per code, most harm first (ties: lowest
+ * column), computed by the same per-offence rule as the score, so that
+ * they add up to sc->harm_units exactly. Returns HARM_OK or
+ * HARM_ERR_NOMEM. Ownership: *parts is new (free with free()). */
+harm_status harm_score_parts(const harm_scores *s, const harm_score *sc,
+                             harm_score_part **parts, size_t *n,
+                             harm_error *err);
+
 /* Unknown codes, in ascending code order. *n receives the count. */
 const harm_unknown_code *harm_scores_unknown(const harm_scores *s, size_t *n);
 
 /* Scores many weight vectors at once: out[k * n_subjects + i] = harm of
  * subject i under weight vector k, where vectors[k * n_codes + j] is the
- * per-offence harm of matrix column j. One pass over the matrix.
- * Returns HARM_OK or HARM_ERR_USAGE (NULL arguments). */
+ * per-offence base harm of matrix column j; by the same per-offence rule
+ * and fixed-point sum as harm_score_compute, so a vector made by
+ * harm_score_vector gives exactly harm_score_compute's harms. One pass
+ * over the matrix.
+ * Returns HARM_OK, HARM_ERR_USAGE (NULL arguments), HARM_ERR_LIMIT
+ * (overflow) or HARM_ERR_NOMEM. */
 harm_status harm_score_many(const harm_matrix *m, const double *vectors,
                             size_t n_vectors, double *out, harm_error *err);
 
@@ -211,21 +243,24 @@ typedef struct harm_offence_line {
   double offence_harm; /* transform(min(weight, cap)) */
   double decay;        /* 0.5^(age/half-life), 1 when off */
   double split;        /* 1/k under split attribution, else 1 */
-  double harm;         /* offence_harm x decay x split; 0 unless
-                          scored */
+  int64_t harm_units;  /* offence_harm x decay / k in fixed point (the
+                          kernel's rounding); 0 unless scored. The scored
+                          lines add up to the score's harm_units. */
+  double harm;         /* harm_units in days */
   double share;        /* harm / the subject's total (0 when 0) */
   harm_offence_status status;
 } harm_offence_line;
 
-/* Lists every in-window offence of dataset subject `subject`, in date
- * order, with its weight, cap/transform, decay, split and share. `mo`
- * must be the options the matrix was built with.
+/* Lists every in-window offence of dataset subject `subject` (as kept by
+ * ingest), in date order, with its weight, cap/transform, decay, split and
+ * share, and why it was left out (duplicate, proactive, category), by the
+ * aggregate's own rules and the per-offence kernel: the scored lines'
+ * harm_units add up to the subject's score. `so` must be the options the
+ * scores were computed with.
  * Returns HARM_OK, HARM_ERR_USAGE (bad subject) or HARM_ERR_NOMEM.
  * Ownership: *lines is a new array (free with harm_offence_lines_free);
  * its strings are borrowed from the dataset and the weights. */
-harm_status harm_explain_subject(const harm_matrix *m,
-                                 const harm_matrix_opts *mo,
-                                 const harm_weights *w,
+harm_status harm_explain_subject(const harm_scores *s, const harm_weights *w,
                                  const harm_score_opts *so, size_t subject,
                                  harm_offence_line **lines, size_t *n,
                                  harm_error *err);

@@ -172,8 +172,7 @@ Test(privacy, pseudonymised_run_withholds_referral_and_exclusion_reasons,
     }
     for (size_t j = 0; j < 3; j++) {
       if (pseudo) {
-        cr_assert_eq(seen[j], 0, "pseudonymised output holds \"%s\"",
-                     texts[j]);
+        cr_assert_eq(seen[j], 0, "pseudonymised output holds \"%s\"", texts[j]);
       } else if (j != 1) {
         /* BROWNK66's reason is on cohort.csv and JONESA80's exclusion
          * reason in notes.csv (the note on an excluded referral gives the

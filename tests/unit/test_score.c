@@ -101,8 +101,11 @@ static const char *top_code(const run *r, const harm_score *sc) {
   return sc->top_code < 0 ? "" : harm_matrix_code(r->m, (size_t)sc->top_code);
 }
 
+/* Each offence's harm is rounded to the millionth of a day
+ * (HARM_UNITS_PER_DAY) before it is summed, so a total of a few offences is
+ * within a few millionths of the exact value worked out by hand. */
 static void expect_near(double got, double want, const char *what) {
-  double tol = 1e-12 * fmax(1.0, fabs(want));
+  double tol = 5e-6 + 1e-12 * fabs(want);
   cr_expect(fabs(got - want) <= tol, "%s: got %.17g, want %.17g", what, got,
             want);
 }
@@ -284,8 +287,8 @@ Test(score, half_life_decays_by_age_in_days) {
   expect_near(n1->max_offence_harm, 17.25, "N1 max");
   cr_expect_eq(n1->facts.offences, 3);
   const harm_score *n2 = must_score(&r, "N2");
-  cr_expect(fabs(n2->harm - 0.843224836564958) < 1e-13, "N2 harm %.17g",
-            n2->harm);
+  /* One offence: its harm rounded to the millionth, 0.843225 exactly. */
+  cr_expect_eq(n2->harm_units, 843225, "N2 harm %.17g", n2->harm);
   expect_near(n2->max_offence_harm, n2->harm, "N2 max");
   run_free(&r);
 }
@@ -374,21 +377,23 @@ Test(score, log1p_transform_is_per_offence) {
       "C1,N3,028/01,2024-03-01,V1\n"
 
 Test(score, split_attribution_divides_among_distinct_offenders) {
-  /* C1/008/06 has 2 distinct offenders (N1's second row is a duplicate):
-   * 17.25 / 2 = 8.625 each. C2/028/01 has 3: 2.385 / 3 = 0.795 each.
-   * C1/028/01 has only N3: 2.385 in full.
-   * N1 = N2 = 8.625 + 0.795 = 9.42; N3 = 0.795 + 2.385 = 3.18. */
+  /* Split divides among the distinct offenders on the offence id, whatever
+   * code each is recorded under (DESIGN.md section 4). C1 has N1 (008/06;
+   * its second row is a duplicate), N2 (008/06) and N3 (028/01): 3
+   * offenders, so N1 and N2 get 17.25 / 3 = 5.75 and N3 2.385 / 3 = 0.795.
+   * C2/028/01 has N1, N2, N3: 2.385 / 3 = 0.795 each.
+   * N1 = N2 = 5.75 + 0.795 = 6.545; N3 = 0.795 + 0.795 = 1.59. */
   harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
   mo.attribution = HARM_ATTR_SPLIT;
   run r = run_all(SPLIT_CSV, NULL, &mo, NULL);
   const harm_score *n1 = must_score(&r, "N1");
-  expect_near(n1->harm, 9.42, "N1 harm");
-  expect_near(n1->max_offence_harm, 8.625, "N1 max");
+  expect_near(n1->harm, 6.545, "N1 harm");
+  expect_near(n1->max_offence_harm, 5.75, "N1 max");
   cr_expect_eq(n1->facts.offences, 2);
-  expect_near(must_score(&r, "N2")->harm, 9.42, "N2 harm");
+  expect_near(must_score(&r, "N2")->harm, 6.545, "N2 harm");
   const harm_score *n3 = must_score(&r, "N3");
-  expect_near(n3->harm, 3.18, "N3 harm");
-  expect_near(n3->max_offence_harm, 2.385, "N3 max");
+  expect_near(n3->harm, 1.59, "N3 harm");
+  expect_near(n3->max_offence_harm, 0.795, "N3 max");
   cr_expect_eq(harm_matrix_accounting(r.m).duplicates, 1);
   run_free(&r);
 }
@@ -749,4 +754,47 @@ Test(score, rank_compute_fails_cleanly_on_every_allocation) {
   harm_ranking *k = NULL;
   OOM_LOOP(k, harm_rank_compute(r.s, &k, &e_), harm_ranking_free);
   run_free(&r);
+}
+
+/* Equal offence harms give equal totals whatever their order: P's codes sum
+ * 0.1 + 0.2 + 0.3 and Q's 0.3 + 0.2 + 0.1 (columns in code order), which
+ * in doubles are 0.6000000000000001 and 0.6. In fixed point both are
+ * 600000 millionths, so the tie-break decides: Q's last offence
+ * (2024-03-20) is later than P's (2024-03-10), so Q ranks first (summed in
+ * doubles, P's larger rounding error would put P first). */
+Test(score, equal_offence_harms_sum_equal_whatever_the_order) {
+  static const char weights[] =
+      "offence_code,description,harm,category,proactive,source\n"
+      "A1,a,0.1,x,0,estimate: test\nB1,b,0.2,x,0,estimate: test\n"
+      "C1,c,0.3,x,0,estimate: test\nD1,d,0.3,x,0,estimate: test\n"
+      "E1,e,0.2,x,0,estimate: test\nF1,f,0.1,x,0,estimate: test\n";
+  const char *csv = HDR "O1,P,A1,2024-03-01,V1\nO2,P,B1,2024-03-02,V1\n"
+                        "O3,P,C1,2024-03-10,V1\nO4,Q,D1,2024-03-01,V2\n"
+                        "O5,Q,E1,2024-03-02,V2\nO6,Q,F1,2024-03-20,V2\n";
+  cr_assert_neq(0.1 + 0.2 + 0.3, 0.3 + 0.2 + 0.1); /* the trap is real */
+  harm_error err = HARM_ERROR_INIT;
+  harm_weights *w = load_weights(weights);
+  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+  harm_dataset *ds = NULL;
+  cr_assert_eq(harm_ingest_buffer("o.csv", csv, strlen(csv), &io, &ds, &err),
+               HARM_OK);
+  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+  mo.weights = w;
+  harm_matrix *m = NULL;
+  cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
+  harm_scores *s = NULL;
+  cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+  harm_ranking *rk = NULL;
+  cr_assert_eq(harm_rank_compute(s, &rk, &err), HARM_OK);
+  const harm_score *first = harm_ranking_at(rk, 1);
+  const harm_score *second = harm_ranking_at(rk, 2);
+  cr_expect_eq(first->harm_units, 600000);
+  cr_expect_eq(second->harm_units, 600000);
+  cr_expect_eq(first->harm, second->harm);
+  cr_expect_str_eq(harm_dataset_subject_id(ds, first->subject, NULL), "Q");
+  harm_ranking_free(rk);
+  harm_scores_free(s);
+  harm_matrix_free(m);
+  harm_dataset_free(ds);
+  harm_weights_free(w);
 }
