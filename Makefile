@@ -6,15 +6,20 @@
 #   make test   install what is missing, build, run the whole test suite:
 #               format check, unit/CLI tests, the same under address and
 #               undefined-behaviour sanitizers, valgrind on the CLI golden
-#               cases, and each fuzz target for FUZZ_SECONDS (default 60)
+#               cases, the install check (.ci/install-check) and each fuzz
+#               target for FUZZ_SECONDS (default 60)
+# The release build (make build) has the allocation-failure hook and the
+# bench off, as CMake's defaults do; the test builds turn both on (the ASan
+# build leaves the bench out: it measures nothing under a sanitizer).
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+INSTALL_BUILD ?= build-install
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
 .PHONY: demo test setup setup-test build build-test test-plain test-asan \
-	test-valgrind test-fuzz test-demo format-check clean
+	test-valgrind test-install test-fuzz test-demo format-check clean
 
 setup:
 	bash .ci/setup
@@ -24,7 +29,8 @@ setup-test:
 
 build: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DHARMRANK_BUILD_TESTS=OFF >/dev/null
+	  -DHARMRANK_BUILD_TESTS=OFF -DHARMRANK_FAULT_INJECTION=OFF \
+	  -DHARMRANK_BUILD_BENCH=OFF >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
@@ -32,7 +38,8 @@ demo: build
 
 build-test: setup-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DHARMRANK_BUILD_TESTS=ON >/dev/null
+	  -DHARMRANK_BUILD_TESTS=ON -DHARMRANK_FAULT_INJECTION=ON \
+	  -DHARMRANK_BUILD_BENCH=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 test-plain: build-test
@@ -40,7 +47,8 @@ test-plain: build-test
 
 test-asan: setup-test
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug \
-	  -DHARMRANK_SANITIZE=ON -DHARMRANK_BUILD_BENCH=OFF >/dev/null
+	  -DHARMRANK_SANITIZE=ON -DHARMRANK_FAULT_INJECTION=ON \
+	  -DHARMRANK_BUILD_BENCH=OFF >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -56,6 +64,12 @@ test-demo: build-test
 	  test -s "$$tmp/out/perpetrator-panel/$$f" || { echo "test-demo: $$f missing"; exit 1; }; \
 	done && echo "test-demo: the demo wrote all six outputs"
 
+# A release build with CMake's defaults, installed into a temporary prefix;
+# a client program is built against it with pkg-config (shared and static)
+# and the man page and shipped config are checked.
+test-install: setup-test
+	bash .ci/install-check $(INSTALL_BUILD) $(JOBS)
+
 test-fuzz: setup-test
 	bash .ci/fuzz
 
@@ -64,8 +78,8 @@ format-check: setup-test
 	if [ -n "$$files" ] && ! clang-format --dry-run -Werror $$files; then \
 	  echo "format-check: run clang-format -i on the files above"; exit 1; fi
 
-test: format-check test-plain test-demo test-asan test-valgrind test-fuzz
+test: format-check test-plain test-demo test-asan test-valgrind test-install test-fuzz
 	@echo "make test: all suites passed"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(INSTALL_BUILD) build-fuzz

@@ -3,6 +3,7 @@
 #ifndef HARMRANK_H
 #define HARMRANK_H
 
+#include "harmrank/version.h"
 #include "harmrank/status.h"
 #include "harmrank/ingest.h"
 #include "harmrank/weights.h"

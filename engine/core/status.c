@@ -7,10 +7,6 @@
 
 #include "core/internal.h"
 
-#ifndef HARMRANK_VERSION
-#define HARMRANK_VERSION "0.0.0"
-#endif
-
 const char *harm_status_name(harm_status status) {
   switch (status) {
 #define HARM_STATUS_NAME(name, value, msg)                                     \
@@ -38,8 +34,6 @@ void harm_error_clear(harm_error *err) {
     memset(err, 0, sizeof *err);
   }
 }
-
-const char *harm_version(void) { return HARMRANK_VERSION; }
 
 static void copy_text(char *dst, size_t cap, const char *src) {
   if (!src) {

@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "harmrank/version.h" /* harm_version(), HARMRANK_VERSION_* */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -57,9 +59,6 @@ const char *harm_status_message(harm_status status);
 
 /* Resets *err to HARM_ERROR_INIT. err may be NULL. */
 void harm_error_clear(harm_error *err);
-
-/* The library's version string, e.g. "0.1.0". */
-const char *harm_version(void);
 
 #ifdef __cplusplus
 }
