@@ -63,6 +63,8 @@ static const char common_help[] =
     "  --strict-codes           an offence code missing from the weights is "
     "an error\n"
     "  --strict                 the first bad row stops the run (exit 1)\n"
+    "  --allow-rejects          go on when most rows are rejected for one\n"
+    "                           fault (default: stop, exit 1)\n"
     "  --set SECTION.KEY=VALUE  set any configuration key\n"
     "Analysis (compare, concentration, sweep):\n"
     "  --top-k K                compare: size of the top lists compared\n"
@@ -169,6 +171,7 @@ static const flag_key flag_keys[] = {
     {"--include-proactive", "scoring", "exclude_proactive", "false"},
     {"--strict-codes", "scoring", "strict_codes", "true"},
     {"--strict", "input", "strict", "true"},
+    {"--allow-rejects", "input", "max_reject_share", "1"},
     {"--date-format", "input", "date_format", NULL},
     {"--group-by", "input", "group_by", NULL},
     {"--threads", "run", "threads", NULL},

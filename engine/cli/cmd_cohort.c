@@ -27,6 +27,9 @@ static int load_list(char kind, const char *path, const cli_opts *o,
   if (st == HARM_OK && o->key_len) {
     st = harm_list_pseudonymise(*out, o->key, o->key_len, &err);
   }
+  if (st == HARM_OK) {
+    st = harm_list_check_ids(*out, NULL, o->key_len > 0, &err);
+  }
   return st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
 }
 
@@ -126,6 +129,13 @@ int cli_cmd_cohort(int argc, char **argv) {
   }
   if (!rc) {
     rc = cli_pipeline_run(&o, rejects, &p);
+  }
+  /* With a key, pseudonyms made with another key match no one. */
+  harm_list *lists[3] = {refs, excl, prev};
+  for (int k = 0; !rc && o.key_len && k < 3; k++) {
+    if (harm_list_check_ids(lists[k], p.ds, true, &err) != HARM_OK) {
+      rc = cli_fail(&err);
+    }
   }
   if (!rc) {
     harm_cohort_rules rules = harm_config_cohort_rules(o.cfg);

@@ -3,6 +3,7 @@
  * share, with the warnings and the accounting line a user needs. */
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -67,6 +68,21 @@ static void warn_estimates(const harm_weights *w) {
   }
 }
 
+/* The run's date on the local clock, for the as_of check (ingest.h
+ * today); HARM_DATE_NONE when the clock cannot be read. */
+static harm_date today(void) {
+  time_t t = time(NULL);
+  struct tm tm;
+  char buf[16];
+  harm_date d;
+  if (t == (time_t)-1 || !localtime_r(&t, &tm) ||
+      strftime(buf, sizeof buf, "%Y-%m-%d", &tm) != 10 ||
+      !harm_date_parse(buf, 10, HARM_DATE_YMD, &d)) {
+    return HARM_DATE_NONE;
+  }
+  return d;
+}
+
 static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
                cli_pipeline *p) {
   memset(p, 0, sizeof *p);
@@ -89,6 +105,14 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   if (!o->quiet) {
     warn_estimates(p->weights);
   }
+  /* A category that names nothing in the table would silently narrow or
+   * empty the list: stop before reading the offences. */
+  harm_matrix_opts cats = harm_config_matrix_opts(o->cfg, p->weights);
+  if (cats.n_categories &&
+      harm_score_check_categories(p->weights, cats.categories,
+                                  cats.n_categories, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
   if (rejects_path) {
     if (harm_outfile_open(rejects_path, o->file_mode, &p->rejects, &err) !=
         HARM_OK) {
@@ -98,6 +122,7 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   }
   harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
   io.keep_offence_ids = keep_ids;
+  io.today = today();
   if (o->key_len) {
     io.pseudonym_key = o->key;
     io.pseudonym_key_len = o->key_len;
@@ -136,6 +161,23 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   progress_end(&pr);
   if (!p->ranking) {
     return cli_fail(&err);
+  }
+  /* A table that weighs none of the data's codes would rank everyone at
+   * 0 days: stop. One that misses many offences is a warning. */
+  harm_coverage cov;
+  if (harm_score_coverage(p->scores, p->weights, &cov, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  if (!o->quiet && (double)cov.n_unknown >
+                       HARM_COVERAGE_WARN_SHARE * (double)cov.n_offences) {
+    fprintf(stderr,
+            "harmrank: warning: %" PRIu64 " of %" PRIu64
+            " scored offences (%.0f%%) have a code that %s lacks and count 0 "
+            "days, so the people who committed them rank too low; check the "
+            "codes below, the table's key, or add aliases\n",
+            cov.n_unknown, cov.n_offences,
+            100.0 * (double)cov.n_unknown / (double)cov.n_offences,
+            harm_weights_source(p->weights));
   }
   if (!o->quiet) {
     size_t n_unknown;

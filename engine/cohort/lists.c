@@ -417,3 +417,80 @@ const harm_previous_member *harm_list_previous(const harm_list *l, size_t i) {
   return l->kind == 'p' && i < l->n ? &l->prev[i] : NULL;
 }
 const char *harm_list_source(const harm_list *l) { return l->source; }
+
+/* True when id has the shape harm_pseudonym() writes: "PS-" and 20
+ * lower-case hex digits. */
+static bool is_pseudonym(const char *id) {
+  if (strlen(id) != HARM_PSEUDONYM_LEN || strncmp(id, "PS-", 3) != 0) {
+    return false;
+  }
+  for (size_t i = 3; i < HARM_PSEUDONYM_LEN; i++) {
+    char c = id[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static const char *list_id(const harm_list *l, size_t i, size_t *line) {
+  switch (l->kind) {
+  case 'r':
+    *line = l->ref[i].line;
+    return l->ref[i].offender_id;
+  case 'x':
+    *line = l->exc[i].line;
+    return l->exc[i].offender_id;
+  default:
+    *line = l->prev[i].line;
+    return l->prev[i].offender_id;
+  }
+}
+
+harm_status harm_list_check_ids(const harm_list *l, const harm_dataset *ds,
+                                bool pseudonymised, harm_error *err) {
+  enum { MIN_UNMATCHED = 3 };
+  if (!l) {
+    return HARM_OK;
+  }
+  size_t n_ps = 0, n_found = 0, first_line = 0;
+  const char *first = NULL;
+  for (size_t i = 0; i < l->n; i++) {
+    size_t line;
+    const char *id = list_id(l, i, &line);
+    /* After harm_list_pseudonymise, ids computed from raw ids point into
+     * l->pseudonyms; the ones the file already held do not. */
+    bool computed = l->pseudonyms && id >= l->pseudonyms &&
+                    id < l->pseudonyms + l->n * (HARM_PSEUDONYM_LEN + 1);
+    if (computed || !is_pseudonym(id)) {
+      continue;
+    }
+    if (!first) {
+      first = id;
+      first_line = line;
+    }
+    n_ps++;
+    size_t at;
+    if (ds && harm_dataset_find_subject(ds, id, &at)) {
+      n_found++;
+    }
+  }
+  if (!pseudonymised && n_ps) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", l->source, first_line,
+                      "offender_id",
+                      "%zu of %zu ids here are pseudonyms (%s) but this run "
+                      "has no key, so none would match the data: pass the "
+                      "--pseudonymise KEYFILE of the run that wrote them",
+                      n_ps, l->n, first);
+  }
+  if (pseudonymised && ds && harm_dataset_n_subjects(ds) &&
+      n_ps >= MIN_UNMATCHED && n_found == 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", l->source, first_line,
+                      "offender_id",
+                      "none of the %zu pseudonyms here is in the data: they "
+                      "were made with another key; pass the "
+                      "--pseudonymise KEYFILE of the run that wrote them",
+                      n_ps);
+  }
+  return HARM_OK;
+}

@@ -29,6 +29,7 @@ struct harm_config {
   char *group_by;
   bool strict;
   size_t max_field_bytes;
+  double max_reject_share;
   harm_date as_of;
   uint32_t lookback_days;
   unsigned threads;
@@ -134,6 +135,18 @@ static harm_status ap_max_field(harm_config *c, const char *v, harm_error *e,
     return bad(e, k, v, "a byte count from 64 to 1073741824");
   }
   c->max_field_bytes = (size_t)n;
+  return HARM_OK;
+}
+
+/* Share of data rows one fault may reject before ingest stops the run
+ * (ingest.h max_reject_share); 1 turns the check off. */
+static harm_status ap_reject_share(harm_config *c, const char *v, harm_error *e,
+                                   const char *k) {
+  double d;
+  if (!harm__parse_double(v, strlen(v), &d) || !(d >= 0) || d > 1) {
+    return bad(e, k, v, "a share from 0 to 1");
+  }
+  c->max_reject_share = d;
   return HARM_OK;
 }
 
@@ -315,8 +328,10 @@ static harm_status ap_key(harm_config *c, const char *v, harm_error *e,
     c->key = HARM_KEY_HO_CLASS;
   } else if (harm__ieq(v, strlen(v), "athena")) {
     c->key = HARM_KEY_ATHENA;
+  } else if (harm__ieq(v, strlen(v), "ho_code")) {
+    c->key = HARM_KEY_HO_CODE;
   } else {
-    return bad(e, k, v, "ho_class or athena");
+    return bad(e, k, v, "ho_class, ho_code or athena");
   }
   return HARM_OK;
 }
@@ -491,6 +506,7 @@ static const key_def keys[] = {
     {"input", "group_by", "", ap_group_by, false},
     {"input", "strict", "false", ap_strict, false},
     {"input", "max_field_bytes", "1048576", ap_max_field, false},
+    {"input", "max_reject_share", "0.5", ap_reject_share, false},
     {"columns", "offence_id", "offence_id", ap_col_offence_id, false},
     {"columns", "offender_id", "offender_id", ap_col_offender_id, false},
     {"columns", "offence_code", "offence_code", ap_col_offence_code, false},
@@ -857,6 +873,7 @@ harm_ingest_opts harm_config_ingest_opts(const harm_config *cfg) {
   o.lookback_days = cfg->lookback_days;
   o.strict = cfg->strict;
   o.max_field_bytes = cfg->max_field_bytes;
+  o.max_reject_share = cfg->max_reject_share;
   o.threads = cfg->threads;
   return o;
 }

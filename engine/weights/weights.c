@@ -93,6 +93,64 @@ static const char *const native_cols[W_N] = {
     "offence_code", "description", "harm", "category",
     "proactive",    "source",      NULL};
 
+/* The CCHI export's column for each join key (weights.h). */
+static const char *cchi_key_column(harm_cchi_key key) {
+  switch (key) {
+  case HARM_KEY_ATHENA:
+    return "ATHENA URN";
+  case HARM_KEY_HO_CODE:
+    return "HO_CODE";
+  case HARM_KEY_HO_CLASS:
+  default:
+    return "HOME_OFFICE_CLASSIFICATION";
+  }
+}
+
+/* Parses a CCHI Score. The export writes scores of 1,000 days and more
+ * with a thousands separator ("1,095", quoted in the CSV); only
+ * well-formed groups are accepted: 1 to 3 leading digits, then groups of
+ * exactly three, then an optional decimal part ("1,095.5"). Anything
+ * else ("1,0950", "10,95") is left to the plain parser, which refuses
+ * it. */
+static bool parse_cchi_score(const char *p, size_t len, double *out) {
+  if (harm__parse_double(p, len, out)) {
+    return true;
+  }
+  char buf[64];
+  size_t n = 0, lead = 0, i = 0;
+  while (i < len && p[i] >= '0' && p[i] <= '9') {
+    lead++;
+    buf[n++] = p[i++];
+    if (lead > 3) {
+      return false;
+    }
+  }
+  if (lead == 0 || i == len || p[i] != ',') {
+    return false;
+  }
+  while (i < len && p[i] == ',') {
+    if (len - i < 4 || n > 32) {
+      return false;
+    }
+    for (size_t k = 1; k <= 3; k++) {
+      if (p[i + k] < '0' || p[i + k] > '9') {
+        return false;
+      }
+      buf[n++] = p[i + k];
+    }
+    i += 4;
+  }
+  if (i < len && p[i] != '.') {
+    return false;
+  }
+  if (len - i >= sizeof buf - n) {
+    return false;
+  }
+  memcpy(buf + n, p + i, len - i);
+  n += len - i;
+  return harm__parse_double(buf, n, out);
+}
+
 static harm_status setup(wload *ld, const harm__csv_record *rec) {
   if (rec->error) {
     return wfail(ld, rec->line, ABSENT, rec, "header row: %s", rec->error);
@@ -124,9 +182,7 @@ static harm_status setup(wload *ld, const harm__csv_record *rec) {
       }
     }
   } else {
-    ld->col[W_CODE] = header_find(rec, ld->opts->key == HARM_KEY_ATHENA
-                                           ? "ATHENA URN"
-                                           : "HOME_OFFICE_CLASSIFICATION");
+    ld->col[W_CODE] = header_find(rec, cchi_key_column(ld->opts->key));
     ld->col[W_DESC] = header_find(rec, "FULL_OFFENCE_TITLE");
     ld->col[W_HARM] = header_find(rec, "CCHI Score");
     ld->col[W_CAT] = header_find(rec, "SUB_GROUP");
@@ -135,10 +191,9 @@ static harm_status setup(wload *ld, const harm__csv_record *rec) {
     }
     ld->col[W_PROACTIVE] = header_find(rec, "proactive");
   }
-  const char *need[2] = {layout == HARM_WEIGHTS_NATIVE ? "offence_code"
-                         : ld->opts->key == HARM_KEY_ATHENA
-                             ? "ATHENA URN"
-                             : "HOME_OFFICE_CLASSIFICATION",
+  const char *need[2] = {layout == HARM_WEIGHTS_NATIVE
+                             ? "offence_code"
+                             : cchi_key_column(ld->opts->key),
                          layout == HARM_WEIGHTS_NATIVE ? "harm" : "CCHI Score"};
   for (int k = 0; k < 2; k++) {
     if (ld->col[k == 0 ? W_CODE : W_HARM] == ABSENT) {
@@ -237,7 +292,10 @@ static bool on_weight(void *ctx, const harm__csv_record *rec) {
     return false;
   }
   double days;
-  if (!harm__parse_double(harm.p, harm.len, &days) || days < 0) {
+  bool parsed = ld->layout == HARM_WEIGHTS_CCHI
+                    ? parse_cchi_score(harm.p, harm.len, &days)
+                    : harm__parse_double(harm.p, harm.len, &days);
+  if (!parsed || days < 0) {
     column_fail(ld, rec, W_HARM,
                 "harm must be a finite number of days >= 0, not \"%s\"", harm.p,
                 harm.len);

@@ -76,6 +76,17 @@ harm_status harm_list_load_buffer(char kind, const char *name, const void *data,
 harm_status harm_list_pseudonymise(harm_list *l, const unsigned char *key,
                                    size_t key_len, harm_error *err);
 
+/* Checks that a list's ids can match the data (README "Checks that stop
+ * a wrong list"). Without a key (pseudonymised false) an id shaped like a
+ * pseudonym ("PS-" and 20 hex digits) is HARM_ERR_CONFIG naming its line:
+ * a list written by a pseudonymised run would match no one. With a key,
+ * when ds is given, HARM_ERR_CONFIG also when the list held at least 3
+ * pseudonyms itself and none is a subject of ds (made with another key).
+ * Raw ids under a key are fine: harm_list_pseudonymise maps them. l NULL
+ * is HARM_OK. Ownership: borrows l and ds for the call. */
+harm_status harm_list_check_ids(const harm_list *l, const harm_dataset *ds,
+                                bool pseudonymised, harm_error *err);
+
 void harm_list_free(harm_list *l);
 size_t harm_list_count(const harm_list *l);
 const harm_referral *harm_list_referral(const harm_list *l, size_t i);

@@ -118,12 +118,24 @@ typedef struct harm_ingest_opts {
                                    replaced by harm_pseudonym() of them;
                                    default NULL. Borrowed for the call. */
   size_t pseudonym_key_len;           /* bytes of key; at least 16 */
+  double max_reject_share;            /* ingest stops (HARM_ERR_DATA) when more
+                                         than this share of data rows is rejected
+                                         for one column (and that is at least 10
+                                         rows, or every row); default 0.5;
+                                         >= 1 = never stop (README "Checks that
+                                         stop a wrong list") */
+  harm_date today;                    /* the run's date: with as_of = latest, a
+                                         latest date after it stops ingest
+                                         (HARM_ERR_DATA); default HARM_DATE_NONE
+                                         = not checked (the CLI passes the
+                                         clock's date) */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
     HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
-        false, (size_t)1 << 20, 0, NULL, NULL, false, 0, NULL, 0               \
+        false, (size_t)1 << 20, 0, NULL, NULL, false, 0, NULL, 0, 0.5,         \
+        HARM_DATE_NONE                                                         \
   }
 
 /* Where every data row of the input went. The identity
@@ -151,8 +163,12 @@ typedef struct harm_dataset harm_dataset;
  * Rows outside the window are counted and dropped as they are read, so
  * memory grows with in-window rows and distinct ids, not with file size.
  * Returns HARM_OK; HARM_ERR_IO (cannot read, or on_reject asked to stop);
- * HARM_ERR_DATA (missing header column, empty file, or any bad row in
- * strict mode: err names file, line and column); HARM_ERR_CONFIG (bad
+ * HARM_ERR_DATA (missing header column, empty file, any bad row in
+ * strict mode, or an input that would gut the list: most rows rejected
+ * for one column (opts->max_reject_share), a filter value matching no
+ * row, or, with as_of = latest, a latest date after opts->today or more
+ * than 366 days beyond all but at most 1% of the rows; err names file,
+ * line and column); HARM_ERR_CONFIG (bad
  * opts, e.g. a filter on a missing column); HARM_ERR_LIMIT (a field
  * longer than max_field_bytes in strict mode); HARM_ERR_NOMEM.
  * Ownership: *out is new and owned by the caller (harm_dataset_free);

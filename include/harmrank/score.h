@@ -206,6 +206,36 @@ harm_status harm_score_parts(const harm_scores *s, const harm_score *sc,
 /* Unknown codes, in ascending code order. *n receives the count. */
 const harm_unknown_code *harm_scores_unknown(const harm_scores *s, size_t *n);
 
+/* How much of the scored data a weight table covers. */
+typedef struct harm_coverage {
+  size_t n_codes;         /* distinct (canonical) codes of scored offences */
+  size_t n_unknown_codes; /* of those, codes the table lacks */
+  uint64_t n_offences;    /* scored offences */
+  uint64_t n_unknown;     /* of those, offences with a code the table
+                             lacks (scored 0) */
+} harm_coverage;
+
+/* Share of scored offences with unknown codes above which a front end
+ * should warn in plain words (README "Checks that stop a wrong list"). */
+#define HARM_COVERAGE_WARN_SHARE 0.2
+
+/* Checks that the table weighs the data: fills *out (may be NULL) and
+ * returns HARM_ERR_DATA when there are scored offences and none of their
+ * codes is in the table (every harm would be 0: typically the official
+ * export joined on the wrong key), with a message giving example codes
+ * of both. HARM_ERR_USAGE for NULL arguments.
+ * Ownership: borrows s and w for the call. */
+harm_status harm_score_coverage(const harm_scores *s, const harm_weights *w,
+                                harm_coverage *out, harm_error *err);
+
+/* Checks a category filter against the table: HARM_ERR_CONFIG (column
+ * "categories") naming the first value that is no category of w (ASCII
+ * case-insensitive), with the categories the table has (up to 20);
+ * HARM_OK when every value names one; HARM_ERR_USAGE for NULL w. */
+harm_status harm_score_check_categories(const harm_weights *w,
+                                        const char *const *categories,
+                                        size_t n_categories, harm_error *err);
+
 /* Scores many weight vectors at once: out[k * n_subjects + i] = harm of
  * subject i under weight vector k, where vectors[k * n_codes + j] is the
  * per-offence base harm of matrix column j; by the same per-offence rule

@@ -33,7 +33,8 @@ typedef enum harm_dup_rule {
 /* Which CCHI column is the join key. */
 typedef enum harm_cchi_key {
   HARM_KEY_HO_CLASS = 0, /* HOME_OFFICE_CLASSIFICATION, e.g. 008/06 */
-  HARM_KEY_ATHENA = 1    /* ATHENA URN (one row per offence, finer) */
+  HARM_KEY_ATHENA = 1,   /* ATHENA URN (one row per offence, finer) */
+  HARM_KEY_HO_CODE = 2   /* HO_CODE, the export's offence code column */
 } harm_cchi_key;
 
 /* Weight loading options; use HARM_WEIGHTS_OPTS_INIT. */
