@@ -176,9 +176,10 @@ static harm_status check_opts(const harm_matrix *m, const double *base,
     return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
                       "NULL argument");
   }
-  if (o->draws == 0) {
+  if (o->draws == 0 || o->draws > HARM_SWEEP_MAX_DRAWS) {
     return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
-                      "the sweep needs at least one draw");
+                      "the sweep takes 1 to %d draws, not %zu",
+                      HARM_SWEEP_MAX_DRAWS, o->draws);
   }
   if (!(o->perturb >= 0.0 && o->perturb < 1.0)) {
     return harm__fail(err, HARM_ERR_CONFIG, "analysis", NULL, 0, NULL,

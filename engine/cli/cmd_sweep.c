@@ -65,6 +65,11 @@ int cli_cmd_sweep(int argc, char **argv) {
   if (!rc) {
     rc = cli_analysis_size(cmd, "--draws", o.draws, 1, &so.draws);
   }
+  if (!rc && so.draws > HARM_SWEEP_MAX_DRAWS) {
+    fprintf(stderr, "harmrank: %s: --draws takes at most %d, not \"%s\"\n", cmd,
+            HARM_SWEEP_MAX_DRAWS, o.draws);
+    rc = HARM_EXIT_USAGE;
+  }
   if (!rc) {
     rc = cli_analysis_size(cmd, "--seed", o.seed, 0, &seed);
     so.seed = seed;

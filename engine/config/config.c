@@ -77,11 +77,38 @@ static harm_status ap_bool(bool *dst, const char *v, harm_error *err,
   return HARM_OK;
 }
 
+/* Every number in a configuration is a plain decimal: digits with an
+ * optional point and more digits ("17.25", "365"). strtod would also take
+ * a sign, an exponent, hex floats ("0x1p4"), "-0", inf and nan, which no
+ * one writing a run configuration means; integers go through
+ * harm__parse_u64, which takes digits only. At most 10 digits before the
+ * point and 15 after, so no value overflows or loses its meaning. */
+static bool parse_decimal(const char *v, size_t len, double *out) {
+  harm__trim(&v, &len);
+  size_t i = 0;
+  while (i < len && v[i] >= '0' && v[i] <= '9') {
+    i++;
+  }
+  if (i == 0 || i > 10) {
+    return false;
+  }
+  if (i < len && v[i] == '.') {
+    size_t frac = ++i;
+    while (i < len && v[i] >= '0' && v[i] <= '9') {
+      i++;
+    }
+    if (i == frac || i - frac > 15) {
+      return false;
+    }
+  }
+  return i == len && harm__parse_double(v, len, out);
+}
+
 static harm_status ap_days(double *dst, const char *v, harm_error *err,
                            const char *key) {
   double d;
-  if (!harm__parse_double(v, strlen(v), &d) || d < 0) {
-    return bad(err, key, v, "a number >= 0");
+  if (!parse_decimal(v, strlen(v), &d)) {
+    return bad(err, key, v, "a decimal number >= 0 such as 17.25");
   }
   *dst = d;
   return HARM_OK;
@@ -346,13 +373,18 @@ static harm_status ap_top(harm_config *c, const char *v, harm_error *e,
   return HARM_OK;
 }
 
+/* Outputs hold personal data about offenders and victims, so the mode
+ * must let the owner read and write them and must not let anyone else
+ * write, or anyone outside the group read: 0600 (the default) or 0640,
+ * written as three octal digits with an optional leading 0. Execute,
+ * setuid, setgid and sticky bits mean nothing on a data file. */
 static harm_status ap_file_mode(harm_config *c, const char *v, harm_error *e,
                                 const char *k) {
   (void)c;
-  char *end;
-  long mode = strtol(v, &end, 8);
-  if (!*v || *end || mode < 0 || mode > 0777) {
-    return bad(e, k, v, "an octal permission such as 0600");
+  const char *d = v[0] == '0' && strlen(v) == 4 ? v + 1 : v;
+  if (strcmp(d, "600") != 0 && strcmp(d, "640") != 0) {
+    return bad(e, k, v,
+               "0600 (owner only) or 0640 (owner, and group may read)");
   }
   return HARM_OK;
 }
@@ -431,18 +463,27 @@ static harm_status ap_name(harm_config *c, const char *v, harm_error *e,
   return HARM_OK; /* kept as text */
 }
 
-/* Parses exactly n comma-separated numbers >= 0, ascending if asked. */
+/* Parses exactly n comma-separated decimals (whole numbers up to
+ * UINT32_MAX when `whole`, since they are stored as uint32_t), ascending
+ * if asked. */
 static harm_status number_list(const char *v, double *out, size_t n,
-                               bool ascending, harm_error *e, const char *k) {
+                               bool ascending, bool whole, harm_error *e,
+                               const char *k) {
   const char *p = v;
   for (size_t i = 0; i < n; i++) {
     const char *end = strchr(p, ',');
     size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (!harm__parse_double(p, len, &out[i]) || out[i] < 0 ||
-        (ascending && i && out[i] <= out[i - 1]) || (i + 1 < n && !end) ||
-        (i + 1 == n && end)) {
-      char want[80];
-      snprintf(want, sizeof want, "%zu comma-separated numbers >= 0%s", n,
+    uint64_t u = 0;
+    bool ok = whole ? harm__parse_u64(p, len, &u) && u <= UINT32_MAX
+                    : parse_decimal(p, len, &out[i]);
+    if (whole) {
+      out[i] = (double)u;
+    }
+    if (!ok || (ascending && i && out[i] <= out[i - 1]) ||
+        (i + 1 < n && !end) || (i + 1 == n && end)) {
+      char want[96];
+      snprintf(want, sizeof want, "%zu comma-separated %s >= 0%s", n,
+               whole ? "whole numbers" : "decimal numbers",
                ascending ? ", ascending" : "");
       return bad(e, k, v, want);
     }
@@ -457,35 +498,35 @@ static harm_status ap_rfgv(harm_config *c, const char *v, harm_error *e,
   double tmp[6];
   harm_status st;
   if (strcmp(k, "recency_months") == 0) {
-    if ((st = number_list(v, tmp, 5, true, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 5, true, false, e, k)) == HARM_OK) {
       memcpy(b->recency_months, tmp, sizeof b->recency_months);
     }
   } else if (strcmp(k, "recency_points") == 0) {
-    if ((st = number_list(v, tmp, 6, false, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 6, false, false, e, k)) == HARM_OK) {
       memcpy(b->recency_points, tmp, sizeof b->recency_points);
     }
   } else if (strcmp(k, "frequency_min") == 0) {
-    if ((st = number_list(v, tmp, 5, true, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 5, true, true, e, k)) == HARM_OK) {
       for (int i = 0; i < 5; i++) {
         b->frequency_min[i] = (uint32_t)tmp[i];
       }
     }
   } else if (strcmp(k, "frequency_points") == 0) {
-    if ((st = number_list(v, tmp, 5, false, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 5, false, false, e, k)) == HARM_OK) {
       memcpy(b->frequency_points, tmp, sizeof b->frequency_points);
     }
   } else if (strcmp(k, "victims_min") == 0) {
-    if ((st = number_list(v, tmp, 3, true, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 3, true, true, e, k)) == HARM_OK) {
       for (int i = 0; i < 3; i++) {
         b->victims_min[i] = (uint32_t)tmp[i];
       }
     }
   } else if (strcmp(k, "victims_points") == 0) {
-    if ((st = number_list(v, tmp, 3, false, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 3, false, false, e, k)) == HARM_OK) {
       memcpy(b->victims_points, tmp, sizeof b->victims_points);
     }
   } else if (strcmp(k, "gravity_points") == 0) {
-    if ((st = number_list(v, tmp, 5, false, e, k)) == HARM_OK) {
+    if ((st = number_list(v, tmp, 5, false, false, e, k)) == HARM_OK) {
       memcpy(b->gravity_points, tmp, sizeof b->gravity_points);
     }
   } else {
@@ -566,15 +607,20 @@ static int find_key(const char *section, const char *key) {
   return -1;
 }
 
-static harm_status set_filter(harm_config *cfg, const char *column,
-                              const char *value, harm_error *err) {
-  size_t slot = cfg->n_filters;
+/* The [filter] slot that column uses, or n_filters for a new one. */
+static size_t filter_slot_of(const harm_config *cfg, const char *column) {
   for (size_t i = 0; i < cfg->n_filters; i++) {
     if (harm__ieq(cfg->filters[i].column, strlen(cfg->filters[i].column),
                   column)) {
-      slot = i;
+      return i;
     }
   }
+  return cfg->n_filters;
+}
+
+static harm_status set_filter(harm_config *cfg, const char *column,
+                              const char *value, harm_error *err) {
+  size_t slot = filter_slot_of(cfg, column);
   if (slot == MAX_FILTERS) {
     return harm__fail(err, HARM_ERR_LIMIT, "config", NULL, 0, column,
                       "more than %d filters", MAX_FILTERS);
@@ -697,82 +743,206 @@ void harm_config_free(harm_config *cfg) {
   harm__free(cfg);
 }
 
-typedef struct ini_ctx {
-  harm_config *cfg;
-  harm_error *err;
-  const char *path;
-  harm_status status;
-  struct line_reader *reader;
-} ini_ctx;
+/* ---- reading an INI file -------------------------------------------------
+ *
+ * Debian's inih is built with a 200-byte line buffer (a longer line is cut
+ * and its tail read as a line of its own), with indented lines joined to
+ * the previous key, without line numbers in the handler, and it splits
+ * lines on LF only. So this reader does the line work itself and hands
+ * inih one normalised line at a time: "" for a blank or comment line,
+ * "[name]" for a known section and "name=" for a key line, whose value it
+ * keeps here for the handler. inih then only tracks the section and calls
+ * the handler, one reader call per line, so its line count is ours. */
 
-/* fgets-style reader that counts lines, since Debian's inih is built
- * without line numbers in the handler. */
-typedef struct line_reader {
-  FILE *fp;
-  int line;
-  char bad_section[64]; /* first unknown [section], "" if none */
-  int bad_line;
-  int long_line; /* first line longer than inih's buffer, 0 if none */
-} line_reader;
+enum { MAX_INI_BYTES = 1 << 20 }; /* no real run configuration comes near */
 
 static const char *const sections[] = {"input",   "columns", "scoring",
                                        "weights", "output",  "run",
                                        "cohort",  "rfgv",    "filter"};
+enum { N_SECTIONS = sizeof sections / sizeof sections[0] };
 
-/* inih reports keys, not section headers, so a misspelt section with no
- * keys under it would pass silently: check headers here. */
-static void check_section(line_reader *lr, const char *s) {
-  while (*s == ' ' || *s == '\t') {
-    s++;
-  }
-  if (*s != '[' || lr->bad_section[0]) {
-    return;
-  }
-  const char *end = strchr(s, ']');
-  if (!end) {
-    return; /* inih reports the syntax error */
-  }
-  size_t n = (size_t)(end - s - 1);
-  for (size_t i = 0; i < sizeof sections / sizeof *sections; i++) {
-    if (strlen(sections[i]) == n && strncmp(s + 1, sections[i], n) == 0) {
-      return;
-    }
-  }
-  snprintf(lr->bad_section, sizeof lr->bad_section, "%.*s",
-           (int)(n < 60 ? n : 60), s + 1);
-  lr->bad_line = lr->line;
+typedef struct ini_ctx {
+  harm_config *cfg;
+  harm_error *err;
+  const char *path;
+  harm_status status; /* first error; the parse stops there */
+  char *buf;          /* the whole file, NUL-terminated */
+  size_t len, pos;
+  size_t line;                     /* lines handed to inih so far */
+  const char *value;               /* value of the key line just handed */
+  size_t section_line[N_SECTIONS]; /* where each section appeared, 0 = not */
+  size_t key_line[N_KEYS];         /* where each key was set, 0 = not */
+  size_t filter_line[MAX_FILTERS]; /* [filter] slots set in this file */
+} ini_ctx;
+
+/* Records the first error at this file's current line and stops the parse.
+ * HARM__PRINTF would not check a forwarded va_list, so callers pass one
+ * finished message. */
+static int ini_fail(ini_ctx *ic, const char *column, const char *msg) {
+  ic->status = harm__fail(ic->err, HARM_ERR_CONFIG, "config", ic->path,
+                          ic->line, column, "%s", msg);
+  return 0;
 }
 
-static char *read_line(char *str, int num, void *stream) {
-  line_reader *lr = stream;
-  char *s = fgets(str, num, lr->fp);
-  if (s) {
-    lr->line++;
-    size_t n = strlen(s);
-    if (n && s[n - 1] != '\n' && !feof(lr->fp)) {
-      /* Debian's inih reads at most 199 characters a line: longer lines
-       * are an error here, not silently cut into two. */
-      if (!lr->long_line) {
-        lr->long_line = lr->line;
-      }
-      int c;
-      while ((c = fgetc(lr->fp)) != EOF && c != '\n') {
-      }
-      s[0] = '\0'; /* hand inih an empty line instead of the piece */
-    }
-    check_section(lr, s);
+/* The C locale's isspace, which is what inih trims. */
+static bool ini_space(char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' ||
+         c == '\n';
+}
+
+/* Where a value or name stops: at a character in `stop`, at an inline
+ * comment (';' after white space, as inih reads it; also ';' first in a
+ * value, so "key =;x" and "key = ;x" agree) or at the end. */
+static char *ini_scan(char *s, const char *stop, bool was_space) {
+  while (*s && !(stop && strchr(stop, *s)) && !(was_space && *s == ';')) {
+    was_space = ini_space(*s);
+    s++;
   }
   return s;
+}
+
+/* "[name]" with nothing after it but a comment; a known section, once. */
+static int ini_section(ini_ctx *ic, char *s, char *str) {
+  char *end = strchr(s, ']');
+  if (!end) {
+    return ini_fail(ic, NULL, "syntax error (a [section] without ']')");
+  }
+  char *rest = end + 1;
+  while (ini_space(*rest)) {
+    rest++;
+  }
+  if (*rest && *rest != ';' && *rest != '#') {
+    return ini_fail(ic, NULL, "text after a [section] header");
+  }
+  size_t n = (size_t)(end - s - 1);
+  for (size_t i = 0; i < N_SECTIONS; i++) {
+    if (strlen(sections[i]) == n && strncmp(s + 1, sections[i], n) == 0) {
+      if (ic->section_line[i]) {
+        char msg[96];
+        snprintf(msg, sizeof msg,
+                 "section [%s] appears twice (first on line %zu)", sections[i],
+                 ic->section_line[i]);
+        return ini_fail(ic, NULL, msg);
+      }
+      ic->section_line[i] = ic->line;
+      snprintf(str, 16, "[%s]", sections[i]);
+      return 1;
+    }
+  }
+  char msg[96];
+  snprintf(msg, sizeof msg, "unknown section [%.*s]", (int)(n < 60 ? n : 60),
+           s + 1);
+  return ini_fail(ic, NULL, msg);
+}
+
+/* "name = value ; comment" (or "name: value", as inih allows): hands inih
+ * "name=" and keeps the value, trimmed, for on_ini. */
+static int ini_key(ini_ctx *ic, char *s, char *str, size_t cap) {
+  char *sep = ini_scan(s, "=:", false);
+  if (*sep != '=' && *sep != ':') {
+    return ini_fail(ic, NULL,
+                    "syntax error (expected [section] or key = value)");
+  }
+  char *name_end = sep;
+  while (name_end > s && ini_space(name_end[-1])) {
+    name_end--;
+  }
+  size_t name_len = (size_t)(name_end - s);
+  if (name_len + 2 > cap) {
+    return ini_fail(ic, NULL, "a key name longer than any key");
+  }
+  char *v = sep + 1;
+  char *v_end = ini_scan(v, NULL, true);
+  while (ini_space(*v) && v < v_end) {
+    v++;
+  }
+  while (v_end > v && ini_space(v_end[-1])) {
+    v_end--;
+  }
+  *v_end = '\0'; /* the rest of the line is a comment or blanks */
+  ic->value = v;
+  memcpy(str, s, name_len);
+  str[name_len] = '=';
+  str[name_len + 1] = '\0';
+  return 1;
+}
+
+/* inih's reader: the next line, split at LF, CRLF or a lone CR. */
+static char *read_line(char *str, int num, void *stream) {
+  ini_ctx *ic = stream;
+  if (ic->status != HARM_OK || ic->pos >= ic->len || num < 32) {
+    return NULL;
+  }
+  char *s = ic->buf + ic->pos;
+  size_t n = 0;
+  while (ic->pos + n < ic->len && s[n] != '\n' && s[n] != '\r') {
+    n++;
+  }
+  ic->pos += n;
+  if (ic->pos < ic->len) {
+    if (ic->buf[ic->pos] == '\r' && ic->pos + 1 < ic->len &&
+        ic->buf[ic->pos + 1] == '\n') {
+      ic->pos++;
+    }
+    ic->pos++;
+  }
+  ic->line++;
+  ic->value = NULL;
+  if (memchr(s, '\0', n)) {
+    ini_fail(ic, NULL, "a NUL byte (is this a text file?)");
+    return NULL;
+  }
+  s[n] = '\0'; /* over the line break, already passed */
+  if (ic->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) {
+    s += 3;
+  }
+  while (ini_space(*s)) {
+    s++; /* indentation is harmless, never a continuation */
+  }
+  str[0] = '\0';
+  int ok = 1;
+  if (*s == '[') {
+    ok = ini_section(ic, s, str);
+  } else if (*s && *s != ';' && *s != '#') {
+    ok = ini_key(ic, s, str, (size_t)num);
+  }
+  return ok ? str : NULL;
+}
+
+/* A key set twice in one file is a mistake (which one did they mean?);
+ * across files and flags the later one wins, as documented. */
+static int check_duplicate(ini_ctx *ic, const char *section, const char *name,
+                           size_t **seen) {
+  *seen = NULL;
+  if (strcmp(section, "filter") == 0) {
+    size_t slot = filter_slot_of(ic->cfg, name);
+    *seen = slot < MAX_FILTERS ? &ic->filter_line[slot] : NULL;
+  } else {
+    int i = find_key(section, name);
+    *seen = i >= 0 ? &ic->key_line[i] : NULL;
+  }
+  if (*seen && **seen) {
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "key \"%.60s\" appears twice in [%s] (first on line %zu)", name,
+             section, **seen);
+    return ini_fail(ic, name, msg);
+  }
+  return 1;
 }
 
 static int on_ini(void *user, const char *section, const char *name,
                   const char *value) {
   ini_ctx *ic = user;
-  int lineno = ic->reader->line;
-  if (ic->status != HARM_OK) {
+  (void)value; /* always "": the reader keeps the real one */
+  if (ic->status != HARM_OK || !ic->value) {
     return 0;
   }
-  harm_status st = set_key(ic->cfg, section, name, value, true, ic->err);
+  size_t *seen;
+  if (!check_duplicate(ic, section, name, &seen)) {
+    return 0;
+  }
+  harm_status st = set_key(ic->cfg, section, name, ic->value, true, ic->err);
   if (st != HARM_OK) {
     ic->status = st;
     if (ic->err) {
@@ -782,25 +952,72 @@ static int on_ini(void *user, const char *section, const char *name,
       }
       memcpy(ic->err->file, ic->path, n);
       ic->err->file[n] = '\0';
-      ic->err->record = (size_t)lineno;
+      ic->err->record = ic->line;
     }
     return 0;
+  }
+  if (seen) {
+    *seen = ic->line;
   }
   return 1;
 }
 
-harm_status harm_config_load(harm_config *cfg, const char *path,
+/* Reads the whole file (config files are small) so line ends of any kind
+ * and NUL bytes can be seen. Returns HARM_OK, HARM_ERR_IO, HARM_ERR_CONFIG
+ * (too large) or HARM_ERR_NOMEM. */
+static harm_status slurp_ini(const char *path, char **out, size_t *len,
                              harm_error *err) {
-  FILE *fp = fopen(path, "r");
+  *out = NULL;
+  FILE *fp = fopen(path, "rb");
   if (!fp) {
     return harm__fail(err, HARM_ERR_IO, "config", path, 0, NULL,
                       "cannot open the configuration file");
   }
+  size_t cap = 4096, n = 0;
+  char *buf = harm__malloc(cap + 1);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n, fp);
+    if (n < cap || cap > MAX_INI_BYTES) {
+      break;
+    }
+    char *b = harm__realloc(buf, cap * 2 + 1);
+    if (!b) {
+      harm__free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = b;
+    cap *= 2;
+  }
+  bool failed = ferror(fp) != 0;
+  fclose(fp);
+  if (!buf) {
+    return harm__fail(err, HARM_ERR_NOMEM, "config", path, 0, NULL,
+                      "out of memory");
+  }
+  if (failed) {
+    harm__free(buf);
+    return harm__fail(err, HARM_ERR_IO, "config", path, 0, NULL,
+                      "cannot read the configuration file");
+  }
+  if (n > MAX_INI_BYTES) {
+    harm__free(buf);
+    return harm__fail(err, HARM_ERR_CONFIG, "config", path, 0, NULL,
+                      "larger than %d bytes: not a configuration file",
+                      MAX_INI_BYTES);
+  }
+  buf[n] = '\0';
+  *out = buf;
+  *len = n;
+  return HARM_OK;
+}
+
+harm_status harm_config_load(harm_config *cfg, const char *path,
+                             harm_error *err) {
   char dir[HARM_ERROR_FILE_MAX * 4];
   const char *slash = strrchr(path, '/');
   size_t dl = slash ? (size_t)(slash - path) : 0;
   if (dl >= sizeof dir) {
-    fclose(fp);
     return harm__fail(err, HARM_ERR_LIMIT, "config", path, 0, NULL,
                       "path too long");
   }
@@ -809,25 +1026,28 @@ harm_status harm_config_load(harm_config *cfg, const char *path,
   if (!slash) {
     strcpy(dir, ".");
   }
-  cfg->base_dir = dir;
-  line_reader lr = {fp, 0, "", 0, 0};
-  ini_ctx ic = {cfg, err, path, HARM_OK, &lr};
-  int rc = ini_parse_stream(read_line, &lr, on_ini, &ic);
-  fclose(fp);
-  cfg->base_dir = NULL;
-  bool key_error_first =
-      ic.status != HARM_OK && err && err->record < (size_t)lr.bad_line;
-  if (lr.bad_section[0] && !key_error_first) {
-    return harm__fail(err, HARM_ERR_CONFIG, "config", path, (size_t)lr.bad_line,
-                      NULL, "unknown section [%s]", lr.bad_section);
+  ini_ctx ic;
+  memset(&ic, 0, sizeof ic);
+  harm_status st = slurp_ini(path, &ic.buf, &ic.len, err);
+  if (st != HARM_OK) {
+    return st;
   }
+  ic.cfg = cfg;
+  ic.err = err;
+  ic.path = path;
+  ic.status = HARM_OK;
+  cfg->base_dir = dir;
+  int rc = ini_parse_stream(read_line, &ic, on_ini, &ic);
+  cfg->base_dir = NULL;
+  harm__free(ic.buf);
   if (ic.status != HARM_OK) {
     return ic.status;
   }
   if (rc != 0) {
-    return harm__fail(err, HARM_ERR_CONFIG, "config", path,
+    /* Every line inih sees is well formed, so this is inih failing. */
+    return harm__fail(err, HARM_ERR_INTERNAL, "config", path,
                       rc > 0 ? (size_t)rc : 0, NULL,
-                      "syntax error (expected [section] or key = value)");
+                      "the INI reader failed (%d)", rc);
   }
   return HARM_OK;
 }
@@ -956,13 +1176,20 @@ bool harm_config_key(const harm_config *cfg, size_t i, const char **section,
 
 harm_status harm_config_write(const harm_config *cfg, FILE *fp,
                               harm_error *err) {
-  const char *section = "";
-  for (int i = 0; i < N_KEYS; i++) {
-    if (strcmp(section, keys[i].section) != 0) {
-      section = keys[i].section;
-      fprintf(fp, "%s[%s]\n", i ? "\n" : "", section);
+  /* One header per section, whatever the order of the key table: a
+   * section twice is an error when the text is read back. */
+  for (size_t s = 0; s < N_SECTIONS; s++) {
+    bool header = false;
+    for (int i = 0; i < N_KEYS; i++) {
+      if (strcmp(keys[i].section, sections[s]) != 0) {
+        continue;
+      }
+      if (!header) {
+        fprintf(fp, "%s[%s]\n", s ? "\n" : "", sections[s]);
+        header = true;
+      }
+      fprintf(fp, "%s = %s\n", keys[i].key, cfg->text[i]);
     }
-    fprintf(fp, "%s = %s\n", keys[i].key, cfg->text[i]);
   }
   if (cfg->n_filters) {
     fputs("\n[filter]\n", fp);

@@ -198,12 +198,18 @@ harm_analysis_comparison_move(const harm_analysis_comparison *c, size_t i);
 
 /* ---- Robustness sweep ------------------------------------------------ */
 
+/* Most draws a sweep takes. At 1,000,000 draws a share's 95% interval is
+ * already narrower than +-0.001, so more only costs time (each draw
+ * scores every subject) and could run for days. */
+#define HARM_SWEEP_MAX_DRAWS 1000000
+
 /* Sweep options; use HARM_SWEEP_OPTS_INIT. */
 typedef struct harm_sweep_opts {
   double perturb;          /* P in [0, 1): every per-offence harm is multiplied
                               by a factor uniform in [1 - P, 1 + P], drawn
                               independently per code and draw; default 0.2 */
-  size_t draws;            /* perturbed weight vectors; default 1000 */
+  size_t draws;            /* perturbed weight vectors, 1 to
+                              HARM_SWEEP_MAX_DRAWS; default 1000 */
   uint64_t seed;           /* seed of GSL's gsl_rng_mt19937; default 1 */
   size_t batch;            /* vectors scored per harm_score_many call; does not
                               change results; default 32 */
@@ -246,7 +252,8 @@ typedef struct harm_analysis_sweep harm_analysis_sweep;
  * the core with the ranking's total order (harm desc, last offence desc,
  * offences desc, id asc). With P = 0 every factor is exactly 1, so every
  * draw reproduces the unperturbed core exactly.
- * Returns HARM_OK; HARM_ERR_USAGE (NULL, draws = 0); HARM_ERR_CONFIG (P
+ * Returns HARM_OK; HARM_ERR_USAGE (NULL, draws = 0 or above
+ * HARM_SWEEP_MAX_DRAWS); HARM_ERR_CONFIG (P
  * outside [0, 1), size 0, rules.rfgv); HARM_ERR_NOMEM.
  * Ownership: *out is new (harm_analysis_sweep_free); it borrows m (and its
  * dataset), which must outlive it.

@@ -30,11 +30,15 @@ harm_status harm_config_new(harm_config **out, harm_error *err);
 /* Frees a configuration; NULL is a no-op. */
 void harm_config_free(harm_config *cfg);
 
-/* Reads an INI file over cfg (later keys win). Relative file paths in the
- * file (weights, aliases) are resolved against the INI file's folder.
+/* Reads an INI file over cfg: its keys replace those already in cfg (from
+ * defaults, earlier files or flags). Lines may be of any length and end in
+ * LF, CRLF or a lone CR; indented lines are lines of their own. Relative
+ * file paths in the file (weights, aliases) are resolved against the INI
+ * file's folder.
  * Returns HARM_OK; HARM_ERR_IO (cannot read); HARM_ERR_CONFIG (syntax
- * error, unknown section or key, bad value: err names file, line and
- * key); HARM_ERR_NOMEM. */
+ * error, unknown or repeated section, key set twice in the file, bad
+ * value, a NUL byte, a file over 1 MiB: err names file, line and key);
+ * HARM_ERR_NOMEM. */
 harm_status harm_config_load(harm_config *cfg, const char *path,
                              harm_error *err);
 

@@ -242,14 +242,16 @@ ParameterizedTestParameters(bad_inputs, fixture) {
 typedef struct expectation {
   int exit_code;
   char stderr_contains[256];
-  long rejects; /* -1 = not checked */
-  long read;    /* -1 = not checked */
-  int outputs;  /* -1 not checked, 0 none, 1 present */
+  long rejects;  /* -1 = not checked */
+  long read;     /* -1 = not checked */
+  long outside;  /* rows outside the window; -1 = not checked */
+  long filtered; /* rows filtered out (filters, categories); -1 = not */
+  int outputs;   /* -1 not checked, 0 none, 1 present */
   char cohort_contains[128];
 } expectation;
 
 static expectation read_expect(const char *dir) {
-  expectation x = {-1, "", -1, -1, -1, ""};
+  expectation x = {-1, "", -1, -1, -1, -1, -1, ""};
   char path[PATH_CAP];
   snprintf(path, sizeof path, "%.*s/expect", PATH_CAP - 16, dir);
   size_t len;
@@ -272,6 +274,10 @@ static expectation read_expect(const char *dir) {
       x.rejects = atol(v);
     } else if (strcmp(k, "read") == 0) {
       x.read = atol(v);
+    } else if (strcmp(k, "outside") == 0) {
+      x.outside = atol(v);
+    } else if (strcmp(k, "filtered") == 0) {
+      x.filtered = atol(v);
     } else if (strcmp(k, "outputs") == 0) {
       x.outputs = strcmp(v, "present") == 0 ? 1 : 0;
     } else if (strcmp(k, "cohort_contains") == 0) {
@@ -352,8 +358,18 @@ ParameterizedTest(bad_case *c, bad_inputs, fixture, .timeout = 30) {
                    "%s: accounting rejected %" PRIu64 ", want %ld", c->name,
                    a.rejected, x.rejects);
     }
-  } else if (x.read >= 0 && rc == 0) {
-    cr_expect_fail("%s: read= expected but no accounting line", c->name);
+    if (x.outside >= 0) {
+      cr_expect_eq(a.outside, (uint64_t)x.outside,
+                   "%s: outside window %" PRIu64 ", want %ld", c->name,
+                   a.outside, x.outside);
+    }
+    if (x.filtered >= 0) {
+      cr_expect_eq(a.filtered, (uint64_t)x.filtered,
+                   "%s: filtered %" PRIu64 ", want %ld", c->name, a.filtered,
+                   x.filtered);
+    }
+  } else if ((x.read >= 0 || x.outside >= 0 || x.filtered >= 0) && rc == 0) {
+    cr_expect_fail("%s: accounting expected but no accounting line", c->name);
   }
   if (x.rejects >= 0) {
     long got = count_csv_rows(rejects);

@@ -659,6 +659,12 @@ Test(analysis, sweep_rejects_bad_options) {
   cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
                HARM_ERR_USAGE);
   cr_expect_null(sw);
+  /* Issue 11: draws are bounded (1,000,000, analysis.h). */
+  o.draws = (size_t)1000000 + 1;
+  cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
+               HARM_ERR_USAGE);
+  cr_expect_eq(err.status, HARM_ERR_USAGE);
+  cr_expect_null(sw);
   sweep_teardown(&r);
 }
 
@@ -894,5 +900,23 @@ Test(analysis_cli, sweep_of_the_panel_writes_sweep_csv, .init = quiet) {
       "sweep",     "-c",  PANEL, "--offences", SAMPLE "/offences.csv",
       "--perturb", "1.5", NULL};
   cr_expect_eq(run_cli(bad), 2);
+  /* The run above with one draw over the bound: a usage error. */
+  const char *many[] = {"sweep",
+                        "-c",
+                        PANEL,
+                        "--offences",
+                        SAMPLE "/offences.csv",
+                        "--exclusions",
+                        SAMPLE "/exclusions.csv",
+                        "--perturb",
+                        "0.2",
+                        "--draws",
+                        "1000001",
+                        "--seed",
+                        "7",
+                        "--out",
+                        dir,
+                        NULL};
+  cr_expect_eq(run_cli(many), 2);
   remove_dir(dir);
 }

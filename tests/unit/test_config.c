@@ -53,6 +53,17 @@ static const char *scratch_write(scratch *s, const char *name,
   return path;
 }
 
+/* As scratch_write, for text holding NUL bytes. */
+static const char *scratch_write_bytes(scratch *s, const char *name,
+                                       const char *data, size_t len) {
+  const char *path = scratch_write(s, name, "");
+  FILE *fp = fopen(path, "wb");
+  cr_assert_not_null(fp);
+  cr_assert_eq(fwrite(data, 1, len, fp), len);
+  fclose(fp);
+  return path;
+}
+
 static void scratch_done(scratch *s) {
   for (size_t i = 0; i < s->n; i++) {
     unlink(s->files[i]);
@@ -300,18 +311,28 @@ Test(config, relative_aliases_path_is_resolved_too) {
   scratch_done(&s);
 }
 
-Test(config, later_keys_and_files_win) {
+Test(config, later_files_and_flags_win) {
+  /* A key twice in one file is an error (issue 11: which did they mean?);
+   * a later file, or a flag, overrides an earlier file as documented. */
   scratch s;
   scratch_init(&s);
   const char *a = scratch_write(&s, "a.ini",
                                 "[scoring]\nlookback_days = 730\n"
-                                "lookback_days = 182\ncap = 17.25\n");
-  const char *b = scratch_write(&s, "b.ini", "[scoring]\ncap = 2.385\n");
+                                "cap = 17.25\n[filter]\narea = North\n");
+  const char *b = scratch_write(&s, "b.ini",
+                                "[scoring]\ncap = 2.385\n[filter]\n"
+                                "AREA = South\n");
   harm_config *cfg = new_config();
   cr_assert_eq(harm_config_load(cfg, a, NULL), HARM_OK);
   cr_assert_eq(harm_config_load(cfg, b, NULL), HARM_OK);
+  cr_assert_eq(harm_config_load(cfg, b, NULL), HARM_OK, "same file again");
+  cr_assert_eq(harm_config_set(cfg, "scoring", "lookback_days", "182", NULL),
+               HARM_OK);
   cr_assert_eq(harm_config_ingest_opts(cfg).lookback_days, 182u);
   cr_assert_float_eq(harm_config_score_opts(cfg).cap, 2.385, 1e-12);
+  harm_ingest_opts io = harm_config_ingest_opts(cfg);
+  cr_assert_eq(io.n_filters, 1u);
+  cr_assert_str_eq(io.filters[0].values[0], "South");
   harm_config_free(cfg);
   scratch_done(&s);
 }
@@ -339,6 +360,19 @@ ParameterizedTestParameters(config, ini_errors_name_the_line) {
        ""},
       {"lookback_days = 30\n", HARM_ERR_CONFIG, 1, ""}, /* no section */
       {"[filter]\nstatus = ,\n", HARM_ERR_CONFIG, 2, "status"},
+      /* Issue 11 item 7: a key or section twice in one file. */
+      {"[scoring]\nlookback_days = 90\ncap = 100\nlookback_days = 30\n",
+       HARM_ERR_CONFIG, 4, "lookback_days"},
+      {"[cohort]\nsize = 10\nsize: 12\n", HARM_ERR_CONFIG, 3, "size"},
+      {"[filter]\nstatus = charged\nStatus = convicted\n", HARM_ERR_CONFIG, 3,
+       "Status"},
+      {"[scoring]\ncap = 100\n[cohort]\nsize = 9\n[scoring]\n", HARM_ERR_CONFIG,
+       5, ""},
+      /* A key after the header would be silently ignored. */
+      {"[scoring] cap = 100\n", HARM_ERR_CONFIG, 1, ""},
+      {"[scoring\ncap = 100\n", HARM_ERR_CONFIG, 1, ""},
+      /* The first error wins. */
+      {"[scoring]\nno equals\n[scoring]\n", HARM_ERR_CONFIG, 2, ""},
   };
   return cr_make_param_array(ini_error_case, cases,
                              sizeof cases / sizeof cases[0]);
@@ -388,6 +422,231 @@ Test(config, missing_ini_is_an_io_error) {
   harm_config_free(cfg);
 }
 
+/* ---- issue 11: lines inih alone would drop or misread -------------------- */
+
+/* Loads `len` bytes of INI text; asserts success. */
+static harm_config *load_text(scratch *s, const char *text, size_t len) {
+  const char *path = scratch_write_bytes(s, "run.ini", text, len);
+  harm_config *cfg = new_config();
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_load(cfg, path, &err), HARM_OK, "line %zu: %s",
+               err.record, err.message);
+  return cfg;
+}
+
+Test(config, lines_longer_than_inih_takes_are_read_whole) {
+  /* Debian's inih reads 199 characters a line; these are 300 and more. */
+  char text[2048], cats[512], name[400];
+  size_t n = 0;
+  for (int i = 1; i <= 20; i++) {
+    n += (size_t)snprintf(cats + n, sizeof cats - n, "%sCategory %02d",
+                          i > 1 ? ", " : "", i);
+  }
+  cr_assert_gt(n, 250u);
+  memset(name, 'P', 350);
+  name[350] = '\0';
+  char comment[300];
+  memset(comment, '#', sizeof comment - 1);
+  comment[sizeof comment - 1] = '\0';
+  int len =
+      snprintf(text, sizeof text,
+               ";%s\n[scoring]\ncategories = %s\nlookback_days = 30%300s\n"
+               "cap = 17.25 ; %s\n[cohort]\nname = %s\nsize = 3\n",
+               comment, cats, "", comment, name);
+  cr_assert_lt((size_t)len, sizeof text);
+  scratch s;
+  scratch_init(&s);
+  harm_config *cfg = load_text(&s, text, (size_t)len);
+  harm_matrix_opts mo = harm_config_matrix_opts(cfg, NULL);
+  cr_assert_eq(mo.n_categories, 20u);
+  cr_assert_str_eq(mo.categories[0], "Category 01");
+  cr_assert_str_eq(mo.categories[19], "Category 20");
+  cr_assert_eq(harm_config_ingest_opts(cfg).lookback_days, 30u);
+  cr_assert_float_eq(harm_config_score_opts(cfg).cap, 17.25, 1e-12);
+  assert_get(cfg, "cohort", "name", name);
+  cr_assert_eq(harm_config_cohort_rules(cfg).size, 3u);
+  harm_config_free(cfg);
+  scratch_done(&s);
+}
+
+Test(config, blanks_after_a_value_are_trimmed) {
+  static const char text[] = "[scoring]\nlookback_days = 30   \n"
+                             "half_life_days = 182.5\t \ncap=2.385 ; days\n"
+                             "[cohort]\nname =  Panel A  \n";
+  scratch s;
+  scratch_init(&s);
+  harm_config *cfg = load_text(&s, text, sizeof text - 1);
+  cr_assert_eq(harm_config_ingest_opts(cfg).lookback_days, 30u);
+  cr_assert_float_eq(harm_config_matrix_opts(cfg, NULL).half_life_days, 182.5,
+                     1e-12);
+  cr_assert_float_eq(harm_config_score_opts(cfg).cap, 2.385, 1e-12);
+  assert_get(cfg, "cohort", "name", "Panel A");
+  harm_config_free(cfg);
+  scratch_done(&s);
+}
+
+Test(config, indented_lines_are_keys_of_their_own) {
+  /* inih's multi-line values would make "size = 1" part of the name. */
+  static const char text[] = "[cohort]\nname = Panel\n  size = 1\n"
+                             "\tmin_offences = 2\n  ; an indented comment\n"
+                             "   [scoring]\n    cap = 17.25\n";
+  scratch s;
+  scratch_init(&s);
+  harm_config *cfg = load_text(&s, text, sizeof text - 1);
+  assert_get(cfg, "cohort", "name", "Panel");
+  cr_assert_eq(harm_config_cohort_rules(cfg).size, 1u);
+  cr_assert_eq(harm_config_cohort_rules(cfg).min_offences, 2u);
+  cr_assert_float_eq(harm_config_score_opts(cfg).cap, 17.25, 1e-12);
+  harm_config_free(cfg);
+  scratch_done(&s);
+}
+
+typedef struct line_end_case {
+  char eol[3];
+  bool bom;
+} line_end_case;
+
+ParameterizedTestParameters(config, lf_crlf_and_lone_cr_read_alike) {
+  static line_end_case cases[] = {
+      {"\n", false}, {"\r\n", false}, {"\r", false},
+      {"\n", true},  {"\r\n", true},  {"\r", true},
+  };
+  return cr_make_param_array(line_end_case, cases,
+                             sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(line_end_case *c, config, lf_crlf_and_lone_cr_read_alike) {
+  static const char *const lines[] = {"; every key must be read",
+                                      "[scoring]",
+                                      "lookback_days = 30",
+                                      "",
+                                      "cap = 17.25",
+                                      "[cohort]",
+                                      "size = 7",
+                                      "name = Panel",
+                                      "[filter]",
+                                      "area = North, South"};
+  char text[512];
+  size_t n = 0;
+  if (c->bom) {
+    n += (size_t)snprintf(text, sizeof text, "\xEF\xBB\xBF");
+  }
+  for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+    n += (size_t)snprintf(text + n, sizeof text - n, "%s%s", lines[i], c->eol);
+  }
+  scratch s;
+  scratch_init(&s);
+  harm_config *cfg = load_text(&s, text, n);
+  cr_assert_eq(harm_config_ingest_opts(cfg).lookback_days, 30u);
+  cr_assert_float_eq(harm_config_score_opts(cfg).cap, 17.25, 1e-12);
+  cr_assert_eq(harm_config_cohort_rules(cfg).size, 7u);
+  assert_get(cfg, "cohort", "name", "Panel");
+  harm_ingest_opts io = harm_config_ingest_opts(cfg);
+  cr_assert_eq(io.n_filters, 1u);
+  cr_assert_eq(io.filters[0].n_values, 2u);
+  cr_assert_str_eq(io.filters[0].values[1], "South");
+  harm_config_free(cfg);
+  /* The line numbers count lone CRs too: an error on the 7th line. */
+  memcpy(strstr(text, "size = 7"), "size = x", 8);
+  const char *path = scratch_write_bytes(&s, "bad.ini", text, n);
+  cfg = new_config();
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_load(cfg, path, &err), HARM_ERR_CONFIG);
+  cr_assert_eq(err.record, 7u);
+  cr_assert_str_eq(err.column, "size");
+  harm_config_free(cfg);
+  scratch_done(&s);
+}
+
+typedef struct nul_case {
+  char text[48];
+  size_t len;
+  size_t record;
+} nul_case;
+
+#define NUL_CASE(text, record)                                                 \
+  { text, sizeof text - 1, record }
+
+ParameterizedTestParameters(config, a_nul_byte_is_an_error_naming_the_line) {
+  static nul_case cases[] = {
+      /* In a value, where inih would end the line early and swallow the
+       * next. */
+      NUL_CASE("[scoring]\nlookback_days = 30\0\ncap = 100\n", 2),
+      NUL_CASE("[scoring]\ncap = 1\0 00\nlookback_days = 30\n", 2),
+      /* In a comment and on a line of its own. */
+      NUL_CASE("[scoring]\ncap = 100\n; a\0b\n", 3),
+      NUL_CASE("\0\n[scoring]\n", 1),
+      /* After a lone CR line end. */
+      NUL_CASE("[scoring]\rcap = 100\r\0", 3),
+  };
+  return cr_make_param_array(nul_case, cases, sizeof cases / sizeof cases[0]);
+}
+
+ParameterizedTest(nul_case *c, config, a_nul_byte_is_an_error_naming_the_line) {
+  scratch s;
+  scratch_init(&s);
+  const char *path = scratch_write_bytes(&s, "nul.ini", c->text, c->len);
+  harm_config *cfg = new_config();
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_load(cfg, path, &err), HARM_ERR_CONFIG);
+  cr_assert_eq(err.status, HARM_ERR_CONFIG);
+  cr_assert_eq(err.record, c->record);
+  cr_assert_str_eq(err.file, path);
+  harm_config_free(cfg);
+  scratch_done(&s);
+}
+
+Test(config, plain_decimals_and_the_two_file_modes_are_accepted) {
+  static const struct {
+    const char *section, *key, *value;
+  } good[] = {
+      {"output", "file_mode", "0600"},
+      {"output", "file_mode", "600"},
+      {"output", "file_mode", "0640"},
+      {"output", "file_mode", "640"},
+      {"scoring", "cap", "17.25"},
+      {"scoring", "cap", "0"},
+      {"scoring", "cap", "0.5"},
+      {"scoring", "cap", "3650.75"},
+      {"scoring", "half_life_days", "9999999999.123456789012345"},
+      {"cohort", "min_harm", "007"},
+      {"rfgv", "weight_r", "2.385"},
+      {"rfgv", "recency_months", "0.5,1,6,12,24.5"},
+      {"rfgv", "frequency_min", "1,2,3,5,4294967295"},
+  };
+  harm_config *cfg = new_config();
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    harm_error err = HARM_ERROR_INIT;
+    cr_expect_eq(
+        harm_config_set(cfg, good[i].section, good[i].key, good[i].value, &err),
+        HARM_OK, "[%s] %s = %s: %s", good[i].section, good[i].key,
+        good[i].value, err.message);
+  }
+  cr_assert_float_eq(harm_config_score_opts(cfg).cap, 3650.75, 1e-12);
+  cr_assert_float_eq(harm_config_cohort_rules(cfg).min_harm, 7.0, 1e-12);
+  cr_assert_eq(harm_config_cohort_rules(cfg).bands.frequency_min[4],
+               4294967295u);
+  harm_config_free(cfg);
+}
+
+Test(config, a_file_over_1_mib_is_refused) {
+  scratch s;
+  scratch_init(&s);
+  size_t len = (1u << 20) + 2;
+  char *text = malloc(len);
+  cr_assert_not_null(text);
+  memset(text, '\n', len);
+  memcpy(text, "[scoring]", 9);
+  const char *path = scratch_write_bytes(&s, "big.ini", text, len);
+  free(text);
+  harm_config *cfg = new_config();
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_load(cfg, path, &err), HARM_ERR_CONFIG);
+  cr_assert_str_eq(err.file, path);
+  harm_config_free(cfg);
+  scratch_done(&s);
+}
+
 /* ---- harm_config_set ---------------------------------------------------- */
 
 Test(config, set_overrides_and_takes_paths_as_given) {
@@ -419,7 +678,7 @@ Test(config, set_overrides_and_takes_paths_as_given) {
 typedef struct bad_value_case {
   char section[12];
   char key[24];
-  char value[24];
+  char value[40];
 } bad_value_case;
 
 ParameterizedTestParameters(config, bad_values_are_config_errors) {
@@ -449,6 +708,49 @@ ParameterizedTestParameters(config, bad_values_are_config_errors) {
       {"output", "top", "-1"},
       {"output", "file_mode", "0800"},
       {"output", "file_mode", "rw-------"},
+      /* Issue 11 item 7: only 0600 and 0640 (owner rw, nobody else
+       * writes, nobody outside the group reads, no special bits). */
+      {"output", "file_mode", "0777"},
+      {"output", "file_mode", "0666"},
+      {"output", "file_mode", "0000"},
+      {"output", "file_mode", "0644"},
+      {"output", "file_mode", "0660"},
+      {"output", "file_mode", "0700"},
+      {"output", "file_mode", "0400"},
+      {"output", "file_mode", "4600"},
+      {"output", "file_mode", "00600"},
+      {"output", "file_mode", "+600"},
+      {"output", "file_mode", "-0"},
+      {"output", "file_mode", ""},
+      /* Decimal only: no hex floats, signs, exponents, inf or nan. */
+      {"scoring", "half_life_days", "0x1p4"},
+      {"scoring", "half_life_days", "0x10"},
+      {"scoring", "cap", "-0"},
+      {"scoring", "cap", "+17.25"},
+      {"scoring", "cap", "1e3"},
+      {"scoring", "cap", "inf"},
+      {"scoring", "cap", "17."},
+      {"scoring", "cap", ".5"},
+      {"scoring", "cap", "17.25.1"},
+      {"scoring", "cap", "12345678901"}, /* 11 digits */
+      {"cohort", "min_harm", "-0.0"},
+      {"cohort", "min_harm", "NaN"},
+      {"rfgv", "weight_g", "0x1p1"},
+      {"rfgv", "weight_v", "1E1"},
+      {"scoring", "lookback_days", "+30"},
+      {"scoring", "lookback_days", "-0"},
+      {"scoring", "lookback_days", "0x1e"},
+      {"cohort", "size", "1e1"},
+      {"cohort", "size", "+15"},
+      {"run", "threads", "0x2"},
+      {"output", "top", "+10"},
+      {"rfgv", "recency_points", "5,4,3,2,1,-0"},
+      {"rfgv", "gravity_points", "1,2,3,4,0x5"},
+      {"rfgv", "recency_months", "1,3,6,12,2.4e1"},
+      /* Band minimums are whole offence and victim counts. */
+      {"rfgv", "frequency_min", "1,2,3,5,8.5"},
+      {"rfgv", "frequency_min", "1,2,3,5,4294967296"},
+      {"rfgv", "victims_min", "1,2,+3"},
       {"run", "threads", "-1"},
       {"run", "threads", "two"},
       {"cohort", "size", "-15"},
