@@ -5,6 +5,7 @@
 
 #include "harmrank/version.h"
 #include "harmrank/status.h"
+#include "harmrank/pseudonym.h"
 #include "harmrank/ingest.h"
 #include "harmrank/weights.h"
 #include "harmrank/score.h"

@@ -50,9 +50,11 @@ int cli_cmd_explain(int argc, char **argv) {
     const char *id = o.positional[k];
     size_t subject;
     char ps[HARM_PSEUDONYM_LEN + 1];
-    if (o.key_len &&
+    /* The dataset holds pseudonyms: a raw id is looked up by its own; a
+     * pseudonym copied from an output is used as it is. */
+    if (o.key_len && !harm_pseudonym_shaped(id) &&
         harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) == HARM_OK) {
-      id = ps; /* the dataset holds pseudonyms: look the id up by its own */
+      id = ps;
     }
     printf("%s%s\n", k ? "\n" : "", id);
     if (!harm_dataset_find_subject(ds, id, &subject)) {

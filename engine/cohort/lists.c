@@ -418,21 +418,6 @@ const harm_previous_member *harm_list_previous(const harm_list *l, size_t i) {
 }
 const char *harm_list_source(const harm_list *l) { return l->source; }
 
-/* True when id has the shape harm_pseudonym() writes: "PS-" and 20
- * lower-case hex digits. */
-static bool is_pseudonym(const char *id) {
-  if (strlen(id) != HARM_PSEUDONYM_LEN || strncmp(id, "PS-", 3) != 0) {
-    return false;
-  }
-  for (size_t i = 3; i < HARM_PSEUDONYM_LEN; i++) {
-    char c = id[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 static const char *list_id(const harm_list *l, size_t i, size_t *line) {
   switch (l->kind) {
   case 'r':
@@ -462,7 +447,7 @@ harm_status harm_list_check_ids(const harm_list *l, const harm_dataset *ds,
      * l->pseudonyms; the ones the file already held do not. */
     bool computed = l->pseudonyms && id >= l->pseudonyms &&
                     id < l->pseudonyms + l->n * (HARM_PSEUDONYM_LEN + 1);
-    if (computed || !is_pseudonym(id)) {
+    if (computed || !harm_pseudonym_shaped(id)) {
       continue;
     }
     if (!first) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/internal.h"
-#include "harmrank/ingest.h"
+#include "harmrank/pseudonym.h"
 
 harm_status harm_pseudonym(const unsigned char *key, size_t key_len,
                            const char *id, size_t id_len,
@@ -30,4 +30,17 @@ harm_status harm_pseudonym(const unsigned char *key, size_t key_len,
   }
   out[HARM_PSEUDONYM_LEN] = '\0';
   return HARM_OK;
+}
+
+bool harm_pseudonym_shaped(const char *id) {
+  if (strlen(id) != HARM_PSEUDONYM_LEN || strncmp(id, "PS-", 3) != 0) {
+    return false;
+  }
+  for (size_t i = 3; i < HARM_PSEUDONYM_LEN; i++) {
+    char c = id[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pseudonym.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -34,19 +35,6 @@ bool harm_date_parse(const char *s, size_t len, harm_date_format fmt,
 
 /* Writes d as "YYYY-MM-DD" plus NUL into buf (at least 11 bytes). */
 void harm_date_format_iso(harm_date d, char buf[11]);
-
-/* Length of a pseudonym: "PS-" and 20 hex digits (80 bits of
- * HMAC-SHA-256). */
-#define HARM_PSEUDONYM_LEN 23
-
-/* Writes the keyed pseudonym of an id: "PS-" + the first 20 hex digits of
- * HMAC-SHA-256(key, id). The same key gives the same pseudonym in every
- * run; without the key it cannot be reversed or recomputed. Returns
- * HARM_OK, HARM_ERR_USAGE (key shorter than 16 bytes) or HARM_ERR_INTERNAL
- * (the crypto library failed). */
-harm_status harm_pseudonym(const unsigned char *key, size_t key_len,
-                           const char *id, size_t id_len,
-                           char out[HARM_PSEUDONYM_LEN + 1]);
 
 /* Names of the input columns. Defaults are the DESIGN.md §3 names; a NULL
  * optional column means "use the default name if the header has it". */
