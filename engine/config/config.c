@@ -2,6 +2,7 @@
 /* engine/config/config.c: run configuration. One table lists every key
  * with its section, default and parser, so the INI reader, the CLI's flag
  * overlay and the manifest's "config as applied" all agree. */
+#define _POSIX_C_SOURCE 200809L
 #include "harmrank/config.h"
 
 #include <ini.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/internal.h"
 
 enum { MAX_FILTERS = 32, MAX_VALUES = 256 };
@@ -49,6 +51,10 @@ struct harm_config {
   harm_cohort_rules rules;
   /* Folder of the INI being read, for relative paths ("" = as given). */
   const char *base_dir;
+  /* Each file loaded, with the SHA-256 of the bytes read from it. */
+  char *file_path[16];
+  harm_input_hash file_hash[16];
+  size_t n_files;
 };
 
 typedef harm_status (*apply_fn)(harm_config *cfg, const char *value,
@@ -664,6 +670,9 @@ void harm_config_free(harm_config *cfg) {
     harm__free(cfg->filters[i].values_text);
     free_list(cfg->filters[i].values, cfg->filters[i].n_values);
   }
+  for (size_t i = 0; i < cfg->n_files; i++) {
+    harm__free(cfg->file_path[i]);
+  }
   harm__free(cfg);
 }
 
@@ -759,9 +768,78 @@ static int on_ini(void *user, const char *section, const char *name,
   return 1;
 }
 
+/* Reads the whole file once, hashing exactly those bytes for the
+ * manifest, and returns a stream over the copy for the INI reader (so a
+ * file replaced or a pipe drained after this point cannot change either
+ * what is parsed or what is recorded). *bytes is the copy to free after
+ * the stream is closed. */
+static FILE *open_hashed(harm_config *cfg, const char *path, char **bytes,
+                         bool *nomem) {
+  *bytes = NULL;
+  *nomem = false;
+  FILE *in = fopen(path, "rb");
+  if (!in) {
+    return NULL;
+  }
+  harm__buf b = {0};
+  harm__digest dg;
+  bool ok = harm__digest_begin(&dg);
+  char block[4096];
+  size_t n;
+  while (ok && (n = fread(block, 1, sizeof block, in)) > 0) {
+    harm__digest_update(&dg, block, n);
+    ok = harm__buf_append(&b, block, n);
+  }
+  ok = ok && harm__buf_append(&b, "", 1);
+  *nomem = !ok;
+  ok = ok && !ferror(in);
+  fclose(in);
+  harm_input_hash h;
+  ok = harm__digest_end(&dg, &h) && ok;
+  FILE *fp = ok ? fmemopen(b.data, b.len - 1, "r") : NULL;
+  if (!fp) {
+    harm__buf_free(&b);
+    return NULL;
+  }
+  size_t k = 0;
+  while (k < cfg->n_files && strcmp(cfg->file_path[k], path) != 0) {
+    k++;
+  }
+  if (k == cfg->n_files && k < sizeof cfg->file_path / sizeof *cfg->file_path) {
+    if (!(cfg->file_path[k] = harm__strdup(path))) {
+      fclose(fp);
+      harm__buf_free(&b);
+      *nomem = true;
+      return NULL;
+    }
+    cfg->n_files++;
+  }
+  if (k < cfg->n_files) {
+    cfg->file_hash[k] = h;
+  }
+  *bytes = b.data;
+  return fp;
+}
+
+const harm_input_hash *harm_config_input_hash(const harm_config *cfg,
+                                              const char *path) {
+  for (size_t k = 0; k < cfg->n_files; k++) {
+    if (strcmp(cfg->file_path[k], path) == 0) {
+      return &cfg->file_hash[k];
+    }
+  }
+  return NULL;
+}
+
 harm_status harm_config_load(harm_config *cfg, const char *path,
                              harm_error *err) {
-  FILE *fp = fopen(path, "r");
+  char *bytes;
+  bool nomem;
+  FILE *fp = open_hashed(cfg, path, &bytes, &nomem);
+  if (!fp && nomem) {
+    return harm__fail(err, HARM_ERR_NOMEM, "config", path, 0, NULL,
+                      "out of memory reading the configuration file");
+  }
   if (!fp) {
     return harm__fail(err, HARM_ERR_IO, "config", path, 0, NULL,
                       "cannot open the configuration file");
@@ -771,6 +849,7 @@ harm_status harm_config_load(harm_config *cfg, const char *path,
   size_t dl = slash ? (size_t)(slash - path) : 0;
   if (dl >= sizeof dir) {
     fclose(fp);
+    harm__free(bytes);
     return harm__fail(err, HARM_ERR_LIMIT, "config", path, 0, NULL,
                       "path too long");
   }
@@ -784,6 +863,7 @@ harm_status harm_config_load(harm_config *cfg, const char *path,
   ini_ctx ic = {cfg, err, path, HARM_OK, &lr};
   int rc = ini_parse_stream(read_line, &lr, on_ini, &ic);
   fclose(fp);
+  harm__free(bytes);
   cfg->base_dir = NULL;
   bool key_error_first =
       ic.status != HARM_OK && err && err->record < (size_t)lr.bad_line;
