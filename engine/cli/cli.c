@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/cli/cli.c: the subcommand table, common flag parsing, error
  * rendering and exit codes. The only code that reads argv or prints. */
+#define _POSIX_C_SOURCE 200809L
 #include <gsl/gsl_errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,20 +129,41 @@ int cli_exit_code(harm_status st) {
 }
 
 int cli_fail(const harm_error *err) {
+  /* File names, columns and messages can carry bytes from the data (a
+   * header name, a code quoted in the message): escaped for the
+   * terminal. */
+  char e[HARM_ERROR_MESSAGE_MAX * 4];
   fprintf(stderr, "harmrank: %s: ", err->stage[0] ? err->stage : "error");
   if (err->file[0]) {
-    fputs(err->file, stderr);
+    fputs(cli_esc(err->file, e, sizeof e), stderr);
     if (err->record) {
       fprintf(stderr, ":%zu", err->record);
     }
     fputs(": ", stderr);
   }
   if (err->column[0]) {
-    fprintf(stderr, "column \"%s\": ", err->column);
+    fprintf(stderr, "column \"%s\": ", cli_esc(err->column, e, sizeof e));
   }
-  fprintf(stderr, "%s\n",
-          err->message[0] ? err->message : harm_status_message(err->status));
+  fprintf(
+      stderr, "%s\n",
+      cli_esc(err->message[0] ? err->message : harm_status_message(err->status),
+              e, sizeof e));
   return cli_exit_code(err->status);
+}
+
+/* ASCII case-insensitive equality, as column names are matched. */
+static bool ieq(const char *a, const char *b) {
+  if (!a || !b) {
+    return false;
+  }
+  for (; *a && *b; a++, b++) {
+    char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+    char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+    if (x != y) {
+      return false;
+    }
+  }
+  return *a == *b;
 }
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
@@ -333,6 +356,24 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
     return cli_fail(&err);
   }
   if (o->pseudonymise) {
+    /* Only offender ids are pseudonymised. Grouping by any other column
+     * (victim_id, a remapped id, a free-text column) would write that
+     * column's raw values as the subject ids, so the only groupings
+     * allowed are the offender column itself and the area (a place, not
+     * a person). */
+    const char *g = harm_config_get(o->cfg, "input", "group_by");
+    const char *who = harm_config_get(o->cfg, "columns", "offender_id");
+    const char *area = harm_config_get(o->cfg, "columns", "area");
+    if (g && *g && !ieq(g, who) && !ieq(g, area)) {
+      char e[256];
+      fprintf(stderr,
+              "harmrank: %s: --pseudonymise with --group-by %s: only "
+              "offender ids (column \"%s\") are pseudonymised, so grouping "
+              "by another column would write its raw values; group by the "
+              "area column or drop one of the two options\n",
+              cmd->name, cli_esc(g, e, sizeof e), who);
+      return HARM_EXIT_USAGE;
+    }
     int rc = cli_load_key(o);
     if (rc) {
       return rc;
@@ -358,7 +399,55 @@ void cli_print_accounting(const harm_accounting *a) {
           a->duplicates, a->rejected);
 }
 
+/* SIGINT, SIGTERM and SIGHUP during a run: remove every temporary output
+ * file (the library's registry; unlink() only, async-signal-safe), then
+ * die of the same signal with its default action, so the shell sees the
+ * conventional status (128 + signal number). */
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP};
+enum { N_CAUGHT = sizeof caught / sizeof *caught };
+
+static void on_signal(int sig) {
+  harm_outfile_remove_temps();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+static void catch_signals(struct sigaction old[N_CAUGHT], bool set[N_CAUGHT]) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigfillset(&sa.sa_mask);
+  for (size_t i = 0; i < N_CAUGHT; i++) {
+    set[i] = false;
+    /* A signal the caller ignores (nohup) stays ignored. */
+    if (sigaction(caught[i], NULL, &old[i]) == 0 &&
+        old[i].sa_handler != SIG_IGN) {
+      set[i] = sigaction(caught[i], &sa, NULL) == 0;
+    }
+  }
+}
+
+static void restore_signals(const struct sigaction old[N_CAUGHT],
+                            const bool set[N_CAUGHT]) {
+  for (size_t i = 0; i < N_CAUGHT; i++) {
+    if (set[i]) {
+      sigaction(caught[i], &old[i], NULL);
+    }
+  }
+}
+
+static int dispatch(int argc, char **argv);
+
 int harm_cli_main(int argc, char **argv) {
+  struct sigaction old[N_CAUGHT];
+  bool set[N_CAUGHT];
+  catch_signals(old, set);
+  int rc = dispatch(argc, argv);
+  restore_signals(old, set);
+  return rc;
+}
+
+static int dispatch(int argc, char **argv) {
   /* GSL's default handler aborts; the library checks every return code. */
   gsl_set_error_handler_off();
   if (argc < 2) {

@@ -62,7 +62,22 @@ int cli_analysis_prepare(const cli_opts *o, const char *cmd, char *rejects,
   } else {
     snprintf(rejects, cap, "rejects.csv");
   }
-  return HARM_EXIT_OK;
+  /* Every name an analysis command may write into --out (a little more
+   * than one command writes, which only makes the check stricter). */
+  enum { N_TABLES = HARM_TABLE_SWEEP + 1 };
+  char paths[N_TABLES + 2][4096];
+  const char *outs[N_TABLES + 3];
+  size_t n = 0;
+  outs[n++] = rejects;
+  for (int t = 0; o->out_dir && t < N_TABLES + 2; t++) {
+    cli_join(paths[t], sizeof paths[t], o->out_dir,
+             t == N_TABLES ? "analysis.xlsx"
+             : t == N_TABLES + 1
+                 ? "manifest.json"
+                 : harm_report_analysis_table_name((harm_analysis_table)t));
+    outs[n++] = paths[t];
+  }
+  return cli_check_paths(cmd, o, outs, n, o->out_dir != NULL);
 }
 
 enum { MAX_OUT = 12 };
@@ -88,26 +103,8 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
   names[n_out] = "rejects.csv";
 
   harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
-  size_t n_in = 0;
-  inputs[n_in++] = (harm_manifest_input){"offences", o->offences};
-  if (o->n_weights) {
-    for (size_t i = 0; i < o->n_weights; i++) {
-      inputs[n_in++] = (harm_manifest_input){"weights", o->weights[i]};
-    }
-  } else {
-    inputs[n_in++] =
-        (harm_manifest_input){"weights", harm_weights_source(p->weights)};
-  }
-  const char *aliases = harm_config_get(o->cfg, "weights", "aliases");
-  if (aliases && *aliases) {
-    inputs[n_in++] = (harm_manifest_input){"aliases", aliases};
-  }
-  if (exclusions && o->exclusions) {
-    inputs[n_in++] = (harm_manifest_input){"exclusions", o->exclusions};
-  }
-  for (size_t i = 0; i < o->n_config_files; i++) {
-    inputs[n_in++] = (harm_manifest_input){"config", o->config_files[i]};
-  }
+  size_t n_in = cli_manifest_inputs(o, p, NULL, exclusions, NULL, inputs,
+                                    sizeof inputs / sizeof *inputs);
   harm_manifest man = {cmd,        inputs,    n_in,          o->cfg,
                        p->weights, p->matrix, p->scores,     NULL,
                        NULL,       0,         o->key_len > 0};
@@ -140,12 +137,12 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
   for (size_t k = 0; !rc && st == HARM_OK && k < i_manifest; k++) {
     fflush(harm_outfile_stream(out[k]));
     outputs[n_hashed++] =
-        (harm_manifest_input){names[k], harm_outfile_temp_path(out[k])};
+        (harm_manifest_input){names[k], harm_outfile_temp_path(out[k]), NULL};
   }
   if (!rc && st == HARM_OK && p->rejects) {
     fflush(harm_outfile_stream(p->rejects));
     outputs[n_hashed++] = (harm_manifest_input){
-        "rejects.csv", harm_outfile_temp_path(p->rejects)};
+        "rejects.csv", harm_outfile_temp_path(p->rejects), NULL};
   }
   man.outputs = outputs;
   man.n_outputs = n_hashed;

@@ -18,6 +18,8 @@ typedef struct cli_opts {
   const char *offences;
   const char *weights[CLI_MAX_WEIGHTS];
   size_t n_weights;
+  const harm_input_hash *weights_hash[CLI_MAX_WEIGHTS]; /* of weights[i]
+                             once loaded (compare fills 1..n-1) */
   const char *output;       /* -o; NULL = command default */
   const char *rejects;      /* --rejects; NULL = beside output */
   const char *out_dir;      /* --out (cohort) */
@@ -127,5 +129,27 @@ void cli_join(char *buf, size_t cap, const char *dir, const char *name);
 /* Creates `dir` and any missing parent folders (like mkdir -p), mode
  * 0700. Prints the failure for command `cmd`. Returns an exit code. */
 int cli_make_dirs(const char *cmd, const char *dir);
+/* Text from data (ids, codes, areas, agencies, reasons, file names)
+ * made safe for a terminal: control bytes, invalid UTF-8 and C1 controls
+ * become \xHH, a backslash becomes \\; cut with "..." to fit cap. Every
+ * value the CLI prints from data goes through it. Returns buf. */
+const char *cli_esc(const char *s, char *buf, size_t cap);
+const char *cli_esc_n(const char *s, size_t len, char *buf, size_t cap);
+
+/* Before any file is read: refuses (exit 2, message on stderr) an output
+ * that is one of the run's inputs or another output (same device and
+ * inode, or the same resolved path when it does not exist yet). With
+ * `set` (an output folder with a manifest) every existing output must be
+ * a regular file. */
+int cli_check_paths(const char *cmd, const cli_opts *o, const char *const *outs,
+                    size_t n_out, bool set);
+
+/* Fills the manifest's input list (offences, weights, aliases, lists,
+ * config files), each with the SHA-256 its reader took. Returns the
+ * count. */
+size_t cli_manifest_inputs(const cli_opts *o, const cli_pipeline *p,
+                           const harm_list *refs, const harm_list *excl,
+                           const harm_list *prev, harm_manifest_input *in,
+                           size_t cap);
 
 #endif /* HARMRANK_CLI_INTERNAL_H */

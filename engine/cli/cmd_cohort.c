@@ -39,9 +39,10 @@ static void print_cohort(const harm_cohort *c) {
   int w_id = (int)strlen("offender"), w_why = (int)strlen("why on the list");
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *m = harm_cohort_member(c, i);
-    char reason[256];
+    char reason[256], id[256], why[256];
     harm_report_member_reason(m, reason, sizeof reason);
-    int li = (int)strlen(m->offender_id), lw = (int)strlen(reason);
+    int li = (int)strlen(cli_esc(m->offender_id, id, sizeof id));
+    int lw = (int)strlen(cli_esc(reason, why, sizeof why));
     w_id = li > w_id ? (li > 64 ? 64 : li) : w_id;
     w_why = lw > w_why ? (lw > 64 ? 64 : lw) : w_why;
   }
@@ -49,10 +50,11 @@ static void print_cohort(const harm_cohort *c) {
          "why on the list", "harm (days)");
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *m = harm_cohort_member(c, i);
-    char reason[256];
+    char reason[256], id[256], why[256];
     harm_report_member_reason(m, reason, sizeof reason);
-    printf("%-5zu %-*.*s %-*.*s %12.4f\n", m->slot, w_id, w_id, m->offender_id,
-           w_why, w_why, reason, m->score ? m->score->harm : 0.0);
+    printf("%-5zu %-*.*s %-*.*s %12.4f\n", m->slot, w_id, w_id,
+           cli_esc(m->offender_id, id, sizeof id), w_why, w_why,
+           cli_esc(reason, why, sizeof why), m->score ? m->score->harm : 0.0);
   }
   size_t moved[3] = {0, 0, 0};
   for (size_t i = 0; i < harm_cohort_n_moves(c); i++) {
@@ -111,6 +113,16 @@ int cli_cmd_cohort(int argc, char **argv) {
     cli_join(paths[k], sizeof paths[k], o.out_dir, out_names[k]);
   }
   cli_join(rejects, sizeof rejects, o.out_dir, "rejects.csv");
+  const char *all_out[N_OUT + 1];
+  for (int k = 0; k < N_OUT; k++) {
+    all_out[k] = paths[k];
+  }
+  all_out[N_OUT] = rejects;
+  rc = cli_check_paths("cohort", &o, all_out, N_OUT + 1, true);
+  if (rc) {
+    cli_opts_free(&o);
+    return rc;
+  }
 
   harm_list *refs = NULL, *excl = NULL, *prev = NULL;
   harm_cohort *cohort = NULL;
@@ -151,27 +163,9 @@ int cli_cmd_cohort(int argc, char **argv) {
     }
   }
   if (!rc) {
-    harm_manifest_input inputs[16];
-    size_t n_in = 0;
-    inputs[n_in++] = (harm_manifest_input){"offences", o.offences};
-    inputs[n_in++] =
-        (harm_manifest_input){"weights", harm_weights_source(p.weights)};
-    const char *aliases = harm_config_get(o.cfg, "weights", "aliases");
-    if (aliases && *aliases) {
-      inputs[n_in++] = (harm_manifest_input){"aliases", aliases};
-    }
-    if (o.referrals) {
-      inputs[n_in++] = (harm_manifest_input){"referrals", o.referrals};
-    }
-    if (o.exclusions) {
-      inputs[n_in++] = (harm_manifest_input){"exclusions", o.exclusions};
-    }
-    if (o.previous) {
-      inputs[n_in++] = (harm_manifest_input){"previous", o.previous};
-    }
-    for (size_t i = 0; i < o.n_config_files && n_in < 16; i++) {
-      inputs[n_in++] = (harm_manifest_input){"config", o.config_files[i]};
-    }
+    harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
+    size_t n_in = cli_manifest_inputs(&o, &p, refs, excl, prev, inputs,
+                                      sizeof inputs / sizeof *inputs);
     harm_manifest man = {"cohort", inputs, n_in, o.cfg, p.weights,    p.matrix,
                          p.scores, cohort, NULL, 0,     o.key_len > 0};
     harm_status st =
@@ -191,13 +185,13 @@ int cli_cmd_cohort(int argc, char **argv) {
     size_t n_out = 0;
     for (int k = 0; st == HARM_OK && k < OUT_MANIFEST; k++) {
       fflush(harm_outfile_stream(out[k]));
-      outputs[n_out++] =
-          (harm_manifest_input){out_names[k], harm_outfile_temp_path(out[k])};
+      outputs[n_out++] = (harm_manifest_input){
+          out_names[k], harm_outfile_temp_path(out[k]), NULL};
     }
     if (st == HARM_OK && p.rejects) {
       fflush(harm_outfile_stream(p.rejects));
       outputs[n_out++] = (harm_manifest_input){
-          "rejects.csv", harm_outfile_temp_path(p.rejects)};
+          "rejects.csv", harm_outfile_temp_path(p.rejects), NULL};
     }
     man.outputs = outputs;
     man.n_outputs = n_out;

@@ -17,7 +17,9 @@ static void print_pair(const char *la, const char *lb,
   harm_rank_correlation rc = harm_analysis_comparison_correlation(c);
   const harm_dataset *ds = harm_matrix_dataset(
       harm_scores_matrix(harm_ranking_scores(harm_analysis_comparison_a(c))));
-  printf("A = %s\nB = %s\n", la, lb);
+  char ea[512], eb[512];
+  printf("A = %s\nB = %s\n", cli_esc(la, ea, sizeof ea),
+         cli_esc(lb, eb, sizeof eb));
   printf("  %zu subjects: Spearman %.4f, Kendall tau-b %.4f\n", rc.n,
          rc.spearman, rc.kendall);
   printf("  top %zu: %zu in both, Jaccard %.4f\n",
@@ -27,12 +29,13 @@ static void print_pair(const char *la, const char *lb,
          "rank B", "move", "harm A", "harm B");
   for (size_t i = 0; i < harm_analysis_comparison_n_moves(c); i++) {
     const harm_topk_move *m = harm_analysis_comparison_move(c, i);
-    printf("  %-8s %-14s %7zu %7zu %+7ld %12.4f %12.4f\n",
-           m->status == HARM_TOPK_STAYED    ? "stayed"
-           : m->status == HARM_TOPK_ENTERED ? "entered"
-                                            : "left",
-           harm_dataset_subject_id(ds, m->subject, NULL), m->rank_a, m->rank_b,
-           m->rank_change, m->harm_a, m->harm_b);
+    printf(
+        "  %-8s %-14s %7zu %7zu %+7ld %12.4f %12.4f\n",
+        m->status == HARM_TOPK_STAYED    ? "stayed"
+        : m->status == HARM_TOPK_ENTERED ? "entered"
+                                         : "left",
+        cli_esc(harm_dataset_subject_id(ds, m->subject, NULL), ea, sizeof ea),
+        m->rank_a, m->rank_b, m->rank_change, m->harm_a, m->harm_b);
   }
 }
 
@@ -78,6 +81,7 @@ int cli_cmd_compare(int argc, char **argv) {
       rc = cli_fail(&err);
       break;
     }
+    o.weights_hash[i] = harm_weights_input_hash(w[i]);
     size_t n_unknown;
     const harm_unknown_code *u = harm_scores_unknown(s[i], &n_unknown);
     if (n_unknown && !o.quiet) {
@@ -86,7 +90,9 @@ int cli_cmd_compare(int argc, char **argv) {
               "scored 0:",
               n_unknown, n_unknown == 1 ? "" : "s", o.weights[i]);
       for (size_t j = 0; j < n_unknown && j < 20; j++) {
-        fprintf(stderr, " %s (%" PRIu64 ")", u[j].code, u[j].count);
+        char e[256];
+        fprintf(stderr, " %s (%" PRIu64 ")", cli_esc(u[j].code, e, sizeof e),
+                u[j].count);
       }
       fprintf(stderr, "%s\n", n_unknown > 20 ? " ..." : "");
     }

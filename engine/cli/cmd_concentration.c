@@ -14,8 +14,10 @@ enum { MAX_GROUPS = 1024 };
 static void print_group(const char *name,
                         const harm_analysis_concentration *c) {
   const harm_power_few *pf = harm_analysis_concentration_power_few(c);
-  printf("%s: %zu subjects, %.4f days of harm, Gini %.4f\n", name, pf->n,
-         pf->total, harm_analysis_concentration_gini(c));
+  char e[256];
+  printf("%s: %zu subjects, %.4f days of harm, Gini %.4f\n",
+         cli_esc(name, e, sizeof e), pf->n, pf->total,
+         harm_analysis_concentration_gini(c));
   for (size_t t = 0; t < HARM_POWER_FEW_N_TOP; t++) {
     printf("  top %4.0f%% of subjects (%6zu) cause %6.2f%% of harm\n",
            pf->top_fraction[t] * 100, pf->top_count[t], pf->top_share[t] * 100);

@@ -56,7 +56,8 @@ int cli_cmd_explain(int argc, char **argv) {
         harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) == HARM_OK) {
       id = ps;
     }
-    printf("%s%s\n", k ? "\n" : "", id);
+    char e1[256], e2[256];
+    printf("%s%s\n", k ? "\n" : "", cli_esc(id, e1, sizeof e1));
     if (!harm_dataset_find_subject(ds, id, &subject)) {
       printf("  no offences in the window ending %s (%" PRIu32
              " days): score 0, unranked\n",
@@ -95,16 +96,18 @@ int cli_cmd_explain(int argc, char **argv) {
       const harm_offence_line *l = &lines[i];
       char d[11];
       harm_date_format_iso(l->date, d);
-      char code[64];
+      char code[256];
       if (strcmp(l->code, l->canonical) != 0) {
-        snprintf(code, sizeof code, "%s>%s", l->code, l->canonical);
+        snprintf(code, sizeof code, "%s>%s", cli_esc(l->code, e1, sizeof e1),
+                 cli_esc(l->canonical, e2, sizeof e2));
       } else {
-        snprintf(code, sizeof code, "%s", l->code);
+        cli_esc(l->code, code, sizeof code);
       }
       printf("  %-10s %-18.18s %-8s %10.4f %10.4f %8.4f %7.4f %10.4f %6.1f%%  "
              "%s%s\n",
-             d, l->offence_id, code, l->weight, l->offence_harm, l->decay,
-             l->split, l->harm, 100.0 * l->share, status_name(l->status),
+             d, cli_esc(l->offence_id, e1, sizeof e1), code, l->weight,
+             l->offence_harm, l->decay, l->split, l->harm, 100.0 * l->share,
+             status_name(l->status),
              l->known ? "" : ", code not in weights (scores 0)");
     }
     harm_offence_lines_free(lines);

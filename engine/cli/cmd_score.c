@@ -33,7 +33,12 @@ int cli_cmd_score(int argc, char **argv) {
            "rejects.csv");
   }
   cli_pipeline p;
-  rc = cli_pipeline_run(&o, rejects, &p);
+  memset(&p, 0, sizeof p);
+  const char *outs[2] = {output, rejects};
+  rc = cli_check_paths("score", &o, outs, 2, false);
+  if (!rc) {
+    rc = cli_pipeline_run(&o, rejects, &p);
+  }
   harm_outfile *out = NULL;
   harm_error err = HARM_ERROR_INIT;
   if (!rc && harm_outfile_open(output, o.file_mode, &out, &err) != HARM_OK) {

@@ -39,11 +39,14 @@ static void print_sweep(const harm_analysis_sweep *s, double secs) {
          "base rank", "core", "partition");
   for (size_t i = 0; i < n && i < PRINT_MAX; i++) {
     const harm_sweep_row *r = harm_analysis_sweep_row(s, i);
-    printf("%-14s %7.1f%% [%6.1f%%, %6.1f%%] %9zu %5s %s\n",
-           harm_dataset_subject_id(ds, r->subject, NULL), r->share * 100,
-           r->wilson_lo * 100, r->wilson_hi * 100, r->base_rank,
-           r->base_core ? "yes" : "no",
-           r->area >= 0 ? harm_dataset_area(ds, (size_t)r->area) : "");
+    char e1[256], e2[256];
+    printf(
+        "%-14s %7.1f%% [%6.1f%%, %6.1f%%] %9zu %5s %s\n",
+        cli_esc(harm_dataset_subject_id(ds, r->subject, NULL), e1, sizeof e1),
+        r->share * 100, r->wilson_lo * 100, r->wilson_hi * 100, r->base_rank,
+        r->base_core ? "yes" : "no",
+        cli_esc(r->area >= 0 ? harm_dataset_area(ds, (size_t)r->area) : "", e2,
+                sizeof e2));
   }
   if (n > PRINT_MAX) {
     printf("... %zu more (see sweep.csv with --out)\n", n - PRINT_MAX);

@@ -59,12 +59,13 @@ static void progress_end(const progress *pr) {
 
 static void warn_estimates(const harm_weights *w) {
   size_t n = harm_weights_count(w), est = harm_weights_n_estimates(w);
+  char src[512];
   if (est) {
     fprintf(stderr,
             "harmrank: warning: %zu of %zu weights in %s are estimates, not "
             "official CCHI values; load the official CCHI values sheet "
             "(exported to CSV) for operational use\n",
-            est, n, harm_weights_source(w));
+            est, n, cli_esc(harm_weights_source(w), src, sizeof src));
   }
 }
 
@@ -123,6 +124,8 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
   io.keep_offence_ids = keep_ids;
   io.today = today();
+  /* Runs that write a manifest record the hash of the bytes read. */
+  io.hash_input = o->out_dir != NULL;
   if (o->key_len) {
     io.pseudonym_key = o->key;
     io.pseudonym_key_len = o->key_len;
@@ -137,9 +140,12 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   harm_status st = harm_ingest_file(o->offences, &io, &p->ds, &err);
   if (st != HARM_OK) {
     progress_end(&pr);
-    /* In strict mode the rejects file still shows the row that stopped
-     * the run. */
-    if (p->rejects && (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT)) {
+    /* In strict mode a lone rejects file (score, or an analysis without
+     * --out) still shows the row that stopped the run. An output set
+     * (--out DIR, with a manifest) is left exactly as it was: its
+     * rejects.csv must keep matching its manifest. */
+    if (p->rejects && !o->out_dir &&
+        (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT)) {
       harm_error werr = HARM_ERROR_INIT;
       if (harm_outfile_commit(p->rejects, &werr) != HARM_OK) {
         cli_fail(&werr);
@@ -183,13 +189,15 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
     size_t n_unknown;
     const harm_unknown_code *u = harm_scores_unknown(p->scores, &n_unknown);
     if (n_unknown) {
+      char e[256];
       fprintf(stderr,
               "harmrank: warning: %zu offence code%s not in %s, "
               "scored 0:",
               n_unknown, n_unknown == 1 ? "" : "s",
-              harm_weights_source(p->weights));
+              cli_esc(harm_weights_source(p->weights), e, sizeof e));
       for (size_t i = 0; i < n_unknown && i < 20; i++) {
-        fprintf(stderr, " %s (%" PRIu64 ")", u[i].code, u[i].count);
+        fprintf(stderr, " %s (%" PRIu64 ")", cli_esc(u[i].code, e, sizeof e),
+                u[i].count);
       }
       fprintf(stderr, "%s\n", n_unknown > 20 ? " ..." : "");
     }
@@ -203,12 +211,13 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
         harm_scores_count(p->scores));
     cli_print_accounting(&a);
     if (a.rejected) {
+      char e[512];
       fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
               a.rejected, a.rejected == 1 ? "" : "s",
               rejects_path ? "written to "
                            : "(explain writes no rejects file; "
                              "run score to list them)",
-              rejects_path ? rejects_path : "");
+              cli_esc(rejects_path ? rejects_path : "", e, sizeof e));
     }
   }
   return HARM_EXIT_OK;

@@ -21,9 +21,10 @@ struct harm_list {
   harm_previous_member *prev;
   size_t n;
   size_t cap;
-  harm__strpool text; /* every string of the list */
-  char *pseudonyms;   /* n ids of HARM_PSEUDONYM_LEN + 1 bytes, or NULL */
-  harm__strpool ids;  /* ids seen, for duplicate checks */
+  harm__strpool text;   /* every string of the list */
+  char *pseudonyms;     /* n ids of HARM_PSEUDONYM_LEN + 1 bytes, or NULL */
+  harm__strpool ids;    /* ids seen, for duplicate checks */
+  harm_input_hash hash; /* of the bytes read from the file */
 };
 
 enum { L_ID, L_AGENCY, L_DATE, L_REASON, L_PRIORITY, L_RANK, L_MONTHS, L_N };
@@ -271,8 +272,11 @@ static harm_status lfeed_file(lload *ld, const char *path, const void *data,
   (void)data;
   (void)len;
   harm_error local = HARM_ERROR_INIT;
-  harm_status st =
-      harm__csv_read_file(path, 65536, on_row, ld, "cohort", &local);
+  harm__digest dg;
+  harm__digest_begin(&dg);
+  harm_status st = harm__csv_read_file_hashed(path, 65536, on_row, ld, "cohort",
+                                              &dg, &local);
+  harm__digest_end(&dg, &ld->l->hash);
   if (ld->status != HARM_OK) {
     return ld->status;
   }
@@ -478,4 +482,8 @@ harm_status harm_list_check_ids(const harm_list *l, const harm_dataset *ds,
                       n_ps);
   }
   return HARM_OK;
+}
+
+const harm_input_hash *harm_list_input_hash(const harm_list *l) {
+  return &l->hash;
 }

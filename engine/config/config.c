@@ -2,6 +2,7 @@
 /* engine/config/config.c: run configuration. One table lists every key
  * with its section, default and parser, so the INI reader, the CLI's flag
  * overlay and the manifest's "config as applied" all agree. */
+#define _POSIX_C_SOURCE 200809L
 #include "harmrank/config.h"
 
 #include <ini.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/internal.h"
 
 enum { MAX_FILTERS = 32, MAX_VALUES = 256 };
@@ -50,6 +52,10 @@ struct harm_config {
   harm_cohort_rules rules;
   /* Folder of the INI being read, for relative paths ("" = as given). */
   const char *base_dir;
+  /* Each file loaded, with the SHA-256 of the bytes read from it. */
+  char *file_path[16];
+  harm_input_hash file_hash[16];
+  size_t n_files;
 };
 
 typedef harm_status (*apply_fn)(harm_config *cfg, const char *value,
@@ -740,6 +746,9 @@ void harm_config_free(harm_config *cfg) {
     harm__free(cfg->filters[i].values_text);
     free_list(cfg->filters[i].values, cfg->filters[i].n_values);
   }
+  for (size_t i = 0; i < cfg->n_files; i++) {
+    harm__free(cfg->file_path[i]);
+  }
   harm__free(cfg);
 }
 
@@ -962,6 +971,47 @@ static int on_ini(void *user, const char *section, const char *name,
   return 1;
 }
 
+/* Records the SHA-256 of the bytes the configuration was parsed from, for
+ * the manifest (a file replaced or a pipe drained after this point cannot
+ * change what is recorded). False when out of memory or the digest
+ * failed. */
+static bool record_hash(harm_config *cfg, const char *path, const char *bytes,
+                        size_t n) {
+  harm__digest dg;
+  memset(&dg, 0, sizeof dg);
+  harm_input_hash h;
+  bool ok = harm__digest_begin(&dg);
+  harm__digest_update(&dg, bytes, n);
+  ok = harm__digest_end(&dg, &h) && ok;
+  if (!ok) {
+    return false;
+  }
+  size_t k = 0;
+  while (k < cfg->n_files && strcmp(cfg->file_path[k], path) != 0) {
+    k++;
+  }
+  if (k == cfg->n_files && k < sizeof cfg->file_path / sizeof *cfg->file_path) {
+    if (!(cfg->file_path[k] = harm__strdup(path))) {
+      return false;
+    }
+    cfg->n_files++;
+  }
+  if (k < cfg->n_files) {
+    cfg->file_hash[k] = h;
+  }
+  return true;
+}
+
+const harm_input_hash *harm_config_input_hash(const harm_config *cfg,
+                                              const char *path) {
+  for (size_t k = 0; k < cfg->n_files; k++) {
+    if (strcmp(cfg->file_path[k], path) == 0) {
+      return &cfg->file_hash[k];
+    }
+  }
+  return NULL;
+}
+
 /* Reads the whole file (config files are small) so line ends of any kind
  * and NUL bytes can be seen. Returns HARM_OK, HARM_ERR_IO, HARM_ERR_CONFIG
  * (too large) or HARM_ERR_NOMEM. */
@@ -1031,6 +1081,11 @@ harm_status harm_config_load(harm_config *cfg, const char *path,
   harm_status st = slurp_ini(path, &ic.buf, &ic.len, err);
   if (st != HARM_OK) {
     return st;
+  }
+  if (!record_hash(cfg, path, ic.buf, ic.len)) {
+    harm__free(ic.buf);
+    return harm__fail(err, HARM_ERR_NOMEM, "config", path, 0, NULL,
+                      "out of memory");
   }
   ic.cfg = cfg;
   ic.err = err;

@@ -581,6 +581,13 @@ harm_status harm__csv_finish(harm__csv_reader *r) {
 harm_status harm__csv_read_file(const char *path, size_t max_field,
                                 harm__csv_record_fn fn, void *ctx,
                                 const char *stage, harm_error *err) {
+  return harm__csv_read_file_hashed(path, max_field, fn, ctx, stage, NULL, err);
+}
+
+harm_status harm__csv_read_file_hashed(const char *path, size_t max_field,
+                                       harm__csv_record_fn fn, void *ctx,
+                                       const char *stage, harm__digest *dg,
+                                       harm_error *err) {
   bool is_stdin = strcmp(path, "-") == 0;
   FILE *fp = is_stdin ? stdin : fopen(path, "rb");
   if (!fp) {
@@ -596,6 +603,7 @@ harm_status harm__csv_read_file(const char *path, size_t max_field,
   }
   while (st == HARM_OK) {
     size_t n = fread(block, 1, BLOCK, fp);
+    harm__digest_update(dg, block, n);
     if (n > 0) {
       st = harm__csv_feed(r, block, n);
     }

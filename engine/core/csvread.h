@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/digest.h"
 #include "harmrank/status.h"
 
 /* One field of a record: borrowed bytes, NOT NUL-terminated (use len). */
@@ -72,5 +73,13 @@ void harm__csv_mid_stream(harm__csv_reader *r);
 harm_status harm__csv_read_file(const char *path, size_t max_field,
                                 harm__csv_record_fn fn, void *ctx,
                                 const char *stage, harm_error *err);
+
+/* As harm__csv_read_file, also feeding every byte read into dg (when not
+ * NULL): the digest covers exactly the bytes the reader consumed, even
+ * from a pipe or a file that changes afterwards. */
+harm_status harm__csv_read_file_hashed(const char *path, size_t max_field,
+                                       harm__csv_record_fn fn, void *ctx,
+                                       const char *stage, harm__digest *dg,
+                                       harm_error *err);
 
 #endif /* HARMRANK_CORE_CSVREAD_H */

@@ -38,6 +38,7 @@ struct harm_dataset {
   harm_accounting acct;
   harm_date as_of;
   uint32_t lookback_days;
+  harm_input_hash hash; /* of the bytes read, when opts.hash_input */
 };
 
 #endif /* HARMRANK_INGEST_DATASET_H */

@@ -1187,7 +1187,17 @@ static harm_status finish(loader *ld) {
     return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, 0, NULL,
                       "empty file: no header row");
   }
-  /* Only offender ids are pseudonymised: an area is not a person. */
+  /* Only offender ids are pseudonymised: an area is not a person. Any
+   * other subject column (victim_id, a remapped id) could hold people
+   * and would reach the outputs raw, so it is refused. */
+  if (ld->opts->pseudonym_key &&
+      ld->col[COL_SUBJECT] != ld->col[COL_OFFENDER] &&
+      ld->col[COL_SUBJECT] != ld->col[COL_AREA]) {
+    return harm__fail(ld->err, HARM_ERR_USAGE, "ingest", ld->name, 1,
+                      role_name(ld, COL_SUBJECT),
+                      "only offender ids are pseudonymised: cannot group by "
+                      "another column in a pseudonymised run");
+  }
   if (ld->opts->pseudonym_key &&
       ld->col[COL_SUBJECT] == ld->col[COL_OFFENDER]) {
     for (size_t k = 0; k <= ld->n_parts; k++) {
@@ -1715,6 +1725,47 @@ static harm_status reader_status(loader *ld, harm_status st) {
   return st;
 }
 
+/* The manifest's hash of a regular file the parallel reader consumed:
+ * the same open descriptor, bytes [0, len), read once more in order, and
+ * a check that the file did not change between the open and the end of
+ * this pass (size, modification and change times), so the hash is of the
+ * bytes the chunks parsed. */
+static harm_status hash_source(loader *ld, int fd, size_t len,
+                               const struct stat *before) {
+  harm__digest dg;
+  char *buf = harm__malloc(SRC_BLOCK);
+  if (!buf || !harm__digest_begin(&dg)) {
+    harm__free(buf);
+    return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                      "out of memory");
+  }
+  bool ok = true;
+  for (size_t at = 0; ok && at < len;) {
+    size_t want = len - at < SRC_BLOCK ? len - at : SRC_BLOCK;
+    ssize_t got = pread(fd, buf, want, (off_t)at);
+    ok = got > 0;
+    if (ok) {
+      harm__digest_update(&dg, buf, (size_t)got);
+      at += (size_t)got;
+    }
+  }
+  harm__free(buf);
+  struct stat after;
+  bool same = ok && fstat(fd, &after) == 0 &&
+              after.st_size == before->st_size &&
+              after.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+              after.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
+              after.st_ctim.tv_sec == before->st_ctim.tv_sec &&
+              after.st_ctim.tv_nsec == before->st_ctim.tv_nsec;
+  if (!same || !harm__digest_end(&dg, &ld->ds->hash)) {
+    harm__digest_free(&dg);
+    return harm__fail(ld->err, HARM_ERR_IO, "ingest", ld->name, 0, NULL,
+                      "the file changed while it was being read; run again "
+                      "on a copy that is not being written");
+  }
+  return HARM_OK;
+}
+
 static harm_status feed_file(loader *ld, const void *arg, size_t len) {
   (void)len;
   const char *path = arg;
@@ -1725,6 +1776,9 @@ static harm_status feed_file(loader *ld, const void *arg, size_t len) {
       source src = {NULL, fd, (size_t)sb.st_size};
       bool done;
       harm_status st = ingest_parallel(ld, &src, &done);
+      if (done && st == HARM_OK && ld->opts->hash_input) {
+        st = hash_source(ld, fd, src.len, &sb);
+      }
       close(fd);
       if (done || st != HARM_OK) {
         return st;
@@ -1734,10 +1788,18 @@ static harm_status feed_file(loader *ld, const void *arg, size_t len) {
     }
   }
   harm_error local = HARM_ERROR_INIT;
-  harm_status st =
-      harm__csv_read_file((const char *)arg, ld->opts->max_field_bytes,
-                          on_record, ld, "ingest", &local);
+  /* Sequential reading (pipes, standard input, small files): the digest
+   * is fed by the block reader itself. */
+  harm__digest dg;
+  bool hashing = ld->opts->hash_input && harm__digest_begin(&dg);
+  harm_status st = harm__csv_read_file_hashed(
+      (const char *)arg, ld->opts->max_field_bytes, on_record, ld, "ingest",
+      hashing ? &dg : NULL, &local);
   st = reader_status(ld, st);
+  if (hashing && !harm__digest_end(&dg, &ld->ds->hash) && st == HARM_OK) {
+    st = harm__fail(&local, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                    "cannot hash the input");
+  }
   if (st != HARM_OK && ld->status == HARM_OK && ld->err) {
     *ld->err = local;
   }
@@ -1826,3 +1888,6 @@ const char *harm_dataset_area(const harm_dataset *ds, size_t i) {
   return harm__strpool_get(&ds->areas, (uint32_t)i, NULL);
 }
 const char *harm_dataset_source(const harm_dataset *ds) { return ds->source; }
+const harm_input_hash *harm_dataset_input_hash(const harm_dataset *ds) {
+  return &ds->hash;
+}

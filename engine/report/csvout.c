@@ -8,11 +8,26 @@
 #include "core/internal.h"
 #include "harmrank/report.h"
 
+bool harm_report_formula_like(const char *s, size_t len) {
+  if (!s || len == 0) {
+    return false;
+  }
+  if (s[0] == '\t' || s[0] == '\r') {
+    return true;
+  }
+  /* Spreadsheets skip leading blanks and line breaks before reading a
+   * formula: look past them. */
+  size_t i = 0;
+  while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+                     s[i] == '\n' || s[i] == '\v' || s[i] == '\f')) {
+    i++;
+  }
+  return i < len && (s[i] == '=' || s[i] == '+' || s[i] == '-' || s[i] == '@');
+}
+
 void harm_report_csv_field(FILE *fp, const char *s, size_t len,
                            bool neutralise) {
-  bool formula = neutralise && len > 0 &&
-                 (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-                  s[0] == '\t' || s[0] == '\r');
+  bool formula = neutralise && harm_report_formula_like(s, len);
   bool quote = false;
   for (size_t i = 0; i < len && !quote; i++) {
     quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';

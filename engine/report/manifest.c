@@ -112,7 +112,11 @@ static harm_status build(json_t *root, const harm_manifest *m,
     json_t *o = json_object();
     set(o, "role", text(in->role));
     set(o, "path", text(in->path));
-    if (strcmp(in->path, "-") == 0) {
+    if (in->hash && in->hash->sha256[0]) {
+      /* Taken from the bytes as they were read. */
+      set(o, "sha256", text(in->hash->sha256));
+      set(o, "bytes", json_integer((json_int_t)in->hash->bytes));
+    } else if (strcmp(in->path, "-") == 0) {
       set(o, "sha256", json_null());
       set(o, "note", text("read from standard input: not hashed"));
     } else {

@@ -4,10 +4,11 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                      lxw_format *f) {
-  if (s && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
+  if (s && harm_report_formula_like(s, strlen(s))) {
     /* Cells are short (ids, codes, reasons): a bounded copy, no malloc. */
     char q[1024];
     snprintf(q, sizeof q, "'%.1020s", s);

@@ -9,9 +9,9 @@
 
 #include "harmrank/report.h"
 
-/* Writes a text cell. A value starting with = + - @ gets a leading quote,
- * as in the CSV outputs (cells here are never formulas, but a copied value
- * must not become one either). */
+/* Writes a text cell. A value harm_report_formula_like calls a formula
+ * gets a leading quote, as in the CSV outputs (cells here are never formulas,
+ * but a copied value must not become one either). */
 void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                      lxw_format *f);
 

@@ -39,6 +39,8 @@ struct harm_weights {
   harm__strpool alias_from;
   char **alias_to; /* by alias_from index, final target */
   size_t n_aliases;
+  harm_input_hash hash;       /* of the weights bytes read */
+  harm_input_hash alias_hash; /* of the alias bytes read */
 };
 
 enum { W_CODE, W_DESC, W_HARM, W_CAT, W_PROACTIVE, W_SOURCE, W_KEY2, W_N };
@@ -540,8 +542,11 @@ static harm_status wload_run(const char *name, const harm_weights_opts *opts,
   if (st == HARM_OK && opts->aliases) {
     aload al = {w, opts->aliases, err, false, HARM_OK};
     harm_error local = HARM_ERROR_INIT;
-    st = harm__csv_read_file(opts->aliases, 4096, on_alias, &al, "weights",
-                             &local);
+    harm__digest dg;
+    harm__digest_begin(&dg);
+    st = harm__csv_read_file_hashed(opts->aliases, 4096, on_alias, &al,
+                                    "weights", &dg, &local);
+    harm__digest_end(&dg, &w->alias_hash);
     if (al.status != HARM_OK) {
       st = al.status;
     } else if (st != HARM_OK && err) {
@@ -575,8 +580,11 @@ static harm_status wstatus(wload *ld, harm_status st) {
 static harm_status feed_wfile(wload *ld, const void *data, size_t len) {
   (void)len;
   harm_error local = HARM_ERROR_INIT;
-  harm_status st = harm__csv_read_file((const char *)data, 4096, on_weight, ld,
-                                       "weights", &local);
+  harm__digest dg;
+  harm__digest_begin(&dg);
+  harm_status st = harm__csv_read_file_hashed(
+      (const char *)data, 4096, on_weight, ld, "weights", &dg, &local);
+  harm__digest_end(&dg, &ld->w->hash);
   if (ld->status == HARM_OK && st != HARM_OK && ld->err) {
     *ld->err = local;
   }
@@ -652,3 +660,11 @@ harm_weights_format harm_weights_layout(const harm_weights *w) {
   return w->layout;
 }
 size_t harm_weights_n_merged(const harm_weights *w) { return w->n_merged; }
+
+const harm_input_hash *harm_weights_input_hash(const harm_weights *w) {
+  return &w->hash;
+}
+
+const harm_input_hash *harm_weights_aliases_hash(const harm_weights *w) {
+  return &w->alias_hash;
+}

@@ -280,6 +280,10 @@ harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
 harm_status harm_rfgv_cuts(const harm_scores *s, double cuts[4],
                            harm_error *err);
 
+/* SHA-256 and size of the bytes read from the list's file (sha256 ""
+ * when loaded from a buffer). Borrowed: lives as long as l. */
+const harm_input_hash *harm_list_input_hash(const harm_list *l);
+
 #ifdef __cplusplus
 }
 #endif

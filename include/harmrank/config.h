@@ -81,6 +81,12 @@ bool harm_config_key(const harm_config *cfg, size_t i, const char **section,
 harm_status harm_config_write(const harm_config *cfg, FILE *fp,
                               harm_error *err);
 
+/* SHA-256 and size of the bytes harm_config_load read from `path` (as
+ * passed to it), or NULL when no file of that name was loaded. Borrowed:
+ * lives as long as cfg. */
+const harm_input_hash *harm_config_input_hash(const harm_config *cfg,
+                                              const char *path);
+
 #ifdef __cplusplus
 }
 #endif

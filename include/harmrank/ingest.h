@@ -117,13 +117,15 @@ typedef struct harm_ingest_opts {
                                          (HARM_ERR_DATA); default HARM_DATE_NONE
                                          = not checked (the CLI passes the
                                          clock's date) */
+  bool hash_input; /* SHA-256 the bytes as they are read, for the
+                      manifest (harm_dataset_input_hash); default false */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
     HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
         false, (size_t)1 << 20, 0, NULL, NULL, false, 0, NULL, 0, 0.5,         \
-        HARM_DATE_NONE                                                         \
+        HARM_DATE_NONE, false                                                  \
   }
 
 /* Where every data row of the input went. The identity
@@ -213,6 +215,13 @@ const char *harm_dataset_area(const harm_dataset *ds, size_t i);
 
 /* The input's name as given to ingest ("-" for stdin). Borrowed. */
 const char *harm_dataset_source(const harm_dataset *ds);
+
+/* SHA-256 and size of exactly the bytes ingest read from the offences
+ * input (a pipe or standard input included), when opts.hash_input was
+ * set; sha256 "" otherwise. A regular file read in parallel is hashed
+ * through the same open descriptor, and a file that changed while it was
+ * read fails the ingest (HARM_ERR_IO). Borrowed: lives as long as ds. */
+const harm_input_hash *harm_dataset_input_hash(const harm_dataset *ds);
 
 #ifdef __cplusplus
 }

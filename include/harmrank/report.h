@@ -25,11 +25,22 @@ extern "C" {
  * target and appear under the target name only on commit. Opaque. */
 typedef struct harm_outfile harm_outfile;
 
-/* Opens `path` for atomic writing ("-" writes stdout directly).
+/* Opens `path` for atomic writing: a temporary file ".NAME.tmp-PID-XXXXXX"
+ * beside the target, renamed over it on commit. Written directly instead,
+ * never replaced: "-" and any name for the file standard output already
+ * is (/dev/stdout) go to stdout; an existing non-regular file (a device,
+ * a FIFO) or a name under /dev/ or /proc/ is opened and written in place
+ * (not atomic: the caller chose a stream). A symbolic link to a regular
+ * file has its target replaced atomically (the link stays); a link to
+ * nothing is refused (HARM_ERR_IO). Before creating its temporary file,
+ * open removes this output's own stale temporary files left by a run
+ * that no longer exists (killed with SIGKILL): same NAME, a PID that is
+ * not running, a regular file owned by this user.
  * `mode` is the permission of the final file (e.g. 0600; the process
  * umask still applies). Returns HARM_OK or HARM_ERR_IO / HARM_ERR_NOMEM.
  * Ownership: *out is new; finish it with harm_outfile_commit or
- * harm_outfile_abort. */
+ * harm_outfile_abort. Every temporary file is in the registry below until
+ * it is renamed or removed. */
 harm_status harm_outfile_open(const char *path, unsigned mode,
                               harm_outfile **out, harm_error *err);
 
@@ -45,8 +56,14 @@ harm_status harm_outfile_commit(harm_outfile *f, harm_error *err);
  * is a no-op. */
 void harm_outfile_abort(harm_outfile *f);
 
+/* True when a spreadsheet could take the value for a formula: it starts
+ * with a tab or CR, or its first byte after any leading spaces, tabs,
+ * CRs, line feeds, vertical tabs or form feeds is = + - or @. The one
+ * formula guard of every CSV and workbook output. */
+bool harm_report_formula_like(const char *s, size_t len);
+
 /* Writes one CSV field, quoted when needed (RFC 4180). When `neutralise`
- * is true a value starting with = + - @ (or tab / CR) is prefixed with a
+ * is true and harm_report_formula_like(s) the value is prefixed with a
  * single quote so spreadsheets show it as text. */
 void harm_report_csv_field(FILE *fp, const char *s, size_t len,
                            bool neutralise);
@@ -67,6 +84,20 @@ void harm_report_reject(FILE *fp, const harm_reject *r);
 /* The temporary file's path, for writers that open the file themselves
  * (the XLSX writer); NULL for stdout. Borrowed. */
 const char *harm_outfile_temp_path(const harm_outfile *f);
+
+/* True when f writes its destination directly (no temporary file). */
+bool harm_outfile_is_direct(const harm_outfile *f);
+
+/* Removes every temporary file of every open harm_outfile in the process
+ * (leaving the targets untouched) and returns how many it removed.
+ * Async-signal-safe: it calls only unlink(), so a program's signal
+ * handler may call it before re-raising the signal (the library installs
+ * no handler). The outfiles themselves must still be aborted or the
+ * process must end. */
+size_t harm_outfile_remove_temps(void);
+
+/* How many temporary files open harm_outfiles hold (for tests). */
+size_t harm_outfile_n_temps(void);
 
 /* A subject's score breakdown as text: its codes by harm contributed
  * (harm_score_parts, so they add up to the score), largest first, at most
@@ -101,7 +132,11 @@ const char *harm_report_note_name(harm_note_kind k);
 /* One input file of a run, for the manifest. */
 typedef struct harm_manifest_input {
   const char *role; /* "offences", "weights", "aliases", "referrals", ... */
-  const char *path; /* "-" = standard input (not hashed) */
+  const char *path; /* "-" = standard input */
+  const harm_input_hash *hash; /* SHA-256 of the bytes the reader consumed
+                                  (harm_dataset_input_hash, ...); NULL or
+                                  "" = hash the file at `path` now (used
+                                  for outputs; "-" is then not hashed) */
 } harm_manifest_input;
 
 /* What a manifest records. Any pointer but command may be NULL. */

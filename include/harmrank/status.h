@@ -5,6 +5,7 @@
 #define HARMRANK_STATUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "harmrank/version.h" /* harm_version(), HARMRANK_VERSION_* */
 
@@ -50,6 +51,13 @@ typedef struct harm_error {
 /* Initialiser for a clean error record. */
 #define HARM_ERROR_INIT                                                        \
   { HARM_OK, "", "", 0, "", "" }
+
+/* SHA-256 of exactly the bytes a reader consumed from one input (the
+ * manifest records it). Shared by every module that reads a file. */
+typedef struct harm_input_hash {
+  char sha256[65]; /* 64 lowercase hex digits; "" = not hashed */
+  uint64_t bytes;  /* bytes read */
+} harm_input_hash;
 
 /* Symbolic name of a status ("HARM_ERR_DATA"); "HARM_UNKNOWN" for others. */
 const char *harm_status_name(harm_status status);

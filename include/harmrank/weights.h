@@ -113,6 +113,13 @@ harm_weights_format harm_weights_layout(const harm_weights *w);
  * native tables). */
 size_t harm_weights_n_merged(const harm_weights *w);
 
+/* SHA-256 and size of the bytes read from the weights file (sha256 ""
+ * when loaded from a buffer). Borrowed: lives as long as w. */
+const harm_input_hash *harm_weights_input_hash(const harm_weights *w);
+
+/* As harm_weights_input_hash for the alias table (sha256 "" when none). */
+const harm_input_hash *harm_weights_aliases_hash(const harm_weights *w);
+
 #ifdef __cplusplus
 }
 #endif
