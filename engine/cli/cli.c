@@ -16,85 +16,167 @@ static const cli_command commands[] = {
     {"score", cli_cmd_score, "rank offenders by harm and write scores.csv",
      "harmrank score [-c run.ini] --offences FILE --weights FILE\n"
      "               [--as-of YYYY-MM-DD] [--lookback-days N] [--top N]\n"
-     "               [-o scores.csv] [--rejects rejects.csv] [options]\n"},
+     "               [-o scores.csv] [--rejects rejects.csv] [options]\n",
+     CLI_SCORE},
     {"cohort", cli_cmd_cohort,
      "select a cohort (core + referral slots) and write the meeting pack",
      "harmrank cohort -c config/cohorts/perpetrator-panel.ini --offences FILE\n"
      "               [--weights FILE] [--referrals FILE] [--exclusions FILE]\n"
-     "               [--previous last-month/cohort.csv] --out DIR [options]\n"},
+     "               [--previous last-month/cohort.csv] --out DIR [options]\n",
+     CLI_COHORT},
     {"explain", cli_cmd_explain,
      "list each offence behind offenders' scores, step by step",
-     "harmrank explain --offences FILE --weights FILE [options] ID...\n"},
+     "harmrank explain --offences FILE --weights FILE [options] ID...\n",
+     CLI_EXPLAIN},
     {"compare", cli_cmd_compare,
      "compare weightings: rank correlation, top-K overlap, who moves",
      "harmrank compare --offences FILE --weights A --weights B [...]\n"
-     "               [-c cohort.ini] [--top-k K] [--out DIR] [options]\n"},
+     "               [-c cohort.ini] [--top-k K] [--out DIR] [options]\n",
+     CLI_COMPARE},
     {"concentration", cli_cmd_concentration,
      "how concentrated harm is: Lorenz curve, Gini, power few",
      "harmrank concentration --offences FILE --weights FILE [--by area]\n"
-     "               [--group-by COLUMN] [--out DIR] [options]\n"},
+     "               [--group-by COLUMN] [--out DIR] [options]\n",
+     CLI_CONCENTRATION},
     {"sweep", cli_cmd_sweep,
      "how robust the cohort core is to perturbed weights",
      "harmrank sweep -c cohort.ini --offences FILE [--weights FILE]\n"
      "               --perturb P --draws N [--seed S] [--exclusions FILE]\n"
-     "               [--out DIR] [options]\n"},
+     "               [--out DIR] [options]\n",
+     CLI_SWEEP},
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
-static const char common_help[] =
-    "Input and window:\n"
-    "  -c, --config FILE        read settings from an INI file (repeatable;\n"
-    "                           later files and flags win)\n"
-    "  --offences FILE          offences CSV (\"-\" = standard input)\n"
-    "  --weights FILE           harm weights CSV (native or CCHI export)\n"
-    "  --aliases FILE           old_code,new_code alias table\n"
-    "  --as-of YYYY-MM-DD       window end (default: latest offence date)\n"
-    "  --lookback-days N        window length in days (default 365; 0 = all)\n"
-    "  --date-format ymd|dmy    layout of offence_date (default ymd)\n"
-    "  --group-by COLUMN        score by this column instead of offender_id\n"
-    "                           (--group-by area: harm spots by place)\n"
-    "  --filter COLUMN=V1,V2    keep rows whose COLUMN is one of the values\n"
-    "  --categories C1,C2       keep offences whose weight category is listed\n"
-    "Scoring:\n"
-    "  --half-life-days D       decay: weight x 0.5^(age/D) (default off)\n"
-    "  --cap D                  cap a single offence's harm at D days\n"
-    "  --transform none|sqrt|log1p   per-offence transform (default none)\n"
-    "  --attribution full|split split a crime's harm among its offenders\n"
-    "  --include-proactive      keep proactive (police-generated) codes\n"
-    "  --strict-codes           an offence code missing from the weights is "
-    "an error\n"
-    "  --strict                 the first bad row stops the run (exit 1)\n"
-    "  --allow-rejects          go on when most rows are rejected for one\n"
-    "                           fault (default: stop, exit 1)\n"
-    "  --set SECTION.KEY=VALUE  set any configuration key\n"
-    "Analysis (compare, concentration, sweep):\n"
-    "  --top-k K                compare: size of the top lists compared\n"
-    "                           (default: [cohort] size, 15)\n"
-    "  --by area                concentration: also per area (the area of\n"
-    "                           each subject's latest offence)\n"
-    "  --perturb P              sweep: weights x U[1-P, 1+P] (default 0.2)\n"
-    "  --draws N                sweep: perturbed draws (default 1000, at\n"
-    "                           most 1000000)\n"
-    "  --seed S                 sweep: random seed (default 1)\n"
-    "Output:\n"
-    "Cohort lists:\n"
-    "  --referrals FILE         "
-    "offender_id,agency,referred_on,reason[,priority]\n"
-    "  --exclusions FILE        offender_id,reason\n"
-    "  --previous FILE          last month's cohort.csv (for movers, tenure)\n"
-    "  --out DIR                folder for the cohort outputs\n"
-    "  --pseudonymise KEYFILE   replace offender ids in every output by a "
-    "keyed\n"
-    "                           hash (HMAC-SHA-256; same key, same "
-    "pseudonyms)\n"
-    "  -o, --output FILE        output file (\"-\" = standard output)\n"
-    "  --rejects FILE           rejected rows (default: rejects.csv beside\n"
-    "                           the output, or in the current folder)\n"
-    "  --top N                  write only the top N rows (default all)\n"
-    "  --threads N              worker threads (default: all cores)\n"
-    "  -q, --quiet              no summary on standard error\n"
-    "  -h, --help               this help\n";
+/* Every option: the flag (and a second spelling), the configuration key
+ * it sets (every option can also be set in an INI file; no key for -c,
+ * --set, --filter's section and --help), the value of a switch (NULL when
+ * the flag takes an argument), the commands it belongs to, a heading for
+ * --help, the argument's name and the help text. An option used with a
+ * command it does not belong to is a usage error naming its commands. */
+typedef struct cli_option {
+  const char *flag;
+  const char *alt_flag;
+  const char *section;
+  const char *key;
+  const char *fixed;
+  unsigned cmds;
+  const char *group;
+  const char *arg;
+  const char *help;
+} cli_option;
+
+enum {
+  CLI_ALL = CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_COMPARE |
+            CLI_CONCENTRATION | CLI_SWEEP,
+  CLI_ANALYSIS = CLI_COMPARE | CLI_CONCENTRATION | CLI_SWEEP
+};
+
+static const char G_IN[] = "Input and window", G_SC[] = "Scoring",
+                  G_LIST[] = "Cohort lists", G_AN[] = "Analysis",
+                  G_OUT[] = "Output";
+
+static const cli_option options[] = {
+    {"--config", "-c", NULL, NULL, NULL, CLI_ALL, G_IN, "FILE",
+     "read settings from an INI file (repeatable; later files and flags "
+     "win)"},
+    {"--offences", NULL, "input", "offences", NULL, CLI_ALL, G_IN, "FILE",
+     "offences CSV (\"-\" = standard input)"},
+    {"--weights", NULL, "weights", "file", NULL, CLI_ALL, G_IN, "FILE",
+     "harm weights CSV (native or CCHI export); compare takes 2 to 16"},
+    {"--aliases", NULL, "weights", "aliases", NULL, CLI_ALL, G_IN, "FILE",
+     "old_code,new_code alias table"},
+    {"--weights-format", NULL, "weights", "format", NULL, CLI_ALL, G_IN,
+     "auto|native|cchi", "layout of the weights file"},
+    {"--as-of", NULL, "scoring", "as_of", NULL, CLI_ALL, G_IN, "YYYY-MM-DD",
+     "window end (latest = the latest offence date)"},
+    {"--lookback-days", NULL, "scoring", "lookback_days", NULL, CLI_ALL, G_IN,
+     "N", "window length in days (0 = all)"},
+    {"--date-format", NULL, "input", "date_format", NULL, CLI_ALL, G_IN,
+     "ymd|dmy", "layout of offence_date"},
+    {"--group-by", NULL, "input", "group_by", NULL,
+     CLI_SCORE | CLI_EXPLAIN | CLI_COMPARE | CLI_CONCENTRATION, G_IN, "COLUMN",
+     "score by this column instead of offender_id (area: harm by place)"},
+    {"--filter", NULL, "filter", NULL, NULL, CLI_ALL, G_IN, "COLUMN=V1,V2",
+     "keep rows whose COLUMN (or role) is one of the values [filter]"},
+    {"--categories", NULL, "scoring", "categories", NULL, CLI_ALL, G_IN,
+     "C1,C2", "keep offences whose weight category is listed"},
+    {"--strict", NULL, "input", "strict", "true", CLI_ALL, G_IN, NULL,
+     "the first bad row stops the run (exit 1)"},
+    {"--allow-rejects", NULL, "input", "max_reject_share", "1", CLI_ALL, G_IN,
+     NULL, "go on when most rows are rejected for one fault"},
+    {"--half-life-days", NULL, "scoring", "half_life_days", NULL, CLI_ALL, G_SC,
+     "D", "decay: weight x 0.5^(age/D) (0 = off)"},
+    {"--cap", NULL, "scoring", "cap", NULL, CLI_ALL, G_SC, "D",
+     "cap a single offence's harm at D days (0 = off)"},
+    {"--transform", NULL, "scoring", "transform", NULL, CLI_ALL, G_SC,
+     "none|sqrt|log1p", "per-offence transform"},
+    {"--attribution", NULL, "scoring", "attribution", NULL, CLI_ALL, G_SC,
+     "full|split", "split a crime's harm among its distinct offenders"},
+    {"--include-proactive", NULL, "scoring", "exclude_proactive", "false",
+     CLI_ALL, G_SC, NULL, "keep proactive (police-generated) codes"},
+    {"--strict-codes", NULL, "scoring", "strict_codes", "true", CLI_ALL, G_SC,
+     NULL, "an offence code missing from the weights is an error"},
+    {"--set", NULL, NULL, NULL, NULL, CLI_ALL, G_SC, "SECTION.KEY=VALUE",
+     "set any configuration key"},
+    {"--referrals", NULL, "cohort", "referrals", NULL, CLI_COHORT, G_LIST,
+     "FILE", "offender_id,agency,referred_on,reason[,priority]"},
+    {"--exclusions", NULL, "cohort", "exclusions", NULL, CLI_COHORT | CLI_SWEEP,
+     G_LIST, "FILE", "offender_id,reason"},
+    {"--previous", NULL, "cohort", "previous", NULL, CLI_COHORT, G_LIST, "FILE",
+     "last month's cohort.csv (for movers and tenure)"},
+    {"--top-k", NULL, "compare", "top_k", NULL, CLI_COMPARE, G_AN, "K",
+     "size of the top lists compared (empty = [cohort] size)"},
+    {"--by", NULL, "concentration", "by", NULL, CLI_CONCENTRATION, G_AN,
+     "none|area", "also per area (each subject's latest offence)"},
+    {"--perturb", NULL, "sweep", "perturb", NULL, CLI_SWEEP, G_AN, "P",
+     "weights x U[1-P, 1+P], 0 <= P < 1"},
+    {"--draws", NULL, "sweep", "draws", NULL, CLI_SWEEP, G_AN, "N",
+     "perturbed draws, 1 to 1000000"},
+    {"--seed", NULL, "sweep", "seed", NULL, CLI_SWEEP, G_AN, "S",
+     "random seed"},
+    {"--output", "-o", "output", "file", NULL, CLI_SCORE, G_OUT, "FILE",
+     "scores file (\"-\" = standard output)"},
+    {"--out", NULL, "output", "dir", NULL, CLI_COHORT | CLI_ANALYSIS, G_OUT,
+     "DIR", "folder for the outputs (created with its parents)"},
+    {"--rejects", NULL, "output", "rejects", NULL, CLI_SCORE | CLI_ANALYSIS,
+     G_OUT, "FILE", "rejected rows (default: rejects.csv beside the output)"},
+    {"--top", NULL, "output", "top", NULL, CLI_SCORE, G_OUT, "N",
+     "write only the top N rows (0 = all)"},
+    {"--pseudonymise", "--pseudonymize", "privacy", "pseudonymise", NULL,
+     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN, G_OUT, "KEYFILE",
+     "replace offender ids in every output by a keyed hash (HMAC-SHA-256)"},
+    {"--threads", NULL, "run", "threads", NULL, CLI_ALL, G_OUT, "N",
+     "worker threads (0 = all cores)"},
+    {"--quiet", "-q", "output", "quiet", "true", CLI_ALL, G_OUT, NULL,
+     "no summary on standard error"},
+    {"--help", "-h", NULL, NULL, "true", CLI_ALL, G_OUT, NULL, "this help"},
+};
+
+enum { N_OPTIONS = sizeof options / sizeof options[0] };
+
+static const cli_option *find_option(const char *a) {
+  for (size_t k = 0; k < N_OPTIONS; k++) {
+    if (strcmp(a, options[k].flag) == 0 ||
+        (options[k].alt_flag && strcmp(a, options[k].alt_flag) == 0)) {
+      return &options[k];
+    }
+  }
+  return NULL;
+}
+
+/* "score, cohort" for an option's commands. */
+static void command_names(unsigned cmds, char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n_commands && used < cap; i++) {
+    if (cmds & commands[i].bit) {
+      int n = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
+                       commands[i].name);
+      used += n > 0 ? (size_t)n : 0;
+    }
+  }
+}
 
 static void print_usage(FILE *fp) {
   fprintf(fp,
@@ -173,40 +255,75 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg) {
   return HARM_EXIT_USAGE;
 }
 
-/* Flags that set one configuration key: flag, section, key, value (NULL =
- * the flag takes an argument). */
-typedef struct flag_key {
-  const char *flag;
-  const char *section;
-  const char *key;
-  const char *fixed;
-} flag_key;
-
-static const flag_key flag_keys[] = {
-    {"--aliases", "weights", "aliases", NULL},
-    {"--weights-format", "weights", "format", NULL},
-    {"--as-of", "scoring", "as_of", NULL},
-    {"--lookback-days", "scoring", "lookback_days", NULL},
-    {"--half-life-days", "scoring", "half_life_days", NULL},
-    {"--cap", "scoring", "cap", NULL},
-    {"--transform", "scoring", "transform", NULL},
-    {"--attribution", "scoring", "attribution", NULL},
-    {"--categories", "scoring", "categories", NULL},
-    {"--include-proactive", "scoring", "exclude_proactive", "false"},
-    {"--strict-codes", "scoring", "strict_codes", "true"},
-    {"--strict", "input", "strict", "true"},
-    {"--allow-rejects", "input", "max_reject_share", "1"},
-    {"--date-format", "input", "date_format", NULL},
-    {"--group-by", "input", "group_by", NULL},
-    {"--threads", "run", "threads", NULL},
-    {"--top", "output", "top", NULL},
-};
-
 static int set_or_fail(harm_config *cfg, const char *section, const char *key,
                        const char *value) {
   harm_error err = HARM_ERROR_INIT;
   if (harm_config_set(cfg, section, key, value, &err) != HARM_OK) {
     return cli_fail(&err);
+  }
+  return HARM_EXIT_OK;
+}
+
+/* --set SECTION.KEY=VALUE and --filter COLUMN=V1,V2. */
+static int set_pair(const char *cmd, harm_config *cfg, bool is_set,
+                    const char *v) {
+  const char *eq = strchr(v, '=');
+  const char *dot = is_set ? strchr(v, '.') : v - 1;
+  if (!eq || !dot || dot >= eq || eq == v) {
+    return usage_error(cmd,
+                       is_set ? "--set wants SECTION.KEY=VALUE, not \"%s\""
+                              : "--filter wants COLUMN=V1,V2, not \"%s\"",
+                       v);
+  }
+  char section[64] = "filter", key[128];
+  size_t sl = (size_t)(dot - v), kl = (size_t)(eq - dot - 1);
+  if ((is_set && sl >= sizeof section) || kl >= sizeof key) {
+    return usage_error(cmd, "name too long in \"%s\"", v);
+  }
+  if (is_set) {
+    memcpy(section, v, sl);
+    section[sl] = '\0';
+  }
+  memcpy(key, dot + 1, kl);
+  key[kl] = '\0';
+  return set_or_fail(cfg, section, key, eq + 1);
+}
+
+/* The weights tables of the run: compare's [compare] weights list (split
+ * into o->weights, pointing into o->weights_text), else [weights] file. */
+static int split_weights(cli_opts *o, const cli_command *cmd) {
+  o->n_weights = 0;
+  const char *list = cmd->bit == CLI_COMPARE
+                         ? harm_config_path(o->cfg, "compare", "weights")
+                         : NULL;
+  if (!list) {
+    const char *one = harm_config_weights_path(o->cfg);
+    if (one) {
+      o->weights[o->n_weights++] = one;
+    }
+    return HARM_EXIT_OK;
+  }
+  snprintf(o->weights_text, sizeof o->weights_text, "%s", list);
+  char *p = o->weights_text;
+  while (p) {
+    char *comma = strchr(p, ',');
+    if (comma) {
+      *comma = '\0';
+    }
+    while (*p == ' ' || *p == '\t') {
+      p++;
+    }
+    size_t len = strlen(p);
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+      p[--len] = '\0';
+    }
+    if (len) {
+      if (o->n_weights == CLI_MAX_WEIGHTS) {
+        return usage_error(cmd->name, "at most 16 weights tables%s", "");
+      }
+      o->weights[o->n_weights++] = p;
+    }
+    p = comma ? comma + 1 : NULL;
   }
   return HARM_EXIT_OK;
 }
@@ -232,30 +349,17 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       }
     }
   }
+  /* Repeated --weights (compare) build one list, set after the loop. */
+  char weights_list[CLI_MAX_WEIGHTS * 512] = "";
+  size_t n_weight_flags = 0;
+  bool all_positional = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
-      i++;
-      continue;
-    }
-    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      o->help = true;
-      continue;
-    }
-    if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-      o->quiet = true;
-      continue;
-    }
-    if (a[0] != '-' || strcmp(a, "-") == 0 || strcmp(a, "--") == 0) {
-      if (strcmp(a, "--") == 0) {
-        for (i++; i < argc; i++) {
-          if (o->n_positional == CLI_MAX_POSITIONAL) {
-            return usage_error(cmd->name, "too many arguments%s", "");
-          }
-          o->positional[o->n_positional++] = argv[i];
-        }
-        break;
+    if (all_positional || a[0] != '-' || strcmp(a, "-") == 0 ||
+        strcmp(a, "--") == 0) {
+      if (!all_positional && strcmp(a, "--") == 0) {
+        all_positional = true;
+        continue;
       }
       if (o->n_positional == CLI_MAX_POSITIONAL) {
         return usage_error(cmd->name, "too many arguments%s", "");
@@ -263,97 +367,75 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       o->positional[o->n_positional++] = a;
       continue;
     }
-    bool handled = false;
-    for (size_t k = 0; k < sizeof flag_keys / sizeof *flag_keys; k++) {
-      const flag_key *f = &flag_keys[k];
-      if (strcmp(a, f->flag) != 0) {
-        continue;
-      }
-      handled = true;
-      const char *value = f->fixed;
-      if (!value) {
-        if (!next) {
-          return usage_error(cmd->name, "%s needs a value", a);
-        }
-        value = next;
-        i++;
-      }
-      int rc = set_or_fail(o->cfg, f->section, f->key, value);
-      if (rc) {
-        return rc;
-      }
-    }
-    if (handled) {
-      continue;
-    }
-    /* Flags with their own handling; all take one argument. */
-    if (!next) {
-      return usage_error(cmd->name, "unknown option or missing value: %s", a);
-    }
-    if (strcmp(a, "--offences") == 0) {
-      o->offences = next;
-    } else if (strcmp(a, "--weights") == 0) {
-      if (o->n_weights == CLI_MAX_WEIGHTS) {
-        return usage_error(cmd->name, "at most 16 --weights%s", "");
-      }
-      o->weights[o->n_weights++] = next;
-    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-      o->output = next;
-    } else if (strcmp(a, "--rejects") == 0) {
-      o->rejects = next;
-    } else if (strcmp(a, "--out") == 0) {
-      o->out_dir = next;
-    } else if (strcmp(a, "--referrals") == 0) {
-      o->referrals = next;
-    } else if (strcmp(a, "--exclusions") == 0) {
-      o->exclusions = next;
-    } else if (strcmp(a, "--previous") == 0) {
-      o->previous = next;
-    } else if (strcmp(a, "--pseudonymise") == 0 ||
-               strcmp(a, "--pseudonymize") == 0) {
-      o->pseudonymise = next;
-    } else if (strcmp(a, "--top-k") == 0) {
-      o->top_k = next;
-    } else if (strcmp(a, "--perturb") == 0) {
-      o->perturb = next;
-    } else if (strcmp(a, "--draws") == 0) {
-      o->draws = next;
-    } else if (strcmp(a, "--seed") == 0) {
-      o->seed = next;
-    } else if (strcmp(a, "--by") == 0) {
-      o->by = next;
-    } else if (strcmp(a, "--filter") == 0 || strcmp(a, "--set") == 0) {
-      bool is_set = a[2] == 's';
-      const char *eq = strchr(next, '=');
-      const char *dot = is_set ? strchr(next, '.') : next - 1;
-      if (!eq || !dot || dot >= eq || eq == next) {
-        return usage_error(cmd->name,
-                           is_set ? "--set wants SECTION.KEY=VALUE, not \"%s\""
-                                  : "--filter wants COLUMN=V1,V2, not \"%s\"",
-                           next);
-      }
-      char section[64] = "filter", key[128];
-      size_t sl = (size_t)(dot - next), kl = (size_t)(eq - dot - 1);
-      if ((is_set && sl >= sizeof section) || kl >= sizeof key) {
-        return usage_error(cmd->name, "name too long in \"%s\"", next);
-      }
-      if (is_set) {
-        memcpy(section, next, sl);
-        section[sl] = '\0';
-      }
-      memcpy(key, dot + 1, kl);
-      key[kl] = '\0';
-      int rc = set_or_fail(o->cfg, section, key, eq + 1);
-      if (rc) {
-        return rc;
-      }
-    } else {
+    const cli_option *opt = find_option(a);
+    if (!opt) {
       return usage_error(cmd->name, "unknown option: %s", a);
     }
-    i++;
+    if (!(opt->cmds & cmd->bit)) {
+      char names[128];
+      command_names(opt->cmds, names, sizeof names);
+      fprintf(stderr,
+              "harmrank: %s: %s is an option of %s, not of %s\n"
+              "Run 'harmrank %s --help' for the options.\n",
+              cmd->name, a, names, cmd->name, cmd->name);
+      return HARM_EXIT_USAGE;
+    }
+    const char *value = opt->fixed;
+    if (!value) {
+      if (i + 1 >= argc) {
+        return usage_error(cmd->name, "%s needs a value", a);
+      }
+      value = argv[++i];
+    }
+    int rc = HARM_EXIT_OK;
+    if (opt == &options[0]) {
+      continue; /* -c: loaded above */
+    } else if (strcmp(opt->flag, "--help") == 0) {
+      o->help = true;
+    } else if (strcmp(opt->flag, "--set") == 0 ||
+               strcmp(opt->flag, "--filter") == 0) {
+      rc = set_pair(cmd->name, o->cfg, opt->flag[2] == 's', value);
+    } else if (strcmp(opt->flag, "--weights") == 0 && cmd->bit == CLI_COMPARE) {
+      if (n_weight_flags == CLI_MAX_WEIGHTS || strchr(value, ',')) {
+        return usage_error(cmd->name,
+                           "at most 16 --weights, and no comma in a file "
+                           "name: %s",
+                           value);
+      }
+      size_t used = strlen(weights_list);
+      snprintf(weights_list + used, sizeof weights_list - used, "%s%s",
+               n_weight_flags++ ? ", " : "", value);
+    } else {
+      rc = set_or_fail(o->cfg, opt->section, opt->key, value);
+    }
+    if (rc) {
+      return rc;
+    }
+  }
+  if (n_weight_flags) {
+    /* compare's flags replace a configured list. */
+    int rc = set_or_fail(o->cfg, "compare", "weights", weights_list);
+    if (rc) {
+      return rc;
+    }
   }
   if (harm_config_validate(o->cfg, &err) != HARM_OK) {
     return cli_fail(&err);
+  }
+  /* Every file name comes from the configuration as applied, so an INI
+   * file can set any of them. */
+  o->offences = harm_config_path(o->cfg, "input", "offences");
+  o->output = harm_config_path(o->cfg, "output", "file");
+  o->rejects = harm_config_path(o->cfg, "output", "rejects");
+  o->out_dir = harm_config_path(o->cfg, "output", "dir");
+  o->referrals = harm_config_path(o->cfg, "cohort", "referrals");
+  o->exclusions = harm_config_path(o->cfg, "cohort", "exclusions");
+  o->previous = harm_config_path(o->cfg, "cohort", "previous");
+  o->pseudonymise = harm_config_path(o->cfg, "privacy", "pseudonymise");
+  o->quiet = harm_config_quiet(o->cfg);
+  int wrc = split_weights(o, cmd);
+  if (wrc) {
+    return wrc;
   }
   if (o->pseudonymise) {
     /* Only offender ids are pseudonymised. Grouping by any other column
@@ -379,8 +461,7 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       return rc;
     }
   }
-  o->file_mode = (unsigned)strtoul(
-      harm_config_get(o->cfg, "output", "file_mode"), NULL, 8);
+  o->file_mode = harm_config_file_mode(o->cfg);
   return HARM_EXIT_OK;
 }
 
@@ -483,8 +564,69 @@ const cli_command *cli_find_command(const char *name) {
   return NULL;
 }
 
+/* Prints text wrapped to 79 columns, continuation lines indented to
+ * `indent`, starting at column `col`. */
+static void print_wrapped(const char *text, int col, int indent) {
+  const char *p = text;
+  while (*p) {
+    const char *sp = strchr(p, ' ');
+    int w = sp ? (int)(sp - p) : (int)strlen(p);
+    if (col > indent && col + 1 + w > 79) {
+      printf("\n%*s", indent, "");
+      col = indent;
+    } else if (col > indent) {
+      putchar(' ');
+      col++;
+    }
+    printf("%.*s", w, p);
+    col += w;
+    p += w;
+    while (*p == ' ') {
+      p++;
+    }
+  }
+  putchar('\n');
+}
+
 void cli_print_help(const cli_command *cmd) {
-  printf("usage: %s\n%s\n%s", cmd->usage, cmd->summary, common_help);
+  printf("usage: %s\n%s\n", cmd->usage, cmd->summary);
+  harm_config *defaults = NULL;
+  harm_config_new(&defaults, NULL);
+  const char *group = NULL;
+  enum { LEFT = 30 };
+  for (size_t k = 0; k < N_OPTIONS; k++) {
+    const cli_option *opt = &options[k];
+    if (!(opt->cmds & cmd->bit)) {
+      continue;
+    }
+    if (opt->group != group) {
+      group = opt->group;
+      printf("\n%s:\n", group);
+    }
+    bool short_form = opt->alt_flag && opt->alt_flag[1] != '-';
+    char left[80];
+    int n = snprintf(left, sizeof left, "  %s%s%s%s%s",
+                     short_form ? opt->alt_flag : "", short_form ? ", " : "",
+                     opt->flag, opt->arg ? " " : "", opt->arg ? opt->arg : "");
+    char text[512];
+    const char *def = defaults && opt->section && opt->key && !opt->fixed
+                          ? harm_config_get(defaults, opt->section, opt->key)
+                          : NULL;
+    snprintf(text, sizeof text, "%s%s%s%s%s%s%s%s", opt->help,
+             def && *def ? " (default " : "", def && *def ? def : "",
+             def && *def ? ")" : "",
+             opt->section && opt->key ? "; config [" : "",
+             opt->section && opt->key ? opt->section : "",
+             opt->section && opt->key ? "] " : "",
+             opt->section && opt->key ? opt->key : "");
+    if (n >= LEFT) {
+      printf("%s\n%*s", left, LEFT, "");
+    } else {
+      printf("%-*s", LEFT, left);
+    }
+    print_wrapped(text, LEFT, LEFT);
+  }
+  harm_config_free(defaults);
 }
 
 int cli_start(const char *name, int argc, char **argv, cli_opts *o,

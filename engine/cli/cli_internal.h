@@ -16,8 +16,10 @@ enum { CLI_MAX_WEIGHTS = 16, CLI_MAX_POSITIONAL = 64 };
 typedef struct cli_opts {
   harm_config *cfg;
   const char *offences;
-  const char *weights[CLI_MAX_WEIGHTS];
+  const char *weights[CLI_MAX_WEIGHTS]; /* compare's tables, or the one
+                                          [weights] file */
   size_t n_weights;
+  char weights_text[CLI_MAX_WEIGHTS * 512]; /* [compare] weights, split */
   const harm_input_hash *weights_hash[CLI_MAX_WEIGHTS]; /* of weights[i]
                              once loaded (compare fills 1..n-1) */
   const char *output;       /* -o; NULL = command default */
@@ -29,11 +31,6 @@ typedef struct cli_opts {
   const char *pseudonymise; /* --pseudonymise KEYFILE */
   unsigned char key[4096];  /* the key's bytes, when pseudonymising */
   size_t key_len;
-  const char *top_k;           /* --top-k N (compare) */
-  const char *perturb;         /* --perturb P (sweep) */
-  const char *draws;           /* --draws N (sweep) */
-  const char *seed;            /* --seed S (sweep) */
-  const char *by;              /* --by area (concentration) */
   const char *config_files[8]; /* -c files, in order, for manifests */
   size_t n_config_files;
   const char *positional[CLI_MAX_POSITIONAL];
@@ -43,12 +40,23 @@ typedef struct cli_opts {
   unsigned file_mode; /* permissions of written files */
 } cli_opts;
 
-/* A subcommand: name, handler, one-line help, usage text. */
+/* Command bits, for the commands an option belongs to. */
+enum {
+  CLI_SCORE = 1u << 0,
+  CLI_COHORT = 1u << 1,
+  CLI_EXPLAIN = 1u << 2,
+  CLI_COMPARE = 1u << 3,
+  CLI_CONCENTRATION = 1u << 4,
+  CLI_SWEEP = 1u << 5
+};
+
+/* A subcommand: name, handler, one-line help, usage text, its bit. */
 typedef struct cli_command {
   const char *name;
   int (*run)(int argc, char **argv);
   const char *summary;
   const char *usage;
+  unsigned bit;
 } cli_command;
 
 /* Parses the common flags of argv[1..] into *o (after loading -c files).

@@ -53,12 +53,9 @@ int cli_cmd_compare(int argc, char **argv) {
     cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
-  size_t k = harm_config_cohort_rules(o.cfg).size;
-  rc = cli_analysis_size(cmd, "--top-k", o.top_k, 1, &k);
+  size_t k = harm_config_top_k(o.cfg);
   char rejects[4096];
-  if (!rc) {
-    rc = cli_analysis_prepare(&o, cmd, rejects, sizeof rejects);
-  }
+  rc = cli_analysis_prepare(&o, cmd, rejects, sizeof rejects);
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   if (!rc) {

@@ -43,14 +43,7 @@ int cli_cmd_concentration(int argc, char **argv) {
     return rc;
   }
   rc = HARM_EXIT_OK;
-  if (o.by && strcmp(o.by, "area") != 0) {
-    fprintf(stderr,
-            "harmrank: %s: --by takes \"area\" (the area column), not \"%s\"; "
-            "to score places rather than offenders use --group-by COLUMN\n",
-            cmd, o.by);
-    cli_opts_free(&o);
-    return HARM_EXIT_USAGE;
-  }
+  bool by_area = harm_config_by_area(o.cfg);
   char rejects[4096];
   rc = cli_analysis_prepare(&o, cmd, rejects, sizeof rejects);
   cli_pipeline p;
@@ -72,11 +65,11 @@ int cli_cmd_concentration(int argc, char **argv) {
               "window\n",
               cmd);
       rc = HARM_EXIT_DATA;
-    } else if (o.by && harm_dataset_n_areas(ds) == 0) {
+    } else if (by_area && harm_dataset_n_areas(ds) == 0) {
       fprintf(stderr, "harmrank: %s: --by area needs an area column in %s\n",
               cmd, o.offences);
       rc = HARM_EXIT_USAGE;
-    } else if (o.by && harm_dataset_n_areas(ds) + 2 > MAX_GROUPS) {
+    } else if (by_area && harm_dataset_n_areas(ds) + 2 > MAX_GROUPS) {
       fprintf(stderr, "harmrank: %s: more than %d areas\n", cmd,
               MAX_GROUPS - 2);
       rc = HARM_EXIT_DATA;
@@ -101,7 +94,7 @@ int cli_cmd_concentration(int argc, char **argv) {
     }
     n_groups++;
   }
-  if (!rc && o.by) {
+  if (!rc && by_area) {
     /* Group -1 collects subjects whose offences carry no area. */
     const harm_dataset *ds = harm_matrix_dataset(p.matrix);
     size_t n_areas = harm_dataset_n_areas(ds);

@@ -61,26 +61,9 @@ int cli_cmd_sweep(int argc, char **argv) {
     cli_opts_free(&o);
     return rc;
   }
-  harm_sweep_opts so = HARM_SWEEP_OPTS_INIT;
-  so.rules = harm_config_cohort_rules(o.cfg);
-  size_t seed = 1;
-  rc = cli_analysis_real(cmd, "--perturb", o.perturb, 0.0, 1.0, &so.perturb);
-  if (!rc) {
-    rc = cli_analysis_size(cmd, "--draws", o.draws, 1, &so.draws);
-  }
-  if (!rc && so.draws > HARM_SWEEP_MAX_DRAWS) {
-    fprintf(stderr, "harmrank: %s: --draws takes at most %d, not \"%s\"\n", cmd,
-            HARM_SWEEP_MAX_DRAWS, o.draws);
-    rc = HARM_EXIT_USAGE;
-  }
-  if (!rc) {
-    rc = cli_analysis_size(cmd, "--seed", o.seed, 0, &seed);
-    so.seed = seed;
-  }
+  harm_sweep_opts so = harm_config_sweep_opts(o.cfg);
   char rejects[4096];
-  if (!rc) {
-    rc = cli_analysis_prepare(&o, cmd, rejects, sizeof rejects);
-  }
+  rc = cli_analysis_prepare(&o, cmd, rejects, sizeof rejects);
   harm_list *excl = NULL;
   harm_error err = HARM_ERROR_INIT;
   if (!rc && o.exclusions &&
@@ -91,8 +74,8 @@ int cli_cmd_sweep(int argc, char **argv) {
   }
   if (!rc && (o.referrals || o.previous) && !o.quiet) {
     fprintf(stderr,
-            "harmrank: %s: note: --referrals and --previous are "
-            "ignored: the sweep perturbs only the core places\n",
+            "harmrank: %s: note: the configured referrals and previous "
+            "cohort are not used: the sweep perturbs only the core places\n",
             cmd);
   }
   cli_pipeline p;

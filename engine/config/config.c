@@ -25,6 +25,15 @@ typedef struct filter_slot {
 struct harm_config {
   /* Text of every table key, indexed like `keys`. */
   char **text;
+  /* Analysis and output settings (README "Configuration"). */
+  double perturb;
+  size_t draws;
+  uint64_t seed;
+  size_t top_k; /* 0 = [cohort] size */
+  bool by_area;
+  size_t output_top;
+  unsigned file_mode;
+  bool quiet;
   /* Parsed values. */
   harm_columns columns;
   harm_date_format date_format;
@@ -66,8 +75,11 @@ typedef struct key_def {
   const char *key;
   const char *def; /* default as text; NULL = unset */
   apply_fn apply;
-  bool is_path; /* resolved against the INI file's folder */
+  int is_path; /* PATH_ONE or PATH_LIST: resolved against the INI file's
+                  folder; 0 = not a path */
 } key_def;
+
+enum { PATH_ONE = 1, PATH_LIST = 2 };
 
 static harm_status bad(harm_error *err, const char *key, const char *value,
                        const char *want) {
@@ -371,10 +383,80 @@ static harm_status ap_key(harm_config *c, const char *v, harm_error *e,
 
 static harm_status ap_top(harm_config *c, const char *v, harm_error *e,
                           const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n > SIZE_MAX) {
+    return bad(e, k, v, "a count (0 = all)");
+  }
+  c->output_top = (size_t)n;
+  return HARM_OK;
+}
+
+/* A file name, kept as text (resolved against the INI file's folder). */
+static harm_status ap_path(harm_config *c, const char *v, harm_error *e,
+                           const char *k) {
   (void)c;
+  (void)e;
+  (void)k;
+  (void)v;
+  return HARM_OK;
+}
+
+static harm_status ap_quiet(harm_config *c, const char *v, harm_error *e,
+                            const char *k) {
+  return ap_bool(&c->quiet, v, e, k);
+}
+
+static harm_status ap_top_k(harm_config *c, const char *v, harm_error *e,
+                            const char *k) {
+  uint64_t n;
+  if (!*v) {
+    c->top_k = 0;
+  } else if (harm__parse_u64(v, strlen(v), &n) && n >= 1 && n <= 1000000) {
+    c->top_k = (size_t)n;
+  } else {
+    return bad(e, k, v, "a count from 1 to 1000000 (empty = [cohort] size)");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_perturb(harm_config *c, const char *v, harm_error *e,
+                              const char *k) {
+  double d;
+  if (!parse_decimal(v, strlen(v), &d) || d >= 1.0) {
+    return bad(e, k, v, "a decimal from 0 up to (not including) 1");
+  }
+  c->perturb = d;
+  return HARM_OK;
+}
+
+static harm_status ap_draws(harm_config *c, const char *v, harm_error *e,
+                            const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n < 1 || n > HARM_SWEEP_MAX_DRAWS) {
+    return bad(e, k, v, "a count from 1 to 1000000");
+  }
+  c->draws = (size_t)n;
+  return HARM_OK;
+}
+
+static harm_status ap_seed(harm_config *c, const char *v, harm_error *e,
+                           const char *k) {
   uint64_t n;
   if (!harm__parse_u64(v, strlen(v), &n)) {
-    return bad(e, k, v, "a count (0 = all)");
+    return bad(e, k, v, "a whole number from 0");
+  }
+  c->seed = n;
+  return HARM_OK;
+}
+
+static harm_status ap_by(harm_config *c, const char *v, harm_error *e,
+                         const char *k) {
+  if (!*v || harm__ieq(v, strlen(v), "none")) {
+    c->by_area = false;
+  } else if (harm__ieq(v, strlen(v), "area")) {
+    c->by_area = true;
+  } else {
+    return bad(e, k, v, "none or area");
   }
   return HARM_OK;
 }
@@ -386,12 +468,12 @@ static harm_status ap_top(harm_config *c, const char *v, harm_error *e,
  * setuid, setgid and sticky bits mean nothing on a data file. */
 static harm_status ap_file_mode(harm_config *c, const char *v, harm_error *e,
                                 const char *k) {
-  (void)c;
   const char *d = v[0] == '0' && strlen(v) == 4 ? v + 1 : v;
   if (strcmp(d, "600") != 0 && strcmp(d, "640") != 0) {
     return bad(e, k, v,
                "0600 (owner only) or 0640 (owner, and group may read)");
   }
+  c->file_mode = d[1] == '4' ? 0640u : 0600u;
   return HARM_OK;
 }
 
@@ -549,6 +631,7 @@ static harm_status ap_rfgv(harm_config *c, const char *v, harm_error *e,
 }
 
 static const key_def keys[] = {
+    {"input", "offences", "", ap_path, PATH_ONE},
     {"input", "date_format", "ymd", ap_date_format, false},
     {"input", "group_by", "", ap_group_by, false},
     {"input", "strict", "false", ap_strict, false},
@@ -577,6 +660,11 @@ static const key_def keys[] = {
     {"weights", "aliases", "", ap_weights_file, true},
     {"output", "top", "0", ap_top, false},
     {"output", "file_mode", "0600", ap_file_mode, false},
+    {"output", "file", "", ap_path, PATH_ONE},
+    {"output", "rejects", "", ap_path, PATH_ONE},
+    {"output", "dir", "", ap_path, PATH_ONE},
+    {"output", "quiet", "false", ap_quiet, false},
+    {"privacy", "pseudonymise", "", ap_path, PATH_ONE},
     {"run", "threads", "0", ap_threads, false},
     {"cohort", "name", "cohort", ap_name, false},
     {"cohort", "model", "cchi", ap_model, false},
@@ -588,6 +676,15 @@ static const key_def keys[] = {
     {"cohort", "min_offences", "1", ap_size, false},
     {"cohort", "min_tenure_months", "0", ap_size, false},
     {"cohort", "max_tenure_places", "none", ap_tenure_places, false},
+    {"cohort", "referrals", "", ap_path, PATH_ONE},
+    {"cohort", "exclusions", "", ap_path, PATH_ONE},
+    {"cohort", "previous", "", ap_path, PATH_ONE},
+    {"compare", "weights", "", ap_path, PATH_LIST},
+    {"compare", "top_k", "", ap_top_k, false},
+    {"sweep", "perturb", "0.2", ap_perturb, false},
+    {"sweep", "draws", "1000", ap_draws, false},
+    {"sweep", "seed", "1", ap_seed, false},
+    {"concentration", "by", "none", ap_by, false},
     {"rfgv", "recency_months", "1,3,6,12,24", ap_rfgv, false},
     {"rfgv", "recency_points", "5,4,3,2,1,0", ap_rfgv, false},
     {"rfgv", "frequency_min", "1,2,3,5,8", ap_rfgv, false},
@@ -674,6 +771,38 @@ static harm_status set_filter(harm_config *cfg, const char *column,
   return HARM_OK;
 }
 
+/* A file name from an INI file is relative to that file's folder: dir/name,
+ * unless it is absolute or "-" (standard input or output). With `list`,
+ * each comma-separated name is resolved and the list rejoined with ", ".
+ * NULL when out of memory. */
+static char *resolve_paths(const char *dir, const char *value, bool list) {
+  harm__buf b = {0};
+  bool ok = harm__buf_append(&b, "", 0);
+  const char *p = value;
+  while (ok) {
+    const char *end = list ? strchr(p, ',') : NULL;
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    harm__trim(&p, &len);
+    if (b.len) {
+      ok = harm__buf_append(&b, ", ", 2);
+    }
+    if (ok && len && p[0] != '/' && !(len == 1 && p[0] == '-')) {
+      ok = harm__buf_append(&b, dir, strlen(dir)) &&
+           harm__buf_append(&b, "/", 1);
+    }
+    ok = ok && harm__buf_append(&b, p, len);
+    if (!end) {
+      break;
+    }
+    p = end + 1;
+  }
+  if (!ok) {
+    harm__buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
 static harm_status set_key(harm_config *cfg, const char *section,
                            const char *key, const char *value, bool resolve,
                            harm_error *err) {
@@ -686,13 +815,8 @@ static harm_status set_key(harm_config *cfg, const char *section,
                       "unknown key [%s] %s", section, key);
   }
   char *text;
-  if (keys[i].is_path && resolve && *value && value[0] != '/' &&
-      cfg->base_dir && *cfg->base_dir) {
-    size_t len = strlen(cfg->base_dir) + strlen(value) + 2;
-    text = harm__malloc(len);
-    if (text) {
-      snprintf(text, len, "%s/%s", cfg->base_dir, value);
-    }
+  if (keys[i].is_path && resolve && cfg->base_dir && *cfg->base_dir) {
+    text = resolve_paths(cfg->base_dir, value, keys[i].is_path == PATH_LIST);
   } else {
     text = harm__strdup(value);
   }
@@ -765,9 +889,13 @@ void harm_config_free(harm_config *cfg) {
 
 enum { MAX_INI_BYTES = 1 << 20 }; /* no real run configuration comes near */
 
-static const char *const sections[] = {"input",   "columns", "scoring",
-                                       "weights", "output",  "run",
-                                       "cohort",  "rfgv",    "filter"};
+/* Every section of the key table, and [filter]. The test
+ * every_key_loads_from_a_file_under_its_section fails if a key's section
+ * is missing here. */
+static const char *const sections[] = {
+    "input", "columns",       "scoring", "weights", "output",
+    "run",   "cohort",        "rfgv",    "privacy", "compare",
+    "sweep", "concentration", "filter"};
 enum { N_SECTIONS = sizeof sections / sizeof sections[0] };
 
 typedef struct ini_ctx {
@@ -1186,6 +1314,37 @@ harm_weights_opts harm_config_weights_opts(const harm_config *cfg) {
   const char *aliases = harm_config_get(cfg, "weights", "aliases");
   o.aliases = aliases && *aliases ? aliases : NULL;
   return o;
+}
+
+harm_sweep_opts harm_config_sweep_opts(const harm_config *cfg) {
+  harm_sweep_opts o = HARM_SWEEP_OPTS_INIT;
+  o.perturb = cfg->perturb;
+  o.draws = cfg->draws;
+  o.seed = cfg->seed;
+  o.rules = cfg->rules;
+  return o;
+}
+
+size_t harm_config_top_k(const harm_config *cfg) {
+  return cfg->top_k ? cfg->top_k : cfg->rules.size;
+}
+
+bool harm_config_by_area(const harm_config *cfg) { return cfg->by_area; }
+
+size_t harm_config_output_top(const harm_config *cfg) {
+  return cfg->output_top;
+}
+
+unsigned harm_config_file_mode(const harm_config *cfg) {
+  return cfg->file_mode;
+}
+
+bool harm_config_quiet(const harm_config *cfg) { return cfg->quiet; }
+
+const char *harm_config_path(const harm_config *cfg, const char *section,
+                             const char *key) {
+  const char *p = harm_config_get(cfg, section, key);
+  return p && *p ? p : NULL;
 }
 
 const char *harm_config_weights_path(const harm_config *cfg) {

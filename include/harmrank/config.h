@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "analysis.h"
 #include "cohort.h"
 #include "ingest.h"
 #include "score.h"
@@ -64,6 +65,27 @@ harm_cohort_rules harm_config_cohort_rules(const harm_config *cfg);
 
 /* The weights file path ([weights] file), or NULL when unset. */
 const char *harm_config_weights_path(const harm_config *cfg);
+
+/* [sweep] perturb, draws, seed and the [cohort] rules as sweep options. */
+harm_sweep_opts harm_config_sweep_opts(const harm_config *cfg);
+
+/* [compare] top_k, or [cohort] size when it is not set. */
+size_t harm_config_top_k(const harm_config *cfg);
+
+/* [concentration] by = area. */
+bool harm_config_by_area(const harm_config *cfg);
+
+/* [output] top (0 = every row), file_mode (0600 or 0640) and quiet. */
+size_t harm_config_output_top(const harm_config *cfg);
+unsigned harm_config_file_mode(const harm_config *cfg);
+bool harm_config_quiet(const harm_config *cfg);
+
+/* A file-name key ([input] offences, [output] file/rejects/dir, [cohort]
+ * referrals/exclusions/previous, [privacy] pseudonymise, [compare]
+ * weights as "a.csv, b.csv"), resolved against the folder of the INI file
+ * that set it; NULL when unset. Borrowed. */
+const char *harm_config_path(const harm_config *cfg, const char *section,
+                             const char *key);
 
 /* Value of a key as text, NULL when unknown. Borrowed. */
 const char *harm_config_get(const harm_config *cfg, const char *section,

@@ -21,6 +21,7 @@
 
 #include "cli/args_file.h"
 #include "cli/cli.h"
+#include "support.h"
 
 #define BAD_DIR HARM_FIXTURES "/bad"
 
@@ -29,31 +30,6 @@ enum { MAX_ARGS = 64, PATH_CAP = 1024 };
 /* ---- small helpers ------------------------------------------------------ */
 
 /* Reads a whole file; NULL (and *len 0) when it does not exist. */
-static char *slurp(const char *path, size_t *len) {
-  *len = 0;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    return NULL;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap + 1);
-  cr_assert_not_null(buf);
-  for (;;) {
-    size_t got = fread(buf + n, 1, cap - n, fp);
-    n += got;
-    if (n < cap) {
-      break;
-    }
-    cap *= 2;
-    buf = realloc(buf, cap + 1);
-    cr_assert_not_null(buf);
-  }
-  fclose(fp);
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
 static bool exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
@@ -76,7 +52,7 @@ static bool contains(const char *hay, size_t hay_len, const char *needle) {
  * header. Raw copies of multi-line records are quoted, so they count once. */
 static long count_csv_rows(const char *path) {
   size_t len;
-  char *s = slurp(path, &len);
+  char *s = test_slurp(path, &len);
   if (!s) {
     return -1;
   }
@@ -189,7 +165,7 @@ static int run_cli(int argc, char **argv, const char *tmp, char **err_text) {
   close(saved_out);
   close(saved_err);
   size_t len;
-  *err_text = slurp(err_path, &len);
+  *err_text = test_slurp(err_path, &len);
   unlink(out_path);
   unlink(err_path);
   if (!*err_text) {
@@ -255,7 +231,7 @@ static expectation read_expect(const char *dir) {
   char path[PATH_CAP];
   snprintf(path, sizeof path, "%.*s/expect", PATH_CAP - 16, dir);
   size_t len;
-  char *text = slurp(path, &len);
+  char *text = test_slurp(path, &len);
   cr_assert_not_null(text, "missing %s", path);
   char *save = NULL;
   for (char *line = strtok_r(text, "\n", &save); line;
@@ -301,7 +277,7 @@ ParameterizedTest(bad_case *c, bad_inputs, fixture, .timeout = 30) {
   expectation x = read_expect(dir);
   snprintf(path, sizeof path, "%.*s/args", PATH_CAP - 16, dir);
   size_t len;
-  char *args = slurp(path, &len);
+  char *args = test_slurp(path, &len);
   cr_assert_not_null(args, "missing %s", path);
 
   char tmp[64];
@@ -322,9 +298,13 @@ ParameterizedTest(bad_case *c, bad_inputs, fixture, .timeout = 30) {
     argv[argc++] = out_dir;
     snprintf(rejects, sizeof rejects, "%s/rejects.csv", out_dir);
   } else {
+    /* -o belongs to score; the analysis commands print their tables and
+     * take --rejects. */
     snprintf(rejects, sizeof rejects, "%s/rejects.csv", tmp);
-    argv[argc++] = "-o";
-    argv[argc++] = scores;
+    if (strcmp(argv[1], "score") == 0) {
+      argv[argc++] = "-o";
+      argv[argc++] = scores;
+    }
     argv[argc++] = "--rejects";
     argv[argc++] = rejects;
   }
@@ -404,7 +384,7 @@ ParameterizedTest(bad_case *c, bad_inputs, fixture, .timeout = 30) {
             "%s: temporary file left: %s", c->name, found);
   if (x.cohort_contains[0]) {
     snprintf(path, sizeof path, "%s/cohort.csv", out_dir);
-    char *text = slurp(path, &len);
+    char *text = test_slurp(path, &len);
     char needle[160];
     snprintf(needle, sizeof needle, ",%s,", x.cohort_contains);
     cr_expect(text && contains(text, len, needle),
@@ -498,7 +478,7 @@ Test(bad_inputs, cell_of_100_megabytes_is_rejected_and_the_run_continues,
   cr_expect_eq(a.rejected, 1);
   snprintf(path, sizeof path, "%s/rejects.csv", tmp);
   size_t len;
-  char *rej = slurp(path, &len);
+  char *rej = test_slurp(path, &len);
   cr_assert_not_null(rej, "rejects.csv not written");
   cr_expect(contains(rej, len, "max_field_bytes"),
             "the reject does not give the field limit as its reason");
@@ -509,7 +489,7 @@ Test(bad_inputs, cell_of_100_megabytes_is_rejected_and_the_run_continues,
   cr_expect_lt(len, (size_t)8 << 20, "rejects.csv is %zu bytes", len);
   free(rej);
   snprintf(path, sizeof path, "%s/scores.csv", tmp);
-  char *sc = slurp(path, &len);
+  char *sc = test_slurp(path, &len);
   cr_assert_not_null(sc, "scores.csv not written");
   cr_expect(contains(sc, len, ",N1,") && contains(sc, len, ",N3,") &&
                 !contains(sc, len, ",N2,"),
@@ -620,7 +600,7 @@ Test(bad_inputs, malformed_line_across_a_read_block_is_one_reject,
   cr_expect_eq(a.rejected, 1);
   snprintf(path, sizeof path, "%s/scores.csv", tmp);
   size_t n;
-  char *sc = slurp(path, &n);
+  char *sc = test_slurp(path, &n);
   cr_assert_not_null(sc);
   cr_expect(!contains(sc, n, ",NX,"),
             "bytes after the block edge were scored as a row:\n%s", sc);

@@ -18,6 +18,14 @@
 #include "cli.h"
 #include "core/internal.h"
 #include <harmrank.h>
+#include "support.h"
+
+/* The file's length (its text in *out, NUL-terminated), or -1. */
+static long slurp_len(const char *path, char **out) {
+  size_t n;
+  *out = test_slurp(path, &n);
+  return *out ? (long)n : -1;
+}
 
 static char dir[256];
 
@@ -140,24 +148,9 @@ Test(faults, every_allocation_failure_exits_4_and_writes_nothing,
 }
 
 /* Reads a whole file; returns its size or -1. */
-static long slurp(const char *path, char **out) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    return -1;
-  }
-  fseek(fp, 0, SEEK_END);
-  long n = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  *out = malloc((size_t)n + 1);
-  size_t got = fread(*out, 1, (size_t)n, fp);
-  fclose(fp);
-  (*out)[got] = '\0';
-  return (long)got;
-}
-
 static bool same_file(const char *a, const char *b) {
   char *x = NULL, *y = NULL;
-  long nx = slurp(a, &x), ny = slurp(b, &y);
+  long nx = slurp_len(a, &x), ny = slurp_len(b, &y);
   bool same = nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0;
   free(x);
   free(y);
@@ -205,7 +198,7 @@ Test(faults, a_killed_run_leaves_each_output_old_or_complete, .init = quiet,
     snprintf(live_m, sizeof live_m, "%s/live/manifest.json", dir);
     snprintf(new_m, sizeof new_m, "%s/new/manifest.json", dir);
     char *text = NULL;
-    cr_assert_geq(slurp(live_m, &text), 0);
+    cr_assert_geq(slurp_len(live_m, &text), 0);
     bool manifest_new = strstr(text, "\"as_of\": \"2026-10-31\"") != NULL;
     free(text);
     if (manifest_new) {

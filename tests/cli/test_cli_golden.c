@@ -15,36 +15,13 @@
 
 #include "cli/args_file.h"
 #include "cli/cli.h"
+#include "support.h"
 
 #define SCORE_DIR HARM_FIXTURES "/score"
 
 enum { MAX_ARGS = 64 };
 
 /* Reads a whole file; returns NULL (and *len 0) when it does not exist. */
-static char *slurp(const char *path, size_t *len) {
-  *len = 0;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    return NULL;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  cr_assert_not_null(buf);
-  for (;;) {
-    size_t got = fread(buf + n, 1, cap - n, fp);
-    n += got;
-    if (n < cap) {
-      break;
-    }
-    cap *= 2;
-    buf = realloc(buf, cap);
-    cr_assert_not_null(buf);
-  }
-  fclose(fp);
-  *len = n;
-  return buf;
-}
-
 static bool exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
@@ -70,9 +47,9 @@ static void remove_outputs(const char *dir) {
 static void expect_same_file(const char *got_path, const char *want_path,
                              const char *what) {
   size_t got_len, want_len;
-  char *want = slurp(want_path, &want_len);
+  char *want = test_slurp(want_path, &want_len);
   cr_assert_not_null(want, "missing %s", want_path);
-  char *got = slurp(got_path, &got_len);
+  char *got = test_slurp(got_path, &got_len);
   cr_assert_not_null(got, "%s was not written", what);
   size_t i = 0;
   while (i < got_len && i < want_len && got[i] == want[i]) {
@@ -96,7 +73,7 @@ static void run_case(const char *name) {
   snprintf(dir, sizeof dir, "%s/%s", SCORE_DIR, name);
   snprintf(path, sizeof path, "%s/args", dir);
   size_t len;
-  char *args = slurp(path, &len);
+  char *args = test_slurp(path, &len);
   cr_assert_not_null(args, "missing %s", path);
   char tmp[64];
   make_tmpdir(tmp, sizeof tmp);
@@ -120,7 +97,7 @@ static void run_case(const char *name) {
   int rc = harm_cli_main(argc, argv);
 
   snprintf(path, sizeof path, "%s/expected/exit", dir);
-  char *exit_text = slurp(path, &len);
+  char *exit_text = test_slurp(path, &len);
   cr_assert_not_null(exit_text, "missing %s", path);
   int want_rc = atoi(exit_text);
   free(exit_text);

@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include <harmrank.h>
+#include "support.h"
 
 static char dir[256];
 
@@ -57,27 +58,6 @@ static void put(const char *name, const char *text) {
   cr_assert_not_null(fp, "%s", name);
   fputs(text, fp);
   fclose(fp);
-}
-
-static char *slurp(const char *path) {
-  FILE *fp = fopen(path, "rb");
-  cr_assert_not_null(fp, "%s", path);
-  char *b = NULL;
-  size_t n = 0, cap = 0;
-  int c;
-  while ((c = fgetc(fp)) != EOF) {
-    if (n + 2 > cap) {
-      cap = cap ? 2 * cap : 4096;
-      b = realloc(b, cap);
-    }
-    b[n++] = (char)c;
-  }
-  fclose(fp);
-  if (!b) {
-    b = malloc(1);
-  }
-  b[n] = '\0';
-  return b;
 }
 
 static void scenario(void) {
@@ -164,7 +144,7 @@ Test(outputs, pseudonymise_with_group_by_a_person_column_exits_2) {
                at("s.csv"),
                NULL};
   cr_assert_eq(cli(c), 0);
-  char *text = slurp(at("s.csv"));
+  char *text = test_slurp_must(at("s.csv"));
   cr_assert_not_null(strstr(text, ",North,"));
   cr_assert_null(strstr(text, "VIC-"));
   free(text);
@@ -203,8 +183,8 @@ Test(outputs, control_bytes_from_data_never_reach_the_terminal_raw) {
   cr_assert_eq(cli(a), 0);
   fflush(stdout);
   fflush(stderr);
-  char *out = slurp(at("stdout.txt"));
-  char *err = slurp(at("stderr.txt"));
+  char *out = test_slurp_must(at("stdout.txt"));
+  char *err = test_slurp_must(at("stderr.txt"));
   cr_assert_null(strchr(out, '\x1b'), "ESC on stdout");
   cr_assert_null(strchr(out, '\x07'), "BEL on stdout");
   cr_assert_null(strchr(err, '\x1b'), "ESC on stderr");
@@ -215,7 +195,7 @@ Test(outputs, control_bytes_from_data_never_reach_the_terminal_raw) {
   cr_assert_not_null(strstr(err, "X\\x1b[2J (1)"));
   /* In cohort.csv the id starting with a line feed then "=" is guarded:
    * quoted (it holds a line feed) and prefixed with a single quote. */
-  char *csv = slurp(at("out/cohort.csv"));
+  char *csv = test_slurp_must(at("out/cohort.csv"));
   cr_assert_not_null(strstr(csv, ",\"'\n=HYPERLINK(1)\","), "%s", csv);
   free(csv);
   free(out);
@@ -280,7 +260,7 @@ Test(outputs, device_link_and_fifo_destinations_are_not_replaced) {
   cr_assert_eq(cli(b), 0);
   cr_assert_eq(lstat(at("link.csv"), &sb), 0);
   cr_assert(S_ISLNK(sb.st_mode), "link.csv is still a link");
-  char *t = slurp(at("real.csv"));
+  char *t = test_slurp_must(at("real.csv"));
   cr_assert(strncmp(t, "rank,offender_id,", 17) == 0, "%s", t);
   free(t);
   cr_assert_eq(count_tmp(dir), 0);
@@ -308,7 +288,7 @@ Test(outputs, output_naming_an_input_or_another_output_exits_2) {
                "--weights", at("weights.csv"), "-o",         at("same.csv"),
                "--rejects", at("same.csv"),    NULL};
   cr_assert_eq(cli(a), HARM_EXIT_USAGE);
-  char *t = slurp(at("same.csv"));
+  char *t = test_slurp_must(at("same.csv"));
   cr_assert_str_eq(t, offences_text, "the input is untouched");
   free(t);
   /* Two outputs, one file not there yet, spelt differently. */
@@ -333,7 +313,7 @@ Test(outputs, output_naming_an_input_or_another_output_exits_2) {
                "--weights", at("weights.csv"), "-o",         at("wlink"),
                NULL};
   cr_assert_eq(cli(d), HARM_EXIT_USAGE);
-  t = slurp(at("weights.csv"));
+  t = test_slurp_must(at("weights.csv"));
   cr_assert_str_eq(t, weights_text);
   free(t);
 }
@@ -345,13 +325,13 @@ Test(outputs, output_folder_holding_an_input_exits_2) {
                         "pool_rank,harm,offences,victims,first_offence,"
                         "last_offence,max_offence_harm,top_code,breakdown,"
                         "agencies,referral_reason,referred_on,months_served\n");
-  char *before = slurp(at("out/cohort.csv"));
+  char *before = test_slurp_must(at("out/cohort.csv"));
   char *a[] = {
       "harmrank",  "cohort",          "--offences", at("offences.csv"),
       "--weights", at("weights.csv"), "--previous", at("out/cohort.csv"),
       "--out",     at("out"),         NULL};
   cr_assert_eq(cli(a), HARM_EXIT_USAGE);
-  char *after = slurp(at("out/cohort.csv"));
+  char *after = test_slurp_must(at("out/cohort.csv"));
   cr_assert_str_eq(after, before);
   free(before);
   free(after);
@@ -363,7 +343,7 @@ Test(outputs, output_folder_holding_an_input_exits_2) {
       "--weights", at("weights.csv"), "--out",      at("an"),
       NULL};
   cr_assert_eq(cli(b), HARM_EXIT_USAGE);
-  char *t = slurp(at("an/lorenz.csv"));
+  char *t = test_slurp_must(at("an/lorenz.csv"));
   cr_assert_str_eq(t, offences_text);
   free(t);
   /* Config files are inputs too. */
@@ -375,7 +355,7 @@ Test(outputs, output_folder_holding_an_input_exits_2) {
                "-o",         at("s.csv"),
                NULL};
   cr_assert_eq(cli(c), HARM_EXIT_USAGE);
-  t = slurp(at("cohort.ini"));
+  t = test_slurp_must(at("cohort.ini"));
   cr_assert_str_eq(t, cohort_ini);
   free(t);
 }
@@ -407,7 +387,7 @@ Test(outputs, manifest_hashes_pipes_as_read) {
                "--offences", at("offences.csv"), "--weights", wpipe,
                "--out",      at("out"),          NULL};
   cr_assert_eq(cli(a), 0);
-  char *m = slurp(at("out/manifest.json"));
+  char *m = test_slurp_must(at("out/manifest.json"));
   cr_assert_not_null(strstr(m, weights_sha), "weights hash:\n%s", m);
   cr_assert_not_null(strstr(m, cohort_ini_sha), "config hash:\n%s", m);
   cr_assert_not_null(strstr(m, "\"bytes\": 141"));
@@ -426,7 +406,7 @@ Test(outputs, manifest_hashes_offences_from_standard_input_and_files) {
   char *a[] = {"harmrank",        "cohort", "--offences", opipe, "--weights",
                at("weights.csv"), "--out",  at("out"),    NULL};
   cr_assert_eq(cli(a), 0);
-  char *m = slurp(at("out/manifest.json"));
+  char *m = test_slurp_must(at("out/manifest.json"));
   /* printf '%s' "$offences_text" | sha256sum; 185 bytes. */
   cr_assert_not_null(strstr(m, "21e2c76b8f6d8e1b364c54dd2d096ebd28e950e1d4"
                                "622bb5d033fff9e3d46375"),
@@ -531,16 +511,16 @@ Test(outputs, strict_failure_leaves_the_previous_output_set_untouched) {
                "--weights", at("weights.csv"), "--out",      at("out"),
                NULL};
   cr_assert_eq(cli(a), 0);
-  char *rej = slurp(at("out/rejects.csv"));
-  char *man = slurp(at("out/manifest.json"));
+  char *rej = test_slurp_must(at("out/rejects.csv"));
+  char *man = test_slurp_must(at("out/manifest.json"));
   put("worse.csv", "offence_id,offender_id,offence_code,offence_date\n"
                    "C9,N9,34B,2026-02-30\n");
   char *b[] = {
       "harmrank",        "cohort", "--offences", at("worse.csv"), "--weights",
       at("weights.csv"), "--out",  at("out"),    "--strict",      NULL};
   cr_assert_eq(cli(b), HARM_EXIT_DATA);
-  char *rej2 = slurp(at("out/rejects.csv"));
-  char *man2 = slurp(at("out/manifest.json"));
+  char *rej2 = test_slurp_must(at("out/rejects.csv"));
+  char *man2 = test_slurp_must(at("out/manifest.json"));
   cr_assert_str_eq(rej2, rej, "rejects.csv changed");
   cr_assert_str_eq(man2, man);
   cr_assert_eq(count_tmp(at("out")), 0);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include <harmrank.h>
+#include "support.h"
 
 static char dir[256];
 static const char key_text[] = "KEYBYTES-0123456789abcdefghijklm";
@@ -39,19 +40,6 @@ static void scenario(void) {
                        "BROWNK66,Probation,2026-10-02,licence\n");
   put("exclusions.csv", "offender_id,reason\nJONESA80,in custody\n");
   put("key", key_text); /* 32 bytes, text so the test can look for them */
-}
-
-static char *slurp(const char *path) {
-  FILE *fp = fopen(path, "rb");
-  cr_assert_not_null(fp, "%s", path);
-  fseek(fp, 0, SEEK_END);
-  long n = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  char *b = calloc(1, (size_t)n + 1);
-  size_t got = fread(b, 1, (size_t)n, fp);
-  fclose(fp);
-  b[got] = '\0';
-  return b;
 }
 
 static int run(const char *out, bool pseudo) {
@@ -113,7 +101,7 @@ Test(privacy, pseudonymised_outputs_hold_no_input_id_and_no_key,
   for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
     char path[600];
     snprintf(path, sizeof path, "%s/pseudo/%s", dir, names[k]);
-    char *text = slurp(path);
+    char *text = test_slurp_must(path);
     for (size_t j = 0; j < sizeof secrets / sizeof *secrets; j++) {
       cr_assert_null(strstr(text, secrets[j]), "%s contains %s", names[k],
                      secrets[j]);
@@ -122,7 +110,7 @@ Test(privacy, pseudonymised_outputs_hold_no_input_id_and_no_key,
   }
   char path[600];
   snprintf(path, sizeof path, "%s/pseudo/cohort.csv", dir);
-  char *cohort = slurp(path);
+  char *cohort = test_slurp_must(path);
   /* SMITHJ71 (core) and BROWNK66 (referral without offences) are on the
    * list under their pseudonyms; the excluded JONESA80 is not. */
   const unsigned char *key = (const unsigned char *)key_text;
@@ -135,7 +123,7 @@ Test(privacy, pseudonymised_outputs_hold_no_input_id_and_no_key,
   cr_assert_null(strstr(cohort, ps));
   free(cohort);
   snprintf(path, sizeof path, "%s/pseudo/manifest.json", dir);
-  char *man = slurp(path);
+  char *man = test_slurp_must(path);
   cr_assert_not_null(strstr(man, "\"pseudonymised\": true"));
   free(man);
 }
@@ -164,7 +152,7 @@ Test(privacy, pseudonymised_run_withholds_referral_and_exclusion_reasons,
     for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
       char path[600];
       snprintf(path, sizeof path, "%s/%s/%s", dir, out, names[k]);
-      char *text = slurp(path);
+      char *text = test_slurp_must(path);
       for (size_t j = 0; j < 3; j++) {
         seen[j] += strstr(text, texts[j]) != NULL;
       }

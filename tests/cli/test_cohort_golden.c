@@ -18,6 +18,7 @@
 
 #include "cli/args_file.h"
 #include "cli/cli.h"
+#include "support.h"
 
 #define COHORT_DIR HARM_FIXTURES "/cohort"
 
@@ -57,31 +58,6 @@ static const char *const out_names[] = {"cohort.csv",  "movers.csv",
 
 /* Reads a whole file; returns NULL (and *len 0) when it does not exist. The
  * buffer is NUL-terminated. */
-static char *slurp(const char *path, size_t *len) {
-  *len = 0;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    return NULL;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  cr_assert_not_null(buf);
-  for (;;) {
-    size_t got = fread(buf + n, 1, cap - n - 1, fp);
-    n += got;
-    if (got == 0 || n < cap - 1) {
-      break;
-    }
-    cap *= 2;
-    buf = realloc(buf, cap);
-    cr_assert_not_null(buf);
-  }
-  fclose(fp);
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
-
 static bool exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
@@ -100,9 +76,9 @@ static void remove_outputs(const char *dir) {
 static void expect_same_file(const char *name, const char *got_path,
                              const char *want_path, const char *what) {
   size_t got_len, want_len;
-  char *want = slurp(want_path, &want_len);
+  char *want = test_slurp(want_path, &want_len);
   cr_assert_not_null(want, "missing %s", want_path);
-  char *got = slurp(got_path, &got_len);
+  char *got = test_slurp(got_path, &got_len);
   cr_assert_not_null(got, "%s: %s was not written", name, what);
   size_t i = 0;
   while (i < got_len && i < want_len && got[i] == want[i]) {
@@ -137,7 +113,7 @@ static long json_number(const char *text, const char *end, const char *key) {
  * of the six buckets, and the manifest says "adds_up": true. */
 static void expect_manifest_adds_up(const char *name, const char *path) {
   size_t len;
-  char *man = slurp(path, &len);
+  char *man = test_slurp(path, &len);
   cr_assert_not_null(man, "%s: manifest.json was not written", name);
   const char *rows = strstr(man, "\"rows\"");
   cr_assert_not_null(rows, "%s: manifest.json has no \"rows\" block", name);
@@ -178,7 +154,7 @@ static void run_case(const char *name) {
   snprintf(dir, sizeof dir, "%s/%s", COHORT_DIR, name);
   snprintf(path, sizeof path, "%s/args", dir);
   size_t len;
-  char *args = slurp(path, &len);
+  char *args = test_slurp(path, &len);
   cr_assert_not_null(args, "missing %s", path);
   char tmp[64];
   snprintf(tmp, sizeof tmp, "/tmp/harmrank-cohort-XXXXXX");
@@ -201,7 +177,7 @@ static void run_case(const char *name) {
   int rc = harm_cli_main(argc, argv);
 
   snprintf(path, sizeof path, "%s/expected/exit", dir);
-  char *exit_text = slurp(path, &len);
+  char *exit_text = test_slurp(path, &len);
   cr_assert_not_null(exit_text, "missing %s", path);
   int want_rc = atoi(exit_text);
   free(exit_text);

@@ -18,6 +18,7 @@
 #include <harmrank.h>
 
 #include "cli/cli.h"
+#include "support.h"
 
 /* Hand-worked in fixtures/cohort/README.md: N1 365 and N2 51.75 in the
  * core, "=HYPERLINK(1)" (4.77) in a referral slot. */
@@ -47,30 +48,6 @@ static uint16_t le16(const unsigned char *p) {
 static uint32_t le32(const unsigned char *p) {
   return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
          ((uint32_t)p[3] << 24);
-}
-
-static unsigned char *slurp(const char *path, size_t *len) {
-  *len = 0;
-  FILE *fp = fopen(path, "rb");
-  if (!fp) {
-    return NULL;
-  }
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *buf = malloc(cap);
-  cr_assert_not_null(buf);
-  for (;;) {
-    size_t got = fread(buf + n, 1, cap - n, fp);
-    n += got;
-    if (got == 0 || n < cap) {
-      break;
-    }
-    cap *= 2;
-    buf = realloc(buf, cap);
-    cr_assert_not_null(buf);
-  }
-  fclose(fp);
-  *len = n;
-  return buf;
 }
 
 /* Lists the entries from the end-of-central-directory record. */
@@ -171,7 +148,7 @@ static void make_pack(zipfile *z) {
   cr_assert_eq(harm_cli_main(argc, argv), 0, "cohort run failed");
   char path[128];
   snprintf(path, sizeof path, "%s/cohort.xlsx", z->dir);
-  z->data = slurp(path, &z->len);
+  z->data = (unsigned char *)test_slurp(path, &z->len);
   cr_assert_not_null(z->data, "cohort.xlsx was not written");
   zip_parse(z);
 }

@@ -13,6 +13,7 @@
 #include <harmrank.h>
 
 #include "core/internal.h"
+#include "support.h"
 
 #define NATIVE_HDR "offence_code,description,harm,category,proactive,source\n"
 
@@ -514,16 +515,6 @@ static size_t ref_parse(char *text, ref_row *rows, size_t max_rows) {
   return n_rows;
 }
 
-static char *slurp(const char *path) {
-  FILE *fp = fopen(path, "rb");
-  cr_assert_not_null(fp, "%s", path);
-  char *buf = malloc(1 << 20);
-  size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-  buf[n] = '\0';
-  fclose(fp);
-  return buf;
-}
-
 typedef struct shipped_case {
   char file[48];
   size_t rows;      /* README: rows */
@@ -553,7 +544,7 @@ ParameterizedTest(shipped_case *c, weights,
                c->file, err.record, err.message);
   cr_assert_eq(harm_weights_layout(w), HARM_WEIGHTS_NATIVE);
 
-  char *text = slurp(path);
+  char *text = test_slurp_must(path);
   static ref_row rows[512];
   size_t n = ref_parse(text, rows, 512);
   cr_assert_eq(n - 1, c->rows, "%s: data rows", c->file);
@@ -627,7 +618,7 @@ Test(weights, shipped_aliases_point_at_letter_codes) {
                                  "/weights/cchi-estimates-ho-letter.csv",
                                  &o, &w, &err),
                HARM_OK, "%s", err.message);
-  char *text = slurp(HARM_CONFIG_DIR "/weights/aliases.csv");
+  char *text = test_slurp_must(HARM_CONFIG_DIR "/weights/aliases.csv");
   static ref_row rows[64];
   size_t n = ref_parse(text, rows, 64);
   for (size_t i = 1; i < n; i++) {
