@@ -5,16 +5,18 @@
 #               Panel cohort on the bundled sample force
 #   make test   install what is missing, build, run the whole test suite:
 #               format check, unit/CLI tests, the same under address and
-#               undefined-behaviour sanitizers, valgrind on the CLI golden
+#               undefined-behaviour sanitizers (gcc and clang builds),
+#               valgrind on the CLI golden
 #               cases, and each fuzz target for FUZZ_SECONDS (default 60)
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+ASAN_CLANG_BUILD ?= build-asan-clang
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
 .PHONY: demo test setup setup-test build build-test test-plain test-asan \
-	test-valgrind test-fuzz format-check clean
+	test-asan-clang test-valgrind test-fuzz format-check clean
 
 setup:
 	bash .ci/setup
@@ -44,6 +46,14 @@ test-asan: setup-test
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The same suite built by clang, whose UBSan checks more (e.g. arithmetic
+# on a null pointer) than gcc's.
+test-asan-clang: setup-test
+	CC=clang cmake -S . -B $(ASAN_CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DHARMRANK_SANITIZE=ON -DHARMRANK_BUILD_BENCH=OFF >/dev/null
+	cmake --build $(ASAN_CLANG_BUILD) -j $(JOBS)
+	cd $(ASAN_CLANG_BUILD) && ctest --output-on-failure -j $(JOBS)
+
 test-valgrind: build-test
 	bash .ci/valgrind $(BUILD)
 
@@ -55,8 +65,8 @@ format-check: setup-test
 	if [ -n "$$files" ] && ! clang-format --dry-run -Werror $$files; then \
 	  echo "format-check: run clang-format -i on the files above"; exit 1; fi
 
-test: format-check test-plain test-asan test-valgrind test-fuzz
+test: format-check test-plain test-asan test-asan-clang test-valgrind test-fuzz
 	@echo "make test: all suites passed"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+	rm -rf $(BUILD) $(ASAN_BUILD) $(ASAN_CLANG_BUILD) build-fuzz
