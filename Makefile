@@ -5,21 +5,23 @@
 #               Panel cohort on the bundled sample force
 #   make test   install what is missing, build, run the whole test suite:
 #               format check, unit/CLI tests, the same under address and
-#               undefined-behaviour sanitizers, valgrind on the CLI golden
-#               cases, the install check (.ci/install-check) and each fuzz
-#               target for FUZZ_SECONDS (default 60)
+#               undefined-behaviour sanitizers (gcc and clang builds),
+#               valgrind on the CLI golden cases, the install check
+#               (.ci/install-check), the demo into a fresh folder and each
+#               fuzz target for FUZZ_SECONDS (default 60)
 # The release build (make build) has the allocation-failure hook and the
 # bench off, as CMake's defaults do; the test builds turn both on (the ASan
-# build leaves the bench out: it measures nothing under a sanitizer).
+# builds leave the bench out: it measures nothing under a sanitizer).
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+ASAN_CLANG_BUILD ?= build-asan-clang
 INSTALL_BUILD ?= build-install
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
 .PHONY: demo test setup setup-test build build-test test-plain test-asan \
-	test-valgrind test-install test-fuzz test-demo format-check clean
+	test-asan-clang test-valgrind test-install test-fuzz test-demo format-check clean
 
 setup:
 	bash .ci/setup
@@ -52,6 +54,15 @@ test-asan: setup-test
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The same suite built by clang, whose UBSan checks more (e.g. arithmetic
+# on a null pointer) than gcc's.
+test-asan-clang: setup-test
+	CC=clang cmake -S . -B $(ASAN_CLANG_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	  -DHARMRANK_SANITIZE=ON -DHARMRANK_FAULT_INJECTION=ON \
+	  -DHARMRANK_BUILD_BENCH=OFF >/dev/null
+	cmake --build $(ASAN_CLANG_BUILD) -j $(JOBS)
+	cd $(ASAN_CLANG_BUILD) && ctest --output-on-failure -j $(JOBS)
+
 test-valgrind: build-test
 	bash .ci/valgrind $(BUILD)
 
@@ -78,8 +89,4 @@ format-check: setup-test
 	if [ -n "$$files" ] && ! clang-format --dry-run -Werror $$files; then \
 	  echo "format-check: run clang-format -i on the files above"; exit 1; fi
 
-test: format-check test-plain test-demo test-asan test-valgrind test-install test-fuzz
-	@echo "make test: all suites passed"
-
-clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(INSTALL_BUILD) build-fuzz
+	test-asan-clang test-valgrind test-install test-fuzz test-demo format-check clean

@@ -13,6 +13,14 @@
 
 #include "core/internal.h"
 
+/* Bytes handed to libcsv at a time; the field buffer is bounded between
+ * slices, so it never holds more than max_field plus about this much. */
+enum { CSV_SLICE = 1 << 16 };
+
+#define UTF16_ERROR                                                            \
+  "UTF-16: save as UTF-8 (the file starts with a UTF-16 byte-order mark or "   \
+  "has a NUL byte beside every character)"
+
 struct harm__csv_reader {
   struct csv_parser parser;
   size_t max_field;
@@ -41,6 +49,17 @@ struct harm__csv_reader {
   size_t skip_field;       /* field at fault for the pending reject */
   const char *field_error; /* set by the field callback */
   size_t field_error_at;
+  /* The field libcsv is building is already known to be over max_field:
+   * its buffer is kept short (see bound_field) and the field comes
+   * through as over-long whatever length libcsv reports. */
+  bool field_over;
+  /* A long run of blanks in the field in progress was cut to one (see
+   * bound_field); the field is over-long if anything but blanks follows,
+   * i.e. if its committed length goes past blanks_at. */
+  bool blanks_cut;
+  size_t blanks_at;
+  bool text_check;   /* refuse UTF-16 and binary input (default off) */
+  const char *fatal; /* why the input cannot be read at all, or NULL */
   bool nomem;
   bool stopped;
 };
@@ -81,7 +100,11 @@ static void on_field(void *s, size_t len, void *data) {
   if (r->nomem) {
     return;
   }
-  if (len > r->max_field && !r->field_error) {
+  bool over = len > r->max_field || r->field_over ||
+              (r->blanks_cut && len > r->blanks_at + 1);
+  r->field_over = false;
+  r->blanks_cut = false;
+  if (over && !r->field_error) {
     r->field_error = "field longer than the limit (max_field_bytes)";
     r->field_error_at = r->n_fields;
   }
@@ -101,7 +124,7 @@ static void on_field(void *s, size_t len, void *data) {
     r->field_len = l;
     r->cap_fields = cap;
   }
-  size_t keep = len > r->max_field ? 0 : len;
+  size_t keep = over ? 0 : len;
   r->field_off[r->n_fields] = r->field_bytes.len;
   r->field_len[r->n_fields] = keep;
   /* Always append (with NUL) so the offsets stay valid. */
@@ -162,6 +185,8 @@ void harm__csv_reader_free(harm__csv_reader *r) {
 
 size_t harm__csv_line(const harm__csv_reader *r) { return r->line; }
 
+const char *harm__csv_fatal(const harm__csv_reader *r) { return r->fatal; }
+
 static void reset_record(harm__csv_reader *r) {
   r->raw.len = 0;
   r->raw_truncated = false;
@@ -170,6 +195,8 @@ static void reset_record(harm__csv_reader *r) {
   r->field_error = NULL;
   r->field_error_at = 0;
   r->row_done = false;
+  r->field_over = false;
+  r->blanks_cut = false;
   r->record_line = r->line;
 }
 
@@ -259,6 +286,60 @@ static bool append_raw(harm__csv_reader *r, const char *p, size_t n) {
   "malformed quoting (a quote inside an unquoted field, or text after a "      \
   "closing quote)"
 
+/* libcsv keeps the whole field in progress in its buffer and only hands
+ * it over at the field's end, so an over-long field would cost its whole
+ * length in memory before on_field could turn it down. Between slices of
+ * input this looks at libcsv's public parser state: once the committed
+ * part of the field (everything but trailing blanks and a closing quote,
+ * which libcsv strips at the end) is past max_field, the field is marked
+ * over-long and libcsv's write position is wound back, so it keeps
+ * parsing (record boundaries unchanged) into a buffer that stays short.
+ * A long run of trailing blanks, which libcsv may still strip, is cut to
+ * one blank the same way, remembering that the field is over-long if any
+ * other byte follows it. */
+static void bound_field(harm__csv_reader *r) {
+  struct csv_parser *p = &r->parser;
+  if (p->pstate != 2 && p->pstate != 3) {
+    return; /* no field in progress */
+  }
+  size_t slack = p->spaces + 1;
+  size_t committed = p->entry_pos > slack ? p->entry_pos - slack : 0;
+  if (!r->field_over && (committed > r->max_field ||
+                         (r->blanks_cut && committed > r->blanks_at))) {
+    r->field_over = true;
+  }
+  if (r->field_over) {
+    if (p->entry_pos > slack) {
+      p->entry_pos = slack;
+    }
+  } else if (p->spaces > CSV_SLICE && (p->pstate == 3 || !p->quoted)) {
+    p->entry_pos -= p->spaces - 1;
+    p->spaces = 1;
+    r->blanks_cut = true;
+    r->blanks_at = committed;
+  }
+  if (r->field_over && p->spaces > CSV_SLICE) {
+    p->entry_pos -= p->spaces - 1;
+    p->spaces = 1;
+  }
+}
+
+/* csv_parse over a segment in slices, bounding the field buffer between
+ * slices. Returns the bytes libcsv took, as csv_parse does. */
+static size_t parse_bounded(harm__csv_reader *r, const char *seg, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    size_t k = n - done < CSV_SLICE ? n - done : CSV_SLICE;
+    size_t got = csv_parse(&r->parser, seg + done, k, on_field, on_row, r);
+    done += got;
+    if (got < k || r->nomem) {
+      break;
+    }
+    bound_field(r);
+  }
+  return done;
+}
+
 static harm_status parse_segment(harm__csv_reader *r, const char *seg,
                                  size_t n) {
   bool idle_before = r->parser.pstate == 0 && r->raw.len == 0;
@@ -268,7 +349,7 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
   if (!append_raw(r, seg, n)) {
     return HARM_ERR_NOMEM;
   }
-  size_t done = csv_parse(&r->parser, seg, n, on_field, on_row, r);
+  size_t done = parse_bounded(r, seg, n);
   count_lines(r, seg, n);
   if (r->nomem) {
     return HARM_ERR_NOMEM;
@@ -283,6 +364,8 @@ static harm_status parse_segment(harm__csv_reader *r, const char *seg,
      * When the line goes on past this block, the rest of it is skipped
      * first (harm__csv_feed), so it cannot pose as a new record. */
     size_t at = r->n_fields;
+    r->field_over = false;
+    r->blanks_cut = false;
     csv_free(&r->parser);
     if (csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI) != 0) {
       return HARM_ERR_NOMEM;
@@ -453,7 +536,24 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   return HARM_OK;
 }
 
+/* Why a first line holding a NUL byte is not CSV text: UTF-16 (every
+ * other byte NUL in its first 64 bytes) or some other binary file. */
+static const char *not_text(const char *p, size_t n) {
+  size_t nul[2] = {0, 0}, k = n < 64 ? n : 64;
+  for (size_t i = 0; i < k; i++) {
+    nul[i % 2] += p[i] == '\0';
+  }
+  size_t half[2] = {(k + 1) / 2, k / 2};
+  bool utf16 = k >= 4 && ((nul[0] == half[0] && nul[1] == 0) ||
+                          (nul[1] == half[1] && nul[0] == 0));
+  return utf16 ? UTF16_ERROR
+               : "NUL bytes in the first line: not a CSV text file";
+}
+
 harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
+  if (r->fatal) {
+    return HARM_ERR_DATA;
+  }
   if (r->stopped) {
     return HARM_ERR_USAGE;
   }
@@ -469,6 +569,32 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
       return HARM_OK; /* maybe a BOM: wait for more */
     }
     r->bom_checked = true;
+    if (r->text_check && r->bom_n >= 2 &&
+        (memcmp(r->bom_pending, "\xFF\xFE", 2) == 0 ||
+         memcmp(r->bom_pending, "\xFE\xFF", 2) == 0)) {
+      r->fatal = UTF16_ERROR;
+      r->stopped = true;
+      return HARM_ERR_DATA;
+    }
+    if (r->text_check && memchr(r->bom_pending, '\0', r->bom_n)) {
+      /* Judge the first line from its start, not from these few bytes. */
+      char head[64];
+      size_t k = r->bom_n;
+      memcpy(head, r->bom_pending, k);
+      while (k < sizeof head && pos + k - r->bom_n < len) {
+        head[k] = data[pos + k - r->bom_n];
+        k++;
+      }
+      for (size_t i = 0; i < k; i++) {
+        if (head[i] == '\n' || head[i] == '\r') {
+          k = i;
+          break;
+        }
+      }
+      r->fatal = not_text(head, k);
+      r->stopped = true;
+      return HARM_ERR_DATA;
+    }
     if (!(r->bom_n == 3 && memcmp(r->bom_pending, "\xEF\xBB\xBF", 3) == 0)) {
       harm_status st = harm__csv_feed(r, r->bom_pending, r->bom_n);
       if (st != HARM_OK) {
@@ -510,6 +636,11 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
     size_t n_commas;
     size_t content = scan_line(p, len - pos, &quote, commas, &n_commas);
     size_t term = content < len - pos ? 1 : 0;
+    if (r->first && r->text_check && memchr(p, '\0', content)) {
+      r->fatal = not_text(p, content);
+      r->stopped = true;
+      return HARM_ERR_DATA;
+    }
     /* A line is only taken whole when its terminator is here: a line cut
      * by the end of this block goes through libcsv, which keeps state. */
     if (r->fast && term && !quote && r->parser.pstate == 0 && r->raw.len == 0) {
@@ -536,6 +667,8 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
 
 void harm__csv_set_fast(harm__csv_reader *r, bool on) { r->fast = on; }
 
+void harm__csv_require_text(harm__csv_reader *r) { r->text_check = true; }
+
 bool harm__csv_idle(const harm__csv_reader *r) {
   return r->parser.pstate == 0 && r->raw.len == 0 && !r->skipping;
 }
@@ -546,6 +679,9 @@ void harm__csv_mid_stream(harm__csv_reader *r) {
 }
 
 harm_status harm__csv_finish(harm__csv_reader *r) {
+  if (r->fatal) {
+    return HARM_ERR_DATA;
+  }
   if (r->stopped) {
     return HARM_ERR_USAGE;
   }
@@ -596,6 +732,9 @@ harm_status harm__csv_read_file_hashed(const char *path, size_t max_field,
   }
   harm__csv_reader *r = NULL;
   harm_status st = harm__csv_reader_new(max_field, fn, ctx, &r);
+  if (st == HARM_OK) {
+    harm__csv_require_text(r);
+  }
   enum { BLOCK = 1 << 16 };
   char *block = st == HARM_OK ? harm__malloc(BLOCK) : NULL;
   if (st == HARM_OK && !block) {
@@ -620,6 +759,8 @@ harm_status harm__csv_read_file_hashed(const char *path, size_t max_field,
   }
   if (st == HARM_ERR_NOMEM) {
     harm__fail(err, st, stage, path, 0, NULL, "out of memory reading");
+  } else if (st == HARM_ERR_DATA && r && r->fatal) {
+    harm__fail(err, st, stage, path, harm__csv_line(r), NULL, "%s", r->fatal);
   }
   harm__free(block);
   harm__csv_reader_free(r);

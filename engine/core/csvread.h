@@ -43,7 +43,10 @@ harm_status harm__csv_reader_new(size_t max_field, harm__csv_record_fn fn,
                                  void *ctx, harm__csv_reader **out);
 
 /* Feeds bytes; records are delivered as they complete. Returns HARM_OK,
- * HARM_ERR_NOMEM, or HARM_ERR_USAGE when the callback stopped. */
+ * HARM_ERR_NOMEM, HARM_ERR_USAGE when the callback stopped, or
+ * HARM_ERR_DATA when the input is not CSV text (harm__csv_fatal). A field
+ * over max_field costs at most about max_field + 64 KiB of memory
+ * whatever its length: it is never buffered whole. */
 harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len);
 
 /* Ends the input: delivers a last record without a terminator, or a
@@ -53,11 +56,23 @@ harm_status harm__csv_finish(harm__csv_reader *r);
 /* Current line number (1-based) of the next byte to be read. */
 size_t harm__csv_line(const harm__csv_reader *r);
 
+/* Why the input is not CSV text at all (UTF-16, or NUL bytes in the first
+ * line), or NULL. Once set, feed and finish return HARM_ERR_DATA. */
+const char *harm__csv_fatal(const harm__csv_reader *r);
+
 void harm__csv_reader_free(harm__csv_reader *r);
 
 /* Turns the quote-free fast path on or off (on by default). The
  * differential test and fuzz target compare the two. */
 void harm__csv_set_fast(harm__csv_reader *r, bool on);
+
+/* Makes the reader refuse input that is not CSV text before its first
+ * record: a UTF-16 byte-order mark (FF FE or FE FF), or a NUL byte in the
+ * first line ("UTF-16: save as UTF-8" when every other byte is NUL).
+ * Off by default, so the reader itself stays byte-transparent for the
+ * differential tests; harm__csv_read_file and the offences reader turn
+ * it on. */
+void harm__csv_require_text(harm__csv_reader *r);
 
 /* True when no record is in progress (the last byte fed ended a record
  * or a blank line): a chunk that ends idle ends on a record boundary. */
@@ -68,7 +83,8 @@ bool harm__csv_idle(const harm__csv_reader *r);
 void harm__csv_mid_stream(harm__csv_reader *r);
 
 /* Reads a whole file (or stdin for "-") through a reader in blocks.
- * Returns HARM_OK, HARM_ERR_IO (err names the file), HARM_ERR_NOMEM, or
+ * Returns HARM_OK, HARM_ERR_IO (err names the file), HARM_ERR_NOMEM,
+ * HARM_ERR_DATA when it is not CSV text (err says why), or
  * HARM_ERR_USAGE when the callback stopped. */
 harm_status harm__csv_read_file(const char *path, size_t max_field,
                                 harm__csv_record_fn fn, void *ctx,

@@ -72,8 +72,10 @@ typedef struct loader {
   harm_error *err;
   harm_dataset *ds;
   bool have_header;
-  size_t n_cols;
-  char **names; /* header names, trimmed copies */
+  size_t n_cols;  /* named columns: the header less empty trailing names */
+  size_t n_extra; /* empty trailing header names (Excel's "...,area,,"):
+                     their cells may be present, and must be empty */
+  char **names;   /* header names, trimmed copies */
   size_t col[N_ROLES];
   col_filter *filters;
   bool deferred;    /* as_of is the latest date: decided at the end */
@@ -276,6 +278,13 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
     if (!ld->names[i]) {
       return HARM_ERR_NOMEM;
     }
+  }
+  /* Spreadsheets save columns that were once touched as empty trailing
+   * header cells: they name nothing, so they are not columns. */
+  while (ld->n_cols > 0 && ld->names[ld->n_cols - 1][0] == '\0') {
+    harm__free(ld->names[--ld->n_cols]);
+    ld->names[ld->n_cols] = NULL;
+    ld->n_extra++;
   }
   for (size_t i = 0; i < ld->n_cols; i++) {
     for (size_t j = 0; j < i; j++) {
@@ -483,10 +492,20 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
     reject(ld, rec, rec->error_field, st, "%s", rec->error);
     return ld->status == HARM_OK;
   }
-  if (rec->n_fields != ld->n_cols) {
+  if (rec->n_fields < ld->n_cols || rec->n_fields > ld->n_cols + ld->n_extra) {
     reject(ld, rec, ABSENT, HARM_ERR_DATA, "expected %zu fields, found %zu",
-           ld->n_cols, rec->n_fields);
+           ld->n_cols + ld->n_extra, rec->n_fields);
     return ld->status == HARM_OK;
+  }
+  for (size_t i = ld->n_cols; i < rec->n_fields; i++) {
+    const char *p = rec->fields[i].p;
+    size_t len = rec->fields[i].len;
+    harm__trim(&p, &len);
+    if (len) {
+      reject(ld, rec, ABSENT, HARM_ERR_DATA,
+             "a value in column %zu, which has no name in the header", i + 1);
+      return ld->status == HARM_OK;
+    }
   }
   /* Required text fields: present, non-empty, no NUL bytes. */
   static const int text_roles[] = {COL_OID, COL_OFFENDER, COL_SUBJECT,
@@ -1303,7 +1322,21 @@ static harm_status source_feed(const source *src, harm__csv_reader *r,
   return HARM_OK;
 }
 
-/* Offset just after the first '\n' at or after `at`, or src->len. */
+/* The byte at `at` (which is < src->len). */
+static char source_byte(const source *src, size_t at) {
+  char c = '\0';
+  if (src->mem) {
+    c = src->mem[at];
+  } else if (pread(src->fd, &c, 1, (off_t)at) != 1) {
+    c = '\0';
+  }
+  return c;
+}
+
+/* Offset just after the first line end at or after `at`, or src->len. A
+ * line ends at '\n', at "\r\n" (never split) or at a lone '\r', exactly
+ * as the reader counts lines, so a chunk of a lone-CR file still starts
+ * on a line and every chunk's line count adds up. */
 static size_t next_line(const source *src, size_t at, char *buf) {
   while (at < src->len) {
     size_t want = src->len - at < 65536 ? src->len - at : 65536;
@@ -1318,9 +1351,14 @@ static size_t next_line(const source *src, size_t at, char *buf) {
       want = (size_t)got;
       p = buf;
     }
-    const char *nl = memchr(p, '\n', want);
-    if (nl) {
-      return at + (size_t)(nl - p) + 1;
+    for (size_t i = 0; i < want; i++) {
+      if (p[i] == '\n') {
+        return at + i + 1;
+      }
+      if (p[i] == '\r') {
+        size_t end = at + i + 1;
+        return end < src->len && source_byte(src, end) == '\n' ? end + 1 : end;
+      }
     }
     at += want;
   }
@@ -1436,9 +1474,12 @@ static bool merge_shard(loader *master, shard *sh) {
 /* Replays a shard's buffered rejects with absolute line numbers. In
  * strict mode the first one is the run's error. */
 static harm_status replay(loader *master, const shard *sh, size_t base) {
+  if (!sh->ld.rej_buf.data) {
+    return HARM_OK; /* no rejects (and no buffer to walk) */
+  }
   const char *p = sh->ld.rej_buf.data;
   const char *end = p + sh->ld.rej_buf.len;
-  while (p && p < end) {
+  while (p < end) {
     rej_entry e;
     memcpy(&e, p, sizeof e);
     p += sizeof e;
@@ -1494,6 +1535,9 @@ static harm_status ingest_parallel(loader *master, const source *src,
   harm__csv_reader *r = NULL;
   harm_status st = harm__csv_reader_new(master->opts->max_field_bytes,
                                         on_record, master, &r);
+  if (st == HARM_OK) {
+    harm__csv_require_text(r);
+  }
   size_t hdr_end = 0;
   master->header_only = true;
   while (st == HARM_OK && !master->have_header && hdr_end < src->len &&
@@ -1521,6 +1565,7 @@ static harm_status ingest_parallel(loader *master, const source *src,
         harm__calloc(master->opts->n_filters + 1, sizeof *master->filters);
     master->have_header = false;
     master->n_cols = 0;
+    master->n_extra = 0;
     master->status = HARM_OK;
     harm__free(buf);
     return master->filters ? HARM_OK : HARM_ERR_NOMEM;
@@ -1817,10 +1862,15 @@ static harm_status feed_buffer(loader *ld, const void *arg, size_t len) {
   harm_status st =
       harm__csv_reader_new(ld->opts->max_field_bytes, on_record, ld, &r);
   if (st == HARM_OK) {
+    harm__csv_require_text(r);
     st = harm__csv_feed(r, arg, len);
   }
   if (st == HARM_OK) {
     st = harm__csv_finish(r);
+  }
+  if (st == HARM_ERR_DATA && ld->status == HARM_OK && r && harm__csv_fatal(r)) {
+    harm__fail(ld->err, st, "ingest", ld->name, harm__csv_line(r), NULL, "%s",
+               harm__csv_fatal(r));
   }
   harm__csv_reader_free(r);
   return reader_status(ld, st);

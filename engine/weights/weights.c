@@ -41,6 +41,7 @@ struct harm_weights {
   size_t n_aliases;
   harm_input_hash hash;       /* of the weights bytes read */
   harm_input_hash alias_hash; /* of the alias bytes read */
+  size_t cap_aliases; /* capacity of alias_to */
 };
 
 enum { W_CODE, W_DESC, W_HARM, W_CAT, W_PROACTIVE, W_SOURCE, W_KEY2, W_N };
@@ -297,10 +298,10 @@ static bool on_weight(void *ctx, const harm__csv_record *rec) {
   bool parsed = ld->layout == HARM_WEIGHTS_CCHI
                     ? parse_cchi_score(harm.p, harm.len, &days)
                     : harm__parse_double(harm.p, harm.len, &days);
-  if (!parsed || days < 0) {
+  if (!parsed || !(days >= 0) || days > HARM_WEIGHT_MAX_DAYS) {
     column_fail(ld, rec, W_HARM,
-                "harm must be a finite number of days >= 0, not \"%s\"", harm.p,
-                harm.len);
+                "harm must be a number of days from 0 to 100000, not \"%s\"",
+                harm.p, harm.len);
     return false;
   }
   bool proactive = false;
@@ -434,13 +435,18 @@ static bool on_alias(void *ctx, const harm__csv_record *rec) {
                             harm__strpool_get(&w->alias_from, idx, NULL));
     return false;
   }
-  char **to_arr =
-      harm__reallocarray(w->alias_to, (size_t)idx + 1, sizeof *to_arr);
-  if (!to_arr) {
-    al->status = HARM_ERR_NOMEM;
-    return false;
+  if ((size_t)idx >= w->cap_aliases) {
+    /* Grown geometrically: one realloc per alias made long tables
+     * quadratic wherever realloc moves the block. */
+    size_t cap = w->cap_aliases ? w->cap_aliases * 2 : 64;
+    char **to_arr = harm__reallocarray(w->alias_to, cap, sizeof *to_arr);
+    if (!to_arr) {
+      al->status = HARM_ERR_NOMEM;
+      return false;
+    }
+    w->alias_to = to_arr;
+    w->cap_aliases = cap;
   }
-  w->alias_to = to_arr;
   w->alias_to[idx] = harm__strndup(to.p, to.len);
   w->n_aliases = (size_t)idx + 1;
   if (!w->alias_to[idx]) {
@@ -450,33 +456,83 @@ static bool on_alias(void *ctx, const harm__csv_record *rec) {
   return true;
 }
 
-/* Follows alias chains to their end so lookups take one step. */
+/* Follows alias chains to their end so lookups take one step. Each alias
+ * is walked once: a walk stops at a code that is no alias (the target) or
+ * at an alias already resolved, and every alias on the path then takes
+ * that target (path compression), so resolution is linear in the number
+ * of aliases. Meeting an alias of the current walk again is a cycle. */
 static harm_status resolve_aliases(harm_weights *w, const char *name,
                                    harm_error *err) {
-  for (size_t i = 0; i < w->n_aliases; i++) {
-    const char *t = w->alias_to[i];
-    size_t hops = 0;
-    uint32_t j;
-    while ((j = harm__strpool_find(&w->alias_from, t, strlen(t))) !=
-           HARM__STRPOOL_FAIL) {
-      if (++hops > w->n_aliases) {
-        return harm__fail(err, HARM_ERR_DATA, "weights", name, 0, "old_code",
-                          "alias cycle through \"%s\"",
-                          harm__strpool_get(&w->alias_from, (uint32_t)i, NULL));
-      }
-      t = w->alias_to[j];
-    }
-    if (t != w->alias_to[i]) {
-      char *c = harm__strdup(t);
-      if (!c) {
-        return harm__fail(err, HARM_ERR_NOMEM, "weights", name, 0, NULL,
-                          "out of memory");
-      }
-      harm__free(w->alias_to[i]);
-      w->alias_to[i] = c;
-    }
+  enum { TODO = 0, ON_PATH = 1, DONE = 2 };
+  unsigned char *state = harm__calloc(w->n_aliases + 1, 1);
+  uint32_t *path = harm__malloc((w->n_aliases + 1) * sizeof *path);
+  harm_status st = HARM_OK;
+  if (!state || !path) {
+    st = harm__fail(err, HARM_ERR_NOMEM, "weights", name, 0, NULL,
+                    "out of memory");
   }
-  return HARM_OK;
+  for (size_t i = 0; st == HARM_OK && i < w->n_aliases; i++) {
+    if (state[i] != TODO) {
+      continue;
+    }
+    size_t n = 0;
+    uint32_t j = (uint32_t)i;
+    const char *target = NULL;
+    for (;;) {
+      state[j] = ON_PATH;
+      path[n++] = j;
+      const char *t = w->alias_to[j];
+      uint32_t k = harm__strpool_find(&w->alias_from, t, strlen(t));
+      if (k == HARM__STRPOOL_FAIL) {
+        target = t; /* a code that is not itself an alias */
+        break;
+      }
+      if (state[k] == DONE) {
+        target = w->alias_to[k]; /* already resolved */
+        break;
+      }
+      if (state[k] == ON_PATH) {
+        st = harm__fail(err, HARM_ERR_DATA, "weights", name, 0, "old_code",
+                        "alias cycle through \"%s\"",
+                        harm__strpool_get(&w->alias_from, k, NULL));
+        break;
+      }
+      j = k;
+    }
+    if (st != HARM_OK) {
+      break;
+    }
+    /* The path's own last alias may hold the target string: copy it
+     * before any entry is replaced. */
+    char *final = harm__strdup(target);
+    if (!final) {
+      st = harm__fail(err, HARM_ERR_NOMEM, "weights", name, 0, NULL,
+                      "out of memory");
+      break;
+    }
+    for (size_t m = 0; m < n; m++) {
+      uint32_t a = path[m];
+      state[a] = DONE;
+      if (strcmp(w->alias_to[a], final) == 0) {
+        continue;
+      }
+      char *c = m + 1 == n ? final : harm__strdup(final);
+      if (!c) {
+        st = harm__fail(err, HARM_ERR_NOMEM, "weights", name, 0, NULL,
+                        "out of memory");
+        break;
+      }
+      harm__free(w->alias_to[a]);
+      w->alias_to[a] = c;
+      if (c == final) {
+        final = NULL;
+      }
+    }
+    harm__free(final);
+  }
+  harm__free(state);
+  harm__free(path);
+  return st;
 }
 
 static int cmp_view(const void *a, const void *b) {
@@ -595,10 +651,15 @@ static harm_status feed_wbuf(wload *ld, const void *data, size_t len) {
   harm__csv_reader *r = NULL;
   harm_status st = harm__csv_reader_new(4096, on_weight, ld, &r);
   if (st == HARM_OK) {
+    harm__csv_require_text(r);
     st = harm__csv_feed(r, data, len);
   }
   if (st == HARM_OK) {
     st = harm__csv_finish(r);
+  }
+  if (st == HARM_ERR_DATA && ld->status == HARM_OK && r && harm__csv_fatal(r)) {
+    ld->status = harm__fail(ld->err, st, "weights", ld->name, harm__csv_line(r),
+                            NULL, "%s", harm__csv_fatal(r));
   }
   harm__csv_reader_free(r);
   return wstatus(ld, st);

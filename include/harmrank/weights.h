@@ -49,11 +49,19 @@ typedef struct harm_weights_opts {
 #define HARM_WEIGHTS_OPTS_INIT                                                 \
   { HARM_WEIGHTS_AUTO, HARM_DUP_MAX, HARM_KEY_HO_CLASS, NULL }
 
+/* Largest harm a weight may carry, in days (about 274 years). The CCHI's
+ * largest value is a few thousand days (murder, 5475), so anything above
+ * this is a typing or export mistake; the bound also keeps every total
+ * finite: at most 1e5 days x 2^64 offences, about 1.8e24, far below the
+ * largest double. Loading a larger (or negative, NaN, infinite) harm
+ * fails with HARM_ERR_DATA naming file:line and the harm column. */
+#define HARM_WEIGHT_MAX_DAYS 100000.0
+
 /* One offence code's weight. */
 typedef struct harm_weight {
   const char *code;        /* trimmed code, NUL-terminated */
   const char *description; /* free text, may be "" */
-  double harm;             /* days, finite and >= 0 */
+  double harm;             /* days, 0 to HARM_WEIGHT_MAX_DAYS */
   const char *category;    /* group name used by category filters */
   bool proactive;          /* police-generated: left out by default */
   bool estimate;           /* source is an estimate, not a CCHI value */

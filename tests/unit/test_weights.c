@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -673,4 +674,99 @@ Test(weights, every_allocation_failure_with_aliases) {
   o.aliases = path;
   oom_loop(letter_table, &o, 4);
   unlink(path);
+}
+
+/* A chain of 100000 aliases in file order, each code to the next, the
+ * last to 28E; and the same chain closed into a cycle. Resolution walks
+ * each alias once: the old walk followed the whole rest of the chain from
+ * every alias (25 s for 40000), far past the timeout here. */
+enum { LONG_CHAIN = 100000 };
+
+static char *long_chain(const char *last_target) {
+  size_t cap = (size_t)LONG_CHAIN * 32 + 64;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  size_t len = (size_t)snprintf(text, cap, "old_code,new_code\n");
+  for (size_t i = 0; i < LONG_CHAIN; i++) {
+    if (i + 1 == LONG_CHAIN) {
+      len +=
+          (size_t)snprintf(text + len, cap - len, "X%zu,%s\n", i, last_target);
+    } else {
+      len += (size_t)snprintf(text + len, cap - len, "X%zu,X%zu\n", i, i + 1);
+    }
+  }
+  return text;
+}
+
+Test(weights, a_chain_of_100000_aliases_resolves_in_linear_time,
+     .timeout = 20) {
+  char path[32];
+  char *text = long_chain("28E");
+  write_temp(text, path);
+  free(text);
+  harm_weights_opts o = HARM_WEIGHTS_OPTS_INIT;
+  o.aliases = path;
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  harm_status st = load(letter_table, &o, &w, &err);
+  unlink(path);
+  cr_assert_eq(st, HARM_OK, "%s", err.message);
+  cr_assert_eq(harm_weights_n_aliases(w), (size_t)LONG_CHAIN);
+  cr_assert_str_eq(harm_weights_canonical(w, "X0"), "28E");
+  cr_assert_str_eq(harm_weights_canonical(w, "X50000"), "28E");
+  cr_assert_str_eq(harm_weights_canonical(w, "X99999"), "28E");
+  harm_weights_free(w);
+}
+
+Test(weights, a_cycle_at_the_end_of_a_long_chain_is_a_data_error,
+     .timeout = 20) {
+  char path[32];
+  char *text = long_chain("X0"); /* X99999 -> X0 closes the cycle */
+  write_temp(text, path);
+  free(text);
+  harm_weights_opts o = HARM_WEIGHTS_OPTS_INIT;
+  o.aliases = path;
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  harm_status st = load(letter_table, &o, &w, &err);
+  unlink(path);
+  cr_assert_eq(st, HARM_ERR_DATA);
+  cr_assert_null(w);
+  cr_assert_str_eq(err.column, "old_code");
+}
+
+/* ---- the harm bound ----------------------------------------------------- */
+
+Test(weights, harm_above_100000_days_is_a_data_error_naming_line_and_column) {
+  static const char *const bad[] = {"1e308", "100000.001", "1e5000", "-0.5"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[256];
+    snprintf(text, sizeof text,
+             NATIVE_HDR "28E,Burglary dwelling,273.5,Burglary,0,estimate: a\n"
+                        "29A,Aggravated burglary,%s,Burglary,0,estimate: c\n",
+             bad[i]);
+    harm_weights *w = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(load(text, NULL, &w, &err), HARM_ERR_DATA, "harm %s", bad[i]);
+    cr_assert_null(w);
+    cr_assert_eq(err.record, 3u, "harm %s", bad[i]);
+    cr_assert_str_eq(err.column, "harm", "harm %s", bad[i]);
+  }
+}
+
+Test(weights, the_largest_weight_on_many_offences_keeps_totals_finite) {
+  char text[256];
+  snprintf(text, sizeof text,
+           NATIVE_HDR "29A,Aggravated burglary,%.1f,Burglary,0,estimate: c\n",
+           HARM_WEIGHT_MAX_DAYS);
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(load(text, NULL, &w, &err), HARM_OK, "%s", err.message);
+  double h = harm_weights_find(w, "29A")->harm;
+  cr_assert_float_eq(h, 100000.0, 1e-9);
+  /* The most offences any input can hold (2^64 rows) at the largest
+   * weight: still far below the largest double. */
+  double total = h * 18446744073709551616.0;
+  cr_assert(isfinite(total) && total < 1e25);
+  harm_weights_free(w);
 }

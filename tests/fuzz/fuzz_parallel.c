@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/fuzz/fuzz_parallel.c: libFuzzer target for the parallel offences
+ * reader. Fuzz inputs are far below the size at which the reader splits a
+ * file (2 MiB), so min_chunk_bytes forces chunks of a few bytes and 2 to 4
+ * threads; the result must be identical to one thread: status, the error's
+ * line, the row accounting, as_of, every subject and code, and every
+ * reject (line, column, reason, raw bytes), in strict mode and not.
+ * Byte 0 picks the chunk size (1-64), byte 1 the thread count and strict
+ * mode; the rest is the CSV. Aborts on any difference. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <harmrank.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Everything a read produced, as one byte string to compare. */
+typedef struct out {
+  char *p;
+  size_t len, cap;
+} out;
+
+static void put(out *o, const void *s, size_t n) {
+  if (o->len + n > o->cap) {
+    o->cap = (o->len + n) * 2 + 256;
+    o->p = realloc(o->p, o->cap);
+    if (!o->p) {
+      abort();
+    }
+  }
+  memcpy(o->p + o->len, s, n);
+  o->len += n;
+}
+
+static void putf(out *o, const char *fmt, unsigned long long a,
+                 unsigned long long b) {
+  char buf[96];
+  int n = snprintf(buf, sizeof buf, fmt, a, b);
+  put(o, buf, (size_t)n);
+}
+
+static bool on_reject(void *ctx, const harm_reject *r) {
+  out *o = ctx;
+  putf(o, "reject line %llu raw %llu:", r->line, r->raw_len);
+  put(o, r->raw, r->raw_len);
+  put(o, "|", 1);
+  put(o, r->column, strlen(r->column));
+  put(o, "|", 1);
+  put(o, r->reason, strlen(r->reason));
+  put(o, "\n", 1);
+  return true;
+}
+
+static out read_csv(const char *csv, size_t len, unsigned threads, size_t chunk,
+                    bool strict) {
+  out o = {NULL, 0, 0};
+  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+  io.threads = threads;
+  io.min_chunk_bytes = chunk;
+  io.strict = strict;
+  io.max_field_bytes = 24;
+  io.on_reject = on_reject;
+  io.reject_ctx = &o;
+  harm_dataset *ds = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  harm_status st = harm_ingest_buffer("fuzz.csv", csv, len, &io, &ds, &err);
+  putf(&o, "status %llu line %llu\n", (unsigned long long)st, err.record);
+  if (st != HARM_OK) {
+    if (ds) {
+      abort(); /* failure must leave *out NULL */
+    }
+    return o;
+  }
+  harm_accounting a = harm_dataset_accounting(ds);
+  if (a.read !=
+      a.kept + a.outside_window + a.future_dated + a.filtered + a.rejected) {
+    abort();
+  }
+  putf(&o, "read %llu kept %llu\n", a.read, a.kept);
+  putf(&o, "outside %llu future %llu\n", a.outside_window, a.future_dated);
+  putf(&o, "filtered %llu rejected %llu\n", a.filtered, a.rejected);
+  putf(&o, "as_of %llu lookback %llu\n",
+       (unsigned long long)(int64_t)harm_dataset_as_of(ds),
+       harm_dataset_lookback_days(ds));
+  for (size_t i = 0; i < harm_dataset_n_subjects(ds); i++) {
+    size_t n = 0;
+    const char *id = harm_dataset_subject_id(ds, i, &n);
+    putf(&o, "subject %llu len %llu:", i, n);
+    put(&o, id, n);
+    put(&o, "\n", 1);
+  }
+  for (size_t i = 0; i < harm_dataset_n_codes(ds); i++) {
+    const char *c = harm_dataset_code(ds, i);
+    putf(&o, "code %llu len %llu:", i, strlen(c));
+    put(&o, c, strlen(c));
+    put(&o, "\n", 1);
+  }
+  harm_dataset_free(ds);
+  return o;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 2) {
+    return 0;
+  }
+  size_t chunk = 1 + data[0] % 64;
+  unsigned threads = 2 + data[1] % 3;
+  bool strict = (data[1] & 0x80) != 0;
+  const char *csv = (const char *)data + 2;
+  size_t len = size - 2;
+  out one = read_csv(csv, len, 1, 0, strict);
+  out many = read_csv(csv, len, threads, chunk, strict);
+  if (one.len != many.len || memcmp(one.p, many.p, one.len) != 0) {
+    fprintf(stderr,
+            "parallel reader (%u threads, %zu-byte chunks%s) differs from "
+            "one thread\n--- one thread\n%.*s\n--- parallel\n%.*s\n",
+            threads, chunk, strict ? ", strict" : "", (int)one.len, one.p,
+            (int)many.len, many.p);
+    abort();
+  }
+  free(one.p);
+  free(many.p);
+  return 0;
+}
