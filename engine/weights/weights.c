@@ -41,7 +41,7 @@ struct harm_weights {
   size_t n_aliases;
   harm_input_hash hash;       /* of the weights bytes read */
   harm_input_hash alias_hash; /* of the alias bytes read */
-  size_t cap_aliases; /* capacity of alias_to */
+  size_t cap_aliases;         /* capacity of alias_to */
 };
 
 enum { W_CODE, W_DESC, W_HARM, W_CAT, W_PROACTIVE, W_SOURCE, W_KEY2, W_N };
