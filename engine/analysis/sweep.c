@@ -29,26 +29,20 @@ typedef struct pool {
   uint32_t *offences; /* scored offences */
   uint32_t *part;     /* partition index */
   size_t n_parts;
-  size_t size;     /* core places per partition */
-  double min_harm; /* pool needs harm >= this */
-  size_t *top;     /* n_parts x size candidate indices, best first */
-  size_t *n_top;   /* per partition */
+  size_t size;                    /* core places per partition */
+  const harm_cohort_rules *rules; /* the pool rule */
+  size_t *top;   /* n_parts x size candidate indices, best first */
+  size_t *n_top; /* per partition */
 } pool;
 
-/* The ranking's total order: harm desc, last offence desc, offences desc,
- * subject (= id) asc. True when candidate x ranks above y. */
+/* True when candidate x ranks above y under harms h, by the ranking's
+ * own order. */
 static bool above(const pool *p, const double *h, size_t x, size_t y) {
-  double hx = h[p->subject[x]], hy = h[p->subject[y]];
-  if (hx != hy) {
-    return hx > hy;
-  }
-  if (p->last[x] != p->last[y]) {
-    return p->last[x] > p->last[y];
-  }
-  if (p->offences[x] != p->offences[y]) {
-    return p->offences[x] > p->offences[y];
-  }
-  return p->subject[x] < p->subject[y];
+  harm_rank_key kx = {h[p->subject[x]], p->last[x], p->offences[x],
+                      p->subject[x]};
+  harm_rank_key ky = {h[p->subject[y]], p->last[y], p->offences[y],
+                      p->subject[y]};
+  return harm_rank_key_compare(&kx, &ky) < 0;
 }
 
 /* Fills p->top with the core under harms h (indexed by subject). Keeping
@@ -57,7 +51,7 @@ static bool above(const pool *p, const double *h, size_t x, size_t y) {
 static void select_core(pool *p, const double *h) {
   memset(p->n_top, 0, p->n_parts * sizeof *p->n_top);
   for (size_t c = 0; c < p->n; c++) {
-    if (!(h[p->subject[c]] >= p->min_harm)) {
+    if (!harm_cohort_eligible(p->rules, h[p->subject[c]], p->offences[c])) {
       continue;
     }
     size_t *top = p->top + (size_t)p->part[c] * p->size;
@@ -89,7 +83,7 @@ static bool pool_init(pool *p, const harm_matrix *m, const harm_sweep_opts *o,
   size_t ns = harm_matrix_n_subjects(m);
   memset(p, 0, sizeof *p);
   p->size = o->rules.size;
-  p->min_harm = o->rules.min_harm;
+  p->rules = &o->rules;
   p->n_parts = o->rules.partition_by_area ? harm_dataset_n_areas(ds) + 1 : 1;
   p->subject = harm__reallocarray(NULL, ns + 1, sizeof *p->subject);
   p->last = harm__reallocarray(NULL, ns + 1, sizeof *p->last);
@@ -103,14 +97,15 @@ static bool pool_init(pool *p, const harm_matrix *m, const harm_sweep_opts *o,
   }
   for (size_t i = 0; i < ns; i++) {
     harm_subject_facts f = harm_matrix_facts(m, i);
-    if (f.offences == 0 || f.offences < o->rules.min_offences || excluded[i]) {
+    /* Offence counts do not change under perturbed weights; the harm
+     * part of the pool rule is applied per draw (select_core). */
+    if (f.offences == 0 || excluded[i]) {
       continue;
     }
     p->subject[p->n] = i;
     p->last[p->n] = f.last;
     p->offences[p->n] = f.offences;
-    /* As harm_cohort_select: partition 0 holds subjects without an area. */
-    p->part[p->n] = o->rules.partition_by_area ? (uint32_t)(f.area + 1) : 0;
+    p->part[p->n] = (uint32_t)harm_cohort_partition(&o->rules, f.area);
     p->n++;
   }
   return true;
@@ -125,18 +120,11 @@ typedef struct rank_ctx {
 static int cmp_rank(const void *pa, const void *pb, void *ctx) {
   const rank_ctx *r = ctx;
   size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-  if (r->h[a] != r->h[b]) {
-    return r->h[a] > r->h[b] ? -1 : 1;
-  }
   harm_subject_facts fa = harm_matrix_facts(r->m, a),
                      fb = harm_matrix_facts(r->m, b);
-  if (fa.last != fb.last) {
-    return fa.last > fb.last ? -1 : 1;
-  }
-  if (fa.offences != fb.offences) {
-    return fa.offences > fb.offences ? -1 : 1;
-  }
-  return a < b ? -1 : a > b;
+  harm_rank_key ka = {r->h[a], fa.last, fa.offences, a};
+  harm_rank_key kb = {r->h[b], fb.last, fb.offences, b};
+  return harm_rank_key_compare(&ka, &kb);
 }
 
 static int cmp_row(const void *pa, const void *pb, void *ctx) {

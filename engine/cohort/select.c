@@ -102,11 +102,17 @@ static const char *partition_of(const sel *s, const harm_score *sc) {
   return harm_dataset_area(s->ds, (size_t)sc->facts.area);
 }
 
+bool harm_cohort_eligible(const harm_cohort_rules *r, double harm,
+                          uint32_t offences) {
+  return harm >= r->min_harm && offences >= r->min_offences;
+}
+
+size_t harm_cohort_partition(const harm_cohort_rules *r, int32_t area) {
+  return r->partition_by_area && area >= 0 ? (size_t)area + 1 : 0;
+}
+
 static int32_t part_index(const sel *s, const harm_score *sc) {
-  if (!s->c->rules.partition_by_area || !sc) {
-    return 0;
-  }
-  return sc->facts.area + 1; /* 0 = no area */
+  return sc ? (int32_t)harm_cohort_partition(&s->c->rules, sc->facts.area) : 0;
 }
 
 static harm_member *add_member(sel *s) {
@@ -226,8 +232,7 @@ static int cmp_order(const void *pa, const void *pb, void *ctx) {
 }
 
 static bool eligible(const sel *s, const harm_score *sc) {
-  const harm_cohort_rules *r = &s->c->rules;
-  return sc->harm >= r->min_harm && sc->facts.offences >= r->min_offences;
+  return harm_cohort_eligible(&s->c->rules, sc->harm, sc->facts.offences);
 }
 
 /* Which criterion put a before b when their selection scores tie (for

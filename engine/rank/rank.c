@@ -14,21 +14,27 @@ struct harm_ranking {
   size_t n;
 };
 
-int harm_rank_compare(const harm_scores *s, const harm_score *a,
-                      const harm_score *b) {
-  (void)s;
+int harm_rank_key_compare(const harm_rank_key *a, const harm_rank_key *b) {
   if (a->harm != b->harm) {
     return a->harm > b->harm ? -1 : 1;
   }
-  if (a->facts.last != b->facts.last) {
-    return a->facts.last > b->facts.last ? -1 : 1;
+  if (a->last != b->last) {
+    return a->last > b->last ? -1 : 1;
   }
-  if (a->facts.offences != b->facts.offences) {
-    return a->facts.offences > b->facts.offences ? -1 : 1;
+  if (a->offences != b->offences) {
+    return a->offences > b->offences ? -1 : 1;
   }
   /* Subjects are numbered in ascending bytewise id order, so comparing
    * indices compares ids. */
   return a->subject < b->subject ? -1 : a->subject > b->subject;
+}
+
+int harm_rank_compare(const harm_scores *s, const harm_score *a,
+                      const harm_score *b) {
+  (void)s;
+  harm_rank_key ka = {a->harm, a->facts.last, a->facts.offences, a->subject};
+  harm_rank_key kb = {b->harm, b->facts.last, b->facts.offences, b->subject};
+  return harm_rank_key_compare(&ka, &kb);
 }
 
 /* Key for one stable radix pass; smaller keys rank first. */

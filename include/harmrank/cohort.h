@@ -162,6 +162,16 @@ typedef struct harm_cohort_rules {
  * pseudonymised run's outputs. */
 #define HARM_WITHHELD "(withheld: pseudonymised run)"
 
+/* The pool rule (DESIGN.md section 5) on a subject's harm and offence
+ * count: harm >= min_harm and offences >= min_offences (exclusions aside).
+ * harm_cohort_select and the sweep both use it. */
+bool harm_cohort_eligible(const harm_cohort_rules *r, double harm,
+                          uint32_t offences);
+
+/* The core list a subject competes in: 0 when the cohort is not
+ * partitioned or the subject has no area, else its area index + 1. */
+size_t harm_cohort_partition(const harm_cohort_rules *r, int32_t area);
+
 /* Why a member is on the cohort. */
 typedef enum harm_member_kind {
   HARM_MEMBER_CORE = 0,            /* core rank r (in its partition): inside

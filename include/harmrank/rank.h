@@ -13,6 +13,23 @@
 extern "C" {
 #endif
 
+/* What the ranking orders by, for code that ranks harms it computed
+ * itself (sweeps over perturbed weights). */
+typedef struct harm_rank_key {
+  double harm;       /* days */
+  harm_date last;    /* last offence date */
+  uint32_t offences; /* scored offences */
+  size_t subject;    /* dataset subject index (subjects are numbered in
+                        ascending bytewise id order) */
+} harm_rank_key;
+
+/* The ranking's total order (DESIGN.md section 4), the one rule every
+ * ranking in harmrank uses: harm descending, then last offence date
+ * descending, then offences descending, then subject id ascending
+ * (bytewise). Negative when a ranks above b, positive when below, 0 only
+ * for the same subject. */
+int harm_rank_key_compare(const harm_rank_key *a, const harm_rank_key *b);
+
 /* A ranking of scores. Opaque. */
 typedef struct harm_ranking harm_ranking;
 
