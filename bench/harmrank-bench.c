@@ -344,7 +344,11 @@ static int run_once(const bench_opts *o, run_result *res) {
 
   t0 = t1;
   harm_cohort_rules rules = HARM_COHORT_RULES_INIT;
-  if (harm_cohort_select(r, &rules, NULL, NULL, NULL, &c, &err) != HARM_OK) {
+  harm_cohort_input in = {.dataset = ds,
+                          .scores = s,
+                          .ranking = r,
+                          .as_of = harm_dataset_as_of(ds)};
+  if (harm_cohort_select(&in, &rules, NULL, NULL, NULL, &c, &err) != HARM_OK) {
     fail("cohort", &err);
     goto done;
   }

@@ -14,5 +14,6 @@
 #include "harmrank/config.h"
 #include "harmrank/cohort.h"
 #include "harmrank/analysis.h"
+#include "harmrank/run.h"
 
 #endif /* HARMRANK_H */

@@ -82,11 +82,13 @@ void cli_print_accounting(const harm_accounting *a);
 int cli_load_key(cli_opts *o);
 
 typedef struct cli_pipeline {
-  harm_weights *weights;
-  harm_dataset *ds;
-  harm_matrix *matrix;
-  harm_scores *scores;
-  harm_ranking *ranking;
+  harm_run *run;
+  /* Views of the run's first table, borrowed from the run. */
+  const harm_weights *weights;
+  const harm_dataset *ds;
+  const harm_matrix *matrix;
+  const harm_scores *scores;
+  const harm_ranking *ranking;
   harm_outfile *rejects;
   size_t n_rejects;
   bool withhold_raw; /* pseudonymised: rejects.csv omits raw records */

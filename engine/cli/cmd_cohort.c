@@ -125,7 +125,7 @@ int cli_cmd_cohort(int argc, char **argv) {
   }
 
   harm_list *refs = NULL, *excl = NULL, *prev = NULL;
-  harm_cohort *cohort = NULL;
+  const harm_cohort *cohort = NULL; /* owned by the run */
   harm_outfile *out[N_OUT] = {NULL};
   cli_pipeline p;
   memset(&p, 0, sizeof p);
@@ -152,8 +152,8 @@ int cli_cmd_cohort(int argc, char **argv) {
   if (!rc) {
     harm_cohort_rules rules = harm_config_cohort_rules(o.cfg);
     rules.withhold_text = o.key_len > 0;
-    if (harm_cohort_select(p.ranking, &rules, refs, excl, prev, &cohort,
-                           &err) != HARM_OK) {
+    if (harm_run_select(p.run, &rules, refs, excl, prev, &cohort, &err) !=
+        HARM_OK) {
       rc = cli_fail(&err);
     }
   }
@@ -166,8 +166,15 @@ int cli_cmd_cohort(int argc, char **argv) {
     harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
     size_t n_in = cli_manifest_inputs(&o, &p, refs, excl, prev, inputs,
                                       sizeof inputs / sizeof *inputs);
-    harm_manifest man = {"cohort", inputs, n_in, o.cfg, p.weights,    p.matrix,
-                         p.scores, cohort, NULL, 0,     o.key_len > 0};
+    harm_manifest man = {.command = "cohort",
+                         .inputs = inputs,
+                         .n_inputs = n_in,
+                         .config = o.cfg,
+                         .weights = p.weights,
+                         .matrix = p.matrix,
+                         .scores = p.scores,
+                         .cohort = cohort,
+                         .pseudonymised = o.key_len > 0};
     harm_status st =
         harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]), cohort, &err);
     if (st == HARM_OK) {
@@ -210,7 +217,6 @@ int cli_cmd_cohort(int argc, char **argv) {
            "cohort.xlsx rejects.csv\n",
            o.out_dir);
   }
-  harm_cohort_free(cohort);
   cli_pipeline_free(&p);
   harm_list_free(refs);
   harm_list_free(excl);

@@ -61,55 +61,22 @@ int cli_cmd_compare(int argc, char **argv) {
   if (!rc) {
     rc = cli_pipeline_run(&o, rejects, &p);
   }
-  harm_weights *w[CLI_MAX_WEIGHTS] = {NULL};
-  harm_scores *s[CLI_MAX_WEIGHTS] = {NULL};
-  harm_ranking *r[CLI_MAX_WEIGHTS] = {NULL};
+  const harm_ranking *r[CLI_MAX_WEIGHTS] = {NULL};
   harm_analysis_comparison *cmp[MAX_PAIRS] = {NULL};
   const char *la[MAX_PAIRS], *lb[MAX_PAIRS];
   size_t n_cmp = 0;
   harm_error err = HARM_ERROR_INIT;
-  /* Table 0 is the pipeline's; the others are scored from its matrix. */
-  harm_weights_opts wo = harm_config_weights_opts(o.cfg);
-  harm_score_opts so = harm_config_score_opts(o.cfg);
-  for (size_t i = 1; !rc && i < o.n_weights; i++) {
-    if (harm_weights_load(o.weights[i], &wo, &w[i], &err) != HARM_OK ||
-        harm_score_compute(p.matrix, w[i], &so, &s[i], &err) != HARM_OK ||
-        harm_rank_compute(s[i], &r[i], &err) != HARM_OK) {
-      rc = cli_fail(&err);
-      break;
-    }
-    o.weights_hash[i] = harm_weights_input_hash(w[i]);
-    size_t n_unknown;
-    const harm_unknown_code *u = harm_scores_unknown(s[i], &n_unknown);
-    if (n_unknown && !o.quiet) {
-      fprintf(stderr,
-              "harmrank: warning: %zu offence code%s not in %s, "
-              "scored 0:",
-              n_unknown, n_unknown == 1 ? "" : "s", o.weights[i]);
-      for (size_t j = 0; j < n_unknown && j < 20; j++) {
-        char e[256];
-        fprintf(stderr, " %s (%" PRIu64 ")", cli_esc(u[j].code, e, sizeof e),
-                u[j].count);
-      }
-      fprintf(stderr, "%s\n", n_unknown > 20 ? " ..." : "");
-    }
-    if (harm_weights_n_estimates(w[i]) && !o.quiet) {
-      fprintf(stderr,
-              "harmrank: warning: %zu of %zu weights in %s are estimates, "
-              "not official CCHI values\n",
-              harm_weights_n_estimates(w[i]), harm_weights_count(w[i]),
-              o.weights[i]);
-    }
+  /* The run scored every table from one aggregate. */
+  for (size_t i = 0; !rc && i < o.n_weights; i++) {
+    r[i] = harm_run_ranking(p.run, i);
+    o.weights_hash[i] = harm_weights_input_hash(harm_run_weights(p.run, i));
   }
-  if (!rc) {
-    r[0] = p.ranking;
-    if (harm_scores_count(p.scores) < 2) {
-      fprintf(stderr,
-              "harmrank: %s: fewer than 2 subjects scored; nothing "
-              "to compare\n",
-              cmd);
-      rc = HARM_EXIT_DATA;
-    }
+  if (!rc && harm_scores_count(p.scores) < 2) {
+    fprintf(stderr,
+            "harmrank: %s: fewer than 2 subjects scored; nothing to "
+            "compare\n",
+            cmd);
+    rc = HARM_EXIT_DATA;
   }
   for (size_t i = 0; !rc && i < o.n_weights; i++) {
     for (size_t j = i + 1; !rc && j < o.n_weights; j++) {
@@ -140,11 +107,6 @@ int cli_cmd_compare(int argc, char **argv) {
   }
   for (size_t i = 0; i < n_cmp; i++) {
     harm_analysis_comparison_free(cmp[i]);
-  }
-  for (size_t i = 1; i < CLI_MAX_WEIGHTS; i++) {
-    harm_ranking_free(r[i]);
-    harm_scores_free(s[i]);
-    harm_weights_free(w[i]);
   }
   cli_pipeline_free(&p);
   cli_opts_free(&o);

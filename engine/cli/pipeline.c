@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* engine/cli/pipeline.c: the load-score-rank pipeline the subcommands
- * share, with the warnings and the accounting line a user needs. */
+/* engine/cli/pipeline.c: runs the library's pipeline (harm_run) for a
+ * subcommand: the rejects file, the progress line, and the warnings and
+ * accounting line a user needs. */
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -57,18 +58,6 @@ static void progress_end(const progress *pr) {
   }
 }
 
-static void warn_estimates(const harm_weights *w) {
-  size_t n = harm_weights_count(w), est = harm_weights_n_estimates(w);
-  char src[512];
-  if (est) {
-    fprintf(stderr,
-            "harmrank: warning: %zu of %zu weights in %s are estimates, not "
-            "official CCHI values; load the official CCHI values sheet "
-            "(exported to CSV) for operational use\n",
-            est, n, cli_esc(harm_weights_source(w), src, sizeof src));
-  }
-}
-
 /* The run's date on the local clock, for the as_of check (ingest.h
  * today); HARM_DATE_NONE when the clock cannot be read. */
 static harm_date today(void) {
@@ -84,35 +73,49 @@ static harm_date today(void) {
   return d;
 }
 
+static void on_stage(void *ctx, const char *name) { progress_step(ctx, name); }
+
+/* The run's warnings and the window and accounting lines, on stderr. */
+static void print_summary(const cli_pipeline *p, const char *rejects_path) {
+  char e[1024];
+  for (size_t i = 0; i < harm_run_n_warnings(p->run); i++) {
+    const harm_warning *w = harm_run_warning(p->run, i);
+    if (w->kind == HARM_WARN_REJECTED) {
+      continue; /* said below, with where the rows went */
+    }
+    fprintf(stderr, "harmrank: warning: %s\n", cli_esc(w->text, e, sizeof e));
+  }
+  harm_accounting a = harm_run_accounting(p->run);
+  harm_window win = harm_run_window(p->run);
+  char as_of[11];
+  harm_date_format_iso(win.as_of, as_of);
+  fprintf(stderr, "window: %s, %" PRIu32 " days back%s; %zu subjects scored\n",
+          as_of[0] ? as_of : "(no valid rows)", win.lookback_days,
+          win.lookback_days ? "" : " (unlimited)",
+          harm_scores_count(p->scores));
+  cli_print_accounting(&a);
+  if (a.rejected) {
+    fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
+            a.rejected, a.rejected == 1 ? "" : "s",
+            rejects_path ? "written to "
+                         : "(explain writes no rejects file; "
+                           "run score to list them)",
+            cli_esc(rejects_path ? rejects_path : "", e, sizeof e));
+  }
+}
+
 static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
                cli_pipeline *p) {
   memset(p, 0, sizeof *p);
   harm_error err = HARM_ERROR_INIT;
-  const char *wpath =
-      o->n_weights ? o->weights[0] : harm_config_weights_path(o->cfg);
   if (!o->offences) {
     fprintf(stderr, "harmrank: no offences file: pass --offences FILE\n");
     return HARM_EXIT_USAGE;
   }
-  if (!wpath) {
+  if (!o->n_weights) {
     fprintf(stderr, "harmrank: no weights: pass --weights FILE or set "
                     "[weights] file in the configuration\n");
     return HARM_EXIT_USAGE;
-  }
-  harm_weights_opts wo = harm_config_weights_opts(o->cfg);
-  if (harm_weights_load(wpath, &wo, &p->weights, &err) != HARM_OK) {
-    return cli_fail(&err);
-  }
-  if (!o->quiet) {
-    warn_estimates(p->weights);
-  }
-  /* A category that names nothing in the table would silently narrow or
-   * empty the list: stop before reading the offences. */
-  harm_matrix_opts cats = harm_config_matrix_opts(o->cfg, p->weights);
-  if (cats.n_categories &&
-      harm_score_check_categories(p->weights, cats.categories,
-                                  cats.n_categories, &err) != HARM_OK) {
-    return cli_fail(&err);
   }
   if (rejects_path) {
     if (harm_outfile_open(rejects_path, o->file_mode, &p->rejects, &err) !=
@@ -121,31 +124,35 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
     }
     harm_report_rejects_header(harm_outfile_stream(p->rejects));
   }
-  harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
-  io.keep_offence_ids = keep_ids;
-  io.today = today();
-  /* Runs that write a manifest record the hash of the bytes read. */
-  io.hash_input = o->out_dir != NULL;
-  if (o->key_len) {
-    io.pseudonym_key = o->key;
-    io.pseudonym_key_len = o->key_len;
-    p->withhold_raw = true;
-  }
-  if (p->rejects) {
-    io.on_reject = write_reject;
-    io.reject_ctx = p;
-  }
   progress pr;
   progress_start(&pr, o);
-  harm_status st = harm_ingest_file(o->offences, &io, &p->ds, &err);
+  harm_run_opts ro = HARM_RUN_OPTS_INIT;
+  ro.offences = o->offences;
+  ro.weights = o->weights;
+  ro.n_weights = o->n_weights;
+  ro.keep_offence_ids = keep_ids;
+  ro.today = today();
+  /* Runs that write a manifest record the hash of the bytes read. */
+  ro.hash_input = o->out_dir != NULL;
+  ro.pseudonym_key = o->key_len ? o->key : NULL;
+  ro.pseudonym_key_len = o->key_len;
+  p->withhold_raw = o->key_len > 0;
+  if (p->rejects) {
+    ro.on_reject = write_reject;
+    ro.reject_ctx = p;
+  }
+  ro.on_stage = on_stage;
+  ro.stage_ctx = &pr;
+  harm_status st = harm_run_new(o->cfg, &ro, &p->run, &err);
+  progress_end(&pr);
   if (st != HARM_OK) {
-    progress_end(&pr);
     /* In strict mode a lone rejects file (score, or an analysis without
      * --out) still shows the row that stopped the run. An output set
      * (--out DIR, with a manifest) is left exactly as it was: its
      * rejects.csv must keep matching its manifest. */
     if (p->rejects && !o->out_dir &&
-        (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT)) {
+        (st == HARM_ERR_DATA || st == HARM_ERR_LIMIT) &&
+        strcmp(err.stage, "ingest") == 0) {
       harm_error werr = HARM_ERROR_INIT;
       if (harm_outfile_commit(p->rejects, &werr) != HARM_OK) {
         cli_fail(&werr);
@@ -154,71 +161,13 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
     }
     return cli_fail(&err);
   }
-  progress_step(&pr, "aggregating");
-  harm_matrix_opts mo = harm_config_matrix_opts(o->cfg, p->weights);
-  harm_score_opts so = harm_config_score_opts(o->cfg);
-  if (harm_matrix_build(p->ds, &mo, &p->matrix, &err) == HARM_OK) {
-    progress_step(&pr, "scoring and ranking");
-    if (harm_score_compute(p->matrix, p->weights, &so, &p->scores, &err) ==
-        HARM_OK) {
-      harm_rank_compute(p->scores, &p->ranking, &err);
-    }
-  }
-  progress_end(&pr);
-  if (!p->ranking) {
-    return cli_fail(&err);
-  }
-  /* A table that weighs none of the data's codes would rank everyone at
-   * 0 days: stop. One that misses many offences is a warning. */
-  harm_coverage cov;
-  if (harm_score_coverage(p->scores, p->weights, &cov, &err) != HARM_OK) {
-    return cli_fail(&err);
-  }
-  if (!o->quiet && (double)cov.n_unknown >
-                       HARM_COVERAGE_WARN_SHARE * (double)cov.n_offences) {
-    fprintf(stderr,
-            "harmrank: warning: %" PRIu64 " of %" PRIu64
-            " scored offences (%.0f%%) have a code that %s lacks and count 0 "
-            "days, so the people who committed them rank too low; check the "
-            "codes below, the table's key, or add aliases\n",
-            cov.n_unknown, cov.n_offences,
-            100.0 * (double)cov.n_unknown / (double)cov.n_offences,
-            harm_weights_source(p->weights));
-  }
+  p->weights = harm_run_weights(p->run, 0);
+  p->ds = harm_run_dataset(p->run);
+  p->matrix = harm_run_matrix(p->run);
+  p->scores = harm_run_scores(p->run, 0);
+  p->ranking = harm_run_ranking(p->run, 0);
   if (!o->quiet) {
-    size_t n_unknown;
-    const harm_unknown_code *u = harm_scores_unknown(p->scores, &n_unknown);
-    if (n_unknown) {
-      char e[256];
-      fprintf(stderr,
-              "harmrank: warning: %zu offence code%s not in %s, "
-              "scored 0:",
-              n_unknown, n_unknown == 1 ? "" : "s",
-              cli_esc(harm_weights_source(p->weights), e, sizeof e));
-      for (size_t i = 0; i < n_unknown && i < 20; i++) {
-        fprintf(stderr, " %s (%" PRIu64 ")", cli_esc(u[i].code, e, sizeof e),
-                u[i].count);
-      }
-      fprintf(stderr, "%s\n", n_unknown > 20 ? " ..." : "");
-    }
-    harm_accounting a = harm_matrix_accounting(p->matrix);
-    char as_of[11];
-    harm_date_format_iso(harm_dataset_as_of(p->ds), as_of);
-    fprintf(
-        stderr, "window: %s, %" PRIu32 " days back%s; %zu subjects scored\n",
-        as_of[0] ? as_of : "(no valid rows)", harm_dataset_lookback_days(p->ds),
-        harm_dataset_lookback_days(p->ds) ? "" : " (unlimited)",
-        harm_scores_count(p->scores));
-    cli_print_accounting(&a);
-    if (a.rejected) {
-      char e[512];
-      fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
-              a.rejected, a.rejected == 1 ? "" : "s",
-              rejects_path ? "written to "
-                           : "(explain writes no rejects file; "
-                             "run score to list them)",
-              cli_esc(rejects_path ? rejects_path : "", e, sizeof e));
-    }
+    print_summary(p, rejects_path);
   }
   return HARM_EXIT_OK;
 }
@@ -232,11 +181,7 @@ int cli_pipeline_commit(cli_pipeline *p) {
 
 void cli_pipeline_free(cli_pipeline *p) {
   harm_outfile_abort(p->rejects);
-  harm_ranking_free(p->ranking);
-  harm_scores_free(p->scores);
-  harm_matrix_free(p->matrix);
-  harm_dataset_free(p->ds);
-  harm_weights_free(p->weights);
+  harm_run_free(p->run);
   memset(p, 0, sizeof *p);
 }
 

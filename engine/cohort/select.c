@@ -17,6 +17,7 @@
 #include "harmrank/cohort.h"
 
 struct harm_cohort {
+  harm_cohort_input in;
   const harm_ranking *ranking;
   harm_cohort_rules rules;
   harm_member *members;
@@ -787,7 +788,7 @@ static void finish_members(sel *s) {
   }
 }
 
-harm_status harm_cohort_select(const harm_ranking *r,
+harm_status harm_cohort_select(const harm_cohort_input *in,
                                const harm_cohort_rules *rules,
                                const harm_list *referrals,
                                const harm_list *exclusions,
@@ -798,10 +799,11 @@ harm_status harm_cohort_select(const harm_ranking *r,
   if (!rules) {
     rules = &defaults;
   }
-  if (!r) {
+  if (!in || !in->dataset || !in->scores || !in->ranking) {
     return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
-                      "NULL ranking");
+                      "incomplete cohort input");
   }
+  const harm_ranking *r = in->ranking;
   if (rules->size == 0 && rules->referral_slots == 0) {
     return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "size",
                       "a cohort needs at least one core or referral slot");
@@ -817,13 +819,14 @@ harm_status harm_cohort_select(const harm_ranking *r,
     return harm__fail(err, HARM_ERR_NOMEM, "cohort", NULL, 0, NULL,
                       "out of memory");
   }
+  c->in = *in;
   c->ranking = r;
   c->rules = *rules;
   c->withhold_text = rules->withhold_text;
   s.c = c;
   s.prev = previous;
-  s.scores = harm_ranking_scores(r);
-  s.ds = harm_matrix_dataset(harm_scores_matrix(s.scores));
+  s.scores = in->scores;
+  s.ds = in->dataset;
   s.n = harm_scores_count(s.scores);
   size_t n_subj = harm_dataset_n_subjects(s.ds);
   s.order = harm__malloc((s.n + 1) * sizeof *s.order);
@@ -884,7 +887,7 @@ harm_status harm_cohort_select(const harm_ranking *r,
       s.failed = true;
       goto done;
     }
-    harm_date as_of = harm_dataset_as_of(s.ds);
+    harm_date as_of = in->as_of;
     for (size_t i = 0; i < s.n; i++) {
       s.rfgv[i] =
           harm_rfgv_of(harm_scores_at(s.scores, i), &rules->bands, cuts, as_of);
@@ -965,6 +968,9 @@ const harm_move *harm_cohort_move(const harm_cohort *c, size_t i) {
 }
 const harm_ranking *harm_cohort_ranking(const harm_cohort *c) {
   return c->ranking;
+}
+const harm_cohort_input *harm_cohort_input_used(const harm_cohort *c) {
+  return &c->in;
 }
 const harm_cohort_rules *harm_cohort_rules_used(const harm_cohort *c) {
   return &c->rules;

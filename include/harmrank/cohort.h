@@ -244,19 +244,31 @@ typedef struct harm_move {
 
 typedef struct harm_cohort harm_cohort;
 
-/* Selects the cohort from a ranking (DESIGN.md §5): pool = scored subjects
- * meeting min_harm/min_offences, minus exclusions; core slots in rank
- * order per partition (after tenure keeps); then referral slots for
- * referred people not selected and not excluded, one per person (agencies
- * merged), ordered by priority, harm, earliest referral, id; backfill if
- * asked. Each of referrals, exclusions, previous may be NULL.
- * Returns HARM_OK, HARM_ERR_CONFIG (size 0 with no referral slots),
- * HARM_ERR_NOMEM.
- * Ownership: *out is new (harm_cohort_free); it borrows r (and what r
- * borrows) and the lists, which must outlive it.
+/* What a selection works from, handed over explicitly (the run fills
+ * it); everything is borrowed and must outlive the cohort. */
+typedef struct harm_cohort_input {
+  const harm_dataset *dataset; /* subjects, their ids and areas */
+  const harm_scores *scores;   /* the scores that were ranked */
+  const harm_ranking *ranking; /* the ranking of `scores` */
+  harm_date as_of;             /* the window's end (RFGV recency) */
+} harm_cohort_input;
+
+/* Selects the cohort (DESIGN.md section 5): pool = scored subjects meeting
+ * min_harm/min_offences, minus exclusions; the top `size` of the pool per
+ * partition take the core places; last month's members within
+ * min_tenure_months below the cut stay as extra places (up to
+ * max_tenure_places); referral places for referred people not selected
+ * and not excluded, one per person (agencies merged), ordered by
+ * priority, harm, earliest referral, id, after the referral places kept
+ * by tenure; backfill if asked. Each of referrals, exclusions, previous
+ * may be NULL.
+ * Returns HARM_OK, HARM_ERR_USAGE (incomplete input), HARM_ERR_CONFIG
+ * (size 0 with no referral slots), HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_cohort_free); it borrows what `in` points
+ * to and the lists, which must outlive it.
  * Determinism: every ordering is total, so the cohort is a function of
  * its inputs. */
-harm_status harm_cohort_select(const harm_ranking *r,
+harm_status harm_cohort_select(const harm_cohort_input *in,
                                const harm_cohort_rules *rules,
                                const harm_list *referrals,
                                const harm_list *exclusions,
@@ -272,6 +284,8 @@ const harm_note *harm_cohort_note(const harm_cohort *c, size_t i);
 size_t harm_cohort_n_moves(const harm_cohort *c);
 const harm_move *harm_cohort_move(const harm_cohort *c, size_t i);
 const harm_ranking *harm_cohort_ranking(const harm_cohort *c);
+/* The input the cohort was selected from (borrowed pointers). */
+const harm_cohort_input *harm_cohort_input_used(const harm_cohort *c);
 const harm_cohort_rules *harm_cohort_rules_used(const harm_cohort *c);
 /* Number of referral slots left empty. */
 size_t harm_cohort_empty_slots(const harm_cohort *c);

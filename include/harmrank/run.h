@@ -108,8 +108,7 @@ size_t harm_run_n_tables(const harm_run *r);
 const harm_weights *harm_run_weights(const harm_run *r, size_t table);
 const harm_scores *harm_run_scores(const harm_run *r, size_t table);
 const harm_ranking *harm_run_ranking(const harm_run *r, size_t table);
-/* The matrix and score options the run used (for explain and sweeps). */
-harm_matrix_opts harm_run_matrix_opts(const harm_run *r);
+/* The score options the run used (for explain and sweeps). */
 harm_score_opts harm_run_score_opts(const harm_run *r);
 
 /* Warnings, in the order they arose. */

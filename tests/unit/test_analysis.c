@@ -533,8 +533,12 @@ static void expect_p0_matches_cohort(bool partition, bool exclusions) {
   cr_assert_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err), HARM_OK,
                "%s", err.message);
   harm_cohort *c = NULL;
+  harm_cohort_input in = {.dataset = r.ds,
+                          .scores = r.s,
+                          .ranking = r.r,
+                          .as_of = harm_dataset_as_of(r.ds)};
   cr_assert_eq(
-      harm_cohort_select(r.r, &o.rules, NULL, o.exclusions, NULL, &c, &err),
+      harm_cohort_select(&in, &o.rules, NULL, o.exclusions, NULL, &c, &err),
       HARM_OK, "%s", err.message);
   size_t n_core = 0;
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
