@@ -21,6 +21,61 @@ static const char *status_name(harm_offence_status s) {
   }
 }
 
+static const char *fate_name(harm_trace_fate f) {
+  switch (f) {
+  case HARM_TRACE_OUTSIDE_WINDOW:
+    return "before the window";
+  case HARM_TRACE_FUTURE:
+    return "after as_of";
+  case HARM_TRACE_FILTERED:
+    return "filtered out by";
+  case HARM_TRACE_COUNTED:
+  default:
+    return "counted";
+  }
+}
+
+/* A person with no row in the window: say whether the file has them at
+ * all, and if so list each of their rows with what left it out. */
+static int explain_absent(const cli_opts *o, const cli_pipeline *p,
+                          const char *id, const char *as_of) {
+  harm_window win = harm_run_window(p->run);
+  harm_ingest_opts io = harm_config_ingest_opts(o->cfg);
+  io.pseudonym_key = o->key_len ? o->key : NULL;
+  io.pseudonym_key_len = o->key_len;
+  harm_trace_row *rows = NULL;
+  size_t n = 0;
+  harm_error err = HARM_ERROR_INIT;
+  if (harm_explain_trace(o->offences, &io, win.as_of, win.lookback_days, id,
+                         &rows, &n, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  char e[512], f[256];
+  if (n == 0) {
+    printf("  not in %s: no row has this %s (check the id%s)\n",
+           cli_esc(o->offences, e, sizeof e),
+           harm_config_get(o->cfg, "input", "group_by")[0] ? "value"
+                                                           : "offender id",
+           o->key_len ? "; a pseudonym must come from a run with this key"
+                      : "");
+    return HARM_EXIT_OK;
+  }
+  printf("  no offences count in the window ending %s (%" PRIu32
+         " days): score 0, unranked. Its %zu row%s in the file:\n",
+         as_of, win.lookback_days, n, n == 1 ? "" : "s");
+  for (size_t k = 0; k < n; k++) {
+    char d[11];
+    harm_date_format_iso(rows[k].date, d);
+    printf("  %-10s %-18.18s %-8s %s%s%s\n", d,
+           cli_esc(rows[k].offence_id, e, sizeof e),
+           cli_esc(rows[k].code, f, sizeof f), fate_name(rows[k].fate),
+           rows[k].fate == HARM_TRACE_FILTERED ? " the filter on " : "",
+           rows[k].filter);
+  }
+  harm_trace_rows_free(rows);
+  return HARM_EXIT_OK;
+}
+
 int cli_cmd_explain(int argc, char **argv) {
   cli_opts o;
   int rc = cli_start("explain", argc, argv, &o, true);
@@ -59,9 +114,7 @@ int cli_cmd_explain(int argc, char **argv) {
     char e1[256], e2[256];
     printf("%s%s\n", k ? "\n" : "", cli_esc(id, e1, sizeof e1));
     if (!harm_dataset_find_subject(ds, id, &subject)) {
-      printf("  no offences in the window ending %s (%" PRIu32
-             " days): score 0, unranked\n",
-             as_of, harm_dataset_lookback_days(ds));
+      rc = explain_absent(&o, &p, id, as_of);
       continue;
     }
     harm_offence_line *lines = NULL;

@@ -295,6 +295,42 @@ harm_status harm_explain_subject(const harm_scores *s, const harm_weights *w,
                                  harm_offence_line **lines, size_t *n,
                                  harm_error *err);
 
+/* What happened to one row of a person in the offences file. */
+typedef enum harm_trace_fate {
+  HARM_TRACE_COUNTED = 0,        /* in the window and past every filter */
+  HARM_TRACE_OUTSIDE_WINDOW = 1, /* on or before as_of - lookback_days */
+  HARM_TRACE_FUTURE = 2,         /* after as_of */
+  HARM_TRACE_FILTERED = 3        /* removed by the filter on `filter` */
+} harm_trace_fate;
+
+/* One row of a person, whatever its date. */
+typedef struct harm_trace_row {
+  harm_date date;
+  const char *code;       /* as recorded */
+  const char *offence_id; /* as recorded */
+  harm_trace_fate fate;
+  const char *filter; /* the filter's column (borrowed from the
+                         options), "" unless filtered */
+  char *text_;        /* internal: the strings above; row 0 only */
+} harm_trace_row;
+
+/* Every row of `id` in the offences file at `path` (rejected rows aside),
+ * with what left it out of the window (as_of, lookback_days) or which of
+ * io's filters removed it, decided by re-reading the file with the
+ * reader's own rules (without the window; then with each filter alone).
+ * *n is 0 when no row has the id. `io` is the run's ingest options (same
+ * columns, date format, key and grouping).
+ * Returns HARM_OK or the reader's statuses.
+ * Ownership: *rows is new (harm_trace_rows_free); `filter` points into
+ * io's filters. */
+harm_status harm_explain_trace(const char *path, const harm_ingest_opts *io,
+                               harm_date as_of, uint32_t lookback_days,
+                               const char *id, harm_trace_row **rows, size_t *n,
+                               harm_error *err);
+
+/* Frees an array from harm_explain_trace; NULL is a no-op. */
+void harm_trace_rows_free(harm_trace_row *rows);
+
 /* Frees an array from harm_explain_subject; NULL is a no-op. */
 void harm_offence_lines_free(harm_offence_line *lines);
 
