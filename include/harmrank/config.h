@@ -65,6 +65,11 @@ harm_cohort_rules harm_config_cohort_rules(const harm_config *cfg);
 /* The weights file path ([weights] file), or NULL when unset. */
 const char *harm_config_weights_path(const harm_config *cfg);
 
+/* The protective marking for the header of every printed workbook page
+ * ([output] marking; default "OFFICIAL-SENSITIVE"), "" when set to none.
+ * cfg may be NULL (the default). Borrowed. */
+const char *harm_config_marking(const harm_config *cfg);
+
 /* Value of a key as text, NULL when unknown. Borrowed. */
 const char *harm_config_get(const harm_config *cfg, const char *section,
                             const char *key);
