@@ -60,10 +60,27 @@ static void print_cohort(const harm_cohort *c) {
   for (size_t i = 0; i < harm_cohort_n_moves(c); i++) {
     moved[harm_cohort_move(c, i)->kind]++;
   }
-  printf("movers: %zu new, %zu retained, %zu exited; %zu notes (excluded, "
-         "referrals not used, ties); %zu empty referral slot%s\n",
+  /* Every kind of note by name and count, in the order of notes.csv's
+   * kinds, so none (tenure, over capacity) goes unmentioned. */
+  enum { N_NOTE_KINDS = HARM_NOTE_OVER_CAPACITY + 1 };
+  size_t by_kind[N_NOTE_KINDS] = {0};
+  for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
+    size_t k = (size_t)harm_cohort_note(c, i)->kind;
+    by_kind[k < N_NOTE_KINDS ? k : 0]++;
+  }
+  printf("movers: %zu new, %zu retained, %zu exited; %zu note%s",
          moved[HARM_MOVE_NEW], moved[HARM_MOVE_RETAINED],
          moved[HARM_MOVE_EXITED], harm_cohort_n_notes(c),
+         harm_cohort_n_notes(c) == 1 ? "" : "s");
+  const char *sep = " (";
+  for (size_t k = 0; k < N_NOTE_KINDS; k++) {
+    if (by_kind[k]) {
+      printf("%s%zu %s", sep, by_kind[k],
+             harm_report_note_name((harm_note_kind)k));
+      sep = ", ";
+    }
+  }
+  printf("%s; %zu empty referral slot%s\n", harm_cohort_n_notes(c) ? ")" : "",
          harm_cohort_empty_slots(c),
          harm_cohort_empty_slots(c) == 1 ? "" : "s");
   size_t kinds[HARM_MEMBER_KIND_COUNT] = {0}, capped = 0;

@@ -477,6 +477,27 @@ static harm_status ap_file_mode(harm_config *c, const char *v, harm_error *e,
   return HARM_OK;
 }
 
+/* The protective marking printed at the top of every page of the
+ * workbooks (UK Government Security Classifications: police personal
+ * data is usually OFFICIAL-SENSITIVE). Any printable text up to 64
+ * bytes; "" or "none" prints no marking. Control characters could break
+ * the page header, so they are refused. */
+static harm_status ap_marking(harm_config *c, const char *v, harm_error *e,
+                              const char *k) {
+  (void)c;
+  size_t len = strlen(v);
+  bool ok = len <= 64;
+  for (size_t i = 0; ok && i < len; i++) {
+    unsigned char ch = (unsigned char)v[i];
+    ok = ch >= 0x20 && ch != 0x7f;
+  }
+  if (!ok) {
+    return bad(e, k, v,
+               "printable text of at most 64 bytes (none = no marking)");
+  }
+  return HARM_OK;
+}
+
 static harm_status ap_size(harm_config *c, const char *v, harm_error *e,
                            const char *k) {
   uint64_t n;
@@ -665,6 +686,7 @@ static const key_def keys[] = {
     {"output", "dir", "", ap_path, PATH_ONE},
     {"output", "quiet", "false", ap_quiet, false},
     {"privacy", "pseudonymise", "", ap_path, PATH_ONE},
+    {"output", "marking", "OFFICIAL-SENSITIVE", ap_marking, false},
     {"run", "threads", "0", ap_threads, false},
     {"cohort", "name", "cohort", ap_name, false},
     {"cohort", "model", "cchi", ap_model, false},
@@ -1345,6 +1367,14 @@ const char *harm_config_path(const harm_config *cfg, const char *section,
                              const char *key) {
   const char *p = harm_config_get(cfg, section, key);
   return p && *p ? p : NULL;
+}
+
+const char *harm_config_marking(const harm_config *cfg) {
+  const char *v = cfg ? harm_config_get(cfg, "output", "marking") : NULL;
+  if (!v) {
+    return "OFFICIAL-SENSITIVE";
+  }
+  return harm__ieq(v, strlen(v), "none") ? "" : v;
 }
 
 const char *harm_config_weights_path(const harm_config *cfg) {

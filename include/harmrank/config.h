@@ -86,6 +86,10 @@ bool harm_config_quiet(const harm_config *cfg);
  * that set it; NULL when unset. Borrowed. */
 const char *harm_config_path(const harm_config *cfg, const char *section,
                              const char *key);
+/* The protective marking for the header of every printed workbook page
+ * ([output] marking; default "OFFICIAL-SENSITIVE"), "" when set to none.
+ * cfg may be NULL (the default). Borrowed. */
+const char *harm_config_marking(const harm_config *cfg);
 
 /* Value of a key as text, NULL when unknown. Borrowed. */
 const char *harm_config_get(const harm_config *cfg, const char *section,

@@ -130,21 +130,24 @@ static char *zip_read(const zipfile *z, const char *name) {
   return out;
 }
 
-/* Runs the cohort command on the case into a fresh folder and loads the
+/* Runs the cohort command on a case into a fresh folder (with
+ * exclusions and last month's list when `movers`) and loads the
  * workbook. */
-static void make_pack(zipfile *z) {
+static void make_pack_of(zipfile *z, const char *case_dir, bool movers) {
   memset(z, 0, sizeof *z);
   snprintf(z->dir, sizeof z->dir, "/tmp/harmrank-xlsx-XXXXXX");
   cr_assert_not_null(mkdtemp(z->dir), "mkdtemp: %s", strerror(errno));
-  cr_assert_eq(chdir(CASE_DIR), 0, "chdir %s: %s", CASE_DIR, strerror(errno));
-  char *argv[] = {"harmrank",    "cohort",
-                  "-c",          "panel.ini",
-                  "--offences",  "offences.csv",
-                  "--referrals", "referrals.csv",
-                  "--out",       z->dir,
-                  "--threads",   "1",
-                  "-q",          NULL};
-  int argc = (int)(sizeof argv / sizeof argv[0]) - 1;
+  cr_assert_eq(chdir(case_dir), 0, "chdir %s: %s", case_dir, strerror(errno));
+  char *argv[] = {"harmrank",    "cohort",        "-c",
+                  "panel.ini",   "--offences",    "offences.csv",
+                  "--referrals", "referrals.csv", "--out",
+                  z->dir,        "--threads",     "1",
+                  "-q",          "--exclusions",  "exclusions.csv",
+                  "--previous",  "previous.csv",  NULL};
+  int argc = (int)(sizeof argv / sizeof argv[0]) - 1 - (movers ? 0 : 4);
+  if (!movers) {
+    argv[argc] = NULL;
+  }
   cr_assert_eq(harm_cli_main(argc, argv), 0, "cohort run failed");
   char path[128];
   snprintf(path, sizeof path, "%s/cohort.xlsx", z->dir);
@@ -152,6 +155,8 @@ static void make_pack(zipfile *z) {
   cr_assert_not_null(z->data, "cohort.xlsx was not written");
   zip_parse(z);
 }
+
+static void make_pack(zipfile *z) { make_pack_of(z, CASE_DIR, false); }
 
 static void free_pack(zipfile *z) {
   static const char *const names[] = {"cohort.csv",  "movers.csv",
@@ -172,7 +177,7 @@ Test(xlsx, workbook_is_a_zip_with_the_expected_parts) {
   static const char *const parts[] = {
       "[Content_Types].xml",      "xl/workbook.xml",
       "xl/sharedStrings.xml",     "xl/worksheets/sheet1.xml",
-      "xl/worksheets/sheet5.xml", "xl/charts/chart1.xml"};
+      "xl/worksheets/sheet6.xml", "xl/charts/chart1.xml"};
   for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
     cr_expect_not_null(zip_find(&z, parts[k]), "no %s in cohort.xlsx",
                        parts[k]);
@@ -188,7 +193,8 @@ Test(xlsx, sheets_are_named_in_order) {
   zipfile z;
   make_pack(&z);
   char *wb = zip_read(&z, "xl/workbook.xml");
-  static const char *const sheets[] = {"Cohort", "Movers", "Breakdown",
+  static const char *const sheets[] = {"Summary",      "Cohort",
+                                       "Movers",       "Breakdown",
                                        "Not selected", "Run details"};
   const char *prev = wb;
   for (size_t k = 0; k < sizeof sheets / sizeof sheets[0]; k++) {
@@ -221,7 +227,7 @@ Test(xlsx, members_and_harm_are_in_the_cohort_sheet) {
   zipfile z;
   make_pack(&z);
   char *sst = zip_read(&z, "xl/sharedStrings.xml");
-  char *sheet = zip_read(&z, "xl/worksheets/sheet1.xml");
+  char *sheet = zip_read(&z, "xl/worksheets/sheet2.xml");
   cr_expect_not_null(strstr(sst, "<t>N1</t>"), "N1 not in shared strings");
   cr_expect_not_null(strstr(sst, "<t>N2</t>"), "N2 not in shared strings");
   cr_expect_not_null(strstr(sst, "<t>core rank 1</t>"));
@@ -252,5 +258,340 @@ Test(xlsx, formula_like_id_gets_a_leading_quote) {
     }
   }
   free(sst);
+  free_pack(&z);
+}
+
+/* ---- reading cells ---------------------------------------------------- */
+
+/* The shared strings, unescaped, in order. */
+typedef struct strings {
+  char **s;
+  size_t n;
+} strings;
+
+static char *unescape(const char *a, const char *b) {
+  char *out = malloc((size_t)(b - a) + 1);
+  cr_assert_not_null(out);
+  size_t k = 0;
+  static const struct {
+    const char *ent, *ch;
+  } ents[] = {{"&amp;", "&"},
+              {"&lt;", "<"},
+              {"&gt;", ">"},
+              {"&quot;", "\""},
+              {"&apos;", "'"}};
+  while (a < b) {
+    size_t e = 0;
+    for (; e < 5; e++) {
+      size_t l = strlen(ents[e].ent);
+      if ((size_t)(b - a) >= l && strncmp(a, ents[e].ent, l) == 0) {
+        out[k++] = ents[e].ch[0];
+        a += l;
+        break;
+      }
+    }
+    if (e == 5) {
+      out[k++] = *a++;
+    }
+  }
+  out[k] = '\0';
+  return out;
+}
+
+static strings load_strings(const zipfile *z) {
+  strings t = {NULL, 0};
+  char *xml = zip_read(z, "xl/sharedStrings.xml");
+  size_t cap = 0;
+  for (const char *p = xml; (p = strstr(p, "<si>")) != NULL;) {
+    const char *open = strstr(p, "<t");
+    open = strchr(open, '>') + 1;
+    const char *close = strstr(open, "</t>");
+    if (t.n == cap) {
+      cap = cap ? cap * 2 : 64;
+      t.s = realloc(t.s, cap * sizeof *t.s);
+      cr_assert_not_null(t.s);
+    }
+    t.s[t.n++] = unescape(open, close);
+    p = close;
+  }
+  free(xml);
+  return t;
+}
+
+static void free_strings(strings *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->s[i]);
+  }
+  free(t->s);
+}
+
+/* A cell by reference ("H5"): its style index, whether it is a shared
+ * string, and its <v> text (copied into v). False when absent. */
+static bool cell(const char *sheet, const char *ref, int *style, bool *str,
+                 char *v, size_t cap) {
+  char want[32];
+  snprintf(want, sizeof want, "<c r=\"%s\"", ref);
+  const char *c = strstr(sheet, want);
+  if (!c) {
+    return false;
+  }
+  const char *end = strstr(c, "</c>");
+  const char *selfend = strstr(c, "/>");
+  if (!end || (selfend && selfend < end && selfend < strchr(c, '>') + 1)) {
+    return false; /* an empty, styled cell */
+  }
+  const char *sa = strstr(c, " s=\"");
+  *style = sa && sa < end ? atoi(sa + 4) : 0;
+  const char *ta = strstr(c, " t=\"s\"");
+  *str = ta && ta < strchr(c, '>');
+  const char *va = strstr(c, "<v>");
+  cr_assert(va && va < end, "cell %s has no value", ref);
+  va += 3;
+  size_t l = (size_t)(strstr(va, "</v>") - va);
+  cr_assert_lt(l, cap);
+  memcpy(v, va, l);
+  v[l] = '\0';
+  return true;
+}
+
+/* The text of a cell, shared string or not; NULL when absent. */
+static const char *cell_text(const char *sheet, const strings *t,
+                             const char *ref) {
+  int style;
+  bool str;
+  char v[64];
+  if (!cell(sheet, ref, &style, &str, v, sizeof v) || !str) {
+    return NULL;
+  }
+  size_t i = (size_t)atol(v);
+  cr_assert_lt(i, t->n);
+  return t->s[i];
+}
+
+/* Column letters of a 0-based column (A..ZZ). */
+static void col_name(size_t c, char out[3]) {
+  if (c < 26) {
+    out[0] = (char)('A' + c);
+    out[1] = '\0';
+  } else {
+    out[0] = (char)('A' + c / 26 - 1);
+    out[1] = (char)('A' + c % 26);
+    out[2] = '\0';
+  }
+}
+
+/* The row (1-based) of sheet `xml` whose column A holds `label`, 0 when
+ * none does. */
+static size_t row_labelled(const char *xml, const strings *t,
+                           const char *label) {
+  for (size_t r = 1; r < 200; r++) {
+    char ref[16];
+    snprintf(ref, sizeof ref, "A%zu", r);
+    const char *s = cell_text(xml, t, ref);
+    if (s && strcmp(s, label) == 0) {
+      return r;
+    }
+  }
+  return 0;
+}
+
+static double cell_number(const char *xml, const char *ref) {
+  int style;
+  bool str;
+  char v[64];
+  cr_assert(cell(xml, ref, &style, &str, v, sizeof v), "no cell %s", ref);
+  cr_assert(!str, "cell %s is text, not a number", ref);
+  return strtod(v, NULL);
+}
+
+/* Counts the rows of movers.csv by status. */
+static void count_movers(const char *dir, size_t counts[3]) {
+  char path[160];
+  snprintf(path, sizeof path, "%s/movers.csv", dir);
+  FILE *fp = fopen(path, "r");
+  cr_assert_not_null(fp, "no movers.csv");
+  char line[512];
+  counts[0] = counts[1] = counts[2] = 0;
+  cr_assert_not_null(fgets(line, sizeof line, fp)); /* header */
+  while (fgets(line, sizeof line, fp)) {
+    counts[0] += strncmp(line, "new,", 4) == 0;
+    counts[1] += strncmp(line, "retained,", 9) == 0;
+    counts[2] += strncmp(line, "exited,", 7) == 0;
+  }
+  fclose(fp);
+}
+
+#define MOVERS_DIR                                                             \
+  HARM_FIXTURES "/cohort/movers_new_retained_and_every_exit_reason"
+
+Test(xlsx, summary_comes_first_and_its_counts_match_movers_csv) {
+  zipfile z;
+  make_pack_of(&z, MOVERS_DIR, true);
+  size_t counts[3];
+  count_movers(z.dir, counts);
+  /* The fixture's expected movers.csv: H4 and H8 new; H1, H2, H3
+   * retained; H5, H6, H7 exited. */
+  cr_expect_eq(counts[0], 2u);
+  cr_expect_eq(counts[1], 3u);
+  cr_expect_eq(counts[2], 3u);
+  char *wb = zip_read(&z, "xl/workbook.xml");
+  cr_expect_not_null(strstr(wb, "<sheet name=\"Summary\" sheetId=\"1\""),
+                     "Summary is not the first sheet");
+  free(wb);
+  strings t = load_strings(&z);
+  char *sum = zip_read(&z, "xl/worksheets/sheet1.xml");
+  static const char *const labels[] = {"New this month", "Retained", "Exited"};
+  for (size_t k = 0; k < 3; k++) {
+    size_t r = row_labelled(sum, &t, labels[k]);
+    cr_assert_neq(r, 0u, "Summary has no row \"%s\"", labels[k]);
+    char ref[16];
+    snprintf(ref, sizeof ref, "B%zu", r);
+    cr_expect_eq(cell_number(sum, ref), (double)counts[k],
+                 "Summary %s is not %zu", labels[k], counts[k]);
+  }
+  /* Places: 4 by rank (H1..H4) and 1 by referral (H8), of 4 + 1. */
+  size_t r = row_labelled(sum, &t, "By rank (core places)");
+  char ref[16];
+  snprintf(ref, sizeof ref, "B%zu", r);
+  cr_expect_eq(cell_number(sum, ref), 4.0);
+  r = row_labelled(sum, &t, "By partner referral");
+  snprintf(ref, sizeof ref, "B%zu", r);
+  cr_expect_eq(cell_number(sum, ref), 1.0);
+  free(sum);
+  free_strings(&t);
+  free_pack(&z);
+}
+
+Test(xlsx, summary_gives_the_share_of_harm_held_by_the_list) {
+  zipfile z;
+  make_pack(&z);
+  strings t = load_strings(&z);
+  char *sum = zip_read(&z, "xl/worksheets/sheet1.xml");
+  size_t r = row_labelled(sum, &t, "Share of all harm held by the list");
+  cr_assert_neq(r, 0u);
+  char ref[16];
+  snprintf(ref, sizeof ref, "B%zu", r);
+  /* In the window (2025-10-31, 2026-10-31]: N1 365, N2 17.25 + 34.5,
+   * N3 17.25 (its robbery on 2025-10-31 is outside), =HYPERLINK(1)
+   * 2 x 2.385. The list holds N1, N2 and =HYPERLINK(1). */
+  double held = 365 + 51.75 + 4.77, all = held + 17.25;
+  cr_expect_float_eq(cell_number(sum, ref), held / all, 1e-9);
+  free(sum);
+  free_strings(&t);
+  free_pack(&z);
+}
+
+/* The number format code of cell style `style`, from styles.xml. */
+static void style_format(const zipfile *z, int style, char *code, size_t cap) {
+  char *xml = zip_read(z, "xl/styles.xml");
+  const char *xfs = strstr(xml, "<cellXfs");
+  cr_assert_not_null(xfs);
+  const char *xf = xfs;
+  for (int k = 0; k <= style; k++) {
+    xf = strstr(xf + 1, "<xf ");
+    cr_assert_not_null(xf);
+  }
+  int id = atoi(strstr(xf, "numFmtId=\"") + 10);
+  code[0] = '\0';
+  char want[48];
+  snprintf(want, sizeof want, "<numFmt numFmtId=\"%d\" formatCode=\"", id);
+  const char *f = strstr(xml, want);
+  if (f) {
+    f += strlen(want);
+    size_t l = (size_t)(strchr(f, '"') - f);
+    cr_assert_lt(l, cap);
+    memcpy(code, f, l);
+    code[l] = '\0';
+  } else if (id >= 14 && id <= 22) {
+    snprintf(code, cap, "built-in date %d", id); /* yy in all of them */
+  }
+  free(xml);
+}
+
+Test(xlsx, dates_are_date_cells_and_descriptions_are_beside_codes) {
+  zipfile z;
+  make_pack(&z);
+  strings t = load_strings(&z);
+  char *sheet = zip_read(&z, "xl/worksheets/sheet2.xml");
+  /* Header in row 4, N1 (core rank 1) in row 5. */
+  cr_expect_str_eq(cell_text(sheet, &t, "B5"), "N1");
+  cr_expect_str_eq(cell_text(sheet, &t, "H4"), "Last\noffence");
+  /* N1's last offence 2026-05-10: 20,454 days from 1970-01-01 to
+   * 2026-01-01 (56 years, 14 of them leap), + 31 + 28 + 31 + 30 + 9 =
+   * 20,583; Excel's serial of 1970-01-01 is 25,569: 46,152. */
+  int style;
+  bool str;
+  char v[64];
+  cr_assert(cell(sheet, "H5", &style, &str, v, sizeof v), "no date in H5");
+  cr_expect(!str, "the date is text");
+  cr_expect_eq(strtod(v, NULL), 46152.0);
+  char code[64];
+  style_format(&z, style, code, sizeof code);
+  cr_expect(strstr(code, "yy") || strstr(code, "date"),
+            "H5 has the number format \"%s\", not a date", code);
+  /* Top code and its description from the fixture's weights.csv. */
+  cr_expect_str_eq(cell_text(sheet, &t, "I5"), "034/01");
+  cr_expect_str_eq(cell_text(sheet, &t, "J5"), "robbery of personal property");
+  /* N2: stalking (34.5) outweighs assault with injury (17.25). */
+  cr_expect_str_eq(cell_text(sheet, &t, "J6"), "stalking");
+  /* The referral reason is on the list. */
+  cr_expect_not_null(strstr(sheet, "<c r=\"L"), "no referral reason column");
+  free(sheet);
+  free_strings(&t);
+  free_pack(&z);
+}
+
+/* The width of column `col` (0-based) from a sheet's <cols>. */
+static double col_width(const char *sheet, size_t col) {
+  for (const char *p = sheet; (p = strstr(p, "<col ")) != NULL; p++) {
+    size_t lo = (size_t)atol(strstr(p, "min=\"") + 5);
+    size_t hi = (size_t)atol(strstr(p, "max=\"") + 5);
+    if (col + 1 >= lo && col + 1 <= hi) {
+      return strtod(strstr(p, "width=\"") + 7, NULL);
+    }
+  }
+  return 8.43; /* Excel's default */
+}
+
+Test(xlsx, no_header_is_wider_than_its_column) {
+  zipfile z;
+  make_pack_of(&z, MOVERS_DIR, true);
+  strings t = load_strings(&z);
+  char *wb = zip_read(&z, "xl/workbook.xml");
+  size_t checked = 0;
+  /* Each sheet's repeated header row, from its print titles. */
+  for (const char *d = wb; (d = strstr(d, "_xlnm.Print_Titles")) != NULL; d++) {
+    int sheet_no = atoi(strstr(d, "localSheetId=\"") + 14) + 1;
+    const char *row = strstr(strchr(d, '>'), "!$") + 2;
+    size_t r = (size_t)atol(row);
+    char name[64];
+    snprintf(name, sizeof name, "xl/worksheets/sheet%d.xml", sheet_no);
+    char *sheet = zip_read(&z, name);
+    for (size_t c = 0; c < 30; c++) {
+      char ref[16], cn[3];
+      col_name(c, cn);
+      snprintf(ref, sizeof ref, "%s%zu", cn, r);
+      const char *h = cell_text(sheet, &t, ref);
+      if (!h) {
+        continue;
+      }
+      double w = col_width(sheet, c);
+      /* Each line of the header, with a character to spare. */
+      for (const char *a = h; *a;) {
+        size_t l = strcspn(a, "\n");
+        cr_expect_leq((double)l + 1.0, w,
+                      "%s %s: header line \"%.*s\" is wider than its "
+                      "column (%.2f)",
+                      name, ref, (int)l, a, w);
+        a += l + (a[l] == '\n');
+      }
+      checked++;
+    }
+    free(sheet);
+  }
+  /* Cohort 12 columns (no RFGV), Movers 5, Breakdown 6, Not selected 4. */
+  cr_expect_geq(checked, 25u, "only %zu headers checked", checked);
+  free(wb);
+  free_strings(&t);
   free_pack(&z);
 }
