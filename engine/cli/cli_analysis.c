@@ -80,8 +80,6 @@ int cli_analysis_prepare(const cli_opts *o, const char *cmd, char *rejects,
   return cli_check_paths(cmd, o, outs, n, o->out_dir != NULL);
 }
 
-enum { MAX_OUT = 12 };
-
 int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
                        const harm_analysis_pack *pack,
                        const harm_analysis_table *tables, size_t n_tables,
@@ -89,76 +87,53 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
   if (!o->out_dir) {
     return cli_pipeline_commit(p);
   }
-  if (n_tables + 2 > MAX_OUT) {
-    n_tables = MAX_OUT - 2;
-  }
-  const char *names[MAX_OUT + 1];
-  size_t n_out = 0;
-  for (size_t t = 0; t < n_tables; t++) {
-    names[n_out++] = harm_report_analysis_table_name(tables[t]);
-  }
-  size_t i_xlsx = n_out++, i_manifest = n_out++;
-  names[i_xlsx] = "analysis.xlsx";
-  names[i_manifest] = "manifest.json";
-  names[n_out] = "rejects.csv";
-
   harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
   size_t n_in = cli_manifest_inputs(o, p, NULL, exclusions, NULL, inputs,
                                     sizeof inputs / sizeof *inputs);
-  harm_manifest man = {cmd,        inputs,    n_in,          o->cfg,
-                       p->weights, p->matrix, p->scores,     NULL,
-                       NULL,       0,         o->key_len > 0};
+  harm_manifest man = {.command = cmd,
+                       .inputs = inputs,
+                       .n_inputs = n_in,
+                       .config = o->cfg,
+                       .weights = p->weights,
+                       .matrix = p->matrix,
+                       .scores = p->scores,
+                       .pseudonymised = o->key_len > 0};
   harm_analysis_pack pk = *pack;
   pk.manifest = &man;
-
-  harm_outfile *out[MAX_OUT] = {NULL};
   harm_error err = HARM_ERROR_INIT;
-  int rc = HARM_EXIT_OK;
-  for (size_t k = 0; !rc && k < n_out; k++) {
-    char path[4096];
-    cli_join(path, sizeof path, o->out_dir, names[k]);
-    if (harm_outfile_open(path, o->file_mode, &out[k], &err) != HARM_OK) {
-      rc = cli_fail(&err);
+  harm_outset *set = NULL;
+  harm_status st = harm_outset_new(o->out_dir, o->file_mode, &set, &err);
+  for (size_t t = 0; st == HARM_OK && t < n_tables; t++) {
+    harm_outfile *f;
+    st = harm_outset_add(set, harm_report_analysis_table_name(tables[t]), &f,
+                         &err);
+    if (st == HARM_OK) {
+      st = harm_report_analysis_csv(harm_outfile_stream(f), &pk, tables[t],
+                                    &err);
     }
   }
-  harm_status st = HARM_OK;
-  for (size_t t = 0; !rc && st == HARM_OK && t < n_tables; t++) {
-    st = harm_report_analysis_csv(harm_outfile_stream(out[t]), &pk, tables[t],
-                                  &err);
+  harm_outfile *xlsx = NULL;
+  if (st == HARM_OK) {
+    st = harm_outset_add(set, "analysis.xlsx", &xlsx, &err);
   }
-  if (!rc && st == HARM_OK) {
-    st = harm_report_analysis_xlsx(harm_outfile_temp_path(out[i_xlsx]), &pk,
-                                   &err);
+  if (st == HARM_OK) {
+    st = harm_report_analysis_xlsx(harm_outfile_temp_path(xlsx), &pk, &err);
   }
-  /* The manifest comes last and records the SHA-256 of every other
-   * output (hashed from the temporary files), as `cohort` does. */
-  harm_manifest_input outputs[MAX_OUT + 1];
-  size_t n_hashed = 0;
-  for (size_t k = 0; !rc && st == HARM_OK && k < i_manifest; k++) {
-    fflush(harm_outfile_stream(out[k]));
-    outputs[n_hashed++] =
-        (harm_manifest_input){names[k], harm_outfile_temp_path(out[k]), NULL};
+  if (st == HARM_OK) {
+    st = harm_outset_adopt(set, "rejects.csv", p->rejects, &err);
+    p->rejects = NULL;
   }
-  if (!rc && st == HARM_OK && p->rejects) {
-    fflush(harm_outfile_stream(p->rejects));
-    outputs[n_hashed++] = (harm_manifest_input){
-        "rejects.csv", harm_outfile_temp_path(p->rejects), NULL};
+  if (st == HARM_OK) {
+    st = harm_outset_commit(set, &man, &err);
   }
-  man.outputs = outputs;
-  man.n_outputs = n_hashed;
-  if (!rc && st == HARM_OK) {
-    st = harm_report_manifest(harm_outfile_stream(out[i_manifest]), &man, &err);
-  }
-  if (!rc && st != HARM_OK) {
-    rc = cli_fail(&err);
-  }
-  rc = cli_commit_outputs(p, out, n_out, rc);
+  int rc = st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
   if (!rc && !o->quiet) {
     fprintf(stderr, "outputs in %s:", o->out_dir);
-    for (size_t k = 0; k <= n_out; k++) {
-      fprintf(stderr, " %s", names[k]);
+    for (size_t k = 0; k < harm_outset_count(set); k++) {
+      fprintf(stderr, " %s", harm_outset_name(set, k));
     }
     fputc('\n', stderr);
   }
+  harm_outset_free(set);
   return rc;
 }

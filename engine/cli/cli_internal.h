@@ -108,11 +108,6 @@ int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);
 
-/* Finishes a run's outputs: when rc is 0, commits the rejects file and
- * then out[0..n) in order (renames; put the manifest last), else aborts
- * them all. Returns the resulting exit code. */
-int cli_commit_outputs(cli_pipeline *p, harm_outfile **out, size_t n, int rc);
-
 /* Frees everything (aborting an uncommitted rejects file). */
 void cli_pipeline_free(cli_pipeline *p);
 

@@ -107,6 +107,53 @@ static void print_cohort(const harm_cohort *c) {
   }
 }
 
+/* The output set: cohort.csv, movers.csv, notes.csv, cohort.xlsx and the
+ * rejects file, then manifest.json recording them all. */
+static int write_set(const cli_opts *o, cli_pipeline *p,
+                     const harm_cohort *cohort, const harm_list *refs,
+                     const harm_list *excl, const harm_list *prev) {
+  harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
+  size_t n_in = cli_manifest_inputs(o, p, refs, excl, prev, inputs,
+                                    sizeof inputs / sizeof *inputs);
+  harm_manifest man = {.command = "cohort",
+                       .inputs = inputs,
+                       .n_inputs = n_in,
+                       .config = o->cfg,
+                       .weights = p->weights,
+                       .matrix = p->matrix,
+                       .scores = p->scores,
+                       .cohort = cohort,
+                       .pseudonymised = o->key_len > 0};
+  harm_error err = HARM_ERROR_INIT;
+  harm_outset *set = NULL;
+  harm_outfile *f[OUT_MANIFEST] = {NULL};
+  harm_status st = harm_outset_new(o->out_dir, o->file_mode, &set, &err);
+  for (int k = 0; st == HARM_OK && k < OUT_MANIFEST; k++) {
+    st = harm_outset_add(set, out_names[k], &f[k], &err);
+  }
+  if (st == HARM_OK) {
+    st = harm_report_cohort(harm_outfile_stream(f[OUT_COHORT]), cohort, &err);
+  }
+  if (st == HARM_OK) {
+    st = harm_report_movers(harm_outfile_stream(f[OUT_MOVERS]), cohort, &err);
+  }
+  if (st == HARM_OK) {
+    st = harm_report_notes(harm_outfile_stream(f[OUT_NOTES]), cohort, &err);
+  }
+  if (st == HARM_OK) {
+    st = harm_report_xlsx(harm_outfile_temp_path(f[OUT_XLSX]), &man, &err);
+  }
+  if (st == HARM_OK) {
+    st = harm_outset_adopt(set, "rejects.csv", p->rejects, &err);
+    p->rejects = NULL;
+  }
+  if (st == HARM_OK) {
+    st = harm_outset_commit(set, &man, &err);
+  }
+  harm_outset_free(set);
+  return st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
+}
+
 int cli_cmd_cohort(int argc, char **argv) {
   cli_opts o;
   int rc = cli_start("cohort", argc, argv, &o, false);
@@ -143,7 +190,6 @@ int cli_cmd_cohort(int argc, char **argv) {
 
   harm_list *refs = NULL, *excl = NULL, *prev = NULL;
   const harm_cohort *cohort = NULL; /* owned by the run */
-  harm_outfile *out[N_OUT] = {NULL};
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   harm_error err = HARM_ERROR_INIT;
@@ -174,60 +220,10 @@ int cli_cmd_cohort(int argc, char **argv) {
       rc = cli_fail(&err);
     }
   }
-  for (int k = 0; !rc && k < N_OUT; k++) {
-    if (harm_outfile_open(paths[k], o.file_mode, &out[k], &err) != HARM_OK) {
-      rc = cli_fail(&err);
-    }
-  }
   if (!rc) {
-    harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
-    size_t n_in = cli_manifest_inputs(&o, &p, refs, excl, prev, inputs,
-                                      sizeof inputs / sizeof *inputs);
-    harm_manifest man = {.command = "cohort",
-                         .inputs = inputs,
-                         .n_inputs = n_in,
-                         .config = o.cfg,
-                         .weights = p.weights,
-                         .matrix = p.matrix,
-                         .scores = p.scores,
-                         .cohort = cohort,
-                         .pseudonymised = o.key_len > 0};
-    harm_status st =
-        harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]), cohort, &err);
-    if (st == HARM_OK) {
-      st = harm_report_movers(harm_outfile_stream(out[OUT_MOVERS]), cohort,
-                              &err);
-    }
-    if (st == HARM_OK) {
-      st = harm_report_notes(harm_outfile_stream(out[OUT_NOTES]), cohort, &err);
-    }
-    if (st == HARM_OK) {
-      st = harm_report_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), &man, &err);
-    }
-    /* Every other output is complete: hash the temporary files. */
-    harm_manifest_input outputs[N_OUT];
-    size_t n_out = 0;
-    for (int k = 0; st == HARM_OK && k < OUT_MANIFEST; k++) {
-      fflush(harm_outfile_stream(out[k]));
-      outputs[n_out++] = (harm_manifest_input){
-          out_names[k], harm_outfile_temp_path(out[k]), NULL};
-    }
-    if (st == HARM_OK && p.rejects) {
-      fflush(harm_outfile_stream(p.rejects));
-      outputs[n_out++] = (harm_manifest_input){
-          "rejects.csv", harm_outfile_temp_path(p.rejects), NULL};
-    }
-    man.outputs = outputs;
-    man.n_outputs = n_out;
-    if (st == HARM_OK) {
-      st = harm_report_manifest(harm_outfile_stream(out[OUT_MANIFEST]), &man,
-                                &err);
-    }
-    if (st != HARM_OK) {
-      rc = cli_fail(&err);
-    }
+    rc = write_set(&o, &p, cohort, refs, excl, prev);
   }
-  rc = cli_commit_outputs(&p, out, N_OUT, rc);
+
   if (!rc && !o.quiet) {
     print_cohort(cohort);
     printf("outputs in %s: cohort.csv movers.csv notes.csv manifest.json "

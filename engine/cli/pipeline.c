@@ -193,21 +193,3 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p) {
   return run(o, NULL, true, p);
 }
-
-int cli_commit_outputs(cli_pipeline *p, harm_outfile **out, size_t n, int rc) {
-  harm_error err = HARM_ERROR_INIT;
-  if (!rc) {
-    rc = cli_pipeline_commit(p);
-  }
-  for (size_t k = 0; k < n; k++) {
-    if (!rc) {
-      if (harm_outfile_commit(out[k], &err) != HARM_OK) {
-        rc = cli_fail(&err);
-      }
-    } else {
-      harm_outfile_abort(out[k]);
-    }
-    out[k] = NULL;
-  }
-  return rc;
-}

@@ -165,6 +165,47 @@ typedef struct harm_manifest {
 harm_status harm_report_manifest(FILE *fp, const harm_manifest *m,
                                  harm_error *err);
 
+/* An output set: the files one run writes into a folder, finished
+ * together. Members are written to temporary files (harm_outfile); on
+ * commit each is hashed, manifest.json is written recording the hashes,
+ * and the members are renamed into place with the manifest last, so a set
+ * whose manifest is new is complete. Opaque. */
+typedef struct harm_outset harm_outset;
+
+/* A new, empty set writing into folder `dir` (which must exist) with file
+ * permissions `mode`. Returns HARM_OK or HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_outset_free). */
+harm_status harm_outset_new(const char *dir, unsigned mode, harm_outset **out,
+                            harm_error *err);
+
+/* Opens member `name` (dir/name, as a temporary file); *f is owned by the
+ * set. Returns harm_outfile_open's statuses, or HARM_ERR_USAGE beyond 32
+ * members. */
+harm_status harm_outset_add(harm_outset *s, const char *name, harm_outfile **f,
+                            harm_error *err);
+
+/* Makes an outfile opened elsewhere (the rejects file) member `name`,
+ * taking ownership of it; f NULL adds nothing. */
+harm_status harm_outset_adopt(harm_outset *s, const char *name, harm_outfile *f,
+                              harm_error *err);
+
+/* Finishes the set: checks every member was written, records their
+ * SHA-256 in the manifest `m` (its outputs; NULL = a set without a
+ * manifest), writes manifest.json, and renames every member into place,
+ * the manifest last. On any failure the members not yet renamed are
+ * removed. Returns HARM_OK, HARM_ERR_IO or HARM_ERR_NOMEM. */
+harm_status harm_outset_commit(harm_outset *s, harm_manifest *m,
+                               harm_error *err);
+
+/* Members so far (after a commit, the manifest included), and the name of
+ * member i. */
+size_t harm_outset_count(const harm_outset *s);
+const char *harm_outset_name(const harm_outset *s, size_t i);
+
+/* Frees the set, removing the temporary files of members not committed;
+ * NULL is a no-op. */
+void harm_outset_free(harm_outset *s);
+
 /* SHA-256 of a file as 64 lowercase hex digits plus NUL. Returns HARM_OK
  * or HARM_ERR_IO. */
 harm_status harm_report_sha256_file(const char *path, char hex[65],
