@@ -89,4 +89,9 @@ format-check: setup-test
 	if [ -n "$$files" ] && ! clang-format --dry-run -Werror $$files; then \
 	  echo "format-check: run clang-format -i on the files above"; exit 1; fi
 
-	test-asan-clang test-valgrind test-install test-fuzz test-demo format-check clean
+
+test: format-check test-plain test-demo test-asan test-asan-clang test-valgrind test-install test-fuzz
+	@echo "make test: all suites passed"
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(ASAN_CLANG_BUILD) $(INSTALL_BUILD) build-fuzz
