@@ -45,10 +45,10 @@ int cli_cmd_score(int argc, char **argv) {
     rc = cli_fail(&err);
   }
   if (!rc) {
-    size_t top =
-        (size_t)strtoull(harm_config_get(o.cfg, "output", "top"), NULL, 10);
-    if (harm_report_scores(harm_outfile_stream(out), p.ranking, top, &err) !=
-        HARM_OK) {
+    size_t top = harm_config_output_top(o.cfg);
+    if (harm_report_scores(harm_outfile_stream(out),
+                           harm_run_model_ranking(p.run), harm_run_rfgv(p.run),
+                           top, &err) != HARM_OK) {
       rc = cli_fail(&err);
     }
   }

@@ -41,7 +41,7 @@ typedef struct sel {
   size_t n;               /* scored subjects */
   size_t *order;          /* score indices in selection order */
   size_t *score_of;       /* subject index -> score index + 1 (0 = none) */
-  harm_rfgv *rfgv;        /* per score index, when rules.rfgv */
+  const harm_rfgv *rfgv;  /* per score index, when rules.rfgv */
   int32_t *member_of;     /* score index -> member index, -1 */
   harm__strpool excluded; /* excluded ids; index -> exclusion entry */
   const harm_exclusion **exc_by;
@@ -219,17 +219,6 @@ static uint32_t months_served(const sel *s, const char *id) {
 
 static double key_score(const sel *s, size_t i) {
   return s->rfgv ? s->rfgv[i].total : harm_scores_at(s->scores, i)->harm;
-}
-
-/* Selection order: RFGV total first when asked, then the ranking. */
-static int cmp_order(const void *pa, const void *pb, void *ctx) {
-  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-  const sel *s = ctx;
-  if (s->rfgv && s->rfgv[a].total != s->rfgv[b].total) {
-    return s->rfgv[a].total > s->rfgv[b].total ? -1 : 1;
-  }
-  return harm_rank_compare(s->scores, harm_scores_at(s->scores, a),
-                           harm_scores_at(s->scores, b));
 }
 
 static bool eligible(const sel *s, const harm_score *sc) {
@@ -799,7 +788,8 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   if (!rules) {
     rules = &defaults;
   }
-  if (!in || !in->dataset || !in->scores || !in->ranking) {
+  if (!in || !in->dataset || !in->scores || !in->ranking ||
+      (rules && rules->rfgv && !in->rfgv)) {
     return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
                       "incomplete cohort input");
   }
@@ -838,11 +828,9 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   s.x_at = harm__calloc(s.n + 1, sizeof *s.x_at);
   s.p_at = harm__calloc(s.n + 1, sizeof *s.p_at);
   s.capped = harm__calloc(s.n + 1, sizeof *s.capped);
-  if (rules->rfgv) {
-    s.rfgv = harm__calloc(s.n + 1, sizeof *s.rfgv);
-  }
+  s.rfgv = rules->rfgv ? in->rfgv : NULL;
   if (!s.order || !s.score_of || !s.member_of || !s.exc_by || !s.prev_by ||
-      !s.x_at || !s.p_at || !s.capped || (rules->rfgv && !s.rfgv)) {
+      !s.x_at || !s.p_at || !s.capped) {
     s.failed = true;
     goto done;
   }
@@ -881,29 +869,10 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
       s.p_at[s.score_of[subj] - 1] = p;
     }
   }
-  if (rules->rfgv) {
-    double cuts[4];
-    if (harm_rfgv_cuts(s.scores, cuts, err) != HARM_OK) {
-      s.failed = true;
-      goto done;
-    }
-    harm_date as_of = in->as_of;
-    for (size_t i = 0; i < s.n; i++) {
-      s.rfgv[i] =
-          harm_rfgv_of(harm_scores_at(s.scores, i), &rules->bands, cuts, as_of);
-    }
-  }
-  /* With harm ranking the selection order is the ranking itself; only
-   * RFGV needs a sort of its own. */
-  if (rules->rfgv) {
-    if (!harm__sort(s.order, s.n, sizeof *s.order, cmp_order, &s)) {
-      s.failed = true;
-      goto done;
-    }
-  } else {
-    for (size_t k = 0; k < s.n; k++) {
-      s.order[k] = harm_ranking_index(r, k + 1);
-    }
+  /* The selection order is the ranking handed in: by harm, or under
+   * RFGV by total then harm (the run ranks with harm_rank_compute_by). */
+  for (size_t k = 0; k < s.n; k++) {
+    s.order[k] = harm_ranking_index(r, k + 1);
   }
   select_core(&s);
   if (!s.failed) {
@@ -927,7 +896,6 @@ done:
   harm__free(s.x_at);
   harm__free(s.p_at);
   harm__free(s.capped);
-  harm__free(s.rfgv);
   harm__strpool_free(&s.excluded);
   harm__strpool_free(&s.prev_ids);
   harm__strpool_free(&s.member_ids);

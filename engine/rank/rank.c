@@ -53,12 +53,19 @@ static uint64_t pass_key(const harm_score *sc, int pass) {
   }
 }
 
-harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
-                              harm_error *err) {
+/* The ranking, ordered first by key[] (descending) when key is given. */
+static harm_status compute(const harm_scores *s, const double *key,
+                           harm_ranking **out, harm_error *err) {
   *out = NULL;
   if (!s) {
     return harm__fail(err, HARM_ERR_USAGE, "rank", NULL, 0, NULL,
                       "NULL scores");
+  }
+  for (size_t i = 0; key && i < harm_scores_count(s); i++) {
+    if (!(key[i] >= 0) || key[i] > 1e300) {
+      return harm__fail(err, HARM_ERR_USAGE, "rank", NULL, 0, NULL,
+                        "ranking key %zu is negative or not finite", i);
+    }
   }
   size_t n = harm_scores_count(s);
   harm_ranking *r = harm__calloc(1, sizeof *r);
@@ -88,6 +95,14 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
     }
     ok = harm__radix_sort(keys, idx, n);
   }
+  /* The model's key last, most significant: a stable pass keeps the
+   * harm order among equal keys. key >= 0, so its IEEE bits order it. */
+  for (size_t i = 0; ok && key && i < n; i++) {
+    uint64_t bits;
+    memcpy(&bits, &key[idx[i]], sizeof bits);
+    keys[i] = ~bits;
+  }
+  ok = ok && (!key || harm__radix_sort(keys, idx, n));
   for (size_t i = 0; ok && i < n; i++) {
     r->order[i] = idx[i];
   }
@@ -103,6 +118,20 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
   }
   *out = r;
   return HARM_OK;
+}
+
+harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
+                              harm_error *err) {
+  return compute(s, NULL, out, err);
+}
+
+harm_status harm_rank_compute_by(const harm_scores *s, const double *key,
+                                 harm_ranking **out, harm_error *err) {
+  if (!key) {
+    *out = NULL;
+    return harm__fail(err, HARM_ERR_USAGE, "rank", NULL, 0, NULL, "NULL key");
+  }
+  return compute(s, key, out, err);
 }
 
 void harm_ranking_free(harm_ranking *r) {

@@ -53,7 +53,8 @@ static void field(FILE *fp, const char *s) {
   harm_report_csv_field(fp, s, strlen(s), true);
 }
 
-harm_status harm_report_scores(FILE *fp, const harm_ranking *r, size_t top_n,
+harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
+                               const harm_rfgv *rfgv, size_t top_n,
                                harm_error *err) {
   const harm_scores *s = harm_ranking_scores(r);
   const harm_matrix *m = harm_scores_matrix(s);
@@ -63,8 +64,9 @@ harm_status harm_report_scores(FILE *fp, const harm_ranking *r, size_t top_n,
     n = top_n;
   }
   fputs("rank,offender_id,harm,offences,victims,first_offence,last_offence,"
-        "max_offence_harm,top_code\n",
+        "max_offence_harm,top_code",
         fp);
+  fputs(rfgv ? ",rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total\n" : "\n", fp);
   for (size_t k = 1; k <= n; k++) {
     const harm_score *sc = harm_ranking_at(r, k);
     char first[11], last[11];
@@ -77,6 +79,10 @@ harm_status harm_report_scores(FILE *fp, const harm_ranking *r, size_t top_n,
             sc->max_offence_harm);
     if (sc->top_code >= 0) {
       field(fp, harm_matrix_code(m, (size_t)sc->top_code));
+    }
+    if (rfgv) {
+      const harm_rfgv *v = &rfgv[harm_ranking_index(r, k)];
+      fprintf(fp, ",%g,%g,%g,%g,%g", v->r, v->f, v->g, v->v, v->total);
     }
     fputc('\n', fp);
   }

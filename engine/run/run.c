@@ -21,6 +21,8 @@ struct harm_run {
   harm_matrix *matrix;
   harm_scores *scores[HARM_RUN_MAX_TABLES];
   harm_ranking *ranking[HARM_RUN_MAX_TABLES];
+  harm_rfgv *rfgv;        /* table 0, under model = rfgv */
+  harm_ranking *by_model; /* table 0 by RFGV total, under model = rfgv */
   harm_cohort *cohort;
   harm_warning *warnings;
   size_t n_warnings, cap_warnings;
@@ -209,6 +211,26 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
       st = table_warnings(r, k, err);
     }
   }
+  harm_cohort_rules rules = harm_config_cohort_rules(cfg);
+  if (st == HARM_OK && rules.rfgv) {
+    /* RFGV is a score model: every subject's R, F, G, V and total, and a
+     * ranking by total (then the harm ranking's order). */
+    st = harm_rfgv_compute(r->scores[0], &rules.bands, r->window.as_of,
+                           &r->rfgv, err);
+    size_t n = st == HARM_OK ? harm_scores_count(r->scores[0]) : 0;
+    double *key = st == HARM_OK ? harm__malloc((n + 1) * sizeof *key) : NULL;
+    if (st == HARM_OK && !key) {
+      st = harm__fail(err, HARM_ERR_NOMEM, "run", NULL, 0, NULL,
+                      "out of memory");
+    }
+    for (size_t i = 0; key && i < n; i++) {
+      key[i] = r->rfgv[i].total;
+    }
+    if (st == HARM_OK) {
+      st = harm_rank_compute_by(r->scores[0], key, &r->by_model, err);
+    }
+    harm__free(key);
+  }
   harm_accounting a =
       st == HARM_OK ? harm_matrix_accounting(r->matrix) : (harm_accounting){0};
   if (st == HARM_OK && a.rejected) {
@@ -228,6 +250,8 @@ void harm_run_free(harm_run *r) {
     return;
   }
   harm_cohort_free(r->cohort);
+  harm_ranking_free(r->by_model);
+  harm__free(r->rfgv);
   for (size_t k = 0; k < r->n_tables; k++) {
     harm_ranking_free(r->ranking[k]);
     harm_scores_free(r->scores[k]);
@@ -259,6 +283,10 @@ const harm_ranking *harm_run_ranking(const harm_run *r, size_t table) {
   return table < r->n_tables ? r->ranking[table] : NULL;
 }
 harm_score_opts harm_run_score_opts(const harm_run *r) { return r->so; }
+const harm_ranking *harm_run_model_ranking(const harm_run *r) {
+  return r->by_model ? r->by_model : r->ranking[0];
+}
+const harm_rfgv *harm_run_rfgv(const harm_run *r) { return r->rfgv; }
 size_t harm_run_n_warnings(const harm_run *r) { return r->n_warnings; }
 const harm_warning *harm_run_warning(const harm_run *r, size_t i) {
   return i < r->n_warnings ? &r->warnings[i] : NULL;
@@ -270,10 +298,15 @@ harm_status harm_run_select(harm_run *r, const harm_cohort_rules *rules,
                             const harm_list *previous, const harm_cohort **out,
                             harm_error *err) {
   *out = NULL;
+  if (rules && rules->rfgv != (r->rfgv != NULL)) {
+    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
+                      "the cohort's model differs from the run's");
+  }
   harm_cohort_input in = {.dataset = r->ds,
                           .scores = r->scores[0],
-                          .ranking = r->ranking[0],
-                          .as_of = r->window.as_of};
+                          .ranking = harm_run_model_ranking(r),
+                          .as_of = r->window.as_of,
+                          .rfgv = r->rfgv};
   harm_cohort *c = NULL;
   harm_status st =
       harm_cohort_select(&in, rules, referrals, exclusions, previous, &c, err);

@@ -94,36 +94,9 @@ const harm_exclusion *harm_list_exclusion(const harm_list *l, size_t i);
 const harm_previous_member *harm_list_previous(const harm_list *l, size_t i);
 const char *harm_list_source(const harm_list *l);
 
-/* RFGV bands (DESIGN.md §4). These are harmrank's defaults, not an
- * official matrix: forces do not publish theirs. */
-typedef struct harm_rfgv_bands {
-  double recency_months[5];   /* upper bounds (exclusive) of the R bands,
-                                 months since the last offence; default
-                                 1,3,6,12,24 */
-  double recency_points[6];   /* points per band, last = beyond; default
-                                 5,4,3,2,1,0 */
-  uint32_t frequency_min[5];  /* least offences for each F band; default
-                                 1,2,3,5,8 */
-  double frequency_points[5]; /* default 1,2,3,4,5 */
-  uint32_t victims_min[3];    /* least distinct victims per V band;
-                                 default 1,2,3 */
-  double victims_points[3];   /* default 1,3,5 */
-  double gravity_points[5];   /* G points by harm quintile of the scored
-                                 population, lowest first; default 1..5 */
-  double weight_r, weight_f, weight_g, weight_v; /* default 1 each */
-} harm_rfgv_bands;
-
-#define HARM_RFGV_BANDS_INIT                                                   \
-  {                                                                            \
-    {1, 3, 6, 12, 24}, {5, 4, 3, 2, 1, 0}, {1, 2, 3, 5, 8}, {1, 2, 3, 4, 5},   \
-        {1, 2, 3}, {1, 3, 5}, {1, 2, 3, 4, 5}, 1, 1, 1, 1                      \
-  }
-
-/* One subject's RFGV components and total. */
-typedef struct harm_rfgv {
-  double r, f, g, v; /* points before component weights */
-  double total;      /* weight_r*r + weight_f*f + weight_g*g + weight_v*v */
-} harm_rfgv;
+/* SHA-256 and size of the bytes read from the list's file (sha256 ""
+ * when loaded from a buffer). Borrowed: lives as long as l. */
+const harm_input_hash *harm_list_input_hash(const harm_list *l);
 
 /* Cohort rules; use HARM_COHORT_RULES_INIT. */
 typedef struct harm_cohort_rules {
@@ -250,7 +223,10 @@ typedef struct harm_cohort_input {
   const harm_dataset *dataset; /* subjects, their ids and areas */
   const harm_scores *scores;   /* the scores that were ranked */
   const harm_ranking *ranking; /* the ranking of `scores` */
-  harm_date as_of;             /* the window's end (RFGV recency) */
+  harm_date as_of;             /* the window's end */
+  const harm_rfgv *rfgv;       /* per score index when rules.rfgv (the
+                                  ranking is then by RFGV total, see
+                                  harm_rank_compute_by), else NULL */
 } harm_cohort_input;
 
 /* Selects the cohort (DESIGN.md section 5): pool = scored subjects meeting
@@ -293,20 +269,6 @@ size_t harm_cohort_empty_slots(const harm_cohort *c);
 /* How many members the list holds beyond its places (size per list plus
  * referral_slots), all of them kept by tenure; 0 when within capacity. */
 size_t harm_cohort_over_capacity(const harm_cohort *c);
-
-/* RFGV of one scored subject given the population's harm quintile cut
- * points `cuts[4]` (see harm_rfgv_cuts) and the window end. */
-harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
-                       const double cuts[4], harm_date as_of);
-
-/* Harm quintile cut points (20/40/60/80%) of the scored population, by
- * GSL's quantile of the sorted harms. Returns HARM_OK or HARM_ERR_NOMEM. */
-harm_status harm_rfgv_cuts(const harm_scores *s, double cuts[4],
-                           harm_error *err);
-
-/* SHA-256 and size of the bytes read from the list's file (sha256 ""
- * when loaded from a buffer). Borrowed: lives as long as l. */
-const harm_input_hash *harm_list_input_hash(const harm_list *l);
 
 #ifdef __cplusplus
 }

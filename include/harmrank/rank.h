@@ -44,6 +44,14 @@ typedef struct harm_ranking harm_ranking;
 harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
                               harm_error *err);
 
+/* As harm_rank_compute, ordered first by key[i] (per score index,
+ * descending; e.g. an RFGV total), then by the ranking's own order.
+ * Returns HARM_OK, HARM_ERR_USAGE (a key negative or not finite),
+ * HARM_ERR_NOMEM. Ownership and determinism as harm_rank_compute; the
+ * keys are read during the call only. */
+harm_status harm_rank_compute_by(const harm_scores *s, const double *key,
+                                 harm_ranking **out, harm_error *err);
+
 /* Frees a ranking; NULL is a no-op. */
 void harm_ranking_free(harm_ranking *r);
 

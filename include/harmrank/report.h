@@ -70,9 +70,12 @@ void harm_report_csv_field(FILE *fp, const char *s, size_t len,
 
 /* Writes the scores.csv header and the top `top_n` rows of the ranking
  * (0 = all): rank,offender_id,harm,offences,victims,first_offence,
- * last_offence,max_offence_harm,top_code (harm with 4 decimals).
+ * last_offence,max_offence_harm,top_code (harm with 4 decimals), and
+ * with `rfgv` (per score index; NULL = none) rfgv_r,rfgv_f,rfgv_g,rfgv_v,
+ * rfgv_total.
  * Returns HARM_OK or HARM_ERR_IO. */
-harm_status harm_report_scores(FILE *fp, const harm_ranking *r, size_t top_n,
+harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
+                               const harm_rfgv *rfgv, size_t top_n,
                                harm_error *err);
 
 /* Writes the rejects.csv header (line,column,reason,raw). */

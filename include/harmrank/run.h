@@ -108,6 +108,15 @@ size_t harm_run_n_tables(const harm_run *r);
 const harm_weights *harm_run_weights(const harm_run *r, size_t table);
 const harm_scores *harm_run_scores(const harm_run *r, size_t table);
 const harm_ranking *harm_run_ranking(const harm_run *r, size_t table);
+/* The ranking of the run's score model: under [cohort] model = rfgv, the
+ * first table's subjects by RFGV total, then the harm order; otherwise
+ * harm_run_ranking(r, 0). */
+const harm_ranking *harm_run_model_ranking(const harm_run *r);
+
+/* Under model = rfgv, every subject's RFGV (per score index of table 0);
+ * else NULL. */
+const harm_rfgv *harm_run_rfgv(const harm_run *r);
+
 /* The score options the run used (for explain and sweeps). */
 harm_score_opts harm_run_score_opts(const harm_run *r);
 
@@ -116,8 +125,9 @@ size_t harm_run_n_warnings(const harm_run *r);
 const harm_warning *harm_run_warning(const harm_run *r, size_t i);
 
 /* Selects the cohort of the run's first table (harm_cohort_select with
- * the run's window). The run owns the cohort; a second call replaces it.
- * Returns harm_cohort_select's statuses. */
+ * the run's window, model ranking and RFGV; rules->rfgv must match the
+ * configuration the run was made with, else HARM_ERR_USAGE). The run owns the
+ * cohort; a second call replaces it. Returns harm_cohort_select's statuses. */
 harm_status harm_run_select(harm_run *r, const harm_cohort_rules *rules,
                             const harm_list *referrals,
                             const harm_list *exclusions,

@@ -334,6 +334,57 @@ void harm_trace_rows_free(harm_trace_row *rows);
 /* Frees an array from harm_explain_subject; NULL is a no-op. */
 void harm_offence_lines_free(harm_offence_line *lines);
 
+/* ---- RFGV: a second score model --------------------------------------- */
+
+/* RFGV bands (DESIGN.md §4). These are harmrank's defaults, not an
+ * official matrix: forces do not publish theirs. */
+typedef struct harm_rfgv_bands {
+  double recency_months[5];   /* upper bounds (exclusive) of the R bands,
+                                 months since the last offence; default
+                                 1,3,6,12,24 */
+  double recency_points[6];   /* points per band, last = beyond; default
+                                 5,4,3,2,1,0 */
+  uint32_t frequency_min[5];  /* least offences for each F band; default
+                                 1,2,3,5,8 */
+  double frequency_points[5]; /* default 1,2,3,4,5 */
+  uint32_t victims_min[3];    /* least distinct victims per V band;
+                                 default 1,2,3 */
+  double victims_points[3];   /* default 1,3,5 */
+  double gravity_points[5];   /* G points by harm quintile of the scored
+                                 population, lowest first; default 1..5 */
+  double weight_r, weight_f, weight_g, weight_v; /* default 1 each */
+} harm_rfgv_bands;
+
+#define HARM_RFGV_BANDS_INIT                                                   \
+  {                                                                            \
+    {1, 3, 6, 12, 24}, {5, 4, 3, 2, 1, 0}, {1, 2, 3, 5, 8}, {1, 2, 3, 4, 5},   \
+        {1, 2, 3}, {1, 3, 5}, {1, 2, 3, 4, 5}, 1, 1, 1, 1                      \
+  }
+
+/* One subject's RFGV components and total. */
+typedef struct harm_rfgv {
+  double r, f, g, v; /* points before component weights */
+  double total;      /* weight_r*r + weight_f*f + weight_g*g + weight_v*v */
+} harm_rfgv;
+
+/* RFGV of one scored subject given the population's harm quintile cut
+ * points `cuts[4]` (see harm_rfgv_cuts) and the window end. */
+harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
+                       const double cuts[4], harm_date as_of);
+
+/* Harm quintile cut points (20/40/60/80%) of the scored population, by
+ * GSL's quantile of the sorted harms. Returns HARM_OK or HARM_ERR_NOMEM. */
+harm_status harm_rfgv_cuts(const harm_scores *s, double cuts[4],
+                           harm_error *err);
+
+/* Every scored subject's RFGV (out[i] for score index i) under bands `b`
+ * and the window's end `as_of`, with gravity from the harm quintiles of
+ * all of them (harm_rfgv_cuts). Returns HARM_OK or HARM_ERR_NOMEM.
+ * Ownership: *out is a new array (free with free()). */
+harm_status harm_rfgv_compute(const harm_scores *s, const harm_rfgv_bands *b,
+                              harm_date as_of, harm_rfgv **out,
+                              harm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,6 +118,9 @@ static void run_case(const char *name) {
 }
 
 Test(cli_golden, basic_ranking) { run_case("basic_ranking"); }
+Test(cli_golden, rfgv_model_columns_for_everyone) {
+  run_case("rfgv_model_columns_for_everyone");
+}
 Test(cli_golden, quoted_newline_in_field) {
   run_case("quoted_newline_in_field");
 }

@@ -45,6 +45,7 @@ static const cohort_case cases[] = {
     {"tenure_month3_of_three"},
     {"tenure_month3_capped_by_max_tenure_places"},
     {"cap_and_sqrt_breakdown_adds_up_to_harm"},
+    {"rfgv_tie_at_cut_decided_by_harm"},
     {"movers_new_retained_and_every_exit_reason"},
     {"backfill_fills_empty_referral_slot"},
     {"min_harm_and_min_offences_shrink_pool"},

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* engine/cohort/rfgv.c: the Recency-Frequency-Gravity-Victims model
+/* engine/score/rfgv.c: the Recency-Frequency-Gravity-Victims model
  * (MATAC practice; bands are harmrank's documented defaults, not an
  * official matrix). Gravity bands come from harm quintiles of the scored
  * population, computed with GSL. */
@@ -7,7 +7,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "core/internal.h"
-#include "harmrank/cohort.h"
+#include "harmrank/score.h"
 
 /* Average Gregorian month in days (365.2425 / 12 rounded to the
  * 365.25-day Julian year used by most force spreadsheets: 30.4375). */
@@ -68,4 +68,26 @@ harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
   out.total = b->weight_r * out.r + b->weight_f * out.f + b->weight_g * out.g +
               b->weight_v * out.v;
   return out;
+}
+
+harm_status harm_rfgv_compute(const harm_scores *s, const harm_rfgv_bands *b,
+                              harm_date as_of, harm_rfgv **out,
+                              harm_error *err) {
+  *out = NULL;
+  size_t n = harm_scores_count(s);
+  double cuts[4];
+  harm_status st = harm_rfgv_cuts(s, cuts, err);
+  if (st != HARM_OK) {
+    return st;
+  }
+  harm_rfgv *r = harm__calloc(n + 1, sizeof *r);
+  if (!r) {
+    return harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,
+                      "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    r[i] = harm_rfgv_of(harm_scores_at(s, i), b, cuts, as_of);
+  }
+  *out = r;
+  return HARM_OK;
 }
