@@ -217,9 +217,11 @@ harm_status harm_outfile_open(const char *path, unsigned mode,
   size_t len = strlen(path) + 64;
   f->tmp = harm__malloc(len);
   if (!f->tmp) {
+    harm_status st = harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
+                                "out of memory");
+    /* path may be f->path: report before releasing f. */
     outfile_release(f);
-    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
-                      "out of memory");
+    return st;
   }
   /* Hidden name beside the target: ".name.tmp-PID-XXXXXX". The pid lets
    * a later run tell a dead run's leftovers from a live run's file. */
@@ -242,19 +244,21 @@ harm_status harm_outfile_open(const char *path, unsigned mode,
   }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (fd < 0) {
+    harm_status st =
+        harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                   "cannot create a temporary file beside it: %s", strerror(e));
     outfile_release(f);
-    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
-                      "cannot create a temporary file beside it: %s",
-                      strerror(e));
+    return st;
   }
   fchmod(fd, (mode_t)(mode & 07777));
   f->fp = fdopen(fd, "wb");
   if (!f->fp) {
     close(fd);
     unlink(f->tmp);
+    harm_status st = harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                                "cannot open the temporary file");
     outfile_release(f);
-    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
-                      "cannot open the temporary file");
+    return st;
   }
   *out = f;
   return HARM_OK;
