@@ -174,7 +174,8 @@ int cli_cmd_cohort(int argc, char **argv) {
                          .matrix = p.matrix,
                          .scores = p.scores,
                          .cohort = cohort,
-                         .pseudonymised = o.key_len > 0};
+                         .pseudonymised = o.key_len > 0,
+                         .people = p.people};
     harm_status st =
         harm_report_cohort(harm_outfile_stream(out[OUT_COHORT]), cohort, &err);
     if (st == HARM_OK) {

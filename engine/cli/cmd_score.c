@@ -47,8 +47,12 @@ int cli_cmd_score(int argc, char **argv) {
   if (!rc) {
     size_t top =
         (size_t)strtoull(harm_config_get(o.cfg, "output", "top"), NULL, 10);
-    if (harm_report_scores(harm_outfile_stream(out), p.ranking, top, &err) !=
-        HARM_OK) {
+    harm_status st = p.people
+                         ? harm_report_people_scores(harm_outfile_stream(out),
+                                                     p.people, top, &err)
+                         : harm_report_scores(harm_outfile_stream(out),
+                                              p.ranking, top, &err);
+    if (st != HARM_OK) {
       rc = cli_fail(&err);
     }
   }

@@ -43,6 +43,41 @@ static void date_cell(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c,
   text(ws, r, c, buf, NULL);
 }
 
+/* People mode (--roles): both roles of each member, in their own group
+ * of columns to the right of the list (columns O to S). */
+static void people_columns(pack *p, lxw_worksheet *ws, lxw_row_t h,
+                           const harm_cohort *c) {
+  const harm_people *pp = harm_cohort_input_used(c)->people;
+  if (!pp) {
+    return;
+  }
+  static const char *const cols[] = {"Harm caused (days)",
+                                     "Harm suffered (days)", "Role",
+                                     "Role balance", "Age"};
+  enum { FIRST = 14 };
+  text(ws, h - 1, FIRST, "Offender, victim or both", p->bold);
+  for (size_t k = 0; k < sizeof cols / sizeof *cols; k++) {
+    text(ws, h, (lxw_col_t)(FIRST + k), cols[k], p->bold);
+  }
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    const harm_member *mb = harm_cohort_member(c, i);
+    const harm_person *ps =
+        mb->score ? harm_people_at(pp, mb->score->subject) : NULL;
+    if (!ps) {
+      continue;
+    }
+    lxw_row_t r = (lxw_row_t)(h + 1 + i);
+    worksheet_write_number(ws, r, FIRST, ps->harm_caused, p->days);
+    worksheet_write_number(ws, r, FIRST + 1, ps->harm_suffered, p->days);
+    text(ws, r, FIRST + 2, harm_people_role_name(ps->role), NULL);
+    text(ws, r, FIRST + 3, harm_people_balance_name(ps->balance), NULL);
+    if (ps->age >= 0) {
+      worksheet_write_number(ws, r, FIRST + 4, ps->age, NULL);
+    }
+  }
+  worksheet_set_column(ws, FIRST, FIRST + 3, 16, NULL);
+}
+
 static void sheet_cohort(pack *p, const harm_manifest *m) {
   const harm_cohort *c = m->cohort;
   const harm_scores *s = harm_ranking_scores(harm_cohort_ranking(c));
@@ -108,6 +143,7 @@ static void sheet_cohort(pack *p, const harm_manifest *m) {
   worksheet_set_column(ws, 3, 9, 12, NULL);
   worksheet_set_column(ws, 10, 10, 48, NULL);
   worksheet_set_column(ws, 11, 11, 28, NULL);
+  people_columns(p, ws, h, c);
   if (n) {
     lxw_chart *chart = workbook_add_chart(p->wb, LXW_CHART_BAR);
     lxw_chart_series *series = chart_add_series(chart, NULL, NULL);
