@@ -501,10 +501,23 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
   if (st == HARM_OK) {
     st = harm_rank_compute(p->scores, &p->ranking, err);
   }
-  if (st == HARM_OK) {
-    for (size_t k = 0; k < n; k++) {
-      if (p->persons[k].n_records > 1) {
-        p->merged_ids += p->persons[k].n_records - 1;
+  /* Ids in the data that a same_as merge folded into another person,
+   * each counted once whichever roles it appears in. */
+  for (int r = 0; st == HARM_OK && r < 2; r++) {
+    if (!src[r]) {
+      continue;
+    }
+    const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(src[r]));
+    const harm_dataset *ds0 =
+        r && src[0] ? harm_matrix_dataset(harm_scores_matrix(src[0])) : NULL;
+    for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
+      const char *id =
+          harm_dataset_subject_id(ds, harm_scores_at(src[r], i)->subject, NULL);
+      size_t j;
+      if (strcmp(harm_people_register_master(in->people, id), id) != 0 &&
+          !(ds0 && harm_dataset_find_subject(ds0, id, &j) &&
+            person_of[0][j] != SIZE_MAX)) {
+        p->merged_ids++;
       }
     }
   }
