@@ -10,6 +10,7 @@
 #include "harmrank/weights.h"
 #include "harmrank/score.h"
 #include "harmrank/rank.h"
+#include "harmrank/people.h"
 #include "harmrank/report.h"
 #include "harmrank/config.h"
 #include "harmrank/cohort.h"

@@ -483,13 +483,17 @@ typedef struct {
   const char *out; /* "-" = stdout */
   int core;        /* 1 = only the seven DESIGN.md §3 columns (no district,
                       status); same offences, same random stream */
+  int overlap;     /* 1 = victims and offenders share one id space: about
+                      a fifth of the people an offender rank stands for
+                      are victims under their offender id (the victim-
+                      offender overlap, issue 13); 0 = victims are V ids */
 } gen_opts;
 
 static void usage(FILE *f) {
   fputs("usage: harmrank-gen --rows N [--seed S] [--end YYYY-MM-DD] "
         "[--years Y]\n"
         "                    [--codes class|letter] [--columns all|core] "
-        "[--crlf]\n"
+        "[--crlf] [--overlap]\n"
         "                    [-o FILE|-]\n"
         "Writes a synthetic offences CSV (deterministic for a given seed).\n"
         "--columns core writes only offence_id,offender_id,offence_code,\n"
@@ -537,6 +541,9 @@ static int parse_args(int argc, char **argv, gen_opts *o) {
       exit(0);
     } else if (!strcmp(a, "--crlf")) {
       o->crlf = 1;
+      continue;
+    } else if (!strcmp(a, "--overlap")) {
+      o->overlap = 1;
       continue;
     } else if (!v) {
       fprintf(stderr, "harmrank-gen: %s needs a value\n", a);
@@ -838,8 +845,21 @@ static int generate(const gen_opts *o, FILE *f) {
               odd >= 12000 && odd < 12500 ? bad_dates[odd % 3] : date_str[day]);
       put_ch(&ob, ',');
       if (has_victim) {
-        put_ch(&ob, 'V');
-        put_uint(&ob, victim + 1u, 7);
+        /* --overlap: victim v is the offender of rank v (an N id) for 20%
+         * of the ranks, chosen by a hash. printed_offender is one-to-one
+         * and N and V ids never meet, so each offender's distinct victims
+         * (and every score) are those of the run without it. About 13% of
+         * offenders are then victims and 5% of victims offenders, near
+         * the Peel study's 10% and 6% (shared/research/round2-findings.md
+         * A1). */
+        if (o->overlap && victim < pop.n &&
+            mix64(pop.salt ^ 0x6f7665726c6170u ^ victim) % 1000 < 200) {
+          put_ch(&ob, 'N');
+          put_uint(&ob, printed_offender(&pop, victim), 7);
+        } else {
+          put_ch(&ob, 'V');
+          put_uint(&ob, victim + 1u, 7);
+        }
       }
       put_str(&ob, domestic ? ",Y," : ",N,");
       put_str(&ob, districts[dist].area);
@@ -882,7 +902,7 @@ static int generate(const gen_opts *o, FILE *f) {
 }
 
 int main(int argc, char **argv) {
-  gen_opts o = {0, 20261123u, 2026, 10, 31, 3, 0, 0, "-", 0};
+  gen_opts o = {0, 20261123u, 2026, 10, 31, 3, 0, 0, "-", 0, 0};
   if (!parse_args(argc, argv, &o)) {
     usage(stderr);
     return 2;

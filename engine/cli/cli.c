@@ -117,6 +117,13 @@ static const cli_option options[] = {
      CLI_ALL, G_SC, NULL, "keep proactive (police-generated) codes"},
     {"--strict-codes", NULL, "scoring", "strict_codes", "true", CLI_ALL, G_SC,
      NULL, "an offence code missing from the weights is an error"},
+    {"--roles", NULL, "scoring", "roles", NULL,
+     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN, G_SC, "offender|victim|both",
+     "score people as offenders, victims or both (victim_id holds person "
+     "ids)"},
+    {"--people", NULL, "people", "file", NULL,
+     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN, G_SC, "FILE",
+     "person_id,date_of_birth[,same_as]: ages and merged records"},
     {"--set", NULL, NULL, NULL, NULL, CLI_ALL, G_SC, "SECTION.KEY=VALUE",
      "set any configuration key"},
     {"--referrals", NULL, "cohort", "referrals", NULL, CLI_COHORT, G_LIST,
@@ -145,7 +152,8 @@ static const cli_option options[] = {
      "write only the top N rows (0 = all)"},
     {"--pseudonymise", "--pseudonymize", "privacy", "pseudonymise", NULL,
      CLI_SCORE | CLI_COHORT | CLI_EXPLAIN, G_OUT, "KEYFILE",
-     "replace offender ids in every output by a keyed hash (HMAC-SHA-256)"},
+     "replace person ids (offenders; victims too with --roles) in every "
+     "output by a keyed hash (HMAC-SHA-256)"},
     {"--threads", NULL, "run", "threads", NULL, CLI_ALL, G_OUT, "N",
      "worker threads (0 = all cores)"},
     {"--quiet", "-q", "output", "quiet", "true", CLI_ALL, G_OUT, NULL,

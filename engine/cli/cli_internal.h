@@ -89,6 +89,7 @@ typedef struct cli_pipeline {
   const harm_matrix *matrix;
   const harm_scores *scores;
   const harm_ranking *ranking;
+  const harm_people *people; /* people mode (--roles, --people), or NULL */
   harm_outfile *rejects;
   size_t n_rejects;
   bool withhold_raw; /* pseudonymised: rejects.csv omits raw records */

@@ -123,7 +123,8 @@ static int write_set(const cli_opts *o, cli_pipeline *p,
                        .matrix = p->matrix,
                        .scores = p->scores,
                        .cohort = cohort,
-                       .pseudonymised = o->key_len > 0};
+                       .pseudonymised = o->key_len > 0,
+                       .people = p->people};
   harm_error err = HARM_ERROR_INIT;
   harm_outset *set = NULL;
   harm_outfile *f[OUT_MANIFEST] = {NULL};

@@ -76,6 +76,111 @@ static int explain_absent(const cli_opts *o, const cli_pipeline *p,
   return HARM_EXIT_OK;
 }
 
+static void print_lines(const harm_offence_line *lines, size_t n) {
+  char e1[256], e2[256];
+  printf("  %-10s %-18s %-8s %10s %10s %8s %7s %10s %7s  %s\n", "date",
+         "offence_id", "code", "weight", "offence", "decay", "split", "harm",
+         "share", "status");
+  for (size_t i = 0; i < n; i++) {
+    const harm_offence_line *l = &lines[i];
+    char d[11];
+    harm_date_format_iso(l->date, d);
+    char code[256];
+    if (strcmp(l->code, l->canonical) != 0) {
+      snprintf(code, sizeof code, "%s>%s", cli_esc(l->code, e1, sizeof e1),
+               cli_esc(l->canonical, e2, sizeof e2));
+    } else {
+      cli_esc(l->code, code, sizeof code);
+    }
+    printf("  %-10s %-18.18s %-8s %10.4f %10.4f %8.4f %7.4f %10.4f %6.1f%%  "
+           "%s%s\n",
+           d, cli_esc(l->offence_id, e1, sizeof e1), code, l->weight,
+           l->offence_harm, l->decay, l->split, l->harm, 100.0 * l->share,
+           status_name(l->status),
+           l->known ? "" : ", code not in weights (scores 0)");
+  }
+}
+
+/* One role of a person: every record merged into them, offence by
+ * offence. Returns an exit code. */
+static int explain_role(const cli_pipeline *p, const harm_scores *s,
+                        const harm_score_opts *so, size_t person, int role,
+                        const char *title, double total) {
+  size_t n_rec;
+  const size_t *rec = harm_people_records(p->people, person, role, &n_rec);
+  if (!s) {
+    return HARM_EXIT_OK;
+  }
+  const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(s));
+  char e1[256];
+  printf("  %s: %.4f days\n", title, total);
+  if (!n_rec) {
+    printf("    none in the window\n");
+  }
+  for (size_t k = 0; k < n_rec; k++) {
+    harm_offence_line *lines = NULL;
+    size_t n = 0;
+    harm_error err = HARM_ERROR_INIT;
+    if (harm_explain_subject(s, p->weights, so, rec[k], &lines, &n, &err) !=
+        HARM_OK) {
+      return cli_fail(&err);
+    }
+    if (n_rec > 1) {
+      printf("  record %s (merged by same_as)\n",
+             cli_esc(harm_dataset_subject_id(ds, rec[k], NULL), e1, sizeof e1));
+    }
+    print_lines(lines, n);
+    harm_offence_lines_free(lines);
+  }
+  return HARM_EXIT_OK;
+}
+
+/* Explain in people mode: offences committed and offences suffered, each
+ * with its harm, adding up to harm_caused and harm_suffered. */
+static int explain_person(const cli_pipeline *p, const harm_score_opts *so,
+                          const char *id) {
+  size_t k;
+  char as_of[11];
+  harm_date_format_iso(harm_dataset_as_of(p->ds), as_of);
+  if (!harm_people_find(p->people, id, &k)) {
+    printf("  not an offender or victim in the window ending %s (%" PRIu32
+           " days): unranked\n",
+           as_of, harm_dataset_lookback_days(p->ds));
+    return HARM_EXIT_OK;
+  }
+  const harm_person *ps = harm_people_at(p->people, k);
+  const harm_ranking *rk = harm_people_ranking(p->people);
+  char e1[256];
+  if (strcmp(ps->person_id, id) != 0) {
+    printf("  merged into %s (same_as)\n",
+           cli_esc(ps->person_id, e1, sizeof e1));
+  }
+  char dob[11] = "", age[64] = "unknown (no date of birth)";
+  harm_date_format_iso(ps->date_of_birth, dob);
+  if (ps->age >= 0) {
+    snprintf(age, sizeof age, "%" PRId32 " (born %s)", ps->age, dob);
+  }
+  printf("  rank %zu of %zu by harm %s; role %s%s%s%s; harm caused %.4f days "
+         "(%" PRIu32 " offence(s) committed), harm suffered %.4f days (%" PRIu32
+         " offence(s) suffered), combined %.4f; age %s (window ending %s, "
+         "%" PRIu32 " days)\n",
+         harm_ranking_rank_of(rk, k), harm_ranking_count(rk),
+         harm_people_rank_by_name(harm_people_rank_by(p->people)),
+         harm_people_role_name(ps->role), ps->balance ? " (" : "",
+         harm_people_balance_name(ps->balance), ps->balance ? ")" : "",
+         ps->harm_caused, ps->offences_committed, ps->harm_suffered,
+         ps->offences_suffered,
+         (double)(ps->caused_units + ps->suffered_units) / HARM_UNITS_PER_DAY,
+         age, as_of, harm_dataset_lookback_days(p->ds));
+  int rc = explain_role(p, p->scores, so, k, 0, "offences committed",
+                        ps->harm_caused);
+  if (!rc) {
+    rc = explain_role(p, harm_run_victim_scores(p->run), so, k, 1,
+                      "offences suffered", ps->harm_suffered);
+  }
+  return rc;
+}
+
 int cli_cmd_explain(int argc, char **argv) {
   cli_opts o;
   int rc = cli_start("explain", argc, argv, &o, true);
@@ -111,8 +216,12 @@ int cli_cmd_explain(int argc, char **argv) {
         harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) == HARM_OK) {
       id = ps;
     }
-    char e1[256], e2[256];
+    char e1[256];
     printf("%s%s\n", k ? "\n" : "", cli_esc(id, e1, sizeof e1));
+    if (p.people) {
+      rc = explain_person(&p, &so, id);
+      continue;
+    }
     if (!harm_dataset_find_subject(ds, id, &subject)) {
       rc = explain_absent(&o, &p, id, as_of);
       continue;
@@ -142,27 +251,7 @@ int cli_cmd_explain(int argc, char **argv) {
     } else {
       printf("  no scored offences in the window ending %s\n", as_of);
     }
-    printf("  %-10s %-18s %-8s %10s %10s %8s %7s %10s %7s  %s\n", "date",
-           "offence_id", "code", "weight", "offence", "decay", "split", "harm",
-           "share", "status");
-    for (size_t i = 0; i < n; i++) {
-      const harm_offence_line *l = &lines[i];
-      char d[11];
-      harm_date_format_iso(l->date, d);
-      char code[256];
-      if (strcmp(l->code, l->canonical) != 0) {
-        snprintf(code, sizeof code, "%s>%s", cli_esc(l->code, e1, sizeof e1),
-                 cli_esc(l->canonical, e2, sizeof e2));
-      } else {
-        cli_esc(l->code, code, sizeof code);
-      }
-      printf("  %-10s %-18.18s %-8s %10.4f %10.4f %8.4f %7.4f %10.4f %6.1f%%  "
-             "%s%s\n",
-             d, cli_esc(l->offence_id, e1, sizeof e1), code, l->weight,
-             l->offence_harm, l->decay, l->split, l->harm, 100.0 * l->share,
-             status_name(l->status),
-             l->known ? "" : ", code not in weights (scores 0)");
-    }
+    print_lines(lines, n);
     harm_offence_lines_free(lines);
   }
   cli_pipeline_free(&p);

@@ -46,9 +46,13 @@ int cli_cmd_score(int argc, char **argv) {
   }
   if (!rc) {
     size_t top = harm_config_output_top(o.cfg);
-    if (harm_report_scores(harm_outfile_stream(out),
-                           harm_run_model_ranking(p.run), harm_run_rfgv(p.run),
-                           top, &err) != HARM_OK) {
+    harm_status st = p.people
+                         ? harm_report_people_scores(harm_outfile_stream(out),
+                                                     p.people, top, &err)
+                         : harm_report_scores(harm_outfile_stream(out),
+                                              harm_run_model_ranking(p.run),
+                                              harm_run_rfgv(p.run), top, &err);
+    if (st != HARM_OK) {
       rc = cli_fail(&err);
     }
   }

@@ -94,6 +94,25 @@ static void print_summary(const cli_pipeline *p, const char *rejects_path) {
           win.lookback_days ? "" : " (unlimited)",
           harm_scores_count(p->scores));
   cli_print_accounting(&a);
+  if (p->people) {
+    size_t roles[4] = {0};
+    for (size_t i = 0; i < harm_people_count(p->people); i++) {
+      roles[harm_people_at(p->people, i)->role]++;
+    }
+    fprintf(stderr,
+            "people: %zu (offender %zu, victim %zu, both %zu, both roles on "
+            "one crime only %zu), ranked by harm %s; %zu people-file "
+            "record%s merged by same_as, %zu id%s in the data merged into "
+            "another person\n",
+            harm_people_count(p->people), roles[HARM_ROLE_OFFENDER],
+            roles[HARM_ROLE_VICTIM], roles[HARM_ROLE_BOTH],
+            roles[HARM_ROLE_SAME_CRIME],
+            harm_people_rank_by_name(harm_people_rank_by(p->people)),
+            harm_people_merged_records(p->people),
+            harm_people_merged_records(p->people) == 1 ? "" : "s",
+            harm_people_merged_ids(p->people),
+            harm_people_merged_ids(p->people) == 1 ? "" : "s");
+  }
   if (a.rejected) {
     fprintf(stderr, "harmrank: warning: %" PRIu64 " rejected row%s %s%s\n",
             a.rejected, a.rejected == 1 ? "" : "s",
@@ -166,6 +185,7 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   p->matrix = harm_run_matrix(p->run);
   p->scores = harm_run_scores(p->run, 0);
   p->ranking = harm_run_ranking(p->run, 0);
+  p->people = harm_run_people(p->run);
   if (!o->quiet) {
     print_summary(p, rejects_path);
   }

@@ -180,6 +180,15 @@ static void add_move(sel *s, harm_move_kind kind, const char *id,
   m->detail = detail;
 }
 
+/* A list's id as a subject: with people, a merged record's id finds its
+ * master (same_as). */
+static bool find_subject(const sel *s, const char *id, size_t *subj) {
+  if (s->c->in.people) {
+    return harm_people_find(s->c->in.people, id, subj);
+  }
+  return harm_dataset_find_subject(s->ds, id, subj);
+}
+
 static const harm_exclusion *exclusion_of(const sel *s, const char *id) {
   uint32_t i = harm__strpool_find(&s->excluded, id, strlen(id));
   return i == HARM__STRPOOL_FAIL ? NULL : s->exc_by[i];
@@ -221,8 +230,65 @@ static double key_score(const sel *s, size_t i) {
   return s->rfgv ? s->rfgv[i].total : harm_scores_at(s->scores, i)->harm;
 }
 
-static bool eligible(const sel *s, const harm_score *sc) {
+bool harm_cohort_age_ok(const harm_cohort_rules *r, int32_t age) {
+  if (r->min_age < 0 && r->max_age < 0) {
+    return true;
+  }
+  return age >= 0 && (r->min_age < 0 || age >= r->min_age) &&
+         (r->max_age < 0 || age <= r->max_age);
+}
+
+/* The pool rule without the age limits. With people, harm and offences
+ * count both roles whatever the ranking orders by, so someone who has only
+ * been a victim can be selected. */
+static bool eligible_harm(const sel *s, const harm_score *sc) {
+  const harm_person *p =
+      s->c->in.people ? harm_people_at(s->c->in.people, sc->subject) : NULL;
+  if (p) {
+    return harm_cohort_eligible(
+        &s->c->rules, (double)(p->caused_units + p->suffered_units) / 1e6,
+        p->offences_committed + p->offences_suffered);
+  }
   return harm_cohort_eligible(&s->c->rules, sc->harm, sc->facts.offences);
+}
+
+static bool eligible(const sel *s, const harm_score *sc) {
+  const harm_person *p =
+      s->c->in.people ? harm_people_at(s->c->in.people, sc->subject) : NULL;
+  return eligible_harm(s, sc) &&
+         harm_cohort_age_ok(&s->c->rules, p ? p->age : -1);
+}
+
+/* People without a known date of birth cannot enter an age-limited
+ * cohort: each one the pool rule would otherwise admit is noted. */
+static void note_no_date_of_birth(sel *s) {
+  const harm_cohort_rules *r = &s->c->rules;
+  if (!s->c->in.people || (r->min_age < 0 && r->max_age < 0)) {
+    return;
+  }
+  for (size_t k = 0; k < s->n && !s->failed; k++) {
+    size_t i = s->order[k];
+    const harm_score *sc = harm_scores_at(s->scores, i);
+    const harm_person *p = harm_people_at(s->c->in.people, sc->subject);
+    if (p->age >= 0 || !eligible_harm(s, sc) || s->x_at[i]) {
+      continue;
+    }
+    char lim[64];
+    if (r->min_age >= 0 && r->max_age >= 0) {
+      snprintf(lim, sizeof lim, "ages %" PRId32 " to %" PRId32, r->min_age,
+               r->max_age);
+    } else if (r->min_age >= 0) {
+      snprintf(lim, sizeof lim, "ages %" PRId32 " and over", r->min_age);
+    } else {
+      snprintf(lim, sizeof lim, "ages up to %" PRId32, r->max_age);
+    }
+    add_note(s, HARM_NOTE_NO_DATE_OF_BIRTH, sid(s, i),
+             harm_ranking_rank_of(s->c->ranking, i), partition_of(s, sc),
+             ownf(s,
+                  "no date of birth in the people file: cannot enter a "
+                  "cohort limited to %s",
+                  lim));
+  }
 }
 
 /* Which criterion put a before b when their selection scores tie (for
@@ -454,8 +520,7 @@ static size_t referral_tenure(sel *s) {
       return kept;
     }
     size_t subj;
-    if (harm_dataset_find_subject(s->ds, p->offender_id, &subj) &&
-        s->score_of[subj]) {
+    if (find_subject(s, p->offender_id, &subj) && s->score_of[subj]) {
       fill_scored(s, m, s->score_of[subj] - 1, 0);
     } else {
       m->offender_id = p->offender_id;
@@ -507,7 +572,7 @@ static void select_referrals(sel *s, const harm_list *refs) {
       cands[c].first = ref->referred_on;
       first_row[c] = k;
       size_t subj;
-      if (harm_dataset_find_subject(s->ds, ref->offender_id, &subj)) {
+      if (find_subject(s, ref->offender_id, &subj)) {
         cands[c].score_idx = s->score_of[subj];
       }
       n_c++;
@@ -697,8 +762,7 @@ static void movers(sel *s, const harm_list *prev) {
     const harm_exclusion *x = exclusion_of(s, p->offender_id);
     size_t subj, rank = 0, idx = 0;
     const harm_score *sc = NULL;
-    if (harm_dataset_find_subject(s->ds, p->offender_id, &subj) &&
-        s->score_of[subj]) {
+    if (find_subject(s, p->offender_id, &subj) && s->score_of[subj]) {
       idx = s->score_of[subj] - 1;
       rank = harm_ranking_rank_of(c->ranking, idx);
       sc = harm_scores_at(s->scores, idx);
@@ -849,8 +913,7 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
     }
     s.exc_by[i] = x;
     size_t subj;
-    if (harm_dataset_find_subject(s.ds, x->offender_id, &subj) &&
-        s.score_of[subj]) {
+    if (find_subject(&s, x->offender_id, &subj) && s.score_of[subj]) {
       s.x_at[s.score_of[subj] - 1] = x;
     }
   }
@@ -864,8 +927,7 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
     }
     s.prev_by[i] = p;
     size_t subj;
-    if (harm_dataset_find_subject(s.ds, p->offender_id, &subj) &&
-        s.score_of[subj]) {
+    if (find_subject(&s, p->offender_id, &subj) && s.score_of[subj]) {
       s.p_at[s.score_of[subj] - 1] = p;
     }
   }
@@ -874,6 +936,7 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   for (size_t k = 0; k < s.n; k++) {
     s.order[k] = harm_ranking_index(r, k + 1);
   }
+  note_no_date_of_birth(&s);
   select_core(&s);
   if (!s.failed) {
     select_referrals(&s, referrals);

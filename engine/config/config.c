@@ -59,6 +59,10 @@ struct harm_config {
   harm_filter filter_view[MAX_FILTERS];
   size_t n_filters;
   harm_cohort_rules rules;
+  /* People in either role ([scoring] roles, rank_by; [people]). */
+  harm_roles roles;
+  harm_rank_by rank_by;
+  double balance_ratio;
   /* Folder of the INI being read, for relative paths ("" = as given). */
   const char *base_dir;
   /* Each file loaded, with the SHA-256 of the bytes read from it. */
@@ -539,6 +543,65 @@ static harm_status ap_min_harm(harm_config *c, const char *v, harm_error *e,
   return ap_days(&c->rules.min_harm, v, e, k);
 }
 
+static harm_status ap_roles(harm_config *c, const char *v, harm_error *e,
+                            const char *k) {
+  if (harm__ieq(v, strlen(v), "offender")) {
+    c->roles = HARM_ROLES_OFFENDER;
+  } else if (harm__ieq(v, strlen(v), "victim")) {
+    c->roles = HARM_ROLES_VICTIM;
+  } else if (harm__ieq(v, strlen(v), "both")) {
+    c->roles = HARM_ROLES_BOTH;
+  } else {
+    return bad(e, k, v, "offender, victim or both");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_rank_by(harm_config *c, const char *v, harm_error *e,
+                              const char *k) {
+  if (!*v) {
+    c->rank_by = HARM_RANK_BY_ROLES;
+  } else if (harm__ieq(v, strlen(v), "caused")) {
+    c->rank_by = HARM_RANK_BY_CAUSED;
+  } else if (harm__ieq(v, strlen(v), "suffered")) {
+    c->rank_by = HARM_RANK_BY_SUFFERED;
+  } else if (harm__ieq(v, strlen(v), "combined")) {
+    c->rank_by = HARM_RANK_BY_COMBINED;
+  } else {
+    return bad(e, k, v, "caused, suffered or combined (empty = by roles)");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_balance_ratio(harm_config *c, const char *v,
+                                    harm_error *e, const char *k) {
+  double r;
+  if (!parse_decimal(v, strlen(v), &r) || !(r > 1) || r > 1000) {
+    return bad(e, k, v, "a ratio above 1 and at most 1000");
+  }
+  c->balance_ratio = r;
+  return HARM_OK;
+}
+
+/* An age limit in whole years; "none" (or empty) = no limit. */
+static harm_status ap_age(harm_config *c, const char *v, harm_error *e,
+                          const char *k) {
+  uint64_t n;
+  int32_t age = -1;
+  if (*v && !harm__ieq(v, strlen(v), "none")) {
+    if (!harm__parse_u64(v, strlen(v), &n) || n > 150) {
+      return bad(e, k, v, "none or whole years from 0 to 150");
+    }
+    age = (int32_t)n;
+  }
+  if (strcmp(k, "min_age") == 0) {
+    c->rules.min_age = age;
+  } else {
+    c->rules.max_age = age;
+  }
+  return HARM_OK;
+}
+
 static harm_status ap_partition(harm_config *c, const char *v, harm_error *e,
                                 const char *k) {
   if (!*v || harm__ieq(v, strlen(v), "none")) {
@@ -674,6 +737,10 @@ static const key_def keys[] = {
     {"scoring", "transform", "none", ap_transform, false},
     {"scoring", "attribution", "full", ap_attribution, false},
     {"scoring", "categories", "", ap_categories, false},
+    {"scoring", "roles", "offender", ap_roles, false},
+    {"scoring", "rank_by", "", ap_rank_by, false},
+    {"people", "file", "", ap_path, PATH_ONE},
+    {"people", "balance_ratio", "3.5", ap_balance_ratio, false},
     {"weights", "file", "", ap_weights_file, true},
     {"weights", "format", "auto", ap_weights_format, false},
     {"weights", "duplicate_rule", "max", ap_dup_rule, false},
@@ -698,6 +765,8 @@ static const key_def keys[] = {
     {"cohort", "min_offences", "1", ap_size, false},
     {"cohort", "min_tenure_months", "0", ap_size, false},
     {"cohort", "max_tenure_places", "none", ap_tenure_places, false},
+    {"cohort", "min_age", "none", ap_age, false},
+    {"cohort", "max_age", "none", ap_age, false},
     {"cohort", "referrals", "", ap_path, PATH_ONE},
     {"cohort", "exclusions", "", ap_path, PATH_ONE},
     {"cohort", "previous", "", ap_path, PATH_ONE},
@@ -917,7 +986,7 @@ enum { MAX_INI_BYTES = 1 << 20 }; /* no real run configuration comes near */
 static const char *const sections[] = {
     "input", "columns",       "scoring", "weights", "output",
     "run",   "cohort",        "rfgv",    "privacy", "compare",
-    "sweep", "concentration", "filter"};
+    "sweep", "concentration", "people",  "filter"};
 enum { N_SECTIONS = sizeof sections / sizeof sections[0] };
 
 typedef struct ini_ctx {
@@ -1279,6 +1348,34 @@ harm_status harm_config_validate(const harm_config *cfg, harm_error *err) {
     return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "lookback_days",
                       "the window starts before year 1");
   }
+  const char *people = harm_config_get(cfg, "people", "file");
+  bool ages = cfg->rules.min_age >= 0 || cfg->rules.max_age >= 0;
+  if (ages && (!people || !*people)) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0,
+                      cfg->rules.min_age >= 0 ? "min_age" : "max_age",
+                      "an age limit needs dates of birth: set [people] file "
+                      "(--people FILE)");
+  }
+  if (cfg->rules.min_age >= 0 && cfg->rules.max_age >= 0 &&
+      cfg->rules.min_age > cfg->rules.max_age) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "min_age",
+                      "min_age is above max_age: no one could be selected");
+  }
+  if ((cfg->rank_by == HARM_RANK_BY_CAUSED &&
+       cfg->roles == HARM_ROLES_VICTIM) ||
+      (cfg->rank_by == HARM_RANK_BY_SUFFERED &&
+       cfg->roles == HARM_ROLES_OFFENDER)) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "rank_by",
+                      "rank_by = %s needs roles = %s or both",
+                      harm_people_rank_by_name(cfg->rank_by),
+                      cfg->rank_by == HARM_RANK_BY_CAUSED ? "offender"
+                                                          : "victim");
+  }
+  if (harm_config_people_mode(cfg) && cfg->group_by) {
+    return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "group_by",
+                      "people in either role are scored by person id: "
+                      "group_by cannot be used with roles or a people file");
+  }
   if (cfg->cap > 0 && cfg->transform != HARM_TRANSFORM_NONE && cfg->cap < 1) {
     return harm__fail(err, HARM_ERR_CONFIG, "config", NULL, 0, "cap",
                       "a cap below 1 day with a transform leaves almost no "
@@ -1314,6 +1411,21 @@ harm_matrix_opts harm_config_matrix_opts(const harm_config *cfg,
   o.attribution = cfg->attribution;
   o.threads = cfg->threads;
   return o;
+}
+
+harm_roles harm_config_roles(const harm_config *cfg) { return cfg->roles; }
+
+harm_rank_by harm_config_rank_by(const harm_config *cfg) {
+  return cfg->rank_by;
+}
+
+double harm_config_balance_ratio(const harm_config *cfg) {
+  return cfg->balance_ratio;
+}
+
+bool harm_config_people_mode(const harm_config *cfg) {
+  const char *people = harm_config_path(cfg, "people", "file");
+  return cfg->roles != HARM_ROLES_OFFENDER || (people && *people);
 }
 
 harm_cohort_rules harm_config_cohort_rules(const harm_config *cfg) {

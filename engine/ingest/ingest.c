@@ -300,6 +300,12 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
   for (int role = 0; role < N_ROLES; role++) {
     const char *name = role_name(ld, role);
     ld->col[role] = find_col(ld, name);
+    /* People mode: the offender column may go by a second name. */
+    if (ld->col[role] == ABSENT && ld->opts->offender_alias &&
+        (role == COL_OFFENDER ||
+         (role == COL_SUBJECT && !ld->opts->group_by))) {
+      ld->col[role] = find_col(ld, ld->opts->offender_alias);
+    }
     bool required = role <= COL_OFFENDER;
     if (required && ld->col[role] == ABSENT) {
       return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, rec->line,
@@ -519,9 +525,12 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       harm__trim(&val[role].p, &val[role].len);
     }
   }
+  /* With victims as the subjects, an offence with no victim is filtered
+   * out below, not rejected. */
+  bool no_subject = o->victims_as_subjects && val[COL_SUBJECT].len == 0;
   for (size_t k = 0; k < sizeof text_roles / sizeof *text_roles; k++) {
     int role = text_roles[k];
-    if (val[role].len == 0) {
+    if (val[role].len == 0 && !(role == COL_SUBJECT && no_subject)) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "empty value");
       return ld->status == HARM_OK;
     }
@@ -577,7 +586,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
     if (ld->runmax == HARM_DATE_NONE || date > ld->runmax) {
       ld->runmax = date;
     }
-    if (!passes_filters(ld, rec)) {
+    if (no_subject || !passes_filters(ld, rec)) {
       if (!hist_add(ld, date)) {
         ld->status = HARM_ERR_NOMEM;
       }
@@ -596,7 +605,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       ds->acct.outside_window++;
       return true;
     }
-    if (!passes_filters(ld, rec)) {
+    if (no_subject || !passes_filters(ld, rec)) {
       ds->acct.filtered++;
       return true;
     }
@@ -1206,19 +1215,21 @@ static harm_status finish(loader *ld) {
     return harm__fail(ld->err, HARM_ERR_DATA, "ingest", ld->name, 0, NULL,
                       "empty file: no header row");
   }
-  /* Only offender ids are pseudonymised: an area is not a person. Any
-   * other subject column (victim_id, a remapped id) could hold people
-   * and would reach the outputs raw, so it is refused. */
-  if (ld->opts->pseudonym_key &&
-      ld->col[COL_SUBJECT] != ld->col[COL_OFFENDER] &&
+  /* Person ids are pseudonymised: offender ids, and victim ids when they
+   * are the subjects of people in either role (victims_as_subjects); an
+   * area is not a person. Any other subject column (a remapped id) could hold
+   * people and would reach the outputs raw, so it is refused. */
+  bool person_subject = ld->col[COL_SUBJECT] == ld->col[COL_OFFENDER] ||
+                        (ld->opts->victims_as_subjects &&
+                         ld->col[COL_SUBJECT] == ld->col[COL_VICTIM]);
+  if (ld->opts->pseudonym_key && !person_subject &&
       ld->col[COL_SUBJECT] != ld->col[COL_AREA]) {
     return harm__fail(ld->err, HARM_ERR_USAGE, "ingest", ld->name, 1,
                       role_name(ld, COL_SUBJECT),
                       "only offender ids are pseudonymised: cannot group by "
                       "another column in a pseudonymised run");
   }
-  if (ld->opts->pseudonym_key &&
-      ld->col[COL_SUBJECT] == ld->col[COL_OFFENDER]) {
+  if (ld->opts->pseudonym_key && person_subject) {
     for (size_t k = 0; k <= ld->n_parts; k++) {
       harm_status st = pseudonymise(ld, k ? ld->parts[k - 1] : ds);
       if (st != HARM_OK) {

@@ -8,6 +8,8 @@
 #include "core/internal.h"
 #include "harmrank/report.h"
 
+void harm__report_person_cols(FILE *fp, const harm_person *p);
+
 static void field(FILE *fp, const char *s) {
   harm_report_csv_field(fp, s, strlen(s), true);
 }
@@ -32,7 +34,8 @@ const char *harm_report_note_name(harm_note_kind k) {
                                       "referral_merged",
                                       "tie_at_cut",
                                       "tenure_cap",
-                                      "over_capacity"};
+                                      "over_capacity",
+                                      "no_date_of_birth"};
   return (size_t)k < sizeof names / sizeof *names ? names[k] : "note";
 }
 
@@ -111,7 +114,10 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
   fputs("slot,offender_id,reason,partition,score_rank,pool_rank,harm,"
         "offences,victims,first_offence,last_offence,max_offence_harm,"
         "top_code,breakdown,agencies,referral_reason,referred_on,"
-        "months_served,rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total\n",
+        "months_served,rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total",
+        fp);
+  const harm_people *people = harm_cohort_input_used(c)->people;
+  fputs(people ? ",harm_caused,harm_suffered,role,role_balance,age\n" : "\n",
         fp);
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *mb = harm_cohort_member(c, i);
@@ -159,11 +165,24 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
     field(fp, mb->referral_reason);
     fprintf(fp, ",%s,%" PRIu32, ref_on, mb->months_served);
     if (rfgv && sc) {
-      fprintf(fp, ",%g,%g,%g,%g,%g\n", mb->rfgv.r, mb->rfgv.f, mb->rfgv.g,
+      fprintf(fp, ",%g,%g,%g,%g,%g", mb->rfgv.r, mb->rfgv.f, mb->rfgv.g,
               mb->rfgv.v, mb->rfgv.total);
     } else {
-      fputs(",,,,,\n", fp);
+      fputs(",,,,,", fp);
     }
+    if (people) {
+      const harm_person *p = sc ? harm_people_at(people, sc->subject) : NULL;
+      if (p) {
+        harm__report_person_cols(fp, p);
+        fputc(',', fp);
+        if (p->age >= 0) {
+          fprintf(fp, "%" PRId32, p->age);
+        }
+      } else {
+        fputs(",,,,,", fp);
+      }
+    }
+    fputc('\n', fp);
   }
   return io_check(fp, err);
 }

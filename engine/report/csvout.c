@@ -53,9 +53,33 @@ static void field(FILE *fp, const char *s) {
   harm_report_csv_field(fp, s, strlen(s), true);
 }
 
+/* The people columns of a person (people mode), after a comma. */
+void harm__report_person_cols(FILE *fp, const harm_person *p);
+void harm__report_person_cols(FILE *fp, const harm_person *p) {
+  fprintf(fp, ",%.4f,%.4f,", p->harm_caused, p->harm_suffered);
+  field(fp, harm_people_role_name(p->role));
+  fputc(',', fp);
+  field(fp, harm_people_balance_name(p->balance));
+}
+
+static harm_status scores(FILE *fp, const harm_ranking *r,
+                          const harm_people *people, const harm_rfgv *rfgv,
+                          size_t top_n, harm_error *err);
+
 harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
                                const harm_rfgv *rfgv, size_t top_n,
                                harm_error *err) {
+  return scores(fp, r, NULL, rfgv, top_n, err);
+}
+
+harm_status harm_report_people_scores(FILE *fp, const harm_people *p,
+                                      size_t top_n, harm_error *err) {
+  return scores(fp, harm_people_ranking(p), p, NULL, top_n, err);
+}
+
+static harm_status scores(FILE *fp, const harm_ranking *r,
+                          const harm_people *people, const harm_rfgv *rfgv,
+                          size_t top_n, harm_error *err) {
   const harm_scores *s = harm_ranking_scores(r);
   const harm_matrix *m = harm_scores_matrix(s);
   const harm_dataset *ds = harm_matrix_dataset(m);
@@ -66,6 +90,7 @@ harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
   fputs("rank,offender_id,harm,offences,victims,first_offence,last_offence,"
         "max_offence_harm,top_code",
         fp);
+  fputs(people ? ",harm_caused,harm_suffered,role,role_balance" : "", fp);
   fputs(rfgv ? ",rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total\n" : "\n", fp);
   for (size_t k = 1; k <= n; k++) {
     const harm_score *sc = harm_ranking_at(r, k);
@@ -79,6 +104,9 @@ harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
             sc->max_offence_harm);
     if (sc->top_code >= 0) {
       field(fp, harm_matrix_code(m, (size_t)sc->top_code));
+    }
+    if (people) {
+      harm__report_person_cols(fp, harm_people_at(people, sc->subject));
     }
     if (rfgv) {
       const harm_rfgv *v = &rfgv[harm_ranking_index(r, k)];

@@ -192,6 +192,30 @@ static harm_status build(json_t *root, const harm_manifest *m,
     set(root, "subjects_scored",
         json_integer((json_int_t)harm_scores_count(m->scores)));
   }
+  if (m->people) {
+    const harm_people *pp = m->people;
+    size_t roles[4] = {0};
+    for (size_t i = 0; i < harm_people_count(pp); i++) {
+      roles[harm_people_at(pp, i)->role]++;
+    }
+    json_t *o = json_object();
+    harm_roles r = harm_people_roles(pp);
+    set(o, "roles",
+        text(r == HARM_ROLES_OFFENDER ? "offender"
+             : r == HARM_ROLES_VICTIM ? "victim"
+                                      : "both"));
+    set(o, "rank_by", text(harm_people_rank_by_name(harm_people_rank_by(pp))));
+    set(o, "people", json_integer((json_int_t)harm_people_count(pp)));
+    set(o, "offender", json_integer((json_int_t)roles[HARM_ROLE_OFFENDER]));
+    set(o, "victim", json_integer((json_int_t)roles[HARM_ROLE_VICTIM]));
+    set(o, "both", json_integer((json_int_t)roles[HARM_ROLE_BOTH]));
+    set(o, "same_crime", json_integer((json_int_t)roles[HARM_ROLE_SAME_CRIME]));
+    set(o, "records_merged",
+        json_integer((json_int_t)harm_people_merged_records(pp)));
+    set(o, "ids_merged_in_data",
+        json_integer((json_int_t)harm_people_merged_ids(pp)));
+    set(root, "people", o);
+  }
   if (m->cohort) {
     const harm_cohort *c = m->cohort;
     size_t kinds[HARM_MEMBER_KIND_COUNT] = {0};

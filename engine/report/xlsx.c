@@ -188,6 +188,11 @@ static void sheet_list(pack *p, const char *sheet, const char *part,
     HARM,
     OFF,
     VIC,
+    CAUSED,
+    SUFFERED,
+    ROLE,
+    BALANCE,
+    AGE,
     LAST,
     CODE,
     TOP,
@@ -205,6 +210,11 @@ static void sheet_list(pack *p, const char *sheet, const char *part,
       {"Harm\n(days)", 9, true},
       {"Offences", 9, true},
       {"Victims", 8, true},
+      {"Harm\ncaused", 9, true},
+      {"Harm\nsuffered", 9, true},
+      {"Role", 10, false},
+      {"Role\nbalance", 14, false},
+      {"Age", 5, true},
       {"Last\noffence", 12, true},
       {"Top\ncode", (double)(code_w < 6 ? 6 : code_w), false},
       {"Top offence", 34, false},
@@ -219,6 +229,10 @@ static void sheet_list(pack *p, const char *sheet, const char *part,
   keep[AGENCY] = referred;
   keep[REASON] = reasons;
   keep[RFGV] = rfgv;
+  /* People mode (--roles): both roles of each member. */
+  const harm_people *people = harm_cohort_input_used(c)->people;
+  keep[CAUSED] = keep[SUFFERED] = keep[ROLE] = keep[BALANCE] = keep[AGE] =
+      people != NULL;
   harm__xlsx_col cols[N_COLS];
   lxw_col_t at[N_COLS];
   size_t nc = 0;
@@ -250,6 +264,19 @@ static void sheet_list(pack *p, const char *sheet, const char *part,
     number(ws, r, at[HARM], sc ? sc->harm : 0.0, p->f.days);
     number(ws, r, at[OFF], sc ? sc->facts.offences : 0, p->f.count);
     number(ws, r, at[VIC], sc ? sc->facts.victims : 0, p->f.count);
+    const harm_person *ps =
+        people && sc ? harm_people_at(people, sc->subject) : NULL;
+    if (ps) {
+      number(ws, r, at[CAUSED], ps->harm_caused, p->f.days);
+      number(ws, r, at[SUFFERED], ps->harm_suffered, p->f.days);
+      wrapped(p, ws, r, at[ROLE], harm_people_role_name(ps->role),
+              all[ROLE].width, &lines);
+      wrapped(p, ws, r, at[BALANCE], harm_people_balance_name(ps->balance),
+              all[BALANCE].width, &lines);
+      if (ps->age >= 0) {
+        number(ws, r, at[AGE], ps->age, p->f.count);
+      }
+    }
     if (sc) {
       harm__xlsx_date(ws, r, at[LAST], sc->facts.last, p->f.date);
       if (sc->top_code >= 0) {

@@ -24,6 +24,13 @@ struct harm_run {
   harm_rfgv *rfgv;        /* table 0, under model = rfgv */
   harm_ranking *by_model; /* table 0 by RFGV total, under model = rfgv */
   harm_cohort *cohort;
+  /* People in either role (roles victim or both, or a people file): the
+   * victim scoring (the victim column as the subject) and the table. */
+  harm_people_register *reg;
+  harm_dataset *v_ds;
+  harm_matrix *v_matrix;
+  harm_scores *v_scores;
+  harm_people *people;
   harm_warning *warnings;
   size_t n_warnings, cap_warnings;
 };
@@ -145,6 +152,59 @@ static harm_status load_tables(harm_run *r, const harm_config *cfg,
   return HARM_OK;
 }
 
+/* People in either role: the victim scoring is the same pipeline over
+ * the same offences and window with the victim column as the subject
+ * (rows without a victim filtered out, not rejected), full attribution
+ * (each victim suffers the whole offence), the same table and options;
+ * the dedupe key (offence_id, victim, code) counts an offence once per
+ * victim. Then the people table joins the two scorings. */
+static harm_status run_people(harm_run *r, const harm_config *cfg,
+                              const harm_run_opts *o,
+                              const harm_matrix_opts *mo, harm_error *err) {
+  harm_status st = HARM_OK;
+  const char *file = harm_config_path(cfg, "people", "file");
+  if (file && *file) {
+    st = harm_people_register_load(file, o->pseudonym_key, o->pseudonym_key_len,
+                                   &r->reg, err);
+  }
+  harm_roles roles = harm_config_roles(cfg);
+  const char *offences =
+      o->offences ? o->offences : harm_config_get(cfg, "input", "offences");
+  if (st == HARM_OK && roles != HARM_ROLES_OFFENDER) {
+    harm_ingest_opts io = harm_config_ingest_opts(cfg);
+    io.group_by = io.columns.victim_id ? io.columns.victim_id : "victim_id";
+    io.victims_as_subjects = true;
+    io.offender_alias = "person_id";
+    io.as_of = r->window.as_of; /* the window settled by the first pass */
+    io.keep_offence_ids = o->keep_offence_ids;
+    io.pseudonym_key = o->pseudonym_key;
+    io.pseudonym_key_len = o->pseudonym_key_len;
+    st = harm_ingest_file(offences, &io, &r->v_ds, err);
+    harm_matrix_opts vo = *mo;
+    vo.attribution = HARM_ATTR_FULL; /* no split among victims */
+    if (st == HARM_OK) {
+      st = harm_matrix_build(r->v_ds, &vo, &r->v_matrix, err);
+    }
+    if (st == HARM_OK) {
+      st = harm_score_compute(r->v_matrix, r->weights[0], &r->so, &r->v_scores,
+                              err);
+    }
+  }
+  if (st == HARM_OK) {
+    harm_people_input in = {.caused = r->scores[0],
+                            .suffered = r->v_scores,
+                            .weights = r->weights[0],
+                            .score_opts = &r->so,
+                            .people = r->reg,
+                            .roles = roles,
+                            .rank_by = harm_config_rank_by(cfg),
+                            .balance_ratio = harm_config_balance_ratio(cfg),
+                            .as_of = r->window.as_of};
+    st = harm_people_build(&in, &r->people, err);
+  }
+  return st;
+}
+
 harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
                          harm_run **out, harm_error *err) {
   *out = NULL;
@@ -185,6 +245,9 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     io.pseudonym_key_len = o->pseudonym_key_len;
     io.on_reject = o->on_reject;
     io.reject_ctx = o->reject_ctx;
+    if (harm_config_people_mode(cfg)) {
+      io.offender_alias = "person_id";
+    }
     st = harm_ingest_file(offences, &io, &r->ds, err);
   }
   if (st == HARM_OK) {
@@ -231,6 +294,10 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     }
     harm__free(key);
   }
+  if (st == HARM_OK && harm_config_people_mode(cfg)) {
+    stage(o, "people in either role");
+    st = run_people(r, cfg, o, &mo, err);
+  }
   harm_accounting a =
       st == HARM_OK ? harm_matrix_accounting(r->matrix) : (harm_accounting){0};
   if (st == HARM_OK && a.rejected) {
@@ -252,6 +319,11 @@ void harm_run_free(harm_run *r) {
   harm_cohort_free(r->cohort);
   harm_ranking_free(r->by_model);
   harm__free(r->rfgv);
+  harm_people_free(r->people);
+  harm_scores_free(r->v_scores);
+  harm_matrix_free(r->v_matrix);
+  harm_dataset_free(r->v_ds);
+  harm_people_register_free(r->reg);
   for (size_t k = 0; k < r->n_tables; k++) {
     harm_ranking_free(r->ranking[k]);
     harm_scores_free(r->scores[k]);
@@ -287,6 +359,10 @@ const harm_ranking *harm_run_model_ranking(const harm_run *r) {
   return r->by_model ? r->by_model : r->ranking[0];
 }
 const harm_rfgv *harm_run_rfgv(const harm_run *r) { return r->rfgv; }
+const harm_people *harm_run_people(const harm_run *r) { return r->people; }
+const harm_scores *harm_run_victim_scores(const harm_run *r) {
+  return r->v_scores;
+}
 size_t harm_run_n_warnings(const harm_run *r) { return r->n_warnings; }
 const harm_warning *harm_run_warning(const harm_run *r, size_t i) {
   return i < r->n_warnings ? &r->warnings[i] : NULL;
@@ -307,6 +383,17 @@ harm_status harm_run_select(harm_run *r, const harm_cohort_rules *rules,
                           .ranking = harm_run_model_ranking(r),
                           .as_of = r->window.as_of,
                           .rfgv = r->rfgv};
+  if (r->people) {
+    if (r->rfgv) {
+      return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
+                        "model = rfgv with people in either role is not "
+                        "supported");
+    }
+    in.dataset = harm_people_dataset(r->people);
+    in.scores = harm_people_scores(r->people);
+    in.ranking = harm_people_ranking(r->people);
+    in.people = r->people;
+  }
   harm_cohort *c = NULL;
   harm_status st =
       harm_cohort_select(&in, rules, referrals, exclusions, previous, &c, err);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "ingest.h"
+#include "people.h"
 #include "rank.h"
 #include "score.h"
 #include "status.h"
@@ -121,6 +122,9 @@ typedef struct harm_cohort_rules {
                                  every text the cohort holds; default
                                  false */
   harm_rfgv_bands bands;      /* RFGV bands */
+  int32_t min_age;            /* people mode: youngest age admitted, whole
+                                 years at as_of; -1 = no limit (default) */
+  int32_t max_age;            /* oldest age admitted; -1 = no limit */
 } harm_cohort_rules;
 
 #define HARM_COHORT_RULES_INIT                                                 \
@@ -128,7 +132,8 @@ typedef struct harm_cohort_rules {
     .size = 15, .referral_slots = 5, .backfill = false,                        \
     .partition_by_area = false, .min_harm = 0.0, .min_offences = 1,            \
     .min_tenure_months = 0, .max_tenure_places = SIZE_MAX, .rfgv = false,      \
-    .withhold_text = false, .bands = HARM_RFGV_BANDS_INIT                      \
+    .withhold_text = false, .bands = HARM_RFGV_BANDS_INIT, .min_age = -1,      \
+    .max_age = -1                                                              \
   }
 
 /* What replaces free text (referral and exclusion reasons) in a
@@ -140,6 +145,11 @@ typedef struct harm_cohort_rules {
  * harm_cohort_select and the sweep both use it. */
 bool harm_cohort_eligible(const harm_cohort_rules *r, double harm,
                           uint32_t offences);
+
+/* The age rule of the pool: true when rules set no age limit, or age
+ * (whole years at as_of; -1 = no known date of birth) is known and within
+ * min_age..max_age. */
+bool harm_cohort_age_ok(const harm_cohort_rules *r, int32_t age);
 
 /* The core list a subject competes in: 0 when the cohort is not
  * partitioned or the subject has no area, else its area index + 1. */
@@ -185,9 +195,12 @@ typedef enum harm_note_kind {
   HARM_NOTE_TIE_AT_CUT = 5,        /* tied on the score at the cut */
   HARM_NOTE_TENURE_CAP = 6,        /* within tenure, below the cut, but
                                       max_tenure_places was reached */
-  HARM_NOTE_OVER_CAPACITY = 7      /* the list (or its referral places)
+  HARM_NOTE_OVER_CAPACITY = 7,     /* the list (or its referral places)
                                       is longer than its places because
                                       of tenure; offender_id is "" */
+  HARM_NOTE_NO_DATE_OF_BIRTH = 8   /* people mode, age-limited cohort: no
+                                      known date of birth, so not in the
+                                      pool */
 } harm_note_kind;
 
 typedef struct harm_note {
@@ -227,11 +240,18 @@ typedef struct harm_cohort_input {
   const harm_rfgv *rfgv;       /* per score index when rules.rfgv (the
                                   ranking is then by RFGV total, see
                                   harm_rank_compute_by), else NULL */
+  const harm_people *people;   /* people in either role: dataset, scores
+                                  and ranking are the people's
+                                  (harm_people_dataset, ...), the pool
+                                  rule counts both roles and ages apply;
+                                  default NULL */
 } harm_cohort_input;
 
 /* Selects the cohort (DESIGN.md section 5): pool = scored subjects meeting
- * min_harm/min_offences, minus exclusions; the top `size` of the pool per
- * partition take the core places; last month's members within
+ * min_harm/min_offences (with in->people: harm and offences in either
+ * role, and the age limits; people without a date of birth are noted as
+ * no_date_of_birth when an age limit is set), minus exclusions; the top `size`
+ * of the pool per partition take the core places; last month's members within
  * min_tenure_months below the cut stay as extra places (up to
  * max_tenure_places); referral places for referred people not selected
  * and not excluded, one per person (agencies merged), ordered by

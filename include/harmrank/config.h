@@ -12,6 +12,7 @@
 #include "analysis.h"
 #include "cohort.h"
 #include "ingest.h"
+#include "people.h"
 #include "score.h"
 #include "status.h"
 #include "weights.h"
@@ -63,6 +64,15 @@ harm_score_opts harm_config_score_opts(const harm_config *cfg);
 harm_weights_opts harm_config_weights_opts(const harm_config *cfg);
 harm_cohort_rules harm_config_cohort_rules(const harm_config *cfg);
 
+/* [scoring] roles and rank_by, and [people] balance_ratio. */
+harm_roles harm_config_roles(const harm_config *cfg);
+harm_rank_by harm_config_rank_by(const harm_config *cfg);
+double harm_config_balance_ratio(const harm_config *cfg);
+
+/* True when a run scores people in either role: roles is victim or both,
+ * or a people file ([people] file) is set. */
+bool harm_config_people_mode(const harm_config *cfg);
+
 /* The weights file path ([weights] file), or NULL when unset. */
 const char *harm_config_weights_path(const harm_config *cfg);
 
@@ -81,7 +91,8 @@ unsigned harm_config_file_mode(const harm_config *cfg);
 bool harm_config_quiet(const harm_config *cfg);
 
 /* A file-name key ([input] offences, [output] file/rejects/dir, [cohort]
- * referrals/exclusions/previous, [privacy] pseudonymise, [compare]
+ * referrals/exclusions/previous, [privacy] pseudonymise, [people] file,
+ * [compare]
  * weights as "a.csv, b.csv"), resolved against the folder of the INI file
  * that set it; NULL when unset. Borrowed. */
 const char *harm_config_path(const harm_config *cfg, const char *section,

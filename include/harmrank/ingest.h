@@ -119,13 +119,25 @@ typedef struct harm_ingest_opts {
                                          clock's date) */
   bool hash_input; /* SHA-256 the bytes as they are read, for the
                       manifest (harm_dataset_input_hash); default false */
+  /* People in either role (harmrank/people.h): */
+  bool victims_as_subjects;   /* the subject column is the victim column
+                                 and holds people (people mode's victim
+                                 pass): a row with no victim is counted as
+                                 filtered out, not rejected, and under a
+                                 pseudonym key the victim ids are
+                                 pseudonymised like offender ids; default
+                                 false */
+  const char *offender_alias; /* a second name for the offender column,
+                                 used when the header lacks the first
+                                 ("person_id" in roles mode); default
+                                 NULL */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
     HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
         false, (size_t)1 << 20, 0, NULL, NULL, false, 0, NULL, 0, 0.5,         \
-        HARM_DATE_NONE, false                                                  \
+        HARM_DATE_NONE, false, false, NULL                                     \
   }
 
 /* Where every data row of the input went. The identity

@@ -78,6 +78,15 @@ harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
                                const harm_rfgv *rfgv, size_t top_n,
                                harm_error *err);
 
+/* People mode: scores.csv of the people ranking (harm = the rank_by
+ * harm; offences, first and last over both roles; offender_id holds the
+ * person id), with four more columns: harm_caused, harm_suffered (4
+ * decimals), role (offender, victim, both, same crime) and role_balance
+ * (predominantly victim, balanced, predominantly offender; empty unless
+ * role is both). Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_report_people_scores(FILE *fp, const harm_people *p,
+                                      size_t top_n, harm_error *err);
+
 /* Writes the rejects.csv header (line,column,reason,raw). */
 void harm_report_rejects_header(FILE *fp);
 
@@ -114,7 +123,9 @@ harm_status harm_report_breakdown(const harm_scores *s, const harm_score *sc,
 /* cohort.csv: slot,offender_id,reason,partition,score_rank,pool_rank,harm,
  * offences,victims,first_offence,last_offence,max_offence_harm,top_code,
  * breakdown,agencies,referral_reason,referred_on,months_served,rfgv_r,
- * rfgv_f,rfgv_g,rfgv_v,rfgv_total. Returns HARM_OK or HARM_ERR_IO. */
+ * rfgv_f,rfgv_g,rfgv_v,rfgv_total; a cohort of people (people mode) adds
+ * harm_caused,harm_suffered,role,role_balance,age (empty when unknown).
+ * Returns HARM_OK or HARM_ERR_IO. */
 harm_status harm_report_cohort(FILE *fp, const harm_cohort *c, harm_error *err);
 
 /* movers.csv: status,offender_id,previous_rank,current_rank,detail. */
@@ -156,8 +167,10 @@ typedef struct harm_manifest {
                                          file to hash (e.g. its temporary
                                          path before the rename) */
   size_t n_outputs;
-  bool pseudonymised; /* offender ids were replaced by keyed pseudonyms
-                         (the key itself is never recorded) */
+  bool pseudonymised;        /* offender ids were replaced by keyed pseudonyms
+                                (the key itself is never recorded) */
+  const harm_people *people; /* people mode: roles, rank_by and merges are
+                                recorded; may be NULL */
 } harm_manifest;
 
 /* Writes manifest.json: version, command, inputs with SHA-256 and size,

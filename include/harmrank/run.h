@@ -15,6 +15,7 @@
 #include "cohort.h"
 #include "config.h"
 #include "ingest.h"
+#include "people.h"
 #include "rank.h"
 #include "score.h"
 #include "status.h"
@@ -89,7 +90,10 @@ typedef struct harm_run harm_run;
  * stage's status: HARM_ERR_USAGE (no offences or weights named),
  * HARM_ERR_CONFIG (a category naming no category of the table), the
  * weights' and ingest's statuses, HARM_ERR_DATA (a table that weighs none
- * of the data's codes), HARM_ERR_LIMIT, HARM_ERR_NOMEM.
+ * of the data's codes, or a people file with a bad row, a same_as cycle
+ * or two dates of birth for one person), HARM_ERR_LIMIT, HARM_ERR_NOMEM.
+ * In people mode the offences are read twice (offender column, then
+ * victim column as the subject, in the first pass's window).
  * Ownership: *out is new (harm_run_free); it copies what it needs of cfg
  * and opts (the key and callbacks are used only during the call).
  * Determinism: everything it computes is identical at any thread count. */
@@ -119,6 +123,14 @@ const harm_rfgv *harm_run_rfgv(const harm_run *r);
 
 /* The score options the run used (for explain and sweeps). */
 harm_score_opts harm_run_score_opts(const harm_run *r);
+
+/* People in either role, when the configuration asks for them
+ * (harm_config_people_mode): the people table (NULL otherwise), and the
+ * victim scoring it joined (the victim column as the subject; NULL when
+ * roles = offender). The offender scoring is harm_run_scores(r, 0). With
+ * people, harm_run_select selects from the people. Borrowed. */
+const harm_people *harm_run_people(const harm_run *r);
+const harm_scores *harm_run_victim_scores(const harm_run *r);
 
 /* Warnings, in the order they arose. */
 size_t harm_run_n_warnings(const harm_run *r);
