@@ -224,7 +224,10 @@ typedef struct harm_sweep_opts {
 } harm_sweep_opts;
 
 #define HARM_SWEEP_OPTS_INIT                                                   \
-  { 0.2, 1000, 1, 32, HARM_COHORT_RULES_INIT, NULL }
+  {                                                                            \
+    .perturb = 0.2, .draws = 1000, .seed = 1, .batch = 32,                     \
+    .rules = HARM_COHORT_RULES_INIT, .exclusions = NULL                        \
+  }
 
 /* One subject who was in the core in at least one draw (or in the
  * unperturbed core). */

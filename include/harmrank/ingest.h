@@ -50,8 +50,9 @@ typedef struct harm_columns {
 
 #define HARM_COLUMNS_INIT                                                      \
   {                                                                            \
-    "offence_id", "offender_id", "offence_code", "offence_date", "victim_id",  \
-        "domestic", "area"                                                     \
+    .offence_id = "offence_id", .offender_id = "offender_id",                  \
+    .offence_code = "offence_code", .offence_date = "offence_date",            \
+    .victim_id = "victim_id", .domestic = "domestic", .area = "area"           \
   }
 
 /* One eligibility filter: a row passes when the trimmed value of `column`
@@ -135,9 +136,14 @@ typedef struct harm_ingest_opts {
 
 #define HARM_INGEST_OPTS_INIT                                                  \
   {                                                                            \
-    HARM_COLUMNS_INIT, HARM_DATE_YMD, NULL, NULL, 0, HARM_DATE_NONE, 365,      \
-        false, (size_t)1 << 20, 0, NULL, NULL, false, 0, NULL, 0, 0.5,         \
-        HARM_DATE_NONE, false, false, NULL                                     \
+    .columns = HARM_COLUMNS_INIT, .date_format = HARM_DATE_YMD,                \
+    .group_by = NULL, .filters = NULL, .n_filters = 0,                         \
+    .as_of = HARM_DATE_NONE, .lookback_days = 365, .strict = false,            \
+    .max_field_bytes = (size_t)1 << 20, .threads = 0, .on_reject = NULL,       \
+    .reject_ctx = NULL, .keep_offence_ids = false, .min_chunk_bytes = 0,       \
+    .pseudonym_key = NULL, .pseudonym_key_len = 0, .max_reject_share = 0.5,    \
+    .today = HARM_DATE_NONE, .hash_input = false,                              \
+    .victims_as_subjects = false, .offender_alias = NULL                       \
   }
 
 /* Where every data row of the input went. The identity

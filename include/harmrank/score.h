@@ -48,7 +48,11 @@ typedef struct harm_matrix_opts {
 } harm_matrix_opts;
 
 #define HARM_MATRIX_OPTS_INIT                                                  \
-  { NULL, true, NULL, 0, 0.0, HARM_ATTR_FULL, 0 }
+  {                                                                            \
+    .weights = NULL, .exclude_proactive = true, .categories = NULL,            \
+    .n_categories = 0, .half_life_days = 0.0, .attribution = HARM_ATTR_FULL,   \
+    .threads = 0                                                               \
+  }
 
 /* The aggregate. Opaque. */
 typedef struct harm_matrix harm_matrix;
@@ -357,8 +361,11 @@ typedef struct harm_rfgv_bands {
 
 #define HARM_RFGV_BANDS_INIT                                                   \
   {                                                                            \
-    {1, 3, 6, 12, 24}, {5, 4, 3, 2, 1, 0}, {1, 2, 3, 5, 8}, {1, 2, 3, 4, 5},   \
-        {1, 2, 3}, {1, 3, 5}, {1, 2, 3, 4, 5}, 1, 1, 1, 1                      \
+    .recency_months = {1, 3, 6, 12, 24}, .recency_points = {5, 4, 3, 2, 1, 0}, \
+    .frequency_min = {1, 2, 3, 5, 8}, .frequency_points = {1, 2, 3, 4, 5},     \
+    .victims_min = {1, 2, 3}, .victims_points = {1, 3, 5},                     \
+    .gravity_points = {1, 2, 3, 4, 5}, .weight_r = 1, .weight_f = 1,           \
+    .weight_g = 1, .weight_v = 1                                               \
   }
 
 /* One subject's RFGV components and total. */

@@ -50,7 +50,10 @@ typedef struct harm_error {
 
 /* Initialiser for a clean error record. */
 #define HARM_ERROR_INIT                                                        \
-  { HARM_OK, "", "", 0, "", "" }
+  {                                                                            \
+    .status = HARM_OK, .stage = "", .file = "", .record = 0, .column = "",     \
+    .message = ""                                                              \
+  }
 
 /* SHA-256 of exactly the bytes a reader consumed from one input (the
  * manifest records it). Shared by every module that reads a file. */

@@ -47,7 +47,10 @@ typedef struct harm_weights_opts {
 } harm_weights_opts;
 
 #define HARM_WEIGHTS_OPTS_INIT                                                 \
-  { HARM_WEIGHTS_AUTO, HARM_DUP_MAX, HARM_KEY_HO_CLASS, NULL }
+  {                                                                            \
+    .format = HARM_WEIGHTS_AUTO, .dup_rule = HARM_DUP_MAX,                     \
+    .key = HARM_KEY_HO_CLASS, .aliases = NULL                                  \
+  }
 
 /* Largest harm a weight may carry, in days (about 274 years). The CCHI's
  * largest value is a few thousand days (murder, 5475), so anything above
