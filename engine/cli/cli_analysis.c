@@ -105,9 +105,14 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
   harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
   size_t n_in = cli_manifest_inputs(o, p, NULL, exclusions, NULL, inputs,
                                     sizeof inputs / sizeof *inputs);
-  harm_manifest man = {cmd,        inputs,    n_in,          o->cfg,
-                       p->weights, p->matrix, p->scores,     NULL,
-                       NULL,       0,         o->key_len > 0};
+  harm_manifest man = {.command = cmd,
+                       .inputs = inputs,
+                       .n_inputs = n_in,
+                       .config = o->cfg,
+                       .weights = p->weights,
+                       .matrix = p->matrix,
+                       .scores = p->scores,
+                       .pseudonymised = o->key_len > 0};
   harm_analysis_pack pk = *pack;
   pk.manifest = &man;
 

@@ -490,6 +490,7 @@ harm_status harm_report_analysis_xlsx(const char *path,
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot create the workbook");
   }
+  harm__xlsx_set_created_from(b.wb, p->manifest);
   harm__xlsx_formats fmt = harm__xlsx_add_formats(b.wb);
   b.bold = fmt.bold;
   b.title = fmt.title;

@@ -234,6 +234,7 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot create the workbook");
   }
+  harm__xlsx_set_created_from(p.wb, m);
   harm__xlsx_formats fmt = harm__xlsx_add_formats(p.wb);
   p.bold = fmt.bold;
   p.title = fmt.title;
