@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cmd_monitor.c: `harmrank monitor`. */
+#include "cli_internal.h"
+
+int cli_cmd_monitor(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  return HARM_EXIT_INTERNAL;
+}
