@@ -81,15 +81,26 @@ static bool build_argv(const harm_oversight_manifest *m, const char *out_dir,
       ok = push(a, "-c", false) && push(a, f->path, true);
     }
   }
+  /* With config files every key is set again (a flag may have overridden
+   * a file back to its default); without, only keys off their default, so
+   * a command without --set (history) gets none. */
+  bool all = a->argc > 1;
+  harm_config *defaults = NULL;
+  if (harm_config_new(&defaults, NULL) != HARM_OK) {
+    return false;
+  }
   for (size_t i = 0; ok && i < harm_oversight_manifest_n_keys(m); i++) {
     const char *section, *key, *value;
     harm_oversight_manifest_key(m, i, &section, &key, &value);
-    if (harm_config_is_output_key(section, key)) {
+    const char *def = harm_config_get(defaults, section, key);
+    if (harm_config_is_output_key(section, key) ||
+        (!all && def && strcmp(def, value) == 0)) {
       continue;
     }
     size_t n = strlen(section) + strlen(key) + strlen(value) + 3;
     char *kv = malloc(n);
     if (!kv) {
+      harm_config_free(defaults);
       return false;
     }
     snprintf(kv, n, "%s.%s=%s", section, key, value);
@@ -100,6 +111,7 @@ static bool build_argv(const harm_oversight_manifest *m, const char *out_dir,
       free(kv);
     }
   }
+  harm_config_free(defaults);
   ok = ok && push(a, "--out", false) && push(a, out_dir, true) &&
        push(a, "--quiet", false);
   if (ok && harm_oversight_manifest_n_args(m)) {
