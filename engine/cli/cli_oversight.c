@@ -60,8 +60,8 @@ int cli_oversight_commit(const cli_opts *o, const char *cmd,
                          .pseudonymised = o->key_len > 0,
                          .args = o->positional,
                          .n_args = o->n_positional};
-    if (harm_report_manifest(harm_outfile_stream(out[n_out - 1]), &man,
-                             &err) != HARM_OK) {
+    if (harm_report_manifest(harm_outfile_stream(out[n_out - 1]), &man, &err) !=
+        HARM_OK) {
       rc = cli_fail(&err);
     }
   }

@@ -46,8 +46,9 @@ int cli_cmd_evaluate(int argc, char **argv) {
   const char *as_of = harm_config_get(o.cfg, "evaluate", "as_of");
   const char *ranks = harm_config_get(o.cfg, "evaluate", "comparison_ranks");
   if (!n_runs || n_runs > MAX_RUNS) {
-    fprintf(stderr, "harmrank: evaluate: pass --run PAST_OUT_DIR (1 to %d "
-                    "folders written by harmrank cohort)\n",
+    fprintf(stderr,
+            "harmrank: evaluate: pass --run PAST_OUT_DIR (1 to %d "
+            "folders written by harmrank cohort)\n",
             MAX_RUNS);
     rc = HARM_EXIT_USAGE;
   } else if (!o.offences) {
@@ -125,7 +126,8 @@ int cli_cmd_evaluate(int argc, char **argv) {
   for (size_t i = 0; !rc && i < n_runs; i++) {
     cli_join(run_files[i][0], sizeof run_files[i][0], runs[i], "manifest.json");
     cli_join(run_files[i][1], sizeof run_files[i][1], runs[i], "cohort.csv");
-    inputs[n_in++] = (harm_manifest_input){"run manifest", run_files[i][0], NULL};
+    inputs[n_in++] =
+        (harm_manifest_input){"run manifest", run_files[i][0], NULL};
     inputs[n_in++] = (harm_manifest_input){"run cohort", run_files[i][1], NULL};
   }
   rc = cli_oversight_commit(&o, "evaluate", inputs, n_in, out_names, out, N_OUT,

@@ -98,8 +98,8 @@ int cli_cmd_history(int argc, char **argv) {
     }
     printf("%zu runs, %zu rows: %zu new, %zu retained, %zu exited, %zu not "
            "listed; outputs in %s: history.csv history.xlsx manifest.json\n",
-           harm_history_n_runs(h), harm_history_n_rows(h), counts[0],
-           counts[1], counts[2], counts[3], cli_esc(o.out_dir, e, sizeof e));
+           harm_history_n_runs(h), harm_history_n_rows(h), counts[0], counts[1],
+           counts[2], counts[3], cli_esc(o.out_dir, e, sizeof e));
   }
   harm_history_free(h);
   cli_opts_free(&o);

@@ -73,8 +73,8 @@ int cli_cmd_monitor(int argc, char **argv) {
       fprintf(stderr, "harmrank: monitor: note: %s\n",
               cli_esc(harm_monitoring_note(m, i), e, sizeof e));
     }
-    printf("%-24s %7s %8s %7s %7s  %s\n", "group", "scored", "selected",
-           "rate", "ratio", "95% interval (Katz)");
+    printf("%-24s %7s %8s %7s %7s  %s\n", "group", "scored", "selected", "rate",
+           "ratio", "95% interval (Katz)");
     for (size_t i = 0; i < harm_monitoring_n_rows(m); i++) {
       const harm_monitor_row *r = harm_monitoring_row(m, i);
       char lo[16] = "-", hi[16] = "-", ra[16] = "-";

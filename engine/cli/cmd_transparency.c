@@ -61,9 +61,9 @@ int cli_cmd_transparency(int argc, char **argv) {
         "weights", wpath, w ? harm_weights_input_hash(w) : NULL};
   }
   for (size_t i = 0; i < o.n_config_files; i++) {
-    inputs[n_in++] = (harm_manifest_input){
-        "config", o.config_files[i],
-        harm_config_input_hash(o.cfg, o.config_files[i])};
+    inputs[n_in++] =
+        (harm_manifest_input){"config", o.config_files[i],
+                              harm_config_input_hash(o.cfg, o.config_files[i])};
   }
   rc = cli_oversight_commit(&o, "transparency", inputs, rc ? 0 : n_in,
                             out_names, out, N_OUT, rc);

@@ -220,8 +220,8 @@ int cli_cmd_verify(int argc, char **argv) {
     missing |= c == HARM_CHECK_MISSING || c == HARM_CHECK_NOT_HASHED;
     differs |= c == HARM_CHECK_CHANGED;
     if (!quiet || c != HARM_CHECK_SAME) {
-      printf("input  %-11s %s: %s\n", f->role,
-             cli_esc(f->path, e1, sizeof e1), check_word(c));
+      printf("input  %-11s %s: %s\n", f->role, cli_esc(f->path, e1, sizeof e1),
+             check_word(c));
     }
   }
   if (missing) {

@@ -958,8 +958,8 @@ enum { MAX_INI_BYTES = 1 << 20 }; /* no real run configuration comes near */
  * every_key_loads_from_a_file_under_its_section fails if a key's section
  * is missing here. */
 static const char *const sections[] = {
-    "input", "columns",       "scoring", "weights", "output",
-    "run",   "cohort",        "rfgv",    "privacy", "compare",
+    "input", "columns",       "scoring",  "weights", "output",
+    "run",   "cohort",        "rfgv",     "privacy", "compare",
     "sweep", "concentration", "evaluate", "monitor", "filter"};
 enum { N_SECTIONS = sizeof sections / sizeof sections[0] };
 

@@ -185,8 +185,8 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
   harm_cohort_rules rules = HARM_COHORT_RULES_INIT;
   if (st == HARM_OK) {
     st = harm__rebuild(m, o->offences, as_of, days, o->pseudonym_key,
-                       o->pseudonym_key_len, o->threads, true,
-                       harm__notes_add, &e->notes, &before, err);
+                       o->pseudonym_key_len, o->threads, true, harm__notes_add,
+                       &e->notes, &before, err);
   }
   if (st == HARM_OK) {
     rules = harm_config_cohort_rules(before.cfg);
@@ -202,7 +202,8 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
     }
     const harm_oversight_file *off =
         harm_oversight_manifest_find_input(m, "offences");
-    const harm_input_hash *h = harm_dataset_input_hash(harm_run_dataset(before.run));
+    const harm_input_hash *h =
+        harm_dataset_input_hash(harm_run_dataset(before.run));
     if (off && off->sha256[0] && strcmp(off->sha256, h->sha256) != 0) {
       note(e,
            "the offences file is not the one the run of %s read (expected "
@@ -212,8 +213,9 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
     }
   }
   /* The after window, and whether the data reach its end. */
-  harm_date end = o->as_of != HARM_DATE_NONE ? o->as_of
-                                             : (harm_date)(as_of + (int32_t)days);
+  harm_date end = o->as_of != HARM_DATE_NONE
+                      ? o->as_of
+                      : (harm_date)(as_of + (int32_t)days);
   char d1[11], d2[11];
   harm_date_format_iso(as_of, d1);
   harm_date_format_iso(end, d2);
@@ -252,7 +254,7 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
   }
   /* The cohort: core members, as cohort.csv lists them. */
   size_t n_listed = st == HARM_OK ? cohort.n_rows : 0;
-  char (*listed)[HARM_PSEUDONYM_LEN + 256] = NULL;
+  char(*listed)[HARM_PSEUDONYM_LEN + 256] = NULL;
   if (st == HARM_OK) {
     listed = harm__calloc(n_listed ? n_listed : 1, sizeof *listed);
     if (!listed) {
@@ -487,9 +489,7 @@ const harm_evaluate_run *harm_evaluation_run(const harm_evaluation *e,
                                              size_t i) {
   return i < e->n_runs ? &e->runs[i] : NULL;
 }
-size_t harm_evaluation_n_notes(const harm_evaluation *e) {
-  return e->notes.n;
-}
+size_t harm_evaluation_n_notes(const harm_evaluation *e) { return e->notes.n; }
 const char *harm_evaluation_note(const harm_evaluation *e, size_t i) {
   return i < e->notes.n ? e->notes.text[i] : NULL;
 }

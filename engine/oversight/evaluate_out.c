@@ -78,9 +78,13 @@ static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
                   "Mean harm per person in days (CCHI), before and after "
                   "selection; 95% bootstrap intervals of the change",
                   NULL);
-  static const char *const cols[] = {
-      "Group",  "People", "Harm before (mean days)", "Harm after (mean days)",
-      "Change", "95% low", "95% high"};
+  static const char *const cols[] = {"Group",
+                                     "People",
+                                     "Harm before (mean days)",
+                                     "Harm after (mean days)",
+                                     "Change",
+                                     "95% low",
+                                     "95% high"};
   const lxw_row_t h = 3;
   harm__xlsx_header(ws, h, cols, sizeof cols / sizeof *cols, f->bold);
   harm__xlsx_print_setup(ws, h);
@@ -118,8 +122,8 @@ static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
 static void sheet_people(lxw_workbook *wb, const harm_evaluation *e,
                          const harm__xlsx_formats *f) {
   lxw_worksheet *ws = workbook_add_worksheet(wb, "People");
-  static const char *const cols[] = {"Run as of",   "Person",     "Group",
-                                     "Pool rank",   "Harm before", "Harm after",
+  static const char *const cols[] = {"Run as of", "Person",      "Group",
+                                     "Pool rank", "Harm before", "Harm after",
                                      "Change"};
   harm__xlsx_header(ws, 0, cols, sizeof cols / sizeof *cols, f->bold);
   harm__xlsx_print_setup(ws, 0);
@@ -209,8 +213,7 @@ static void sheet_read(lxw_workbook *wb, const harm_evaluation *e,
   worksheet_fit_to_pages(ws, 1, 0);
 }
 
-harm_status harm_evaluate_write_xlsx(const char *path,
-                                     const harm_evaluation *e,
+harm_status harm_evaluate_write_xlsx(const char *path, const harm_evaluation *e,
                                      harm_error *err) {
   lxw_workbook *wb = workbook_new(path);
   if (!wb) {

@@ -154,8 +154,8 @@ static bool known_person(const harm_history *h, const char *id) {
   return false;
 }
 
-static harm_status add_person(harm_history *h, const char *id,
-                              size_t *cap, harm_error *err) {
+static harm_status add_person(harm_history *h, const char *id, size_t *cap,
+                              harm_error *err) {
   if (known_person(h, id)) {
     return HARM_OK;
   }
@@ -197,8 +197,8 @@ static harm_status build_rows(harm_history *h, harm_error *err) {
       x->as_of = r->as_of;
       x->status = on ? (before ? "retained" : "new")
                      : (before ? "exited" : "not listed");
-      x->route = on ? route_of(harm__table_cell(&r->cohort, row, r->c_reason))
-                    : "";
+      x->route =
+          on ? route_of(harm__table_cell(&r->cohort, row, r->c_reason)) : "";
       x->harm = NAN;
       if (on) {
         x->rank = parse_size(harm__table_cell(&r->cohort, row, r->c_rank));
@@ -214,8 +214,7 @@ static harm_status build_rows(harm_history *h, harm_error *err) {
           if (strcmp(harm__table_cell(&r->movers, i, r->m_id), id) == 0 &&
               strcmp(harm__table_cell(&r->movers, i, r->m_status), "exited") ==
                   0) {
-            x->rank =
-                parse_size(harm__table_cell(&r->movers, i, r->m_rank));
+            x->rank = parse_size(harm__table_cell(&r->movers, i, r->m_rank));
           }
         }
       }
@@ -242,16 +241,16 @@ harm_status harm_history_new(const char *const *runs, size_t n_runs,
     st = load_run(runs[i], &h->runs[i], err);
     h->n_runs++;
   }
-  if (st == HARM_OK && !harm__sort(h->runs, h->n_runs, sizeof *h->runs,
-                                   by_as_of, NULL)) {
+  if (st == HARM_OK &&
+      !harm__sort(h->runs, h->n_runs, sizeof *h->runs, by_as_of, NULL)) {
     st = nomem(err);
   }
   for (size_t i = 1; st == HARM_OK && i < h->n_runs; i++) {
     if (h->runs[i].as_of == h->runs[i - 1].as_of) {
       char d[11];
       harm_date_format_iso(h->runs[i].as_of, d);
-      st = harm__fail(err, HARM_ERR_DATA, "history", h->runs[i].folder, 0,
-                      NULL, "two runs as of %s (%s and this one)", d,
+      st = harm__fail(err, HARM_ERR_DATA, "history", h->runs[i].folder, 0, NULL,
+                      "two runs as of %s (%s and this one)", d,
                       h->runs[i - 1].folder);
     }
   }
@@ -283,8 +282,7 @@ harm_status harm_history_new(const char *const *runs, size_t n_runs,
     for (size_t k = 0; st == HARM_OK && k < h->n_runs; k++) {
       const run_data *r = &h->runs[k];
       for (size_t i = 0; st == HARM_OK && i < r->cohort.n_rows; i++) {
-        st = add_person(h, harm__table_cell(&r->cohort, i, r->c_id), &cap,
-                        err);
+        st = add_person(h, harm__table_cell(&r->cohort, i, r->c_id), &cap, err);
       }
     }
   }
@@ -402,7 +400,7 @@ harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
   worksheet_set_column(ws, (lxw_col_t)(h->n_runs + 1),
                        (lxw_col_t)(h->n_runs + 1), 18, NULL);
   lxw_worksheet *rows = workbook_add_worksheet(wb, "History");
-  static const char *const cols[] = {"Person", "As of", "Status", "Route",
+  static const char *const cols[] = {"Person", "As of", "Status",       "Route",
                                      "Rank",   "Harm",  "Months served"};
   harm__xlsx_header(rows, 0, cols, 7, f.bold);
   harm__xlsx_print_setup(rows, 0);

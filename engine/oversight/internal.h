@@ -13,10 +13,10 @@
 
 /* A whole small CSV file: header and rows of NUL-terminated fields. */
 typedef struct harm__table {
-  char **cells;     /* n_rows x n_cols, row-major (header not included) */
-  char **header;    /* n_cols names */
+  char **cells;  /* n_rows x n_cols, row-major (header not included) */
+  char **header; /* n_cols names */
   size_t n_rows, n_cols;
-  char *source;     /* the file name */
+  char *source;         /* the file name */
   harm_input_hash hash; /* SHA-256 of the bytes read */
 } harm__table;
 
@@ -24,8 +24,7 @@ typedef struct harm__table {
  * shorter than the header are padded with "", longer ones are
  * HARM_ERR_DATA naming the line. Returns HARM_OK, HARM_ERR_IO,
  * HARM_ERR_DATA, HARM_ERR_NOMEM. */
-harm_status harm__table_load(const char *path, harm__table *t,
-                             harm_error *err);
+harm_status harm__table_load(const char *path, harm__table *t, harm_error *err);
 void harm__table_free(harm__table *t);
 /* Column index of `name` (exact, after trimming), or -1. */
 int harm__table_col(const harm__table *t, const char *name);
@@ -58,8 +57,8 @@ void harm__rebuilt_free(harm__rebuilt *r);
  * with `size` core places per list and no referral places, tenure or
  * previous list, whose core members carry their pool ranks. Owned by the
  * run (harm_run_select). */
-harm_status harm__pool(harm__rebuilt *r, size_t size,
-                       const harm_cohort **out, harm_error *err);
+harm_status harm__pool(harm__rebuilt *r, size_t size, const harm_cohort **out,
+                       harm_error *err);
 
 /* Growable list of owned strings (notes). */
 typedef struct harm__notes {

@@ -189,8 +189,9 @@ harm_status harm_oversight_manifest_load(const char *path,
   m->version = dup_str(json_object_get(root, "harmrank_version"));
   m->cwd = dup_str(json_object_get(root, "cwd"));
   const char *slash = strrchr(path, '/');
-  m->dir = slash ? harm__strndup(path, (size_t)(slash - path ? slash - path : 1))
-                 : harm__strdup(".");
+  m->dir = slash
+               ? harm__strndup(path, (size_t)(slash - path ? slash - path : 1))
+               : harm__strdup(".");
   ok = m->command && m->version && m->cwd && m->dir;
   m->pseudonymised = json_is_true(json_object_get(root, "pseudonymised"));
   m->as_of = HARM_DATE_NONE;
@@ -204,8 +205,8 @@ harm_status harm_oversight_manifest_load(const char *path,
   }
   json_t *lb = json_object_get(win, "lookback_days");
   m->lookback = json_is_integer(lb) ? (uint32_t)json_integer_value(lb) : 0;
-  ok = ok && read_files(inputs, false, m->cwd, m->dir, &m->inputs,
-                        &m->n_inputs);
+  ok =
+      ok && read_files(inputs, false, m->cwd, m->dir, &m->inputs, &m->n_inputs);
   ok = ok && read_files(json_object_get(root, "outputs"), true, m->cwd, m->dir,
                         &m->outputs, &m->n_outputs);
   json_t *args = json_object_get(root, "arguments");
@@ -297,8 +298,7 @@ bool harm_oversight_manifest_key(const harm_oversight_manifest *m, size_t i,
 }
 
 harm_status harm_oversight_manifest_config(const harm_oversight_manifest *m,
-                                           harm_config **out,
-                                           harm_error *err) {
+                                           harm_config **out, harm_error *err) {
   *out = NULL;
   harm_config *cfg = NULL;
   harm_status st = harm_config_new(&cfg, err);
@@ -326,8 +326,8 @@ harm_status harm_oversight_manifest_config(const harm_oversight_manifest *m,
       p = comma ? comma + 1 : p + strlen(p);
     }
     ok = ok && harm__buf_append(&b, "", 1);
-    st = ok ? harm_config_set(cfg, e->section, e->key, b.data, err)
-            : nomem(err);
+    st =
+        ok ? harm_config_set(cfg, e->section, e->key, b.data, err) : nomem(err);
     harm__buf_free(&b);
   }
   if (st != HARM_OK) {

@@ -96,9 +96,8 @@ static harm_status map_id(const harm_monitor_opts *o, bool already,
                           const char *id, char *buf, size_t cap) {
   if (o->pseudonym_key && !already && !harm_pseudonym_shaped(id)) {
     char ps[HARM_PSEUDONYM_LEN + 1];
-    harm_status st =
-        harm_pseudonym(o->pseudonym_key, o->pseudonym_key_len, id,
-                       strlen(id), ps);
+    harm_status st = harm_pseudonym(o->pseudonym_key, o->pseudonym_key_len, id,
+                                    strlen(id), ps);
     snprintf(buf, cap, "%s", ps);
     return st;
   }
@@ -134,8 +133,8 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
   harm__rebuilt rb;
   memset(&rb, 0, sizeof rb);
   harm_monitoring *m = harm__calloc(1, sizeof *m);
-  harm_status st = m ? harm_oversight_manifest_load(path, &man, err)
-                     : nomem(err);
+  harm_status st =
+      m ? harm_oversight_manifest_load(path, &man, err) : nomem(err);
   if (st == HARM_OK && strcmp(harm_oversight_manifest_command(man), "cohort")) {
     st = harm__fail(err, HARM_ERR_DATA, "monitor", path, 0, NULL,
                     "not a cohort run");
@@ -189,8 +188,8 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
   }
   /* The groups file's ids as the run spells them; an id twice is an
    * error (which group would count?). */
-  char (*gid)[HARM_PSEUDONYM_LEN + 256] = NULL;
-  char (*lid)[HARM_PSEUDONYM_LEN + 256] = NULL;
+  char(*gid)[HARM_PSEUDONYM_LEN + 256] = NULL;
+  char(*lid)[HARM_PSEUDONYM_LEN + 256] = NULL;
   bool pseud = man && harm_oversight_manifest_pseudonymised(man);
   if (st == HARM_OK) {
     gid = harm__calloc(groups.n_rows + 1, sizeof *gid);
@@ -216,8 +215,8 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
   size_t cap = 0, n_pool = st == HARM_OK ? harm_cohort_count(pool) : 0;
   size_t total_scored = 0, total_selected = 0;
   for (size_t i = 0; st == HARM_OK && i < n_pool + cohort.n_rows; i++) {
-    const char *id = i < n_pool ? harm_cohort_member(pool, i)->offender_id
-                                : lid[i - n_pool];
+    const char *id =
+        i < n_pool ? harm_cohort_member(pool, i)->offender_id : lid[i - n_pool];
     bool listed = false, in_pool = false;
     for (size_t k = 0; k < cohort.n_rows && !listed; k++) {
       listed = strcmp(lid[k], id) == 0;
@@ -254,10 +253,10 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
     st = harm__table_load(o->reference, &ref, err);
     m->has_reference = true;
   }
-  int r_group = st == HARM_OK && o->reference ? harm__table_col(&ref, "group")
-                                              : -1;
-  int r_count = st == HARM_OK && o->reference ? harm__table_col(&ref, "count")
-                                              : -1;
+  int r_group =
+      st == HARM_OK && o->reference ? harm__table_col(&ref, "group") : -1;
+  int r_count =
+      st == HARM_OK && o->reference ? harm__table_col(&ref, "count") : -1;
   if (st == HARM_OK && o->reference && (r_group < 0 || r_count < 0)) {
     st = harm__fail(err, HARM_ERR_DATA, "monitor", o->reference, 1, NULL,
                     "a reference file needs columns group,count");
@@ -272,8 +271,8 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
     }
     ref_total += d;
   }
-  if (st == HARM_OK && !harm__sort(m->rows, m->n_rows, sizeof *m->rows,
-                                   by_name, NULL)) {
+  if (st == HARM_OK &&
+      !harm__sort(m->rows, m->n_rows, sizeof *m->rows, by_name, NULL)) {
     st = nomem(err);
   }
   for (size_t i = 0; st == HARM_OK && i < m->n_rows; i++) {
@@ -293,9 +292,8 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
           harm__parse_double(v, strlen(v), &r->reference);
         }
       }
-      katz((double)r->selected, (double)total_selected, r->reference,
-           ref_total, &r->reference_ratio, &r->reference_low,
-           &r->reference_high);
+      katz((double)r->selected, (double)total_selected, r->reference, ref_total,
+           &r->reference_ratio, &r->reference_low, &r->reference_high);
     }
     r->note = r->selected < 5 ? "small numbers: fewer than 5 selected" : "";
   }
@@ -320,9 +318,7 @@ const harm_monitor_row *harm_monitoring_row(const harm_monitoring *m,
                                             size_t i) {
   return i < m->n_rows ? &m->rows[i] : NULL;
 }
-size_t harm_monitoring_n_notes(const harm_monitoring *m) {
-  return m->notes.n;
-}
+size_t harm_monitoring_n_notes(const harm_monitoring *m) { return m->notes.n; }
 const char *harm_monitoring_note(const harm_monitoring *m, size_t i) {
   return i < m->notes.n ? m->notes.text[i] : NULL;
 }

@@ -176,14 +176,13 @@ harm_status harm__table_load(const char *path, harm__table *t,
     st = harm__fail(err, HARM_ERR_NOMEM, "oversight", path, 0, NULL,
                     "out of memory");
   } else if (read_error) {
-    st = harm__fail(err, HARM_ERR_IO, "oversight", path, 0, NULL,
-                    "read error");
+    st = harm__fail(err, HARM_ERR_IO, "oversight", path, 0, NULL, "read error");
   } else if (total > MAX_TABLE_BYTES) {
     st = harm__fail(err, HARM_ERR_LIMIT, "oversight", path, 0, NULL,
                     "larger than 64 MiB");
   } else if (parse_error) {
-    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l.cur_line + 1,
-                    NULL, "not valid CSV (a quote out of place)");
+    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l.cur_line + 1, NULL,
+                    "not valid CSV (a quote out of place)");
   } else if (l.bad_line) {
     st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l.bad_line, NULL,
                     "more fields than the header has");

@@ -71,8 +71,7 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
              *T2 = "Tier 2: owner and responsibility";
   add(r, S2, T2, "organisation", "Organisation", NULL);
   add(r, S2, T2, "team", "Team", NULL);
-  add(r, S2, T2, "senior_responsible_owner", "Senior responsible owner",
-      NULL);
+  add(r, S2, T2, "senior_responsible_owner", "Senior responsible owner", NULL);
   snprintf(t, sizeof t,
            "harmrank %s, open source (GPL-3.0-or-later), run by the force on "
            "its own systems; no data leaves them",
@@ -106,10 +105,10 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
   add(r, S4, T4, "window", "Window", t);
   snprintf(t, sizeof t, "%s core places%s, %s referral places (backfill %s)",
            get(cfg, "cohort", "size"),
-           strcmp(get(cfg, "cohort", "partition_by"), "area") == 0
-               ? " per area"
-               : "",
-           get(cfg, "cohort", "referral_slots"), get(cfg, "cohort", "backfill"));
+           strcmp(get(cfg, "cohort", "partition_by"), "area") == 0 ? " per area"
+                                                                   : "",
+           get(cfg, "cohort", "referral_slots"),
+           get(cfg, "cohort", "backfill"));
   add(r, S4, T4, "places", "Places", t);
   snprintf(t, sizeof t,
            "at least %s days of harm and %s offences in the window; people "
@@ -148,14 +147,15 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
   const char *S5 = "data", *T5 = "Tier 2: data";
   add(r, S5, T5, "source_data_name", "Source data",
       "recorded offences exported from the force's records system");
-  snprintf(t, sizeof t,
-           "offence id (%s), person id (%s), offence code (%s), offence date "
-           "(%s), victim id (%s, for counts of distinct victims), domestic "
-           "flag (%s), area (%s)",
-           get(cfg, "columns", "offence_id"), get(cfg, "columns", "offender_id"),
-           get(cfg, "columns", "offence_code"),
-           get(cfg, "columns", "offence_date"), get(cfg, "columns", "victim_id"),
-           get(cfg, "columns", "domestic"), get(cfg, "columns", "area"));
+  snprintf(
+      t, sizeof t,
+      "offence id (%s), person id (%s), offence code (%s), offence date "
+      "(%s), victim id (%s, for counts of distinct victims), domestic "
+      "flag (%s), area (%s)",
+      get(cfg, "columns", "offence_id"), get(cfg, "columns", "offender_id"),
+      get(cfg, "columns", "offence_code"), get(cfg, "columns", "offence_date"),
+      get(cfg, "columns", "victim_id"), get(cfg, "columns", "domestic"),
+      get(cfg, "columns", "area"));
   add(r, S5, T5, "data_variables", "Variables used", t);
   add(r, S5, T5, "sensitive_attributes", "Protected characteristics",
       "none is an input to scoring or selection; selection rates by group "
@@ -273,8 +273,8 @@ static harm_status write_json(FILE *fp, const record *r, harm_error *err) {
 }
 
 harm_status harm_transparency_write(const harm_config *cfg,
-                                    const harm_weights *w, FILE *md,
-                                    FILE *json, harm_error *err) {
+                                    const harm_weights *w, FILE *md, FILE *json,
+                                    harm_error *err) {
   record r;
   memset(&r, 0, sizeof r);
   fill(&r, cfg, w);

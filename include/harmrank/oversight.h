@@ -91,10 +91,10 @@ harm_status harm_oversight_manifest_config(const harm_oversight_manifest *m,
 
 /* How a file compares with the hash recorded for it. */
 typedef enum harm_oversight_check {
-  HARM_CHECK_SAME = 0,       /* same SHA-256 */
-  HARM_CHECK_CHANGED = 1,    /* the bytes differ */
-  HARM_CHECK_MISSING = 2,    /* the file cannot be opened */
-  HARM_CHECK_NOT_HASHED = 3  /* nothing recorded (standard input) */
+  HARM_CHECK_SAME = 0,      /* same SHA-256 */
+  HARM_CHECK_CHANGED = 1,   /* the bytes differ */
+  HARM_CHECK_MISSING = 2,   /* the file cannot be opened */
+  HARM_CHECK_NOT_HASHED = 3 /* nothing recorded (standard input) */
 } harm_oversight_check;
 
 /* Hashes the file at `path` and compares it with `sha256` (64 hex digits;
@@ -111,10 +111,10 @@ typedef struct harm_evaluate_opts {
   const char *const *runs; /* past output folders (each with manifest.json
                               and cohort.csv); at least one */
   size_t n_runs;
-  const char *offences; /* today's offences file (extends past every
-                           run's as_of); required */
-  harm_date as_of;      /* end of the after window; default HARM_DATE_NONE
-                           = each run's as_of + its lookback_days */
+  const char *offences;    /* today's offences file (extends past every
+                              run's as_of); required */
+  harm_date as_of;         /* end of the after window; default HARM_DATE_NONE
+                              = each run's as_of + its lookback_days */
   size_t comparison_first; /* pool ranks of the near-miss group; default
                               0 = size + 1 */
   size_t comparison_last;  /* default 0 = 2 x size */
@@ -161,11 +161,11 @@ typedef struct harm_evaluate_person {
 /* One past run as evaluated. */
 typedef struct harm_evaluate_run {
   const char *folder;
-  harm_date as_of;        /* selection date (the before window's end) */
-  uint32_t before_days;   /* the run's lookback */
-  harm_date after_end;    /* the after window is (as_of, after_end] */
+  harm_date as_of;      /* selection date (the before window's end) */
+  uint32_t before_days; /* the run's lookback */
+  harm_date after_end;  /* the after window is (as_of, after_end] */
   uint32_t after_days;
-  size_t cohort_size;     /* [cohort] size of the run */
+  size_t cohort_size; /* [cohort] size of the run */
   size_t comparison_first, comparison_last;
 } harm_evaluate_run;
 
@@ -225,8 +225,7 @@ harm_status harm_evaluate_write_people(FILE *fp, const harm_evaluation *e,
 /* evaluate.xlsx: a Summary sheet with a clustered column chart of mean
  * harm before and after per group, People, and How to read (windows,
  * notes, limits). Returns HARM_OK or HARM_ERR_IO. */
-harm_status harm_evaluate_write_xlsx(const char *path,
-                                     const harm_evaluation *e,
+harm_status harm_evaluate_write_xlsx(const char *path, const harm_evaluation *e,
                                      harm_error *err);
 
 /* ---- history ---------------------------------------------------------- */
@@ -235,11 +234,11 @@ harm_status harm_evaluate_write_xlsx(const char *path,
 typedef struct harm_history_row {
   const char *person;
   harm_date as_of;
-  const char *status;  /* "new", "retained", "exited", "not listed" */
-  const char *route;   /* "core", "referral", "tenure", "backfill",
-                          "referral tenure"; "" when not on the list */
-  size_t rank;         /* score rank (0 = none recorded) */
-  double harm;         /* days; NAN when not on the list */
+  const char *status;     /* "new", "retained", "exited", "not listed" */
+  const char *route;      /* "core", "referral", "tenure", "backfill",
+                             "referral tenure"; "" when not on the list */
+  size_t rank;            /* score rank (0 = none recorded) */
+  double harm;            /* days; NAN when not on the list */
   uint32_t months_served; /* as cohort.csv records it; 0 off the list */
 } harm_history_row;
 
@@ -299,20 +298,20 @@ typedef struct harm_monitor_opts {
 
 /* One row of monitor.csv. */
 typedef struct harm_monitor_row {
-  const char *group;  /* a value of the column; "(not recorded)" for
-                         people groups.csv does not list */
-  size_t scored;      /* people in the pool (or on the list) */
-  size_t selected;    /* of those, people on the list */
-  double rate;        /* selected / scored; NAN when scored is 0 */
-  double ratio;       /* rate / the rate of everyone else; NAN when not
-                         defined */
-  double ratio_low;   /* 95% Katz log interval; NAN when a count is 0 */
+  const char *group; /* a value of the column; "(not recorded)" for
+                        people groups.csv does not list */
+  size_t scored;     /* people in the pool (or on the list) */
+  size_t selected;   /* of those, people on the list */
+  double rate;       /* selected / scored; NAN when scored is 0 */
+  double ratio;      /* rate / the rate of everyone else; NAN when not
+                        defined */
+  double ratio_low;  /* 95% Katz log interval; NAN when a count is 0 */
   double ratio_high;
   double reference;       /* the group's count in the reference
                              population; NAN without one */
   double reference_ratio; /* share of the list / share of the reference */
   double reference_low, reference_high;
-  const char *note;   /* "small numbers" or "" */
+  const char *note; /* "small numbers" or "" */
 } harm_monitor_row;
 
 typedef struct harm_monitoring harm_monitoring;
@@ -329,8 +328,7 @@ harm_status harm_monitor_new(const harm_monitor_opts *opts,
 
 void harm_monitoring_free(harm_monitoring *m);
 size_t harm_monitoring_n_rows(const harm_monitoring *m);
-const harm_monitor_row *harm_monitoring_row(const harm_monitoring *m,
-                                            size_t i);
+const harm_monitor_row *harm_monitoring_row(const harm_monitoring *m, size_t i);
 size_t harm_monitoring_n_notes(const harm_monitoring *m);
 const char *harm_monitoring_note(const harm_monitoring *m, size_t i);
 
@@ -347,8 +345,8 @@ harm_status harm_monitor_write_csv(FILE *fp, const harm_monitoring *m,
  * (`json`); either may be NULL. Fields the force must complete are left
  * empty and marked. Returns HARM_OK, HARM_ERR_IO, HARM_ERR_NOMEM. */
 harm_status harm_transparency_write(const harm_config *cfg,
-                                    const harm_weights *w, FILE *md,
-                                    FILE *json, harm_error *err);
+                                    const harm_weights *w, FILE *md, FILE *json,
+                                    harm_error *err);
 
 #ifdef __cplusplus
 }

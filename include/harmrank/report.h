@@ -153,8 +153,8 @@ typedef struct harm_manifest {
                                          file to hash (e.g. its temporary
                                          path before the rename) */
   size_t n_outputs;
-  bool pseudonymised; /* offender ids were replaced by keyed pseudonyms
-                         (the key itself is never recorded) */
+  bool pseudonymised;      /* offender ids were replaced by keyed pseudonyms
+                              (the key itself is never recorded) */
   const char *const *args; /* the command's positional arguments (history's
                               run folders and ids), for `verify`; may be
                               NULL */
