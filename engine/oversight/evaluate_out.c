@@ -101,7 +101,8 @@ static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
   }
   worksheet_set_column(ws, 0, 0, 28, NULL);
   worksheet_set_column(ws, 1, 1, 9, NULL);
-  worksheet_set_column(ws, 2, 6, 16, NULL);
+  worksheet_set_column(ws, 2, 3, 19, NULL);
+  worksheet_set_column(ws, 4, 6, 12, NULL);
   /* Before and after side by side for the two groups (rows h+1, h+2). */
   lxw_chart *ch = workbook_add_chart(wb, LXW_CHART_COLUMN);
   lxw_chart_series *s1 = chart_add_series(ch, NULL, NULL);
