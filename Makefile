@@ -20,7 +20,7 @@ INSTALL_BUILD ?= build-install
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
-.PHONY: demo test setup setup-test build build-test test-plain test-asan \
+.PHONY: demo demo-months test setup setup-test build build-test test-plain test-asan \
 	test-asan-clang test-valgrind test-install test-fuzz test-demo format-check clean
 
 setup:
@@ -37,6 +37,10 @@ build: setup
 
 demo: build
 	bash .ci/demo $(BUILD)
+
+# Three past months of the panel for evaluate, history, monitor, verify.
+demo-months: build
+	bash .ci/demo-months $(BUILD)
 
 build-test: setup-test
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -16,5 +16,6 @@
 #include "harmrank/cohort.h"
 #include "harmrank/analysis.h"
 #include "harmrank/run.h"
+#include "harmrank/oversight.h"
 
 #endif /* HARMRANK_H */

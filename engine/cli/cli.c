@@ -44,6 +44,27 @@ static const cli_command commands[] = {
      "               --perturb P --draws N [--seed S] [--exclusions FILE]\n"
      "               [--out DIR] [options]\n",
      CLI_SWEEP},
+    /* Oversight: evidence about past runs (engine/oversight). */
+    {"evaluate", cli_cmd_evaluate,
+     "did harm fall more than it would have anyway? cohort vs near miss",
+     "harmrank evaluate --run PAST_OUT_DIR [--run ...] --offences FILE\n"
+     "               [--as-of YYYY-MM-DD] [--comparison-ranks A-B]\n"
+     "               [--seed S] --out DIR [options]\n",
+     CLI_EVALUATE},
+    {"verify", cli_cmd_verify,
+     "re-run a past run from its manifest and compare every output's hash",
+     "harmrank verify OUT_DIR/manifest.json [--out KEEP_DIR]\n", CLI_VERIFY},
+    {"history", cli_cmd_history, "one person, or everyone, across monthly runs",
+     "harmrank history RUN_DIR... [ID...] --out DIR\n", CLI_HISTORY},
+    {"monitor", cli_cmd_monitor,
+     "selection rates by group, from a file never used in scoring",
+     "harmrank monitor --run OUT_DIR --groups groups.csv --by COLUMN\n"
+     "               [--reference ref.csv] --out DIR [options]\n",
+     CLI_MONITOR},
+    {"transparency", cli_cmd_transparency,
+     "an Algorithmic Transparency Recording Standard record (Markdown, JSON)",
+     "harmrank transparency -c config.ini [--weights FILE] --out DIR\n",
+     CLI_TRANSPARENCY},
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
@@ -69,23 +90,27 @@ typedef struct cli_option {
 enum {
   CLI_ALL = CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_COMPARE |
             CLI_CONCENTRATION | CLI_SWEEP,
-  CLI_ANALYSIS = CLI_COMPARE | CLI_CONCENTRATION | CLI_SWEEP
+  CLI_ANALYSIS = CLI_COMPARE | CLI_CONCENTRATION | CLI_SWEEP,
+  CLI_OVERSIGHT =
+      CLI_EVALUATE | CLI_VERIFY | CLI_HISTORY | CLI_MONITOR | CLI_TRANSPARENCY
 };
 
 static const char G_IN[] = "Input and window", G_SC[] = "Scoring",
                   G_LIST[] = "Cohort lists", G_AN[] = "Analysis",
-                  G_OUT[] = "Output";
+                  G_OUT[] = "Output", G_OV[] = "Oversight";
 
 static const cli_option options[] = {
-    {"--config", "-c", NULL, NULL, NULL, CLI_ALL, G_IN, "FILE",
+    {"--config", "-c", NULL, NULL, NULL,
+     CLI_ALL | CLI_EVALUATE | CLI_MONITOR | CLI_TRANSPARENCY, G_IN, "FILE",
      "read settings from an INI file (repeatable; later files and flags "
      "win)"},
-    {"--offences", NULL, "input", "offences", NULL, CLI_ALL, G_IN, "FILE",
-     "offences CSV (\"-\" = standard input)"},
-    {"--weights", NULL, "weights", "file", NULL, CLI_ALL, G_IN, "FILE",
+    {"--offences", NULL, "input", "offences", NULL, CLI_ALL | CLI_EVALUATE,
+     G_IN, "FILE", "offences CSV (\"-\" = standard input)"},
+    {"--weights", NULL, "weights", "file", NULL, CLI_ALL | CLI_TRANSPARENCY,
+     G_IN, "FILE",
      "harm weights CSV (native or CCHI export); compare takes 2 to 16"},
-    {"--aliases", NULL, "weights", "aliases", NULL, CLI_ALL, G_IN, "FILE",
-     "old_code,new_code alias table"},
+    {"--aliases", NULL, "weights", "aliases", NULL, CLI_ALL | CLI_TRANSPARENCY,
+     G_IN, "FILE", "old_code,new_code alias table"},
     {"--weights-format", NULL, "weights", "format", NULL, CLI_ALL, G_IN,
      "auto|native|cchi", "layout of the weights file"},
     {"--as-of", NULL, "scoring", "as_of", NULL, CLI_ALL, G_IN, "YYYY-MM-DD",
@@ -124,8 +149,9 @@ static const cli_option options[] = {
     {"--people", NULL, "people", "file", NULL,
      CLI_SCORE | CLI_COHORT | CLI_EXPLAIN, G_SC, "FILE",
      "person_id,date_of_birth[,same_as]: ages and merged records"},
-    {"--set", NULL, NULL, NULL, NULL, CLI_ALL, G_SC, "SECTION.KEY=VALUE",
-     "set any configuration key"},
+    {"--set", NULL, NULL, NULL, NULL,
+     CLI_ALL | CLI_EVALUATE | CLI_MONITOR | CLI_TRANSPARENCY, G_SC,
+     "SECTION.KEY=VALUE", "set any configuration key"},
     {"--referrals", NULL, "cohort", "referrals", NULL, CLI_COHORT, G_LIST,
      "FILE", "offender_id,agency,referred_on,reason[,priority]"},
     {"--exclusions", NULL, "cohort", "exclusions", NULL, CLI_COHORT | CLI_SWEEP,
@@ -144,33 +170,66 @@ static const cli_option options[] = {
      "random seed"},
     {"--output", "-o", "output", "file", NULL, CLI_SCORE, G_OUT, "FILE",
      "scores file (\"-\" = standard output)"},
-    {"--out", NULL, "output", "dir", NULL, CLI_COHORT | CLI_ANALYSIS, G_OUT,
-     "DIR", "folder for the outputs (created with its parents)"},
+    {"--out", NULL, "output", "dir", NULL,
+     CLI_COHORT | CLI_ANALYSIS | CLI_OVERSIGHT, G_OUT, "DIR",
+     "folder for the outputs (created with its parents)"},
     {"--rejects", NULL, "output", "rejects", NULL, CLI_SCORE | CLI_ANALYSIS,
      G_OUT, "FILE", "rejected rows (default: rejects.csv beside the output)"},
     {"--top", NULL, "output", "top", NULL, CLI_SCORE, G_OUT, "N",
      "write only the top N rows (0 = all)"},
     {"--pseudonymise", "--pseudonymize", "privacy", "pseudonymise", NULL,
-     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN, G_OUT, "KEYFILE",
+     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_EVALUATE | CLI_MONITOR, G_OUT,
+     "KEYFILE",
      "replace person ids (offenders; victims too with --roles) in every "
      "output by a keyed hash (HMAC-SHA-256)"},
-    {"--threads", NULL, "run", "threads", NULL, CLI_ALL, G_OUT, "N",
+    {"--threads", NULL, "run", "threads", NULL,
+     CLI_ALL | CLI_EVALUATE | CLI_MONITOR, G_OUT, "N",
      "worker threads (0 = all cores)"},
-    {"--quiet", "-q", "output", "quiet", "true", CLI_ALL, G_OUT, NULL,
-     "no summary on standard error"},
-    {"--help", "-h", NULL, NULL, "true", CLI_ALL, G_OUT, NULL, "this help"},
+    {"--quiet", "-q", "output", "quiet", "true", CLI_ALL | CLI_OVERSIGHT, G_OUT,
+     NULL, "no summary on standard error"},
+    {"--help", "-h", NULL, NULL, "true", CLI_ALL | CLI_OVERSIGHT, G_OUT, NULL,
+     "this help"},
+    /* Oversight. A flag that another command also has (--run, --as-of,
+     * --seed, --draws, --by) is a row of its own here: the row of the
+     * command being run wins. */
+    {"--run", NULL, "evaluate", "runs", NULL, CLI_EVALUATE, G_OV, "DIR",
+     "a past cohort output folder (repeatable: months are pooled)"},
+    {"--run", NULL, "monitor", "run", NULL, CLI_MONITOR, G_OV, "DIR",
+     "the cohort output folder to monitor"},
+    {"--as-of", NULL, "evaluate", "as_of", NULL, CLI_EVALUATE, G_OV,
+     "YYYY-MM-DD",
+     "end of the after window (empty = each run's as_of + its window)"},
+    {"--comparison-ranks", NULL, "evaluate", "comparison_ranks", NULL,
+     CLI_EVALUATE, G_OV, "A-B",
+     "pool ranks of the near-miss group (empty = size+1 to 2 x size)"},
+    {"--seed", NULL, "evaluate", "seed", NULL, CLI_EVALUATE, G_OV, "S",
+     "bootstrap seed (GSL mt19937)"},
+    {"--draws", NULL, "evaluate", "draws", NULL, CLI_EVALUATE, G_OV, "N",
+     "bootstrap resamples, 100 to 1000000"},
+    {"--groups", NULL, "monitor", "groups", NULL, CLI_MONITOR, G_OV, "FILE",
+     "offender_id,<group columns...>: read here only, never by scoring"},
+    {"--by", NULL, "monitor", "by", NULL, CLI_MONITOR, G_OV, "COLUMN",
+     "the column of --groups to count by"},
+    {"--reference", NULL, "monitor", "reference", NULL, CLI_MONITOR, G_OV,
+     "FILE", "group,count of a reference population (a second ratio)"},
 };
 
 enum { N_OPTIONS = sizeof options / sizeof options[0] };
 
-static const cli_option *find_option(const char *a) {
+/* The row of flag `a` for the command with bit `cmd` (a flag two
+ * commands spell alike can set different keys), else its first row. */
+static const cli_option *find_option(const char *a, unsigned cmd) {
+  const cli_option *first = NULL;
   for (size_t k = 0; k < N_OPTIONS; k++) {
     if (strcmp(a, options[k].flag) == 0 ||
         (options[k].alt_flag && strcmp(a, options[k].alt_flag) == 0)) {
-      return &options[k];
+      if (options[k].cmds & cmd) {
+        return &options[k];
+      }
+      first = first ? first : &options[k];
     }
   }
-  return NULL;
+  return first;
 }
 
 /* "score, cohort" for an option's commands. */
@@ -360,6 +419,9 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
   /* Repeated --weights (compare) build one list, set after the loop. */
   char weights_list[CLI_MAX_WEIGHTS * 512] = "";
   size_t n_weight_flags = 0;
+  /* Repeated --run (evaluate) too. */
+  char runs_list[CLI_MAX_WEIGHTS * 512] = "";
+  size_t n_run_flags = 0;
   bool all_positional = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -375,7 +437,7 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       o->positional[o->n_positional++] = a;
       continue;
     }
-    const cli_option *opt = find_option(a);
+    const cli_option *opt = find_option(a, cmd->bit);
     if (!opt) {
       return usage_error(cmd->name, "unknown option: %s", a);
     }
@@ -403,6 +465,16 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
     } else if (strcmp(opt->flag, "--set") == 0 ||
                strcmp(opt->flag, "--filter") == 0) {
       rc = set_pair(cmd->name, o->cfg, opt->flag[2] == 's', value);
+    } else if (strcmp(opt->flag, "--run") == 0 && cmd->bit == CLI_EVALUATE) {
+      if (strchr(value, ',')) {
+        return usage_error(cmd->name, "no comma in a folder name: %s", value);
+      }
+      size_t used = strlen(runs_list);
+      if (used + strlen(value) + 3 >= sizeof runs_list) {
+        return usage_error(cmd->name, "too many --run folders%s", "");
+      }
+      snprintf(runs_list + used, sizeof runs_list - used, "%s%s",
+               n_run_flags++ ? ", " : "", value);
     } else if (strcmp(opt->flag, "--weights") == 0 && cmd->bit == CLI_COMPARE) {
       if (n_weight_flags == CLI_MAX_WEIGHTS || strchr(value, ',')) {
         return usage_error(cmd->name,
@@ -423,6 +495,12 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
   if (n_weight_flags) {
     /* compare's flags replace a configured list. */
     int rc = set_or_fail(o->cfg, "compare", "weights", weights_list);
+    if (rc) {
+      return rc;
+    }
+  }
+  if (n_run_flags) {
+    int rc = set_or_fail(o->cfg, "evaluate", "runs", runs_list);
     if (rc) {
       return rc;
     }

@@ -47,7 +47,13 @@ enum {
   CLI_EXPLAIN = 1u << 2,
   CLI_COMPARE = 1u << 3,
   CLI_CONCENTRATION = 1u << 4,
-  CLI_SWEEP = 1u << 5
+  CLI_SWEEP = 1u << 5,
+  /* Oversight (engine/oversight, cmd_evaluate.c ... cmd_transparency.c). */
+  CLI_EVALUATE = 1u << 6,
+  CLI_VERIFY = 1u << 7,
+  CLI_HISTORY = 1u << 8,
+  CLI_MONITOR = 1u << 9,
+  CLI_TRANSPARENCY = 1u << 10
 };
 
 /* A subcommand: name, handler, one-line help, usage text, its bit. */
@@ -119,6 +125,25 @@ int cli_cmd_explain(int argc, char **argv);
 int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_concentration(int argc, char **argv);
 int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_evaluate(int argc, char **argv);
+int cli_cmd_verify(int argc, char **argv);
+int cli_cmd_history(int argc, char **argv);
+int cli_cmd_monitor(int argc, char **argv);
+int cli_cmd_transparency(int argc, char **argv);
+
+/* Splits a configured list of files ("a, b, c") into out[0..cap) pointing
+ * into buf (which receives a copy). Returns how many, or cap + 1 when
+ * there are more. */
+size_t cli_split_list(const char *list, char *buf, size_t buf_cap,
+                      const char **out, size_t cap);
+
+/* Writes a manifest.json for an oversight command into `man_out` after
+ * hashing the other outputs (their temporary files), then commits every
+ * output in order (the manifest last). Returns an exit code. */
+int cli_oversight_commit(const cli_opts *o, const char *cmd,
+                         const harm_manifest_input *inputs, size_t n_inputs,
+                         const char *const *names, harm_outfile **out,
+                         size_t n_out, int rc);
 
 /* Looks a command up by name; prints its help. */
 const cli_command *cli_find_command(const char *name);

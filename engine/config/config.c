@@ -714,6 +714,61 @@ static harm_status ap_rfgv(harm_config *c, const char *v, harm_error *e,
   return st;
 }
 
+/* ---- Oversight keys ([evaluate], [monitor]): kept as text and read by
+ * engine/oversight; the appliers only check the value. */
+
+static harm_status ap_eval_as_of(harm_config *c, const char *v, harm_error *e,
+                                 const char *k) {
+  (void)c;
+  harm_date d;
+  if (*v && !harm_date_parse(v, strlen(v), HARM_DATE_YMD, &d)) {
+    return bad(e, k, v, "a date YYYY-MM-DD (empty = as_of + window length)");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_eval_ranks(harm_config *c, const char *v, harm_error *e,
+                                 const char *k) {
+  (void)c;
+  const char *dash = strchr(v, '-');
+  uint64_t a = 0, b = 0;
+  if (*v && (!dash || !harm__parse_u64(v, (size_t)(dash - v), &a) ||
+             !harm__parse_u64(dash + 1, strlen(dash + 1), &b) || a < 1 ||
+             b < a || b > 1000000)) {
+    return bad(e, k, v, "ranks A-B with 1 <= A <= B (empty = size+1-2*size)");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_eval_seed(harm_config *c, const char *v, harm_error *e,
+                                const char *k) {
+  (void)c;
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n)) {
+    return bad(e, k, v, "a whole number from 0");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_eval_draws(harm_config *c, const char *v, harm_error *e,
+                                 const char *k) {
+  (void)c;
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n < 100 || n > 1000000) {
+    return bad(e, k, v, "a count from 100 to 1000000");
+  }
+  return HARM_OK;
+}
+
+static harm_status ap_monitor_by(harm_config *c, const char *v, harm_error *e,
+                                 const char *k) {
+  (void)c;
+  if (strlen(v) > 128 || strchr(v, ',')) {
+    return bad(e, k, v, "one column name (no comma, at most 128 bytes)");
+  }
+  return HARM_OK;
+}
+
 static const key_def keys[] = {
     {"input", "offences", "", ap_path, PATH_ONE},
     {"input", "date_format", "ymd", ap_date_format, false},
@@ -787,6 +842,16 @@ static const key_def keys[] = {
     {"rfgv", "weight_f", "1", ap_rfgv, false},
     {"rfgv", "weight_g", "1", ap_rfgv, false},
     {"rfgv", "weight_v", "1", ap_rfgv, false},
+    /* Oversight: `evaluate` and `monitor` (engine/oversight). */
+    {"evaluate", "runs", "", ap_path, PATH_LIST},
+    {"evaluate", "as_of", "", ap_eval_as_of, false},
+    {"evaluate", "comparison_ranks", "", ap_eval_ranks, false},
+    {"evaluate", "seed", "1", ap_eval_seed, false},
+    {"evaluate", "draws", "2000", ap_eval_draws, false},
+    {"monitor", "run", "", ap_path, PATH_ONE},
+    {"monitor", "groups", "", ap_path, PATH_ONE},
+    {"monitor", "by", "", ap_monitor_by, false},
+    {"monitor", "reference", "", ap_path, PATH_ONE},
 };
 
 enum { N_KEYS = sizeof keys / sizeof keys[0] };
@@ -984,9 +1049,9 @@ enum { MAX_INI_BYTES = 1 << 20 }; /* no real run configuration comes near */
  * every_key_loads_from_a_file_under_its_section fails if a key's section
  * is missing here. */
 static const char *const sections[] = {
-    "input", "columns",       "scoring", "weights", "output",
-    "run",   "cohort",        "rfgv",    "privacy", "compare",
-    "sweep", "concentration", "people",  "filter"};
+    "input",  "columns",  "scoring", "weights", "output", "run",
+    "cohort", "rfgv",     "privacy", "compare", "sweep",  "concentration",
+    "people", "evaluate", "monitor", "filter"};
 enum { N_SECTIONS = sizeof sections / sizeof sections[0] };
 
 typedef struct ini_ctx {
@@ -1558,4 +1623,25 @@ harm_status harm_config_write(const harm_config *cfg, FILE *fp,
     return harm__fail(err, HARM_ERR_IO, "config", NULL, 0, NULL, "write error");
   }
   return HARM_OK;
+}
+
+bool harm_config_is_path_key(const char *section, const char *key) {
+  int i = find_key(section, key);
+  return i >= 0 && keys[i].is_path != 0;
+}
+
+bool harm_config_is_output_key(const char *section, const char *key) {
+  /* Where outputs go and what the terminal shows: none of these changes
+   * a result, and a re-run (`harmrank verify`) writes elsewhere. */
+  static const char *const place[][2] = {{"output", "dir"},
+                                         {"output", "file"},
+                                         {"output", "rejects"},
+                                         {"output", "quiet"},
+                                         {"run", "threads"}};
+  for (size_t i = 0; i < sizeof place / sizeof *place; i++) {
+    if (strcmp(section, place[i][0]) == 0 && strcmp(key, place[i][1]) == 0) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -649,6 +649,7 @@ harm_status harm_report_analysis_xlsx(const char *path,
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot create the workbook");
   }
+  harm__xlsx_set_created_from(b.wb, p->manifest);
   b.f = harm__xlsx_add_formats(b.wb);
   b.ratio = workbook_add_format(b.wb);
   format_set_num_format(b.ratio, "0.000");

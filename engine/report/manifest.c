@@ -3,12 +3,14 @@
  * what went in (with SHA-256), the configuration as applied, the weights'
  * provenance, the window and where every row went. JSON via jansson,
  * hashes via OpenSSL's EVP interface. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/internal.h"
 #include "harmrank/report.h"
@@ -106,6 +108,16 @@ static harm_status build(json_t *root, const harm_manifest *m,
   set(root, "harmrank_version", text(harm_version()));
   set(root, "command", text(m->command ? m->command : ""));
   set(root, "pseudonymised", json_boolean(m->pseudonymised));
+  /* What `harmrank verify` needs to re-run the command: the folder the
+   * relative paths below are relative to, and the positional arguments
+   * (every option is in "config"). */
+  char cwd[4096];
+  set(root, "cwd", getcwd(cwd, sizeof cwd) ? text(cwd) : json_null());
+  json_t *args = json_array();
+  for (size_t i = 0; i < m->n_args; i++) {
+    json_array_append_new(args, text(m->args[i]));
+  }
+  set(root, "arguments", args);
   json_t *inputs = json_array();
   for (size_t i = 0; i < m->n_inputs; i++) {
     const harm_manifest_input *in = &m->inputs[i];

@@ -820,6 +820,7 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot create the workbook");
   }
+  harm__xlsx_set_created_from(p.wb, m);
   p.f = harm__xlsx_add_formats(p.wb);
   p.section = workbook_add_format(p.wb);
   format_set_bold(p.section);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 void harm__xlsx_text(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, const char *s,
                      lxw_format *f) {
@@ -234,6 +235,9 @@ void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
     for (size_t i = 0; i < n; i++) {
       const char *section, *key, *value;
       harm_config_key(m->config, i, &section, &key, &value);
+      if (harm_config_is_output_key(section, key)) {
+        continue; /* where the files went: not part of the result */
+      }
       snprintf(buf, sizeof buf, "[%s] %s", section, key);
       lxw_row_t cr = (lxw_row_t)(3 + (i < half ? i : i - half));
       kv(ws, &cr, (lxw_col_t)(i < half ? 3 : 6), buf, value, f->top, f->wrap,
@@ -300,4 +304,18 @@ harm__xlsx_formats harm__xlsx_add_formats(lxw_workbook *wb) {
   format_set_indent(f.warn, 1);
   format_set_align(f.warn, LXW_ALIGN_VERTICAL_TOP);
   return f;
+}
+
+void harm__xlsx_set_created(lxw_workbook *wb, harm_date as_of) {
+  lxw_doc_properties props;
+  memset(&props, 0, sizeof props);
+  int64_t day = as_of == HARM_DATE_NONE ? 10957 : (int64_t)as_of;
+  props.created = (time_t)(day * 86400);
+  workbook_set_properties(wb, &props);
+}
+
+void harm__xlsx_set_created_from(lxw_workbook *wb, const harm_manifest *m) {
+  harm__xlsx_set_created(
+      wb, m && m->matrix ? harm_dataset_as_of(harm_matrix_dataset(m->matrix))
+                         : HARM_DATE_NONE);
 }

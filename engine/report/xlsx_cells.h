@@ -94,4 +94,14 @@ void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
                             const harm_manifest *m, const harm__xlsx_formats *f,
                             const harm__xlsx_page *pg);
 
+/* Sets the workbook's creation time to midnight (UTC) of `as_of` (2000-01-01
+ * when as_of is HARM_DATE_NONE) instead of the clock, so the same run
+ * writes the same bytes and `harmrank verify` can compare workbooks by
+ * hash. */
+void harm__xlsx_set_created(lxw_workbook *wb, harm_date as_of);
+
+/* As harm__xlsx_set_created, with the window end of the manifest's matrix
+ * (none when m or its matrix is NULL). */
+void harm__xlsx_set_created_from(lxw_workbook *wb, const harm_manifest *m);
+
 #endif /* HARMRANK_REPORT_XLSX_CELLS_H */

@@ -124,6 +124,15 @@ harm_status harm_config_write(const harm_config *cfg, FILE *fp,
 const harm_input_hash *harm_config_input_hash(const harm_config *cfg,
                                               const char *path);
 
+/* True when (section, key) names a file (a path resolved against the INI
+ * file's folder), e.g. [input] offences, [evaluate] runs. */
+bool harm_config_is_path_key(const char *section, const char *key);
+
+/* True for the keys that only say where outputs go and what the terminal
+ * shows ([output] dir, file, rejects, quiet; [run] threads): no result
+ * depends on them, so a re-run may set them differently. */
+bool harm_config_is_output_key(const char *section, const char *key);
+
 #ifdef __cplusplus
 }
 #endif

@@ -171,9 +171,15 @@ typedef struct harm_manifest {
                                 (the key itself is never recorded) */
   const harm_people *people; /* people mode: roles, rank_by and merges are
                                 recorded; may be NULL */
+  const char *const *args;   /* the command's positional arguments (history's
+                                run folders and ids), for `verify`; may be
+                                NULL */
+  size_t n_args;
 } harm_manifest;
 
-/* Writes manifest.json: version, command, inputs with SHA-256 and size,
+/* Writes manifest.json: version, command, the working folder (relative
+ * paths in it are relative to that folder) and positional arguments,
+ * inputs with SHA-256 and size,
  * the configuration as applied, the weights' source and how many are
  * estimates, as_of and window, row accounting, unknown codes and cohort
  * counts. Returns HARM_OK, HARM_ERR_IO (an input cannot be hashed) or

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/cli/cli_oversight.c: what the oversight commands (evaluate,
+ * verify, history, monitor, transparency) share: splitting a configured
+ * list of folders, and committing an output set with its manifest last. */
+#include <string.h>
+
+#include "cli_internal.h"
+
+size_t cli_split_list(const char *list, char *buf, size_t buf_cap,
+                      const char **out, size_t cap) {
+  size_t n = 0;
+  if (!list) {
+    return 0;
+  }
+  snprintf(buf, buf_cap, "%s", list);
+  char *p = buf;
+  while (p) {
+    char *comma = strchr(p, ',');
+    if (comma) {
+      *comma = '\0';
+    }
+    while (*p == ' ' || *p == '\t') {
+      p++;
+    }
+    size_t len = strlen(p);
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+      p[--len] = '\0';
+    }
+    if (len) {
+      if (n == cap) {
+        return cap + 1;
+      }
+      out[n++] = p;
+    }
+    p = comma ? comma + 1 : NULL;
+  }
+  return n;
+}
+
+int cli_oversight_commit(const cli_opts *o, const char *cmd,
+                         const harm_manifest_input *inputs, size_t n_inputs,
+                         const char *const *names, harm_outfile **out,
+                         size_t n_out, int rc) {
+  harm_error err = HARM_ERROR_INIT;
+  harm_outset *set = NULL;
+  harm_status st = HARM_OK;
+  if (!rc) {
+    st = harm_outset_new(o->out_dir, o->file_mode, &set, &err);
+  }
+  /* The members go to the library's output set, which writes the manifest
+   * itself: the last file opened here (manifest.json) is not used. */
+  for (size_t k = 0; k < n_out; k++) {
+    if (!rc && st == HARM_OK && k + 1 < n_out) {
+      st = harm_outset_adopt(set, names[k], out[k], &err);
+    } else {
+      harm_outfile_abort(out[k]);
+    }
+    out[k] = NULL;
+  }
+  harm_manifest man = {.command = cmd,
+                       .inputs = inputs,
+                       .n_inputs = n_inputs,
+                       .config = o->cfg,
+                       .pseudonymised = o->key_len > 0,
+                       .args = o->positional,
+                       .n_args = o->n_positional};
+  if (!rc && st == HARM_OK) {
+    st = harm_outset_commit(set, &man, &err);
+  }
+  harm_outset_free(set);
+  if (!rc && st != HARM_OK) {
+    rc = cli_fail(&err);
+  }
+  return rc;
+}
