@@ -48,6 +48,7 @@ struct harm__csv_reader {
   bool skipping;           /* after a quoting error: skip to end of line */
   size_t skip_field;       /* field at fault for the pending reject */
   const char *field_error; /* set by the field callback */
+  bool field_over_limit;   /* field_error is the max_field_bytes limit */
   size_t field_error_at;
   /* The field libcsv is building is already known to be over max_field:
    * its buffer is kept short (see bound_field) and the field comes
@@ -106,6 +107,7 @@ static void on_field(void *s, size_t len, void *data) {
   r->blanks_cut = false;
   if (over && !r->field_error) {
     r->field_error = "field longer than the limit (max_field_bytes)";
+    r->field_over_limit = true;
     r->field_error_at = r->n_fields;
   }
   if (r->n_fields == r->cap_fields) {
@@ -193,6 +195,7 @@ static void reset_record(harm__csv_reader *r) {
   r->field_bytes.len = 0;
   r->n_fields = 0;
   r->field_error = NULL;
+  r->field_over_limit = false;
   r->field_error_at = 0;
   r->row_done = false;
   r->field_over = false;
@@ -241,12 +244,19 @@ static harm_status deliver(harm__csv_reader *r, const char *error,
   }
   const char *raw = r->raw.data ? r->raw.data : "";
   r->first = false;
-  harm__csv_record rec = {r->record_line, raw,   raw_len,     r->fields,
-                          r->n_fields,    error, error_field, r->raw_truncated};
+  harm__csv_record rec = {.line = r->record_line,
+                          .raw = raw,
+                          .raw_len = raw_len,
+                          .fields = r->fields,
+                          .n_fields = r->n_fields,
+                          .error = error,
+                          .error_field = error_field,
+                          .raw_truncated = r->raw_truncated};
   if (!error && r->field_error) {
     rec.error = r->field_error;
     rec.error_field = r->field_error_at;
   }
+  rec.over_limit = rec.error && !error && r->field_over_limit;
   bool go = r->fn(r->ctx, &rec);
   if (!go) {
     r->stopped = true;
@@ -525,9 +535,16 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   }
   size_t raw_len = n < r->raw_limit ? n : r->raw_limit;
   r->first = false;
-  harm__csv_record rec = {r->record_line, p,          raw_len,
-                          r->fields,      nf,         error,
-                          error_field,    n > raw_len};
+  harm__csv_record rec = {.line = r->record_line,
+                          .raw = p,
+                          .raw_len = raw_len,
+                          .fields = r->fields,
+                          .n_fields = nf,
+                          .error = error,
+                          .error_field = error_field,
+                          .raw_truncated = n > raw_len,
+                          /* the fast path's only record error */
+                          .over_limit = error != NULL};
   r->record_line = r->line;
   if (!r->fn(r->ctx, &rec)) {
     r->stopped = true;

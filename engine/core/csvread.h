@@ -28,6 +28,8 @@ typedef struct harm__csv_record {
   const char *error;  /* non-NULL: malformed record (reason) */
   size_t error_field; /* 0-based field at fault when error */
   bool raw_truncated; /* raw longer than the limit, cut */
+  bool over_limit;    /* the error is a field over max_field_bytes (a
+                         documented limit: HARM_ERR_LIMIT in strict mode) */
 } harm__csv_record;
 
 /* Returns true to continue, false to stop reading (harm__csv_feed then

@@ -493,8 +493,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   const harm_ingest_opts *o = ld->opts;
   ds->acct.read++;
   if (rec->error) {
-    harm_status st =
-        strstr(rec->error, "limit") ? HARM_ERR_LIMIT : HARM_ERR_DATA;
+    harm_status st = rec->over_limit ? HARM_ERR_LIMIT : HARM_ERR_DATA;
     reject(ld, rec, rec->error_field, st, "%s", rec->error);
     return ld->status == HARM_OK;
   }
