@@ -15,5 +15,6 @@
 #include "harmrank/cohort.h"
 #include "harmrank/analysis.h"
 #include "harmrank/run.h"
+#include "harmrank/places.h"
 
 #endif /* HARMRANK_H */

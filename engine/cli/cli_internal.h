@@ -47,7 +47,8 @@ enum {
   CLI_EXPLAIN = 1u << 2,
   CLI_COMPARE = 1u << 3,
   CLI_CONCENTRATION = 1u << 4,
-  CLI_SWEEP = 1u << 5
+  CLI_SWEEP = 1u << 5,
+  CLI_PLACES = 1u << 6
 };
 
 /* A subcommand: name, handler, one-line help, usage text, its bit. */
@@ -105,6 +106,11 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
  * rejects file. */
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
 
+/* As cli_pipeline_run for `places`: the place column is read in the
+ * area role (harm_run_opts.area_column). */
+int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
+                            const char *place_column, cli_pipeline *p);
+
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);
 
@@ -123,6 +129,7 @@ int cli_cmd_explain(int argc, char **argv);
 int cli_cmd_compare(int argc, char **argv);
 int cli_cmd_concentration(int argc, char **argv);
 int cli_cmd_sweep(int argc, char **argv);
+int cli_cmd_places(int argc, char **argv);
 
 /* Looks a command up by name; prints its help. */
 const cli_command *cli_find_command(const char *name);
