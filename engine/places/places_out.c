@@ -172,6 +172,8 @@ harm_status harm_places_write_quality(FILE *fp, const harm_places *p,
 
 /* ---- places.xlsx ---- */
 
+enum { XLSX_MAX_PLACES = 1000 };
+
 harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
                                    const harm_accounting *a, size_t top_n,
                                    size_t k, const harm_manifest *m,
@@ -183,15 +185,20 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   }
   harm__xlsx_formats f = harm__xlsx_add_formats(wb);
   const harm_places_summary *s = harm_places_summary_get(p);
+  /* A meeting pack, not a data dump: at most XLSX_MAX_PLACES places
+   * (places.csv has them all). */
   size_t n = shown(p, top_n);
+  bool cut = n > XLSX_MAX_PLACES;
+  n = cut ? XLSX_MAX_PLACES : n;
 
   /* Places, ranked, with their top offenders. */
   lxw_worksheet *ws = workbook_add_worksheet(wb, "Places");
   char title[256];
   snprintf(title, sizeof title,
            "Places ranked by harm: %zu places, %zu harm spots (threshold "
-           "%.2f days), %zu persistent",
-           s->n_places, s->n_spots, s->threshold, s->n_persistent);
+           "%.2f days), %zu persistent%s",
+           s->n_places, s->n_spots, s->threshold, s->n_persistent,
+           cut ? "; the top 1000 shown, every place in places.csv" : "");
   harm__xlsx_text(ws, 0, 0, title, f.title);
   static const char *const cols[] = {"rank",
                                      "place",
@@ -240,8 +247,12 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   worksheet_set_column(ws, 0, 0, 6, NULL);
   worksheet_set_column(ws, 1, 1, 28, NULL);
   worksheet_set_column(ws, 2, 2, 12, NULL);
-  worksheet_set_column(ws, 3, 10, 11, NULL);
-  worksheet_set_column(ws, 11, 12, 14, NULL);
+  worksheet_set_column(ws, 3, 6, 11, NULL);
+  worksheet_set_column(ws, 7, 7, 14, NULL);
+  worksheet_set_column(ws, 8, 9, 11, NULL);
+  worksheet_set_column(ws, 10, 10, 21, NULL);
+  worksheet_set_column(ws, 11, 11, 19, NULL);
+  worksheet_set_column(ws, 12, 12, 20, NULL);
   worksheet_set_column(ws, 13, 13, 36, NULL);
 
   /* Chart: harm of the top places (at most 20), the threshold beside. */
