@@ -17,5 +17,6 @@
 #include "harmrank/analysis.h"
 #include "harmrank/run.h"
 #include "harmrank/oversight.h"
+#include "harmrank/places.h"
 
 #endif /* HARMRANK_H */

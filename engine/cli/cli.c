@@ -65,6 +65,12 @@ static const cli_command commands[] = {
      "an Algorithmic Transparency Recording Standard record (Markdown, JSON)",
      "harmrank transparency -c config.ini [--weights FILE] --out DIR\n",
      CLI_TRANSPARENCY},
+    {"places", cli_cmd_places,
+     "rank places by harm: harm spots, their offenders, persistence",
+     "harmrank places --offences FILE --weights FILE [--as-of YYYY-MM-DD]\n"
+     "               [-c FILE] [--filter place_type=hotel,taxi] --out DIR\n"
+     "               [options]\n",
+     CLI_PLACES},
 };
 
 static const size_t n_commands = sizeof commands / sizeof commands[0];
@@ -89,7 +95,7 @@ typedef struct cli_option {
 
 enum {
   CLI_ALL = CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_COMPARE |
-            CLI_CONCENTRATION | CLI_SWEEP,
+            CLI_CONCENTRATION | CLI_SWEEP | CLI_PLACES,
   CLI_ANALYSIS = CLI_COMPARE | CLI_CONCENTRATION | CLI_SWEEP,
   CLI_OVERSIGHT =
       CLI_EVALUATE | CLI_VERIFY | CLI_HISTORY | CLI_MONITOR | CLI_TRANSPARENCY
@@ -168,18 +174,27 @@ static const cli_option options[] = {
      "perturbed draws, 1 to 1000000"},
     {"--seed", NULL, "sweep", "seed", NULL, CLI_SWEEP, G_AN, "S",
      "random seed"},
+    {"--place-column", NULL, "columns", "place", NULL, CLI_PLACES, G_IN,
+     "COLUMN", "the place column (premises, street segment, area)"},
+    {"--place-type-column", NULL, "columns", "place_type", NULL, CLI_PLACES,
+     G_IN, "COLUMN", "the place type column (hotel, pub, taxi, ...)"},
+    {"--pseudonymise-places", NULL, "output", "pseudonymise_places", "true",
+     CLI_PLACES, G_OUT, NULL,
+     "also pseudonymise place ids (addresses); needs --pseudonymise"},
     {"--output", "-o", "output", "file", NULL, CLI_SCORE, G_OUT, "FILE",
      "scores file (\"-\" = standard output)"},
     {"--out", NULL, "output", "dir", NULL,
-     CLI_COHORT | CLI_ANALYSIS | CLI_OVERSIGHT, G_OUT, "DIR",
+     CLI_COHORT | CLI_ANALYSIS | CLI_OVERSIGHT | CLI_PLACES, G_OUT, "DIR",
      "folder for the outputs (created with its parents)"},
-    {"--rejects", NULL, "output", "rejects", NULL, CLI_SCORE | CLI_ANALYSIS,
-     G_OUT, "FILE", "rejected rows (default: rejects.csv beside the output)"},
-    {"--top", NULL, "output", "top", NULL, CLI_SCORE, G_OUT, "N",
+    {"--rejects", NULL, "output", "rejects", NULL,
+     CLI_SCORE | CLI_ANALYSIS | CLI_PLACES, G_OUT, "FILE",
+     "rejected rows (default: rejects.csv beside the output)"},
+    {"--top", NULL, "output", "top", NULL, CLI_SCORE | CLI_PLACES, G_OUT, "N",
      "write only the top N rows (0 = all)"},
     {"--pseudonymise", "--pseudonymize", "privacy", "pseudonymise", NULL,
-     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_EVALUATE | CLI_MONITOR, G_OUT,
-     "KEYFILE",
+     CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_EVALUATE | CLI_MONITOR |
+         CLI_PLACES,
+     G_OUT, "KEYFILE",
      "replace person ids (offenders; victims too with --roles) in every "
      "output by a keyed hash (HMAC-SHA-256)"},
     {"--threads", NULL, "run", "threads", NULL,

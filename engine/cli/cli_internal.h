@@ -53,7 +53,8 @@ enum {
   CLI_VERIFY = 1u << 7,
   CLI_HISTORY = 1u << 8,
   CLI_MONITOR = 1u << 9,
-  CLI_TRANSPARENCY = 1u << 10
+  CLI_TRANSPARENCY = 1u << 10,
+  CLI_PLACES = 1u << 11
 };
 
 /* A subcommand: name, handler, one-line help, usage text, its bit. */
@@ -112,6 +113,11 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
  * rejects file. */
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
 
+/* As cli_pipeline_run for `places`: the place column is read in the
+ * area role (harm_run_opts.area_column). */
+int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
+                            const char *place_column, cli_pipeline *p);
+
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);
 
@@ -144,6 +150,7 @@ int cli_oversight_commit(const cli_opts *o, const char *cmd,
                          const harm_manifest_input *inputs, size_t n_inputs,
                          const char *const *names, harm_outfile **out,
                          size_t n_out, int rc);
+int cli_cmd_places(int argc, char **argv);
 
 /* Looks a command up by name; prints its help. */
 const cli_command *cli_find_command(const char *name);

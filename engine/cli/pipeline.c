@@ -124,7 +124,7 @@ static void print_summary(const cli_pipeline *p, const char *rejects_path) {
 }
 
 static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
-               cli_pipeline *p) {
+               const char *area_column, cli_pipeline *p) {
   memset(p, 0, sizeof *p);
   harm_error err = HARM_ERROR_INIT;
   if (!o->offences) {
@@ -162,6 +162,7 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   }
   ro.on_stage = on_stage;
   ro.stage_ctx = &pr;
+  ro.area_column = area_column;
   harm_status st = harm_run_new(o->cfg, &ro, &p->run, &err);
   progress_end(&pr);
   if (st != HARM_OK) {
@@ -207,9 +208,14 @@ void cli_pipeline_free(cli_pipeline *p) {
 
 int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
                      cli_pipeline *p) {
-  return run(o, rejects_path, false, p);
+  return run(o, rejects_path, false, NULL, p);
 }
 
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p) {
-  return run(o, NULL, true, p);
+  return run(o, NULL, true, NULL, p);
+}
+
+int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
+                            const char *place_column, cli_pipeline *p) {
+  return run(o, rejects_path, false, place_column, p);
 }

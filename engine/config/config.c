@@ -38,6 +38,7 @@ struct harm_config {
   harm_columns columns;
   harm_date_format date_format;
   char *group_by;
+  bool pseudonymise_places; /* [output] pseudonymise_places; false */
   bool strict;
   size_t max_field_bytes;
   double max_reject_share;
@@ -151,6 +152,17 @@ COLUMN_KEY(offence_date)
 COLUMN_KEY(victim_id)
 COLUMN_KEY(domestic)
 COLUMN_KEY(area)
+
+/* Keys read back as text with harm_config_get (places: [columns] place
+ * and place_type) need no parsing. */
+static harm_status ap_text(harm_config *c, const char *v, harm_error *e,
+                           const char *k) {
+  (void)c;
+  (void)v;
+  (void)e;
+  (void)k;
+  return HARM_OK;
+}
 
 static harm_status ap_date_format(harm_config *c, const char *v, harm_error *e,
                                   const char *k) {
@@ -408,6 +420,11 @@ static harm_status ap_path(harm_config *c, const char *v, harm_error *e,
 static harm_status ap_quiet(harm_config *c, const char *v, harm_error *e,
                             const char *k) {
   return ap_bool(&c->quiet, v, e, k);
+}
+
+static harm_status ap_places_pseudonymise(harm_config *c, const char *v,
+                                          harm_error *e, const char *k) {
+  return ap_bool(&c->pseudonymise_places, v, e, k);
 }
 
 static harm_status ap_top_k(harm_config *c, const char *v, harm_error *e,
@@ -783,6 +800,8 @@ static const key_def keys[] = {
     {"columns", "victim_id", "victim_id", ap_col_victim_id, false},
     {"columns", "domestic", "domestic", ap_col_domestic, false},
     {"columns", "area", "area", ap_col_area, false},
+    {"columns", "place", "place", ap_text, false},
+    {"columns", "place_type", "place_type", ap_text, false},
     {"scoring", "as_of", "latest", ap_as_of, false},
     {"scoring", "lookback_days", "365", ap_lookback, false},
     {"scoring", "exclude_proactive", "true", ap_exclude_proactive, false},
@@ -807,6 +826,7 @@ static const key_def keys[] = {
     {"output", "rejects", "", ap_path, PATH_ONE},
     {"output", "dir", "", ap_path, PATH_ONE},
     {"output", "quiet", "false", ap_quiet, false},
+    {"output", "pseudonymise_places", "false", ap_places_pseudonymise, false},
     {"privacy", "pseudonymise", "", ap_path, PATH_ONE},
     {"output", "marking", "OFFICIAL-SENSITIVE", ap_marking, false},
     {"run", "threads", "0", ap_threads, false},
@@ -1539,6 +1559,9 @@ unsigned harm_config_file_mode(const harm_config *cfg) {
 }
 
 bool harm_config_quiet(const harm_config *cfg) { return cfg->quiet; }
+bool harm_config_pseudonymise_places(const harm_config *cfg) {
+  return cfg->pseudonymise_places;
+}
 
 const char *harm_config_path(const harm_config *cfg, const char *section,
                              const char *key) {

@@ -236,8 +236,8 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     st = harm_score_check_categories(r->weights[0], mo.categories,
                                      mo.n_categories, err);
   }
+  harm_ingest_opts io = harm_config_ingest_opts(cfg);
   if (st == HARM_OK) {
-    harm_ingest_opts io = harm_config_ingest_opts(cfg);
     io.keep_offence_ids = o->keep_offence_ids;
     io.today = o->today;
     io.hash_input = o->hash_input;
@@ -248,6 +248,23 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     if (harm_config_people_mode(cfg)) {
       io.offender_alias = "person_id";
     }
+    if (o->area_column) {
+      /* A places run reads the place in the area role, so a filter naming
+       * the role would test the place: refuse it rather than filter the
+       * wrong column. */
+      for (size_t k = 0; k < io.n_filters; k++) {
+        const char *c = io.filters[k].column;
+        if (c && harm__ieq(c, strlen(c), "area")) {
+          st = harm__fail(err, HARM_ERR_USAGE, "run", NULL, 0, c,
+                          "a places run cannot filter on the area role; "
+                          "filter on the area column's header name when it "
+                          "is not \"area\"");
+        }
+      }
+      io.columns.area = o->area_column;
+    }
+  }
+  if (st == HARM_OK) {
     st = harm_ingest_file(offences, &io, &r->ds, err);
   }
   if (st == HARM_OK) {

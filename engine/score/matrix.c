@@ -777,3 +777,41 @@ harm_status harm__matrix_kept(const harm_matrix *m, size_t subject,
   harm__free(k);
   return st;
 }
+
+/* Places (engine/places) attribute each offender's scored offences to the
+ * place recorded on the copy the aggregate kept, so it asks for the
+ * dedupe verdict of every record at once: records are grouped by subject
+ * and each group goes through harm__matrix_kept, the one dedupe rule. */
+harm_status harm__matrix_kept_all(const harm_matrix *m, bool *kept) {
+  const harm_dataset *ds = m->ds;
+  size_t n = ds->n_recs, n_subj = ds->subjects.n;
+  size_t *start = harm__calloc(n_subj + 2, sizeof *start);
+  size_t *idx = harm__malloc((n + 1) * sizeof *idx);
+  bool *k = harm__malloc((n + 1) * sizeof *k);
+  harm_status st = HARM_ERR_NOMEM;
+  if (!start || !idx || !k) {
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    start[ds->recs[i].subject + 2]++;
+  }
+  for (size_t s = 0; s < n_subj; s++) {
+    start[s + 2] += start[s + 1];
+  }
+  for (size_t i = 0; i < n; i++) {
+    idx[start[ds->recs[i].subject + 1]++] = i;
+  }
+  st = HARM_OK;
+  for (size_t s = 0; s < n_subj && st == HARM_OK; s++) {
+    size_t a = start[s], len = start[s + 1] - a;
+    st = harm__matrix_kept(m, s, idx + a, len, k + a);
+    for (size_t j = 0; st == HARM_OK && j < len; j++) {
+      kept[idx[a + j]] = k[a + j];
+    }
+  }
+done:
+  harm__free(start);
+  harm__free(idx);
+  harm__free(k);
+  return st;
+}

@@ -62,4 +62,9 @@ bool harm__entry_units(const harm_matrix *m, size_t e, double base,
 harm_status harm__matrix_kept(const harm_matrix *m, size_t subject,
                               const size_t *recs, size_t n, bool *kept);
 
+/* As harm__matrix_kept for every record of the dataset at once:
+ * kept[i] for record i (kept has n_recs elements). HARM_OK or
+ * HARM_ERR_NOMEM. */
+harm_status harm__matrix_kept_all(const harm_matrix *m, bool *kept);
+
 #endif /* HARMRANK_SCORE_MATRIX_H */

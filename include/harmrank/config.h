@@ -89,6 +89,9 @@ bool harm_config_by_area(const harm_config *cfg);
 size_t harm_config_output_top(const harm_config *cfg);
 unsigned harm_config_file_mode(const harm_config *cfg);
 bool harm_config_quiet(const harm_config *cfg);
+/* [output] pseudonymise_places: place ids (addresses) pseudonymised in
+ * places outputs too (needs a pseudonymisation key); default false. */
+bool harm_config_pseudonymise_places(const harm_config *cfg);
 
 /* A file-name key ([input] offences, [output] file/rejects/dir, [cohort]
  * referrals/exclusions/previous, [privacy] pseudonymise, [people] file,

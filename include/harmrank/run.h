@@ -56,6 +56,11 @@ typedef struct harm_run_opts {
                                   "aggregating", "scoring and ranking";
                                   default NULL */
   void *stage_ctx;                                /* passed to on_stage */
+  const char *area_column; /* read this column in the area role instead of
+                              [columns] area (a places run reads the place
+                              there, harm_places_new); a filter naming the
+                              area role is then refused (HARM_ERR_USAGE);
+                              default NULL */
 } harm_run_opts;
 
 #define HARM_RUN_OPTS_INIT                                                     \
@@ -63,7 +68,7 @@ typedef struct harm_run_opts {
     .offences = NULL, .weights = NULL, .n_weights = 0, .pseudonym_key = NULL,  \
     .pseudonym_key_len = 0, .on_reject = NULL, .reject_ctx = NULL,             \
     .keep_offence_ids = false, .hash_input = false, .today = HARM_DATE_NONE,   \
-    .on_stage = NULL, .stage_ctx = NULL                                        \
+    .on_stage = NULL, .stage_ctx = NULL, .area_column = NULL                   \
   }
 
 /* Something a person should hear about a run that still succeeded. */

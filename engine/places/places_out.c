@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/places/places_out.c: the places outputs (places.csv,
+ * place_offenders.csv, quality.csv and places.xlsx with a chart). Text
+ * from the data goes through the one formula guard, as in every other
+ * output. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <xlsxwriter.h>
+
+#include "core/internal.h"
+#include "harmrank/places.h"
+#include "report/xlsx_cells.h"
+#include "score/kernel.h"
+
+static void field(FILE *fp, const char *s) {
+  harm_report_csv_field(fp, s ? s : "", s ? strlen(s) : 0, true);
+}
+
+static size_t shown(const harm_places *p, size_t top_n) {
+  size_t n = harm_places_count(p);
+  return top_n && top_n < n ? top_n : n;
+}
+
+/* "a; b; c": the place's top offenders. */
+static void top_offenders(const harm_places *p, const harm_place *pl, size_t k,
+                          char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t j = 0; j < pl->n_links && j < k; j++) {
+    const harm_place_link *l = harm_places_link(p, pl->first_link + j);
+    int w =
+        snprintf(buf + used, cap - used, "%s%s", j ? "; " : "", l->offender_id);
+    if (w < 0 || (size_t)w >= cap - used) {
+      break;
+    }
+    used += (size_t)w;
+  }
+}
+
+static harm_status io_status(FILE *fp, harm_error *err) {
+  if (ferror(fp)) {
+    return harm__fail(err, HARM_ERR_IO, "report", NULL, 0, NULL,
+                      "cannot write the places output");
+  }
+  return HARM_OK;
+}
+
+harm_status harm_places_write_csv(FILE *fp, const harm_places *p, size_t top_n,
+                                  size_t k, harm_error *err) {
+  fputs("rank,place,place_type,harm,crimes,offenders,victims,share_of_harm,"
+        "harm_spot,persistent,harm_previous_period,top_offenders\n",
+        fp);
+  char buf[4096];
+  for (size_t i = 0; i < shown(p, top_n); i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    fprintf(fp, "%zu,", pl->rank);
+    field(fp, pl->place);
+    fputc(',', fp);
+    field(fp, pl->place_type);
+    fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%" PRIu32 ",%.6f,%d,", pl->harm,
+            pl->crimes, pl->offenders, pl->victims, pl->share_of_harm,
+            pl->harm_spot ? 1 : 0);
+    if (pl->has_previous) {
+      fprintf(fp, "%d,%.4f,", pl->persistent ? 1 : 0, pl->harm_previous);
+    } else {
+      fputs(",,", fp);
+    }
+    top_offenders(p, pl, k, buf, sizeof buf);
+    field(fp, buf);
+    fputc('\n', fp);
+  }
+  return io_status(fp, err);
+}
+
+harm_status harm_places_write_links(FILE *fp, const harm_places *p,
+                                    size_t top_n, harm_error *err) {
+  fputs("place,offender_id,harm,crimes\n", fp);
+  for (size_t i = 0; i < shown(p, top_n); i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    for (size_t j = 0; j < pl->n_links; j++) {
+      const harm_place_link *l = harm_places_link(p, pl->first_link + j);
+      field(fp, pl->place);
+      fputc(',', fp);
+      field(fp, l->offender_id);
+      fprintf(fp, ",%.4f,%" PRIu32 "\n", l->harm, l->crimes);
+    }
+  }
+  return io_status(fp, err);
+}
+
+static void qrow(FILE *fp, const char *check, const char *place, uint64_t count,
+                 double share, const char *note) {
+  field(fp, check);
+  fputc(',', fp);
+  field(fp, place);
+  fprintf(fp, ",%" PRIu64 ",%.6f,", count, share);
+  field(fp, note);
+  fputc('\n', fp);
+}
+
+harm_status harm_places_write_quality(FILE *fp, const harm_places *p,
+                                      const harm_accounting *a,
+                                      harm_error *err) {
+  const harm_places_summary *s = harm_places_summary_get(p);
+  double rd = a->read ? (double)a->read : 1.0;
+  char note[512];
+  fputs("check,place,count,share,note\n", fp);
+  qrow(fp, "rows_read", "", a->read, a->read ? 1.0 : 0.0,
+       "data rows after the header; the rows_ lines below add up to it");
+  qrow(fp, "rows_scored_at_a_place", "", a->scored - s->rows_no_place,
+       (double)(a->scored - s->rows_no_place) / rd,
+       "scored rows (offender dedupe) with a place");
+  snprintf(note, sizeof note,
+           "scored rows with no place: in offenders' scores (%.4f days), "
+           "never ranked as a place",
+           harm__units_days(s->harm_no_place_units));
+  qrow(fp, "rows_scored_no_place", "", s->rows_no_place,
+       (double)s->rows_no_place / rd, note);
+  qrow(fp, "rows_outside_window", "", a->outside_window,
+       (double)a->outside_window / rd, "");
+  qrow(fp, "rows_future_dated", "", a->future_dated,
+       (double)a->future_dated / rd, "");
+  qrow(fp, "rows_filtered", "", a->filtered, (double)a->filtered / rd,
+       "failed a filter or category, or a proactive code");
+  qrow(fp, "rows_duplicates", "", a->duplicates, (double)a->duplicates / rd,
+       "");
+  qrow(fp, "rows_rejected", "", a->rejected, (double)a->rejected / rd,
+       "see rejects.csv");
+  uint64_t placed = a->scored - s->rows_no_place;
+  for (size_t i = 0; i < harm_places_count(p); i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    if (pl->looks_default) {
+      snprintf(note, sizeof note,
+               "looks like a default location (rank %zu): check how these "
+               "rows were given this place before reading its harm",
+               pl->rank);
+      qrow(fp, "default_place", pl->place, pl->rows,
+           placed ? (double)pl->rows / (double)placed : 0.0, note);
+    }
+  }
+  size_t n = s->n_places;
+  double dn = n ? (double)n : 1.0;
+  snprintf(note, sizeof note,
+           "places with fewer than %d crimes: one serious crime is not a "
+           "pattern",
+           HARM_PLACES_SMALL_CRIMES);
+  qrow(fp, "small_numbers", "", s->n_small, (double)s->n_small / dn, note);
+  snprintf(note, sizeof note,
+           "harm >= mean %.4f + 2 x SD %.4f = %.4f days, over %zu places "
+           "with harm",
+           s->mean, s->sd, s->threshold, s->n_with_harm);
+  qrow(fp, "harm_spots", "", s->n_spots, (double)s->n_spots / dn, note);
+  if (s->has_previous) {
+    char d[11];
+    harm_date_format_iso(s->previous_as_of, d);
+    snprintf(note, sizeof note,
+             "previous period ending %s: threshold %.4f days, %zu harm "
+             "spots; persistent = harm spot in both periods",
+             d, s->previous_threshold, s->previous_n_spots);
+    qrow(fp, "persistent_harm_spots", "", s->n_persistent,
+         s->n_spots ? (double)s->n_persistent / (double)s->n_spots : 0.0, note);
+  }
+  static const char *const pf[3] = {"power_few_top_1pct", "power_few_top_5pct",
+                                    "power_few_top_10pct"};
+  for (size_t t = 0; t < 3; t++) {
+    qrow(fp, pf[t], "", s->top_count[t], s->top_share[t],
+         "places (count) and their share of all places' harm");
+  }
+  return io_status(fp, err);
+}
+
+/* ---- places.xlsx ---- */
+
+enum { XLSX_MAX_PLACES = 1000 };
+
+harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
+                                   const harm_accounting *a, size_t top_n,
+                                   size_t k, const harm_manifest *m,
+                                   harm_error *err) {
+  lxw_workbook *wb = workbook_new(path);
+  if (!wb) {
+    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                      "cannot create the workbook");
+  }
+  harm__xlsx_set_created_from(wb, m);
+  harm__xlsx_formats f = harm__xlsx_add_formats(wb);
+  const harm_places_summary *s = harm_places_summary_get(p);
+  /* A meeting pack, not a data dump: at most XLSX_MAX_PLACES places
+   * (places.csv has them all). */
+  size_t n = shown(p, top_n);
+  bool cut = n > XLSX_MAX_PLACES;
+  n = cut ? XLSX_MAX_PLACES : n;
+
+  /* Places, ranked, with their top offenders. */
+  lxw_worksheet *ws = workbook_add_worksheet(wb, "Places");
+  char title[256];
+  snprintf(title, sizeof title,
+           "Places ranked by harm: %zu places, %zu harm spots (threshold "
+           "%.2f days), %zu persistent%s",
+           s->n_places, s->n_spots, s->threshold, s->n_persistent,
+           cut ? "; the top 1000 shown, every place in places.csv" : "");
+  harm__xlsx_text(ws, 0, 0, title, f.title);
+  static const harm__xlsx_col cols[] = {{"Rank", 6, true},
+                                        {"Place", 28, false},
+                                        {"Place type", 12, false},
+                                        {"Harm\n(days)", 11, true},
+                                        {"Crimes", 11, true},
+                                        {"Offenders", 11, true},
+                                        {"Victims", 11, true},
+                                        {"Share of\nharm", 14, true},
+                                        {"Harm\nspot", 11, false},
+                                        {"Persistent", 11, false},
+                                        {"Harm, previous\nperiod", 21, true},
+                                        {"Small numbers", 19, false},
+                                        {"Looks like a\ndefault", 20, false},
+                                        {"Top offenders", 36, false}};
+  const lxw_row_t h = 2;
+  harm__xlsx_columns(ws, h, cols, sizeof cols / sizeof *cols, &f);
+  harm__xlsx_page pg =
+      harm__xlsx_page_of(m ? m->config : NULL, "Places", m ? m->matrix : NULL);
+  harm__xlsx_print_setup(ws, h, 0, &pg);
+  char buf[4096];
+  for (size_t i = 0; i < n; i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    lxw_row_t r = (lxw_row_t)(h + 1 + i);
+    worksheet_write_number(ws, r, 0, (double)pl->rank, NULL);
+    harm__xlsx_text(ws, r, 1, pl->place, NULL);
+    harm__xlsx_text(ws, r, 2, pl->place_type, NULL);
+    worksheet_write_number(ws, r, 3, pl->harm, f.days);
+    worksheet_write_number(ws, r, 4, pl->crimes, NULL);
+    worksheet_write_number(ws, r, 5, pl->offenders, NULL);
+    worksheet_write_number(ws, r, 6, pl->victims, NULL);
+    worksheet_write_number(ws, r, 7, pl->share_of_harm, f.pct);
+    harm__xlsx_text(ws, r, 8, pl->harm_spot ? "yes" : "", NULL);
+    harm__xlsx_text(ws, r, 9,
+                    !pl->has_previous ? "n/a"
+                    : pl->persistent  ? "yes"
+                                      : "",
+                    NULL);
+    if (pl->has_previous) {
+      worksheet_write_number(ws, r, 10, pl->harm_previous, f.days);
+    }
+    harm__xlsx_text(ws, r, 11, pl->small_numbers ? "fewer than 5 crimes" : "",
+                    NULL);
+    harm__xlsx_text(ws, r, 12, pl->looks_default ? "check" : "", NULL);
+    top_offenders(p, pl, k, buf, sizeof buf);
+    harm__xlsx_text(ws, r, 13, buf, NULL);
+  }
+  worksheet_set_column(ws, 0, 0, 6, NULL);
+  worksheet_set_column(ws, 1, 1, 28, NULL);
+  worksheet_set_column(ws, 2, 2, 12, NULL);
+  worksheet_set_column(ws, 3, 6, 11, NULL);
+  worksheet_set_column(ws, 7, 7, 14, NULL);
+  worksheet_set_column(ws, 8, 9, 11, NULL);
+  worksheet_set_column(ws, 10, 10, 21, NULL);
+  worksheet_set_column(ws, 11, 11, 19, NULL);
+  worksheet_set_column(ws, 12, 12, 20, NULL);
+  worksheet_set_column(ws, 13, 13, 36, NULL);
+
+  /* Chart: harm of the top places (at most 20), the threshold beside. */
+  lxw_worksheet *cs = workbook_add_worksheet(wb, "Chart");
+  harm__xlsx_text(cs, 0, 0, "place", f.bold);
+  harm__xlsx_text(cs, 0, 1, "harm (days)", f.bold);
+  harm__xlsx_text(cs, 0, 2, "harm spot threshold", f.bold);
+  size_t nc = n < 20 ? n : 20;
+  for (size_t i = 0; i < nc; i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    harm__xlsx_text(cs, (lxw_row_t)(i + 1), 0, pl->place, NULL);
+    worksheet_write_number(cs, (lxw_row_t)(i + 1), 1, pl->harm, f.days);
+    worksheet_write_number(cs, (lxw_row_t)(i + 1), 2, s->threshold, f.days);
+  }
+  if (nc) {
+    lxw_chart *chart = workbook_add_chart(wb, LXW_CHART_BAR);
+    lxw_chart_series *se = chart_add_series(chart, NULL, NULL);
+    chart_series_set_categories(se, "Chart", 1, 0, (lxw_row_t)nc, 0);
+    chart_series_set_values(se, "Chart", 1, 1, (lxw_row_t)nc, 1);
+    chart_series_set_name(se, "Harm (days)");
+    chart_title_set_name(chart, "Harm of the top places (days)");
+    chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
+    chart_axis_set_reverse(chart->y_axis);
+    lxw_chart_options opt = {0};
+    opt.x_scale = 1.6;
+    opt.y_scale = 1.6;
+    worksheet_insert_chart_opt(cs, 1, 4, chart, &opt);
+  }
+  worksheet_set_column(cs, 0, 0, 28, NULL);
+  worksheet_set_column(cs, 1, 2, 14, NULL);
+  harm__xlsx_print_setup(cs, 0, 1, &pg);
+
+  /* Offender links of the places shown. */
+  lxw_worksheet *ls = workbook_add_worksheet(wb, "Offenders by place");
+  static const harm__xlsx_col lcols[] = {{"Place\nrank", 10, true},
+                                         {"Place", 28, false},
+                                         {"Offender", 28, false},
+                                         {"Harm\n(days)", 12, true},
+                                         {"Crimes", 12, true}};
+  harm__xlsx_columns(ls, 0, lcols, 5, &f);
+  harm__xlsx_print_setup(ls, 0, 0, &pg);
+  lxw_row_t r = 1;
+  for (size_t i = 0; i < n; i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    for (size_t j = 0; j < pl->n_links; j++, r++) {
+      const harm_place_link *l = harm_places_link(p, pl->first_link + j);
+      worksheet_write_number(ls, r, 0, (double)pl->rank, NULL);
+      harm__xlsx_text(ls, r, 1, pl->place, NULL);
+      harm__xlsx_text(ls, r, 2, l->offender_id, NULL);
+      worksheet_write_number(ls, r, 3, l->harm, f.days);
+      worksheet_write_number(ls, r, 4, l->crimes, NULL);
+    }
+  }
+  worksheet_set_column(ls, 0, 0, 10, NULL);
+  worksheet_set_column(ls, 1, 2, 28, NULL);
+  worksheet_set_column(ls, 3, 4, 12, NULL);
+
+  /* Quality checks. */
+  lxw_worksheet *qs = workbook_add_worksheet(wb, "Quality");
+  static const harm__xlsx_col qcols[] = {
+      {"Check", 44, false}, {"Value", 12, true}, {"Share", 10, true}};
+  harm__xlsx_columns(qs, 0, qcols, 3, &f);
+  harm__xlsx_print_setup(qs, 0, 1, &pg);
+  double rd = a->read ? (double)a->read : 1.0;
+  struct {
+    const char *name;
+    double v, share;
+  } q[] = {
+      {"rows read", (double)a->read, 1.0},
+      {"rows scored at a place", (double)(a->scored - s->rows_no_place),
+       (double)(a->scored - s->rows_no_place) / rd},
+      {"rows scored with no place (never ranked)", (double)s->rows_no_place,
+       (double)s->rows_no_place / rd},
+      {"rows outside the window", (double)a->outside_window,
+       (double)a->outside_window / rd},
+      {"rows future-dated", (double)a->future_dated,
+       (double)a->future_dated / rd},
+      {"rows filtered out", (double)a->filtered, (double)a->filtered / rd},
+      {"duplicate rows", (double)a->duplicates, (double)a->duplicates / rd},
+      {"rows rejected", (double)a->rejected, (double)a->rejected / rd},
+      {"places that look like defaults", (double)s->n_default, -1},
+      {"places with fewer than 5 crimes", (double)s->n_small,
+       s->n_places ? (double)s->n_small / (double)s->n_places : 0},
+      {"harm spot threshold (days)", s->threshold, -1},
+      {"harm of the top 1% of places", (double)s->top_count[0],
+       s->top_share[0]},
+      {"harm of the top 5% of places", (double)s->top_count[1],
+       s->top_share[1]},
+      {"harm of the top 10% of places", (double)s->top_count[2],
+       s->top_share[2]},
+  };
+  for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+    harm__xlsx_text(qs, (lxw_row_t)(i + 1), 0, q[i].name, NULL);
+    worksheet_write_number(qs, (lxw_row_t)(i + 1), 1, q[i].v, NULL);
+    if (q[i].share >= 0) {
+      worksheet_write_number(qs, (lxw_row_t)(i + 1), 2, q[i].share, f.pct);
+    }
+  }
+  lxw_row_t qr = (lxw_row_t)(sizeof q / sizeof *q + 2);
+  for (size_t i = 0; i < harm_places_count(p); i++) {
+    const harm_place *pl = harm_places_at(p, i);
+    if (pl->looks_default) {
+      snprintf(buf, sizeof buf, "looks like a default: %s (%" PRIu64 " rows)",
+               pl->place, pl->rows);
+      harm__xlsx_text(qs, qr++, 0, buf, NULL);
+    }
+  }
+  worksheet_set_column(qs, 0, 0, 44, NULL);
+  worksheet_set_column(qs, 1, 2, 12, NULL);
+
+  harm__xlsx_run_details(wb, "places", m, &f, &pg);
+  lxw_error e = workbook_close(wb);
+  if (e != LXW_NO_ERROR) {
+    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                      "cannot write the workbook: %s", lxw_strerror(e));
+  }
+  return HARM_OK;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* include/harmrank/places.h: places as subjects beside people. From a run
+ * whose area role reads the place column, it ranks places by the CCHI harm
+ * of the crimes recorded there, links each place to the offenders who
+ * caused that harm, flags harm spots (Weinborn et al. 2017: harm at least
+ * the mean plus 2 standard deviations of the places with any harm) and
+ * whether they persist from the previous period of equal length, and
+ * reports rows with no place and places that look like default
+ * locations. */
+#ifndef HARMRANK_PLACES_H
+#define HARMRANK_PLACES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include <stdio.h>
+
+#include "ingest.h"
+#include "report.h"
+#include "run.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Places with fewer crimes than this are marked "small numbers", so that
+ * one serious crime is not read as a pattern (issue 14). */
+#define HARM_PLACES_SMALL_CRIMES 5
+
+/* Default-place heuristic (README "Places"): a place looks like a default
+ * location (a police station address, "unknown") when its name reads as a
+ * placeholder, or when it holds at least HARM_PLACES_DEFAULT_SHARE of the
+ * scored rows that have a place, at least HARM_PLACES_DEFAULT_MEDIANS times
+ * the median rows per place, and at least HARM_PLACES_DEFAULT_MIN_ROWS
+ * rows. */
+#define HARM_PLACES_DEFAULT_SHARE 0.02
+#define HARM_PLACES_DEFAULT_MEDIANS 20.0
+#define HARM_PLACES_DEFAULT_MIN_ROWS 20
+
+/* Options; use HARM_PLACES_OPTS_INIT. */
+typedef struct harm_places_opts {
+  const char *offences;           /* the run's offences file, read again for
+                                     place types and the previous period;
+                                     required */
+  const char *place_column;       /* default "place" */
+  const char *place_type_column;  /* default "place_type"; absent from the
+                                     header = no types */
+  bool previous_period;           /* compute the previous period of equal
+                                     length (persistence); default true; off
+                                     (or lookback 0) = no second read */
+  unsigned threads;               /* for the second read; 0 = all cores */
+  const unsigned char *place_key; /* when set, place ids are replaced by
+                                     harm_pseudonym() of them in every
+                                     output ([output] pseudonymise_places);
+                                     default NULL. Borrowed for the call. */
+  size_t place_key_len;           /* at least 16 bytes */
+} harm_places_opts;
+
+#define HARM_PLACES_OPTS_INIT                                                  \
+  {                                                                            \
+    .offences = NULL, .place_column = "place",                                 \
+    .place_type_column = "place_type", .previous_period = true, .threads = 0,  \
+    .place_key = NULL, .place_key_len = 0                                      \
+  }
+
+/* One ranked place. */
+typedef struct harm_place {
+  size_t rank;            /* 1..n, total order as harm_rank_key_compare */
+  const char *place;      /* place id (borrowed from the places) */
+  const char *place_type; /* most frequent type of the place's rows in
+                             both periods (ties: bytewise smallest); ""
+                             when none */
+  int64_t harm_units;     /* whole-crime harm, HARM_UNITS_PER_DAY-ths */
+  double harm;            /* days */
+  uint32_t crimes;        /* distinct offence ids scored at the place */
+  uint32_t offenders;     /* distinct offenders linked to the place */
+  uint32_t victims;       /* distinct non-empty victim ids */
+  harm_date last;         /* latest scored offence date */
+  double share_of_harm;   /* harm / harm of all places */
+  bool harm_spot;         /* harm > 0 and >= mean + 2 SD */
+  bool small_numbers;     /* crimes < HARM_PLACES_SMALL_CRIMES */
+  bool looks_default;     /* the default-place heuristic */
+  bool has_previous;      /* a previous period was computed */
+  bool persistent;        /* harm spot now and in the previous period */
+  double harm_previous;   /* days, in the previous period */
+  size_t first_link;      /* links of this place: [first_link, +n_links),
+                             most harm first */
+  size_t n_links;
+  uint64_t rows; /* scored rows at the place (heuristic input) */
+} harm_place;
+
+/* An offender's harm at one place: the offender's own offences there,
+ * with the offender's rule (dedupe per offender, split attribution when
+ * on), so an offender's links plus their no-place harm add up to their
+ * score exactly. */
+typedef struct harm_place_link {
+  size_t place;            /* index into the ranked places (0-based rank - 1) */
+  size_t subject;          /* the run's dataset subject (offender) index */
+  const char *offender_id; /* borrowed */
+  int64_t harm_units;
+  double harm;     /* days */
+  uint32_t crimes; /* distinct offence ids */
+} harm_place_link;
+
+/* The whole picture, for summaries and quality.csv. */
+typedef struct harm_places_summary {
+  size_t n_places;    /* ranked places */
+  size_t n_with_harm; /* places with harm > 0 */
+  double mean, sd;    /* of harm over places with harm > 0 (days;
+                         population SD) */
+  double threshold;   /* harm spot threshold, days */
+  size_t n_spots;
+  bool has_previous;
+  harm_date previous_as_of; /* end of the previous period */
+  double previous_threshold;
+  size_t previous_n_spots;
+  size_t n_persistent;
+  double top_share[3];         /* share of harm in the top 1%, 5%, 10% */
+  size_t top_count[3];         /* ceil(p x n_places), at least 1 */
+  uint64_t rows_scored;        /* = the run's accounting.scored */
+  uint64_t rows_no_place;      /* of rows_scored: blank place */
+  int64_t harm_no_place_units; /* offenders' harm of those rows */
+  size_t n_small;              /* places with small numbers */
+  size_t n_default;            /* places that look like defaults */
+} harm_places_summary;
+
+typedef struct harm_places harm_places;
+
+/* Builds the places of run `r`, whose dataset must have been read with
+ * the place column in the area role (harm_run_opts.area_column). Place
+ * harm is the sum of kernel harms of the crimes recorded there (whole
+ * crime, no split), each (offence id, code) counted once per place
+ * whatever the number of offenders or duplicate rows (the copy the
+ * aggregate's order keeps: the earliest). When a place type column or a
+ * previous period is wanted, the offences are read a second time, with
+ * the same filters and options, over both periods.
+ * Returns HARM_OK; HARM_ERR_USAGE (no place column in the input, no
+ * offences path); the ingest statuses of the second read; HARM_ERR_LIMIT;
+ * HARM_ERR_NOMEM.
+ * Ownership: *out is new (harm_places_free); it borrows r, which must
+ * outlive it.
+ * Determinism: integer sums and a total order: identical at any thread
+ * count. */
+harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
+                            const harm_places_opts *opts, harm_places **out,
+                            harm_error *err);
+
+/* Frees; NULL is a no-op. */
+void harm_places_free(harm_places *p);
+
+/* Ranked places: i = rank - 1. */
+size_t harm_places_count(const harm_places *p);
+const harm_place *harm_places_at(const harm_places *p, size_t i);
+
+/* Offender links, grouped by place in rank order, most harm first within
+ * a place (ties: offender id ascending). */
+size_t harm_places_n_links(const harm_places *p);
+const harm_place_link *harm_places_link(const harm_places *p, size_t i);
+
+/* Up to `cap` of an offender's (run subject index) places, most harm
+ * first (ties: place rank): writes link indices into out, returns how
+ * many the offender has. */
+size_t harm_places_of_offender(const harm_places *p, size_t subject,
+                               size_t *out, size_t cap);
+
+const harm_places_summary *harm_places_summary_get(const harm_places *p);
+
+/* Writes places.csv: rank,place,place_type,harm,crimes,offenders,victims,
+ * share_of_harm,harm_spot,persistent,harm_previous_period,top_offenders
+ * for the top `top_n` places (0 = all). harm and harm_previous_period in
+ * days with 4 decimals, share_of_harm with 6; harm_spot and persistent
+ * 1/0 (persistent and harm_previous_period empty when no previous period
+ * was computed); top_offenders the `top_offenders` offenders with most
+ * harm there, "; "-separated. Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_places_write_csv(FILE *fp, const harm_places *p, size_t top_n,
+                                  size_t top_offenders, harm_error *err);
+
+/* Writes place_offenders.csv: place,offender_id,harm,crimes, one row per
+ * place and offender, places in rank order (top `top_n`, 0 = all),
+ * offenders most harm first. Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_places_write_links(FILE *fp, const harm_places *p,
+                                    size_t top_n, harm_error *err);
+
+/* Writes quality.csv: check,place,count,share,note: the row accounting
+ * with the no-place split of scored rows, places that look like
+ * defaults, small numbers, the harm spot thresholds and the power few.
+ * Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_places_write_quality(FILE *fp, const harm_places *p,
+                                      const harm_accounting *a,
+                                      harm_error *err);
+
+/* Writes places.xlsx: ranked places with their top offenders, a chart of
+ * harm by place, the offender links, the quality checks and the run
+ * details (m may be NULL). Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
+                                   const harm_accounting *a, size_t top_n,
+                                   size_t top_offenders, const harm_manifest *m,
+                                   harm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HARMRANK_PLACES_H */

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/cli/test_places.c: `harmrank places` on the hand-worked cases in
+ * fixtures/places/ (places.csv, place_offenders.csv and quality.csv byte
+ * for byte; fixtures/places/README.md works each number out), and the
+ * library's promise that an offender's place links plus their no-place
+ * harm add up to their score exactly. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <harmrank.h>
+
+#include "cli/args_file.h"
+#include "cli/cli.h"
+#include "support.h"
+
+#define PLACES_DIR HARM_FIXTURES "/places"
+
+enum { MAX_ARGS = 64 };
+
+static void expect_same(const char *name, const char *got_path,
+                        const char *want_path) {
+  size_t gl, wl;
+  char *want = test_slurp(want_path, &wl);
+  cr_assert_not_null(want, "missing %s", want_path);
+  char *got = test_slurp(got_path, &gl);
+  cr_assert_not_null(got, "%s: %s was not written", name, got_path);
+  cr_expect(gl == wl && memcmp(got, want, gl) == 0,
+            "%s: %s differs:\n--- got ---\n%s\n--- want ---\n%s", name,
+            want_path, got, want);
+  free(got);
+  free(want);
+}
+
+static void run_case(const char *name) {
+  char dir[512], path[700];
+  snprintf(dir, sizeof dir, "%s/%s", PLACES_DIR, name);
+  snprintf(path, sizeof path, "%s/args", dir);
+  size_t len;
+  char *args = test_slurp(path, &len);
+  cr_assert_not_null(args, "missing %s", path);
+  char tmp[64];
+  snprintf(tmp, sizeof tmp, "/tmp/harmrank-places-XXXXXX");
+  cr_assert_not_null(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
+  char *argv[MAX_ARGS + 1];
+  int argc = 0;
+  argv[argc++] = "harmrank";
+  cr_assert(args_file_split(args, len, argv, &argc, MAX_ARGS, 6));
+  argv[argc++] = "--out";
+  argv[argc++] = tmp;
+  argv[argc++] = "--threads";
+  argv[argc++] = "1";
+  argv[argc++] = "-q";
+  argv[argc] = NULL;
+  cr_assert_eq(chdir(dir), 0, "chdir %s: %s", dir, strerror(errno));
+  int rc = harm_cli_main(argc, argv);
+  snprintf(path, sizeof path, "%s/expected/exit", dir);
+  char *exit_text = test_slurp_must(path);
+  cr_expect_eq(rc, atoi(exit_text), "%s: exit %d", name, rc);
+  free(exit_text);
+  static const char *const outs[] = {"places.csv", "place_offenders.csv",
+                                     "quality.csv"};
+  for (size_t k = 0; k < 3; k++) {
+    char got[128], want[800];
+    snprintf(got, sizeof got, "%s/%s", tmp, outs[k]);
+    snprintf(want, sizeof want, "%s/expected/%s", dir, outs[k]);
+    expect_same(name, got, want);
+  }
+  static const char *const all[] = {"places.csv",    "place_offenders.csv",
+                                    "quality.csv",   "places.xlsx",
+                                    "manifest.json", "rejects.csv"};
+  for (size_t k = 0; k < 6; k++) {
+    char got[128];
+    snprintf(got, sizeof got, "%s/%s", tmp, all[k]);
+    cr_expect_eq(access(got, R_OK), 0, "%s: %s missing", name, all[k]);
+    remove(got);
+  }
+  rmdir(tmp);
+  free(args);
+}
+
+/* Place harm and ranks, offender links, the harm spot threshold, rows
+ * with no place in the accounting, and both default-place rules. */
+Test(places, harm_spots_links_no_place_and_default_places) {
+  run_case("harm_spots_links_no_place_default");
+}
+
+/* A harm spot in both periods is persistent; one new this period is not. */
+Test(places, persistence_across_two_periods) {
+  run_case("persistence_two_periods");
+}
+
+/* Through the library: every offender's links plus their harm on rows
+ * with no place equal their score in units, and the no-place rows are a
+ * split of the scored rows. */
+Test(places, offender_links_add_up_to_scores) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/harm_spots_links_no_place_default", PLACES_DIR);
+  cr_assert_eq(chdir(dir), 0);
+  harm_config *cfg = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_new(&cfg, &err), HARM_OK);
+  cr_assert_eq(harm_config_set(cfg, "scoring", "as_of", "2026-06-30", &err),
+               HARM_OK);
+  const char *w[] = {"weights.csv"};
+  harm_run_opts ro = HARM_RUN_OPTS_INIT;
+  ro.offences = "offences.csv";
+  ro.weights = w;
+  ro.n_weights = 1;
+  ro.area_column = "place";
+  harm_run *r = NULL;
+  cr_assert_eq(harm_run_new(cfg, &ro, &r, &err), HARM_OK, "%s", err.message);
+  harm_places_opts po = HARM_PLACES_OPTS_INIT;
+  po.offences = "offences.csv";
+  harm_places *pl = NULL;
+  cr_assert_eq(harm_places_new(r, cfg, &po, &pl, &err), HARM_OK, "%s",
+               err.message);
+  const harm_scores *s = harm_run_scores(r, 0);
+  int64_t no_place_total = 0;
+  for (size_t i = 0; i < harm_scores_count(s); i++) {
+    const harm_score *sc = harm_scores_at(s, i);
+    size_t idx[64];
+    size_t n = harm_places_of_offender(pl, sc->subject, idx, 64);
+    int64_t sum = 0;
+    for (size_t k = 0; k < n && k < 64; k++) {
+      sum += harm_places_link(pl, idx[k])->harm_units;
+    }
+    no_place_total += sc->harm_units - sum;
+  }
+  const harm_places_summary *sum = harm_places_summary_get(pl);
+  /* O1 2.385 (CR6) and O2 17.25 (CR7) are the only rows with no place. */
+  cr_expect_eq(no_place_total, 19635000);
+  cr_expect_eq(sum->harm_no_place_units, 19635000);
+  harm_accounting a = harm_run_accounting(r);
+  cr_expect_eq(sum->rows_scored, a.scored);
+  cr_expect_eq(sum->rows_no_place, 2);
+  harm_places_free(pl);
+  harm_run_free(r);
+  harm_config_free(cfg);
+}
+
+/* A filter on the area role would test the place in a places run:
+ * refused as a usage error. */
+Test(places, filter_on_area_role_refused) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/harm_spots_links_no_place_default", PLACES_DIR);
+  cr_assert_eq(chdir(dir), 0);
+  char *argv[] = {"harmrank",   "places",
+                  "--offences", "offences.csv",
+                  "--weights",  "weights.csv",
+                  "--filter",   "area=North",
+                  "--out",      "/tmp/harmrank-places-refused",
+                  "-q",         NULL};
+  int rc = harm_cli_main(11, argv);
+  cr_expect_eq(rc, 2);
+}
