@@ -18,12 +18,13 @@ enum { OUT_COHORT, OUT_MOVERS, OUT_NOTES, OUT_XLSX, OUT_MANIFEST, N_OUT };
 static const char *const out_names[N_OUT] = {
     "cohort.csv", "movers.csv", "notes.csv", "cohort.xlsx", "manifest.json"};
 
-static int load_list(char kind, const char *path, const cli_opts *o,
+static int load_list(harm_list_kind kind, const char *path, const cli_opts *o,
                      harm_list **out) {
   harm_error err = HARM_ERROR_INIT;
-  harm_status st = kind == 'r'   ? harm_referrals_load(path, out, &err)
-                   : kind == 'x' ? harm_exclusions_load(path, out, &err)
-                                 : harm_previous_load(path, out, &err);
+  harm_status st =
+      kind == HARM_LIST_REFERRALS    ? harm_referrals_load(path, out, &err)
+      : kind == HARM_LIST_EXCLUSIONS ? harm_exclusions_load(path, out, &err)
+                                     : harm_previous_load(path, out, &err);
   if (st == HARM_OK && o->key_len) {
     st = harm_list_pseudonymise(*out, o->key, o->key_len, &err);
   }
@@ -195,13 +196,13 @@ int cli_cmd_cohort(int argc, char **argv) {
   memset(&p, 0, sizeof p);
   harm_error err = HARM_ERROR_INIT;
   if (o.referrals) {
-    rc = load_list('r', o.referrals, &o, &refs);
+    rc = load_list(HARM_LIST_REFERRALS, o.referrals, &o, &refs);
   }
   if (!rc && o.exclusions) {
-    rc = load_list('x', o.exclusions, &o, &excl);
+    rc = load_list(HARM_LIST_EXCLUSIONS, o.exclusions, &o, &excl);
   }
   if (!rc && o.previous) {
-    rc = load_list('p', o.previous, &o, &prev);
+    rc = load_list(HARM_LIST_PREVIOUS, o.previous, &o, &prev);
   }
   if (!rc) {
     rc = cli_pipeline_run(&o, rejects, &p);

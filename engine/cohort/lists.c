@@ -14,7 +14,7 @@
 #include "harmrank/cohort.h"
 
 struct harm_list {
-  char kind; /* 'r' referrals, 'x' exclusions, 'p' previous cohort */
+  harm_list_kind kind;
   char *source;
   harm_referral *ref;
   harm_exclusion *exc;
@@ -47,11 +47,11 @@ static const char *const col_names[L_N] = {
     "offender_id", "agency",     "referred_on",  "reason",
     "priority",    "score_rank", "months_served"};
 
-static bool required(char kind, int c) {
+static bool required(harm_list_kind kind, int c) {
   switch (kind) {
-  case 'r':
+  case HARM_LIST_REFERRALS:
     return c == L_ID || c == L_AGENCY || c == L_DATE || c == L_REASON;
-  case 'x':
+  case HARM_LIST_EXCLUSIONS:
     return c == L_ID || c == L_REASON;
   default:
     return c == L_ID || c == L_RANK || c == L_MONTHS;
@@ -142,21 +142,22 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
   }
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 64;
-    void *p = harm__reallocarray(l->kind == 'r'   ? (void *)l->ref
-                                 : l->kind == 'x' ? (void *)l->exc
-                                                  : (void *)l->prev,
-                                 cap,
-                                 l->kind == 'r'   ? sizeof *l->ref
-                                 : l->kind == 'x' ? sizeof *l->exc
-                                                  : sizeof *l->prev);
+    void *p =
+        harm__reallocarray(l->kind == HARM_LIST_REFERRALS    ? (void *)l->ref
+                           : l->kind == HARM_LIST_EXCLUSIONS ? (void *)l->exc
+                                                             : (void *)l->prev,
+                           cap,
+                           l->kind == HARM_LIST_REFERRALS    ? sizeof *l->ref
+                           : l->kind == HARM_LIST_EXCLUSIONS ? sizeof *l->exc
+                                                             : sizeof *l->prev);
     uint32_t(*idx)[4] =
         p ? harm__reallocarray(ld->idx, cap, sizeof *ld->idx) : NULL;
     if (!p || !idx) {
       if (p) {
         /* keep the grown array; the index array failed */
-        if (l->kind == 'r') {
+        if (l->kind == HARM_LIST_REFERRALS) {
           l->ref = p;
-        } else if (l->kind == 'x') {
+        } else if (l->kind == HARM_LIST_EXCLUSIONS) {
           l->exc = p;
         } else {
           l->prev = p;
@@ -165,9 +166,9 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
       ld->status = HARM_ERR_NOMEM;
       return false;
     }
-    if (l->kind == 'r') {
+    if (l->kind == HARM_LIST_REFERRALS) {
       l->ref = p;
-    } else if (l->kind == 'x') {
+    } else if (l->kind == HARM_LIST_EXCLUSIONS) {
       l->exc = p;
     } else {
       l->prev = p;
@@ -177,7 +178,7 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
   }
   uint32_t *ix = ld->idx[l->n];
   ix[0] = keep(ld, id);
-  if (l->kind != 'r') {
+  if (l->kind != HARM_LIST_REFERRALS) {
     bool added;
     if (harm__strpool_intern(&l->ids, id.p, id.len, &added) ==
         HARM__STRPOOL_FAIL) {
@@ -189,7 +190,7 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
-  if (l->kind == 'r') {
+  if (l->kind == HARM_LIST_REFERRALS) {
     harm_referral *r = &l->ref[l->n];
     harm__csv_field agency = field(rec, ld->col[L_AGENCY]);
     harm__csv_field date = field(rec, ld->col[L_DATE]);
@@ -215,7 +216,7 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
     r->line = rec->line;
     ix[1] = keep(ld, agency);
     ix[2] = keep(ld, field(rec, ld->col[L_REASON]));
-  } else if (l->kind == 'x') {
+  } else if (l->kind == HARM_LIST_EXCLUSIONS) {
     harm__csv_field reason = field(rec, ld->col[L_REASON]);
     if (reason.len == 0) {
       lfail(ld, rec->line, "reason", "an exclusion needs a reason");
@@ -251,11 +252,11 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
 static void resolve(harm_list *l, uint32_t (*idx)[4]) {
   for (size_t i = 0; i < l->n; i++) {
     const char *id = harm__strpool_get(&l->text, idx[i][0], NULL);
-    if (l->kind == 'r') {
+    if (l->kind == HARM_LIST_REFERRALS) {
       l->ref[i].offender_id = id;
       l->ref[i].agency = harm__strpool_get(&l->text, idx[i][1], NULL);
       l->ref[i].reason = harm__strpool_get(&l->text, idx[i][2], NULL);
-    } else if (l->kind == 'x') {
+    } else if (l->kind == HARM_LIST_EXCLUSIONS) {
       l->exc[i].offender_id = id;
       l->exc[i].reason = harm__strpool_get(&l->text, idx[i][1], NULL);
     } else {
@@ -301,7 +302,7 @@ static harm_status lfeed_buf(lload *ld, const char *path, const void *data,
   return ld->status != HARM_OK ? ld->status : st;
 }
 
-static harm_status load(char kind, const char *name, lfeed feed,
+static harm_status load(harm_list_kind kind, const char *name, lfeed feed,
                         const void *data, size_t len, harm_list **out,
                         harm_error *err) {
   *out = NULL;
@@ -338,23 +339,24 @@ static harm_status load(char kind, const char *name, lfeed feed,
 
 harm_status harm_referrals_load(const char *path, harm_list **out,
                                 harm_error *err) {
-  return load('r', path, lfeed_file, NULL, 0, out, err);
+  return load(HARM_LIST_REFERRALS, path, lfeed_file, NULL, 0, out, err);
 }
 
 harm_status harm_exclusions_load(const char *path, harm_list **out,
                                  harm_error *err) {
-  return load('x', path, lfeed_file, NULL, 0, out, err);
+  return load(HARM_LIST_EXCLUSIONS, path, lfeed_file, NULL, 0, out, err);
 }
 
 harm_status harm_previous_load(const char *path, harm_list **out,
                                harm_error *err) {
-  return load('p', path, lfeed_file, NULL, 0, out, err);
+  return load(HARM_LIST_PREVIOUS, path, lfeed_file, NULL, 0, out, err);
 }
 
-harm_status harm_list_load_buffer(char kind, const char *name, const void *data,
-                                  size_t len, harm_list **out,
+harm_status harm_list_load_buffer(harm_list_kind kind, const char *name,
+                                  const void *data, size_t len, harm_list **out,
                                   harm_error *err) {
-  if (kind != 'r' && kind != 'x' && kind != 'p') {
+  if (kind != HARM_LIST_REFERRALS && kind != HARM_LIST_EXCLUSIONS &&
+      kind != HARM_LIST_PREVIOUS) {
     *out = NULL;
     return harm__fail(err, HARM_ERR_USAGE, "cohort", name, 0, NULL,
                       "unknown list kind");
@@ -385,9 +387,9 @@ harm_status harm_list_pseudonymise(harm_list *l, const unsigned char *key,
                       "out of memory");
   }
   for (size_t i = 0; i < l->n; i++) {
-    const char *id = l->kind == 'r'   ? l->ref[i].offender_id
-                     : l->kind == 'x' ? l->exc[i].offender_id
-                                      : l->prev[i].offender_id;
+    const char *id = l->kind == HARM_LIST_REFERRALS    ? l->ref[i].offender_id
+                     : l->kind == HARM_LIST_EXCLUSIONS ? l->exc[i].offender_id
+                                                       : l->prev[i].offender_id;
     harm_status st = harm_pseudonym(key, key_len, id, strlen(id), ps + i * W);
     if (st != HARM_OK) {
       harm__free(ps);
@@ -398,9 +400,10 @@ harm_status harm_list_pseudonymise(harm_list *l, const unsigned char *key,
   /* Previous cohorts written by a pseudonymised run already hold
    * pseudonyms: those are kept as they are. */
   for (size_t i = 0; i < l->n; i++) {
-    const char **id = l->kind == 'r'   ? &l->ref[i].offender_id
-                      : l->kind == 'x' ? &l->exc[i].offender_id
-                                       : &l->prev[i].offender_id;
+    const char **id = l->kind == HARM_LIST_REFERRALS ? &l->ref[i].offender_id
+                      : l->kind == HARM_LIST_EXCLUSIONS
+                          ? &l->exc[i].offender_id
+                          : &l->prev[i].offender_id;
     if (!(strncmp(*id, "PS-", 3) == 0 && strlen(*id) == HARM_PSEUDONYM_LEN)) {
       *id = ps + i * W;
     }
@@ -412,22 +415,22 @@ harm_status harm_list_pseudonymise(harm_list *l, const unsigned char *key,
 
 size_t harm_list_count(const harm_list *l) { return l ? l->n : 0; }
 const harm_referral *harm_list_referral(const harm_list *l, size_t i) {
-  return l->kind == 'r' && i < l->n ? &l->ref[i] : NULL;
+  return l->kind == HARM_LIST_REFERRALS && i < l->n ? &l->ref[i] : NULL;
 }
 const harm_exclusion *harm_list_exclusion(const harm_list *l, size_t i) {
-  return l->kind == 'x' && i < l->n ? &l->exc[i] : NULL;
+  return l->kind == HARM_LIST_EXCLUSIONS && i < l->n ? &l->exc[i] : NULL;
 }
 const harm_previous_member *harm_list_previous(const harm_list *l, size_t i) {
-  return l->kind == 'p' && i < l->n ? &l->prev[i] : NULL;
+  return l->kind == HARM_LIST_PREVIOUS && i < l->n ? &l->prev[i] : NULL;
 }
 const char *harm_list_source(const harm_list *l) { return l->source; }
 
 static const char *list_id(const harm_list *l, size_t i, size_t *line) {
   switch (l->kind) {
-  case 'r':
+  case HARM_LIST_REFERRALS:
     *line = l->ref[i].line;
     return l->ref[i].offender_id;
-  case 'x':
+  case HARM_LIST_EXCLUSIONS:
     *line = l->exc[i].line;
     return l->exc[i].offender_id;
   default:
@@ -487,3 +490,5 @@ harm_status harm_list_check_ids(const harm_list *l, const harm_dataset *ds,
 const harm_input_hash *harm_list_input_hash(const harm_list *l) {
   return &l->hash;
 }
+
+harm_list_kind harm_list_kind_of(const harm_list *l) { return l->kind; }

@@ -67,9 +67,21 @@ harm_status harm_exclusions_load(const char *path, harm_list **out,
 harm_status harm_previous_load(const char *path, harm_list **out,
                                harm_error *err);
 
-/* As the loaders above over bytes in memory; kind is 'r', 'x' or 'p'. */
-harm_status harm_list_load_buffer(char kind, const char *name, const void *data,
-                                  size_t len, harm_list **out, harm_error *err);
+/* Which list a file holds. */
+typedef enum harm_list_kind {
+  HARM_LIST_REFERRALS = 0,  /* offender_id,agency,referred_on,reason[,..] */
+  HARM_LIST_EXCLUSIONS = 1, /* offender_id,reason */
+  HARM_LIST_PREVIOUS = 2    /* last month's cohort.csv */
+} harm_list_kind;
+
+/* As the loaders above over bytes in memory. HARM_ERR_USAGE for an
+ * unknown kind. */
+harm_status harm_list_load_buffer(harm_list_kind kind, const char *name,
+                                  const void *data, size_t len, harm_list **out,
+                                  harm_error *err);
+
+/* Which list l holds. */
+harm_list_kind harm_list_kind_of(const harm_list *l);
 
 /* Replaces every offender id in the list by harm_pseudonym() of it, so
  * lists match a dataset ingested with the same key. Returns HARM_OK,

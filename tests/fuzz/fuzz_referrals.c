@@ -11,7 +11,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char kinds[] = {'r', 'x', 'p'};
+  static const harm_list_kind kinds[] = {
+      HARM_LIST_REFERRALS, HARM_LIST_EXCLUSIONS, HARM_LIST_PREVIOUS};
   for (size_t k = 0; k < 3; k++) {
     harm_list *l = NULL;
     harm_error err = HARM_ERROR_INIT;
@@ -22,13 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     for (size_t i = 0; l && i < harm_list_count(l); i++) {
       size_t n = 0;
-      if (kinds[k] == 'r') {
+      if (kinds[k] == HARM_LIST_REFERRALS) {
         const harm_referral *r = harm_list_referral(l, i);
         n = strlen(r->offender_id) + strlen(r->agency) + strlen(r->reason);
         if (!*r->offender_id || !*r->agency || r->priority < 1) {
           abort();
         }
-      } else if (kinds[k] == 'x') {
+      } else if (kinds[k] == HARM_LIST_EXCLUSIONS) {
         const harm_exclusion *e = harm_list_exclusion(l, i);
         n = strlen(e->offender_id) + strlen(e->reason);
       } else {

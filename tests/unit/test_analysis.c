@@ -501,9 +501,9 @@ static sweep_run sweep_setup(void) {
       ex, sizeof ex, "offender_id,reason\n%s,in custody\n%s,deceased\n",
       harm_dataset_subject_id(r.ds, harm_ranking_at(r.r, 2)->subject, NULL),
       harm_dataset_subject_id(r.ds, harm_ranking_at(r.r, 9)->subject, NULL));
-  cr_assert_eq(
-      harm_list_load_buffer('x', "x.csv", ex, strlen(ex), &r.excl, &err),
-      HARM_OK, "%s", err.message);
+  cr_assert_eq(harm_list_load_buffer(HARM_LIST_EXCLUSIONS, "x.csv", ex,
+                                     strlen(ex), &r.excl, &err),
+               HARM_OK, "%s", err.message);
   return r;
 }
 

@@ -363,9 +363,9 @@ Test(checks, pseudonym_list_without_key_is_refused) {
   const char *prev = "offender_id,score_rank,months_served\n"
                      "N1,1,1\nPS-00112233445566778899,2,1\n";
   harm_list *l = NULL;
-  cr_assert_eq(
-      harm_list_load_buffer('p', "prev.csv", prev, strlen(prev), &l, NULL),
-      HARM_OK);
+  cr_assert_eq(harm_list_load_buffer(HARM_LIST_PREVIOUS, "prev.csv", prev,
+                                     strlen(prev), &l, NULL),
+               HARM_OK);
   harm_error err = HARM_ERROR_INIT;
   cr_assert_eq(harm_list_check_ids(l, NULL, false, &err), HARM_ERR_CONFIG);
   cr_assert_eq(err.record, 3u);
@@ -374,9 +374,9 @@ Test(checks, pseudonym_list_without_key_is_refused) {
   /* "PS-" with upper-case or too few hex digits is an ordinary id. */
   const char *raw = "offender_id,score_rank,months_served\n"
                     "PS-00112233445566778899AB,1,1\nPS-ABCDEF,2,1\n";
-  cr_assert_eq(
-      harm_list_load_buffer('p', "prev.csv", raw, strlen(raw), &l, NULL),
-      HARM_OK);
+  cr_assert_eq(harm_list_load_buffer(HARM_LIST_PREVIOUS, "prev.csv", raw,
+                                     strlen(raw), &l, NULL),
+               HARM_OK);
   cr_assert_eq(harm_list_check_ids(l, NULL, false, NULL), HARM_OK);
   harm_list_free(l);
 }
@@ -394,9 +394,9 @@ Test(checks, pseudonyms_made_with_another_key_are_refused) {
   const char *raw = "offender_id,score_rank,months_served\n"
                     "N1,1,1\nN2,2,1\nN3,3,1\n";
   harm_list *l = NULL;
-  cr_assert_eq(
-      harm_list_load_buffer('p', "prev.csv", raw, strlen(raw), &l, NULL),
-      HARM_OK);
+  cr_assert_eq(harm_list_load_buffer(HARM_LIST_PREVIOUS, "prev.csv", raw,
+                                     strlen(raw), &l, NULL),
+               HARM_OK);
   cr_assert_eq(harm_list_pseudonymise(l, key, sizeof key - 1, NULL), HARM_OK);
   cr_assert_eq(harm_list_check_ids(l, ds, true, NULL), HARM_OK);
   size_t at;
@@ -408,9 +408,9 @@ Test(checks, pseudonyms_made_with_another_key_are_refused) {
                       "PS-00000000000000000001,1,1\n"
                       "PS-00000000000000000002,2,1\n"
                       "PS-00000000000000000003,3,1\n";
-  cr_assert_eq(
-      harm_list_load_buffer('p', "prev.csv", other, strlen(other), &l, NULL),
-      HARM_OK);
+  cr_assert_eq(harm_list_load_buffer(HARM_LIST_PREVIOUS, "prev.csv", other,
+                                     strlen(other), &l, NULL),
+               HARM_OK);
   cr_assert_eq(harm_list_pseudonymise(l, key, sizeof key - 1, NULL), HARM_OK);
   harm_error err = HARM_ERROR_INIT;
   cr_assert_eq(harm_list_check_ids(l, ds, true, &err), HARM_ERR_CONFIG);

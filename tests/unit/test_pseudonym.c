@@ -55,9 +55,9 @@ Test(pseudonym, lists_are_pseudonymised_with_the_same_key) {
                              "N0005678,Probation,2026-10-05,licence\n";
   harm_list *l = NULL;
   harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(
-      harm_list_load_buffer('r', "r.csv", refs, sizeof refs - 1, &l, &err),
-      HARM_OK);
+  cr_assert_eq(harm_list_load_buffer(HARM_LIST_REFERRALS, "r.csv", refs,
+                                     sizeof refs - 1, &l, &err),
+               HARM_OK);
   cr_assert_eq(harm_list_pseudonymise(l, key, 16, &err), HARM_OK);
   cr_assert_str_eq(harm_list_referral(l, 0)->offender_id,
                    "PS-a38f3ded433cc113981d");
