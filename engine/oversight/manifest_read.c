@@ -189,9 +189,10 @@ harm_status harm_oversight_manifest_load(const char *path,
   m->version = dup_str(json_object_get(root, "harmrank_version"));
   m->cwd = dup_str(json_object_get(root, "cwd"));
   const char *slash = strrchr(path, '/');
-  m->dir = slash
-               ? harm__strndup(path, (size_t)(slash - path ? slash - path : 1))
-               : harm__strdup(".");
+  /* The folder of the manifest; "/" itself when it sits in the root. */
+  size_t dir_len = slash ? (size_t)(slash - path) : 0;
+  m->dir =
+      slash ? harm__strndup(path, dir_len ? dir_len : 1) : harm__strdup(".");
   ok = m->command && m->version && m->cwd && m->dir;
   m->pseudonymised = json_is_true(json_object_get(root, "pseudonymised"));
   m->as_of = HARM_DATE_NONE;
