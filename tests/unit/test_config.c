@@ -1036,3 +1036,28 @@ Test(config, every_key_loads_from_a_file_under_its_section) {
   }
   harm_config_free(all);
 }
+
+/* [output] marking: OFFICIAL-SENSITIVE by default, "none" prints none, any
+ * printable text up to 64 bytes; a control byte or a longer text is a
+ * config error. */
+Test(config, marking_defaults_and_limits) {
+  harm_config *cfg = new_config();
+  cr_expect_str_eq(harm_config_marking(cfg), "OFFICIAL-SENSITIVE");
+  cr_expect_str_eq(harm_config_marking(NULL), "OFFICIAL-SENSITIVE");
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_set(cfg, "output", "marking", "None", &err),
+               HARM_OK);
+  cr_expect_str_eq(harm_config_marking(cfg), "");
+  cr_assert_eq(harm_config_set(cfg, "output", "marking", "OFFICIAL", &err),
+               HARM_OK);
+  cr_expect_str_eq(harm_config_marking(cfg), "OFFICIAL");
+  cr_expect_eq(harm_config_set(cfg, "output", "marking", "SECRET\x1b[2J", &err),
+               HARM_ERR_CONFIG);
+  char long_text[66];
+  memset(long_text, 'X', 65);
+  long_text[65] = '\0';
+  cr_expect_eq(harm_config_set(cfg, "output", "marking", long_text, &err),
+               HARM_ERR_CONFIG);
+  cr_expect_str_eq(harm_config_marking(cfg), "OFFICIAL"); /* unchanged */
+  harm_config_free(cfg);
+}
