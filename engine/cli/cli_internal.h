@@ -143,6 +143,12 @@ int cli_cmd_transparency(int argc, char **argv);
 size_t cli_split_list(const char *list, char *buf, size_t buf_cap,
                       const char **out, size_t cap);
 
+/* Opens the outputs paths[0..n) as temporary files (out[k]; those opened
+ * before a failure are left for cli_oversight_commit to abort). Returns an
+ * exit code. */
+int cli_oversight_open(const cli_opts *o, char (*paths)[4096],
+                       harm_outfile **out, size_t n);
+
 /* Writes a manifest.json for an oversight command into `man_out` after
  * hashing the other outputs (their temporary files), then commits every
  * output in order (the manifest last). Returns an exit code. */

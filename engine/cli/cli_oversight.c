@@ -37,6 +37,17 @@ size_t cli_split_list(const char *list, char *buf, size_t buf_cap,
   return n;
 }
 
+int cli_oversight_open(const cli_opts *o, char (*paths)[4096],
+                       harm_outfile **out, size_t n) {
+  harm_error err = HARM_ERROR_INIT;
+  for (size_t k = 0; k < n; k++) {
+    if (harm_outfile_open(paths[k], o->file_mode, &out[k], &err) != HARM_OK) {
+      return cli_fail(&err);
+    }
+  }
+  return HARM_EXIT_OK;
+}
+
 int cli_oversight_commit(const cli_opts *o, const char *cmd,
                          const harm_manifest_input *inputs, size_t n_inputs,
                          const char *const *names, harm_outfile **out,

@@ -50,10 +50,8 @@ int cli_cmd_monitor(int argc, char **argv) {
     rc = cli_fail(&err);
   }
   harm_outfile *out[N_OUT] = {NULL};
-  for (int k = 0; !rc && k < N_OUT; k++) {
-    if (harm_outfile_open(paths[k], o.file_mode, &out[k], &err) != HARM_OK) {
-      rc = cli_fail(&err);
-    }
+  if (!rc) {
+    rc = cli_oversight_open(&o, paths, out, N_OUT);
   }
   if (!rc && harm_monitor_write_csv(harm_outfile_stream(out[OUT_CSV]), m,
                                     &err) != HARM_OK) {

@@ -44,10 +44,8 @@ int cli_cmd_transparency(int argc, char **argv) {
     }
   }
   harm_outfile *out[N_OUT] = {NULL};
-  for (int k = 0; !rc && k < N_OUT; k++) {
-    if (harm_outfile_open(paths[k], o.file_mode, &out[k], &err) != HARM_OK) {
-      rc = cli_fail(&err);
-    }
+  if (!rc) {
+    rc = cli_oversight_open(&o, paths, out, N_OUT);
   }
   if (!rc && harm_transparency_write(o.cfg, w, harm_outfile_stream(out[OUT_MD]),
                                      harm_outfile_stream(out[OUT_JSON]),
