@@ -100,7 +100,16 @@ typedef struct cli_pipeline {
   harm_outfile *rejects;
   size_t n_rejects;
   bool withhold_raw; /* pseudonymised: rejects.csv omits raw records */
+  /* Each offender's top places, when the offences have a place column. */
+  harm_run *place_run;
+  harm_places *places;
+  harm_report_column top_places; /* name NULL when there are none */
 } cli_pipeline;
+
+/* The top_places column for the list writers, or NULL. */
+static inline const harm_report_column *cli_top_places(const cli_pipeline *p) {
+  return p->top_places.name ? &p->top_places : NULL;
+}
 
 /* Loads weights (o->weights[0] or [weights] file), ingests the offences
  * (rejects to `rejects_path`, always written), aggregates, scores and

@@ -134,7 +134,8 @@ static int write_set(const cli_opts *o, cli_pipeline *p,
     st = harm_outset_add(set, out_names[k], &f[k], &err);
   }
   if (st == HARM_OK) {
-    st = harm_report_cohort(harm_outfile_stream(f[OUT_COHORT]), cohort, &err);
+    st = harm_report_cohort(harm_outfile_stream(f[OUT_COHORT]), cohort,
+                            cli_top_places(p), &err);
   }
   if (st == HARM_OK) {
     st = harm_report_movers(harm_outfile_stream(f[OUT_MOVERS]), cohort, &err);

@@ -248,6 +248,13 @@ int cli_cmd_explain(int argc, char **argv) {
              " days)\n",
              rank, harm_ranking_count(p.ranking), sc->harm, sc->facts.offences,
              sc->facts.victims, as_of, harm_dataset_lookback_days(ds));
+      const harm_report_column *tp = cli_top_places(&p);
+      if (tp) {
+        char places[1024], e[1024];
+        tp->text(tp->ctx, id, places, sizeof places);
+        printf("  top places: %s\n",
+               places[0] ? cli_esc(places, e, sizeof e) : "(none recorded)");
+      }
     } else {
       printf("  no scored offences in the window ending %s\n", as_of);
     }

@@ -51,7 +51,8 @@ int cli_cmd_score(int argc, char **argv) {
                                                      p.people, top, &err)
                          : harm_report_scores(harm_outfile_stream(out),
                                               harm_run_model_ranking(p.run),
-                                              harm_run_rfgv(p.run), top, &err);
+                                              harm_run_rfgv(p.run),
+                                              cli_top_places(&p), top, &err);
     if (st != HARM_OK) {
       rc = cli_fail(&err);
     }

@@ -34,6 +34,7 @@ struct harm_config {
   size_t output_top;
   unsigned file_mode;
   bool quiet;
+  bool top_places;
   /* Parsed values. */
   harm_columns columns;
   harm_date_format date_format;
@@ -414,6 +415,18 @@ static harm_status ap_path(harm_config *c, const char *v, harm_error *e,
   (void)e;
   (void)k;
   (void)v;
+  return HARM_OK;
+}
+
+static harm_status ap_top_places(harm_config *c, const char *v, harm_error *e,
+                                 const char *k) {
+  if (harm__ieq(v, strlen(v), "auto")) {
+    c->top_places = true;
+  } else if (harm__ieq(v, strlen(v), "off")) {
+    c->top_places = false;
+  } else {
+    return bad(e, k, v, "auto or off");
+  }
   return HARM_OK;
 }
 
@@ -826,6 +839,7 @@ static const key_def keys[] = {
     {"output", "rejects", "", ap_path, PATH_ONE},
     {"output", "dir", "", ap_path, PATH_ONE},
     {"output", "quiet", "false", ap_quiet, false},
+    {"output", "top_places", "auto", ap_top_places, false},
     {"output", "pseudonymise_places", "false", ap_places_pseudonymise, false},
     {"privacy", "pseudonymise", "", ap_path, PATH_ONE},
     {"output", "marking", "OFFICIAL-SENSITIVE", ap_marking, false},
@@ -1559,6 +1573,8 @@ unsigned harm_config_file_mode(const harm_config *cfg) {
 }
 
 bool harm_config_quiet(const harm_config *cfg) { return cfg->quiet; }
+
+bool harm_config_top_places(const harm_config *cfg) { return cfg->top_places; }
 bool harm_config_pseudonymise_places(const harm_config *cfg) {
   return cfg->pseudonymise_places;
 }

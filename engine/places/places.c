@@ -850,3 +850,60 @@ size_t harm_places_of_offender(const harm_places *p, size_t subject,
 const harm_places_summary *harm_places_summary_get(const harm_places *p) {
   return &p->sum;
 }
+
+harm_status harm_places_for_offenders(const harm_config *cfg,
+                                      const harm_run_opts *base, harm_run **run,
+                                      harm_places **out, harm_error *err) {
+  *run = NULL;
+  *out = NULL;
+  const char *col = harm_config_get(cfg, "columns", "place");
+  if (!col || !*col) {
+    return HARM_OK;
+  }
+  /* The same run, the place read in the area role; no rejects callback
+   * (the offenders' run already reported them) and no progress. */
+  harm_run_opts ro = *base;
+  ro.area_column = col;
+  ro.on_reject = NULL;
+  ro.reject_ctx = NULL;
+  ro.on_stage = NULL;
+  ro.hash_input = false;
+  ro.keep_offence_ids = false;
+  harm_status st = harm_run_new(cfg, &ro, run, err);
+  if (st != HARM_OK) {
+    return st;
+  }
+  if (!harm_run_dataset(*run)->has_area) {
+    return HARM_OK; /* no place column in this file: no top places */
+  }
+  harm_places_opts po = HARM_PLACES_OPTS_INIT;
+  po.offences = base->offences;
+  po.place_column = col;
+  po.place_type_column = NULL; /* names only: no second read */
+  po.previous_period = false;
+  return harm_places_new(*run, cfg, &po, out, err);
+}
+
+void harm_places_offender_text(const harm_places *p, const harm_run *place_run,
+                               const char *offender_id, size_t n, char *buf,
+                               size_t cap) {
+  buf[0] = '\0';
+  size_t subject;
+  if (!p || !harm_dataset_find_subject(harm_run_dataset(place_run), offender_id,
+                                       &subject)) {
+    return;
+  }
+  enum { MAX = 16 };
+  size_t idx[MAX];
+  size_t k = harm_places_of_offender(p, subject, idx, n < MAX ? n : MAX);
+  size_t used = 0;
+  for (size_t i = 0; i < k && i < n && i < MAX; i++) {
+    const harm_place_link *l = harm_places_link(p, idx[i]);
+    const char *name = harm_places_at(p, l->place)->place;
+    int w = snprintf(buf + used, cap - used, "%s%s", i ? "; " : "", name);
+    if (w < 0 || (size_t)w >= cap - used) {
+      break;
+    }
+    used += (size_t)w;
+  }
+}

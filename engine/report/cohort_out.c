@@ -6,9 +6,8 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "report/csv_internal.h"
 #include "harmrank/report.h"
-
-void harm__report_person_cols(FILE *fp, const harm_person *p);
 
 static void field(FILE *fp, const char *s) {
   harm_report_csv_field(fp, s, strlen(s), true);
@@ -107,6 +106,7 @@ static harm_status io_check(FILE *fp, harm_error *err) {
 }
 
 harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
+                               const harm_report_column *extra,
                                harm_error *err) {
   const harm_scores *s = harm_ranking_scores(harm_cohort_ranking(c));
   const harm_matrix *m = harm_scores_matrix(s);
@@ -117,8 +117,12 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
         "months_served,rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total",
         fp);
   const harm_people *people = harm_cohort_input_used(c)->people;
-  fputs(people ? ",harm_caused,harm_suffered,role,role_balance,age\n" : "\n",
-        fp);
+  fputs(people ? ",harm_caused,harm_suffered,role,role_balance,age" : "", fp);
+  if (extra) {
+    fputc(',', fp);
+    field(fp, extra->name);
+  }
+  fputc('\n', fp);
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *mb = harm_cohort_member(c, i);
     char reason[512], breakdown[512] = "", ref_on[11] = "";
@@ -182,6 +186,7 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
         fputs(",,,,,", fp);
       }
     }
+    harm__report_extra_cell(fp, extra, mb->offender_id);
     fputc('\n', fp);
   }
   return io_check(fp, err);

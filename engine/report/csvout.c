@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "report/csv_internal.h"
 #include "harmrank/report.h"
 
 bool harm_report_formula_like(const char *s, size_t len) {
@@ -53,8 +54,18 @@ static void field(FILE *fp, const char *s) {
   harm_report_csv_field(fp, s, strlen(s), true);
 }
 
+void harm__report_extra_cell(FILE *fp, const harm_report_column *extra,
+                             const char *id) {
+  if (extra) {
+    char buf[1024];
+    extra->text(extra->ctx, id, buf, sizeof buf);
+    fputc(',', fp);
+    field(fp, buf);
+  }
+}
+#define extra_cell harm__report_extra_cell
+
 /* The people columns of a person (people mode), after a comma. */
-void harm__report_person_cols(FILE *fp, const harm_person *p);
 void harm__report_person_cols(FILE *fp, const harm_person *p) {
   fprintf(fp, ",%.4f,%.4f,", p->harm_caused, p->harm_suffered);
   field(fp, harm_people_role_name(p->role));
@@ -64,22 +75,25 @@ void harm__report_person_cols(FILE *fp, const harm_person *p) {
 
 static harm_status scores(FILE *fp, const harm_ranking *r,
                           const harm_people *people, const harm_rfgv *rfgv,
-                          size_t top_n, harm_error *err);
+                          const harm_report_column *extra, size_t top_n,
+                          harm_error *err);
 
 harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
-                               const harm_rfgv *rfgv, size_t top_n,
+                               const harm_rfgv *rfgv,
+                               const harm_report_column *extra, size_t top_n,
                                harm_error *err) {
-  return scores(fp, r, NULL, rfgv, top_n, err);
+  return scores(fp, r, NULL, rfgv, extra, top_n, err);
 }
 
 harm_status harm_report_people_scores(FILE *fp, const harm_people *p,
                                       size_t top_n, harm_error *err) {
-  return scores(fp, harm_people_ranking(p), p, NULL, top_n, err);
+  return scores(fp, harm_people_ranking(p), p, NULL, NULL, top_n, err);
 }
 
 static harm_status scores(FILE *fp, const harm_ranking *r,
                           const harm_people *people, const harm_rfgv *rfgv,
-                          size_t top_n, harm_error *err) {
+                          const harm_report_column *extra, size_t top_n,
+                          harm_error *err) {
   const harm_scores *s = harm_ranking_scores(r);
   const harm_matrix *m = harm_scores_matrix(s);
   const harm_dataset *ds = harm_matrix_dataset(m);
@@ -91,7 +105,12 @@ static harm_status scores(FILE *fp, const harm_ranking *r,
         "max_offence_harm,top_code",
         fp);
   fputs(people ? ",harm_caused,harm_suffered,role,role_balance" : "", fp);
-  fputs(rfgv ? ",rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total\n" : "\n", fp);
+  fputs(rfgv ? ",rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total" : "", fp);
+  if (extra) {
+    fputc(',', fp);
+    field(fp, extra->name);
+  }
+  fputc('\n', fp);
   for (size_t k = 1; k <= n; k++) {
     const harm_score *sc = harm_ranking_at(r, k);
     char first[11], last[11];
@@ -112,6 +131,7 @@ static harm_status scores(FILE *fp, const harm_ranking *r,
       const harm_rfgv *v = &rfgv[harm_ranking_index(r, k)];
       fprintf(fp, ",%g,%g,%g,%g,%g", v->r, v->f, v->g, v->v, v->total);
     }
+    extra_cell(fp, extra, harm_dataset_subject_id(ds, sc->subject, NULL));
     fputc('\n', fp);
   }
   if (ferror(fp)) {

@@ -89,6 +89,11 @@ bool harm_config_by_area(const harm_config *cfg);
 size_t harm_config_output_top(const harm_config *cfg);
 unsigned harm_config_file_mode(const harm_config *cfg);
 bool harm_config_quiet(const harm_config *cfg);
+
+/* [output] top_places: auto (default) adds each offender's top places to
+ * scores.csv, cohort.csv and explain when the offences have a place
+ * column; off never does (saves the second read). */
+bool harm_config_top_places(const harm_config *cfg);
 /* [output] pseudonymise_places: place ids (addresses) pseudonymised in
  * places outputs too (needs a pseudonymisation key); default false. */
 bool harm_config_pseudonymise_places(const harm_config *cfg);

@@ -168,6 +168,26 @@ size_t harm_places_of_offender(const harm_places *p, size_t subject,
 
 const harm_places_summary *harm_places_summary_get(const harm_places *p);
 
+/* Each offender's places, for the `top_places` column of scores.csv,
+ * cohort.csv and explain: when [columns] place names a column the offences
+ * file has, reads it again (the run with the place in the area role, as
+ * `places` does, without types or a previous period) and builds the places.
+ * *run and *out stay NULL when there is no place column. `base` is the
+ * offenders' run options (offences, key, today). Returns harm_run_new's and
+ * harm_places_new's statuses.
+ * Ownership: *run (harm_run_free) and *out (harm_places_free) are new; free
+ * *out first. */
+harm_status harm_places_for_offenders(const harm_config *cfg,
+                                      const harm_run_opts *base, harm_run **run,
+                                      harm_places **out, harm_error *err);
+
+/* The `n` places where offender_id caused most harm, most first (ties:
+ * place rank), as "place; place" in buf (cap bytes; "" when none or p is
+ * NULL). place_run is the run p was built from. */
+void harm_places_offender_text(const harm_places *p, const harm_run *place_run,
+                               const char *offender_id, size_t n, char *buf,
+                               size_t cap);
+
 /* Writes places.csv: rank,place,place_type,harm,crimes,offenders,victims,
  * share_of_harm,harm_spot,persistent,harm_previous_period,top_offenders
  * for the top `top_n` places (0 = all). harm and harm_previous_period in

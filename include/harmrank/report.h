@@ -68,6 +68,14 @@ bool harm_report_formula_like(const char *s, size_t len);
 void harm_report_csv_field(FILE *fp, const char *s, size_t len,
                            bool neutralise);
 
+/* An extra text column a list writer appends last (e.g. `top_places`):
+ * its header and its value for a subject id. NULL = none. */
+typedef struct harm_report_column {
+  const char *name;
+  void (*text)(void *ctx, const char *subject_id, char *buf, size_t cap);
+  void *ctx;
+} harm_report_column;
+
 /* Writes the scores.csv header and the top `top_n` rows of the ranking
  * (0 = all): rank,offender_id,harm,offences,victims,first_offence,
  * last_offence,max_offence_harm,top_code (harm with 4 decimals), and
@@ -75,7 +83,8 @@ void harm_report_csv_field(FILE *fp, const char *s, size_t len,
  * rfgv_total.
  * Returns HARM_OK or HARM_ERR_IO. */
 harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
-                               const harm_rfgv *rfgv, size_t top_n,
+                               const harm_rfgv *rfgv,
+                               const harm_report_column *extra, size_t top_n,
                                harm_error *err);
 
 /* People mode: scores.csv of the people ranking (harm = the rank_by
@@ -126,7 +135,9 @@ harm_status harm_report_breakdown(const harm_scores *s, const harm_score *sc,
  * rfgv_f,rfgv_g,rfgv_v,rfgv_total; a cohort of people (people mode) adds
  * harm_caused,harm_suffered,role,role_balance,age (empty when unknown).
  * Returns HARM_OK or HARM_ERR_IO. */
-harm_status harm_report_cohort(FILE *fp, const harm_cohort *c, harm_error *err);
+harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
+                               const harm_report_column *extra,
+                               harm_error *err);
 
 /* movers.csv: status,offender_id,previous_rank,current_rank,detail. */
 harm_status harm_report_movers(FILE *fp, const harm_cohort *c, harm_error *err);

@@ -118,6 +118,9 @@ static void run_case(const char *name) {
 }
 
 Test(cli_golden, basic_ranking) { run_case("basic_ranking"); }
+Test(cli_golden, top_places_from_the_place_column) {
+  run_case("top_places_from_the_place_column");
+}
 Test(cli_golden, rfgv_model_columns_for_everyone) {
   run_case("rfgv_model_columns_for_everyone");
 }
