@@ -109,7 +109,7 @@ int cli_cmd_evaluate(int argc, char **argv) {
     }
     if (st == HARM_OK) {
       st = harm_evaluate_write_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), ev,
-                                    &err);
+                                    o.cfg, &err);
     }
     if (st != HARM_OK) {
       rc = cli_fail(&err);

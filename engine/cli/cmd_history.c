@@ -68,7 +68,7 @@ int cli_cmd_history(int argc, char **argv) {
         harm_history_write_csv(harm_outfile_stream(out[OUT_CSV]), h, &err);
     if (st == HARM_OK) {
       st = harm_history_write_xlsx(harm_outfile_temp_path(out[OUT_XLSX]), h,
-                                   &err);
+                                   o.cfg, &err);
     }
     if (st != HARM_OK) {
       rc = cli_fail(&err);

@@ -68,7 +68,7 @@ static void cell_num(lxw_worksheet *ws, lxw_row_t r, lxw_col_t c, double v,
 }
 
 static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
-                          const harm__xlsx_formats *f) {
+                          const harm_config *cfg, const harm__xlsx_formats *f) {
   lxw_worksheet *ws = workbook_add_worksheet(wb, "Summary");
   harm__xlsx_text(ws, 0, 0,
                   "Did harm fall more than it would have anyway? Cohort "
@@ -87,7 +87,7 @@ static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
                                         {"95% high", 12, true}};
   const lxw_row_t h = 3;
   harm__xlsx_columns(ws, h, cols, sizeof cols / sizeof *cols, f);
-  harm__xlsx_page pg = harm__xlsx_page_of(NULL, "Evaluation", NULL);
+  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "Evaluation", NULL);
   harm__xlsx_print_setup(ws, h, 0, &pg);
   for (size_t i = 0; i < harm_evaluation_n_groups(e); i++) {
     const harm_evaluate_group *g = harm_evaluation_group(e, i);
@@ -122,7 +122,7 @@ static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
 }
 
 static void sheet_people(lxw_workbook *wb, const harm_evaluation *e,
-                         const harm__xlsx_formats *f) {
+                         const harm_config *cfg, const harm__xlsx_formats *f) {
   lxw_worksheet *ws = workbook_add_worksheet(wb, "People");
   static const harm__xlsx_col cols[] = {
       {"Run as of", 11, false},   {"Person", 24, false},
@@ -130,7 +130,7 @@ static void sheet_people(lxw_workbook *wb, const harm_evaluation *e,
       {"Harm\nbefore", 10, true}, {"Harm\nafter", 10, true},
       {"Change", 10, true}};
   harm__xlsx_columns(ws, 0, cols, sizeof cols / sizeof *cols, f);
-  harm__xlsx_page pg = harm__xlsx_page_of(NULL, "Evaluation: people", NULL);
+  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "Evaluation: people", NULL);
   harm__xlsx_print_setup(ws, 0, 0, &pg);
   for (size_t i = 0; i < harm_evaluation_n_people(e); i++) {
     const harm_evaluate_person *p = harm_evaluation_person(e, i);
@@ -219,7 +219,7 @@ static void sheet_read(lxw_workbook *wb, const harm_evaluation *e,
 }
 
 harm_status harm_evaluate_write_xlsx(const char *path, const harm_evaluation *e,
-                                     harm_error *err) {
+                                     const harm_config *cfg, harm_error *err) {
   lxw_workbook *wb = workbook_new(path);
   if (!wb) {
     return harm__fail(err, HARM_ERR_IO, "evaluate", path, 0, NULL,
@@ -229,8 +229,8 @@ harm_status harm_evaluate_write_xlsx(const char *path, const harm_evaluation *e,
                                  ? harm_evaluation_run(e, 0)->after_end
                                  : HARM_DATE_NONE);
   harm__xlsx_formats f = harm__xlsx_add_formats(wb);
-  sheet_summary(wb, e, &f);
-  sheet_people(wb, e, &f);
+  sheet_summary(wb, e, cfg, &f);
+  sheet_people(wb, e, cfg, &f);
   sheet_read(wb, e, &f);
   if (workbook_close(wb) != LXW_NO_ERROR) {
     return harm__fail(err, HARM_ERR_IO, "evaluate", path, 0, NULL,

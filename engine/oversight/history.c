@@ -339,7 +339,7 @@ harm_status harm_history_write_csv(FILE *fp, const harm_history *h,
 }
 
 harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
-                                    harm_error *err) {
+                                    const harm_config *cfg, harm_error *err) {
   lxw_workbook *wb = workbook_new(path);
   if (!wb) {
     return harm__fail(err, HARM_ERR_IO, "history", path, 0, NULL,
@@ -371,7 +371,7 @@ harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
   harm__xlsx_text(ws, hr, (lxw_col_t)(h->n_runs + 1), "Months on the list",
                   f.bold);
   worksheet_freeze_panes(ws, hr + 1, 1);
-  harm__xlsx_page pg = harm__xlsx_page_of(NULL, "History", NULL);
+  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "History", NULL);
   harm__xlsx_print_setup(ws, hr, 0, &pg);
   for (size_t p = 0; p < h->n_people; p++) {
     lxw_row_t r = (lxw_row_t)(hr + 1 + p);

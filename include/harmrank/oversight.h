@@ -226,7 +226,7 @@ harm_status harm_evaluate_write_people(FILE *fp, const harm_evaluation *e,
  * harm before and after per group, People, and How to read (windows,
  * notes, limits). Returns HARM_OK or HARM_ERR_IO. */
 harm_status harm_evaluate_write_xlsx(const char *path, const harm_evaluation *e,
-                                     harm_error *err);
+                                     const harm_config *cfg, harm_error *err);
 
 /* ---- history ---------------------------------------------------------- */
 
@@ -274,7 +274,7 @@ harm_status harm_history_write_csv(FILE *fp, const harm_history *h,
  * each cell the route or blank, months on the list at the end) and the
  * History rows. */
 harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
-                                    harm_error *err);
+                                    const harm_config *cfg, harm_error *err);
 
 /* ---- monitor ---------------------------------------------------------- */
 
