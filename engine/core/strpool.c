@@ -42,7 +42,7 @@ static void put_slot(harm__slot *slots, size_t mask, uint64_t hash,
 
 static bool grow_slots(harm__strpool *sp) {
   size_t n_slots = sp->n_slots ? sp->n_slots * 2 : 64;
-  harm__slot *slots = harm__calloc(n_slots, sizeof *slots);
+  harm__slot *slots = harm__reallocarray(NULL, n_slots, sizeof *slots);
   if (!slots) {
     return false;
   }
@@ -51,6 +51,12 @@ static bool grow_slots(harm__strpool *sp) {
   if (n_slots * sizeof *slots >= ((size_t)128 << 20)) {
     harm__hint_huge_pages(slots, n_slots * sizeof *slots);
   }
+  /* Zeroed by writing, not by calloc: a calloc'd table is mapped to the
+   * shared zero page, so the probe that first reads a page and the insert
+   * that then writes it cost a copy-on-write fault whose TLB flush
+   * interrupts every other core (15% of a 2-thread 10M run was these
+   * shootdowns). Every page is written at half load anyway. */
+  memset(slots, 0, n_slots * sizeof *slots);
   for (uint32_t i = 0; i < sp->n; i++) {
     size_t len = str_len(sp, i);
     put_slot(slots, n_slots - 1, sp->hash[i], i, sp->bytes + sp->offset[i], len,
