@@ -195,6 +195,41 @@ uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
   return idx;
 }
 
+uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
+  if (sp->n >= UINT32_MAX - 1) {
+    return HARM__STRPOOL_FAIL;
+  }
+  if (sp->n == sp->cap) {
+    uint32_t cap =
+        sp->cap ? (sp->cap < UINT32_MAX / 2 ? sp->cap * 2 : UINT32_MAX - 1)
+                : 1024;
+    uint64_t *off = harm__reallocarray(sp->offset, cap, sizeof *off);
+    if (!off) {
+      return HARM__STRPOOL_FAIL;
+    }
+    sp->offset = off;
+    sp->cap = cap;
+  }
+  if (sp->bytes_len + len + 1 > sp->bytes_cap) {
+    size_t cap = sp->bytes_cap ? sp->bytes_cap : 16384;
+    while (cap < sp->bytes_len + len + 1) {
+      cap *= 2;
+    }
+    char *b = harm__realloc(sp->bytes, cap);
+    if (!b) {
+      return HARM__STRPOOL_FAIL;
+    }
+    sp->bytes = b;
+    sp->bytes_cap = cap;
+  }
+  uint32_t idx = sp->n++;
+  sp->offset[idx] = sp->bytes_len;
+  memcpy(sp->bytes + sp->bytes_len, s, len);
+  sp->bytes[sp->bytes_len + len] = '\0';
+  sp->bytes_len += len + 1;
+  return idx;
+}
+
 const char *harm__strpool_get(const harm__strpool *sp, uint32_t i,
                               size_t *len) {
   size_t off = (size_t)sp->offset[i];
@@ -456,6 +491,74 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   harm__free(ord);
   harm__free(lens);
   return ok;
+}
+
+bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools) {
+  size_t n = 0, bytes = 0;
+  for (size_t k = 0; k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      maps[k][i] = UINT32_MAX;
+      n += used[k][i];
+    }
+    bytes += pools[k]->bytes_len;
+  }
+  if (n >= UINT32_MAX) {
+    return false;
+  }
+  size_t *head = harm__calloc(n_pools + 1, sizeof *head);
+  out->bytes = harm__malloc(bytes + 1);
+  out->offset = harm__malloc((n + 1) * sizeof *out->offset);
+  out->hash = NULL;
+  if (!head || !out->bytes || !out->offset) {
+    harm__free(head);
+    harm__strpool_free(out);
+    return false;
+  }
+  size_t used_bytes = 0;
+  uint32_t count = 0;
+  const char *last = NULL;
+  size_t last_len = 0;
+  for (;;) {
+    /* The smallest used head among the pools (few pools: a linear scan). */
+    size_t best = SIZE_MAX, best_len = 0;
+    const char *best_s = NULL;
+    for (size_t k = 0; k < n_pools; k++) {
+      while (head[k] < pools[k]->n && !used[k][head[k]]) {
+        head[k]++;
+      }
+      if (head[k] == pools[k]->n) {
+        continue;
+      }
+      size_t len;
+      const char *str = harm__strpool_get(pools[k], (uint32_t)head[k], &len);
+      if (!best_s || cmp_bytes(str, len, best_s, best_len) < 0) {
+        best = k;
+        best_s = str;
+        best_len = len;
+      }
+    }
+    if (!best_s) {
+      break;
+    }
+    if (!last || cmp_bytes(best_s, best_len, last, last_len) != 0) {
+      out->offset[count] = used_bytes;
+      memcpy(out->bytes + used_bytes, best_s, best_len + 1);
+      last = out->bytes + used_bytes;
+      last_len = best_len;
+      used_bytes += best_len + 1;
+      count++;
+    }
+    maps[best][head[best]] = count - 1;
+    head[best]++;
+  }
+  harm__free(head);
+  out->bytes_len = used_bytes;
+  out->bytes_cap = bytes + 1;
+  out->n = count;
+  out->cap = (uint32_t)(n + 1);
+  return true;
 }
 
 void harm__strpool_free(harm__strpool *sp) {

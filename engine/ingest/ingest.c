@@ -93,16 +93,6 @@ typedef struct loader {
   bool buffer_rejects;
   harm__buf rej_buf;
   harm_error local_err;
-  /* Kept rows whose subject is yet to be interned: interning in batches
-   * lets the hash-table cache misses overlap (see flush_pending). */
-  struct pending {
-    harm__rec r;
-    uint32_t oid;
-    uint64_t h;
-    uint32_t len;
-    char s[44];
-  } pend[32];
-  size_t n_pend;
   size_t rec_hint; /* first record capacity (0 = small) */
   /* Datasets of the later parallel chunks, folded in by finish(). */
   harm_dataset **parts;
@@ -408,20 +398,77 @@ static int64_t window_start(harm_date as_of, uint32_t lookback) {
  * counting them in ds's accounting. */
 static void compact(harm_dataset *ds, int64_t start) {
   size_t j = 0;
+  /* A pool of one subject string per record (in record order) is
+   * compacted with the records, so a file sorted by date keeps only the
+   * ids of rows still in the window, not of every row read. */
+  harm__strpool *sp = ds->subjects_rows ? &ds->subjects : NULL;
+  size_t at = 0;
   for (size_t i = 0; i < ds->n_recs; i++) {
     if (ds->recs[i].date >= start) {
       if (ds->oid) {
         ds->oid[j] = ds->oid[i];
       }
-      ds->recs[j++] = ds->recs[i];
+      harm__rec r = ds->recs[i];
+      if (sp) {
+        size_t len;
+        const char *str = harm__strpool_get(sp, r.subject, &len);
+        /* Indices only grow along the records: moving down is safe. */
+        memmove(sp->bytes + at, str, len + 1);
+        sp->offset[j] = at;
+        at += len + 1;
+        r.subject = (uint32_t)j;
+      }
+      ds->recs[j++] = r;
     } else {
       ds->acct.outside_window++;
     }
   }
+  if (sp) {
+    sp->n = (uint32_t)j;
+    sp->bytes_len = at;
+  }
   ds->n_recs = j;
 }
 
-static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
+/* Turns a pool of one subject string per record into the dataset's
+ * dictionary: each distinct id once, in bytewise order (one radix sort
+ * of 8-byte prefixes, exact: equal strings, not equal hashes, are
+ * merged), and renumbers the records. Strings of records already dropped
+ * are left out. */
+static bool sort_subjects(harm_dataset *ds) {
+  harm__strpool *sp = &ds->subjects;
+  bool *used = harm__calloc((size_t)sp->n + 1, sizeof *used);
+  uint32_t *map = harm__malloc(((size_t)sp->n + 1) * sizeof *map);
+  harm__strpool out;
+  memset(&out, 0, sizeof out);
+  bool ok = used && map;
+  for (size_t i = 0; ok && i < ds->n_recs; i++) {
+    used[ds->recs[i].subject] = true;
+  }
+  const harm__strpool *pools[1] = {sp};
+  const bool *usedv[1] = {used};
+  uint32_t *maps[1] = {map};
+  ok = ok && harm__strpool_unify(&out, pools, usedv, maps, 1);
+  if (ok) {
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      ds->recs[i].subject = map[ds->recs[i].subject];
+    }
+    harm__strpool_free(sp);
+    *sp = out;
+    ds->subjects_rows = false;
+  }
+  harm__free(used);
+  harm__free(map);
+  return ok;
+}
+
+static bool dedupe_subjects(harm_dataset *ds) {
+  return !ds->subjects_rows || sort_subjects(ds);
+}
+
+/* Stores a kept record, its subject (s, len) appended to the row pool. */
+static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
+                     size_t len) {
   harm_dataset *ds = ld->ds;
   if (ds->n_recs == ds->cap_recs) {
     if (ld->deferred) {
@@ -449,27 +496,14 @@ static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
       ds->cap_recs = cap;
     }
   }
+  r->subject = harm__strpool_append(&ds->subjects, s, len);
+  if (r->subject == HARM__STRPOOL_FAIL) {
+    return false;
+  }
   if (ds->oid) {
     ds->oid[ds->n_recs] = oid;
   }
   ds->recs[ds->n_recs++] = *r;
-  return true;
-}
-
-/* Interns the subjects of the pending rows (their table slots were
- * prefetched when the rows were read) and stores the rows. */
-static bool flush_pending(loader *ld) {
-  harm_dataset *ds = ld->ds;
-  for (size_t i = 0; i < ld->n_pend; i++) {
-    struct pending *p = &ld->pend[i];
-    p->r.subject =
-        harm__strpool_intern_h(&ds->subjects, p->s, p->len, p->h, NULL);
-    if (p->r.subject == HARM__STRPOOL_FAIL || !push_rec(ld, &p->r, p->oid)) {
-      ld->n_pend = 0;
-      return false;
-    }
-  }
-  ld->n_pend = 0;
   return true;
 }
 
@@ -605,15 +639,6 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   harm__rec r;
   r.date = date;
   r.subject = 0;
-  bool defer = val[COL_SUBJECT].len <= sizeof ld->pend[0].s;
-  uint64_t hs = 0;
-  if (defer) {
-    hs = harm__hash(val[COL_SUBJECT].p, val[COL_SUBJECT].len);
-    harm__strpool_prefetch(&ds->subjects, hs);
-  } else {
-    r.subject = harm__strpool_intern(&ds->subjects, val[COL_SUBJECT].p,
-                                     val[COL_SUBJECT].len, NULL);
-  }
   r.code = harm__strpool_intern(&ds->codes, val[COL_CODE].p, val[COL_CODE].len,
                                 NULL);
   r.area = -1;
@@ -623,8 +648,8 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
                                 NULL);
     r.area = (int32_t)area;
   }
-  if (r.subject == HARM__STRPOOL_FAIL || r.code == HARM__STRPOOL_FAIL ||
-      area == HARM__STRPOOL_FAIL || area > INT32_MAX) {
+  if (r.code == HARM__STRPOOL_FAIL || area == HARM__STRPOOL_FAIL ||
+      area > INT32_MAX) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
@@ -645,21 +670,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
-  if (defer) {
-    struct pending *p = &ld->pend[ld->n_pend++];
-    p->r = r;
-    p->oid = oid;
-    p->h = hs;
-    p->len = (uint32_t)val[COL_SUBJECT].len;
-    memcpy(p->s, val[COL_SUBJECT].p, val[COL_SUBJECT].len);
-    if (ld->n_pend == sizeof ld->pend / sizeof ld->pend[0] &&
-        !flush_pending(ld)) {
-      ld->status = HARM_ERR_NOMEM;
-      return false;
-    }
-    return true;
-  }
-  if (!push_rec(ld, &r, oid)) {
+  if (!push_rec(ld, &r, oid, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
@@ -712,9 +723,11 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
       }
       maps[k] = dst[k];
     }
-    ok = ok &&
-         harm__strpool_unify(&out[kind], (const harm__strpool *const *)pools,
-                             (const bool *const *)used, maps, np);
+    /* Subject dictionaries are already sorted per part (sort_subjects):
+     * merging them is linear. Codes and areas are small hash pools. */
+    ok = ok && (kind == 0 ? harm__strpool_merge : harm__strpool_unify)(
+                   &out[kind], (const harm__strpool *const *)pools,
+                   (const bool *const *)used, maps, np);
     for (size_t k = 0; k < np; k++) {
       harm__free(used[k]);
       used[k] = NULL;
@@ -1217,12 +1230,24 @@ static harm_status finish(loader *ld) {
                       "only offender ids are pseudonymised: cannot group by "
                       "another column in a pseudonymised run");
   }
+  for (size_t k = 0; k <= ld->n_parts; k++) {
+    if (!dedupe_subjects(k ? ld->parts[k - 1] : ds)) {
+      return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                        "out of memory building dictionaries");
+    }
+  }
   if (ld->opts->pseudonym_key &&
       ld->col[COL_SUBJECT] == ld->col[COL_OFFENDER]) {
     for (size_t k = 0; k <= ld->n_parts; k++) {
-      harm_status st = pseudonymise(ld, k ? ld->parts[k - 1] : ds);
+      harm_dataset *part = k ? ld->parts[k - 1] : ds;
+      harm_status st = pseudonymise(ld, part);
       if (st != HARM_OK) {
         return st;
+      }
+      /* Pseudonyms come in hash order: sorted again for the merge. */
+      if (!sort_subjects(part)) {
+        return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                          "out of memory building dictionaries");
       }
     }
   }
@@ -1381,6 +1406,7 @@ static harm_dataset *new_partial(const harm_dataset *like) {
     ds->as_of = like->as_of;
     ds->lookback_days = like->lookback_days;
     ds->has_area = like->has_area;
+    ds->subjects_rows = true;
   }
   return ds;
 }
@@ -1401,7 +1427,12 @@ static int shard_main(void *arg) {
   if (st == HARM_OK && sh->last) {
     st = harm__csv_finish(r);
   }
-  if (st == HARM_OK && !flush_pending(&sh->ld)) {
+  /* The chunk's dictionary is built here, in its own thread: records
+   * already out of the chunk's own window (as_of = latest) go first. */
+  if (st == HARM_OK && sh->ld.deferred) {
+    compact(sh->ld.ds, window_start(sh->ld.runmax, sh->ld.ds->lookback_days));
+  }
+  if (st == HARM_OK && !dedupe_subjects(sh->ld.ds)) {
     st = HARM_ERR_NOMEM;
   }
   if (r) {
@@ -1736,12 +1767,9 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   }
   ds->as_of = opts->as_of;
   ds->lookback_days = opts->lookback_days;
+  ds->subjects_rows = true;
   ld.ds = ds;
   harm_status st = feed(&ld, arg, len);
-  if (st == HARM_OK && !flush_pending(&ld)) {
-    st = harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL,
-                    "out of memory");
-  }
   ds = ld.ds; /* the parallel reader hands back a merged dataset */
   if (st == HARM_OK) {
     st = finish(&ld);
