@@ -28,6 +28,10 @@ typedef struct harm__csv_record {
   const char *error;  /* non-NULL: malformed record (reason) */
   size_t error_field; /* 0-based field at fault when error */
   bool raw_truncated; /* raw longer than the limit, cut */
+  /* A hint: true when the reader saw that no byte of the record is NUL
+   * (the quote-free fast path scans for it anyway), so a consumer may skip
+   * its own search; false means not known. */
+  bool no_nul;
 } harm__csv_record;
 
 /* Returns true to continue, false to stop reading (harm__csv_feed then

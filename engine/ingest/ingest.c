@@ -225,8 +225,9 @@ static void reject(loader *ld, const harm__csv_record *rec, size_t col,
   }
 }
 
-static bool field_ok_text(const harm__csv_field *f) {
-  return memchr(f->p, '\0', f->len) == NULL;
+static bool field_ok_text(const harm__csv_record *rec,
+                          const harm__csv_field *f) {
+  return rec->no_nul || memchr(f->p, '\0', f->len) == NULL;
 }
 
 /* The column a filter names. A filter names a role (the logical column
@@ -559,7 +560,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "empty value");
       return ld->status == HARM_OK;
     }
-    if (!field_ok_text(&val[role])) {
+    if (!field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
       return ld->status == HARM_OK;
     }
@@ -596,7 +597,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   static const int opt_roles[] = {COL_VICTIM, COL_AREA};
   for (size_t k = 0; k < 2; k++) {
     int role = opt_roles[k];
-    if (ld->col[role] != ABSENT && !field_ok_text(&val[role])) {
+    if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
       return ld->status == HARM_OK;
     }
