@@ -368,6 +368,16 @@ static uint64_t second_key(const char *s, size_t len) {
   return len > 8 ? prefix_key(s + 8, len - 8) : 0;
 }
 
+/* Length of a string of up to 16 bytes from its two big-endian keys:
+ * ids hold no NUL, so the zero padding marks the end. 16 means "16 or
+ * more". */
+static size_t key_len(uint64_t k1, uint64_t k2) {
+  if (k2) {
+    return 16 - (size_t)__builtin_ctzll(k2) / 8;
+  }
+  return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
+}
+
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
@@ -387,7 +397,8 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   uint32_t *ord = harm__malloc((n + 1) * sizeof *ord);
   uint32_t *lens = harm__malloc((n + 1) * sizeof *lens);
   bool ok = e && keys && k2 && ord && lens;
-  size_t m = 0, bytes = 0;
+  size_t m = 0, bytes = 0, max_len = 0;
+  bool any_k2 = false;
   for (size_t k = 0; ok && k < n_pools; k++) {
     for (uint32_t i = 0; i < pools[k]->n; i++) {
       if (used[k][i]) {
@@ -397,7 +408,9 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
         e[m].idx = i;
         keys[m] = prefix_key(str, len);
         k2[m] = second_key(str, len);
+        any_k2 = any_k2 || k2[m];
         lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
+        max_len = len > max_len ? len : max_len;
         ord[m] = (uint32_t)m;
         bytes += len + 1;
         m++;
@@ -408,32 +421,38 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
    * the first 16 bytes, which is the whole string for ids up to 16 bytes
    * (they hold no NUL). Only runs equal in both keys that hold a longer
    * string need a full comparison. Equal strings from different pools end
-   * up adjacent. */
-  uint64_t *scratch = ok ? harm__malloc((n + 1) * sizeof *scratch) : NULL;
-  ok = ok && scratch;
-  if (ok) {
-    /* keys and k2 stay in entry order; scratch carries the sort keys. */
-    memcpy(scratch, k2, n * sizeof *scratch);
-    ok = harm__radix_sort(scratch, ord, n);
-  }
-  for (size_t r = 0; ok && r < n; r++) {
-    scratch[r] = keys[ord[r]];
-  }
-  ok = ok && harm__radix_sort(scratch, ord, n);
-  if (ok) {
-    /* Now scratch holds the first keys in sorted order; put the second
-     * keys in that order too (keys, in entry order, is free to reuse). */
-    for (size_t r = 0; r < n; r++) {
-      keys[r] = k2[ord[r]];
+   * up adjacent. When no string is longer than 8 bytes (most ids), the
+   * second keys are all zero and one sort of the first keys, in place,
+   * is the whole job. */
+  if (ok && !any_k2) {
+    ok = harm__radix_sort(keys, ord, n);
+  } else if (ok) {
+    uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
+    ok = scratch != NULL;
+    if (ok) {
+      /* keys and k2 stay in entry order; scratch carries the sort keys. */
+      memcpy(scratch, k2, n * sizeof *scratch);
+      ok = harm__radix_sort(scratch, ord, n);
     }
-    uint64_t *t = k2;
-    k2 = keys;
-    keys = scratch;
-    scratch = t;
+    for (size_t r = 0; ok && r < n; r++) {
+      scratch[r] = keys[ord[r]];
+    }
+    ok = ok && harm__radix_sort(scratch, ord, n);
+    if (ok) {
+      /* Now scratch holds the first keys in sorted order; put the second
+       * keys in that order too (keys, in entry order, is free to reuse). */
+      for (size_t r = 0; r < n; r++) {
+        keys[r] = k2[ord[r]];
+      }
+      uint64_t *t = k2;
+      k2 = keys;
+      keys = scratch;
+      scratch = t;
+    }
+    harm__free(scratch);
   }
-  harm__free(scratch);
   unify_ctx ctx = {pools, e};
-  for (size_t i = 0; ok && i < n;) {
+  for (size_t i = 0; ok && max_len > 16 && i < n;) {
     size_t j = i + 1;
     bool long_one = lens[ord[i]] > 16;
     while (j < n && keys[j] == keys[i] && k2[j] == k2[i]) {
@@ -451,14 +470,23 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
     out->hash = NULL;
     ok = out->bytes && out->offset;
   }
+  /* New index per entry, written in sorted order and read back in entry
+   * order below: one scattered write instead of gathering the entry and
+   * scattering into maps. Lengths of up to 16 bytes come from the keys
+   * (key_len), so lens is read only when some string is longer. */
+  uint32_t *newidx = ok ? harm__malloc((n + 1) * sizeof *newidx) : NULL;
+  ok = ok && newidx;
   size_t used_bytes = 0;
   uint32_t count = 0;
   for (size_t r = 0; ok && r < n; r++) {
-    const unify_entry *x = &e[ord[r]];
-    size_t len = lens[ord[r]];
+    size_t len = key_len(keys[r], k2[r]);
+    if (len == 16 && max_len > 16) {
+      len = lens[ord[r]];
+    }
     bool same = r > 0 && keys[r] == keys[r - 1] && k2[r] == k2[r - 1] &&
-                len == lens[ord[r - 1]] &&
-                (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0);
+                (len < 16 || max_len <= 16 ||
+                 (len == lens[ord[r - 1]] &&
+                  (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0)));
     if (!same) {
       out->offset[count] = used_bytes;
       if (len <= 16) {
@@ -468,6 +496,7 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
           out->bytes[used_bytes + b] = (char)(w >> (56 - 8 * (b % 8)));
         }
       } else {
+        const unify_entry *x = &e[ord[r]];
         memcpy(out->bytes + used_bytes,
                harm__strpool_get(pools[x->pool], x->idx, NULL), len);
       }
@@ -475,7 +504,15 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
       used_bytes += len + 1;
       count++;
     }
-    maps[x->pool][x->idx] = count - 1;
+    newidx[ord[r]] = count - 1;
+  }
+  m = 0;
+  for (size_t k = 0; ok && k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      if (used[k][i]) {
+        maps[k][i] = newidx[m++];
+      }
+    }
   }
   if (ok) {
     out->bytes_len = used_bytes;
@@ -485,6 +522,7 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   } else {
     harm__strpool_free(out);
   }
+  harm__free(newidx);
   harm__free(e);
   harm__free(keys);
   harm__free(k2);
