@@ -391,28 +391,43 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   if (n >= UINT32_MAX) {
     return false;
   }
-  unify_entry *e = harm__malloc((n + 1) * sizeof *e);
+  /* The longest used string decides which arrays are needed at all: ids
+   * of up to 8 bytes (the usual case) need only the first keys, so the
+   * memory first touched here is 28 bytes per entry instead of 52. */
+  size_t max_len = 0, bytes = 0;
+  for (size_t k = 0; k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      if (used[k][i]) {
+        size_t len;
+        (void)harm__strpool_get(pools[k], i, &len);
+        max_len = len > max_len ? len : max_len;
+        bytes += len + 1;
+      }
+    }
+  }
+  bool any_k2 = max_len > 8, any_long = max_len > 16;
+  unify_entry *e = any_long ? harm__malloc((n + 1) * sizeof *e) : NULL;
   uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
-  uint64_t *k2 = harm__malloc((n + 1) * sizeof *k2);
+  uint64_t *k2 = harm__calloc(any_k2 ? n + 1 : 1, sizeof *k2);
   uint32_t *ord = harm__malloc((n + 1) * sizeof *ord);
-  uint32_t *lens = harm__malloc((n + 1) * sizeof *lens);
-  bool ok = e && keys && k2 && ord && lens;
-  size_t m = 0, bytes = 0, max_len = 0;
-  bool any_k2 = false;
+  uint32_t *lens = any_long ? harm__malloc((n + 1) * sizeof *lens) : NULL;
+  bool ok = (e || !any_long) && keys && k2 && ord && (lens || !any_long);
+  size_t m = 0;
   for (size_t k = 0; ok && k < n_pools; k++) {
     for (uint32_t i = 0; i < pools[k]->n; i++) {
       if (used[k][i]) {
         size_t len;
         const char *str = harm__strpool_get(pools[k], i, &len);
-        e[m].pool = (uint32_t)k;
-        e[m].idx = i;
         keys[m] = prefix_key(str, len);
-        k2[m] = second_key(str, len);
-        any_k2 = any_k2 || k2[m];
-        lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
-        max_len = len > max_len ? len : max_len;
+        if (any_k2) {
+          k2[m] = second_key(str, len);
+        }
+        if (any_long) {
+          e[m].pool = (uint32_t)k;
+          e[m].idx = i;
+          lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
+        }
         ord[m] = (uint32_t)m;
-        bytes += len + 1;
         m++;
       }
     }
@@ -479,11 +494,12 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   size_t used_bytes = 0;
   uint32_t count = 0;
   for (size_t r = 0; ok && r < n; r++) {
-    size_t len = key_len(keys[r], k2[r]);
+    size_t len = key_len(keys[r], any_k2 ? k2[r] : 0);
     if (len == 16 && max_len > 16) {
       len = lens[ord[r]];
     }
-    bool same = r > 0 && keys[r] == keys[r - 1] && k2[r] == k2[r - 1] &&
+    bool same = r > 0 && keys[r] == keys[r - 1] &&
+                (!any_k2 || k2[r] == k2[r - 1]) &&
                 (len < 16 || max_len <= 16 ||
                  (len == lens[ord[r - 1]] &&
                   (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0)));
@@ -492,7 +508,7 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
       if (len <= 16) {
         /* The bytes are in the keys: no read of the source pool. */
         for (size_t b = 0; b < len; b++) {
-          uint64_t w = b < 8 ? keys[r] : k2[r];
+          uint64_t w = b < 8 ? keys[r] : k2[r]; /* b >= 8: any_k2 */
           out->bytes[used_bytes + b] = (char)(w >> (56 - 8 * (b % 8)));
         }
       } else {
