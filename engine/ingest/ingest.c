@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdatomic.h>
 #include <threads.h>
 #include <unistd.h>
 
@@ -80,6 +81,11 @@ typedef struct loader {
   col_filter *filters;
   bool deferred;    /* as_of is the latest date: decided at the end */
   harm_date runmax; /* latest valid date so far */
+  /* Parallel shards, as_of = latest: the latest date any shard has seen,
+   * so a shard drops rows that are already outside every later window
+   * (the window only moves forward). NULL when reading alone. */
+  _Atomic harm_date *shared_max;
+  size_t compact_at; /* as_of = latest: compact when this many records */
   /* Deferred mode: rows that failed a filter, counted by date, so they
    * can be classified against the final window at the end. */
   harm_date hist_base;
@@ -467,15 +473,44 @@ static bool dedupe_subjects(harm_dataset *ds) {
   return !ds->subjects_rows || sort_subjects(ds);
 }
 
-/* Stores a kept record, its subject (s, len) appended to the row pool. */
+/* The latest valid date seen by this loader or, in parallel, any shard. */
+static harm_date latest_seen(const loader *ld) {
+  harm_date g = ld->shared_max
+                    ? atomic_load_explicit(ld->shared_max, memory_order_relaxed)
+                    : HARM_DATE_NONE;
+  return g > ld->runmax ? g : ld->runmax;
+}
+
+/* Raises the shared latest date to d (HARM_DATE_NONE is the smallest). */
+static void publish_max(loader *ld, harm_date d) {
+  if (!ld->shared_max) {
+    return;
+  }
+  harm_date cur = atomic_load_explicit(ld->shared_max, memory_order_relaxed);
+  while (d > cur && !atomic_compare_exchange_weak_explicit(
+                        ld->shared_max, &cur, d, memory_order_relaxed,
+                        memory_order_relaxed)) {
+  }
+}
+
+/* Stores a kept record, its subject (s, len) appended to the row pool.
+ * With as_of = latest, records (and their subject strings) that fell out
+ * of the window are dropped whenever the count has grown by half since
+ * the last compaction (each record is moved about three times at most),
+ * so memory follows the rows in the window (1.5 times them at most), not
+ * the rows read, whatever the file's order. */
 static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
                      size_t len) {
   harm_dataset *ds = ld->ds;
-  if (ds->n_recs == ds->cap_recs) {
+  if (ds->n_recs == ds->cap_recs ||
+      (ld->deferred && ds->n_recs >= ld->compact_at)) {
     if (ld->deferred) {
-      compact(ds, window_start(ld->runmax, ds->lookback_days));
+      compact(ds, window_start(latest_seen(ld), ds->lookback_days));
+      size_t grow = ds->n_recs / 2 > ((size_t)1 << 16) ? ds->n_recs / 2
+                                                       : ((size_t)1 << 16);
+      ld->compact_at = ds->n_recs + grow;
     }
-    if (ds->n_recs * 4 >= ds->cap_recs * 3) {
+    if (ds->n_recs == ds->cap_recs || ds->n_recs * 4 >= ds->cap_recs * 3) {
       /* Growth is by 4x from a size hinted by the chunk length: every
        * realloc of a large block is an mremap, and in a threaded process
        * each costs a TLB shootdown on every core. */
@@ -617,6 +652,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   if (ld->deferred) {
     if (ld->runmax == HARM_DATE_NONE || date > ld->runmax) {
       ld->runmax = date;
+      publish_max(ld, date);
     }
     if (!passes_filters(ld, rec)) {
       if (!hist_add(ld, date)) {
@@ -624,7 +660,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       }
       return ld->status == HARM_OK;
     }
-    if (date < window_start(ld->runmax, ds->lookback_days)) {
+    if (date < window_start(latest_seen(ld), ds->lookback_days)) {
       ds->acct.outside_window++;
       return true;
     }
@@ -1437,7 +1473,8 @@ static int shard_main(void *arg) {
   /* The chunk's dictionary is built here, in its own thread: records
    * already out of the chunk's own window (as_of = latest) go first. */
   if (st == HARM_OK && sh->ld.deferred) {
-    compact(sh->ld.ds, window_start(sh->ld.runmax, sh->ld.ds->lookback_days));
+    compact(sh->ld.ds,
+            window_start(latest_seen(&sh->ld), sh->ld.ds->lookback_days));
   }
   if (st == HARM_OK && !dedupe_subjects(sh->ld.ds)) {
     st = HARM_ERR_NOMEM;
@@ -1622,6 +1659,7 @@ static harm_status ingest_parallel(loader *master, const source *src,
   }
   size_t from = hdr_end;
   unsigned n = 0;
+  _Atomic harm_date shared_max = HARM_DATE_NONE;
   for (unsigned k = 0; k < T && from < src->len; k++) {
     size_t to = k + 1 == T ? src->len
                            : next_line(src, hdr_end + body / T * (k + 1), buf);
@@ -1635,6 +1673,9 @@ static harm_status ingest_parallel(loader *master, const source *src,
     /* About one kept record per 128 bytes of input: a first capacity that
      * rarely needs growing (pages not written cost no memory). */
     sh[n].ld.rec_hint = (to - from) / 128 + 4096;
+    if (master->deferred) {
+      sh[n].ld.shared_max = &shared_max;
+    }
     n++;
     from = to;
   }
@@ -1660,9 +1701,13 @@ static harm_status ingest_parallel(loader *master, const source *src,
     }
   }
   /* A chunk that did not end idle means the next chunk started inside a
-   * quoted field: read from that chunk to the end again, in one go. */
-  for (unsigned k = 0; k + 1 < n; k++) {
-    if (sh[k].st == HARM_OK && !sh[k].idle) {
+   * quoted field: read from that chunk to the end again, in one go. With
+   * as_of = latest, the earlier chunks may have dropped rows against a
+   * latest date that the misread chunk made up, so everything is read
+   * again from the first chunk. */
+  for (unsigned kk = 0; kk + 1 < n; kk++) {
+    if (sh[kk].st == HARM_OK && !sh[kk].idle) {
+      unsigned k = master->deferred ? 0 : kk;
       for (unsigned j = k; j < n; j++) {
         shard_free(&sh[j]);
       }
@@ -1761,6 +1806,7 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   ld.err = err;
   ld.runmax = HARM_DATE_NONE;
   ld.deferred = opts->as_of == HARM_DATE_NONE;
+  ld.compact_at = (size_t)1 << 20;
   harm_dataset *ds = harm__calloc(1, sizeof *ds);
   ld.filters = harm__calloc(opts->n_filters + 1, sizeof *ld.filters);
   if (ds) {
