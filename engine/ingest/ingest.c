@@ -409,14 +409,20 @@ static void compact(harm_dataset *ds, int64_t start) {
    * compacted with the records, so a file sorted by date keeps only the
    * ids of rows still in the window, not of every row read. */
   harm__strpool *sp = ds->subjects_rows ? &ds->subjects : NULL;
-  size_t at = 0;
+  size_t at = SIZE_MAX; /* where the next moved string goes, once moving */
   for (size_t i = 0; i < ds->n_recs; i++) {
     if (ds->recs[i].date >= start) {
       if (ds->oid) {
         ds->oid[j] = ds->oid[i];
       }
       harm__rec r = ds->recs[i];
-      if (sp) {
+      /* Until the first dropped record nothing moves (a row pool's index
+       * is the record's position), which is the usual case in a file not
+       * sorted by date. */
+      if (sp && (i != j || r.subject != j)) {
+        if (at == SIZE_MAX) {
+          at = (size_t)sp->offset[j];
+        }
         size_t len;
         const char *str = harm__strpool_get(sp, r.subject, &len);
         /* Indices only grow along the records: moving down is safe. */
@@ -431,6 +437,9 @@ static void compact(harm_dataset *ds, int64_t start) {
     }
   }
   if (sp) {
+    if (at == SIZE_MAX) {
+      at = j < sp->n ? (size_t)sp->offset[j] : sp->bytes_len;
+    }
     sp->n = (uint32_t)j;
     sp->bytes_len = at;
   }
