@@ -43,6 +43,8 @@ struct harm_dataset {
    * lookup (no hash table touched per row); dedupe_subjects in ingest.c
    * turns it into a dictionary once, by sorting. */
   bool subjects_rows;
+  /* The records were freed by harm_matrix_build_release. */
+  bool records_released;
 };
 
 #endif /* HARMRANK_INGEST_DATASET_H */
