@@ -251,7 +251,8 @@ static harm_status deliver(harm__csv_reader *r, const char *error,
                           .n_fields = r->n_fields,
                           .error = error,
                           .error_field = error_field,
-                          .raw_truncated = r->raw_truncated};
+                          .raw_truncated = r->raw_truncated,
+                          .no_nul = false};
   if (!error && r->field_error) {
     rec.error = r->field_error;
     rec.error_field = r->field_error_at;
@@ -416,29 +417,34 @@ static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 enum { MAX_COMMAS = 64 };
 
 /* One pass over a physical line: finds its end (the first '\n' or '\r'),
- * whether it holds a quote, and where its commas are (up to MAX_COMMAS;
- * *n_commas = SIZE_MAX when there are more). SSE2 does 16 bytes a step
- * where available; the scalar loop gives the same answers. */
-static size_t scan_line(const char *p, size_t avail, bool *quote,
+ * whether it holds a quote (*quote) or a NUL byte (*nul), and where its
+ * commas are (up to MAX_COMMAS; *n_commas = SIZE_MAX when there are
+ * more). SSE2 does 16 bytes a step where available; the scalar loop gives
+ * the same answers. */
+static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
                         uint32_t *commas, size_t *n_commas) {
   size_t i = 0, nc = 0;
-  bool q = false;
+  bool q = false, z = false;
 #if defined(__SSE2__)
   const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
   const __m128i dq = _mm_set1_epi8('"'), cm = _mm_set1_epi8(',');
+  const __m128i zero = _mm_setzero_si128();
   while (i + 16 <= avail) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
     unsigned end = (unsigned)_mm_movemask_epi8(
         _mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, cr)));
     unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dq));
     unsigned cmask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm));
+    unsigned zm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
     unsigned stop = end ? (unsigned)__builtin_ctz(end) : 16;
     if (end) {
       unsigned keep = (1u << stop) - 1u;
       qm &= keep;
       cmask &= keep;
+      zm &= keep;
     }
     q = q || qm;
+    z = z || zm;
     while (cmask) {
       if (nc < MAX_COMMAS) {
         commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
@@ -448,6 +454,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote,
     }
     if (end) {
       *quote = q;
+      *nul = z;
       *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
       return i + stop;
     }
@@ -461,6 +468,8 @@ static size_t scan_line(const char *p, size_t avail, bool *quote,
     }
     if (c == '"') {
       q = true;
+    } else if (c == '\0') {
+      z = true;
     } else if (c == ',') {
       if (nc < MAX_COMMAS) {
         commas[nc] = (uint32_t)i;
@@ -469,6 +478,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote,
     }
   }
   *quote = q;
+  *nul = z;
   *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
   return i;
 }
@@ -480,7 +490,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote,
  * both paths give the same records. */
 static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
                              const char *term, const uint32_t *commas,
-                             size_t n_commas) {
+                             size_t n_commas, bool nul) {
   r->record_line = r->line;
   r->prev_cr = false; /* the line's content came after any earlier CR */
   count_lines(r, term, 1);
@@ -544,7 +554,8 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
                           .error_field = error_field,
                           .raw_truncated = n > raw_len,
                           /* the fast path's only record error */
-                          .over_limit = error != NULL};
+                          .over_limit = error != NULL,
+                          .no_nul = !nul};
   r->record_line = r->line;
   if (!r->fn(r->ctx, &rec)) {
     r->stopped = true;
@@ -648,12 +659,12 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
     }
     /* One physical line: up to the first '\n' or '\r'. */
     const char *p = data + pos;
-    bool quote;
+    bool quote, nul;
     uint32_t commas[MAX_COMMAS];
     size_t n_commas;
-    size_t content = scan_line(p, len - pos, &quote, commas, &n_commas);
+    size_t content = scan_line(p, len - pos, &quote, &nul, commas, &n_commas);
     size_t term = content < len - pos ? 1 : 0;
-    if (r->first && r->text_check && memchr(p, '\0', content)) {
+    if (r->first && r->text_check && nul) {
       r->fatal = not_text(p, content);
       r->stopped = true;
       return HARM_ERR_DATA;
@@ -666,7 +677,7 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
         r->record_line = r->line;
       } else {
         harm_status st =
-            fast_line(r, p, content, p + content, commas, n_commas);
+            fast_line(r, p, content, p + content, commas, n_commas, nul);
         if (st != HARM_OK) {
           return st;
         }

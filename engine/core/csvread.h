@@ -30,6 +30,10 @@ typedef struct harm__csv_record {
   bool raw_truncated; /* raw longer than the limit, cut */
   bool over_limit;    /* the error is a field over max_field_bytes (a
                          documented limit: HARM_ERR_LIMIT in strict mode) */
+  /* A hint: true when the reader saw that no byte of the record is NUL
+   * (the quote-free fast path scans for it anyway), so a consumer may skip
+   * its own search; false means not known. */
+  bool no_nul;
 } harm__csv_record;
 
 /* Returns true to continue, false to stop reading (harm__csv_feed then

@@ -42,7 +42,7 @@ static void put_slot(harm__slot *slots, size_t mask, uint64_t hash,
 
 static bool grow_slots(harm__strpool *sp) {
   size_t n_slots = sp->n_slots ? sp->n_slots * 2 : 64;
-  harm__slot *slots = harm__calloc(n_slots, sizeof *slots);
+  harm__slot *slots = harm__reallocarray(NULL, n_slots, sizeof *slots);
   if (!slots) {
     return false;
   }
@@ -51,6 +51,12 @@ static bool grow_slots(harm__strpool *sp) {
   if (n_slots * sizeof *slots >= ((size_t)128 << 20)) {
     harm__hint_huge_pages(slots, n_slots * sizeof *slots);
   }
+  /* Zeroed by writing, not by calloc: a calloc'd table is mapped to the
+   * shared zero page, so the probe that first reads a page and the insert
+   * that then writes it cost a copy-on-write fault whose TLB flush
+   * interrupts every other core (15% of a 2-thread 10M run was these
+   * shootdowns). Every page is written at half load anyway. */
+  memset(slots, 0, n_slots * sizeof *slots);
   for (uint32_t i = 0; i < sp->n; i++) {
     size_t len = str_len(sp, i);
     put_slot(slots, n_slots - 1, sp->hash[i], i, sp->bytes + sp->offset[i], len,
@@ -186,6 +192,41 @@ uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
   if (added) {
     *added = true;
   }
+  return idx;
+}
+
+uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
+  if (sp->n >= UINT32_MAX - 1) {
+    return HARM__STRPOOL_FAIL;
+  }
+  if (sp->n == sp->cap) {
+    uint32_t cap =
+        sp->cap ? (sp->cap < UINT32_MAX / 2 ? sp->cap * 2 : UINT32_MAX - 1)
+                : 1024;
+    uint64_t *off = harm__reallocarray(sp->offset, cap, sizeof *off);
+    if (!off) {
+      return HARM__STRPOOL_FAIL;
+    }
+    sp->offset = off;
+    sp->cap = cap;
+  }
+  if (sp->bytes_len + len + 1 > sp->bytes_cap) {
+    size_t cap = sp->bytes_cap ? sp->bytes_cap : 16384;
+    while (cap < sp->bytes_len + len + 1) {
+      cap *= 2;
+    }
+    char *b = harm__realloc(sp->bytes, cap);
+    if (!b) {
+      return HARM__STRPOOL_FAIL;
+    }
+    sp->bytes = b;
+    sp->bytes_cap = cap;
+  }
+  uint32_t idx = sp->n++;
+  sp->offset[idx] = sp->bytes_len;
+  memcpy(sp->bytes + sp->bytes_len, s, len);
+  sp->bytes[sp->bytes_len + len] = '\0';
+  sp->bytes_len += len + 1;
   return idx;
 }
 
@@ -327,6 +368,16 @@ static uint64_t second_key(const char *s, size_t len) {
   return len > 8 ? prefix_key(s + 8, len - 8) : 0;
 }
 
+/* Length of a string of up to 16 bytes from its two big-endian keys:
+ * ids hold no NUL, so the zero padding marks the end. 16 means "16 or
+ * more". */
+static size_t key_len(uint64_t k1, uint64_t k2) {
+  if (k2) {
+    return 16 - (size_t)__builtin_ctzll(k2) / 8;
+  }
+  return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
+}
+
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
@@ -340,25 +391,43 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   if (n >= UINT32_MAX) {
     return false;
   }
-  unify_entry *e = harm__malloc((n + 1) * sizeof *e);
+  /* The longest used string decides which arrays are needed at all: ids
+   * of up to 8 bytes (the usual case) need only the first keys, so the
+   * memory first touched here is 28 bytes per entry instead of 52. */
+  size_t max_len = 0, bytes = 0;
+  for (size_t k = 0; k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      if (used[k][i]) {
+        size_t len;
+        (void)harm__strpool_get(pools[k], i, &len);
+        max_len = len > max_len ? len : max_len;
+        bytes += len + 1;
+      }
+    }
+  }
+  bool any_k2 = max_len > 8, any_long = max_len > 16;
+  unify_entry *e = any_long ? harm__malloc((n + 1) * sizeof *e) : NULL;
   uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
-  uint64_t *k2 = harm__malloc((n + 1) * sizeof *k2);
+  uint64_t *k2 = harm__calloc(any_k2 ? n + 1 : 1, sizeof *k2);
   uint32_t *ord = harm__malloc((n + 1) * sizeof *ord);
-  uint32_t *lens = harm__malloc((n + 1) * sizeof *lens);
-  bool ok = e && keys && k2 && ord && lens;
-  size_t m = 0, bytes = 0;
+  uint32_t *lens = any_long ? harm__malloc((n + 1) * sizeof *lens) : NULL;
+  bool ok = (e || !any_long) && keys && k2 && ord && (lens || !any_long);
+  size_t m = 0;
   for (size_t k = 0; ok && k < n_pools; k++) {
     for (uint32_t i = 0; i < pools[k]->n; i++) {
       if (used[k][i]) {
         size_t len;
         const char *str = harm__strpool_get(pools[k], i, &len);
-        e[m].pool = (uint32_t)k;
-        e[m].idx = i;
         keys[m] = prefix_key(str, len);
-        k2[m] = second_key(str, len);
-        lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
+        if (any_k2) {
+          k2[m] = second_key(str, len);
+        }
+        if (any_long) {
+          e[m].pool = (uint32_t)k;
+          e[m].idx = i;
+          lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
+        }
         ord[m] = (uint32_t)m;
-        bytes += len + 1;
         m++;
       }
     }
@@ -367,32 +436,38 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
    * the first 16 bytes, which is the whole string for ids up to 16 bytes
    * (they hold no NUL). Only runs equal in both keys that hold a longer
    * string need a full comparison. Equal strings from different pools end
-   * up adjacent. */
-  uint64_t *scratch = ok ? harm__malloc((n + 1) * sizeof *scratch) : NULL;
-  ok = ok && scratch;
-  if (ok) {
-    /* keys and k2 stay in entry order; scratch carries the sort keys. */
-    memcpy(scratch, k2, n * sizeof *scratch);
-    ok = harm__radix_sort(scratch, ord, n);
-  }
-  for (size_t r = 0; ok && r < n; r++) {
-    scratch[r] = keys[ord[r]];
-  }
-  ok = ok && harm__radix_sort(scratch, ord, n);
-  if (ok) {
-    /* Now scratch holds the first keys in sorted order; put the second
-     * keys in that order too (keys, in entry order, is free to reuse). */
-    for (size_t r = 0; r < n; r++) {
-      keys[r] = k2[ord[r]];
+   * up adjacent. When no string is longer than 8 bytes (most ids), the
+   * second keys are all zero and one sort of the first keys, in place,
+   * is the whole job. */
+  if (ok && !any_k2) {
+    ok = harm__radix_sort(keys, ord, n);
+  } else if (ok) {
+    uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
+    ok = scratch != NULL;
+    if (ok) {
+      /* keys and k2 stay in entry order; scratch carries the sort keys. */
+      memcpy(scratch, k2, n * sizeof *scratch);
+      ok = harm__radix_sort(scratch, ord, n);
     }
-    uint64_t *t = k2;
-    k2 = keys;
-    keys = scratch;
-    scratch = t;
+    for (size_t r = 0; ok && r < n; r++) {
+      scratch[r] = keys[ord[r]];
+    }
+    ok = ok && harm__radix_sort(scratch, ord, n);
+    if (ok) {
+      /* Now scratch holds the first keys in sorted order; put the second
+       * keys in that order too (keys, in entry order, is free to reuse). */
+      for (size_t r = 0; r < n; r++) {
+        keys[r] = k2[ord[r]];
+      }
+      uint64_t *t = k2;
+      k2 = keys;
+      keys = scratch;
+      scratch = t;
+    }
+    harm__free(scratch);
   }
-  harm__free(scratch);
   unify_ctx ctx = {pools, e};
-  for (size_t i = 0; ok && i < n;) {
+  for (size_t i = 0; ok && max_len > 16 && i < n;) {
     size_t j = i + 1;
     bool long_one = lens[ord[i]] > 16;
     while (j < n && keys[j] == keys[i] && k2[j] == k2[i]) {
@@ -410,23 +485,34 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
     out->hash = NULL;
     ok = out->bytes && out->offset;
   }
+  /* New index per entry, written in sorted order and read back in entry
+   * order below: one scattered write instead of gathering the entry and
+   * scattering into maps. Lengths of up to 16 bytes come from the keys
+   * (key_len), so lens is read only when some string is longer. */
+  uint32_t *newidx = ok ? harm__malloc((n + 1) * sizeof *newidx) : NULL;
+  ok = ok && newidx;
   size_t used_bytes = 0;
   uint32_t count = 0;
   for (size_t r = 0; ok && r < n; r++) {
-    const unify_entry *x = &e[ord[r]];
-    size_t len = lens[ord[r]];
-    bool same = r > 0 && keys[r] == keys[r - 1] && k2[r] == k2[r - 1] &&
-                len == lens[ord[r - 1]] &&
-                (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0);
+    size_t len = key_len(keys[r], any_k2 ? k2[r] : 0);
+    if (len == 16 && max_len > 16) {
+      len = lens[ord[r]];
+    }
+    bool same = r > 0 && keys[r] == keys[r - 1] &&
+                (!any_k2 || k2[r] == k2[r - 1]) &&
+                (len < 16 || max_len <= 16 ||
+                 (len == lens[ord[r - 1]] &&
+                  (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0)));
     if (!same) {
       out->offset[count] = used_bytes;
       if (len <= 16) {
         /* The bytes are in the keys: no read of the source pool. */
         for (size_t b = 0; b < len; b++) {
-          uint64_t w = b < 8 ? keys[r] : k2[r];
+          uint64_t w = b < 8 ? keys[r] : k2[r]; /* b >= 8: any_k2 */
           out->bytes[used_bytes + b] = (char)(w >> (56 - 8 * (b % 8)));
         }
       } else {
+        const unify_entry *x = &e[ord[r]];
         memcpy(out->bytes + used_bytes,
                harm__strpool_get(pools[x->pool], x->idx, NULL), len);
       }
@@ -434,7 +520,15 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
       used_bytes += len + 1;
       count++;
     }
-    maps[x->pool][x->idx] = count - 1;
+    newidx[ord[r]] = count - 1;
+  }
+  m = 0;
+  for (size_t k = 0; ok && k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      if (used[k][i]) {
+        maps[k][i] = newidx[m++];
+      }
+    }
   }
   if (ok) {
     out->bytes_len = used_bytes;
@@ -444,12 +538,81 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   } else {
     harm__strpool_free(out);
   }
+  harm__free(newidx);
   harm__free(e);
   harm__free(keys);
   harm__free(k2);
   harm__free(ord);
   harm__free(lens);
   return ok;
+}
+
+bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools) {
+  size_t n = 0, bytes = 0;
+  for (size_t k = 0; k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      maps[k][i] = UINT32_MAX;
+      n += used[k][i];
+    }
+    bytes += pools[k]->bytes_len;
+  }
+  if (n >= UINT32_MAX) {
+    return false;
+  }
+  size_t *head = harm__calloc(n_pools + 1, sizeof *head);
+  out->bytes = harm__malloc(bytes + 1);
+  out->offset = harm__malloc((n + 1) * sizeof *out->offset);
+  out->hash = NULL;
+  if (!head || !out->bytes || !out->offset) {
+    harm__free(head);
+    harm__strpool_free(out);
+    return false;
+  }
+  size_t used_bytes = 0;
+  uint32_t count = 0;
+  const char *last = NULL;
+  size_t last_len = 0;
+  for (;;) {
+    /* The smallest used head among the pools (few pools: a linear scan). */
+    size_t best = SIZE_MAX, best_len = 0;
+    const char *best_s = NULL;
+    for (size_t k = 0; k < n_pools; k++) {
+      while (head[k] < pools[k]->n && !used[k][head[k]]) {
+        head[k]++;
+      }
+      if (head[k] == pools[k]->n) {
+        continue;
+      }
+      size_t len;
+      const char *str = harm__strpool_get(pools[k], (uint32_t)head[k], &len);
+      if (!best_s || cmp_bytes(str, len, best_s, best_len) < 0) {
+        best = k;
+        best_s = str;
+        best_len = len;
+      }
+    }
+    if (!best_s) {
+      break;
+    }
+    if (!last || cmp_bytes(best_s, best_len, last, last_len) != 0) {
+      out->offset[count] = used_bytes;
+      memcpy(out->bytes + used_bytes, best_s, best_len + 1);
+      last = out->bytes + used_bytes;
+      last_len = best_len;
+      used_bytes += best_len + 1;
+      count++;
+    }
+    maps[best][head[best]] = count - 1;
+    head[best]++;
+  }
+  harm__free(head);
+  out->bytes_len = used_bytes;
+  out->bytes_cap = bytes + 1;
+  out->n = count;
+  out->cap = (uint32_t)(n + 1);
+  return true;
 }
 
 void harm__strpool_free(harm__strpool *sp) {

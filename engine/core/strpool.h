@@ -62,6 +62,13 @@ static inline void harm__strpool_prefetch(const harm__strpool *sp, uint64_t h) {
 #endif
 }
 
+/* Appends [s, s + len) as a new string without looking for an equal one
+ * (no hash, no table): a pool of one string per row, to be deduplicated
+ * once by harm__strpool_unify. Such a pool must not be interned into or
+ * searched. Returns its index, or HARM__STRPOOL_FAIL on allocation
+ * failure. */
+uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len);
+
 /* Index of an existing string, or HARM__STRPOOL_FAIL. */
 uint32_t harm__strpool_find(const harm__strpool *sp, const char *s, size_t len);
 
@@ -86,6 +93,13 @@ bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order);
  * binary-searches it, and it must not be interned into. Returns false on
  * allocation failure. */
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools);
+
+/* As harm__strpool_unify for pools that each hold distinct strings in
+ * bytewise order (results of harm__strpool_unify): a k-way merge, no
+ * sort. Returns false on allocation failure. */
+bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools);
 

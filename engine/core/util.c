@@ -260,11 +260,21 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n) {
   }
   uint64_t *ks = keys, *kd = k2;
   uint32_t *vs = vals, *vd = v2;
-  for (unsigned shift = 0; shift < 64; shift += 8) {
-    size_t count[256] = {0};
-    for (size_t i = 0; i < n; i++) {
-      count[(ks[i] >> shift) & 0xff]++;
+  /* The counts of all eight bytes in one read of the keys. */
+  size_t(*hist)[256] = harm__calloc(8, sizeof *hist);
+  if (!hist) {
+    harm__free(k2);
+    harm__free(v2);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    uint64_t k = keys[i];
+    for (unsigned b = 0; b < 8; b++) {
+      hist[b][(k >> (8 * b)) & 0xff]++;
     }
+  }
+  for (unsigned shift = 0; shift < 64; shift += 8) {
+    size_t *count = hist[shift / 8];
     /* A byte that is the same in every key needs no pass. */
     if (count[(ks[0] >> shift) & 0xff] == n) {
       continue;
@@ -291,6 +301,7 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n) {
     memcpy(keys, ks, n * sizeof *keys);
     memcpy(vals, vs, n * sizeof *vals);
   }
+  harm__free(hist);
   harm__free(k2);
   harm__free(v2);
   return true;

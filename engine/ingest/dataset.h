@@ -39,6 +39,12 @@ struct harm_dataset {
   harm_date as_of;
   uint32_t lookback_days;
   harm_input_hash hash; /* of the bytes read, when opts.hash_input */
+  /* While reading, subjects holds one string per record, appended without
+   * lookup (no hash table touched per row); dedupe_subjects in ingest.c
+   * turns it into a dictionary once, by sorting. */
+  bool subjects_rows;
+  /* The records were freed by harm_matrix_build_release. */
+  bool records_released;
 };
 
 #endif /* HARMRANK_INGEST_DATASET_H */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdatomic.h>
 #include <threads.h>
 #include <unistd.h>
 
@@ -80,6 +81,11 @@ typedef struct loader {
   col_filter *filters;
   bool deferred;    /* as_of is the latest date: decided at the end */
   harm_date runmax; /* latest valid date so far */
+  /* Parallel shards, as_of = latest: the latest date any shard has seen,
+   * so a shard drops rows that are already outside every later window
+   * (the window only moves forward). NULL when reading alone. */
+  _Atomic harm_date *shared_max;
+  size_t compact_at; /* as_of = latest: compact when this many records */
   /* Deferred mode: rows that failed a filter, counted by date, so they
    * can be classified against the final window at the end. */
   harm_date hist_base;
@@ -93,16 +99,6 @@ typedef struct loader {
   bool buffer_rejects;
   harm__buf rej_buf;
   harm_error local_err;
-  /* Kept rows whose subject is yet to be interned: interning in batches
-   * lets the hash-table cache misses overlap (see flush_pending). */
-  struct pending {
-    harm__rec r;
-    uint32_t oid;
-    uint64_t h;
-    uint32_t len;
-    char s[44];
-  } pend[32];
-  size_t n_pend;
   size_t rec_hint; /* first record capacity (0 = small) */
   /* Datasets of the later parallel chunks, folded in by finish(). */
   harm_dataset **parts;
@@ -235,8 +231,9 @@ static void reject(loader *ld, const harm__csv_record *rec, size_t col,
   }
 }
 
-static bool field_ok_text(const harm__csv_field *f) {
-  return memchr(f->p, '\0', f->len) == NULL;
+static bool field_ok_text(const harm__csv_record *rec,
+                          const harm__csv_field *f) {
+  return rec->no_nul || memchr(f->p, '\0', f->len) == NULL;
 }
 
 /* The column a filter names. A filter names a role (the logical column
@@ -414,26 +411,121 @@ static int64_t window_start(harm_date as_of, uint32_t lookback) {
  * counting them in ds's accounting. */
 static void compact(harm_dataset *ds, int64_t start) {
   size_t j = 0;
+  /* A pool of one subject string per record (in record order) is
+   * compacted with the records, so a file sorted by date keeps only the
+   * ids of rows still in the window, not of every row read. */
+  harm__strpool *sp = ds->subjects_rows ? &ds->subjects : NULL;
+  size_t at = SIZE_MAX; /* where the next moved string goes, once moving */
   for (size_t i = 0; i < ds->n_recs; i++) {
     if (ds->recs[i].date >= start) {
       if (ds->oid) {
         ds->oid[j] = ds->oid[i];
       }
-      ds->recs[j++] = ds->recs[i];
+      harm__rec r = ds->recs[i];
+      /* Until the first dropped record nothing moves (a row pool's index
+       * is the record's position), which is the usual case in a file not
+       * sorted by date. */
+      if (sp && (i != j || r.subject != j)) {
+        if (at == SIZE_MAX) {
+          at = (size_t)sp->offset[j];
+        }
+        size_t len;
+        const char *str = harm__strpool_get(sp, r.subject, &len);
+        /* Indices only grow along the records: moving down is safe. */
+        memmove(sp->bytes + at, str, len + 1);
+        sp->offset[j] = at;
+        at += len + 1;
+        r.subject = (uint32_t)j;
+      }
+      ds->recs[j++] = r;
     } else {
       ds->acct.outside_window++;
     }
   }
+  if (sp) {
+    if (at == SIZE_MAX) {
+      at = j < sp->n ? (size_t)sp->offset[j] : sp->bytes_len;
+    }
+    sp->n = (uint32_t)j;
+    sp->bytes_len = at;
+  }
   ds->n_recs = j;
 }
 
-static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
-  harm_dataset *ds = ld->ds;
-  if (ds->n_recs == ds->cap_recs) {
-    if (ld->deferred) {
-      compact(ds, window_start(ld->runmax, ds->lookback_days));
+/* Turns a pool of one subject string per record into the dataset's
+ * dictionary: each distinct id once, in bytewise order (one radix sort
+ * of 8-byte prefixes, exact: equal strings, not equal hashes, are
+ * merged), and renumbers the records. Strings of records already dropped
+ * are left out. */
+static bool sort_subjects(harm_dataset *ds) {
+  harm__strpool *sp = &ds->subjects;
+  bool *used = harm__calloc((size_t)sp->n + 1, sizeof *used);
+  uint32_t *map = harm__malloc(((size_t)sp->n + 1) * sizeof *map);
+  harm__strpool out;
+  memset(&out, 0, sizeof out);
+  bool ok = used && map;
+  for (size_t i = 0; ok && i < ds->n_recs; i++) {
+    used[ds->recs[i].subject] = true;
+  }
+  const harm__strpool *pools[1] = {sp};
+  const bool *usedv[1] = {used};
+  uint32_t *maps[1] = {map};
+  ok = ok && harm__strpool_unify(&out, pools, usedv, maps, 1);
+  if (ok) {
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      ds->recs[i].subject = map[ds->recs[i].subject];
     }
-    if (ds->n_recs * 4 >= ds->cap_recs * 3) {
+    harm__strpool_free(sp);
+    *sp = out;
+    ds->subjects_rows = false;
+  }
+  harm__free(used);
+  harm__free(map);
+  return ok;
+}
+
+static bool dedupe_subjects(harm_dataset *ds) {
+  return !ds->subjects_rows || sort_subjects(ds);
+}
+
+/* The latest valid date seen by this loader or, in parallel, any shard. */
+static harm_date latest_seen(const loader *ld) {
+  harm_date g = ld->shared_max
+                    ? atomic_load_explicit(ld->shared_max, memory_order_relaxed)
+                    : HARM_DATE_NONE;
+  return g > ld->runmax ? g : ld->runmax;
+}
+
+/* Raises the shared latest date to d (HARM_DATE_NONE is the smallest). */
+static void publish_max(loader *ld, harm_date d) {
+  if (!ld->shared_max) {
+    return;
+  }
+  harm_date cur = atomic_load_explicit(ld->shared_max, memory_order_relaxed);
+  while (d > cur && !atomic_compare_exchange_weak_explicit(
+                        ld->shared_max, &cur, d, memory_order_relaxed,
+                        memory_order_relaxed)) {
+  }
+}
+
+/* Stores a kept record, its subject (s, len) appended to the row pool.
+ * With as_of = latest, records (and their subject strings) that fell out
+ * of the window are dropped whenever the count has grown by half since
+ * the last compaction (each record is moved about three times at most),
+ * so memory follows the rows in the window (1.5 times them at most), not
+ * the rows read, whatever the file's order. */
+static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
+                     size_t len) {
+  harm_dataset *ds = ld->ds;
+  if (ds->n_recs == ds->cap_recs ||
+      (ld->deferred && ds->n_recs >= ld->compact_at)) {
+    if (ld->deferred) {
+      compact(ds, window_start(latest_seen(ld), ds->lookback_days));
+      size_t grow = ds->n_recs / 2 > ((size_t)1 << 16) ? ds->n_recs / 2
+                                                       : ((size_t)1 << 16);
+      ld->compact_at = ds->n_recs + grow;
+    }
+    if (ds->n_recs == ds->cap_recs || ds->n_recs * 4 >= ds->cap_recs * 3) {
       /* Growth is by 4x from a size hinted by the chunk length: every
        * realloc of a large block is an mremap, and in a threaded process
        * each costs a TLB shootdown on every core. */
@@ -455,27 +547,14 @@ static bool push_rec(loader *ld, const harm__rec *r, uint32_t oid) {
       ds->cap_recs = cap;
     }
   }
+  r->subject = harm__strpool_append(&ds->subjects, s, len);
+  if (r->subject == HARM__STRPOOL_FAIL) {
+    return false;
+  }
   if (ds->oid) {
     ds->oid[ds->n_recs] = oid;
   }
   ds->recs[ds->n_recs++] = *r;
-  return true;
-}
-
-/* Interns the subjects of the pending rows (their table slots were
- * prefetched when the rows were read) and stores the rows. */
-static bool flush_pending(loader *ld) {
-  harm_dataset *ds = ld->ds;
-  for (size_t i = 0; i < ld->n_pend; i++) {
-    struct pending *p = &ld->pend[i];
-    p->r.subject =
-        harm__strpool_intern_h(&ds->subjects, p->s, p->len, p->h, NULL);
-    if (p->r.subject == HARM__STRPOOL_FAIL || !push_rec(ld, &p->r, p->oid)) {
-      ld->n_pend = 0;
-      return false;
-    }
-  }
-  ld->n_pend = 0;
   return true;
 }
 
@@ -517,12 +596,18 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
                                    COL_CODE};
   harm__csv_field val[N_ROLES];
   for (int role = 0; role < N_ROLES; role++) {
-    val[role].p = "";
-    val[role].len = 0;
-    if (ld->col[role] != ABSENT) {
-      val[role] = rec->fields[ld->col[role]];
-      harm__trim(&val[role].p, &val[role].len);
+    /* Through locals: copying the field struct and trimming it in place
+     * stalled on store forwarding (a sixth of on_record's samples). */
+    const char *p = "";
+    size_t len = 0;
+    size_t c = ld->col[role];
+    if (c != ABSENT) {
+      p = rec->fields[c].p;
+      len = rec->fields[c].len;
+      harm__trim(&p, &len);
     }
+    val[role].p = p;
+    val[role].len = len;
   }
   /* With victims as the subjects, an offence with no victim is filtered
    * out below, not rejected. */
@@ -533,7 +618,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "empty value");
       return ld->status == HARM_OK;
     }
-    if (!field_ok_text(&val[role])) {
+    if (!field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
       return ld->status == HARM_OK;
     }
@@ -570,7 +655,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   static const int opt_roles[] = {COL_VICTIM, COL_AREA};
   for (size_t k = 0; k < 2; k++) {
     int role = opt_roles[k];
-    if (ld->col[role] != ABSENT && !field_ok_text(&val[role])) {
+    if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
       return ld->status == HARM_OK;
     }
@@ -584,6 +669,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   if (ld->deferred) {
     if (ld->runmax == HARM_DATE_NONE || date > ld->runmax) {
       ld->runmax = date;
+      publish_max(ld, date);
     }
     if (no_subject || !passes_filters(ld, rec)) {
       if (!hist_add(ld, date)) {
@@ -591,7 +677,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       }
       return ld->status == HARM_OK;
     }
-    if (date < window_start(ld->runmax, ds->lookback_days)) {
+    if (date < window_start(latest_seen(ld), ds->lookback_days)) {
       ds->acct.outside_window++;
       return true;
     }
@@ -613,15 +699,6 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
   harm__rec r;
   r.date = date;
   r.subject = 0;
-  bool defer = val[COL_SUBJECT].len <= sizeof ld->pend[0].s;
-  uint64_t hs = 0;
-  if (defer) {
-    hs = harm__hash(val[COL_SUBJECT].p, val[COL_SUBJECT].len);
-    harm__strpool_prefetch(&ds->subjects, hs);
-  } else {
-    r.subject = harm__strpool_intern(&ds->subjects, val[COL_SUBJECT].p,
-                                     val[COL_SUBJECT].len, NULL);
-  }
   r.code = harm__strpool_intern(&ds->codes, val[COL_CODE].p, val[COL_CODE].len,
                                 NULL);
   r.area = -1;
@@ -631,8 +708,8 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
                                 NULL);
     r.area = (int32_t)area;
   }
-  if (r.subject == HARM__STRPOOL_FAIL || r.code == HARM__STRPOOL_FAIL ||
-      area == HARM__STRPOOL_FAIL || area > INT32_MAX) {
+  if (r.code == HARM__STRPOOL_FAIL || area == HARM__STRPOOL_FAIL ||
+      area > INT32_MAX) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
@@ -653,21 +730,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
-  if (defer) {
-    struct pending *p = &ld->pend[ld->n_pend++];
-    p->r = r;
-    p->oid = oid;
-    p->h = hs;
-    p->len = (uint32_t)val[COL_SUBJECT].len;
-    memcpy(p->s, val[COL_SUBJECT].p, val[COL_SUBJECT].len);
-    if (ld->n_pend == sizeof ld->pend / sizeof ld->pend[0] &&
-        !flush_pending(ld)) {
-      ld->status = HARM_ERR_NOMEM;
-      return false;
-    }
-    return true;
-  }
-  if (!push_rec(ld, &r, oid)) {
+  if (!push_rec(ld, &r, oid, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
@@ -720,9 +783,11 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
       }
       maps[k] = dst[k];
     }
-    ok = ok &&
-         harm__strpool_unify(&out[kind], (const harm__strpool *const *)pools,
-                             (const bool *const *)used, maps, np);
+    /* Subject dictionaries are already sorted per part (sort_subjects):
+     * merging them is linear. Codes and areas are small hash pools. */
+    ok = ok && (kind == 0 ? harm__strpool_merge : harm__strpool_unify)(
+                   &out[kind], (const harm__strpool *const *)pools,
+                   (const bool *const *)used, maps, np);
     for (size_t k = 0; k < np; k++) {
       harm__free(used[k]);
       used[k] = NULL;
@@ -1228,11 +1293,23 @@ static harm_status finish(loader *ld) {
                       "only offender ids are pseudonymised: cannot group by "
                       "another column in a pseudonymised run");
   }
+  for (size_t k = 0; k <= ld->n_parts; k++) {
+    if (!dedupe_subjects(k ? ld->parts[k - 1] : ds)) {
+      return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                        "out of memory building dictionaries");
+    }
+  }
   if (ld->opts->pseudonym_key && person_subject) {
     for (size_t k = 0; k <= ld->n_parts; k++) {
-      harm_status st = pseudonymise(ld, k ? ld->parts[k - 1] : ds);
+      harm_dataset *part = k ? ld->parts[k - 1] : ds;
+      harm_status st = pseudonymise(ld, part);
       if (st != HARM_OK) {
         return st;
+      }
+      /* Pseudonyms come in hash order: sorted again for the merge. */
+      if (!sort_subjects(part)) {
+        return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                          "out of memory building dictionaries");
       }
     }
   }
@@ -1391,6 +1468,7 @@ static harm_dataset *new_partial(const harm_dataset *like) {
     ds->as_of = like->as_of;
     ds->lookback_days = like->lookback_days;
     ds->has_area = like->has_area;
+    ds->subjects_rows = true;
   }
   return ds;
 }
@@ -1411,7 +1489,13 @@ static int shard_main(void *arg) {
   if (st == HARM_OK && sh->last) {
     st = harm__csv_finish(r);
   }
-  if (st == HARM_OK && !flush_pending(&sh->ld)) {
+  /* The chunk's dictionary is built here, in its own thread: records
+   * already out of the chunk's own window (as_of = latest) go first. */
+  if (st == HARM_OK && sh->ld.deferred) {
+    compact(sh->ld.ds,
+            window_start(latest_seen(&sh->ld), sh->ld.ds->lookback_days));
+  }
+  if (st == HARM_OK && !dedupe_subjects(sh->ld.ds)) {
     st = HARM_ERR_NOMEM;
   }
   if (r) {
@@ -1594,6 +1678,7 @@ static harm_status ingest_parallel(loader *master, const source *src,
   }
   size_t from = hdr_end;
   unsigned n = 0;
+  _Atomic harm_date shared_max = HARM_DATE_NONE;
   for (unsigned k = 0; k < T && from < src->len; k++) {
     size_t to = k + 1 == T ? src->len
                            : next_line(src, hdr_end + body / T * (k + 1), buf);
@@ -1607,6 +1692,9 @@ static harm_status ingest_parallel(loader *master, const source *src,
     /* About one kept record per 128 bytes of input: a first capacity that
      * rarely needs growing (pages not written cost no memory). */
     sh[n].ld.rec_hint = (to - from) / 128 + 4096;
+    if (master->deferred) {
+      sh[n].ld.shared_max = &shared_max;
+    }
     n++;
     from = to;
   }
@@ -1632,9 +1720,13 @@ static harm_status ingest_parallel(loader *master, const source *src,
     }
   }
   /* A chunk that did not end idle means the next chunk started inside a
-   * quoted field: read from that chunk to the end again, in one go. */
-  for (unsigned k = 0; k + 1 < n; k++) {
-    if (sh[k].st == HARM_OK && !sh[k].idle) {
+   * quoted field: read from that chunk to the end again, in one go. With
+   * as_of = latest, the earlier chunks may have dropped rows against a
+   * latest date that the misread chunk made up, so everything is read
+   * again from the first chunk. */
+  for (unsigned kk = 0; kk + 1 < n; kk++) {
+    if (sh[kk].st == HARM_OK && !sh[kk].idle) {
+      unsigned k = master->deferred ? 0 : kk;
       for (unsigned j = k; j < n; j++) {
         shard_free(&sh[j]);
       }
@@ -1733,6 +1825,7 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   ld.err = err;
   ld.runmax = HARM_DATE_NONE;
   ld.deferred = opts->as_of == HARM_DATE_NONE;
+  ld.compact_at = (size_t)1 << 20;
   harm_dataset *ds = harm__calloc(1, sizeof *ds);
   ld.filters = harm__calloc(opts->n_filters + 1, sizeof *ld.filters);
   if (ds) {
@@ -1746,12 +1839,9 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   }
   ds->as_of = opts->as_of;
   ds->lookback_days = opts->lookback_days;
+  ds->subjects_rows = true;
   ld.ds = ds;
   harm_status st = feed(&ld, arg, len);
-  if (st == HARM_OK && !flush_pending(&ld)) {
-    st = harm__fail(err, HARM_ERR_NOMEM, "ingest", name, 0, NULL,
-                    "out of memory");
-  }
   ds = ld.ds; /* the parallel reader hands back a merged dataset */
   if (st == HARM_OK) {
     st = finish(&ld);

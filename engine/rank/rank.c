@@ -37,20 +37,19 @@ int harm_rank_compare(const harm_scores *s, const harm_score *a,
   return harm_rank_key_compare(&ka, &kb);
 }
 
-/* Key for one stable radix pass; smaller keys rank first. */
-static uint64_t pass_key(const harm_score *sc, int pass) {
-  switch (pass) {
-  case 0: /* more offences first */
-    return (uint64_t)(UINT32_MAX - sc->facts.offences);
-  case 1: /* later last offence first */
-    return (uint64_t)(UINT32_MAX -
-                      (uint32_t)((int64_t)sc->facts.last - INT32_MIN));
-  default: { /* more harm first: harm >= 0, so its IEEE bits order it */
-    uint64_t bits;
-    memcpy(&bits, &sc->harm, sizeof bits);
-    return ~bits;
-  }
-  }
+/* Keys for the stable radix passes; smaller keys rank first. The second
+ * and third keys of the order (later last offence, more offences) share
+ * one 64-bit key, so they take one sort. */
+static uint64_t date_offences_key(const harm_score *sc) {
+  uint64_t later = UINT32_MAX - (uint32_t)((int64_t)sc->facts.last - INT32_MIN);
+  return later << 32 | (uint64_t)(UINT32_MAX - sc->facts.offences);
+}
+
+static uint64_t harm_key(const harm_score *sc) {
+  /* More harm first: harm >= 0, so its IEEE bits order it. */
+  uint64_t bits;
+  memcpy(&bits, &sc->harm, sizeof bits);
+  return ~bits;
 }
 
 /* The ranking, ordered first by key[] (descending) when key is given. */
@@ -81,20 +80,25 @@ static harm_status compute(const harm_scores *s, const double *key,
   r->s = s;
   r->n = n;
   /* Scores come in subject order, which is id order, the last key. LSD
-   * radix passes, each stable, on the keys from least to most
-   * significant give the total order of harm_rank_compare in O(n). */
+   * radix sorts, each stable, on the keys from least to most significant
+   * give the total order of harm_rank_compare in O(n). */
   uint32_t *idx = harm__malloc((n + 1) * sizeof *idx);
   uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
-  bool ok = idx && keys && n <= UINT32_MAX;
+  uint64_t *hk = harm__malloc((n + 1) * sizeof *hk);
+  bool ok = idx && keys && hk && n <= UINT32_MAX;
+  /* Both keys are read in score order (sequentially); the harm keys are
+   * then gathered from their own dense array, not from the scores. */
   for (size_t i = 0; ok && i < n; i++) {
+    const harm_score *sc = harm_scores_at(s, i);
     idx[i] = (uint32_t)i;
+    keys[i] = date_offences_key(sc);
+    hk[i] = harm_key(sc);
   }
-  for (int pass = 0; ok && pass < 3; pass++) {
-    for (size_t i = 0; i < n; i++) {
-      keys[i] = pass_key(harm_scores_at(s, idx[i]), pass);
-    }
-    ok = harm__radix_sort(keys, idx, n);
+  ok = ok && harm__radix_sort(keys, idx, n);
+  for (size_t i = 0; ok && i < n; i++) {
+    keys[i] = hk[idx[i]];
   }
+  ok = ok && harm__radix_sort(keys, idx, n);
   /* The model's key last, most significant: a stable pass keeps the
    * harm order among equal keys. key >= 0, so its IEEE bits order it. */
   for (size_t i = 0; ok && key && i < n; i++) {
@@ -108,6 +112,7 @@ static harm_status compute(const harm_scores *s, const double *key,
   }
   harm__free(idx);
   harm__free(keys);
+  harm__free(hk);
   if (!ok) {
     harm_ranking_free(r);
     return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,

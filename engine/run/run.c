@@ -273,7 +273,13 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
         (harm_window){.as_of = harm_dataset_as_of(r->ds),
                       .lookback_days = harm_dataset_lookback_days(r->ds)};
     stage(o, "aggregating");
-    st = harm_matrix_build(r->ds, &mo, &r->matrix, err);
+    /* A run that only scores frees the records once the aggregate has
+     * them (a third of its peak memory); explain, places and people in
+     * either role read them again. */
+    bool keep = o->keep_offence_ids || o->keep_records || o->area_column ||
+                harm_config_people_mode(cfg);
+    st = keep ? harm_matrix_build(r->ds, &mo, &r->matrix, err)
+              : harm_matrix_build_release(r->ds, &mo, &r->matrix, err);
   }
   r->so = harm_config_score_opts(cfg);
   if (st == HARM_OK) {

@@ -38,6 +38,11 @@ harm_status harm_explain_subject(const harm_scores *s, const harm_weights *w,
     return harm__fail(err, HARM_ERR_USAGE, "explain", NULL, 0, NULL,
                       "no such subject");
   }
+  if (ds->records_released) {
+    return harm__fail(err, HARM_ERR_USAGE, "explain", ds->source, 0, NULL,
+                      "the dataset's records were released "
+                      "(harm_matrix_build_release)");
+  }
   size_t n = 0;
   for (size_t i = 0; i < ds->n_recs; i++) {
     n += ds->recs[i].subject == subject;

@@ -330,7 +330,18 @@ static bool run_jobs(agg_job *jobs, unsigned n, thrd_start_t fn) {
   return ok;
 }
 
-static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
+/* Frees a dataset's records once the aggregate no longer reads them. */
+static void release_records(harm_dataset *ds) {
+  harm__free(ds->recs);
+  harm__free(ds->oid);
+  ds->recs = NULL;
+  ds->oid = NULL;
+  ds->n_recs = ds->cap_recs = 0;
+  ds->records_released = true;
+}
+
+static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
+                         harm_dataset *release) {
   const harm_dataset *ds = m->ds;
   size_t n_codes = ds->codes.n;
   m->code_map = harm__malloc((n_codes + 1) * sizeof *m->code_map);
@@ -388,6 +399,10 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o) {
         w[fill[r->subject >> shift]++] = x;
       }
     }
+  }
+  /* Nothing below reads the dataset's records. */
+  if (release) {
+    release_records(release);
   }
   size_t max_bucket = 0;
   for (size_t b = 0; b < n_buckets; b++) {
@@ -584,9 +599,25 @@ done:
   return st;
 }
 
+static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
+                                const harm_matrix_opts *opts, harm_matrix **out,
+                                harm_error *err);
+
 harm_status harm_matrix_build(const harm_dataset *ds,
                               const harm_matrix_opts *opts, harm_matrix **out,
                               harm_error *err) {
+  return matrix_build(ds, NULL, opts, out, err);
+}
+
+harm_status harm_matrix_build_release(harm_dataset *ds,
+                                      const harm_matrix_opts *opts,
+                                      harm_matrix **out, harm_error *err) {
+  return matrix_build(ds, ds, opts, out, err);
+}
+
+static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
+                                const harm_matrix_opts *opts, harm_matrix **out,
+                                harm_error *err) {
   *out = NULL;
   harm_matrix_opts defaults = HARM_MATRIX_OPTS_INIT;
   if (!opts) {
@@ -595,6 +626,11 @@ harm_status harm_matrix_build(const harm_dataset *ds,
   if (!ds) {
     return harm__fail(err, HARM_ERR_USAGE, "aggregate", NULL, 0, NULL,
                       "no dataset");
+  }
+  if (ds->records_released) {
+    return harm__fail(err, HARM_ERR_USAGE, "aggregate", ds->source, 0, NULL,
+                      "the dataset's records were released by an earlier "
+                      "build");
   }
   if (!(opts->half_life_days >= 0) || !isfinite(opts->half_life_days)) {
     return harm__fail(err, HARM_ERR_CONFIG, "aggregate", NULL, 0, NULL,
@@ -622,7 +658,7 @@ harm_status harm_matrix_build(const harm_dataset *ds,
   m->acct = ds->acct;
   m->acct.scored = 0;
   m->acct.duplicates = 0;
-  harm_status st = build(m, opts);
+  harm_status st = build(m, opts, release);
   if (st != HARM_OK) {
     harm_matrix_free(m);
     return harm__fail(err, st, "aggregate", ds->source, 0, NULL,

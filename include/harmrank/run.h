@@ -50,6 +50,10 @@ typedef struct harm_run_opts {
   bool keep_offence_ids;    /* for explain; default false */
   bool hash_input;          /* SHA-256 the offences as read (for a
                                manifest); default false */
+  bool keep_records;        /* keep the dataset's records after the
+                               aggregate is built; default false: freed (a
+                               third of the peak memory) unless explain,
+                               places or people in either role need them */
   harm_date today;          /* the run's date for the as_of check;
                                default HARM_DATE_NONE = not checked */
   void (*on_stage)(void *ctx, const char *stage); /* progress: called with
@@ -67,8 +71,9 @@ typedef struct harm_run_opts {
   {                                                                            \
     .offences = NULL, .weights = NULL, .n_weights = 0, .pseudonym_key = NULL,  \
     .pseudonym_key_len = 0, .on_reject = NULL, .reject_ctx = NULL,             \
-    .keep_offence_ids = false, .hash_input = false, .today = HARM_DATE_NONE,   \
-    .on_stage = NULL, .stage_ctx = NULL, .area_column = NULL                   \
+    .keep_offence_ids = false, .hash_input = false, .keep_records = false,     \
+    .today = HARM_DATE_NONE, .on_stage = NULL, .stage_ctx = NULL,              \
+    .area_column = NULL                                                        \
   }
 
 /* Something a person should hear about a run that still succeeded. */

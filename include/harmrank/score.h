@@ -70,6 +70,18 @@ harm_status harm_matrix_build(const harm_dataset *ds,
                               const harm_matrix_opts *opts, harm_matrix **out,
                               harm_error *err);
 
+/* As harm_matrix_build, and frees ds's kept records as soon as the
+ * aggregate has copied what it needs of them, for a run that only scores:
+ * they are about a third of such a run's peak memory. Everything else in
+ * ds (dictionaries, accounting, as_of) stays; afterwards
+ * harm_explain_subject and another build on ds return HARM_ERR_USAGE. On
+ * failure the records may already be gone. Same returns as
+ * harm_matrix_build, and HARM_ERR_USAGE when ds's records were already
+ * released. */
+harm_status harm_matrix_build_release(harm_dataset *ds,
+                                      const harm_matrix_opts *opts,
+                                      harm_matrix **out, harm_error *err);
+
 /* Frees a matrix; NULL is a no-op. */
 void harm_matrix_free(harm_matrix *m);
 

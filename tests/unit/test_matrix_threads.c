@@ -103,3 +103,69 @@ Test(matrix, identical_at_one_two_and_four_threads) {
   harm_weights_free(w);
   free(csv);
 }
+
+/* harm_matrix_build_release frees the dataset's records once aggregated:
+ * same scores as harm_matrix_build, the dictionaries stay, and explain or
+ * another build on that dataset is a usage error. */
+Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
+  size_t len;
+  char *csv = make_csv(20000, &len);
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
+                                        NULL, &w, &err),
+               HARM_OK);
+  double *harm[2] = {NULL, NULL};
+  size_t n_scores[2];
+  for (int k = 0; k < 2; k++) {
+    harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+    io.lookback_days = 0;
+    harm_dataset *ds = NULL;
+    cr_assert_eq(harm_ingest_buffer("t.csv", csv, len, &io, &ds, &err),
+                 HARM_OK);
+    harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+    mo.weights = w;
+    mo.half_life_days = 45.5;
+    mo.attribution = HARM_ATTR_SPLIT;
+    harm_matrix *m = NULL;
+    if (k == 0) {
+      cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
+    } else {
+      cr_assert_eq(harm_matrix_build_release(ds, &mo, &m, &err), HARM_OK);
+    }
+    harm_scores *s = NULL;
+    cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+    n_scores[k] = harm_scores_count(s);
+    harm[k] = malloc(n_scores[k] * 3 * sizeof *harm[k]);
+    for (size_t i = 0; i < n_scores[k]; i++) {
+      const harm_score *sc = harm_scores_at(s, i);
+      harm[k][3 * i] = sc->harm;
+      harm[k][3 * i + 1] = (double)sc->facts.victims;
+      harm[k][3 * i + 2] = (double)sc->subject;
+    }
+    if (k == 1) {
+      size_t id_len;
+      cr_assert_not_null(harm_dataset_subject_id(ds, 0, &id_len));
+      harm_offence_line *lines = NULL;
+      size_t n = 0;
+      harm_error e2 = HARM_ERROR_INIT;
+      cr_assert_eq(harm_explain_subject(s, w, NULL,
+                                        harm_scores_at(s, 0)->subject, &lines,
+                                        &n, &e2),
+                   HARM_ERR_USAGE);
+      cr_assert_null(lines);
+      harm_matrix *m2 = NULL;
+      cr_assert_eq(harm_matrix_build(ds, &mo, &m2, &e2), HARM_ERR_USAGE);
+      cr_assert_null(m2);
+    }
+    harm_scores_free(s);
+    harm_matrix_free(m);
+    harm_dataset_free(ds);
+  }
+  cr_assert_eq(n_scores[1], n_scores[0]);
+  cr_assert(memcmp(harm[1], harm[0], n_scores[0] * 3 * sizeof **harm) == 0);
+  free(harm[0]);
+  free(harm[1]);
+  harm_weights_free(w);
+  free(csv);
+}

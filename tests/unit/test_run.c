@@ -64,6 +64,7 @@ static harm_run *run_with(const char *ini) {
                err.message);
   harm_run_opts ro = HARM_RUN_OPTS_INIT;
   ro.offences = off;
+  ro.keep_records = true; /* explain reads them */
   harm_run *r = NULL;
   cr_assert_eq(harm_run_new(cfg, &ro, &r, &err), HARM_OK, "%s", err.message);
   harm_config_free(cfg);
@@ -215,5 +216,34 @@ Test(run, a_table_weighing_no_code_stops_the_run) {
   harm_run *r = NULL;
   cr_expect_eq(harm_run_new(cfg, &ro, &r, &err), HARM_ERR_DATA);
   cr_expect_null(r);
+  harm_config_free(cfg);
+}
+
+/* A run that only scores frees the records (explain is refused, not
+ * answered from freed memory); with keep_records they stay. */
+Test(run, records_are_released_unless_kept) {
+  strcpy(dir, "/tmp/harm_run_XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+  const char *off = put("offences.csv", OFFENCES);
+  const char *w = put("weights.csv", WEIGHTS);
+  harm_config *cfg = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_config_new(&cfg, &err), HARM_OK);
+  harm_run_opts ro = HARM_RUN_OPTS_INIT;
+  ro.offences = off;
+  ro.weights = &w;
+  ro.n_weights = 1;
+  harm_run *r = NULL;
+  cr_assert_eq(harm_run_new(cfg, &ro, &r, &err), HARM_OK, "%s", err.message);
+  const harm_scores *s = harm_run_scores(r, 0);
+  harm_score_opts so = harm_run_score_opts(r);
+  harm_offence_line *lines = NULL;
+  size_t n = 0;
+  cr_expect_eq(harm_explain_subject(s, harm_run_weights(r, 0), &so,
+                                    harm_scores_at(s, 0)->subject, &lines, &n,
+                                    &err),
+               HARM_ERR_USAGE);
+  cr_expect_null(lines);
+  harm_run_free(r);
   harm_config_free(cfg);
 }
