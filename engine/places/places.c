@@ -857,8 +857,10 @@ harm_status harm_places_for_offenders(const harm_config *cfg,
   *run = NULL;
   *out = NULL;
   const char *col = harm_config_get(cfg, "columns", "place");
-  if (!col || !*col) {
-    return HARM_OK;
+  bool has = false;
+  harm_status hs = harm_ingest_has_column(base->offences, col, &has, err);
+  if (hs != HARM_OK || !has) {
+    return hs; /* no place column: no top places, and no second read */
   }
   /* The same run, the place read in the area role; no rejects callback
    * (the offenders' run already reported them) and no progress. */

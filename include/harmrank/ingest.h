@@ -36,6 +36,12 @@ bool harm_date_parse(const char *s, size_t len, harm_date_format fmt,
 /* Writes d as "YYYY-MM-DD" plus NUL into buf (at least 11 bytes). */
 void harm_date_format_iso(harm_date d, char buf[11]);
 
+/* Whether the header row of the offences file at `path` has a column
+ * named `column` (ASCII case-insensitive, blanks trimmed); reads the header
+ * only. *has is false for an empty file. Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_ingest_has_column(const char *path, const char *column,
+                                   bool *has, harm_error *err);
+
 /* Names of the input columns. Defaults are the DESIGN.md §3 names; a NULL
  * optional column means "use the default name if the header has it". */
 typedef struct harm_columns {

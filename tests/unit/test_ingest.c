@@ -1257,3 +1257,30 @@ Test(ingest, every_allocation_failure_is_reported_and_cleaned_up) {
   }
   cr_assert_gt(n, 3u, "ingest allocates more than a few times");
 }
+
+/* The header look-up reads the header only: a column is found whatever
+ * its case and surrounding blanks; an absent one, or an empty file, is
+ * not. */
+Test(ingest, has_column_reads_the_header_only) {
+  char path[] = "/tmp/harm_hdr_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  const char text[] = "offence_id, Place ,offender_id\nC1,P1,N1\n";
+  cr_assert_eq(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+  close(fd);
+  bool has = false;
+  harm_error err = HARM_ERROR_INIT;
+  cr_expect_eq(harm_ingest_has_column(path, "place", &has, &err), HARM_OK);
+  cr_expect(has);
+  cr_expect_eq(harm_ingest_has_column(path, "area", &has, &err), HARM_OK);
+  cr_expect(!has);
+  FILE *fp = fopen(path, "w"); /* now empty */
+  cr_assert_not_null(fp);
+  fclose(fp);
+  cr_expect_eq(harm_ingest_has_column(path, "place", &has, &err), HARM_OK);
+  cr_expect(!has);
+  cr_expect_eq(
+      harm_ingest_has_column("/nonexistent/x.csv", "place", &has, &err),
+      HARM_ERR_IO);
+  unlink(path);
+}
