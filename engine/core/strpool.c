@@ -129,6 +129,24 @@ uint32_t harm__strpool_find(const harm__strpool *sp, const char *s,
   return lookup(sp, s, len, harm__hash(s, len), &slot);
 }
 
+/* Room for `more` bytes in the pool's text, doubling from `first`. */
+static bool grow_bytes(harm__strpool *sp, size_t more, size_t first) {
+  if (sp->bytes_len + more <= sp->bytes_cap) {
+    return true;
+  }
+  size_t cap = sp->bytes_cap ? sp->bytes_cap : first;
+  while (cap < sp->bytes_len + more) {
+    cap *= 2;
+  }
+  char *b = harm__realloc(sp->bytes, cap);
+  if (!b) {
+    return false;
+  }
+  sp->bytes = b;
+  sp->bytes_cap = cap;
+  return true;
+}
+
 uint32_t harm__strpool_intern(harm__strpool *sp, const char *s, size_t len,
                               bool *added) {
   return harm__strpool_intern_h(sp, s, len, harm__hash(s, len), added);
@@ -168,17 +186,8 @@ uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
     sp->hash = hs;
     sp->cap = cap;
   }
-  if (sp->bytes_len + len + 1 > sp->bytes_cap) {
-    size_t cap = sp->bytes_cap ? sp->bytes_cap : 4096;
-    while (cap < sp->bytes_len + len + 1) {
-      cap *= 2;
-    }
-    char *b = harm__realloc(sp->bytes, cap);
-    if (!b) {
-      return HARM__STRPOOL_FAIL;
-    }
-    sp->bytes = b;
-    sp->bytes_cap = cap;
+  if (!grow_bytes(sp, len + 1, 4096)) {
+    return HARM__STRPOOL_FAIL;
   }
   idx = sp->n++;
   sp->offset[idx] = sp->bytes_len;
@@ -210,17 +219,8 @@ uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
     sp->offset = off;
     sp->cap = cap;
   }
-  if (sp->bytes_len + len + 1 > sp->bytes_cap) {
-    size_t cap = sp->bytes_cap ? sp->bytes_cap : 16384;
-    while (cap < sp->bytes_len + len + 1) {
-      cap *= 2;
-    }
-    char *b = harm__realloc(sp->bytes, cap);
-    if (!b) {
-      return HARM__STRPOOL_FAIL;
-    }
-    sp->bytes = b;
-    sp->bytes_cap = cap;
+  if (!grow_bytes(sp, len + 1, 16384)) {
+    return HARM__STRPOOL_FAIL;
   }
   uint32_t idx = sp->n++;
   sp->offset[idx] = sp->bytes_len;
