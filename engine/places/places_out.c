@@ -225,27 +225,27 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
     const harm_place *pl = harm_places_at(p, i);
     lxw_row_t r = (lxw_row_t)(h + 1 + i);
     worksheet_write_number(ws, r, 0, (double)pl->rank, NULL);
-    harm__xlsx_text(ws, r, 1, pl->place, NULL);
-    harm__xlsx_text(ws, r, 2, pl->place_type, NULL);
+    harm__xlsx_text(ws, r, 1, pl->place, f.wrap);
+    harm__xlsx_text(ws, r, 2, pl->place_type, f.wrap);
     worksheet_write_number(ws, r, 3, pl->harm, f.days);
     worksheet_write_number(ws, r, 4, pl->crimes, NULL);
     worksheet_write_number(ws, r, 5, pl->offenders, NULL);
     worksheet_write_number(ws, r, 6, pl->victims, NULL);
     worksheet_write_number(ws, r, 7, pl->share_of_harm, f.pct);
-    harm__xlsx_text(ws, r, 8, pl->harm_spot ? "yes" : "", NULL);
+    harm__xlsx_text(ws, r, 8, pl->harm_spot ? "yes" : "", f.wrap);
     harm__xlsx_text(ws, r, 9,
                     !pl->has_previous ? "n/a"
                     : pl->persistent  ? "yes"
                                       : "",
-                    NULL);
+                    f.wrap);
     if (pl->has_previous) {
       worksheet_write_number(ws, r, 10, pl->harm_previous, f.days);
     }
     harm__xlsx_text(ws, r, 11, pl->small_numbers ? "fewer than 5 crimes" : "",
                     NULL);
-    harm__xlsx_text(ws, r, 12, pl->looks_default ? "check" : "", NULL);
+    harm__xlsx_text(ws, r, 12, pl->looks_default ? "check" : "", f.wrap);
     top_offenders(p, pl, k, buf, sizeof buf);
-    harm__xlsx_text(ws, r, 13, buf, NULL);
+    harm__xlsx_text(ws, r, 13, buf, f.wrap);
   }
   worksheet_set_column(ws, 0, 0, 6, NULL);
   worksheet_set_column(ws, 1, 1, 28, NULL);
@@ -303,8 +303,8 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
     for (size_t j = 0; j < pl->n_links; j++, r++) {
       const harm_place_link *l = harm_places_link(p, pl->first_link + j);
       worksheet_write_number(ls, r, 0, (double)pl->rank, NULL);
-      harm__xlsx_text(ls, r, 1, pl->place, NULL);
-      harm__xlsx_text(ls, r, 2, l->offender_id, NULL);
+      harm__xlsx_text(ls, r, 1, pl->place, f.wrap);
+      harm__xlsx_text(ls, r, 2, l->offender_id, f.wrap);
       worksheet_write_number(ls, r, 3, l->harm, f.days);
       worksheet_write_number(ls, r, 4, l->crimes, NULL);
     }
