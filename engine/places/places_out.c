@@ -242,7 +242,7 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
       worksheet_write_number(ws, r, 10, pl->harm_previous, f.days);
     }
     harm__xlsx_text(ws, r, 11, pl->small_numbers ? "fewer than 5 crimes" : "",
-                    NULL);
+                    f.wrap);
     harm__xlsx_text(ws, r, 12, pl->looks_default ? "check" : "", f.wrap);
     top_offenders(p, pl, k, buf, sizeof buf);
     harm__xlsx_text(ws, r, 13, buf, f.wrap);
