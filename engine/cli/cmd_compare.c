@@ -13,10 +13,9 @@
 enum { MAX_PAIRS = CLI_MAX_WEIGHTS * (CLI_MAX_WEIGHTS - 1) / 2 };
 
 static void print_pair(const char *la, const char *lb,
-                       const harm_analysis_comparison *c) {
+                       const harm_analysis_comparison *c,
+                       const harm_dataset *ds) {
   harm_rank_correlation rc = harm_analysis_comparison_correlation(c);
-  const harm_dataset *ds = harm_matrix_dataset(
-      harm_scores_matrix(harm_ranking_scores(harm_analysis_comparison_a(c))));
   char ea[512], eb[512];
   printf("A = %s\nB = %s\n", cli_esc(la, ea, sizeof ea),
          cli_esc(lb, eb, sizeof eb));
@@ -92,11 +91,12 @@ int cli_cmd_compare(int argc, char **argv) {
   }
   if (!rc) {
     for (size_t i = 0; i < n_cmp; i++) {
-      print_pair(la[i], lb[i], cmp[i]);
+      print_pair(la[i], lb[i], cmp[i], p.ds);
     }
     harm_analysis_pack pack;
     memset(&pack, 0, sizeof pack);
     pack.command = cmd;
+    pack.dataset = p.ds;
     pack.labels_a = la;
     pack.labels_b = lb;
     pack.comparisons = (const harm_analysis_comparison *const *)cmp;

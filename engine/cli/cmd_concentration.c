@@ -125,6 +125,7 @@ int cli_cmd_concentration(int argc, char **argv) {
     harm_analysis_pack pack;
     memset(&pack, 0, sizeof pack);
     pack.command = cmd;
+    pack.dataset = p.ds;
     pack.group_names = names;
     pack.groups = (const harm_analysis_concentration *const *)groups;
     pack.n_groups = n_groups;

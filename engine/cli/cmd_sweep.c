@@ -108,6 +108,7 @@ int cli_cmd_sweep(int argc, char **argv) {
     harm_analysis_pack pack;
     memset(&pack, 0, sizeof pack);
     pack.command = cmd;
+    pack.dataset = p.ds;
     pack.sweep = sw;
     static const harm_analysis_table tables[] = {HARM_TABLE_SWEEP};
     rc = cli_analysis_write(&o, cmd, &p, &pack, tables, 1, excl);

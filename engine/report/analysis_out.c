@@ -45,12 +45,6 @@ static const char *topk_name(harm_topk_status s) {
                                   : "left";
 }
 
-static const harm_dataset *
-comparison_dataset(const harm_analysis_comparison *c) {
-  return harm_matrix_dataset(
-      harm_scores_matrix(harm_ranking_scores(harm_analysis_comparison_a(c))));
-}
-
 static const char *partition_name(const harm_dataset *ds, int32_t area) {
   return area >= 0 ? harm_dataset_area(ds, (size_t)area) : "";
 }
@@ -137,7 +131,7 @@ static void write_compare_topk(FILE *fp, const harm_analysis_pack *p) {
         fp);
   for (size_t i = 0; i < p->n_comparisons; i++) {
     const harm_analysis_comparison *c = p->comparisons[i];
-    const harm_dataset *ds = comparison_dataset(c);
+    const harm_dataset *ds = p->dataset;
     for (size_t k = 0; k < harm_analysis_comparison_n_moves(c); k++) {
       const harm_topk_move *mv = harm_analysis_comparison_move(c, k);
       field(fp, p->labels_a[i]);
@@ -159,7 +153,7 @@ static void write_sweep(FILE *fp, const harm_analysis_pack *p) {
   if (!s) {
     return;
   }
-  const harm_dataset *ds = harm_matrix_dataset(harm_analysis_sweep_matrix(s));
+  const harm_dataset *ds = p->dataset;
   for (size_t i = 0; i < harm_analysis_sweep_count(s); i++) {
     const harm_sweep_row *r = harm_analysis_sweep_row(s, i);
     field(fp, harm_dataset_subject_id(ds, r->subject, NULL));
@@ -420,7 +414,7 @@ static void sheet_compare(book *b, const harm_analysis_pack *p) {
     size_t la = strlen(p->labels_a[i]), lb = strlen(p->labels_b[i]);
     longest = la > longest ? la : longest;
     longest = lb > longest ? lb : longest;
-    const harm_dataset *ds = comparison_dataset(p->comparisons[i]);
+    const harm_dataset *ds = p->dataset;
     const harm_analysis_comparison *c = p->comparisons[i];
     for (size_t k = 0; k < harm_analysis_comparison_n_moves(c); k++) {
       size_t l = strlen(harm_dataset_subject_id(
@@ -477,7 +471,7 @@ static void sheet_compare(book *b, const harm_analysis_pack *p) {
   lxw_row_t chart_row = (lxw_row_t)(h + 2 + p->n_comparisons);
   for (size_t i = 0; i < p->n_comparisons; i++) {
     const harm_analysis_comparison *c = p->comparisons[i];
-    const harm_dataset *ds = comparison_dataset(c);
+    const harm_dataset *ds = p->dataset;
     lxw_row_t first[3] = {0, 0, 0}, last[3] = {0, 0, 0};
     size_t max_rank = 1;
     for (size_t k = 0; k < harm_analysis_comparison_n_moves(c); k++, r++) {
@@ -561,7 +555,7 @@ static void sheet_compare(book *b, const harm_analysis_pack *p) {
 static void sheet_sweep(book *b, const harm_analysis_pack *p) {
   const harm_analysis_sweep *s = p->sweep;
   const harm_sweep_opts *o = harm_analysis_sweep_opts_used(s);
-  const harm_dataset *ds = harm_matrix_dataset(harm_analysis_sweep_matrix(s));
+  const harm_dataset *ds = p->dataset;
   lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Sweep");
   char buf[256];
   snprintf(buf, sizeof buf,

@@ -108,7 +108,7 @@ static harm_status io_check(FILE *fp, harm_error *err) {
 harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
                                const harm_report_column *extra,
                                harm_error *err) {
-  const harm_scores *s = harm_ranking_scores(harm_cohort_ranking(c));
+  const harm_scores *s = harm_cohort_input_used(c)->scores;
   const harm_matrix *m = harm_scores_matrix(s);
   bool rfgv = harm_cohort_rules_used(c)->rfgv;
   fputs("slot,offender_id,reason,partition,score_rank,pool_rank,harm,"

@@ -776,9 +776,11 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
   p.err = err;
   p.m = m;
   p.c = m->cohort;
-  p.s = harm_ranking_scores(harm_cohort_ranking(p.c));
+  /* What the cohort was selected from, handed to it explicitly. */
+  const harm_cohort_input *in = harm_cohort_input_used(p.c);
+  p.s = in->scores;
   p.mx = harm_scores_matrix(p.s);
-  p.ds = harm_matrix_dataset(p.mx);
+  p.ds = in->dataset;
   const char *name =
       m->config ? harm_config_get(m->config, "cohort", "name") : NULL;
   p.name = name && name[0] ? name : "cohort";

@@ -266,6 +266,8 @@ typedef struct harm_analysis_pack {
   const harm_analysis_comparison *const *comparisons;
   size_t n_comparisons;
   const harm_analysis_sweep *sweep; /* may be NULL */
+  const harm_dataset *dataset;      /* the subjects the tables name (their
+                                       ids and areas); required */
 } harm_analysis_pack;
 
 /* The analysis CSV tables. */
