@@ -228,20 +228,39 @@ void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
   worksheet_set_column(ws, 1, 1, vw, NULL);
   long header = -1;
   if (m && m->config) {
-    /* The configuration in two blocks side by side, so the whole sheet
-     * prints on one page. */
-    size_t n = harm_config_n_keys(m->config), half = (n + 1) / 2;
-    harm__xlsx_text(ws, 2, 3, "Configuration as applied", f->bold);
-    for (size_t i = 0; i < n; i++) {
+    /* The keys that differ from their defaults, in two blocks side by
+     * side, so the sheet prints on one readable page; manifest.json keeps
+     * every key. Where the files went is not part of the result. */
+    harm_config *def = NULL;
+    harm_config_new(&def, NULL);
+    const char *shown[2 * RUN_ROWS][2];
+    size_t n_shown = 0, n = harm_config_n_keys(m->config);
+    char names[2 * RUN_ROWS][96];
+    for (size_t i = 0; i < n && n_shown < 2 * RUN_ROWS; i++) {
       const char *section, *key, *value;
       harm_config_key(m->config, i, &section, &key, &value);
-      if (harm_config_is_output_key(section, key)) {
-        continue; /* where the files went: not part of the result */
+      const char *dv = def && strcmp(section, "filter") != 0
+                           ? harm_config_get(def, section, key)
+                           : NULL;
+      if (harm_config_is_output_key(section, key) ||
+          (dv && value && strcmp(dv, value) == 0)) {
+        continue;
       }
-      snprintf(buf, sizeof buf, "[%s] %s", section, key);
+      snprintf(names[n_shown], sizeof names[n_shown], "[%s] %s", section, key);
+      shown[n_shown][0] = names[n_shown];
+      shown[n_shown][1] = value ? value : "";
+      n_shown++;
+    }
+    harm_config_free(def);
+    harm__xlsx_text(ws, 2, 3,
+                    "Configuration: keys not at their defaults "
+                    "(manifest.json lists every key)",
+                    f->bold);
+    size_t half = (n_shown + 1) / 2;
+    for (size_t i = 0; i < n_shown; i++) {
       lxw_row_t cr = (lxw_row_t)(3 + (i < half ? i : i - half));
-      kv(ws, &cr, (lxw_col_t)(i < half ? 3 : 6), buf, value, f->top, f->wrap,
-         cw, lines);
+      kv(ws, &cr, (lxw_col_t)(i < half ? 3 : 6), shown[i][0], shown[i][1],
+         f->top, f->wrap, cw, lines);
     }
     worksheet_set_column(ws, 2, 2, 2, NULL);
     worksheet_set_column(ws, 3, 3, 27, NULL);
