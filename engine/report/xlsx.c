@@ -730,9 +730,18 @@ static void sheet_notes(pack *p) {
                            {"Detail", 80, false},
                            {"Partition", 12, false}};
   harm__xlsx_columns(ws, 0, cols, part ? 5 : 4, &p->f);
+  /* Everyone an age-limited cohort could not age is a note; on paper
+   * the first few stand for the rest, and notes.csv lists them all. */
+  enum { SHOWN_NO_DOB = 20 };
+  size_t no_dob = 0, more = 0;
+  lxw_row_t r = 0;
   for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
     const harm_note *n = harm_cohort_note(c, i);
-    lxw_row_t r = (lxw_row_t)(i + 1);
+    if (n->kind == HARM_NOTE_NO_DATE_OF_BIRTH && ++no_dob > SHOWN_NO_DOB) {
+      more++;
+      continue;
+    }
+    r++;
     text(ws, r, 0, harm_report_note_name(n->kind), p->f.wrap);
     text(ws, r, 1, n->offender_id, p->f.wrap);
     if (n->score_rank) {
@@ -744,6 +753,22 @@ static void sheet_notes(pack *p) {
     if (part) {
       text(ws, r, 4, n->partition, p->f.wrap);
     }
+  }
+  if (r == 0) {
+    text(ws, 1, 3,
+         "nobody: no one eligible was excluded, referred, tied at the cut "
+         "or held by tenure",
+         p->f.wrap);
+  }
+  if (more) {
+    char line[160];
+    snprintf(line, sizeof line,
+             "and %zu more people with no date of birth: notes.csv lists "
+             "every one",
+             more);
+    text(ws, r + 1, 0, harm_report_note_name(HARM_NOTE_NO_DATE_OF_BIRTH),
+         p->f.wrap);
+    text(ws, r + 1, 3, line, p->f.wrap);
   }
   harm__xlsx_print_setup(ws, 0, 0, &p->pg);
 }
