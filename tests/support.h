@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/support.h: helpers the Criterion test files share (reading a whole
- * file). Include after <criterion/criterion.h>. */
+ * file, comparing two files). Include after <criterion/criterion.h>. */
 #ifndef HARMRANK_TESTS_SUPPORT_H
 #define HARMRANK_TESTS_SUPPORT_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The whole file at `path`, NUL-terminated (the NUL is not counted in
  * *len, which may be NULL), or NULL when it cannot be opened. Free with
@@ -44,6 +45,29 @@ static inline char *test_slurp_must(const char *path) {
   char *text = test_slurp(path, NULL);
   cr_assert_not_null(text, "cannot read %s", path);
   return text;
+}
+
+/* Expects the file at got_path to equal the one at want_path byte for
+ * byte; `what` names the case in the message, which shows the first
+ * differing byte and both texts. */
+static inline void test_expect_same_file(const char *what, const char *got_path,
+                                         const char *want_path) {
+  size_t got_len, want_len;
+  char *want = test_slurp(want_path, &want_len);
+  cr_assert_not_null(want, "%s: missing %s", what, want_path);
+  char *got = test_slurp(got_path, &got_len);
+  cr_assert_not_null(got, "%s: %s was not written", what, got_path);
+  size_t i = 0;
+  while (i < got_len && i < want_len && got[i] == want[i]) {
+    i++;
+  }
+  cr_expect(i == got_len && i == want_len,
+            "%s: %s differs from %s at byte %zu:\n--- got ---\n%.*s\n--- "
+            "want ---\n%.*s",
+            what, got_path, want_path, i, (int)got_len, got, (int)want_len,
+            want);
+  free(got);
+  free(want);
 }
 
 #endif /* HARMRANK_TESTS_SUPPORT_H */

@@ -44,25 +44,6 @@ static void remove_outputs(const char *dir) {
 }
 
 /* Compares an output file with the expected one, byte for byte. */
-static void expect_same_file(const char *got_path, const char *want_path,
-                             const char *what) {
-  size_t got_len, want_len;
-  char *want = test_slurp(want_path, &want_len);
-  cr_assert_not_null(want, "missing %s", want_path);
-  char *got = test_slurp(got_path, &got_len);
-  cr_assert_not_null(got, "%s was not written", what);
-  size_t i = 0;
-  while (i < got_len && i < want_len && got[i] == want[i]) {
-    i++;
-  }
-  cr_expect(i == got_len && i == want_len,
-            "%s differs from %s at byte %zu:\n--- got ---\n%.*s\n--- want "
-            "---\n%.*s",
-            what, want_path, i, (int)got_len, got, (int)want_len, want);
-  free(got);
-  free(want);
-}
-
 /* Runs fixtures/score/<name>: args (one per line, paths relative to the
  * case folder, which is the working directory of the run) plus -o and
  * --rejects into a temporary folder, then checks expected/. A missing
@@ -105,13 +86,13 @@ static void run_case(const char *name) {
 
   snprintf(path, sizeof path, "%s/expected/scores.csv", dir);
   if (exists(path)) {
-    expect_same_file(out_scores, path, "scores.csv");
+    test_expect_same_file(name, out_scores, path);
   } else {
     cr_expect(!exists(out_scores), "%s: scores.csv was created", name);
   }
   snprintf(path, sizeof path, "%s/expected/rejects.csv", dir);
   if (exists(path)) {
-    expect_same_file(out_rejects, path, "rejects.csv");
+    test_expect_same_file(name, out_rejects, path);
   }
   remove_outputs(tmp);
   free(args);

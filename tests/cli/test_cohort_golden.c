@@ -74,25 +74,6 @@ static void remove_outputs(const char *dir) {
 }
 
 /* Compares an output file with the expected one, byte for byte. */
-static void expect_same_file(const char *name, const char *got_path,
-                             const char *want_path, const char *what) {
-  size_t got_len, want_len;
-  char *want = test_slurp(want_path, &want_len);
-  cr_assert_not_null(want, "missing %s", want_path);
-  char *got = test_slurp(got_path, &got_len);
-  cr_assert_not_null(got, "%s: %s was not written", name, what);
-  size_t i = 0;
-  while (i < got_len && i < want_len && got[i] == want[i]) {
-    i++;
-  }
-  cr_expect(i == got_len && i == want_len,
-            "%s: %s differs from %s at byte %zu:\n--- got ---\n%.*s\n--- "
-            "want ---\n%.*s",
-            name, what, want_path, i, (int)got_len, got, (int)want_len, want);
-  free(got);
-  free(want);
-}
-
 /* The number after `"key":` inside text[0..end), or -1. */
 static long json_number(const char *text, const char *end, const char *key) {
   char pat[64];
@@ -191,7 +172,7 @@ static void run_case(const char *name) {
     snprintf(got, sizeof got, "%s/%s", tmp, compared[k]);
     snprintf(want, sizeof want, "%s/expected/%s", dir, compared[k]);
     if (exists(want)) {
-      expect_same_file(name, got, want, compared[k]);
+      test_expect_same_file(name, got, want);
     } else {
       cr_expect(!exists(got), "%s: %s was created", name, compared[k]);
     }

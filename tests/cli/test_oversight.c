@@ -60,13 +60,6 @@ static void copy_file(const char *from, const char *to) {
   free(text);
 }
 
-static void expect_same_file(const char *got, const char *want) {
-  char *a = test_slurp_must(got), *b = test_slurp_must(want);
-  cr_expect_str_eq(a, b, "%s differs from %s", got, want);
-  free(a);
-  free(b);
-}
-
 /* Standard output of the next commands goes to `path`. */
 static void capture_stdout(const char *path) {
   fflush(stdout);
@@ -86,9 +79,9 @@ Test(oversight,
                    EVAL "/now.csv", "--seed", "17", "--out", eval, NULL),
                0);
   snprintf(got, sizeof got, "%s/evaluate.csv", eval);
-  expect_same_file(got, EVAL "/expected/evaluate.csv");
+  test_expect_same_file("oversight", got, EVAL "/expected/evaluate.csv");
   snprintf(got, sizeof got, "%s/evaluate_people.csv", eval);
-  expect_same_file(got, EVAL "/expected/evaluate_people.csv");
+  test_expect_same_file("oversight", got, EVAL "/expected/evaluate_people.csv");
   snprintf(got, sizeof got, "%s/evaluate.xlsx", eval);
   cr_expect_eq(access(got, R_OK), 0);
   snprintf(got, sizeof got, "%s/manifest.json", eval);
@@ -245,7 +238,7 @@ Test(oversight, history_over_three_months) {
   /* Any order on the command line: the runs are put in as_of order. */
   cr_assert_eq(run("history", "-q", m[2], m[0], m[1], "--out", hist, NULL), 0);
   snprintf(got, sizeof got, "%s/history.csv", hist);
-  expect_same_file(got, HIST "/expected/history.csv");
+  test_expect_same_file("oversight", got, HIST "/expected/history.csv");
   snprintf(got, sizeof got, "%s/history.xlsx", hist);
   cr_expect_eq(access(got, R_OK), 0);
   /* One person only. */
@@ -273,7 +266,7 @@ Test(oversight, monitor_counts_by_group_with_katz_intervals) {
                    MON "/reference.csv", "--out", mon, NULL),
                0);
   snprintf(got, sizeof got, "%s/monitor.csv", mon);
-  expect_same_file(got, MON "/expected/monitor.csv");
+  test_expect_same_file("oversight", got, MON "/expected/monitor.csv");
   /* A column the groups file lacks is a data error naming it. */
   cr_expect_eq(run("monitor", "-q", "--run", past, "--groups",
                    MON "/groups.csv", "--by", "ethnicity", "--out", mon, NULL),
@@ -308,7 +301,7 @@ Test(oversight, groups_file_never_reaches_scoring) {
   cr_assert_eq(run("score", "-q", "-c", MON "/panel.ini", "--offences",
                    MON "/offences.csv", "-o", b, NULL),
                0);
-  expect_same_file(b, a);
+  test_expect_same_file("verify --out", b, a);
   in_tmp(log, sizeof log, "verify.txt");
   capture_stdout(log);
   cr_expect_eq(run("verify", past, NULL), 0);

@@ -22,20 +22,6 @@
 
 enum { MAX_ARGS = 64 };
 
-static void expect_same(const char *name, const char *got_path,
-                        const char *want_path) {
-  size_t gl, wl;
-  char *want = test_slurp(want_path, &wl);
-  cr_assert_not_null(want, "missing %s", want_path);
-  char *got = test_slurp(got_path, &gl);
-  cr_assert_not_null(got, "%s: %s was not written", name, got_path);
-  cr_expect(gl == wl && memcmp(got, want, gl) == 0,
-            "%s: %s differs:\n--- got ---\n%s\n--- want ---\n%s", name,
-            want_path, got, want);
-  free(got);
-  free(want);
-}
-
 static void run_case(const char *name) {
   char dir[512], path[700];
   snprintf(dir, sizeof dir, "%s/%s", PLACES_DIR, name);
@@ -68,7 +54,7 @@ static void run_case(const char *name) {
     char got[128], want[800];
     snprintf(got, sizeof got, "%s/%s", tmp, outs[k]);
     snprintf(want, sizeof want, "%s/expected/%s", dir, outs[k]);
-    expect_same(name, got, want);
+    test_expect_same_file(name, got, want);
   }
   static const char *const all[] = {"places.csv",    "place_offenders.csv",
                                     "quality.csv",   "places.xlsx",

@@ -40,20 +40,6 @@ static const roles_case cases[] = {
 };
 enum { N_CASES = sizeof cases / sizeof cases[0] };
 
-static void expect_same(const char *name, const char *got_path,
-                        const char *want_path) {
-  size_t got_len = 0, want_len = 0;
-  char *want = test_slurp(want_path, &want_len);
-  cr_assert_not_null(want, "missing %s", want_path);
-  char *got = test_slurp(got_path, &got_len);
-  cr_assert_not_null(got, "%s: %s was not written", name, got_path);
-  cr_expect(got_len == want_len && memcmp(got, want, got_len) == 0,
-            "%s: %s differs:\n--- got ---\n%.*s--- want ---\n%.*s", name,
-            want_path, (int)got_len, got, (int)want_len, want);
-  free(got);
-  free(want);
-}
-
 /* Runs fixtures/roles/<name>/args from the case folder: score writes
  * scores.csv, cohort its output set, into a temporary folder. */
 static void run_case(const char *name) {
@@ -91,7 +77,7 @@ static void run_case(const char *name) {
     snprintf(got, sizeof got, "%s/%s", tmp, files[k]);
     struct stat st;
     if (stat(want, &st) == 0) {
-      expect_same(name, got, want);
+      test_expect_same_file(name, got, want);
     }
   }
   free(args);
