@@ -595,3 +595,112 @@ Test(xlsx, no_header_is_wider_than_its_column) {
   free_strings(&t);
   free_pack(&z);
 }
+
+/* The 1-based sheet number of the sheet called `name`, from the order of
+ * workbook.xml. */
+static int sheet_number(const zipfile *z, const char *name) {
+  char *wb = zip_read(z, "xl/workbook.xml");
+  char want[64];
+  snprintf(want, sizeof want, "<sheet name=\"%s\"", name);
+  const char *at = strstr(wb, want);
+  cr_assert_not_null(at, "workbook.xml has no sheet %s", name);
+  int n = 1;
+  for (const char *p = wb; (p = strstr(p, "<sheet name=")) != NULL && p < at;
+       p++) {
+    n++;
+  }
+  free(wb);
+  return n;
+}
+
+Test(xlsx, not_selected_says_nobody_when_there_are_no_notes) {
+  zipfile z;
+  make_pack(&z); /* the case's expected notes.csv is its header alone */
+  strings t = load_strings(&z);
+  char name[64];
+  snprintf(name, sizeof name, "xl/worksheets/sheet%d.xml",
+           sheet_number(&z, "Not selected"));
+  char *sheet = zip_read(&z, name);
+  cr_expect_null(cell_text(sheet, &t, "A2"), "a note row in an empty sheet");
+  const char *d2 = cell_text(sheet, &t, "D2");
+  cr_expect(d2 && strncmp(d2, "nobody", 6) == 0,
+            "Not selected does not say nobody: %s", d2 ? d2 : "(empty)");
+  free(sheet);
+  free_strings(&t);
+  free_pack(&z);
+}
+
+/* The youth cohort on the sample: hundreds of people cannot be aged.
+ * The sheet holds every other note, the first 20 with no date of birth
+ * and one row counting the rest; notes.csv still lists them all. */
+Test(xlsx, not_selected_shows_twenty_without_a_date_of_birth_and_counts_rest) {
+  zipfile z;
+  memset(&z, 0, sizeof z);
+  snprintf(z.dir, sizeof z.dir, "/tmp/harmrank-xlsx-XXXXXX");
+  cr_assert_not_null(mkdtemp(z.dir), "mkdtemp: %s", strerror(errno));
+  char *argv[] = {"harmrank",
+                  "cohort",
+                  "-c",
+                  HARM_FIXTURES "/../config/cohorts/young-people-violence.ini",
+                  "--offences",
+                  HARM_FIXTURES "/sample/offences.csv",
+                  "--people",
+                  HARM_FIXTURES "/sample/people.csv",
+                  "--out",
+                  z.dir,
+                  "--threads",
+                  "1",
+                  "-q",
+                  NULL};
+  cr_assert_eq(harm_cli_main((int)(sizeof argv / sizeof argv[0]) - 1, argv), 0,
+               "youth cohort run failed");
+  /* Count the notes by kind from notes.csv. */
+  char path[160];
+  snprintf(path, sizeof path, "%s/notes.csv", z.dir);
+  FILE *fp = fopen(path, "r");
+  cr_assert_not_null(fp, "no notes.csv");
+  char line[1024];
+  size_t no_dob = 0, other = 0;
+  cr_assert_not_null(fgets(line, sizeof line, fp)); /* header */
+  while (fgets(line, sizeof line, fp)) {
+    if (strncmp(line, "no_date_of_birth,", 17) == 0) {
+      no_dob++;
+    } else {
+      other++;
+    }
+  }
+  fclose(fp);
+  cr_assert_gt(no_dob, 20u, "the sample has only %zu undated people", no_dob);
+  snprintf(path, sizeof path, "%s/cohort.xlsx", z.dir);
+  z.data = (unsigned char *)test_slurp(path, &z.len);
+  cr_assert_not_null(z.data, "cohort.xlsx was not written");
+  zip_parse(&z);
+  strings t = load_strings(&z);
+  char name[64];
+  snprintf(name, sizeof name, "xl/worksheets/sheet%d.xml",
+           sheet_number(&z, "Not selected"));
+  char *sheet = zip_read(&z, name);
+  size_t rows = 0, undated = 0;
+  for (size_t r = 2; r < 2000; r++) {
+    char ref[16];
+    snprintf(ref, sizeof ref, "A%zu", r);
+    const char *a = cell_text(sheet, &t, ref);
+    if (!a) {
+      break;
+    }
+    rows++;
+    undated += strcmp(a, "no_date_of_birth") == 0;
+  }
+  cr_expect_eq(rows, other + 20 + 1, "%zu rows for %zu other notes", rows,
+               other);
+  cr_expect_eq(undated, 21u);
+  char ref[16], want[64];
+  snprintf(ref, sizeof ref, "D%zu", rows + 1);
+  snprintf(want, sizeof want, "and %zu more people", no_dob - 20);
+  const char *last = cell_text(sheet, &t, ref);
+  cr_expect(last && strncmp(last, want, strlen(want)) == 0,
+            "last row is \"%s\", not \"%s...\"", last ? last : "(empty)", want);
+  free(sheet);
+  free_strings(&t);
+  free_pack(&z);
+}
