@@ -371,6 +371,37 @@ static int set_pair(const char *cmd, harm_config *cfg, bool is_set,
   return set_or_fail(cfg, section, key, eq + 1);
 }
 
+size_t cli_split_list(const char *list, char *buf, size_t buf_cap,
+                      const char **out, size_t cap) {
+  size_t n = 0;
+  if (!list) {
+    return 0;
+  }
+  snprintf(buf, buf_cap, "%s", list);
+  char *p = buf;
+  while (p) {
+    char *comma = strchr(p, ',');
+    if (comma) {
+      *comma = '\0';
+    }
+    while (*p == ' ' || *p == '\t') {
+      p++;
+    }
+    size_t len = strlen(p);
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
+      p[--len] = '\0';
+    }
+    if (len) {
+      if (n == cap) {
+        return cap + 1;
+      }
+      out[n++] = p;
+    }
+    p = comma ? comma + 1 : NULL;
+  }
+  return n;
+}
+
 /* The weights tables of the run: compare's [compare] weights list (split
  * into o->weights, pointing into o->weights_text), else [weights] file. */
 static int split_weights(cli_opts *o, const cli_command *cmd) {
@@ -385,28 +416,12 @@ static int split_weights(cli_opts *o, const cli_command *cmd) {
     }
     return HARM_EXIT_OK;
   }
-  snprintf(o->weights_text, sizeof o->weights_text, "%s", list);
-  char *p = o->weights_text;
-  while (p) {
-    char *comma = strchr(p, ',');
-    if (comma) {
-      *comma = '\0';
-    }
-    while (*p == ' ' || *p == '\t') {
-      p++;
-    }
-    size_t len = strlen(p);
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-      p[--len] = '\0';
-    }
-    if (len) {
-      if (o->n_weights == CLI_MAX_WEIGHTS) {
-        return usage_error(cmd->name, "at most 16 weights tables%s", "");
-      }
-      o->weights[o->n_weights++] = p;
-    }
-    p = comma ? comma + 1 : NULL;
+  size_t n = cli_split_list(list, o->weights_text, sizeof o->weights_text,
+                            o->weights, CLI_MAX_WEIGHTS);
+  if (n > CLI_MAX_WEIGHTS) {
+    return usage_error(cmd->name, "at most 16 weights tables%s", "");
   }
+  o->n_weights = n;
   return HARM_EXIT_OK;
 }
 

@@ -1,41 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/cli/cli_oversight.c: what the oversight commands (evaluate,
- * verify, history, monitor, transparency) share: splitting a configured
- * list of folders, and committing an output set with its manifest last. */
+ * verify, history, monitor, transparency) share: committing an output
+ * set with its manifest last. */
 #include <string.h>
 
 #include "cli_internal.h"
-
-size_t cli_split_list(const char *list, char *buf, size_t buf_cap,
-                      const char **out, size_t cap) {
-  size_t n = 0;
-  if (!list) {
-    return 0;
-  }
-  snprintf(buf, buf_cap, "%s", list);
-  char *p = buf;
-  while (p) {
-    char *comma = strchr(p, ',');
-    if (comma) {
-      *comma = '\0';
-    }
-    while (*p == ' ' || *p == '\t') {
-      p++;
-    }
-    size_t len = strlen(p);
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-      p[--len] = '\0';
-    }
-    if (len) {
-      if (n == cap) {
-        return cap + 1;
-      }
-      out[n++] = p;
-    }
-    p = comma ? comma + 1 : NULL;
-  }
-  return n;
-}
 
 int cli_oversight_open(const cli_opts *o, char (*paths)[4096],
                        harm_outfile **out, size_t n) {
