@@ -165,3 +165,25 @@ Test(options, sweep_settings_come_from_the_config, .init = quiet) {
                "--offences", "offences.csv", NULL};
   cr_expect_eq(run("sw2", b), 2);
 }
+
+/* compare takes a list of weights tables from [compare] weights: blanks
+ * around the commas are dropped, and a 17th table is a usage error. */
+Test(options, compare_weights_list_is_split_and_capped_at_16, .init = quiet) {
+  scenario();
+  char list[2048] = "compare.weights=weights.csv ,  weights.csv";
+  char *a[] = {"harmrank", "compare", "--offences", "offences.csv",
+               "--set",    list,      "--set",      "compare.top_k=2",
+               "-q",       NULL};
+  cr_expect_eq(run("two.txt", a), 0, "two tables rejected");
+  char *got = test_slurp_must("two.txt");
+  /* The same table twice: A 365 and B 34.5 top both lists. */
+  cr_expect_not_null(strstr(got, "A = weights.csv\nB = weights.csv\n"),
+                     "not two tables:\n%s", got);
+  cr_expect_not_null(strstr(got, "top 2: 2 in both"), "%s", got);
+  free(got);
+  snprintf(list, sizeof list, "compare.weights=weights.csv");
+  for (int k = 1; k < 17; k++) {
+    strcat(list, ",weights.csv");
+  }
+  cr_expect_eq(run("many.txt", a), 2, "17 tables accepted");
+}
