@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* bench/harmrank-bench.c: times each stage of the reference job (ingest,
- * matrix, score, rank, top-N output, cohort) through the public API only,
+/* bench/harmrank-bench.c: times each stage of the reference job (read,
+ * aggregate, score and rank, top-N output, cohort) through the library's
+ * run object (harm_run_new, as the command line runs it), stage by stage
+ * from the run's progress callback,
  * reports rows/s and peak RSS, and checksums the top-N ranking so that
  * `--verify` fails loudly when a faster build gives different answers
  * (after SQLite's speedtest1 --verify). `--vectors K` also times scoring K
@@ -27,6 +29,7 @@ typedef struct bench_opts {
   size_t top;             /* default 20 */
   size_t vectors;         /* default 0 = do not time harm_score_many */
   const char *verify;     /* expected checksum (16 hex digits) or NULL */
+  const char *top_out;    /* write the checksummed lines here, or NULL */
   size_t repeat;          /* default 1 */
 } bench_opts;
 
@@ -36,10 +39,12 @@ static void usage(FILE *f) {
         "                      [--lookback-days N] [--threads N] [--top N]\n"
         "                      [--vectors K] [--verify CHECKSUM] [--repeat "
         "R]\n"
+        "                      [--top-out FILE]\n"
         "Times each stage of CSV -> scores -> top-N through the public API.\n"
         "Stage times are medians over R runs; the checksum is FNV-1a 64 of\n"
         "the top-N lines \"rank,offender_id,harm\" (harm with 4 decimals).\n"
-        "--verify X exits 1 when the checksum differs from X.\n"
+        "--verify X exits 1 when the checksum differs from X; --top-out FILE\n"
+        "writes the checksummed lines (to compare with `harmrank score`).\n"
         "Defaults: --lookback-days 365 --threads 0 (all cores) --top 20 "
         "--repeat 1\n",
         f);
@@ -105,6 +110,8 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
       }
     } else if (!strcmp(a, "--verify")) {
       o->verify = v;
+    } else if (!strcmp(a, "--top-out")) {
+      o->top_out = v;
     } else if (!strcmp(a, "--repeat")) {
       if (!parse_size(v, &o->repeat) || o->repeat == 0 || o->repeat > 1000) {
         fprintf(stderr, "harmrank-bench: bad --repeat \"%s\"\n", v);
@@ -151,7 +158,7 @@ static uint64_t fnv1a(uint64_t h, const char *s, size_t len) {
 /* FNV-1a 64 over "rank,offender_id,harm\n" lines of the top n, harm printed
  * with 4 decimals as scores.csv prints it. */
 static uint64_t ranking_checksum(const harm_ranking *r, const harm_dataset *ds,
-                                 size_t top) {
+                                 size_t top, FILE *lines) {
   uint64_t h = 0xcbf29ce484222325u;
   size_t n = harm_ranking_count(r);
   if (top < n) {
@@ -163,8 +170,11 @@ static uint64_t ranking_checksum(const harm_ranking *r, const harm_dataset *ds,
     int len = snprintf(line, sizeof line, "%zu,%s,%.4f\n", k,
                        harm_dataset_subject_id(ds, s->subject, NULL), s->harm);
     if (len > 0) {
-      h = fnv1a(h, line,
-                (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+      size_t n_line = (size_t)len < sizeof line ? (size_t)len : sizeof line - 1;
+      h = fnv1a(h, line, n_line);
+      if (lines) {
+        fwrite(line, 1, n_line, lines);
+      }
     }
   }
   return h;
@@ -172,21 +182,22 @@ static uint64_t ranking_checksum(const harm_ranking *r, const harm_dataset *ds,
 
 /* ---- stages -------------------------------------------------------------- */
 
+/* The stages a run reports through harm_run_opts.on_stage, then the two
+ * the bench adds after harm_run_new returns: "read" is loading the weights,
+ * reading and checking the offences and settling the window; "aggregate"
+ * builds the subject x code aggregate; "score_rank" scores and ranks it. */
 enum {
-  ST_WEIGHTS,
-  ST_INGEST,
-  ST_MATRIX,
-  ST_SCORE,
-  ST_RANK,
+  ST_READ,
+  ST_AGGREGATE,
+  ST_SCORE_RANK,
   ST_OUTPUT,
   ST_COHORT,
   ST_TOTAL,
   N_STAGES
 };
 
-static const char *const stage_names[N_STAGES] = {"weights", "ingest", "matrix",
-                                                  "score",   "rank",   "output",
-                                                  "cohort",  "total"};
+static const char *const stage_names[N_STAGES] = {
+    "read", "aggregate", "score_rank", "output", "cohort", "total"};
 
 /* What one run measured and found. */
 typedef struct run_result {
@@ -197,8 +208,7 @@ typedef struct run_result {
   harm_date as_of;
   double t_many1, t_manyk; /* harm_score_many with 1 and K vectors */
   double t_vector;         /* harm_score_vector (one table -> vector) */
-  long rss_job_kib;        /* peak RSS after the job, before --vectors
-                              allocates its K x subjects output */
+  long rss_job_kib;        /* peak RSS after the job, before --vectors */
 } run_result;
 
 static int fail(const char *what, const harm_error *err) {
@@ -265,66 +275,77 @@ static int time_vectors(const bench_opts *o, const harm_matrix *m,
   return 1;
 }
 
-/* One end-to-end run: every object is built and freed inside. */
+/* Stage clock: harm_run_new calls on_stage as each stage begins, so the
+ * time since the last mark belongs to the stage before it. */
+typedef struct stage_clock {
+  double mark;
+  double *t;
+  int next; /* the stage that the next call ends */
+} stage_clock;
+
+static void on_stage(void *ctx, const char *name) {
+  stage_clock *c = ctx;
+  (void)name; /* "aggregating", then "scoring and ranking" */
+  double now = now_s();
+  if (c->next < ST_SCORE_RANK) {
+    c->t[c->next++] = now - c->mark;
+    c->mark = now;
+  }
+}
+
+/* The bench's options as the run's configuration, as `harmrank score
+ * --as-of D --lookback-days N --threads T` sets them. */
+static harm_status bench_config(const bench_opts *o, harm_config **cfg,
+                                harm_error *err) {
+  harm_status st = harm_config_new(cfg, err);
+  char v[32];
+  if (st == HARM_OK && o->as_of != HARM_DATE_NONE) {
+    harm_date_format_iso(o->as_of, v);
+    st = harm_config_set(*cfg, "scoring", "as_of", v, err);
+  }
+  if (st == HARM_OK) {
+    snprintf(v, sizeof v, "%" PRIu32, o->lookback_days);
+    st = harm_config_set(*cfg, "scoring", "lookback_days", v, err);
+  }
+  if (st == HARM_OK) {
+    snprintf(v, sizeof v, "%u", o->threads);
+    st = harm_config_set(*cfg, "run", "threads", v, err);
+  }
+  return st;
+}
+
+/* One end-to-end run through the library's run object, as the command
+ * line runs it: every object is built and freed inside. */
 static int run_once(const bench_opts *o, run_result *res) {
   harm_error err = HARM_ERROR_INIT;
-  harm_weights *w = NULL;
-  harm_dataset *ds = NULL;
-  harm_matrix *m = NULL;
-  harm_scores *s = NULL;
-  harm_ranking *r = NULL;
-  harm_cohort *c = NULL;
+  harm_config *cfg = NULL;
+  harm_run *run = NULL;
   FILE *sink = NULL;
   int ok = 0;
   memset(res, 0, sizeof *res);
 
-  double t_start = now_s(), t0 = t_start, t1;
-  harm_weights_opts wo = HARM_WEIGHTS_OPTS_INIT;
-  if (harm_weights_load(o->weights, &wo, &w, &err) != HARM_OK) {
-    fail("weights", &err);
+  if (bench_config(o, &cfg, &err) != HARM_OK) {
+    fail("config", &err);
+    goto done;
+  }
+  double t_start = now_s(), t0, t1;
+  stage_clock clock = {.mark = t_start, .t = res->t, .next = ST_READ};
+  const char *tables[1] = {o->weights};
+  harm_run_opts ro = HARM_RUN_OPTS_INIT;
+  ro.offences = o->offences;
+  ro.weights = tables;
+  ro.n_weights = 1;
+  ro.on_stage = on_stage;
+  ro.stage_ctx = &clock;
+  if (harm_run_new(cfg, &ro, &run, &err) != HARM_OK) {
+    fail("run", &err);
     goto done;
   }
   t1 = now_s();
-  res->t[ST_WEIGHTS] = t1 - t0;
-
-  t0 = t1;
-  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
-  io.as_of = o->as_of;
-  io.lookback_days = o->lookback_days;
-  io.threads = o->threads;
-  if (harm_ingest_file(o->offences, &io, &ds, &err) != HARM_OK) {
-    fail("ingest", &err);
-    goto done;
-  }
-  t1 = now_s();
-  res->t[ST_INGEST] = t1 - t0;
-
-  t0 = t1;
-  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
-  mo.weights = w;
-  if (harm_matrix_build(ds, &mo, &m, &err) != HARM_OK) {
-    fail("matrix", &err);
-    goto done;
-  }
-  t1 = now_s();
-  res->t[ST_MATRIX] = t1 - t0;
-
-  t0 = t1;
-  harm_score_opts so = HARM_SCORE_OPTS_INIT;
-  if (harm_score_compute(m, w, &so, &s, &err) != HARM_OK) {
-    fail("score", &err);
-    goto done;
-  }
-  t1 = now_s();
-  res->t[ST_SCORE] = t1 - t0;
-
-  t0 = t1;
-  if (harm_rank_compute(s, &r, &err) != HARM_OK) {
-    fail("rank", &err);
-    goto done;
-  }
-  t1 = now_s();
-  res->t[ST_RANK] = t1 - t0;
+  res->t[ST_SCORE_RANK] = t1 - clock.mark;
+  const harm_dataset *ds = harm_run_dataset(run);
+  const harm_matrix *m = harm_run_matrix(run);
+  const harm_ranking *r = harm_run_ranking(run, 0);
 
   /* Top-N output: scores.csv rows formatted into a temporary file, as
    * `harmrank score --top N` writes them. */
@@ -343,12 +364,9 @@ static int run_once(const bench_opts *o, run_result *res) {
   res->t[ST_OUTPUT] = t1 - t0;
 
   t0 = t1;
-  harm_cohort_rules rules = HARM_COHORT_RULES_INIT;
-  harm_cohort_input in = {.dataset = ds,
-                          .scores = s,
-                          .ranking = r,
-                          .as_of = harm_dataset_as_of(ds)};
-  if (harm_cohort_select(&in, &rules, NULL, NULL, NULL, &c, &err) != HARM_OK) {
+  harm_cohort_rules rules = harm_config_cohort_rules(cfg);
+  const harm_cohort *c = NULL;
+  if (harm_run_select(run, &rules, NULL, NULL, NULL, &c, &err) != HARM_OK) {
     fail("cohort", &err);
     goto done;
   }
@@ -356,30 +374,35 @@ static int run_once(const bench_opts *o, run_result *res) {
   res->t[ST_COHORT] = t1 - t0;
   res->t[ST_TOTAL] = t1 - t_start;
 
-  res->checksum = ranking_checksum(r, ds, o->top);
-  res->acct = harm_matrix_accounting(m);
+  FILE *lines = NULL;
+  if (o->top_out && !(lines = fopen(o->top_out, "w"))) {
+    fprintf(stderr, "harmrank-bench: cannot write %s\n", o->top_out);
+    goto done;
+  }
+  res->checksum = ranking_checksum(r, ds, o->top, lines);
+  if (lines && fclose(lines) != 0) {
+    fprintf(stderr, "harmrank-bench: cannot write %s\n", o->top_out);
+    goto done;
+  }
+  res->acct = harm_run_accounting(run);
   res->n_subjects = harm_dataset_n_subjects(ds);
-  res->n_scored = harm_scores_count(s);
+  res->n_scored = harm_scores_count(harm_run_scores(run, 0));
   res->n_codes = harm_matrix_n_codes(m);
   res->nnz = harm_matrix_nnz(m);
   res->cohort_size = harm_cohort_count(c);
-  res->as_of = harm_dataset_as_of(ds);
+  res->as_of = harm_run_window(run).as_of;
   res->rss_job_kib = peak_rss_kib();
   ok = 1;
   if (o->vectors) {
-    ok = time_vectors(o, m, w, res);
+    ok = time_vectors(o, m, harm_run_weights(run, 0), res);
   }
 
 done:
   if (sink) {
     fclose(sink);
   }
-  harm_cohort_free(c);
-  harm_ranking_free(r);
-  harm_scores_free(s);
-  harm_matrix_free(m);
-  harm_dataset_free(ds);
-  harm_weights_free(w);
+  harm_run_free(run);
+  harm_config_free(cfg);
   return ok;
 }
 
@@ -400,7 +423,8 @@ static double median(double *v, size_t n) {
 static double per_s(double rows, double t) { return t > 0 ? rows / t : 0.0; }
 
 int main(int argc, char **argv) {
-  bench_opts o = {NULL, NULL, HARM_DATE_NONE, 365, 0, 20, 0, NULL, 1};
+  bench_opts o = {
+      .as_of = HARM_DATE_NONE, .lookback_days = 365, .top = 20, .repeat = 1};
   if (!parse_args(argc, argv, &o)) {
     usage(stderr);
     return 2;
@@ -482,9 +506,9 @@ int main(int argc, char **argv) {
     snprintf(label, sizeof label, "harm_score_many, %zu vectors", o.vectors);
     printf("%-36s %10.6f s  (%.2fx one vector)\n", label, manyk,
            many1 > 0 ? manyk / many1 : 0.0);
-    double job1 = med[ST_WEIGHTS] + med[ST_INGEST] + med[ST_MATRIX] + many1;
-    double jobk = med[ST_WEIGHTS] + med[ST_INGEST] + med[ST_MATRIX] + manyk;
-    printf("job (weights+ingest+matrix+many): 1 vector %.4f s, %zu vectors "
+    double job1 = med[ST_READ] + med[ST_AGGREGATE] + many1;
+    double jobk = med[ST_READ] + med[ST_AGGREGATE] + manyk;
+    printf("job (read+aggregate+many): 1 vector %.4f s, %zu vectors "
            "%.4f s (%.3fx)\n",
            job1, o.vectors, jobk, job1 > 0 ? jobk / job1 : 0.0);
   }
@@ -501,8 +525,8 @@ int main(int argc, char **argv) {
   printf(" subjects=%zu scored=%zu nnz=%zu peak_rss_kib=%ld job_rss_kib=%ld",
          r0->n_subjects, r0->n_scored, r0->nnz, rss, r0->rss_job_kib);
   if (o.vectors) {
-    double job1 = med[ST_WEIGHTS] + med[ST_INGEST] + med[ST_MATRIX] + many1;
-    double jobk = med[ST_WEIGHTS] + med[ST_INGEST] + med[ST_MATRIX] + manyk;
+    double job1 = med[ST_READ] + med[ST_AGGREGATE] + many1;
+    double jobk = med[ST_READ] + med[ST_AGGREGATE] + manyk;
     printf(" vectors=%zu many1_s=%.6f manyk_s=%.6f many_ratio=%.3f "
            "job_ratio=%.4f",
            o.vectors, many1, manyk, many1 > 0 ? manyk / many1 : 0.0,

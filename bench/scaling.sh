@@ -24,7 +24,7 @@ mkdir -p "$OUT"
 
 echo "harmrank scaling, threads $THREADS, $RUNS runs per size (medians)"
 printf '%12s %9s %9s %10s %9s %11s %9s %s\n' rows csv_MiB wall_s rss_MiB \
-  ns_per_row rows_per_s linearity "ingest/matrix/rank/cohort s (bench)"
+  ns_per_row rows_per_s linearity "read/aggregate/score_rank/cohort s (bench)"
 base_rows="" base_wall=""
 for rows in "${SIZES[@]}"; do
   csv=$(data_file "$rows")
@@ -42,8 +42,8 @@ for rows in "${SIZES[@]}"; do
   res=$("$HBENCH" --offences "$csv" --weights "$WEIGHTS" --threads "$THREADS" \
     --top 20 | grep '^RESULT')
   echo "$res" >"$OUT/$rows.bench"
-  split=$(printf '%s/%s/%s/%s' "$(result_field "$res" ingest_s)" \
-    "$(result_field "$res" matrix_s)" "$(result_field "$res" rank_s)" \
+  split=$(printf "%s/%s/%s/%s" "$(result_field "$res" read_s)" \
+    "$(result_field "$res" aggregate_s)" "$(result_field "$res" score_rank_s)" \
     "$(result_field "$res" cohort_s)")
   if [[ -z $base_rows ]]; then
     base_rows=$rows base_wall=$w
