@@ -355,7 +355,7 @@ static int run_once(const bench_opts *o, run_result *res) {
     fputs("harmrank-bench: cannot open a temporary file\n", stderr);
     goto done;
   }
-  if (harm_report_scores(sink, r, NULL, NULL, o->top, &err) != HARM_OK ||
+  if (harm_report_scores(sink, run, NULL, o->top, &err) != HARM_OK ||
       fflush(sink) != 0) {
     fail("output", &err);
     goto done;

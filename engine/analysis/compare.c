@@ -218,10 +218,6 @@ harm_status harm_analysis_topk_overlap(const size_t *top_a, size_t n_a,
 
 /* ---- Comparison of two rankings -------------------------------------- */
 
-static size_t score_index(const harm_scores *s, const harm_score *sc) {
-  return (size_t)(sc - harm_scores_at(s, 0));
-}
-
 harm_status harm_analysis_comparison_new(const harm_ranking *a,
                                          const harm_ranking *b, size_t k,
                                          harm_analysis_comparison **out,
@@ -272,9 +268,8 @@ harm_status harm_analysis_comparison_new(const harm_ranking *a,
   /* Stayed and entered in B's order, then left in A's order. */
   for (int pass = 0; pass < 3; pass++) {
     const harm_ranking *by = pass == 2 ? a : b;
-    const harm_scores *s = harm_ranking_scores(by);
     for (size_t r = 1; r <= c->k; r++) {
-      size_t i = score_index(s, harm_ranking_at(by, r));
+      size_t i = harm_ranking_index(by, r);
       size_t ra = harm_ranking_rank_of(a, i), rb = harm_ranking_rank_of(b, i);
       harm_topk_status status = ra <= c->k && rb <= c->k ? HARM_TOPK_STAYED
                                 : rb <= c->k             ? HARM_TOPK_ENTERED

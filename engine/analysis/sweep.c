@@ -77,9 +77,8 @@ static void pool_free(pool *p) {
   harm__free(p->n_top);
 }
 
-static bool pool_init(pool *p, const harm_matrix *m, const harm_sweep_opts *o,
-                      const bool *excluded) {
-  const harm_dataset *ds = harm_matrix_dataset(m);
+static bool pool_init(pool *p, const harm_dataset *ds, const harm_matrix *m,
+                      const harm_sweep_opts *o, const bool *excluded) {
   size_t ns = harm_matrix_n_subjects(m);
   memset(p, 0, sizeof *p);
   p->size = o->rules.size;
@@ -185,7 +184,8 @@ static harm_status check_opts(const harm_matrix *m, const double *base,
   return HARM_OK;
 }
 
-harm_status harm_analysis_sweep_new(const harm_matrix *m, const double *base,
+harm_status harm_analysis_sweep_new(const harm_dataset *ds,
+                                    const harm_matrix *m, const double *base,
                                     const harm_sweep_opts *opts,
                                     harm_analysis_sweep **out,
                                     harm_error *err) {
@@ -196,11 +196,10 @@ harm_status harm_analysis_sweep_new(const harm_matrix *m, const double *base,
   if (st != HARM_OK) {
     return st;
   }
-  if (!out) {
+  if (!out || !ds) {
     return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
                       "NULL argument");
   }
-  const harm_dataset *ds = harm_matrix_dataset(m);
   size_t ns = harm_matrix_n_subjects(m), nc = harm_matrix_n_codes(m);
   size_t batch = opts->batch ? opts->batch : 32;
   if (batch > opts->draws) {
@@ -226,7 +225,7 @@ harm_status harm_analysis_sweep_new(const harm_matrix *m, const double *base,
       excluded[subj] = true;
     }
   }
-  if (!pool_init(&p, m, opts, excluded)) {
+  if (!pool_init(&p, ds, m, opts, excluded)) {
     goto nomem;
   }
   counts = harm__calloc(p.n + 1, sizeof *counts);

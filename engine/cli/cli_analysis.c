@@ -95,7 +95,7 @@ int cli_analysis_write(const cli_opts *o, const char *cmd, cli_pipeline *p,
                        .n_inputs = n_in,
                        .config = o->cfg,
                        .weights = p->weights,
-                       .matrix = p->matrix,
+                       .run = p->run,
                        .scores = p->scores,
                        .pseudonymised = o->key_len > 0};
   harm_analysis_pack pk = *pack;

@@ -58,7 +58,7 @@ int cli_cmd_concentration(int argc, char **argv) {
   harm_error err = HARM_ERROR_INIT;
   if (!rc) {
     n = harm_scores_count(p.scores);
-    const harm_dataset *ds = harm_matrix_dataset(p.matrix);
+    const harm_dataset *ds = p.ds;
     if (n == 0) {
       fprintf(stderr,
               "harmrank: %s: no subject has a scored offence in the "
@@ -96,7 +96,7 @@ int cli_cmd_concentration(int argc, char **argv) {
   }
   if (!rc && by_area) {
     /* Group -1 collects subjects whose offences carry no area. */
-    const harm_dataset *ds = harm_matrix_dataset(p.matrix);
+    const harm_dataset *ds = p.ds;
     size_t n_areas = harm_dataset_n_areas(ds);
     for (long a = 0; !rc && a <= (long)n_areas; a++) {
       int32_t want = a == (long)n_areas ? -1 : (int32_t)a;

@@ -103,15 +103,15 @@ static void print_lines(const harm_offence_line *lines, size_t n) {
 
 /* One role of a person: every record merged into them, offence by
  * offence. Returns an exit code. */
-static int explain_role(const cli_pipeline *p, const harm_scores *s,
-                        const harm_score_opts *so, size_t person, int role,
-                        const char *title, double total) {
+static int explain_role(const cli_pipeline *p, const harm_dataset *ds,
+                        const harm_scores *s, const harm_score_opts *so,
+                        size_t person, int role, const char *title,
+                        double total) {
   size_t n_rec;
   const size_t *rec = harm_people_records(p->people, person, role, &n_rec);
   if (!s) {
     return HARM_EXIT_OK;
   }
-  const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(s));
   char e1[256];
   printf("  %s: %.4f days\n", title, total);
   if (!n_rec) {
@@ -172,10 +172,11 @@ static int explain_person(const cli_pipeline *p, const harm_score_opts *so,
          ps->offences_suffered,
          (double)(ps->caused_units + ps->suffered_units) / HARM_UNITS_PER_DAY,
          age, as_of, harm_dataset_lookback_days(p->ds));
-  int rc = explain_role(p, p->scores, so, k, 0, "offences committed",
+  int rc = explain_role(p, p->ds, p->scores, so, k, 0, "offences committed",
                         ps->harm_caused);
   if (!rc) {
-    rc = explain_role(p, harm_run_victim_scores(p->run), so, k, 1,
+    rc = explain_role(p, harm_run_victim_dataset(p->run),
+                      harm_run_victim_scores(p->run), so, k, 1,
                       "offences suffered", ps->harm_suffered);
   }
   return rc;

@@ -168,7 +168,7 @@ int cli_cmd_places(int argc, char **argv) {
                        .n_inputs = n_in,
                        .config = o.cfg,
                        .weights = p.weights,
-                       .matrix = p.matrix,
+                       .run = p.run,
                        .scores = p.scores,
                        .pseudonymised = o.key_len > 0};
   if (!rc && st == HARM_OK) {

@@ -49,9 +49,7 @@ int cli_cmd_score(int argc, char **argv) {
     harm_status st = p.people
                          ? harm_report_people_scores(harm_outfile_stream(out),
                                                      p.people, top, &err)
-                         : harm_report_scores(harm_outfile_stream(out),
-                                              harm_run_model_ranking(p.run),
-                                              harm_run_rfgv(p.run),
+                         : harm_report_scores(harm_outfile_stream(out), p.run,
                                               cli_top_places(&p), top, &err);
     if (st != HARM_OK) {
       rc = cli_fail(&err);

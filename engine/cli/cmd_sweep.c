@@ -18,9 +18,9 @@ static double seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void print_sweep(const harm_analysis_sweep *s, double secs) {
+static void print_sweep(const harm_dataset *ds, const harm_analysis_sweep *s,
+                        double secs) {
   const harm_sweep_opts *o = harm_analysis_sweep_opts_used(s);
-  const harm_dataset *ds = harm_matrix_dataset(harm_analysis_sweep_matrix(s));
   size_t n = harm_analysis_sweep_count(s), n_base = 0, n_always = 0;
   for (size_t i = 0; i < n; i++) {
     const harm_sweep_row *r = harm_analysis_sweep_row(s, i);
@@ -99,12 +99,13 @@ int cli_cmd_sweep(int argc, char **argv) {
   double t0 = seconds();
   if (!rc) {
     so.exclusions = excl;
-    if (harm_analysis_sweep_new(p.matrix, base, &so, &sw, &err) != HARM_OK) {
+    if (harm_analysis_sweep_new(p.ds, p.matrix, base, &so, &sw, &err) !=
+        HARM_OK) {
       rc = cli_fail(&err);
     }
   }
   if (!rc) {
-    print_sweep(sw, seconds() - t0);
+    print_sweep(p.ds, sw, seconds() - t0);
     harm_analysis_pack pack;
     memset(&pack, 0, sizeof pack);
     pack.command = cmd;

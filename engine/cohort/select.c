@@ -852,7 +852,7 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   if (!rules) {
     rules = &defaults;
   }
-  if (!in || !in->dataset || !in->scores || !in->ranking ||
+  if (!in || !in->dataset || !in->matrix || !in->scores || !in->ranking ||
       (rules && rules->rfgv && !in->rfgv)) {
     return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
                       "incomplete cohort input");

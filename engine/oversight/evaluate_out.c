@@ -87,7 +87,7 @@ static void sheet_summary(lxw_workbook *wb, const harm_evaluation *e,
                                         {"95% high", 12, true}};
   const lxw_row_t h = 3;
   harm__xlsx_columns(ws, h, cols, sizeof cols / sizeof *cols, f);
-  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "Evaluation", NULL);
+  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "Evaluation", HARM_DATE_NONE);
   harm__xlsx_print_setup(ws, h, 0, &pg);
   for (size_t i = 0; i < harm_evaluation_n_groups(e); i++) {
     const harm_evaluate_group *g = harm_evaluation_group(e, i);
@@ -130,7 +130,8 @@ static void sheet_people(lxw_workbook *wb, const harm_evaluation *e,
       {"Harm\nbefore", 10, true}, {"Harm\nafter", 10, true},
       {"Change", 10, true}};
   harm__xlsx_columns(ws, 0, cols, sizeof cols / sizeof *cols, f);
-  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "Evaluation: people", NULL);
+  harm__xlsx_page pg =
+      harm__xlsx_page_of(cfg, "Evaluation: people", HARM_DATE_NONE);
   harm__xlsx_print_setup(ws, 0, 0, &pg);
   for (size_t i = 0; i < harm_evaluation_n_people(e); i++) {
     const harm_evaluate_person *p = harm_evaluation_person(e, i);

@@ -371,7 +371,7 @@ harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
   harm__xlsx_text(ws, hr, (lxw_col_t)(h->n_runs + 1), "Months on the list",
                   f.bold);
   worksheet_freeze_panes(ws, hr + 1, 1);
-  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "History", NULL);
+  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "History", HARM_DATE_NONE);
   harm__xlsx_print_setup(ws, hr, 0, &pg);
   for (size_t p = 0; p < h->n_people; p++) {
     lxw_row_t r = (lxw_row_t)(hr + 1 + p);

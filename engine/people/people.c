@@ -143,14 +143,14 @@ static int cmp_crime(const void *pa, const void *pb, void *ctx) {
 }
 
 /* The distinct crimes of each person in one role, sorted by person. */
-static harm_status person_crimes(const harm_scores *s, const size_t *person_of,
+static harm_status person_crimes(const harm_matrix *m, const size_t *person_of,
                                  crime **out, size_t *n_out) {
   *out = NULL;
   *n_out = 0;
   uint32_t *subj;
   uint64_t *off;
   size_t n;
-  harm_status st = harm__matrix_crimes(harm_scores_matrix(s), &subj, &off, &n);
+  harm_status st = harm__matrix_crimes(m, &subj, &off, &n);
   if (st != HARM_OK) {
     return st;
   }
@@ -210,6 +210,17 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
   const harm_scores *src[2] = {
       in->roles != HARM_ROLES_VICTIM ? in->caused : NULL,
       in->roles != HARM_ROLES_OFFENDER ? in->suffered : NULL};
+  const harm_matrix *sm[2] = {src[0] ? in->caused_matrix : NULL,
+                              src[1] ? in->suffered_matrix : NULL};
+  const harm_dataset *sds[2] = {src[0] ? in->caused_dataset : NULL,
+                                src[1] ? in->suffered_dataset : NULL};
+  for (int r = 0; r < 2; r++) {
+    if (src[r] && (!sm[r] || !sds[r])) {
+      return harm__fail(err, HARM_ERR_USAGE, "people", NULL, 0, NULL,
+                        "a people table needs each role's aggregate and "
+                        "offences beside its scores");
+    }
+  }
   harm_people *p = harm__calloc(1, sizeof *p);
   if (!p) {
     return nomem(err);
@@ -244,7 +255,7 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
     if (!src[r]) {
       continue;
     }
-    const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(src[r]));
+    const harm_dataset *ds = sds[r];
     for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
       const char *id =
           harm_dataset_subject_id(ds, harm_scores_at(src[r], i)->subject, NULL);
@@ -293,8 +304,7 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
     if (!src[r]) {
       continue;
     }
-    const harm_matrix *m = harm_scores_matrix(src[r]);
-    const harm_dataset *ds = harm_matrix_dataset(m);
+    const harm_dataset *ds = sds[r];
     size_t ns = harm_dataset_n_subjects(ds);
     person_of[r] = harm__malloc((ns + 1) * sizeof **person_of);
     p->rec_at[r] = harm__calloc(n + 2, sizeof **p->rec_at);
@@ -351,7 +361,7 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
       size_t subj = harm_scores_at(src[r], i)->subject;
       p->rec[r][p->rec_at[r][person_of[r][subj] + 1]++] = subj;
     }
-    st = person_crimes(src[r], person_of[r], &cr[r], &n_cr[r]);
+    st = person_crimes(sm[r], person_of[r], &cr[r], &n_cr[r]);
     if (st != HARM_OK) {
       st = nomem(err);
       goto done;
@@ -401,8 +411,7 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
     size_t cap = 0;
     for (int r = 0; r < 2; r++) {
       if (src[r]) {
-        cap += harm_dataset_n_areas(
-            harm_matrix_dataset(harm_scores_matrix(src[r])));
+        cap += harm_dataset_n_areas(sds[r]);
       }
     }
     areas = harm__malloc((cap + 1) * sizeof *areas);
@@ -414,7 +423,7 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
       if (!src[r]) {
         continue;
       }
-      const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(src[r]));
+      const harm_dataset *ds = sds[r];
       for (size_t a = 0; a < harm_dataset_n_areas(ds); a++) {
         areas[n_areas++] = harm_dataset_area(ds, a);
       }
@@ -435,19 +444,17 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
         continue;
       }
       int r = area_at[k] >= 0x40000000;
-      const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(src[r]));
+      const harm_dataset *ds = sds[r];
       const char *name =
           harm_dataset_area(ds, (size_t)(area_at[k] - (r ? 0x40000000 : 0)));
       facts[k].area = (int32_t)find_id((char *const *)areas, n_areas, name);
     }
   }
-  const harm_scores *first = src[0] ? src[0] : src[1];
-  const harm_matrix *like = harm_scores_matrix(first);
-  const harm_dataset *like_ds = harm_matrix_dataset(like);
+  const harm_matrix *like = src[0] ? sm[0] : sm[1];
+  const harm_dataset *like_ds = src[0] ? sds[0] : sds[1];
   bool has_area = false;
   for (int r = 0; r < 2; r++) {
-    if (src[r] &&
-        harm_dataset_n_areas(harm_matrix_dataset(harm_scores_matrix(src[r])))) {
+    if (src[r] && harm_dataset_n_areas(sds[r])) {
       has_area = true;
     }
   }
@@ -479,7 +486,7 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
       if (!use[r]) {
         continue;
       }
-      const harm_matrix *m = harm_scores_matrix(src[r]);
+      const harm_matrix *m = sm[r];
       for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
         size_t subj = harm_scores_at(src[r], i)->subject;
         rows[n_rows++] = (harm__people_row){
@@ -507,9 +514,8 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
     if (!src[r]) {
       continue;
     }
-    const harm_dataset *ds = harm_matrix_dataset(harm_scores_matrix(src[r]));
-    const harm_dataset *ds0 =
-        r && src[0] ? harm_matrix_dataset(harm_scores_matrix(src[0])) : NULL;
+    const harm_dataset *ds = sds[r];
+    const harm_dataset *ds0 = r && src[0] ? sds[0] : NULL;
     for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
       const char *id =
           harm_dataset_subject_id(ds, harm_scores_at(src[r], i)->subject, NULL);
@@ -578,6 +584,9 @@ bool harm_people_find(const harm_people *p, const char *id, size_t *index) {
 const harm_dataset *harm_people_dataset(const harm_people *p) { return p->ds; }
 const harm_scores *harm_people_scores(const harm_people *p) {
   return p->scores;
+}
+const harm_matrix *harm_people_matrix(const harm_people *p) {
+  return p->matrix;
 }
 const harm_ranking *harm_people_ranking(const harm_people *p) {
   return p->ranking;

@@ -217,8 +217,8 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
                                         {"Top offenders", 36, false}};
   const lxw_row_t h = 2;
   harm__xlsx_columns(ws, h, cols, sizeof cols / sizeof *cols, &f);
-  harm__xlsx_page pg =
-      harm__xlsx_page_of(m ? m->config : NULL, "Places", m ? m->matrix : NULL);
+  harm__xlsx_page pg = harm__xlsx_page_of(m ? m->config : NULL, "Places",
+                                          harm__xlsx_manifest_as_of(m));
   harm__xlsx_print_setup(ws, h, 0, &pg);
   char buf[4096];
   for (size_t i = 0; i < n; i++) {

@@ -656,7 +656,8 @@ harm_status harm_report_analysis_xlsx(const char *path,
   char title[64];
   snprintf(title, sizeof title, "harmrank %s",
            p->command ? p->command : "analysis");
-  b.pg = harm__xlsx_page_of(m ? m->config : NULL, title, m ? m->matrix : NULL);
+  b.pg = harm__xlsx_page_of(m ? m->config : NULL, title,
+                            harm__xlsx_manifest_as_of(m));
   if (p->n_groups) {
     sheet_concentration(&b, p);
     for (size_t g = 0; g < p->n_groups; g++) {

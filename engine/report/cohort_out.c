@@ -66,11 +66,10 @@ void harm_report_member_reason(const harm_member *m, char *buf, size_t cap) {
   }
 }
 
-harm_status harm_report_breakdown(const harm_scores *s, const harm_score *sc,
-                                  size_t max_codes, char *buf, size_t cap,
-                                  harm_error *err) {
+harm_status harm_report_breakdown(const harm_matrix *m, const harm_scores *s,
+                                  const harm_score *sc, size_t max_codes,
+                                  char *buf, size_t cap, harm_error *err) {
   buf[0] = '\0';
-  const harm_matrix *m = harm_scores_matrix(s);
   harm_score_part *p;
   size_t n;
   harm_status st = harm_score_parts(s, sc, &p, &n, err);
@@ -109,7 +108,7 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
                                const harm_report_column *extra,
                                harm_error *err) {
   const harm_scores *s = harm_cohort_input_used(c)->scores;
-  const harm_matrix *m = harm_scores_matrix(s);
+  const harm_matrix *m = harm_cohort_input_used(c)->matrix;
   bool rfgv = harm_cohort_rules_used(c)->rfgv;
   fputs("slot,offender_id,reason,partition,score_rank,pool_rank,harm,"
         "offences,victims,first_offence,last_offence,max_offence_harm,"
@@ -154,7 +153,7 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
         field(fp, harm_matrix_code(m, (size_t)sc->top_code));
       }
       harm_status st =
-          harm_report_breakdown(s, sc, 3, breakdown, sizeof breakdown, err);
+          harm_report_breakdown(m, s, sc, 3, breakdown, sizeof breakdown, err);
       if (st != HARM_OK) {
         return st;
       }

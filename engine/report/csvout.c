@@ -73,30 +73,46 @@ void harm__report_person_cols(FILE *fp, const harm_person *p) {
   field(fp, harm_people_balance_name(p->balance));
 }
 
-static harm_status scores(FILE *fp, const harm_ranking *r,
-                          const harm_people *people, const harm_rfgv *rfgv,
+/* What a scores listing reads, each handed over by its owner. */
+typedef struct ranked {
+  const harm_dataset *ds; /* subject ids */
+  const harm_matrix *m;   /* code names */
+  const harm_ranking *r;
+  const harm_people *people; /* people mode, or NULL */
+  const harm_rfgv *rfgv;     /* per score index, or NULL */
+} ranked;
+
+static harm_status scores(FILE *fp, const ranked *in,
                           const harm_report_column *extra, size_t top_n,
                           harm_error *err);
 
-harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
-                               const harm_rfgv *rfgv,
+harm_status harm_report_scores(FILE *fp, const harm_run *run,
                                const harm_report_column *extra, size_t top_n,
                                harm_error *err) {
-  return scores(fp, r, NULL, rfgv, extra, top_n, err);
+  ranked in = {.ds = harm_run_dataset(run),
+               .m = harm_run_matrix(run),
+               .r = harm_run_model_ranking(run),
+               .rfgv = harm_run_rfgv(run)};
+  return scores(fp, &in, extra, top_n, err);
 }
 
 harm_status harm_report_people_scores(FILE *fp, const harm_people *p,
                                       size_t top_n, harm_error *err) {
-  return scores(fp, harm_people_ranking(p), p, NULL, NULL, top_n, err);
+  ranked in = {.ds = harm_people_dataset(p),
+               .m = harm_people_matrix(p),
+               .r = harm_people_ranking(p),
+               .people = p};
+  return scores(fp, &in, NULL, top_n, err);
 }
 
-static harm_status scores(FILE *fp, const harm_ranking *r,
-                          const harm_people *people, const harm_rfgv *rfgv,
+static harm_status scores(FILE *fp, const ranked *in,
                           const harm_report_column *extra, size_t top_n,
                           harm_error *err) {
-  const harm_scores *s = harm_ranking_scores(r);
-  const harm_matrix *m = harm_scores_matrix(s);
-  const harm_dataset *ds = harm_matrix_dataset(m);
+  const harm_matrix *m = in->m;
+  const harm_dataset *ds = in->ds;
+  const harm_ranking *r = in->r;
+  const harm_people *people = in->people;
+  const harm_rfgv *rfgv = in->rfgv;
   size_t n = harm_ranking_count(r);
   if (top_n && top_n < n) {
     n = top_n;

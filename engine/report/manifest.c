@@ -180,14 +180,13 @@ static harm_status build(json_t *root, const harm_manifest *m,
     }
     set(root, "weights", o);
   }
-  if (m->matrix) {
-    const harm_dataset *ds = harm_matrix_dataset(m->matrix);
+  if (m->run) {
+    harm_window w = harm_run_window(m->run);
     json_t *win = json_object();
-    set(win, "as_of", date_json(harm_dataset_as_of(ds)));
-    set(win, "lookback_days",
-        json_integer((json_int_t)harm_dataset_lookback_days(ds)));
+    set(win, "as_of", date_json(w.as_of));
+    set(win, "lookback_days", json_integer((json_int_t)w.lookback_days));
     set(root, "window", win);
-    harm_accounting a = harm_matrix_accounting(m->matrix);
+    harm_accounting a = harm_run_accounting(m->run);
     set(root, "rows", accounting_json(&a));
   }
   if (m->scores) {

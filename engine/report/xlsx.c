@@ -804,12 +804,12 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
   /* What the cohort was selected from, handed to it explicitly. */
   const harm_cohort_input *in = harm_cohort_input_used(p.c);
   p.s = in->scores;
-  p.mx = harm_scores_matrix(p.s);
+  p.mx = in->matrix;
   p.ds = in->dataset;
   const char *name =
       m->config ? harm_config_get(m->config, "cohort", "name") : NULL;
   p.name = name && name[0] ? name : "cohort";
-  p.pg = harm__xlsx_page_of(m->config, p.name, p.mx);
+  p.pg = harm__xlsx_page_of(m->config, p.name, in->as_of);
   size_t n = harm_cohort_count(p.c);
   p.id_width = 8;
   for (size_t i = 0; i < n; i++) {

@@ -126,14 +126,16 @@ static void header_text(char *out, size_t room, const char *s) {
   out[k] = '\0';
 }
 
+harm_date harm__xlsx_manifest_as_of(const harm_manifest *m) {
+  return m && m->run ? harm_run_window(m->run).as_of : HARM_DATE_NONE;
+}
+
 harm__xlsx_page harm__xlsx_page_of(const harm_config *cfg, const char *title,
-                                   const harm_matrix *mx) {
+                                   harm_date as_of) {
   harm__xlsx_page pg;
   memset(&pg, 0, sizeof pg);
   pg.marking = harm_config_marking(cfg);
   pg.title = title ? title : "";
-  harm_date as_of =
-      mx ? harm_dataset_as_of(harm_matrix_dataset(mx)) : HARM_DATE_NONE;
   if (as_of != HARM_DATE_NONE) {
     harm_date_format_iso(as_of, pg.as_of);
   }
@@ -207,15 +209,14 @@ void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
              est ? ": not official CCHI values" : "");
     kv(ws, &r, 0, "weights", buf, f->bold, f->wrap, vw, lines);
   }
-  if (m && m->matrix) {
-    const harm_dataset *ds = harm_matrix_dataset(m->matrix);
+  if (m && m->run) {
+    harm_window w = harm_run_window(m->run);
     char d[11];
-    harm_date_format_iso(harm_dataset_as_of(ds), d);
+    harm_date_format_iso(w.as_of, d);
     kv(ws, &r, 0, "as of", d, f->bold, f->wrap, vw, lines);
-    snprintf(buf, sizeof buf, "%" PRIu32 " days",
-             harm_dataset_lookback_days(ds));
+    snprintf(buf, sizeof buf, "%" PRIu32 " days", w.lookback_days);
     kv(ws, &r, 0, "window", buf, f->bold, f->wrap, vw, lines);
-    harm_accounting a = harm_matrix_accounting(m->matrix);
+    harm_accounting a = harm_run_accounting(m->run);
     snprintf(buf, sizeof buf,
              "read %" PRIu64 " = scored %" PRIu64 " + outside window %" PRIu64
              " + future-dated %" PRIu64 " + filtered %" PRIu64
@@ -334,7 +335,5 @@ void harm__xlsx_set_created(lxw_workbook *wb, harm_date as_of) {
 }
 
 void harm__xlsx_set_created_from(lxw_workbook *wb, const harm_manifest *m) {
-  harm__xlsx_set_created(
-      wb, m && m->matrix ? harm_dataset_as_of(harm_matrix_dataset(m->matrix))
-                         : HARM_DATE_NONE);
+  harm__xlsx_set_created(wb, harm__xlsx_manifest_as_of(m));
 }

@@ -75,9 +75,13 @@ typedef struct harm__xlsx_page {
 } harm__xlsx_page;
 
 /* The page set-up of a run: marking from [output] marking (the default
- * when cfg is NULL), title, as_of from the matrix (may be NULL). */
+ * when cfg is NULL), title, the window's end (HARM_DATE_NONE: none). */
 harm__xlsx_page harm__xlsx_page_of(const harm_config *cfg, const char *title,
-                                   const harm_matrix *mx);
+                                   harm_date as_of);
+
+/* The window's end of the run a manifest describes (HARM_DATE_NONE when
+ * it names no run). */
+harm_date harm__xlsx_manifest_as_of(const harm_manifest *m);
 
 /* Print set-up for a meeting pack: A4 landscape, narrow margins, one page
  * wide and `pages_tall` pages tall (0 = as many as needed), the header row

@@ -193,6 +193,10 @@ static harm_status run_people(harm_run *r, const harm_config *cfg,
   if (st == HARM_OK) {
     harm_people_input in = {.caused = r->scores[0],
                             .suffered = r->v_scores,
+                            .caused_matrix = r->matrix,
+                            .caused_dataset = r->ds,
+                            .suffered_matrix = r->v_matrix,
+                            .suffered_dataset = r->v_ds,
                             .weights = r->weights[0],
                             .score_opts = &r->so,
                             .people = r->reg,
@@ -386,6 +390,9 @@ const harm_people *harm_run_people(const harm_run *r) { return r->people; }
 const harm_scores *harm_run_victim_scores(const harm_run *r) {
   return r->v_scores;
 }
+const harm_dataset *harm_run_victim_dataset(const harm_run *r) {
+  return r->v_ds;
+}
 size_t harm_run_n_warnings(const harm_run *r) { return r->n_warnings; }
 const harm_warning *harm_run_warning(const harm_run *r, size_t i) {
   return i < r->n_warnings ? &r->warnings[i] : NULL;
@@ -402,6 +409,7 @@ harm_status harm_run_select(harm_run *r, const harm_cohort_rules *rules,
                       "the cohort's model differs from the run's");
   }
   harm_cohort_input in = {.dataset = r->ds,
+                          .matrix = r->matrix,
                           .scores = r->scores[0],
                           .ranking = harm_run_model_ranking(r),
                           .as_of = r->window.as_of,
@@ -413,6 +421,7 @@ harm_status harm_run_select(harm_run *r, const harm_cohort_rules *rules,
                         "supported");
     }
     in.dataset = harm_people_dataset(r->people);
+    in.matrix = harm_people_matrix(r->people);
     in.scores = harm_people_scores(r->people);
     in.ranking = harm_people_ranking(r->people);
     in.people = r->people;

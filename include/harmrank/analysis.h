@@ -258,11 +258,13 @@ typedef struct harm_analysis_sweep harm_analysis_sweep;
  * Returns HARM_OK; HARM_ERR_USAGE (NULL, draws = 0 or above
  * HARM_SWEEP_MAX_DRAWS); HARM_ERR_CONFIG (P
  * outside [0, 1), size 0, rules.rfgv); HARM_ERR_NOMEM.
- * Ownership: *out is new (harm_analysis_sweep_free); it borrows m (and its
- * dataset), which must outlive it.
+ * `ds` is the offences m was built from (subject ids and areas).
+ * Ownership: *out is new (harm_analysis_sweep_free); it borrows ds and m,
+ * which must outlive it.
  * Determinism: the same matrix, base, options and seed give the same
  * sweep whatever the batch size. */
-harm_status harm_analysis_sweep_new(const harm_matrix *m, const double *base,
+harm_status harm_analysis_sweep_new(const harm_dataset *ds,
+                                    const harm_matrix *m, const double *base,
                                     const harm_sweep_opts *opts,
                                     harm_analysis_sweep **out, harm_error *err);
 

@@ -246,6 +246,8 @@ typedef struct harm_cohort harm_cohort;
  * it); everything is borrowed and must outlive the cohort. */
 typedef struct harm_cohort_input {
   const harm_dataset *dataset; /* subjects, their ids and areas */
+  const harm_matrix *matrix;   /* the aggregate `scores` came from (code
+                                  names and breakdowns in the reports) */
   const harm_scores *scores;   /* the scores that were ranked */
   const harm_ranking *ranking; /* the ranking of `scores` */
   harm_date as_of;             /* the window's end */

@@ -140,6 +140,12 @@ typedef struct harm_people_input {
                                          roles = victim */
   const harm_scores *suffered;        /* victim column as subject, full
                                          attribution; NULL when roles = offender */
+  const harm_matrix *caused_matrix;   /* the aggregate `caused` was scored
+                                         from (its crimes) */
+  const harm_dataset *caused_dataset; /* the offences read for `caused`
+                                         (its subject ids and areas) */
+  const harm_matrix *suffered_matrix; /* likewise for `suffered` */
+  const harm_dataset *suffered_dataset;
   const harm_weights *weights;        /* the table both were scored with */
   const harm_score_opts *score_opts;  /* the options both used */
   const harm_people_register *people; /* may be NULL */
@@ -184,6 +190,7 @@ bool harm_people_find(const harm_people *p, const char *id, size_t *index);
  * valid while p lives. */
 const harm_dataset *harm_people_dataset(const harm_people *p);
 const harm_scores *harm_people_scores(const harm_people *p);
+const harm_matrix *harm_people_matrix(const harm_people *p);
 const harm_ranking *harm_people_ranking(const harm_people *p);
 
 /* The rank_by in force (never HARM_RANK_BY_ROLES) and the roles. */

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "rank.h"
+#include "run.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -76,14 +77,14 @@ typedef struct harm_report_column {
   void *ctx;
 } harm_report_column;
 
-/* Writes the scores.csv header and the top `top_n` rows of the ranking
- * (0 = all): rank,offender_id,harm,offences,victims,first_offence,
- * last_offence,max_offence_harm,top_code (harm with 4 decimals), and
- * with `rfgv` (per score index; NULL = none) rfgv_r,rfgv_f,rfgv_g,rfgv_v,
- * rfgv_total.
+/* Writes the scores.csv header and the top `top_n` rows (0 = all) of the
+ * run's model ranking (harm_run_model_ranking): rank,offender_id,harm,
+ * offences,victims,first_offence,last_offence,max_offence_harm,top_code
+ * (harm with 4 decimals), and under model = rfgv rfgv_r,rfgv_f,rfgv_g,
+ * rfgv_v,rfgv_total; then the `extra` column when given (may be NULL).
+ * Ids come from the run's dataset, code names from its aggregate.
  * Returns HARM_OK or HARM_ERR_IO. */
-harm_status harm_report_scores(FILE *fp, const harm_ranking *r,
-                               const harm_rfgv *rfgv,
+harm_status harm_report_scores(FILE *fp, const harm_run *run,
                                const harm_report_column *extra, size_t top_n,
                                harm_error *err);
 
@@ -125,9 +126,9 @@ size_t harm_outfile_n_temps(void);
  * `max_codes` ("19C 3650.0000 (2); 8N 20.0000 (2)", "; ..." when there
  * are more). Written into buf (cap bytes, NUL-terminated, cut with
  * "..."). Returns HARM_OK or HARM_ERR_NOMEM. */
-harm_status harm_report_breakdown(const harm_scores *s, const harm_score *sc,
-                                  size_t max_codes, char *buf, size_t cap,
-                                  harm_error *err);
+harm_status harm_report_breakdown(const harm_matrix *m, const harm_scores *s,
+                                  const harm_score *sc, size_t max_codes,
+                                  char *buf, size_t cap, harm_error *err);
 
 /* cohort.csv: slot,offender_id,reason,partition,score_rank,pool_rank,harm,
  * offences,victims,first_offence,last_offence,max_offence_harm,top_code,
@@ -171,7 +172,8 @@ typedef struct harm_manifest {
   size_t n_inputs;
   const harm_config *config;
   const harm_weights *weights;
-  const harm_matrix *matrix;
+  const harm_run *run; /* the run the outputs came from: its window (settled
+                          once, harm_run_window) and row accounting */
   const harm_scores *scores;
   const harm_cohort *cohort;
   const harm_manifest_input *outputs; /* role = output name, path = the

@@ -136,11 +136,13 @@ harm_score_opts harm_run_score_opts(const harm_run *r);
 
 /* People in either role, when the configuration asks for them
  * (harm_config_people_mode): the people table (NULL otherwise), and the
- * victim scoring it joined (the victim column as the subject; NULL when
- * roles = offender). The offender scoring is harm_run_scores(r, 0). With
- * people, harm_run_select selects from the people. Borrowed. */
+ * victim scoring it joined and the offences it read (the victim column as
+ * the subject; NULL when roles = offender). The offender scoring is
+ * harm_run_scores(r, 0). With people, harm_run_select selects from the people.
+ * Borrowed. */
 const harm_people *harm_run_people(const harm_run *r);
 const harm_scores *harm_run_victim_scores(const harm_run *r);
+const harm_dataset *harm_run_victim_dataset(const harm_run *r);
 
 /* Warnings, in the order they arose. */
 size_t harm_run_n_warnings(const harm_run *r);

@@ -530,10 +530,11 @@ static void expect_p0_matches_cohort(bool partition, bool exclusions) {
   o.exclusions = exclusions ? r.excl : NULL;
   harm_analysis_sweep *sw = NULL;
   harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err), HARM_OK,
-               "%s", err.message);
+  cr_assert_eq(harm_analysis_sweep_new(r.ds, r.m, r.base, &o, &sw, &err),
+               HARM_OK, "%s", err.message);
   harm_cohort *c = NULL;
   harm_cohort_input in = {.dataset = r.ds,
+                          .matrix = r.m,
                           .scores = r.s,
                           .ranking = r.r,
                           .as_of = harm_dataset_as_of(r.ds)};
@@ -588,8 +589,8 @@ static harm_analysis_sweep *run_sweep(const sweep_run *r, uint64_t seed,
   o.rules.size = 10;
   harm_analysis_sweep *sw = NULL;
   harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(harm_analysis_sweep_new(r->m, r->base, &o, &sw, &err), HARM_OK,
-               "%s", err.message);
+  cr_assert_eq(harm_analysis_sweep_new(r->ds, r->m, r->base, &o, &sw, &err),
+               HARM_OK, "%s", err.message);
   return sw;
 }
 
@@ -647,25 +648,25 @@ Test(analysis, sweep_rejects_bad_options) {
   harm_error err = HARM_ERROR_INIT;
   harm_sweep_opts o = HARM_SWEEP_OPTS_INIT;
   o.perturb = 1.0;
-  cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
+  cr_expect_eq(harm_analysis_sweep_new(r.ds, r.m, r.base, &o, &sw, &err),
                HARM_ERR_CONFIG);
   cr_expect_eq(err.status, HARM_ERR_CONFIG);
   o.perturb = 0.2;
   o.rules.rfgv = true;
-  cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
+  cr_expect_eq(harm_analysis_sweep_new(r.ds, r.m, r.base, &o, &sw, &err),
                HARM_ERR_CONFIG);
   o.rules.rfgv = false;
   o.rules.size = 0;
-  cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
+  cr_expect_eq(harm_analysis_sweep_new(r.ds, r.m, r.base, &o, &sw, &err),
                HARM_ERR_CONFIG);
   o.rules.size = 15;
   o.draws = 0;
-  cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
+  cr_expect_eq(harm_analysis_sweep_new(r.ds, r.m, r.base, &o, &sw, &err),
                HARM_ERR_USAGE);
   cr_expect_null(sw);
   /* Issue 11: draws are bounded (1,000,000, analysis.h). */
   o.draws = (size_t)1000000 + 1;
-  cr_expect_eq(harm_analysis_sweep_new(r.m, r.base, &o, &sw, &err),
+  cr_expect_eq(harm_analysis_sweep_new(r.ds, r.m, r.base, &o, &sw, &err),
                HARM_ERR_USAGE);
   cr_expect_eq(err.status, HARM_ERR_USAGE);
   cr_expect_null(sw);
@@ -736,7 +737,7 @@ Test(analysis, constructors_fail_cleanly_on_every_allocation) {
   o.rules.partition_by_area = true;
   o.exclusions = s.excl;
   harm_analysis_sweep *sw;
-  OOM_LOOP(sw, harm_analysis_sweep_new(s.m, s.base, &o, &sw, &e_),
+  OOM_LOOP(sw, harm_analysis_sweep_new(s.ds, s.m, s.base, &o, &sw, &e_),
            harm_analysis_sweep_free);
   sweep_teardown(&s);
 }
