@@ -185,86 +185,106 @@ static harm_status nomem(harm_error *err) {
                     "out of memory");
 }
 
-harm_status harm_people_build(const harm_people_input *in, harm_people **out,
-                              harm_error *err) {
-  *out = NULL;
+/* What harm_people_build works on, step by step; freed by pb_free. */
+typedef struct pbuild {
+  const harm_people_input *in;
+  harm_error *err;
+  double ratio;
+  harm_rank_by rank_by;
+  /* Per role (R_CAUSED, R_SUFFERED): its scores, aggregate and offences,
+   * all NULL when the role is not counted. */
+  const harm_scores *src[2];
+  const harm_matrix *sm[2];
+  const harm_dataset *sds[2];
+  harm_people *p;
+  size_t *person_of[2]; /* per role: person of each subject, SIZE_MAX */
+  crime *cr[2];         /* per role: each person's distinct crimes */
+  size_t n_cr[2];
+  harm_subject_facts *facts; /* per person, over both roles */
+  int32_t *area_at;          /* per person: role * 2^30 + area, -1 none */
+  harm_date *area_date;      /* per person: date of that area's offence */
+  const char **areas;        /* the union of the roles' areas, sorted */
+  size_t n_areas;
+} pbuild;
+
+static void pb_free(pbuild *b) {
+  for (int r = 0; r < 2; r++) {
+    harm__free(b->person_of[r]);
+    harm__free(b->cr[r]);
+  }
+  harm__free(b->facts);
+  harm__free(b->areas);
+  harm__free(b->area_at);
+  harm__free(b->area_date);
+}
+
+/* The input is complete and its options make sense. */
+static harm_status pb_check(pbuild *b) {
+  const harm_people_input *in = b->in;
   if (!in || !in->weights || (in->roles != HARM_ROLES_VICTIM && !in->caused) ||
       (in->roles != HARM_ROLES_OFFENDER && !in->suffered)) {
-    return harm__fail(err, HARM_ERR_USAGE, "people", NULL, 0, NULL,
+    return harm__fail(b->err, HARM_ERR_USAGE, "people", NULL, 0, NULL,
                       "a people table needs the scoring of each role it "
                       "counts");
   }
-  double ratio = in->balance_ratio;
-  if (!(ratio > 1) || !isfinite(ratio)) {
-    return harm__fail(err, HARM_ERR_CONFIG, "people", NULL, 0, "balance_ratio",
+  b->ratio = in->balance_ratio;
+  if (!(b->ratio > 1) || !isfinite(b->ratio)) {
+    return harm__fail(b->err, HARM_ERR_CONFIG, "people", NULL, 0,
+                      "balance_ratio",
                       "balance_ratio must be a number above 1");
   }
-  harm_rank_by rank_by = resolve_rank_by(in->roles, in->rank_by);
-  if ((rank_by == HARM_RANK_BY_CAUSED && in->roles == HARM_ROLES_VICTIM) ||
-      (rank_by == HARM_RANK_BY_SUFFERED && in->roles == HARM_ROLES_OFFENDER)) {
-    return harm__fail(err, HARM_ERR_CONFIG, "people", NULL, 0, "rank_by",
+  b->rank_by = resolve_rank_by(in->roles, in->rank_by);
+  if ((b->rank_by == HARM_RANK_BY_CAUSED && in->roles == HARM_ROLES_VICTIM) ||
+      (b->rank_by == HARM_RANK_BY_SUFFERED &&
+       in->roles == HARM_ROLES_OFFENDER)) {
+    return harm__fail(b->err, HARM_ERR_CONFIG, "people", NULL, 0, "rank_by",
                       "rank_by = %s needs roles = %s or both",
-                      harm_people_rank_by_name(rank_by),
-                      rank_by == HARM_RANK_BY_CAUSED ? "offender" : "victim");
+                      harm_people_rank_by_name(b->rank_by),
+                      b->rank_by == HARM_RANK_BY_CAUSED ? "offender"
+                                                        : "victim");
   }
-  const harm_scores *src[2] = {
-      in->roles != HARM_ROLES_VICTIM ? in->caused : NULL,
-      in->roles != HARM_ROLES_OFFENDER ? in->suffered : NULL};
-  const harm_matrix *sm[2] = {src[0] ? in->caused_matrix : NULL,
-                              src[1] ? in->suffered_matrix : NULL};
-  const harm_dataset *sds[2] = {src[0] ? in->caused_dataset : NULL,
-                                src[1] ? in->suffered_dataset : NULL};
+  bool caused = in->roles != HARM_ROLES_VICTIM;
+  bool suffered = in->roles != HARM_ROLES_OFFENDER;
+  b->src[R_CAUSED] = caused ? in->caused : NULL;
+  b->sm[R_CAUSED] = caused ? in->caused_matrix : NULL;
+  b->sds[R_CAUSED] = caused ? in->caused_dataset : NULL;
+  b->src[R_SUFFERED] = suffered ? in->suffered : NULL;
+  b->sm[R_SUFFERED] = suffered ? in->suffered_matrix : NULL;
+  b->sds[R_SUFFERED] = suffered ? in->suffered_dataset : NULL;
   for (int r = 0; r < 2; r++) {
-    if (src[r] && (!sm[r] || !sds[r])) {
-      return harm__fail(err, HARM_ERR_USAGE, "people", NULL, 0, NULL,
+    if (b->src[r] && (!b->sm[r] || !b->sds[r])) {
+      return harm__fail(b->err, HARM_ERR_USAGE, "people", NULL, 0, NULL,
                         "a people table needs each role's aggregate and "
                         "offences beside its scores");
     }
   }
-  harm_people *p = harm__calloc(1, sizeof *p);
-  if (!p) {
-    return nomem(err);
-  }
-  p->roles = in->roles;
-  p->rank_by = rank_by;
-  p->reg = in->people;
-  harm_status st = HARM_OK;
-  size_t *person_of[2] = {NULL, NULL};
-  const char **all = NULL;
-  crime *cr[2] = {NULL, NULL};
-  size_t n_cr[2] = {0, 0};
-  harm_subject_facts *facts = NULL;
-  harm__people_row *rows = NULL;
-  const char **areas = NULL;
-  size_t n_areas = 0;
-  int32_t *area_at = NULL; /* per person: index into areas, -1 */
-  harm_date *area_date = NULL;
+  return HARM_OK;
+}
 
-  /* 1. Every person: the master id of each scored subject's id. */
+/* 1. Every person: the master id of each scored subject's id, once,
+ * ascending; their dates of birth and ages. */
+static harm_status pb_persons(pbuild *b) {
+  const harm_people_input *in = b->in;
+  harm_people *p = b->p;
   size_t n_all = 0;
   for (int r = 0; r < 2; r++) {
-    n_all += src[r] ? harm_scores_count(src[r]) : 0;
+    n_all += b->src[r] ? harm_scores_count(b->src[r]) : 0;
   }
-  all = harm__malloc((n_all + 1) * sizeof *all);
+  const char **all = harm__malloc((n_all + 1) * sizeof *all);
   if (!all) {
-    st = nomem(err);
-    goto done;
+    return nomem(b->err);
   }
   n_all = 0;
   for (int r = 0; r < 2; r++) {
-    if (!src[r]) {
-      continue;
-    }
-    const harm_dataset *ds = sds[r];
-    for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
-      const char *id =
-          harm_dataset_subject_id(ds, harm_scores_at(src[r], i)->subject, NULL);
+    for (size_t i = 0; b->src[r] && i < harm_scores_count(b->src[r]); i++) {
+      const char *id = harm_dataset_subject_id(
+          b->sds[r], harm_scores_at(b->src[r], i)->subject, NULL);
       all[n_all++] = harm_people_register_master(in->people, id);
     }
   }
   if (!harm__sort(all, n_all, sizeof *all, cmp_str, NULL)) {
-    st = nomem(err);
-    goto done;
+    harm__free(all);
+    return nomem(b->err);
   }
   size_t n = 0;
   for (size_t i = 0; i < n_all; i++) {
@@ -275,274 +295,285 @@ harm_status harm_people_build(const harm_people_input *in, harm_people **out,
   p->n = n;
   p->ids = harm__calloc(n + 1, sizeof *p->ids);
   p->persons = harm__calloc(n + 1, sizeof *p->persons);
-  facts = harm__calloc(n + 1, sizeof *facts);
-  area_at = harm__malloc((n + 1) * sizeof *area_at);
-  area_date = harm__malloc((n + 1) * sizeof *area_date);
-  if (!p->ids || !p->persons || !facts || !area_at || !area_date) {
-    st = nomem(err);
-    goto done;
-  }
-  for (size_t i = 0; i < n; i++) {
+  b->facts = harm__calloc(n + 1, sizeof *b->facts);
+  b->area_at = harm__malloc((n + 1) * sizeof *b->area_at);
+  b->area_date = harm__malloc((n + 1) * sizeof *b->area_date);
+  harm_status st =
+      p->ids && p->persons && b->facts && b->area_at && b->area_date
+          ? HARM_OK
+          : HARM_ERR_NOMEM;
+  for (size_t i = 0; st == HARM_OK && i < n; i++) {
     if (!(p->ids[i] = harm__strdup(all[i]))) {
-      st = nomem(err);
-      goto done;
+      st = HARM_ERR_NOMEM;
+      break;
     }
     harm_person *ps = &p->persons[i];
     ps->person_id = p->ids[i];
     ps->date_of_birth = harm__people_register_dob(in->people, p->ids[i]);
     ps->age = harm_people_age(ps->date_of_birth, in->as_of);
-    facts[i].first = HARM_DATE_NONE;
-    facts[i].last = HARM_DATE_NONE;
-    facts[i].area = -1;
-    area_at[i] = -1;
-    area_date[i] = HARM_DATE_NONE;
+    b->facts[i].first = HARM_DATE_NONE;
+    b->facts[i].last = HARM_DATE_NONE;
+    b->facts[i].area = -1;
+    b->area_at[i] = -1;
+    b->area_date[i] = HARM_DATE_NONE;
   }
+  harm__free(all);
+  return st == HARM_OK ? HARM_OK : nomem(b->err);
+}
 
-  /* 2. Each role's subjects joined to their person; units, offences and
-   * dates summed; the area of the person's latest offence. */
-  for (int r = 0; r < 2; r++) {
-    if (!src[r]) {
-      continue;
-    }
-    const harm_dataset *ds = sds[r];
-    size_t ns = harm_dataset_n_subjects(ds);
-    person_of[r] = harm__malloc((ns + 1) * sizeof **person_of);
-    p->rec_at[r] = harm__calloc(n + 2, sizeof **p->rec_at);
-    p->rec[r] = harm__malloc((harm_scores_count(src[r]) + 1) * sizeof **p->rec);
-    if (!person_of[r] || !p->rec_at[r] || !p->rec[r]) {
-      st = nomem(err);
-      goto done;
-    }
-    for (size_t i = 0; i < ns; i++) {
-      person_of[r][i] = SIZE_MAX;
-    }
-    for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
-      const harm_score *sc = harm_scores_at(src[r], i);
-      const char *id = harm_people_register_master(
-          in->people, harm_dataset_subject_id(ds, sc->subject, NULL));
-      size_t k = find_id(p->ids, n, id);
-      person_of[r][sc->subject] = k;
-      p->rec_at[r][k + 2]++;
-      harm_person *ps = &p->persons[k];
-      int64_t *units = r == R_CAUSED ? &ps->caused_units : &ps->suffered_units;
-      uint32_t *count =
-          r == R_CAUSED ? &ps->offences_committed : &ps->offences_suffered;
-      if (__builtin_add_overflow(*units, sc->harm_units, units) ||
-          __builtin_add_overflow(*count, sc->facts.offences, count) ||
-          __builtin_add_overflow(facts[k].offences, sc->facts.offences,
-                                 &facts[k].offences)) {
-        st = harm__fail(err, HARM_ERR_LIMIT, "people", NULL, 0, NULL,
+/* 2. One role's subjects joined to their person: units, offences and
+ * dates summed, the area of the person's latest offence, each person's
+ * records (CSR) and distinct crimes. */
+static harm_status pb_join_role(pbuild *b, int r) {
+  harm_people *p = b->p;
+  const harm_scores *src = b->src[r];
+  const harm_dataset *ds = b->sds[r];
+  size_t n = p->n, ns = harm_dataset_n_subjects(ds);
+  size_t n_sc = harm_scores_count(src);
+  b->person_of[r] = harm__malloc((ns + 1) * sizeof **b->person_of);
+  p->rec_at[r] = harm__calloc(n + 2, sizeof **p->rec_at);
+  p->rec[r] = harm__malloc((n_sc + 1) * sizeof **p->rec);
+  if (!b->person_of[r] || !p->rec_at[r] || !p->rec[r]) {
+    return nomem(b->err);
+  }
+  size_t *person_of = b->person_of[r];
+  for (size_t i = 0; i < ns; i++) {
+    person_of[i] = SIZE_MAX;
+  }
+  for (size_t i = 0; i < n_sc; i++) {
+    const harm_score *sc = harm_scores_at(src, i);
+    const char *id = harm_people_register_master(
+        b->in->people, harm_dataset_subject_id(ds, sc->subject, NULL));
+    size_t k = find_id(p->ids, n, id);
+    person_of[sc->subject] = k;
+    p->rec_at[r][k + 2]++;
+    harm_person *ps = &p->persons[k];
+    harm_subject_facts *f = &b->facts[k];
+    int64_t *units = r == R_CAUSED ? &ps->caused_units : &ps->suffered_units;
+    uint32_t *count =
+        r == R_CAUSED ? &ps->offences_committed : &ps->offences_suffered;
+    if (__builtin_add_overflow(*units, sc->harm_units, units) ||
+        __builtin_add_overflow(*count, sc->facts.offences, count) ||
+        __builtin_add_overflow(f->offences, sc->facts.offences, &f->offences)) {
+      return harm__fail(b->err, HARM_ERR_LIMIT, "people", NULL, 0, NULL,
                         "a person's harm or offences exceed the counters");
-        goto done;
-      }
-      ps->n_records++;
-      if (r == R_CAUSED) {
-        facts[k].victims += sc->facts.victims;
-      }
-      if (facts[k].first == HARM_DATE_NONE ||
-          sc->facts.first < facts[k].first) {
-        facts[k].first = sc->facts.first;
-      }
-      if (facts[k].last == HARM_DATE_NONE || sc->facts.last > facts[k].last) {
-        facts[k].last = sc->facts.last;
-      }
-      /* The latest offence's area; on a tie, the offender record's (read
-       * first), then the lowest area name. */
-      if (sc->facts.area >= 0 &&
-          (area_date[k] == HARM_DATE_NONE || sc->facts.last > area_date[k])) {
-        area_date[k] = sc->facts.last;
-        area_at[k] = (int32_t)(r * 0x40000000 + sc->facts.area);
-      }
     }
-    for (size_t k = 0; k < n; k++) {
-      p->rec_at[r][k + 2] += p->rec_at[r][k + 1];
+    ps->n_records++;
+    if (r == R_CAUSED) {
+      f->victims += sc->facts.victims;
     }
-    for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
-      size_t subj = harm_scores_at(src[r], i)->subject;
-      p->rec[r][p->rec_at[r][person_of[r][subj] + 1]++] = subj;
+    if (f->first == HARM_DATE_NONE || sc->facts.first < f->first) {
+      f->first = sc->facts.first;
     }
-    st = person_crimes(sm[r], person_of[r], &cr[r], &n_cr[r]);
-    if (st != HARM_OK) {
-      st = nomem(err);
-      goto done;
+    if (f->last == HARM_DATE_NONE || sc->facts.last > f->last) {
+      f->last = sc->facts.last;
+    }
+    /* The latest offence's area; on a tie, the offender record's (read
+     * first), then the lowest area name. */
+    if (sc->facts.area >= 0 && (b->area_date[k] == HARM_DATE_NONE ||
+                                sc->facts.last > b->area_date[k])) {
+      b->area_date[k] = sc->facts.last;
+      b->area_at[k] = (int32_t)(r * 0x40000000 + sc->facts.area);
     }
   }
   for (size_t k = 0; k < n; k++) {
+    p->rec_at[r][k + 2] += p->rec_at[r][k + 1];
+  }
+  for (size_t i = 0; i < n_sc; i++) {
+    size_t subj = harm_scores_at(src, i)->subject;
+    p->rec[r][p->rec_at[r][person_of[subj] + 1]++] = subj;
+  }
+  if (person_crimes(b->sm[r], person_of, &b->cr[r], &b->n_cr[r]) != HARM_OK) {
+    return nomem(b->err);
+  }
+  return HARM_OK;
+}
+
+/* 3. Role: `both` needs a crime committed and a different crime
+ * suffered, which fails only when each role has exactly one crime and
+ * it is the same one; then the balance of a person in both roles. */
+static void pb_roles(pbuild *b) {
+  harm_people *p = b->p;
+  const crime *const *cr = (const crime *const *)b->cr;
+  size_t a = 0, c = 0;
+  for (size_t k = 0; k < p->n; k++) {
     harm_person *ps = &p->persons[k];
     ps->harm_caused = (double)ps->caused_units / HARM_UNITS_PER_DAY;
     ps->harm_suffered = (double)ps->suffered_units / HARM_UNITS_PER_DAY;
+    size_t a0 = a, c0 = c;
+    while (a < b->n_cr[0] && cr[0][a].person == k) {
+      a++;
+    }
+    while (c < b->n_cr[1] && cr[1][c].person == k) {
+      c++;
+    }
+    bool did = ps->offences_committed > 0, had = ps->offences_suffered > 0;
+    if (did && had) {
+      bool one =
+          a - a0 == 1 && c - c0 == 1 && cr[0][a0].offence == cr[1][c0].offence;
+      ps->role = one ? HARM_ROLE_SAME_CRIME : HARM_ROLE_BOTH;
+    } else {
+      ps->role = had ? HARM_ROLE_VICTIM : HARM_ROLE_OFFENDER;
+    }
+    if (ps->role == HARM_ROLE_BOTH) {
+      /* suffered / caused against the ratio, in integers scaled by the
+       * ratio (no division by a zero harm). */
+      double s = (double)ps->suffered_units, u = (double)ps->caused_units;
+      ps->balance = s > b->ratio * u   ? HARM_BALANCE_PREDOMINANTLY_VICTIM
+                    : s * b->ratio < u ? HARM_BALANCE_PREDOMINANTLY_OFFENDER
+                                       : HARM_BALANCE_BALANCED;
+    }
   }
+}
 
-  /* 3. Role: `both` needs a crime committed and a different crime
-   * suffered, which fails only when each role has exactly one crime and
-   * it is the same one. */
-  {
-    size_t a = 0, b = 0;
-    for (size_t k = 0; k < n; k++) {
-      size_t a0 = a, b0 = b;
-      while (a < n_cr[0] && cr[0][a].person == k) {
-        a++;
-      }
-      while (b < n_cr[1] && cr[1][b].person == k) {
-        b++;
-      }
-      harm_person *ps = &p->persons[k];
-      bool did = ps->offences_committed > 0, had = ps->offences_suffered > 0;
-      if (did && had) {
-        bool one = a - a0 == 1 && b - b0 == 1 &&
-                   cr[0][a0].offence == cr[1][b0].offence;
-        ps->role = one ? HARM_ROLE_SAME_CRIME : HARM_ROLE_BOTH;
-      } else {
-        ps->role = had ? HARM_ROLE_VICTIM : HARM_ROLE_OFFENDER;
-      }
-      if (ps->role == HARM_ROLE_BOTH) {
-        /* suffered / caused against the ratio, in integers scaled by
-         * the ratio (no division by a zero harm). */
-        double s = (double)ps->suffered_units, c = (double)ps->caused_units;
-        ps->balance = s > ratio * c   ? HARM_BALANCE_PREDOMINANTLY_VICTIM
-                      : s * ratio < c ? HARM_BALANCE_PREDOMINANTLY_OFFENDER
-                                      : HARM_BALANCE_BALANCED;
-      }
-    }
-  }
-
-  /* 4. Areas of the people dataset: the union of the sources' areas. */
-  {
-    size_t cap = 0;
-    for (int r = 0; r < 2; r++) {
-      if (src[r]) {
-        cap += harm_dataset_n_areas(sds[r]);
-      }
-    }
-    areas = harm__malloc((cap + 1) * sizeof *areas);
-    if (!areas) {
-      st = nomem(err);
-      goto done;
-    }
-    for (int r = 0; r < 2; r++) {
-      if (!src[r]) {
-        continue;
-      }
-      const harm_dataset *ds = sds[r];
-      for (size_t a = 0; a < harm_dataset_n_areas(ds); a++) {
-        areas[n_areas++] = harm_dataset_area(ds, a);
-      }
-    }
-    if (!harm__sort(areas, n_areas, sizeof *areas, cmp_str, NULL)) {
-      st = nomem(err);
-      goto done;
-    }
-    size_t na = 0;
-    for (size_t a = 0; a < n_areas; a++) {
-      if (na == 0 || strcmp(areas[a], areas[na - 1]) != 0) {
-        areas[na++] = areas[a];
-      }
-    }
-    n_areas = na;
-    for (size_t k = 0; k < n; k++) {
-      if (area_at[k] < 0) {
-        continue;
-      }
-      int r = area_at[k] >= 0x40000000;
-      const harm_dataset *ds = sds[r];
-      const char *name =
-          harm_dataset_area(ds, (size_t)(area_at[k] - (r ? 0x40000000 : 0)));
-      facts[k].area = (int32_t)find_id((char *const *)areas, n_areas, name);
-    }
-  }
-  const harm_matrix *like = src[0] ? sm[0] : sm[1];
-  const harm_dataset *like_ds = src[0] ? sds[0] : sds[1];
+/* 4. The people dataset: its areas are the union of the roles' areas,
+ * each person's area that of their latest offence; the window and the
+ * row accounting are the first counted role's. */
+static harm_status pb_dataset(pbuild *b) {
+  harm_people *p = b->p;
+  size_t cap = 0;
   bool has_area = false;
   for (int r = 0; r < 2; r++) {
-    if (src[r] && harm_dataset_n_areas(sds[r])) {
-      has_area = true;
+    size_t na = b->src[r] ? harm_dataset_n_areas(b->sds[r]) : 0;
+    cap += na;
+    has_area = has_area || na > 0;
+  }
+  b->areas = harm__malloc((cap + 1) * sizeof *b->areas);
+  if (!b->areas) {
+    return nomem(b->err);
+  }
+  for (int r = 0; r < 2; r++) {
+    for (size_t a = 0; b->src[r] && a < harm_dataset_n_areas(b->sds[r]); a++) {
+      b->areas[b->n_areas++] = harm_dataset_area(b->sds[r], a);
     }
   }
-  if (harm__dataset_of_subjects(
-          harm_dataset_source(like_ds), (const char *const *)p->ids, n, areas,
-          n_areas, has_area, harm_dataset_as_of(like_ds),
-          harm_dataset_lookback_days(like_ds), harm_dataset_accounting(like_ds),
-          &p->ds) != HARM_OK) {
-    st = nomem(err);
-    goto done;
+  if (!harm__sort(b->areas, b->n_areas, sizeof *b->areas, cmp_str, NULL)) {
+    return nomem(b->err);
   }
-
-  /* 5. The people aggregate of the ranked role(s), scored and ranked by
-   * the shared kernel and order. */
-  {
-    size_t n_rows = 0;
-    bool use[2] = {rank_by != HARM_RANK_BY_SUFFERED && src[0],
-                   rank_by != HARM_RANK_BY_CAUSED && src[1]};
-    for (int r = 0; r < 2; r++) {
-      n_rows += use[r] ? harm_scores_count(src[r]) : 0;
-    }
-    rows = harm__malloc((n_rows + 1) * sizeof *rows);
-    if (!rows) {
-      st = nomem(err);
-      goto done;
-    }
-    n_rows = 0;
-    for (int r = 0; r < 2; r++) {
-      if (!use[r]) {
-        continue;
-      }
-      const harm_matrix *m = sm[r];
-      for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
-        size_t subj = harm_scores_at(src[r], i)->subject;
-        rows[n_rows++] = (harm__people_row){
-            .m = m, .subject = subj, .person = person_of[r][subj]};
-      }
-    }
-    st = harm__matrix_people(p->ds, n, rows, n_rows, facts, like, &p->matrix);
-    if (st != HARM_OK) {
-      st = st == HARM_ERR_LIMIT
-               ? harm__fail(err, st, "people", NULL, 0, NULL,
-                            "a person has more offences than the counters "
-                            "hold")
-               : nomem(err);
-      goto done;
+  size_t na = 0;
+  for (size_t a = 0; a < b->n_areas; a++) {
+    if (na == 0 || strcmp(b->areas[a], b->areas[na - 1]) != 0) {
+      b->areas[na++] = b->areas[a];
     }
   }
-  st = harm_score_compute(p->matrix, in->weights, in->score_opts, &p->scores,
-                          err);
-  if (st == HARM_OK) {
-    st = harm_rank_compute(p->scores, &p->ranking, err);
-  }
-  /* Ids in the data that a same_as merge folded into another person,
-   * each counted once whichever roles it appears in. */
-  for (int r = 0; st == HARM_OK && r < 2; r++) {
-    if (!src[r]) {
+  b->n_areas = na;
+  for (size_t k = 0; k < p->n; k++) {
+    if (b->area_at[k] < 0) {
       continue;
     }
-    const harm_dataset *ds = sds[r];
-    const harm_dataset *ds0 = r && src[0] ? sds[0] : NULL;
-    for (size_t i = 0; i < harm_scores_count(src[r]); i++) {
-      const char *id =
-          harm_dataset_subject_id(ds, harm_scores_at(src[r], i)->subject, NULL);
+    int r = b->area_at[k] >= 0x40000000;
+    const char *name = harm_dataset_area(
+        b->sds[r], (size_t)(b->area_at[k] - (r ? 0x40000000 : 0)));
+    b->facts[k].area =
+        (int32_t)find_id((char *const *)b->areas, b->n_areas, name);
+  }
+  const harm_dataset *like = b->src[0] ? b->sds[0] : b->sds[1];
+  if (harm__dataset_of_subjects(
+          harm_dataset_source(like), (const char *const *)p->ids, p->n,
+          b->areas, b->n_areas, has_area, harm_dataset_as_of(like),
+          harm_dataset_lookback_days(like), harm_dataset_accounting(like),
+          &p->ds) != HARM_OK) {
+    return nomem(b->err);
+  }
+  return HARM_OK;
+}
+
+/* 5. The people aggregate of the ranked role(s), scored and ranked by the
+ * shared kernel and order. */
+static harm_status pb_score(pbuild *b) {
+  harm_people *p = b->p;
+  bool use[2] = {b->rank_by != HARM_RANK_BY_SUFFERED && b->src[0],
+                 b->rank_by != HARM_RANK_BY_CAUSED && b->src[1]};
+  size_t n_rows = 0;
+  for (int r = 0; r < 2; r++) {
+    n_rows += use[r] ? harm_scores_count(b->src[r]) : 0;
+  }
+  harm__people_row *rows = harm__malloc((n_rows + 1) * sizeof *rows);
+  if (!rows) {
+    return nomem(b->err);
+  }
+  n_rows = 0;
+  for (int r = 0; r < 2; r++) {
+    for (size_t i = 0; use[r] && i < harm_scores_count(b->src[r]); i++) {
+      size_t subj = harm_scores_at(b->src[r], i)->subject;
+      rows[n_rows++] = (harm__people_row){
+          .m = b->sm[r], .subject = subj, .person = b->person_of[r][subj]};
+    }
+  }
+  const harm_matrix *like = b->src[0] ? b->sm[0] : b->sm[1];
+  harm_status st = harm__matrix_people(p->ds, p->n, rows, n_rows, b->facts,
+                                       like, &p->matrix);
+  harm__free(rows);
+  if (st != HARM_OK) {
+    return st == HARM_ERR_LIMIT
+               ? harm__fail(b->err, st, "people", NULL, 0, NULL,
+                            "a person has more offences than the counters "
+                            "hold")
+               : nomem(b->err);
+  }
+  st = harm_score_compute(p->matrix, b->in->weights, b->in->score_opts,
+                          &p->scores, b->err);
+  if (st == HARM_OK) {
+    st = harm_rank_compute(p->scores, &p->ranking, b->err);
+  }
+  return st;
+}
+
+/* Ids in the data that a same_as merge folded into another person, each
+ * counted once whichever roles it appears in. */
+static void pb_count_merged(pbuild *b) {
+  for (int r = 0; r < 2; r++) {
+    const harm_dataset *ds = b->sds[r];
+    const harm_dataset *ds0 = r && b->src[0] ? b->sds[0] : NULL;
+    for (size_t i = 0; b->src[r] && i < harm_scores_count(b->src[r]); i++) {
+      const char *id = harm_dataset_subject_id(
+          ds, harm_scores_at(b->src[r], i)->subject, NULL);
       size_t j;
-      if (strcmp(harm_people_register_master(in->people, id), id) != 0 &&
+      if (strcmp(harm_people_register_master(b->in->people, id), id) != 0 &&
           !(ds0 && harm_dataset_find_subject(ds0, id, &j) &&
-            person_of[0][j] != SIZE_MAX)) {
-        p->merged_ids++;
+            b->person_of[0][j] != SIZE_MAX)) {
+        b->p->merged_ids++;
       }
     }
   }
-done:
-  for (int r = 0; r < 2; r++) {
-    harm__free(person_of[r]);
-    harm__free(cr[r]);
-  }
-  harm__free(all);
-  harm__free(facts);
-  harm__free(rows);
-  harm__free(areas);
-  harm__free(area_at);
-  harm__free(area_date);
+}
+
+harm_status harm_people_build(const harm_people_input *in, harm_people **out,
+                              harm_error *err) {
+  *out = NULL;
+  pbuild b = {.in = in, .err = err};
+  harm_status st = pb_check(&b);
   if (st != HARM_OK) {
-    harm_people_free(p);
     return st;
   }
-  *out = p;
+  if (!(b.p = harm__calloc(1, sizeof *b.p))) {
+    return nomem(err);
+  }
+  b.p->roles = in->roles;
+  b.p->rank_by = b.rank_by;
+  b.p->reg = in->people;
+  st = pb_persons(&b);
+  for (int r = 0; st == HARM_OK && r < 2; r++) {
+    if (b.src[r]) {
+      st = pb_join_role(&b, r);
+    }
+  }
+  if (st == HARM_OK) {
+    pb_roles(&b);
+    st = pb_dataset(&b);
+  }
+  if (st == HARM_OK) {
+    st = pb_score(&b);
+  }
+  if (st == HARM_OK) {
+    pb_count_merged(&b);
+  }
+  pb_free(&b);
+  if (st != HARM_OK) {
+    harm_people_free(b.p);
+    return st;
+  }
+  *out = b.p;
   return HARM_OK;
 }
 
