@@ -105,11 +105,30 @@ void harm__ingest_loader_free(loader *ld) {
   harm__free(ld->filters);
 }
 
-typedef harm_status (*feed_fn)(loader *ld, const void *arg, size_t len);
+/* Feeds the loader every record of src: in parallel chunks when the
+ * source can be split and is large enough, else by the source's own
+ * sequential read. */
+static harm_status read_source(loader *ld, const harm__row_source *src) {
+  csv_bytes bytes;
+  if (src->open_bytes && src->open_bytes(src, &bytes)) {
+    bool done;
+    harm_status st = harm__ingest_parallel(ld, &bytes, &done);
+    if (done && st == HARM_OK && ld->opts->hash_input && src->hash_bytes) {
+      st = src->hash_bytes(ld, &bytes);
+    }
+    if (src->close_bytes) {
+      src->close_bytes(&bytes);
+    }
+    if (done || st != HARM_OK) {
+      return st;
+    }
+  }
+  return src->read(src, ld);
+}
 
 static harm_status run(const char *name, const harm_ingest_opts *opts,
-                       feed_fn feed, const void *arg, size_t len,
-                       harm_dataset **out, harm_error *err) {
+                       const harm__row_source *src, harm_dataset **out,
+                       harm_error *err) {
   *out = NULL;
   harm_ingest_opts defaults = HARM_INGEST_OPTS_INIT;
   if (!opts) {
@@ -146,7 +165,7 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   ds->lookback_days = opts->lookback_days;
   ds->subjects_rows = true;
   ld.ds = ds;
-  harm_status st = feed(&ld, arg, len);
+  harm_status st = read_source(&ld, src);
   ds = ld.ds; /* the parallel reader hands back a merged dataset */
   if (st == HARM_OK) {
     st = finish(&ld);
@@ -165,7 +184,9 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
 
 harm_status harm_ingest_file(const char *path, const harm_ingest_opts *opts,
                              harm_dataset **out, harm_error *err) {
-  return run(path, opts, harm__ingest_feed_file, path, 0, out, err);
+  harm__row_source src;
+  harm__ingest_csv_file(path, &src);
+  return run(path, opts, &src, out, err);
 }
 
 harm_status harm_ingest_buffer(const char *name, const void *data, size_t len,
@@ -176,8 +197,9 @@ harm_status harm_ingest_buffer(const char *name, const void *data, size_t len,
     return harm__fail(err, HARM_ERR_USAGE, "ingest", name, 0, NULL,
                       "NULL data");
   }
-  return run(name, opts, harm__ingest_feed_buffer, data ? data : "", len, out,
-             err);
+  harm__row_source src;
+  harm__ingest_csv_buffer(data ? data : "", len, &src);
+  return run(name, opts, &src, out, err);
 }
 
 void harm_dataset_free(harm_dataset *ds) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #define _POSIX_C_SOURCE 200809L
-/* engine/ingest/source.c: where the offences come from: a CSV file
- * (read in parallel chunks when it is a regular file, sequentially from a
- * pipe or standard input) or a CSV buffer in memory, and the manifest's
- * hash of the bytes read. */
+/* engine/ingest/source.c: the two row sources (source.h) of today: a CSV
+ * file (read in parallel chunks when it is a regular file, sequentially
+ * from a pipe or standard input, with the manifest's hash of the bytes
+ * read) and a CSV buffer in memory; and the byte access the parallel
+ * reader cuts CSV text with. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,35 +117,41 @@ static harm_status hash_source(loader *ld, int fd, size_t len,
   return HARM_OK;
 }
 
-harm_status harm__ingest_feed_file(loader *ld, const void *arg, size_t len) {
-  (void)len;
-  const char *path = arg;
+/* ---- A CSV file --------------------------------------------------------
+ * A regular file is opened once for the parallel reader, which reads it
+ * with pread; anything else (a pipe, standard input as "-") is read from
+ * start to end by the block reader. */
+
+static bool csv_file_open_bytes(const harm__row_source *src, csv_bytes *bytes) {
+  const char *path = src->data;
   if (strcmp(path, "-") != 0) {
     int fd = open(path, O_RDONLY);
     struct stat sb;
     if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-      csv_bytes src = {NULL, fd, (size_t)sb.st_size};
-      bool done;
-      harm_status st = harm__ingest_parallel(ld, &src, &done);
-      if (done && st == HARM_OK && ld->opts->hash_input) {
-        st = hash_source(ld, fd, src.len, &sb);
-      }
-      close(fd);
-      if (done || st != HARM_OK) {
-        return st;
-      }
+      *bytes = (csv_bytes){NULL, fd, (size_t)sb.st_size, sb};
+      return true;
     } else if (fd >= 0) {
       close(fd);
     }
   }
+  return false;
+}
+
+static harm_status csv_file_hash_bytes(loader *ld, const csv_bytes *bytes) {
+  return hash_source(ld, bytes->fd, bytes->len, &bytes->at_open);
+}
+
+static void csv_file_close_bytes(csv_bytes *bytes) { close(bytes->fd); }
+
+static harm_status csv_file_read(const harm__row_source *src, loader *ld) {
   harm_error local = HARM_ERROR_INIT;
   /* Sequential reading (pipes, standard input, small files): the digest
    * is fed by the block reader itself. */
   harm__digest dg;
   bool hashing = ld->opts->hash_input && harm__digest_begin(&dg);
   harm_status st = harm__csv_read_file_hashed(
-      (const char *)arg, ld->opts->max_field_bytes, harm__ingest_on_record, ld,
-      "ingest", hashing ? &dg : NULL, &local);
+      (const char *)src->data, ld->opts->max_field_bytes,
+      harm__ingest_on_record, ld, "ingest", hashing ? &dg : NULL, &local);
   st = harm__ingest_reader_status(ld, st);
   if (hashing && !harm__digest_end(&dg, &ld->ds->hash) && st == HARM_OK) {
     st = harm__fail(&local, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
@@ -156,13 +163,26 @@ harm_status harm__ingest_feed_file(loader *ld, const void *arg, size_t len) {
   return st;
 }
 
-harm_status harm__ingest_feed_buffer(loader *ld, const void *arg, size_t len) {
-  csv_bytes src = {arg, -1, len};
-  bool done;
-  harm_status pst = harm__ingest_parallel(ld, &src, &done);
-  if (done || pst != HARM_OK) {
-    return pst;
-  }
+void harm__ingest_csv_file(const char *path, harm__row_source *out) {
+  *out = (harm__row_source){.data = path,
+                            .read = csv_file_read,
+                            .open_bytes = csv_file_open_bytes,
+                            .hash_bytes = csv_file_hash_bytes,
+                            .close_bytes = csv_file_close_bytes};
+}
+
+/* ---- A CSV buffer in memory --------------------------------------------
+ * Always splittable; it has no input hash (the caller holds the bytes). */
+
+static bool csv_buffer_open_bytes(const harm__row_source *src,
+                                  csv_bytes *bytes) {
+  *bytes = (csv_bytes){.mem = src->data, .fd = -1, .len = src->len};
+  return true;
+}
+
+static harm_status csv_buffer_read(const harm__row_source *src, loader *ld) {
+  const char *arg = src->data;
+  size_t len = src->len;
   harm__csv_reader *r = NULL;
   harm_status st = harm__csv_reader_new(ld->opts->max_field_bytes,
                                         harm__ingest_on_record, ld, &r);
@@ -179,4 +199,12 @@ harm_status harm__ingest_feed_buffer(loader *ld, const void *arg, size_t len) {
   }
   harm__csv_reader_free(r);
   return harm__ingest_reader_status(ld, st);
+}
+
+void harm__ingest_csv_buffer(const void *data, size_t len,
+                             harm__row_source *out) {
+  *out = (harm__row_source){.data = data,
+                            .len = len,
+                            .read = csv_buffer_read,
+                            .open_bytes = csv_buffer_open_bytes};
 }
