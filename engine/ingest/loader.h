@@ -138,31 +138,49 @@ harm_status harm__ingest_reader_status(loader *ld, harm_status st);
 
 /* ---- checks.c: checks that stop a wrong list --------------------------- */
 
+/* Frees what the loader's checks gathered (ld->chk). */
 void harm__ingest_check_free(loader *ld);
+/* Counts a reject at column col (>= n_cols: the whole row) on line.
+ * Returns false when out of memory. */
 bool harm__ingest_check_reject(loader *ld, size_t col, size_t line);
+/* Notes a valid row's date and filter values. False: out of memory. */
 bool harm__ingest_check_row(loader *ld, const harm__csv_record *rec,
                             harm_date date);
+/* Folds a shard's findings into the master's, lines moved by base. */
 bool harm__ingest_check_fold(loader *master, const loader *from, size_t base);
+/* Judges the input once every row is read: HARM_OK or HARM_ERR_DATA. */
 harm_status harm__ingest_check_finish(loader *ld);
 
 /* ---- window.c: the deferred as_of window ------------------------------- */
 
+/* Counts a filtered row dated d, to be classified at the end. */
 bool harm__ingest_hist_add(loader *ld, harm_date d);
+/* First date inside the window, or INT32_MIN when it is unlimited. */
 int64_t harm__ingest_window_start(harm_date as_of, uint32_t lookback);
+/* Drops records dated before start, counting them outside the window. */
 void harm__ingest_compact(harm_dataset *ds, int64_t start);
+/* The latest valid date seen by this loader or, in parallel, any shard. */
 harm_date harm__ingest_latest_seen(const loader *ld);
+/* Raises the shards' shared latest date to d. */
 void harm__ingest_publish_max(loader *ld, harm_date d);
 
 /* ---- dictionary.c: subjects, codes and areas as dictionaries ------------ */
 
+/* Sorts a dataset's subjects into a dictionary and renumbers its records
+ * (false: out of memory); dedupe_subjects does so only while the pool
+ * still holds one string per record. */
 bool harm__ingest_sort_subjects(harm_dataset *ds);
 bool harm__ingest_dedupe_subjects(harm_dataset *ds);
+/* Merges the dictionaries and records of ds and parts into ds. */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
                            size_t n_parts);
+/* Replaces every subject id of ds by its keyed pseudonym. */
 harm_status harm__ingest_pseudonymise(loader *ld, harm_dataset *ds);
 
 /* ---- ingest.c: the loader's life ---------------------------------------- */
 
+/* Frees what the loader owns (not ld->ds); a shard leaves the header
+ * fields it borrows. */
 void harm__ingest_loader_free(loader *ld);
 
 #endif /* HARMRANK_INGEST_LOADER_H */
