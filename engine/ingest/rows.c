@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/ingest/rows.c: validates each offences row, classifies it for
+ * the row accounting (rejected, future-dated, outside the window, filtered
+ * or kept) and keeps the in-window rows as compact records. The date is
+ * parsed and the window checked before any hash table is touched, so rows
+ * outside the window cost almost nothing. Every row source delivers its
+ * records here (harm__ingest_on_record), whatever the bytes came from. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ingest/loader.h"
+
+/* Copies up to 60 printable bytes of a value for a message. */
+static void quote_value(char *buf, size_t cap, const char *s, size_t len) {
+  size_t j = 0;
+  for (size_t i = 0; i < len && j + 4 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    buf[j++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    if (i == 59 && len > 60) {
+      buf[j++] = '.';
+      buf[j++] = '.';
+      buf[j++] = '.';
+      break;
+    }
+  }
+  buf[j] = '\0';
+}
+
+/* Accounts for one rejected row: counts it, hands it to on_reject, and in
+ * strict mode fails the run naming line and column. */
+static void reject(loader *ld, const harm__csv_record *rec, size_t col,
+                   harm_status strict_status, const char *fmt, ...)
+    HARM__PRINTF(5, 6);
+
+static void reject(loader *ld, const harm__csv_record *rec, size_t col,
+                   harm_status strict_status, const char *fmt, ...) {
+  char reason[HARM_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(reason, sizeof reason, fmt, ap);
+  va_end(ap);
+  const char *column = col < ld->n_cols ? ld->names[col] : "";
+  ld->ds->acct.rejected++;
+  if (!harm__ingest_check_reject(ld, col, rec->line)) {
+    ld->status = HARM_ERR_NOMEM;
+    return;
+  }
+  if (ld->buffer_rejects) {
+    rej_entry e = {rec->line, col < ld->n_cols ? col : ABSENT, strlen(reason),
+                   rec->raw_len, (int)strict_status};
+    if (!harm__buf_append(&ld->rej_buf, &e, sizeof e) ||
+        !harm__buf_append(&ld->rej_buf, reason, e.reason_len) ||
+        !harm__buf_append(&ld->rej_buf, rec->raw, rec->raw_len)) {
+      ld->status = HARM_ERR_NOMEM;
+      return;
+    }
+    if (ld->opts->strict) {
+      ld->status = strict_status;
+    }
+    return;
+  }
+  if (ld->opts->on_reject) {
+    harm_reject r = {rec->line, rec->raw, rec->raw_len, column, reason};
+    if (!ld->opts->on_reject(ld->opts->reject_ctx, &r)) {
+      ld->status = harm__fail(ld->err, HARM_ERR_IO, "ingest", ld->name,
+                              rec->line, column, "writing rejects failed");
+      return;
+    }
+  }
+  if (ld->opts->strict) {
+    ld->status = harm__fail(ld->err, strict_status, "ingest", ld->name,
+                            rec->line, column, "%s", reason);
+  }
+}
+
+static bool field_ok_text(const harm__csv_record *rec,
+                          const harm__csv_field *f) {
+  return rec->no_nul || memchr(f->p, '\0', f->len) == NULL;
+}
+
+static bool passes_filters(const loader *ld, const harm__csv_record *rec) {
+  for (size_t k = 0; k < ld->opts->n_filters; k++) {
+    const col_filter *cf = &ld->filters[k];
+    const harm_filter *f = &ld->opts->filters[k];
+    const char *p = rec->fields[cf->col].p;
+    size_t len = rec->fields[cf->col].len;
+    harm__trim(&p, &len);
+    bool ok = false;
+    if (cf->boolean) {
+      bool b = false;
+      /* An empty domestic flag means "not flagged". */
+      if (len == 0 || harm__parse_bool(p, len, &b)) {
+        ok = b ? cf->want_true : cf->want_false;
+      }
+    } else {
+      for (size_t v = 0; v < f->n_values && !ok; v++) {
+        ok = harm__ieq(p, len, f->values[v]);
+      }
+    }
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Stores a kept record, its subject (s, len) appended to the row pool.
+ * With as_of = latest, records (and their subject strings) that fell out
+ * of the window are dropped whenever the count has grown by half since
+ * the last compaction (each record is moved about three times at most),
+ * so memory follows the rows in the window (1.5 times them at most), not
+ * the rows read, whatever the file's order. */
+static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
+                     size_t len) {
+  harm_dataset *ds = ld->ds;
+  if (ds->n_recs == ds->cap_recs ||
+      (ld->deferred && ds->n_recs >= ld->compact_at)) {
+    if (ld->deferred) {
+      harm__ingest_compact(
+          ds, harm__ingest_window_start(harm__ingest_latest_seen(ld),
+                                        ds->lookback_days));
+      size_t grow = ds->n_recs / 2 > ((size_t)1 << 16) ? ds->n_recs / 2
+                                                       : ((size_t)1 << 16);
+      ld->compact_at = ds->n_recs + grow;
+    }
+    if (ds->n_recs == ds->cap_recs || ds->n_recs * 4 >= ds->cap_recs * 3) {
+      /* Growth is by 4x from a size hinted by the chunk length: every
+       * realloc of a large block is an mremap, and in a threaded process
+       * each costs a TLB shootdown on every core. */
+      size_t cap = ds->cap_recs   ? ds->cap_recs * 4
+                   : ld->rec_hint ? ld->rec_hint
+                                  : 4096;
+      harm__rec *recs = harm__reallocarray(ds->recs, cap, sizeof *recs);
+      if (!recs) {
+        return false;
+      }
+      ds->recs = recs;
+      if (ld->opts->keep_offence_ids) {
+        uint32_t *o = harm__reallocarray(ds->oid, cap, sizeof *o);
+        if (!o) {
+          return false;
+        }
+        ds->oid = o;
+      }
+      ds->cap_recs = cap;
+    }
+  }
+  r->subject = harm__strpool_append(&ds->subjects, s, len);
+  if (r->subject == HARM__STRPOOL_FAIL) {
+    return false;
+  }
+  if (ds->oid) {
+    ds->oid[ds->n_recs] = oid;
+  }
+  ds->recs[ds->n_recs++] = *r;
+  return true;
+}
+
+bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
+  loader *ld = ctx;
+  if (!ld->have_header) {
+    ld->status = harm__ingest_setup_header(ld, rec);
+    if (ld->status == HARM_ERR_NOMEM) {
+      harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, rec->line, NULL,
+                 "out of memory reading the header");
+    }
+    return ld->status == HARM_OK && !ld->header_only;
+  }
+  harm_dataset *ds = ld->ds;
+  const harm_ingest_opts *o = ld->opts;
+  ds->acct.read++;
+  if (rec->error) {
+    harm_status st = rec->over_limit ? HARM_ERR_LIMIT : HARM_ERR_DATA;
+    reject(ld, rec, rec->error_field, st, "%s", rec->error);
+    return ld->status == HARM_OK;
+  }
+  if (rec->n_fields < ld->n_cols || rec->n_fields > ld->n_cols + ld->n_extra) {
+    reject(ld, rec, ABSENT, HARM_ERR_DATA, "expected %zu fields, found %zu",
+           ld->n_cols + ld->n_extra, rec->n_fields);
+    return ld->status == HARM_OK;
+  }
+  for (size_t i = ld->n_cols; i < rec->n_fields; i++) {
+    const char *p = rec->fields[i].p;
+    size_t len = rec->fields[i].len;
+    harm__trim(&p, &len);
+    if (len) {
+      reject(ld, rec, ABSENT, HARM_ERR_DATA,
+             "a value in column %zu, which has no name in the header", i + 1);
+      return ld->status == HARM_OK;
+    }
+  }
+  /* Required text fields: present, non-empty, no NUL bytes. */
+  static const int text_roles[] = {COL_OID, COL_OFFENDER, COL_SUBJECT,
+                                   COL_CODE};
+  harm__csv_field val[N_ROLES];
+  for (int role = 0; role < N_ROLES; role++) {
+    /* Through locals: copying the field struct and trimming it in place
+     * stalled on store forwarding (a sixth of on_record's samples). */
+    const char *p = "";
+    size_t len = 0;
+    size_t c = ld->col[role];
+    if (c != ABSENT) {
+      p = rec->fields[c].p;
+      len = rec->fields[c].len;
+      harm__trim(&p, &len);
+    }
+    val[role].p = p;
+    val[role].len = len;
+  }
+  /* With victims as the subjects, an offence with no victim is filtered
+   * out below, not rejected. */
+  bool no_subject = o->victims_as_subjects && val[COL_SUBJECT].len == 0;
+  for (size_t k = 0; k < sizeof text_roles / sizeof *text_roles; k++) {
+    int role = text_roles[k];
+    if (val[role].len == 0 && !(role == COL_SUBJECT && no_subject)) {
+      reject(ld, rec, ld->col[role], HARM_ERR_DATA, "empty value");
+      return ld->status == HARM_OK;
+    }
+    if (!field_ok_text(rec, &val[role])) {
+      reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
+      return ld->status == HARM_OK;
+    }
+  }
+  harm_date date;
+  if (!harm_date_parse(val[COL_DATE].p, val[COL_DATE].len, o->date_format,
+                       &date)) {
+    harm_date dmy;
+    if (o->date_format == HARM_DATE_YMD &&
+        harm_date_parse(val[COL_DATE].p, val[COL_DATE].len, HARM_DATE_DMY,
+                        &dmy)) {
+      ld->chk.dmy_dates++;
+    }
+    char shown[80];
+    quote_value(shown, sizeof shown, val[COL_DATE].p, val[COL_DATE].len);
+    reject(ld, rec, ld->col[COL_DATE], HARM_ERR_DATA, "not a date \"%s\"%s",
+           shown,
+           o->date_format == HARM_DATE_DMY ? " (expected DD/MM/YYYY)"
+                                           : " (expected YYYY-MM-DD)");
+    return ld->status == HARM_OK;
+  }
+  if (ld->col[COL_DOMESTIC] != ABSENT && val[COL_DOMESTIC].len) {
+    bool b;
+    if (!harm__parse_bool(val[COL_DOMESTIC].p, val[COL_DOMESTIC].len, &b)) {
+      char shown[80];
+      quote_value(shown, sizeof shown, val[COL_DOMESTIC].p,
+                  val[COL_DOMESTIC].len);
+      reject(ld, rec, ld->col[COL_DOMESTIC], HARM_ERR_DATA,
+             "not a yes/no value \"%s\"", shown);
+      return ld->status == HARM_OK;
+    }
+  }
+  /* Dictionaries assume text without NUL bytes (see strpool_unify). */
+  static const int opt_roles[] = {COL_VICTIM, COL_AREA};
+  for (size_t k = 0; k < 2; k++) {
+    int role = opt_roles[k];
+    if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
+      reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
+      return ld->status == HARM_OK;
+    }
+  }
+
+  if (!harm__ingest_check_row(ld, rec, date)) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
+  /* Classify by date before touching any hash table. */
+  if (ld->deferred) {
+    if (ld->runmax == HARM_DATE_NONE || date > ld->runmax) {
+      ld->runmax = date;
+      harm__ingest_publish_max(ld, date);
+    }
+    if (no_subject || !passes_filters(ld, rec)) {
+      if (!harm__ingest_hist_add(ld, date)) {
+        ld->status = HARM_ERR_NOMEM;
+      }
+      return ld->status == HARM_OK;
+    }
+    if (date < harm__ingest_window_start(harm__ingest_latest_seen(ld),
+                                         ds->lookback_days)) {
+      ds->acct.outside_window++;
+      return true;
+    }
+  } else {
+    if (date > o->as_of) {
+      ds->acct.future_dated++;
+      return true;
+    }
+    if (date < harm__ingest_window_start(o->as_of, ds->lookback_days)) {
+      ds->acct.outside_window++;
+      return true;
+    }
+    if (no_subject || !passes_filters(ld, rec)) {
+      ds->acct.filtered++;
+      return true;
+    }
+  }
+
+  harm__rec r;
+  r.date = date;
+  r.subject = 0;
+  r.code = harm__strpool_intern(&ds->codes, val[COL_CODE].p, val[COL_CODE].len,
+                                NULL);
+  r.area = -1;
+  uint32_t area = 0;
+  if (ds->has_area) {
+    area = harm__strpool_intern(&ds->areas, val[COL_AREA].p, val[COL_AREA].len,
+                                NULL);
+    r.area = (int32_t)area;
+  }
+  if (r.code == HARM__STRPOOL_FAIL || area == HARM__STRPOOL_FAIL ||
+      area > INT32_MAX) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
+  r.offence = harm__hash(val[COL_OID].p, val[COL_OID].len);
+  r.victim = 0;
+  if (val[COL_VICTIM].len) {
+    r.victim = harm__hash(val[COL_VICTIM].p, val[COL_VICTIM].len);
+    if (r.victim == 0) {
+      r.victim = 1; /* 0 means "no victim" */
+    }
+  }
+  uint32_t oid = 0;
+  if (o->keep_offence_ids) {
+    oid =
+        harm__strpool_intern(&ds->oids, val[COL_OID].p, val[COL_OID].len, NULL);
+    if (oid == HARM__STRPOOL_FAIL) {
+      ld->status = HARM_ERR_NOMEM;
+      return false;
+    }
+  }
+  if (!push_rec(ld, &r, oid, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
+  return true;
+}
+
+/* Maps the reader's status to the loader's: a stop requested by the
+ * record callback carries the loader's own status. */
+harm_status harm__ingest_reader_status(loader *ld, harm_status st) {
+  if (st == HARM_ERR_USAGE && ld->status != HARM_OK) {
+    return ld->status;
+  }
+  if (st == HARM_OK && ld->status != HARM_OK) {
+    return ld->status;
+  }
+  return st;
+}

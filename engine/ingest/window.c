@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* engine/ingest/window.c: the window of dates a run keeps, while it is
+ * still moving. With as_of = latest (deferred) the window ends at the
+ * latest date read so far: records that fall out of it are compacted
+ * away, rows that failed a filter are counted by date in a histogram to
+ * be classified at the end, and parallel chunks share the latest date. */
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ingest/loader.h"
+
+bool harm__ingest_hist_add(loader *ld, harm_date d) {
+  if (!ld->hist) {
+    ld->hist_len = 1024;
+    ld->hist = harm__calloc(ld->hist_len, sizeof *ld->hist);
+    if (!ld->hist) {
+      return false;
+    }
+    ld->hist_base = d - 512;
+  }
+  int64_t off = (int64_t)d - ld->hist_base;
+  if (off < 0 || off >= (int64_t)ld->hist_len) {
+    int64_t lo = off < 0 ? off : 0;
+    int64_t hi = off >= (int64_t)ld->hist_len ? off + 1 : (int64_t)ld->hist_len;
+    size_t len = (size_t)(hi - lo) * 2;
+    uint64_t *h = harm__calloc(len, sizeof *h);
+    if (!h) {
+      return false;
+    }
+    size_t shift = (size_t)(-lo) + (size_t)(hi - lo) / 2;
+    memcpy(h + shift, ld->hist, ld->hist_len * sizeof *h);
+    harm__free(ld->hist);
+    ld->hist = h;
+    ld->hist_len = len;
+    ld->hist_base -= (harm_date)shift;
+    off = (int64_t)d - ld->hist_base;
+  }
+  ld->hist[off]++;
+  return true;
+}
+
+/* First date inside the window (as_of - lookback_days + 1), or INT32_MIN
+ * when the window is unlimited. */
+int64_t harm__ingest_window_start(harm_date as_of, uint32_t lookback) {
+  if (lookback == 0 || as_of == HARM_DATE_NONE) {
+    return INT32_MIN;
+  }
+  return (int64_t)as_of - lookback + 1;
+}
+
+/* Drops records that fell out of the window as the latest date moved,
+ * counting them in ds's accounting. */
+void harm__ingest_compact(harm_dataset *ds, int64_t start) {
+  size_t j = 0;
+  /* A pool of one subject string per record (in record order) is
+   * compacted with the records, so a file sorted by date keeps only the
+   * ids of rows still in the window, not of every row read. */
+  harm__strpool *sp = ds->subjects_rows ? &ds->subjects : NULL;
+  size_t at = SIZE_MAX; /* where the next moved string goes, once moving */
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    if (ds->recs[i].date >= start) {
+      if (ds->oid) {
+        ds->oid[j] = ds->oid[i];
+      }
+      harm__rec r = ds->recs[i];
+      /* Until the first dropped record nothing moves (a row pool's index
+       * is the record's position), which is the usual case in a file not
+       * sorted by date. */
+      if (sp && (i != j || r.subject != j)) {
+        if (at == SIZE_MAX) {
+          at = (size_t)sp->offset[j];
+        }
+        size_t len;
+        const char *str = harm__strpool_get(sp, r.subject, &len);
+        /* Indices only grow along the records: moving down is safe. */
+        memmove(sp->bytes + at, str, len + 1);
+        sp->offset[j] = at;
+        at += len + 1;
+        r.subject = (uint32_t)j;
+      }
+      ds->recs[j++] = r;
+    } else {
+      ds->acct.outside_window++;
+    }
+  }
+  if (sp) {
+    if (at == SIZE_MAX) {
+      at = j < sp->n ? (size_t)sp->offset[j] : sp->bytes_len;
+    }
+    sp->n = (uint32_t)j;
+    sp->bytes_len = at;
+  }
+  ds->n_recs = j;
+}
+
+/* The latest valid date seen by this loader or, in parallel, any shard. */
+harm_date harm__ingest_latest_seen(const loader *ld) {
+  harm_date g = ld->shared_max
+                    ? atomic_load_explicit(ld->shared_max, memory_order_relaxed)
+                    : HARM_DATE_NONE;
+  return g > ld->runmax ? g : ld->runmax;
+}
+
+/* Raises the shared latest date to d (HARM_DATE_NONE is the smallest). */
+void harm__ingest_publish_max(loader *ld, harm_date d) {
+  if (!ld->shared_max) {
+    return;
+  }
+  harm_date cur = atomic_load_explicit(ld->shared_max, memory_order_relaxed);
+  while (d > cur && !atomic_compare_exchange_weak_explicit(
+                        ld->shared_max, &cur, d, memory_order_relaxed,
+                        memory_order_relaxed)) {
+  }
+}
