@@ -27,6 +27,8 @@ enum {
   COL_VICTIM,
   COL_DOMESTIC,
   COL_AREA,
+  COL_PLACE,      /* places: only with opts->read_places */
+  COL_PLACE_TYPE, /* places: only with opts->read_places */
   N_ROLES
 };
 
@@ -144,6 +146,12 @@ static const char *role_name(const loader *ld, int role) {
   case COL_DOMESTIC:
     name = c->domestic, def = "domestic";
     break;
+  case COL_PLACE:
+    name = c->place, def = "place";
+    break;
+  case COL_PLACE_TYPE:
+    name = c->place_type, def = "place_type";
+    break;
   case COL_AREA:
   default:
     name = c->area, def = "area";
@@ -244,10 +252,15 @@ static size_t filter_col(const loader *ld, const char *name) {
   static const struct {
     int role;
     const char *name;
-  } roles[] = {{COL_OID, "offence_id"},    {COL_OFFENDER, "offender_id"},
-               {COL_CODE, "offence_code"}, {COL_DATE, "offence_date"},
-               {COL_VICTIM, "victim_id"},  {COL_DOMESTIC, "domestic"},
-               {COL_AREA, "area"}};
+  } roles[] = {{COL_OID, "offence_id"},
+               {COL_OFFENDER, "offender_id"},
+               {COL_CODE, "offence_code"},
+               {COL_DATE, "offence_date"},
+               {COL_VICTIM, "victim_id"},
+               {COL_DOMESTIC, "domestic"},
+               {COL_AREA, "area"},
+               {COL_PLACE, "place"},
+               {COL_PLACE_TYPE, "place_type"}};
   for (size_t k = 0; name && k < sizeof roles / sizeof roles[0]; k++) {
     if (ld->col[roles[k].role] != ABSENT &&
         harm__ieq(name, strlen(name), roles[k].name)) {
@@ -297,6 +310,10 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
   for (int role = 0; role < N_ROLES; role++) {
     const char *name = role_name(ld, role);
     ld->col[role] = find_col(ld, name);
+    if ((role == COL_PLACE || role == COL_PLACE_TYPE) &&
+        !ld->opts->read_places) {
+      ld->col[role] = ABSENT; /* places: read only when asked */
+    }
     /* People mode: the offender column may go by a second name. */
     if (ld->col[role] == ABSENT && ld->opts->offender_alias &&
         (role == COL_OFFENDER ||
@@ -312,6 +329,8 @@ static harm_status setup_header(loader *ld, const harm__csv_record *rec) {
     }
   }
   ld->ds->has_area = ld->col[COL_AREA] != ABSENT;
+  ld->ds->has_place = ld->col[COL_PLACE] != ABSENT;
+  ld->ds->has_place_type = ld->col[COL_PLACE_TYPE] != ABSENT;
   for (size_t k = 0; k < ld->opts->n_filters; k++) {
     const harm_filter *f = &ld->opts->filters[k];
     col_filter *cf = &ld->filters[k];
@@ -421,6 +440,9 @@ static void compact(harm_dataset *ds, int64_t start) {
       if (ds->oid) {
         ds->oid[j] = ds->oid[i];
       }
+      if (ds->pref) {
+        ds->pref[j] = ds->pref[i];
+      }
       harm__rec r = ds->recs[i];
       /* Until the first dropped record nothing moves (a row pool's index
        * is the record's position), which is the usual case in a file not
@@ -514,8 +536,8 @@ static void publish_max(loader *ld, harm_date d) {
  * the last compaction (each record is moved about three times at most),
  * so memory follows the rows in the window (1.5 times them at most), not
  * the rows read, whatever the file's order. */
-static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
-                     size_t len) {
+static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
+                     const char *s, size_t len) {
   harm_dataset *ds = ld->ds;
   if (ds->n_recs == ds->cap_recs ||
       (ld->deferred && ds->n_recs >= ld->compact_at)) {
@@ -544,6 +566,13 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
         }
         ds->oid = o;
       }
+      if (ds->has_place || ds->has_place_type) {
+        harm__place_ref *pp = harm__reallocarray(ds->pref, cap, sizeof *pp);
+        if (!pp) {
+          return false;
+        }
+        ds->pref = pp;
+      }
       ds->cap_recs = cap;
     }
   }
@@ -553,6 +582,9 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
   }
   if (ds->oid) {
     ds->oid[ds->n_recs] = oid;
+  }
+  if (ds->pref) {
+    ds->pref[ds->n_recs] = pr;
   }
   ds->recs[ds->n_recs++] = *r;
   return true;
@@ -652,8 +684,9 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
     }
   }
   /* Dictionaries assume text without NUL bytes (see strpool_unify). */
-  static const int opt_roles[] = {COL_VICTIM, COL_AREA};
-  for (size_t k = 0; k < 2; k++) {
+  static const int opt_roles[] = {COL_VICTIM, COL_AREA, COL_PLACE,
+                                  COL_PLACE_TYPE};
+  for (size_t k = 0; k < sizeof opt_roles / sizeof *opt_roles; k++) {
     int role = opt_roles[k];
     if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
@@ -691,7 +724,14 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       return true;
     }
     if (no_subject || !passes_filters(ld, rec)) {
-      ds->acct.filtered++;
+      /* A filtered row of the previous period is outside the window. */
+      if (ds->previous_days &&
+          date <
+              window_start(o->as_of, ds->lookback_days - ds->previous_days)) {
+        ds->acct.outside_window++;
+      } else {
+        ds->acct.filtered++;
+      }
       return true;
     }
   }
@@ -721,6 +761,23 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       r.victim = 1; /* 0 means "no victim" */
     }
   }
+  /* Places: the record's place and type, blank = none. */
+  harm__place_ref pr = {HARM__NO_PLACE, HARM__NO_PLACE};
+  bool pr_ok = true;
+  if (ds->has_place && val[COL_PLACE].len) {
+    pr.place = harm__strpool_intern(&ds->places, val[COL_PLACE].p,
+                                    val[COL_PLACE].len, NULL);
+    pr_ok = pr.place != HARM__STRPOOL_FAIL;
+  }
+  if (ds->has_place_type && val[COL_PLACE_TYPE].len) {
+    pr.type = harm__strpool_intern(&ds->place_types, val[COL_PLACE_TYPE].p,
+                                   val[COL_PLACE_TYPE].len, NULL);
+    pr_ok = pr_ok && pr.type != HARM__STRPOOL_FAIL;
+  }
+  if (!pr_ok) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
   uint32_t oid = 0;
   if (o->keep_offence_ids) {
     oid =
@@ -730,7 +787,7 @@ static bool on_record(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
-  if (!push_rec(ld, &r, oid, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
+  if (!push_rec(ld, &r, oid, pr, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
@@ -757,16 +814,25 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
   uint32_t **smap = harm__calloc(np, sizeof *smap);
   uint32_t **cmap = harm__calloc(np, sizeof *cmap);
   uint32_t **amap = harm__calloc(np, sizeof *amap);
-  bool ok = pools && used && maps && smap && cmap && amap;
-  harm__strpool out[3];
+  /* places: kinds 3 and 4 are places and place types. */
+  uint32_t **pmap = harm__calloc(np, sizeof *pmap);
+  uint32_t **tmap = harm__calloc(np, sizeof *tmap);
+  bool ok = pools && used && maps && smap && cmap && amap && pmap && tmap;
+  harm__strpool out[5];
   memset(out, 0, sizeof out);
-  for (int kind = 0; ok && kind < 3; kind++) {
-    uint32_t **dst = kind == 0 ? smap : kind == 1 ? cmap : amap;
+  for (int kind = 0; ok && kind < 5; kind++) {
+    uint32_t **dst = kind == 0   ? smap
+                     : kind == 1 ? cmap
+                     : kind == 2 ? amap
+                     : kind == 3 ? pmap
+                                 : tmap;
     for (size_t k = 0; ok && k < np; k++) {
       harm_dataset *d = all[k];
       const harm__strpool *sp = kind == 0   ? &d->subjects
                                 : kind == 1 ? &d->codes
-                                            : &d->areas;
+                                : kind == 2 ? &d->areas
+                                : kind == 3 ? &d->places
+                                            : &d->place_types;
       pools[k] = sp;
       used[k] = harm__calloc((size_t)sp->n + 1, sizeof **used);
       dst[k] = harm__malloc(((size_t)sp->n + 1) * sizeof **dst);
@@ -777,8 +843,15 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
           used[k][r->subject] = true;
         } else if (kind == 1) {
           used[k][r->code] = true;
-        } else if (r->area >= 0) {
-          used[k][r->area] = true;
+        } else if (kind == 2) {
+          if (r->area >= 0) {
+            used[k][r->area] = true;
+          }
+        } else if (d->pref) {
+          uint32_t v = kind == 3 ? d->pref[i].place : d->pref[i].type;
+          if (v != HARM__NO_PLACE) {
+            used[k][v] = true;
+          }
         }
       }
       maps[k] = dst[k];
@@ -816,6 +889,8 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
     harm__strpool_free(&all[k]->subjects);
     harm__strpool_free(&all[k]->codes);
     harm__strpool_free(&all[k]->areas);
+    harm__strpool_free(&all[k]->places);
+    harm__strpool_free(&all[k]->place_types);
   }
   size_t total = 0;
   for (size_t k = 0; k < np; k++) {
@@ -835,6 +910,13 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
         ds->oid = o;
       }
     }
+    if (ok && (ds->has_place || ds->has_place_type)) {
+      harm__place_ref *pp = harm__reallocarray(ds->pref, total, sizeof *pp);
+      ok = pp != NULL;
+      if (ok) {
+        ds->pref = pp;
+      }
+    }
   }
   if (ok) {
     for (size_t i = 0; i < ds->n_recs; i++) {
@@ -843,6 +925,12 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
       r->code = cmap[0][r->code];
       if (r->area >= 0) {
         r->area = (int32_t)amap[0][r->area];
+      }
+      if (ds->pref) {
+        harm__place_ref *pr = &ds->pref[i];
+        pr->place =
+            pr->place == HARM__NO_PLACE ? pr->place : pmap[0][pr->place];
+        pr->type = pr->type == HARM__NO_PLACE ? pr->type : tmap[0][pr->type];
       }
     }
     for (size_t k = 1; k < np; k++) {
@@ -857,17 +945,27 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
         if (ds->oid) {
           ds->oid[ds->n_recs] = d->oid ? omap[k][d->oid[i]] : 0;
         }
+        if (ds->pref) {
+          harm__place_ref pr = d->pref[i];
+          pr.place = pr.place == HARM__NO_PLACE ? pr.place : pmap[k][pr.place];
+          pr.type = pr.type == HARM__NO_PLACE ? pr.type : tmap[k][pr.type];
+          ds->pref[ds->n_recs] = pr;
+        }
         ds->recs[ds->n_recs++] = r;
       }
       harm__free(d->recs);
+      harm__free(d->pref);
+      d->pref = NULL;
       d->recs = NULL;
       d->n_recs = d->cap_recs = 0;
     }
     ds->subjects = out[0];
     ds->codes = out[1];
     ds->areas = out[2];
+    ds->places = out[3];
+    ds->place_types = out[4];
   } else {
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < 5; kind++) {
       harm__strpool_free(&out[kind]);
     }
   }
@@ -881,6 +979,12 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
     if (amap) {
       harm__free(amap[k]);
     }
+    if (pmap) {
+      harm__free(pmap[k]);
+    }
+    if (tmap) {
+      harm__free(tmap[k]);
+    }
     if (omap) {
       harm__free(omap[k]);
     }
@@ -889,6 +993,8 @@ static bool renumber(harm_dataset *ds, harm_dataset **parts, size_t n_parts) {
   harm__free(smap);
   harm__free(cmap);
   harm__free(amap);
+  harm__free(pmap);
+  harm__free(tmap);
   harm__free(maps);
   harm__free(used);
   harm__free(pools);
@@ -1273,6 +1379,76 @@ static harm_status check_finish(loader *ld) {
   return st;
 }
 
+/* places: moves the records dated before the window (the previous period,
+ * read as part of a window previous_days longer) out of the records,
+ * counts them outside the window, and shrinks the subject and code
+ * dictionaries to the window's records, so that no later stage sees the
+ * previous period. Their codes keep indexing the full dictionary, kept as
+ * prev_codes. Returns false on allocation failure. */
+static bool split_previous(harm_dataset *ds) {
+  if (!ds->previous_days) {
+    return true;
+  }
+  ds->lookback_days -= ds->previous_days;
+  int64_t start = window_start(ds->as_of, ds->lookback_days);
+  size_t n_prev = 0;
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    n_prev += ds->recs[i].date < start;
+  }
+  if (!n_prev) {
+    return true;
+  }
+  ds->prev = harm__malloc(n_prev * sizeof *ds->prev);
+  ds->prev_pref =
+      ds->pref ? harm__malloc(n_prev * sizeof *ds->prev_pref) : NULL;
+  uint32_t *map = harm__malloc(((size_t)ds->codes.n + 1) * sizeof *map);
+  bool *used = harm__calloc((size_t)ds->codes.n + 1, sizeof *used);
+  if (!ds->prev || (ds->pref && !ds->prev_pref) || !map || !used) {
+    harm__free(map);
+    harm__free(used);
+    return false;
+  }
+  size_t j = 0;
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    harm__rec r = ds->recs[i];
+    if (r.date < start) {
+      r.subject = 0;
+      if (ds->pref) {
+        ds->prev_pref[ds->n_prev] = ds->pref[i];
+      }
+      ds->prev[ds->n_prev++] = r;
+      continue;
+    }
+    used[r.code] = true;
+    if (ds->oid) {
+      ds->oid[j] = ds->oid[i];
+    }
+    if (ds->pref) {
+      ds->pref[j] = ds->pref[i];
+    }
+    ds->recs[j++] = r;
+  }
+  ds->n_recs = j;
+  ds->acct.outside_window += n_prev;
+  const harm__strpool *pools[1] = {&ds->codes};
+  const bool *usedv[1] = {used};
+  uint32_t *maps[1] = {map};
+  harm__strpool codes;
+  memset(&codes, 0, sizeof codes);
+  bool ok = harm__strpool_unify(&codes, pools, usedv, maps, 1);
+  if (ok) {
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      ds->recs[i].code = map[ds->recs[i].code];
+    }
+    ds->prev_codes = ds->codes;
+    ds->codes = codes;
+  }
+  harm__free(map);
+  harm__free(used);
+  /* The subjects of the window's records only, renumbered. */
+  return ok && sort_subjects(ds);
+}
+
 static harm_status finish(loader *ld) {
   harm_dataset *ds = ld->ds;
   if (!ld->have_header) {
@@ -1323,10 +1499,13 @@ static harm_status finish(loader *ld) {
       compact(part, start);
       ds->acct.outside_window += part->acct.outside_window - before;
     }
+    /* Filtered rows of the previous period are outside the window. */
+    int64_t fstart =
+        window_start(ds->as_of, ds->lookback_days - ds->previous_days);
     for (size_t i = 0; i < ld->hist_len; i++) {
       if (ld->hist[i]) {
         int64_t d = (int64_t)ld->hist_base + (int64_t)i;
-        if (d < start) {
+        if (d < fstart) {
           ds->acct.outside_window += ld->hist[i];
         } else {
           ds->acct.filtered += ld->hist[i];
@@ -1339,6 +1518,10 @@ static harm_status finish(loader *ld) {
     return cst;
   }
   if (!renumber(ds, ld->parts, ld->n_parts)) {
+    return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                      "out of memory building dictionaries");
+  }
+  if (!split_previous(ds)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");
   }
@@ -1468,6 +1651,9 @@ static harm_dataset *new_partial(const harm_dataset *like) {
     ds->as_of = like->as_of;
     ds->lookback_days = like->lookback_days;
     ds->has_area = like->has_area;
+    ds->has_place = like->has_place;
+    ds->has_place_type = like->has_place_type;
+    ds->previous_days = like->previous_days;
     ds->subjects_rows = true;
   }
   return ds;
@@ -1839,6 +2025,13 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   }
   ds->as_of = opts->as_of;
   ds->lookback_days = opts->lookback_days;
+  /* places: the previous period is read as part of a longer window and
+   * moved out of it at the end (split_previous). */
+  if (opts->lookback_days && opts->previous_days &&
+      opts->previous_days <= UINT32_MAX - opts->lookback_days) {
+    ds->previous_days = opts->previous_days;
+    ds->lookback_days += opts->previous_days;
+  }
   ds->subjects_rows = true;
   ld.ds = ds;
   harm_status st = feed(&ld, arg, len);
@@ -2003,6 +2196,12 @@ void harm_dataset_free(harm_dataset *ds) {
   harm__strpool_free(&ds->oids);
   harm__free(ds->oid);
   harm__free(ds->recs);
+  harm__strpool_free(&ds->places);
+  harm__strpool_free(&ds->place_types);
+  harm__strpool_free(&ds->prev_codes);
+  harm__free(ds->pref);
+  harm__free(ds->prev);
+  harm__free(ds->prev_pref);
   harm__free(ds);
 }
 
