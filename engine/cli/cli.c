@@ -191,6 +191,10 @@ static const cli_option options[] = {
      "rejected rows (default: rejects.csv beside the output)"},
     {"--top", NULL, "output", "top", NULL, CLI_SCORE | CLI_PLACES, G_OUT, "N",
      "write only the top N rows (0 = all)"},
+    {"--top-per-area", NULL, "output", "top_per_area", NULL, CLI_PLACES, G_OUT,
+     "N",
+     "places: also list the top N places of each area in "
+     "places_by_area.csv (0 = no list)"},
     {"--pseudonymise", "--pseudonymize", "privacy", "pseudonymise", NULL,
      CLI_SCORE | CLI_COHORT | CLI_EXPLAIN | CLI_EVALUATE | CLI_MONITOR |
          CLI_PLACES,

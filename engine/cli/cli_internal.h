@@ -100,8 +100,8 @@ typedef struct cli_pipeline {
   harm_outfile *rejects;
   size_t n_rejects;
   bool withhold_raw; /* pseudonymised: rejects.csv omits raw records */
-  /* Each offender's top places, when the offences have a place column. */
-  harm_run *place_run;
+  /* Each offender's top places, when the offences have a place column
+   * (from the run's own records: the place role is read with the rest). */
   harm_places *places;
   harm_report_column top_places; /* name NULL when there are none */
 } cli_pipeline;
@@ -122,10 +122,11 @@ int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
  * rejects file. */
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
 
-/* As cli_pipeline_run for `places`: the place column is read in the
- * area role (harm_run_opts.area_column). */
+/* As cli_pipeline_run for `places`: the place and place type roles and
+ * the previous period (for persistence) are read with the window, in one
+ * read. */
 int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
-                            const char *place_column, cli_pipeline *p);
+                            cli_pipeline *p);
 
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);

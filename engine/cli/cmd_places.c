@@ -2,8 +2,9 @@
 /* engine/cli/cmd_places.c: `harmrank places`: places ranked by the harm
  * recorded there, their offenders, harm spots and their persistence, and
  * the quality checks (rows with no place, default-looking places); writes
- * places.csv, place_offenders.csv, quality.csv, places.xlsx, rejects.csv
- * and manifest.json (last) into --out. */
+ * places.csv, place_offenders.csv, quality.csv, places.xlsx, with
+ * --top-per-area places_by_area.csv, rejects.csv and manifest.json (last)
+ * into --out. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,9 @@
 #include "cli_internal.h"
 
 enum { TOP_OFFENDERS = 3, N_OUT = 5 };
+
+/* Written only with [output] top_per_area. */
+static const char by_area_name[] = "places_by_area.csv";
 
 static const char *const out_names[N_OUT] = {
     "places.csv", "place_offenders.csv", "quality.csv", "places.xlsx",
@@ -81,15 +85,15 @@ int cli_cmd_places(int argc, char **argv) {
     return HARM_EXIT_USAGE;
   }
   const char *place_col = harm_config_get(o.cfg, "columns", "place");
-  const char *type_col = harm_config_get(o.cfg, "columns", "place_type");
   if (!place_col || !*place_col) {
     fprintf(stderr, "harmrank: %s: [columns] place is empty\n", cmd);
     cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
   rc = cli_make_dirs(cmd, o.out_dir);
-  char rejects[4096], paths[N_OUT][4096];
-  const char *outs[N_OUT + 1];
+  size_t per_area = harm_config_top_per_area(o.cfg);
+  char rejects[4096], paths[N_OUT][4096], by_area_path[4096];
+  const char *outs[N_OUT + 2];
   if (o.rejects) {
     snprintf(rejects, sizeof rejects, "%s", o.rejects);
   } else {
@@ -100,22 +104,21 @@ int cli_cmd_places(int argc, char **argv) {
     cli_join(paths[k], sizeof paths[k], o.out_dir, out_names[k]);
     outs[k + 1] = paths[k];
   }
+  cli_join(by_area_path, sizeof by_area_path, o.out_dir, by_area_name);
+  outs[N_OUT + 1] = by_area_path;
   if (!rc) {
-    rc = cli_check_paths(cmd, &o, outs, N_OUT + 1, true);
+    rc = cli_check_paths(cmd, &o, outs, N_OUT + 1 + (per_area > 0), true);
   }
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   if (!rc) {
-    rc = cli_pipeline_run_places(&o, rejects, place_col, &p);
+    rc = cli_pipeline_run_places(&o, rejects, &p);
   }
   harm_places *pl = NULL;
   harm_error err = HARM_ERROR_INIT;
   if (!rc) {
     harm_places_opts po = HARM_PLACES_OPTS_INIT;
-    po.offences = o.offences;
     po.place_column = place_col;
-    po.place_type_column = type_col;
-    po.threads = 0;
     po.place_key = pseudo_places ? o.key : NULL;
     po.place_key_len = pseudo_places ? o.key_len : 0;
     if (harm_places_new(p.run, o.cfg, &po, &pl, &err) != HARM_OK) {
@@ -140,6 +143,7 @@ int cli_cmd_places(int argc, char **argv) {
    * rejects, then the manifest, as one output set. */
   harm_outset *set = NULL;
   harm_outfile *out[N_OUT - 1] = {NULL};
+  harm_outfile *by_area = NULL;
   harm_status st = HARM_OK;
   if (!rc) {
     st = harm_outset_new(o.out_dir, o.file_mode, &set, &err);
@@ -157,6 +161,13 @@ int cli_cmd_places(int argc, char **argv) {
   if (!rc && st == HARM_OK) {
     st = harm_places_write_quality(harm_outfile_stream(out[2]), pl, &a, &err);
   }
+  if (!rc && st == HARM_OK && per_area) {
+    st = harm_outset_add(set, by_area_name, &by_area, &err);
+    if (st == HARM_OK) {
+      st = harm_places_write_by_area(harm_outfile_stream(by_area), pl, per_area,
+                                     TOP_OFFENDERS, &err);
+    }
+  }
   harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
   size_t n_in = 0;
   if (!rc) {
@@ -173,7 +184,7 @@ int cli_cmd_places(int argc, char **argv) {
                        .pseudonymised = o.key_len > 0};
   if (!rc && st == HARM_OK) {
     st = harm_places_write_xlsx(harm_outfile_temp_path(out[3]), pl, &a, top,
-                                TOP_OFFENDERS, &man, &err);
+                                TOP_OFFENDERS, per_area, &man, &err);
   }
   if (!rc && st == HARM_OK) {
     st = harm_outset_adopt(set, "rejects.csv", p.rejects, &err);
@@ -190,6 +201,9 @@ int cli_cmd_places(int argc, char **argv) {
     fprintf(stderr, "outputs in %s:", o.out_dir);
     for (size_t k = 0; k < N_OUT; k++) {
       fprintf(stderr, " %s", out_names[k]);
+    }
+    if (per_area) {
+      fprintf(stderr, " %s", by_area_name);
     }
     fputs(" rejects.csv\n", stderr);
   }

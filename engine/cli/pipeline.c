@@ -123,46 +123,22 @@ static void print_summary(const cli_pipeline *p, const char *rejects_path) {
   }
 }
 
-static bool regular_file(const char *path) {
-  struct stat sb;
-  return strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 static void top_places_text(void *ctx, const char *id, char *buf, size_t cap) {
   const cli_pipeline *p = ctx;
-  harm_places_offender_text(p->places, p->place_run, id, 3, buf, cap);
+  harm_places_offender_text(p->places, p->run, id, 3, buf, cap);
 }
 
 /* Each offender's top places ([output] top_places = auto, the default):
- * when the offences have the [columns] place column, a second read gives
- * the `top_places` column of scores.csv and cohort.csv and explain's line.
- * A configuration that a places read refuses (a filter on the area role)
- * leaves the column out with a warning, and so does input that cannot be
- * read twice (standard input, a pipe); other failures stop the run. */
-static int top_places(const cli_opts *o, const harm_run_opts *ro,
-                      cli_pipeline *p) {
-  /* Standard input or a pipe cannot be read a second time. */
-  const char *aliases = harm_config_path(o->cfg, "weights", "aliases");
-  if (p->people || !harm_config_top_places(o->cfg) ||
-      !regular_file(o->offences) || !regular_file(o->weights[0]) ||
-      (aliases && !regular_file(aliases))) {
+ * when the offences have the [columns] place column, the run read it with
+ * the rest, and its records give the `top_places` column of scores.csv
+ * and cohort.csv and explain's line (no second read, so standard input
+ * works too). */
+static int top_places(const cli_opts *o, cli_pipeline *p) {
+  if (p->people || !harm_config_top_places(o->cfg)) {
     return HARM_EXIT_OK;
   }
   harm_error err = HARM_ERROR_INIT;
-  harm_status st =
-      harm_places_for_offenders(o->cfg, ro, &p->place_run, &p->places, &err);
-  if (st == HARM_ERR_USAGE) {
-    if (!o->quiet) {
-      char e[HARM_ERROR_MESSAGE_MAX * 4];
-      fprintf(stderr, "harmrank: warning: top_places left out: %s\n",
-              cli_esc(err.message, e, sizeof e));
-    }
-    harm_places_free(p->places);
-    harm_run_free(p->place_run);
-    p->places = NULL;
-    p->place_run = NULL;
-    return HARM_EXIT_OK;
-  }
+  harm_status st = harm_places_for_offenders(p->run, o->cfg, &p->places, &err);
   if (st != HARM_OK) {
     return cli_fail(&err);
   }
@@ -174,7 +150,7 @@ static int top_places(const cli_opts *o, const harm_run_opts *ro,
 }
 
 static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
-               const char *area_column, cli_pipeline *p) {
+               bool places_cmd, cli_pipeline *p) {
   memset(p, 0, sizeof *p);
   harm_error err = HARM_ERROR_INIT;
   if (!o->offences) {
@@ -212,7 +188,12 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   }
   ro.on_stage = on_stage;
   ro.stage_ctx = &pr;
-  ro.area_column = area_column;
+  /* Places: the place role for `places` and for top_places; `places`
+   * also keeps the previous period of equal length (persistence). */
+  ro.read_places = places_cmd || (harm_config_top_places(o->cfg) &&
+                                  !harm_config_people_mode(o->cfg));
+  ro.previous_days =
+      places_cmd ? harm_config_ingest_opts(o->cfg).lookback_days : 0;
   harm_status st = harm_run_new(o->cfg, &ro, &p->run, &err);
   progress_end(&pr);
   if (st != HARM_OK) {
@@ -240,7 +221,7 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   if (!o->quiet) {
     print_summary(p, rejects_path);
   }
-  return area_column ? HARM_EXIT_OK : top_places(o, &ro, p);
+  return places_cmd ? HARM_EXIT_OK : top_places(o, p);
 }
 
 int cli_pipeline_commit(cli_pipeline *p) {
@@ -253,21 +234,20 @@ int cli_pipeline_commit(cli_pipeline *p) {
 void cli_pipeline_free(cli_pipeline *p) {
   harm_outfile_abort(p->rejects);
   harm_places_free(p->places);
-  harm_run_free(p->place_run);
   harm_run_free(p->run);
   memset(p, 0, sizeof *p);
 }
 
 int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
                      cli_pipeline *p) {
-  return run(o, rejects_path, false, NULL, p);
+  return run(o, rejects_path, false, false, p);
 }
 
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p) {
-  return run(o, NULL, true, NULL, p);
+  return run(o, NULL, true, false, p);
 }
 
 int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
-                            const char *place_column, cli_pipeline *p) {
-  return run(o, rejects_path, false, place_column, p);
+                            cli_pipeline *p) {
+  return run(o, rejects_path, false, true, p);
 }

@@ -32,6 +32,7 @@ struct harm_config {
   size_t top_k; /* 0 = [cohort] size */
   bool by_area;
   size_t output_top;
+  size_t top_per_area; /* [output] top_per_area; 0 = off */
   unsigned file_mode;
   bool quiet;
   bool top_places;
@@ -395,6 +396,16 @@ static harm_status ap_key(harm_config *c, const char *v, harm_error *e,
   } else {
     return bad(e, k, v, "ho_class, ho_code or athena");
   }
+  return HARM_OK;
+}
+
+static harm_status ap_top_per_area(harm_config *c, const char *v, harm_error *e,
+                                   const char *k) {
+  uint64_t n;
+  if (!harm__parse_u64(v, strlen(v), &n) || n > SIZE_MAX) {
+    return bad(e, k, v, "a count per area (0 = no per-area list)");
+  }
+  c->top_per_area = (size_t)n;
   return HARM_OK;
 }
 
@@ -834,6 +845,7 @@ static const key_def keys[] = {
     {"weights", "key", "ho_class", ap_key, false},
     {"weights", "aliases", "", ap_weights_file, true},
     {"output", "top", "0", ap_top, false},
+    {"output", "top_per_area", "0", ap_top_per_area, false},
     {"output", "file_mode", "0600", ap_file_mode, false},
     {"output", "file", "", ap_path, PATH_ONE},
     {"output", "rejects", "", ap_path, PATH_ONE},
@@ -1486,6 +1498,11 @@ harm_status harm_config_validate(const harm_config *cfg, harm_error *err) {
 harm_ingest_opts harm_config_ingest_opts(const harm_config *cfg) {
   harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
   o.columns = cfg->columns;
+  /* places: [columns] place and place_type are text keys. */
+  const char *pc = harm_config_get(cfg, "columns", "place");
+  const char *tc = harm_config_get(cfg, "columns", "place_type");
+  o.columns.place = pc && *pc ? pc : o.columns.place;
+  o.columns.place_type = tc && *tc ? tc : o.columns.place_type;
   o.date_format = cfg->date_format;
   o.group_by = cfg->group_by;
   o.filters = cfg->filter_view;
@@ -1564,6 +1581,9 @@ size_t harm_config_top_k(const harm_config *cfg) {
 
 bool harm_config_by_area(const harm_config *cfg) { return cfg->by_area; }
 
+size_t harm_config_top_per_area(const harm_config *cfg) {
+  return cfg->top_per_area;
+}
 size_t harm_config_output_top(const harm_config *cfg) {
   return cfg->output_top;
 }

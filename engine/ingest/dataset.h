@@ -24,6 +24,16 @@ typedef struct harm__rec {
   uint64_t victim;  /* hash of victim_id, 0 = no victim */
 } harm__rec;
 
+/* Places (harm_ingest_opts.read_places): a record's place and place type,
+ * in a side array parallel to the records (most runs have no place: the
+ * 32-byte record stays as it is). HARM__NO_PLACE = blank cell or no
+ * column. */
+#define HARM__NO_PLACE UINT32_MAX
+typedef struct harm__place_ref {
+  uint32_t place; /* index into places */
+  uint32_t type;  /* index into place_types */
+} harm__place_ref;
+
 struct harm_dataset {
   char *source;           /* input name */
   harm__strpool subjects; /* sorted bytewise after ingest */
@@ -45,6 +55,21 @@ struct harm_dataset {
   bool subjects_rows;
   /* The records were freed by harm_matrix_build_release. */
   bool records_released;
+  /* Places: read with harm_ingest_opts.read_places. */
+  bool has_place, has_place_type; /* the header has the column */
+  harm__strpool places;           /* sorted bytewise after ingest */
+  harm__strpool place_types;      /* sorted bytewise after ingest */
+  harm__place_ref *pref;          /* per record, or NULL */
+  /* The previous period (harm_ingest_opts.previous_days): while reading,
+   * lookback_days includes previous_days; at the end the records dated
+   * before the window move here, are counted outside the window, and the
+   * subject and code dictionaries shrink to the window's records. prev[i]
+   * .code indexes prev_codes; prev[i].subject is not kept (0). */
+  uint32_t previous_days;
+  harm__rec *prev;
+  harm__place_ref *prev_pref; /* or NULL */
+  size_t n_prev;
+  harm__strpool prev_codes;
 };
 
 #endif /* HARMRANK_INGEST_DATASET_H */

@@ -64,16 +64,25 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   uint32_t **smap = harm__calloc(np, sizeof *smap);
   uint32_t **cmap = harm__calloc(np, sizeof *cmap);
   uint32_t **amap = harm__calloc(np, sizeof *amap);
-  bool ok = pools && used && maps && smap && cmap && amap;
-  harm__strpool out[3];
+  /* places: kinds 3 and 4 are places and place types. */
+  uint32_t **pmap = harm__calloc(np, sizeof *pmap);
+  uint32_t **tmap = harm__calloc(np, sizeof *tmap);
+  bool ok = pools && used && maps && smap && cmap && amap && pmap && tmap;
+  harm__strpool out[5];
   memset(out, 0, sizeof out);
-  for (int kind = 0; ok && kind < 3; kind++) {
-    uint32_t **dst = kind == 0 ? smap : kind == 1 ? cmap : amap;
+  for (int kind = 0; ok && kind < 5; kind++) {
+    uint32_t **dst = kind == 0   ? smap
+                     : kind == 1 ? cmap
+                     : kind == 2 ? amap
+                     : kind == 3 ? pmap
+                                 : tmap;
     for (size_t k = 0; ok && k < np; k++) {
       harm_dataset *d = all[k];
       const harm__strpool *sp = kind == 0   ? &d->subjects
                                 : kind == 1 ? &d->codes
-                                            : &d->areas;
+                                : kind == 2 ? &d->areas
+                                : kind == 3 ? &d->places
+                                            : &d->place_types;
       pools[k] = sp;
       used[k] = harm__calloc((size_t)sp->n + 1, sizeof **used);
       dst[k] = harm__malloc(((size_t)sp->n + 1) * sizeof **dst);
@@ -84,8 +93,15 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
           used[k][r->subject] = true;
         } else if (kind == 1) {
           used[k][r->code] = true;
-        } else if (r->area >= 0) {
-          used[k][r->area] = true;
+        } else if (kind == 2) {
+          if (r->area >= 0) {
+            used[k][r->area] = true;
+          }
+        } else if (d->pref) {
+          uint32_t v = kind == 3 ? d->pref[i].place : d->pref[i].type;
+          if (v != HARM__NO_PLACE) {
+            used[k][v] = true;
+          }
         }
       }
       maps[k] = dst[k];
@@ -124,6 +140,8 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     harm__strpool_free(&all[k]->subjects);
     harm__strpool_free(&all[k]->codes);
     harm__strpool_free(&all[k]->areas);
+    harm__strpool_free(&all[k]->places);
+    harm__strpool_free(&all[k]->place_types);
   }
   size_t total = 0;
   for (size_t k = 0; k < np; k++) {
@@ -143,6 +161,13 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
         ds->oid = o;
       }
     }
+    if (ok && (ds->has_place || ds->has_place_type)) {
+      harm__place_ref *pp = harm__reallocarray(ds->pref, total, sizeof *pp);
+      ok = pp != NULL;
+      if (ok) {
+        ds->pref = pp;
+      }
+    }
   }
   if (ok) {
     for (size_t i = 0; i < ds->n_recs; i++) {
@@ -151,6 +176,12 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       r->code = cmap[0][r->code];
       if (r->area >= 0) {
         r->area = (int32_t)amap[0][r->area];
+      }
+      if (ds->pref) {
+        harm__place_ref *pr = &ds->pref[i];
+        pr->place =
+            pr->place == HARM__NO_PLACE ? pr->place : pmap[0][pr->place];
+        pr->type = pr->type == HARM__NO_PLACE ? pr->type : tmap[0][pr->type];
       }
     }
     for (size_t k = 1; k < np; k++) {
@@ -165,17 +196,27 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
         if (ds->oid) {
           ds->oid[ds->n_recs] = d->oid ? omap[k][d->oid[i]] : 0;
         }
+        if (ds->pref) {
+          harm__place_ref pr = d->pref[i];
+          pr.place = pr.place == HARM__NO_PLACE ? pr.place : pmap[k][pr.place];
+          pr.type = pr.type == HARM__NO_PLACE ? pr.type : tmap[k][pr.type];
+          ds->pref[ds->n_recs] = pr;
+        }
         ds->recs[ds->n_recs++] = r;
       }
       harm__free(d->recs);
+      harm__free(d->pref);
+      d->pref = NULL;
       d->recs = NULL;
       d->n_recs = d->cap_recs = 0;
     }
     ds->subjects = out[0];
     ds->codes = out[1];
     ds->areas = out[2];
+    ds->places = out[3];
+    ds->place_types = out[4];
   } else {
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < 5; kind++) {
       harm__strpool_free(&out[kind]);
     }
   }
@@ -189,6 +230,12 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     if (amap) {
       harm__free(amap[k]);
     }
+    if (pmap) {
+      harm__free(pmap[k]);
+    }
+    if (tmap) {
+      harm__free(tmap[k]);
+    }
     if (omap) {
       harm__free(omap[k]);
     }
@@ -197,6 +244,8 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   harm__free(smap);
   harm__free(cmap);
   harm__free(amap);
+  harm__free(pmap);
+  harm__free(tmap);
   harm__free(maps);
   harm__free(used);
   harm__free(pools);

@@ -76,6 +76,12 @@ const char *harm__ingest_role_name(const loader *ld, int role) {
   case COL_DOMESTIC:
     name = c->domestic, def = "domestic";
     break;
+  case COL_PLACE:
+    name = c->place, def = "place";
+    break;
+  case COL_PLACE_TYPE:
+    name = c->place_type, def = "place_type";
+    break;
   case COL_AREA:
   default:
     name = c->area, def = "area";
@@ -104,10 +110,15 @@ static size_t filter_col(const loader *ld, const char *name) {
   static const struct {
     int role;
     const char *name;
-  } roles[] = {{COL_OID, "offence_id"},    {COL_OFFENDER, "offender_id"},
-               {COL_CODE, "offence_code"}, {COL_DATE, "offence_date"},
-               {COL_VICTIM, "victim_id"},  {COL_DOMESTIC, "domestic"},
-               {COL_AREA, "area"}};
+  } roles[] = {{COL_OID, "offence_id"},
+               {COL_OFFENDER, "offender_id"},
+               {COL_CODE, "offence_code"},
+               {COL_DATE, "offence_date"},
+               {COL_VICTIM, "victim_id"},
+               {COL_DOMESTIC, "domestic"},
+               {COL_AREA, "area"},
+               {COL_PLACE, "place"},
+               {COL_PLACE_TYPE, "place_type"}};
   for (size_t k = 0; name && k < sizeof roles / sizeof roles[0]; k++) {
     if (ld->col[roles[k].role] != ABSENT &&
         harm__ieq(name, strlen(name), roles[k].name)) {
@@ -157,6 +168,10 @@ harm_status harm__ingest_setup_header(loader *ld, const harm__csv_record *rec) {
   for (int role = 0; role < N_ROLES; role++) {
     const char *name = harm__ingest_role_name(ld, role);
     ld->col[role] = find_col(ld, name);
+    if ((role == COL_PLACE || role == COL_PLACE_TYPE) &&
+        !ld->opts->read_places) {
+      ld->col[role] = ABSENT; /* places: read only when asked */
+    }
     /* People mode: the offender column may go by a second name. */
     if (ld->col[role] == ABSENT && ld->opts->offender_alias &&
         (role == COL_OFFENDER ||
@@ -172,6 +187,8 @@ harm_status harm__ingest_setup_header(loader *ld, const harm__csv_record *rec) {
     }
   }
   ld->ds->has_area = ld->col[COL_AREA] != ABSENT;
+  ld->ds->has_place = ld->col[COL_PLACE] != ABSENT;
+  ld->ds->has_place_type = ld->col[COL_PLACE_TYPE] != ABSENT;
   for (size_t k = 0; k < ld->opts->n_filters; k++) {
     const harm_filter *f = &ld->opts->filters[k];
     col_filter *cf = &ld->filters[k];

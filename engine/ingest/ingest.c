@@ -59,10 +59,13 @@ static harm_status finish(loader *ld) {
       harm__ingest_compact(part, start);
       ds->acct.outside_window += part->acct.outside_window - before;
     }
+    /* Filtered rows of the previous period are outside the window. */
+    int64_t fstart = harm__ingest_window_start(
+        ds->as_of, ds->lookback_days - ds->previous_days);
     for (size_t i = 0; i < ld->hist_len; i++) {
       if (ld->hist[i]) {
         int64_t d = (int64_t)ld->hist_base + (int64_t)i;
-        if (d < start) {
+        if (d < fstart) {
           ds->acct.outside_window += ld->hist[i];
         } else {
           ds->acct.filtered += ld->hist[i];
@@ -74,7 +77,8 @@ static harm_status finish(loader *ld) {
   if (cst != HARM_OK) {
     return cst;
   }
-  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts)) {
+  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts) ||
+      !harm__ingest_split_previous(ds)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");
   }
@@ -163,6 +167,13 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
   }
   ds->as_of = opts->as_of;
   ds->lookback_days = opts->lookback_days;
+  /* places: the previous period is read as part of a longer window and
+   * moved out of it at the end (harm__ingest_split_previous). */
+  if (opts->lookback_days && opts->previous_days &&
+      opts->previous_days <= UINT32_MAX - opts->lookback_days) {
+    ds->previous_days = opts->previous_days;
+    ds->lookback_days += opts->previous_days;
+  }
   ds->subjects_rows = true;
   ld.ds = ds;
   harm_status st = read_source(&ld, src);
@@ -213,6 +224,12 @@ void harm_dataset_free(harm_dataset *ds) {
   harm__strpool_free(&ds->oids);
   harm__free(ds->oid);
   harm__free(ds->recs);
+  harm__strpool_free(&ds->places);
+  harm__strpool_free(&ds->place_types);
+  harm__strpool_free(&ds->prev_codes);
+  harm__free(ds->pref);
+  harm__free(ds->prev);
+  harm__free(ds->prev_pref);
   harm__free(ds);
 }
 

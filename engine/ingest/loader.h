@@ -28,6 +28,8 @@ enum {
   COL_VICTIM,
   COL_DOMESTIC,
   COL_AREA,
+  COL_PLACE,      /* places: only with opts->read_places */
+  COL_PLACE_TYPE, /* places: only with opts->read_places */
   N_ROLES
 };
 
@@ -161,6 +163,8 @@ int64_t harm__ingest_window_start(harm_date as_of, uint32_t lookback);
 void harm__ingest_compact(harm_dataset *ds, int64_t start);
 /* The latest valid date seen by this loader or, in parallel, any shard. */
 harm_date harm__ingest_latest_seen(const loader *ld);
+/* places: moves the previous period's records out of the window. */
+bool harm__ingest_split_previous(harm_dataset *ds);
 /* Raises the shards' shared latest date to d. */
 void harm__ingest_publish_max(loader *ld, harm_date d);
 

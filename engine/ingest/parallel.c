@@ -38,6 +38,9 @@ static harm_dataset *new_partial(const harm_dataset *like) {
     ds->as_of = like->as_of;
     ds->lookback_days = like->lookback_days;
     ds->has_area = like->has_area;
+    ds->has_place = like->has_place;
+    ds->has_place_type = like->has_place_type;
+    ds->previous_days = like->previous_days;
     ds->subjects_rows = true;
   }
   return ds;

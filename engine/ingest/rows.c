@@ -111,8 +111,8 @@ static bool passes_filters(const loader *ld, const harm__csv_record *rec) {
  * the last compaction (each record is moved about three times at most),
  * so memory follows the rows in the window (1.5 times them at most), not
  * the rows read, whatever the file's order. */
-static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
-                     size_t len) {
+static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
+                     const char *s, size_t len) {
   harm_dataset *ds = ld->ds;
   if (ds->n_recs == ds->cap_recs ||
       (ld->deferred && ds->n_recs >= ld->compact_at)) {
@@ -143,6 +143,13 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
         }
         ds->oid = o;
       }
+      if (ds->has_place || ds->has_place_type) {
+        harm__place_ref *pp = harm__reallocarray(ds->pref, cap, sizeof *pp);
+        if (!pp) {
+          return false;
+        }
+        ds->pref = pp;
+      }
       ds->cap_recs = cap;
     }
   }
@@ -152,6 +159,9 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, const char *s,
   }
   if (ds->oid) {
     ds->oid[ds->n_recs] = oid;
+  }
+  if (ds->pref) {
+    ds->pref[ds->n_recs] = pr;
   }
   ds->recs[ds->n_recs++] = *r;
   return true;
@@ -251,8 +261,9 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
     }
   }
   /* Dictionaries assume text without NUL bytes (see strpool_unify). */
-  static const int opt_roles[] = {COL_VICTIM, COL_AREA};
-  for (size_t k = 0; k < 2; k++) {
+  static const int opt_roles[] = {COL_VICTIM, COL_AREA, COL_PLACE,
+                                  COL_PLACE_TYPE};
+  for (size_t k = 0; k < sizeof opt_roles / sizeof *opt_roles; k++) {
     int role = opt_roles[k];
     if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
@@ -291,7 +302,14 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
       return true;
     }
     if (no_subject || !passes_filters(ld, rec)) {
-      ds->acct.filtered++;
+      /* A filtered row of the previous period is outside the window. */
+      if (ds->previous_days &&
+          date < harm__ingest_window_start(o->as_of, ds->lookback_days -
+                                                         ds->previous_days)) {
+        ds->acct.outside_window++;
+      } else {
+        ds->acct.filtered++;
+      }
       return true;
     }
   }
@@ -321,6 +339,23 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
       r.victim = 1; /* 0 means "no victim" */
     }
   }
+  /* Places: the record's place and type, blank = none. */
+  harm__place_ref pr = {HARM__NO_PLACE, HARM__NO_PLACE};
+  bool pr_ok = true;
+  if (ds->has_place && val[COL_PLACE].len) {
+    pr.place = harm__strpool_intern(&ds->places, val[COL_PLACE].p,
+                                    val[COL_PLACE].len, NULL);
+    pr_ok = pr.place != HARM__STRPOOL_FAIL;
+  }
+  if (ds->has_place_type && val[COL_PLACE_TYPE].len) {
+    pr.type = harm__strpool_intern(&ds->place_types, val[COL_PLACE_TYPE].p,
+                                   val[COL_PLACE_TYPE].len, NULL);
+    pr_ok = pr_ok && pr.type != HARM__STRPOOL_FAIL;
+  }
+  if (!pr_ok) {
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
   uint32_t oid = 0;
   if (o->keep_offence_ids) {
     oid =
@@ -330,7 +365,7 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
-  if (!push_rec(ld, &r, oid, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
+  if (!push_rec(ld, &r, oid, pr, val[COL_SUBJECT].p, val[COL_SUBJECT].len)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }

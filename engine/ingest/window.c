@@ -62,6 +62,9 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
       if (ds->oid) {
         ds->oid[j] = ds->oid[i];
       }
+      if (ds->pref) {
+        ds->pref[j] = ds->pref[i];
+      }
       harm__rec r = ds->recs[i];
       /* Until the first dropped record nothing moves (a row pool's index
        * is the record's position), which is the usual case in a file not
@@ -111,4 +114,74 @@ void harm__ingest_publish_max(loader *ld, harm_date d) {
                         ld->shared_max, &cur, d, memory_order_relaxed,
                         memory_order_relaxed)) {
   }
+}
+
+/* places: moves the records dated before the window (the previous period,
+ * read as part of a window previous_days longer) out of the records,
+ * counts them outside the window, and shrinks the subject and code
+ * dictionaries to the window's records, so that no later stage sees the
+ * previous period. Their codes keep indexing the full dictionary, kept as
+ * prev_codes. Returns false on allocation failure. */
+bool harm__ingest_split_previous(harm_dataset *ds) {
+  if (!ds->previous_days) {
+    return true;
+  }
+  ds->lookback_days -= ds->previous_days;
+  int64_t start = harm__ingest_window_start(ds->as_of, ds->lookback_days);
+  size_t n_prev = 0;
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    n_prev += ds->recs[i].date < start;
+  }
+  if (!n_prev) {
+    return true;
+  }
+  ds->prev = harm__malloc(n_prev * sizeof *ds->prev);
+  ds->prev_pref =
+      ds->pref ? harm__malloc(n_prev * sizeof *ds->prev_pref) : NULL;
+  uint32_t *map = harm__malloc(((size_t)ds->codes.n + 1) * sizeof *map);
+  bool *used = harm__calloc((size_t)ds->codes.n + 1, sizeof *used);
+  if (!ds->prev || (ds->pref && !ds->prev_pref) || !map || !used) {
+    harm__free(map);
+    harm__free(used);
+    return false;
+  }
+  size_t j = 0;
+  for (size_t i = 0; i < ds->n_recs; i++) {
+    harm__rec r = ds->recs[i];
+    if (r.date < start) {
+      r.subject = 0;
+      if (ds->pref) {
+        ds->prev_pref[ds->n_prev] = ds->pref[i];
+      }
+      ds->prev[ds->n_prev++] = r;
+      continue;
+    }
+    used[r.code] = true;
+    if (ds->oid) {
+      ds->oid[j] = ds->oid[i];
+    }
+    if (ds->pref) {
+      ds->pref[j] = ds->pref[i];
+    }
+    ds->recs[j++] = r;
+  }
+  ds->n_recs = j;
+  ds->acct.outside_window += n_prev;
+  const harm__strpool *pools[1] = {&ds->codes};
+  const bool *usedv[1] = {used};
+  uint32_t *maps[1] = {map};
+  harm__strpool codes;
+  memset(&codes, 0, sizeof codes);
+  bool ok = harm__strpool_unify(&codes, pools, usedv, maps, 1);
+  if (ok) {
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      ds->recs[i].code = map[ds->recs[i].code];
+    }
+    ds->prev_codes = ds->codes;
+    ds->codes = codes;
+  }
+  harm__free(map);
+  harm__free(used);
+  /* The subjects of the window's records only, renumbered. */
+  return ok && harm__ingest_sort_subjects(ds);
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/places/places.c: places as subjects (harm spots, offender-place
- * links, persistence, quality checks) built from the records of a run
- * that read the place column in the area role. Every offence's harm comes
- * from the per-offence kernel and every offender dedupe verdict from the
- * aggregate's own rule, so a place's harm is the exact sum of its crimes'
- * harms and an offender's links add up to their score. */
+ * links, persistence, quality checks) built from the records of a run that
+ * read the place and place type roles (harm_run_opts.read_places) and, for
+ * persistence, kept the previous period aside (previous_days). Every
+ * offence's harm comes from the per-offence kernel and every offender
+ * dedupe verdict from the aggregate's own rule, so a place's harm is the
+ * exact sum of its crimes' harms and an offender's links add up to their
+ * score. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,25 +36,31 @@ struct harm_places {
   size_t *by_offender; /* link indices sorted by (subject, harm desc) */
   size_t *off_start;   /* per subject: first entry in by_offender */
   size_t n_subjects;
+  size_t *by_area; /* place indices by (area, area rank) */
+  size_t n_by_area;
   harm_places_summary sum;
-  harm__strpool types; /* place type strings */
+  harm__strpool types; /* pseudonymised place ids */
 };
 
-/* Sort context: the records and the per-code columns. */
-typedef struct sctx {
-  const harm_dataset *ds;
+/* One period's records: the window's (the run's records) or the previous
+ * period's (kept aside by ingest), with their places and each code's
+ * matrix column (DROP = left out) and base harm. */
+typedef struct period {
+  const harm__rec *recs;
+  const harm__place_ref *pref;
+  size_t n;
   const uint32_t *col;
-  bool by_subject; /* place is the record's subject (second read) */
-} sctx;
+  const double *base;
+} period;
 
 static int cmp_u64(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
 
 /* Within one place: column, offence, then date, victim, offender, so the
  * copy counted for a crime is the earliest (as the aggregate keeps). */
 static int cmp_crime(const void *pa, const void *pb, void *ctx) {
-  const sctx *c = ctx;
-  const harm__rec *a = &c->ds->recs[*(const size_t *)pa];
-  const harm__rec *b = &c->ds->recs[*(const size_t *)pb];
+  const period *c = ctx;
+  const harm__rec *a = &c->recs[*(const size_t *)pa];
+  const harm__rec *b = &c->recs[*(const size_t *)pb];
   int r;
   if ((r = cmp_u64(c->col[a->code], c->col[b->code])) ||
       (r = cmp_u64(a->offence, b->offence))) {
@@ -64,16 +72,14 @@ static int cmp_crime(const void *pa, const void *pb, void *ctx) {
   if ((r = cmp_u64(a->victim, b->victim))) {
     return r;
   }
-  uint32_t sa = c->by_subject ? (uint32_t)a->area : a->subject;
-  uint32_t sb = c->by_subject ? (uint32_t)b->area : b->subject;
-  return cmp_u64(sa, sb);
+  return cmp_u64(a->subject, b->subject);
 }
 
 /* Within one place: offender, then offence. */
 static int cmp_link(const void *pa, const void *pb, void *ctx) {
-  const sctx *c = ctx;
-  const harm__rec *a = &c->ds->recs[*(const size_t *)pa];
-  const harm__rec *b = &c->ds->recs[*(const size_t *)pb];
+  const period *c = ctx;
+  const harm__rec *a = &c->recs[*(const size_t *)pa];
+  const harm__rec *b = &c->recs[*(const size_t *)pb];
   int r;
   if ((r = cmp_u64(a->subject, b->subject))) {
     return r;
@@ -94,13 +100,14 @@ static uint32_t distinct(uint64_t *v, size_t n) {
   return d;
 }
 
-/* Base harm of each dataset code under the matrix's code map (the same
- * lookup as explain); col[c] is the code's matrix column or DROP. */
-static void code_bases(const harm_matrix *m, const harm_weights *w,
+/* Base harm of each of n_codes dataset codes under the matrix's code map
+ * (the same lookup as explain); map[c] is the code's matrix column or
+ * DROP. */
+static void code_bases(const harm_matrix *m, const uint32_t *map,
+                       size_t n_codes, const harm_weights *w,
                        const harm_score_opts *so, double *base) {
-  const harm_dataset *ds = m->ds;
-  for (uint32_t c = 0; c < ds->codes.n; c++) {
-    uint32_t col = m->code_map[c];
+  for (size_t c = 0; c < n_codes; c++) {
+    uint32_t col = map[c];
     base[c] = 0.0;
     if (col != DROP) {
       const harm_weight *wt = harm_weights_find(w, harm_matrix_code(m, col));
@@ -109,33 +116,25 @@ static void code_bases(const harm_matrix *m, const harm_weights *w,
   }
 }
 
-static bool blank(const char *s) { return !s || !*s; }
-
-/* Place index of record r, or -1 for none. */
-static int64_t place_of(const harm__rec *r, bool by_subject,
-                        const bool *blank_place) {
-  int64_t p = by_subject ? (int64_t)r->subject : (int64_t)r->area;
-  return p < 0 || blank_place[p] ? -1 : p;
+/* Place index of record i of a period, or -1 for none. */
+static int64_t place_of(const period *pd, size_t i) {
+  uint32_t p = pd->pref ? pd->pref[i].place : HARM__NO_PLACE;
+  return p == HARM__NO_PLACE ? -1 : (int64_t)p;
 }
 
-/* Records of a period (lo < date <= hi, lo = INT64_MIN for no bound),
- * with a kept code and a place, grouped by place: idx[start[p] ..
- * start[p + 1]). Returns false on allocation failure. */
-static bool group_by_place(const harm_dataset *ds, const uint32_t *col,
-                           bool by_subject, const bool *blank_place,
-                           size_t n_places, int64_t lo, int64_t hi,
-                           const bool *only, size_t **start_out,
-                           size_t **idx_out) {
+/* Records of a period with a kept code and a place (and only[i] when
+ * given), grouped by place: idx[start[p] .. start[p + 1]). Returns false
+ * on allocation failure. */
+static bool group_by_place(const period *pd, size_t n_places, const bool *only,
+                           size_t **start_out, size_t **idx_out) {
   size_t *start = harm__calloc(n_places + 2, sizeof *start);
   size_t n = 0;
   if (!start) {
     return false;
   }
-  for (size_t i = 0; i < ds->n_recs; i++) {
-    const harm__rec *r = &ds->recs[i];
-    int64_t p = place_of(r, by_subject, blank_place);
-    if (p >= 0 && col[r->code] != DROP && r->date > lo && r->date <= hi &&
-        (!only || only[i])) {
+  for (size_t i = 0; i < pd->n; i++) {
+    int64_t p = place_of(pd, i);
+    if (p >= 0 && pd->col[pd->recs[i].code] != DROP && (!only || only[i])) {
       start[p + 2]++;
       n++;
     }
@@ -148,11 +147,9 @@ static bool group_by_place(const harm_dataset *ds, const uint32_t *col,
   for (size_t p = 0; p < n_places; p++) {
     start[p + 2] += start[p + 1];
   }
-  for (size_t i = 0; i < ds->n_recs; i++) {
-    const harm__rec *r = &ds->recs[i];
-    int64_t p = place_of(r, by_subject, blank_place);
-    if (p >= 0 && col[r->code] != DROP && r->date > lo && r->date <= hi &&
-        (!only || only[i])) {
+  for (size_t i = 0; i < pd->n; i++) {
+    int64_t p = place_of(pd, i);
+    if (p >= 0 && pd->col[pd->recs[i].code] != DROP && (!only || only[i])) {
       idx[start[p + 1]++] = i;
     }
   }
@@ -164,17 +161,12 @@ static bool group_by_place(const harm_dataset *ds, const uint32_t *col,
 /* Whole-crime harm of each place over a period: each (column, offence)
  * counted once per place, the earliest copy, with the kernel's base and
  * decay at `ref` and no split (a place is not split among offenders). */
-static harm_status place_totals(const harm_matrix *m, const double *base,
-                                bool by_subject, const bool *blank_place,
-                                size_t n_places, int64_t lo, int64_t hi,
-                                harm_date ref, pstat *out) {
-  const harm_dataset *ds = m->ds;
+static harm_status place_totals(const period *pd, double half_life,
+                                size_t n_places, harm_date ref, pstat *out) {
   size_t *start = NULL, *idx = NULL;
-  if (!group_by_place(ds, m->code_map, by_subject, blank_place, n_places, lo,
-                      hi, NULL, &start, &idx)) {
+  if (!group_by_place(pd, n_places, NULL, &start, &idx)) {
     return HARM_ERR_NOMEM;
   }
-  sctx c = {ds, m->code_map, by_subject};
   size_t most = 0;
   for (size_t p = 0; p < n_places; p++) {
     size_t len = start[p + 1] - start[p];
@@ -191,21 +183,21 @@ static harm_status place_totals(const harm_matrix *m, const double *base,
       continue;
     }
     ps->seen = true;
-    if (!harm__sort(g, len, sizeof *g, cmp_crime, &c)) {
+    if (len > 1 && !harm__sort(g, len, sizeof *g, cmp_crime, (void *)pd)) {
       st = HARM_ERR_NOMEM;
       break;
     }
     const harm__rec *prev = NULL;
     for (size_t j = 0; j < len; j++) {
-      const harm__rec *r = &ds->recs[g[j]];
-      if (prev && c.col[prev->code] == c.col[r->code] &&
+      const harm__rec *r = &pd->recs[g[j]];
+      if (prev && pd->col[prev->code] == pd->col[r->code] &&
           prev->offence == r->offence) {
         continue; /* the same crime and code at this place again */
       }
       prev = r;
       int64_t u = harm__offence_units(
-          base[r->code],
-          harm__offence_factor((int64_t)ref - r->date, m->half_life_days, 1));
+          pd->base[r->code],
+          harm__offence_factor((int64_t)ref - r->date, half_life, 1));
       if (!harm__units_add(&ps->units, 1, u)) {
         st = HARM_ERR_LIMIT;
         break;
@@ -214,13 +206,18 @@ static harm_status place_totals(const harm_matrix *m, const double *base,
         ps->last = r->date;
       }
     }
+    if (len == 1) {
+      ps->crimes = 1;
+      ps->victims = pd->recs[g[0]].victim != 0;
+      continue;
+    }
     for (size_t j = 0; j < len; j++) {
-      tmp[j] = ds->recs[g[j]].offence;
+      tmp[j] = pd->recs[g[j]].offence;
     }
     ps->crimes = distinct(tmp, len);
     size_t nv = 0;
     for (size_t j = 0; j < len; j++) {
-      uint64_t v = ds->recs[g[j]].victim;
+      uint64_t v = pd->recs[g[j]].victim;
       if (v) {
         tmp[nv++] = v;
       }
@@ -279,7 +276,7 @@ static bool placeholder(const char *s) {
 
 typedef struct rank_item {
   harm_rank_key key;
-  size_t place; /* dataset area index */
+  size_t place; /* dataset place index */
 } rank_item;
 
 static int cmp_rank(const void *pa, const void *pb, void *ctx) {
@@ -313,23 +310,37 @@ static int cmp_by_offender(const void *pa, const void *pb, void *ctx) {
   return a->place < b->place ? -1 : a->place > b->place;
 }
 
+/* Places by area, then by rank within it. */
+static int cmp_by_area(const void *pa, const void *pb, void *ctx) {
+  const harm_place *pl = ctx;
+  const harm_place *a = &pl[*(const size_t *)pa];
+  const harm_place *b = &pl[*(const size_t *)pb];
+  int c = strcmp(a->area, b->area);
+  return c ? c : a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
 /* Offender links of the current period, from the records the aggregate
  * scored for each offender, and the rows with no place. rows[p] counts
- * the scored rows at dataset place p. */
+ * the scored rows at dataset place p, and area_of[p] their most frequent
+ * area (ties: bytewise smallest; -1 none). */
 static harm_status build_links(harm_places *P, const harm_matrix *m,
-                               const double *base, const bool *blank_place,
-                               size_t n_places, const size_t *rank_of,
-                               uint64_t *rows, uint32_t *offenders) {
+                               const period *pd, size_t n_places,
+                               const size_t *rank_of, uint64_t *rows,
+                               uint32_t *offenders, int32_t *area_of) {
   const harm_dataset *ds = m->ds;
   bool *kept = harm__malloc((ds->n_recs + 1) * sizeof *kept);
+  uint32_t *acnt = harm__calloc(ds->areas.n + 1, sizeof *acnt);
   size_t *start = NULL, *idx = NULL;
   harm_status st = HARM_ERR_NOMEM;
-  if (!kept) {
+  if (!kept || !acnt) {
+    harm__free(kept);
+    harm__free(acnt);
     return st;
   }
   st = harm__matrix_kept_all(m, kept);
   if (st != HARM_OK) {
     harm__free(kept);
+    harm__free(acnt);
     return st;
   }
   bool split = m->attribution == HARM_ATTR_SPLIT;
@@ -339,34 +350,49 @@ static harm_status build_links(harm_places *P, const harm_matrix *m,
       continue;
     }
     P->sum.rows_scored++;
-    if (place_of(r, false, blank_place) < 0) {
+    if (place_of(pd, i) < 0) {
       P->sum.rows_no_place++;
       uint32_t k = split ? harm__matrix_offenders(m, r->offence) : 1;
       int64_t u = harm__offence_units(
-          base[r->code], harm__offence_factor((int64_t)m->as_of - r->date,
-                                              m->half_life_days, k));
+          pd->base[r->code], harm__offence_factor((int64_t)m->as_of - r->date,
+                                                  m->half_life_days, k));
       if (!harm__units_add(&P->sum.harm_no_place_units, 1, u)) {
         harm__free(kept);
+        harm__free(acnt);
         return HARM_ERR_LIMIT;
       }
     }
   }
-  if (!group_by_place(ds, m->code_map, false, blank_place, n_places, INT64_MIN,
-                      INT64_MAX, kept, &start, &idx)) {
+  if (!group_by_place(pd, n_places, kept, &start, &idx)) {
     harm__free(kept);
+    harm__free(acnt);
     return HARM_ERR_NOMEM;
   }
   harm__free(kept);
   size_t cap = 0;
-  sctx c = {ds, m->code_map, false};
   st = HARM_OK;
   for (size_t p = 0; p < n_places && st == HARM_OK; p++) {
     size_t *g = idx + start[p], len = start[p + 1] - start[p];
     rows[p] = len;
+    area_of[p] = -1;
     if (!len) {
       continue;
     }
-    if (!harm__sort(g, len, sizeof *g, cmp_link, &c)) {
+    /* The place's area: the most frequent among its scored rows. */
+    for (size_t j = 0; j < len; j++) {
+      int32_t a = ds->recs[g[j]].area;
+      if (a >= 0 && (++acnt[a] > (area_of[p] >= 0 ? acnt[area_of[p]] : 0) ||
+                     (acnt[a] == acnt[area_of[p]] && a < area_of[p]))) {
+        area_of[p] = a;
+      }
+    }
+    for (size_t j = 0; j < len; j++) {
+      int32_t a = ds->recs[g[j]].area;
+      if (a >= 0) {
+        acnt[a] = 0;
+      }
+    }
+    if (len > 1 && !harm__sort(g, len, sizeof *g, cmp_link, (void *)pd)) {
       st = HARM_ERR_NOMEM;
       break;
     }
@@ -396,8 +422,8 @@ static harm_status build_links(harm_places *P, const harm_matrix *m,
       }
       uint32_t k = split ? harm__matrix_offenders(m, r->offence) : 1;
       int64_t u = harm__offence_units(
-          base[r->code], harm__offence_factor((int64_t)m->as_of - r->date,
-                                              m->half_life_days, k));
+          pd->base[r->code], harm__offence_factor((int64_t)m->as_of - r->date,
+                                                  m->half_life_days, k));
       if (!harm__units_add(&l->harm_units, 1, u)) {
         st = HARM_ERR_LIMIT;
       }
@@ -405,6 +431,7 @@ static harm_status build_links(harm_places *P, const harm_matrix *m,
   }
   harm__free(start);
   harm__free(idx);
+  harm__free(acnt);
   for (size_t i = 0; i < P->n_links; i++) {
     P->links[i].harm = harm__units_days(P->links[i].harm_units);
   }
@@ -416,36 +443,92 @@ static harm_status build_links(harm_places *P, const harm_matrix *m,
   return st;
 }
 
-/* The second read: the place as subject and its type in the area role,
- * over the previous period and the current one, with the run's filters
- * and options. Rows without a place are rejected there, silently: the
- * run's own read accounted for them. */
-static harm_status second_read(const harm_run *r, const harm_config *cfg,
-                               const harm_places_opts *o, bool want_prev,
-                               harm_dataset **ds, harm_matrix **m,
-                               harm_error *err) {
-  harm_window win = harm_run_window(r);
-  harm_ingest_opts io = harm_config_ingest_opts(cfg);
-  io.group_by = o->place_column;
-  io.columns.area = o->place_type_column;
-  io.as_of = win.as_of;
-  io.lookback_days = want_prev ? 2 * win.lookback_days : win.lookback_days;
-  io.strict = false;
-  io.max_reject_share = 2.0;
-  io.on_reject = NULL;
-  io.reject_ctx = NULL;
-  io.pseudonym_key = NULL;
-  io.pseudonym_key_len = 0;
-  io.today = HARM_DATE_NONE;
-  io.hash_input = false;
-  io.keep_offence_ids = false;
-  io.threads = o->threads;
-  harm_status st = harm_ingest_file(o->offences, &io, ds, err);
-  if (st == HARM_OK) {
-    harm_matrix_opts mo = harm_config_matrix_opts(cfg, harm_run_weights(r, 0));
-    st = harm_matrix_build(*ds, &mo, m, err);
+/* The previous period's totals, from the records ingest kept aside. Their
+ * codes index the dataset's full code dictionary, mapped to matrix columns
+ * by an aggregate of no records over that dictionary (the run's category,
+ * proactive and alias rules). */
+static harm_status previous_totals(const harm_run *r, const harm_config *cfg,
+                                   const harm_score_opts *so, harm_date ref,
+                                   pstat *out, harm_error *err) {
+  const harm_dataset *ds = harm_run_dataset(r);
+  const harm_matrix *m = harm_run_matrix(r);
+  size_t n_places = ds->places.n;
+  if (!ds->n_prev) {
+    for (size_t p = 0; p < n_places; p++) {
+      memset(&out[p], 0, sizeof out[p]);
+      out[p].last = HARM_DATE_NONE;
+    }
+    return HARM_OK;
   }
+  harm_dataset codes;
+  memset(&codes, 0, sizeof codes);
+  codes.source = ds->source;
+  codes.codes = ds->prev_codes; /* borrowed: never freed through `codes` */
+  codes.as_of = ds->as_of;
+  harm_matrix_opts mo = harm_config_matrix_opts(cfg, harm_run_weights(r, 0));
+  mo.threads = 1;
+  harm_matrix *mc = NULL;
+  harm_status st = harm_matrix_build(&codes, &mo, &mc, err);
+  if (st != HARM_OK) {
+    return st;
+  }
+  double *base = harm__calloc(ds->prev_codes.n + 1, sizeof *base);
+  if (!base) {
+    harm_matrix_free(mc);
+    return HARM_ERR_NOMEM;
+  }
+  code_bases(mc, mc->code_map, ds->prev_codes.n, harm_run_weights(r, 0), so,
+             base);
+  period pd = {ds->prev, ds->prev_pref, ds->n_prev, mc->code_map, base};
+  st = place_totals(&pd, m->half_life_days, n_places, ref, out);
+  harm__free(base);
+  harm_matrix_free(mc);
   return st;
+}
+
+/* Each place's type: its most frequent type over the rows of both periods
+ * (any code; ties: bytewise smallest; -1 none). */
+static harm_status place_types(const harm_dataset *ds, int32_t *type_of) {
+  size_t n_places = ds->places.n, nt = ds->place_types.n;
+  for (size_t p = 0; p < n_places; p++) {
+    type_of[p] = -1;
+  }
+  if (!nt) {
+    return HARM_OK;
+  }
+  /* Counts per (place, type) pair: most places have one type, so a sort
+   * of the pairs is cheaper than a table of places x types. */
+  size_t n = ds->n_recs + ds->n_prev;
+  uint64_t *pairs = harm__malloc((n + 1) * sizeof *pairs);
+  if (!pairs) {
+    return HARM_ERR_NOMEM;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    const harm__place_ref *pr =
+        i < ds->n_recs ? &ds->pref[i] : &ds->prev_pref[i - ds->n_recs];
+    if (pr->place != HARM__NO_PLACE && pr->type != HARM__NO_PLACE) {
+      pairs[k++] = (uint64_t)pr->place << 32 | pr->type;
+    }
+  }
+  qsort(pairs, k, sizeof *pairs, cmp_u64p);
+  size_t best_n = 0;
+  for (size_t i = 0; i < k;) {
+    size_t j = i;
+    while (j < k && pairs[j] == pairs[i]) {
+      j++;
+    }
+    uint32_t p = (uint32_t)(pairs[i] >> 32), t = (uint32_t)pairs[i];
+    /* Types come in ascending order within a place: the first of the
+     * most frequent is the bytewise smallest. */
+    if (type_of[p] < 0 || j - i > best_n) {
+      type_of[p] = (int32_t)t;
+      best_n = j - i;
+    }
+    i = j;
+  }
+  harm__free(pairs);
+  return HARM_OK;
 }
 
 harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
@@ -456,46 +539,40 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
   const harm_places_opts *o = opts ? opts : &def;
   const harm_dataset *ds = harm_run_dataset(r);
   const harm_matrix *m = harm_run_matrix(r);
-  if (!ds->has_area) {
-    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 1,
-                      o->place_column,
+  const char *col = o->place_column ? o->place_column : "place";
+  if (!ds->has_place || !ds->pref) {
+    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 1, col,
                       "the offences have no place column (set [columns] "
                       "place)");
   }
-  if (!o->offences) {
-    return harm__fail(err, HARM_ERR_USAGE, "places", NULL, 0, NULL,
-                      "no offences file for the second read");
+  harm_window win = harm_run_window(r);
+  bool want_prev = o->previous_period && win.lookback_days > 0 &&
+                   win.as_of != HARM_DATE_NONE;
+  if (want_prev && ds->previous_days != win.lookback_days) {
+    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 0, NULL,
+                      "the run did not keep the previous period (set "
+                      "harm_run_opts.previous_days to the lookback)");
   }
   harm_places *P = harm__calloc(1, sizeof *P);
-  size_t n_all = ds->areas.n, n_codes = ds->codes.n;
+  size_t n_all = ds->places.n, n_codes = ds->codes.n;
   double *base = harm__calloc(n_codes + 1, sizeof *base);
-  bool *blank_place = harm__calloc(n_all + 1, sizeof *blank_place);
   pstat *cur = harm__calloc(n_all + 1, sizeof *cur);
   size_t *rank_of = harm__calloc(n_all + 1, sizeof *rank_of);
   uint64_t *rows = harm__calloc(n_all + 1, sizeof *rows);
   uint32_t *offenders = harm__calloc(n_all + 1, sizeof *offenders);
+  int32_t *area_of = harm__calloc(n_all + 1, sizeof *area_of);
+  int32_t *type_of = harm__calloc(n_all + 1, sizeof *type_of);
   rank_item *items = harm__calloc(n_all + 1, sizeof *items);
-  harm_dataset *ds2 = NULL;
-  harm_matrix *m2 = NULL;
-  double *base2 = NULL;
   pstat *prev = NULL;
-  int64_t *type_of = NULL; /* per place: index into P->types, -1 none */
-  size_t *q_of = NULL;     /* per place: its second-read subject index */
   harm_status st = HARM_ERR_NOMEM;
-  if (!P || !base || !blank_place || !cur || !rank_of || !rows || !offenders ||
-      !items) {
+  if (!P || !base || !cur || !rank_of || !rows || !offenders || !area_of ||
+      !type_of || !items) {
     goto fail;
   }
   harm_score_opts so = harm_run_score_opts(r);
-  code_bases(m, harm_run_weights(r, 0), &so, base);
-  for (size_t p = 0; p < n_all; p++) {
-    blank_place[p] = blank(harm_dataset_area(ds, p));
-  }
-  harm_window win = harm_run_window(r);
-  int64_t lo =
-      win.lookback_days ? (int64_t)win.as_of - win.lookback_days : INT64_MIN;
-  st = place_totals(m, base, false, blank_place, n_all, lo, win.as_of,
-                    win.as_of, cur);
+  code_bases(m, m->code_map, n_codes, harm_run_weights(r, 0), &so, base);
+  period pd = {ds->recs, ds->pref, ds->n_recs, m->code_map, base};
+  st = place_totals(&pd, m->half_life_days, n_all, win.as_of, cur);
   if (st != HARM_OK) {
     goto fail;
   }
@@ -521,118 +598,22 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     goto fail;
   }
   P->n = n;
-  st = build_links(P, m, base, blank_place, n_all, rank_of, rows, offenders);
+  st = build_links(P, m, &pd, n_all, rank_of, rows, offenders, area_of);
+  if (st == HARM_OK) {
+    st = place_types(ds, type_of);
+  }
   if (st != HARM_OK) {
     goto fail;
   }
-
-  /* Second read: place types and the previous period. */
-  bool want_prev = o->previous_period && win.lookback_days > 0 &&
-                   win.as_of != HARM_DATE_NONE;
-  bool want_types = o->place_type_column && *o->place_type_column;
-  if (n && (want_prev || want_types)) {
-    st = second_read(r, cfg, o, want_prev, &ds2, &m2, err);
-    if (st != HARM_OK) {
-      goto fail_quiet;
-    }
-    st = HARM_ERR_NOMEM;
-    size_t n2 = ds2->subjects.n;
-    bool *blank2 = harm__calloc(n2 + 1, sizeof *blank2);
-    base2 = harm__calloc(ds2->codes.n + 1, sizeof *base2);
-    prev = harm__calloc(n2 + 1, sizeof *prev);
-    type_of = harm__malloc((n_all + 1) * sizeof *type_of);
-    q_of = harm__malloc((n_all + 1) * sizeof *q_of);
-    if (!blank2 || !base2 || !prev || !type_of || !q_of) {
-      harm__free(blank2);
+  /* The previous period, from the same read. */
+  int64_t lo = (int64_t)win.as_of - win.lookback_days;
+  if (n && want_prev) {
+    prev = harm__calloc(n_all + 1, sizeof *prev);
+    if (!prev) {
+      st = HARM_ERR_NOMEM;
       goto fail;
     }
-    code_bases(m2, harm_run_weights(r, 0), &so, base2);
-    if (want_prev) {
-      int64_t plo = (int64_t)win.as_of - 2 * (int64_t)win.lookback_days;
-      st = place_totals(m2, base2, true, blank2, n2, plo, lo, (harm_date)lo,
-                        prev);
-    } else {
-      st = HARM_OK;
-    }
-    harm__free(blank2);
-    if (st != HARM_OK) {
-      goto fail;
-    }
-    /* Type of each place: its most frequent type over both periods. */
-    size_t nt = ds2->areas.n;
-    uint32_t *cnt = harm__calloc(nt + 1, sizeof *cnt);
-    size_t *s2 = harm__calloc(n2 + 2, sizeof *s2);
-    size_t *i2 = harm__malloc((ds2->n_recs + 1) * sizeof *i2);
-    st = cnt && s2 && i2 ? HARM_OK : HARM_ERR_NOMEM;
-    if (st == HARM_OK) {
-      for (size_t i = 0; i < ds2->n_recs; i++) {
-        s2[ds2->recs[i].subject + 2]++;
-      }
-      for (size_t s = 0; s < n2; s++) {
-        s2[s + 2] += s2[s + 1];
-      }
-      for (size_t i = 0; i < ds2->n_recs; i++) {
-        i2[s2[ds2->recs[i].subject + 1]++] = i;
-      }
-    }
-    for (size_t p = 0; p < n_all; p++) {
-      type_of[p] = -1;
-      q_of[p] = SIZE_MAX;
-    }
-    for (size_t q = 0; st == HARM_OK && q < n2; q++) {
-      const char *name = harm_dataset_subject_id(ds2, q, NULL);
-      size_t p;
-      /* Dataset areas of the run are sorted bytewise: binary search. */
-      size_t a = 0, b = n_all;
-      bool found = false;
-      while (a < b) {
-        size_t mid = a + (b - a) / 2;
-        int c = strcmp(harm_dataset_area(ds, mid), name);
-        if (c == 0) {
-          found = true;
-          a = mid;
-          break;
-        }
-        if (c < 0) {
-          a = mid + 1;
-        } else {
-          b = mid;
-        }
-      }
-      p = a;
-      if (!found || !cur[p].seen) {
-        continue;
-      }
-      size_t best = SIZE_MAX;
-      for (size_t j = s2[q]; j < s2[q + 1]; j++) {
-        int32_t t = ds2->recs[i2[j]].area;
-        if (t >= 0 && !blank(harm_dataset_area(ds2, (size_t)t))) {
-          cnt[t]++;
-          if (best == SIZE_MAX || cnt[t] > cnt[best] ||
-              (cnt[t] == cnt[best] && (size_t)t < best)) {
-            best = (size_t)t;
-          }
-        }
-      }
-      for (size_t j = s2[q]; j < s2[q + 1]; j++) {
-        int32_t t = ds2->recs[i2[j]].area;
-        if (t >= 0) {
-          cnt[t] = 0;
-        }
-      }
-      if (best != SIZE_MAX) {
-        const char *tn = harm_dataset_area(ds2, best);
-        uint32_t ti = harm__strpool_intern(&P->types, tn, strlen(tn), NULL);
-        if (ti == HARM__STRPOOL_FAIL) {
-          st = HARM_ERR_NOMEM;
-        }
-        type_of[p] = ti;
-      }
-      q_of[p] = q;
-    }
-    harm__free(cnt);
-    harm__free(s2);
-    harm__free(i2);
+    st = previous_totals(r, cfg, &so, (harm_date)lo, prev, err);
     if (st != HARM_OK) {
       goto fail;
     }
@@ -652,10 +633,10 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
   if (prev) {
     size_t k;
     double mn, sd;
-    S->has_previous = want_prev;
+    S->has_previous = true;
     S->previous_as_of = (harm_date)lo;
-    S->previous_threshold = spot_threshold(prev, ds2->subjects.n, &k, &mn, &sd);
-    for (size_t q = 0; q < ds2->subjects.n; q++) {
+    S->previous_threshold = spot_threshold(prev, n_all, &k, &mn, &sd);
+    for (size_t q = 0; q < n_all; q++) {
       S->previous_n_spots += is_spot(&prev[q], S->previous_threshold);
     }
   }
@@ -681,11 +662,12 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     size_t p = items[i].place;
     harm_place *pl = &P->places[i];
     pl->rank = i + 1;
-    pl->place = harm_dataset_area(ds, p);
-    pl->place_type = "";
-    if (type_of && type_of[p] >= 0) {
-      pl->place_type = harm__strpool_get(&P->types, (uint32_t)type_of[p], NULL);
-    }
+    pl->place = harm__strpool_get(&ds->places, (uint32_t)p, NULL);
+    pl->place_type =
+        type_of[p] >= 0
+            ? harm__strpool_get(&ds->place_types, (uint32_t)type_of[p], NULL)
+            : "";
+    pl->area = area_of[p] >= 0 ? harm_dataset_area(ds, (size_t)area_of[p]) : "";
     pl->harm_units = cur[p].units;
     pl->harm = harm__units_days(cur[p].units);
     pl->crimes = cur[p].crimes;
@@ -703,13 +685,10 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
          rws >= HARM_PLACES_DEFAULT_SHARE * (double)placed_rows &&
          rws >= HARM_PLACES_DEFAULT_MEDIANS * median);
     pl->has_previous = S->has_previous;
-    if (S->has_previous && q_of && q_of[p] != SIZE_MAX) {
-      size_t q = q_of[p];
-      {
-        pl->harm_previous = harm__units_days(prev[q].units);
-        pl->persistent =
-            pl->harm_spot && is_spot(&prev[q], S->previous_threshold);
-      }
+    if (prev) {
+      pl->harm_previous = harm__units_days(prev[p].units);
+      pl->persistent =
+          pl->harm_spot && is_spot(&prev[p], S->previous_threshold);
     }
     S->n_spots += pl->harm_spot;
     S->n_persistent += pl->persistent;
@@ -726,6 +705,30 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     }
     S->top_count[t] = k;
     S->top_share[t] = total > 0 ? (double)u / (double)total : 0.0;
+  }
+  /* Per area: places by area (bytewise), then rank; places whose rows
+   * have no area are left out. */
+  P->by_area = harm__malloc((n + 1) * sizeof *P->by_area);
+  if (!P->by_area) {
+    st = HARM_ERR_NOMEM;
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (*P->places[i].area) {
+      P->by_area[P->n_by_area++] = i;
+    }
+  }
+  if (!harm__sort(P->by_area, P->n_by_area, sizeof *P->by_area, cmp_by_area,
+                  P->places)) {
+    st = HARM_ERR_NOMEM;
+    goto fail;
+  }
+  for (size_t j = 0; j < P->n_by_area; j++) {
+    harm_place *pl = &P->places[P->by_area[j]];
+    const harm_place *before = j ? &P->places[P->by_area[j - 1]] : NULL;
+    pl->area_rank = before && strcmp(before->area, pl->area) == 0
+                        ? before->area_rank + 1
+                        : 1;
   }
   /* Addresses can be personal data: pseudonymised on request. */
   for (size_t i = 0; o->place_key && i < n; i++) {
@@ -752,13 +755,6 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
                          strlen(pl->place), ps);
     uint32_t k = harm__strpool_intern(&P->types, ps, strlen(ps), NULL);
     pl->place = harm__strpool_get(&P->types, k, NULL);
-  }
-  for (size_t i = 0; type_of && i < n; i++) {
-    size_t p = items[i].place;
-    if (type_of[p] >= 0) {
-      P->places[i].place_type =
-          harm__strpool_get(&P->types, (uint32_t)type_of[p], NULL);
-    }
   }
   /* Links: each place's range, and the per-offender index. */
   for (size_t i = 0; i < P->n_links; i++) {
@@ -789,25 +785,21 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
   }
   st = HARM_OK;
 fail:
-  if (st != HARM_OK) {
+  if (st != HARM_OK && !(err && err->status != HARM_OK)) {
     harm__fail(err, st, "places", NULL, 0, NULL,
                st == HARM_ERR_LIMIT ? "harm beyond 64-bit fixed point"
                                     : "out of memory");
   }
 fail_quiet:
   harm__free(base);
-  harm__free(base2);
-  harm__free(blank_place);
   harm__free(cur);
   harm__free(prev);
   harm__free(rank_of);
   harm__free(rows);
   harm__free(offenders);
-  harm__free(items);
+  harm__free(area_of);
   harm__free(type_of);
-  harm__free(q_of);
-  harm_matrix_free(m2);
-  harm_dataset_free(ds2);
+  harm__free(items);
   if (st != HARM_OK) {
     harm_places_free(P);
     return st;
@@ -824,6 +816,7 @@ void harm_places_free(harm_places *p) {
   harm__free(p->links);
   harm__free(p->by_offender);
   harm__free(p->off_start);
+  harm__free(p->by_area);
   harm__strpool_free(&p->types);
   harm__free(p);
 }
@@ -851,39 +844,21 @@ const harm_places_summary *harm_places_summary_get(const harm_places *p) {
   return &p->sum;
 }
 
-harm_status harm_places_for_offenders(const harm_config *cfg,
-                                      const harm_run_opts *base, harm_run **run,
+harm_status harm_places_for_offenders(const harm_run *r, const harm_config *cfg,
                                       harm_places **out, harm_error *err) {
-  *run = NULL;
   *out = NULL;
-  const char *col = harm_config_get(cfg, "columns", "place");
-  bool has = false;
-  harm_status hs = harm_ingest_has_column(base->offences, col, &has, err);
-  if (hs != HARM_OK || !has) {
-    return hs; /* no place column: no top places, and no second read */
-  }
-  /* The same run, the place read in the area role; no rejects callback
-   * (the offenders' run already reported them) and no progress. */
-  harm_run_opts ro = *base;
-  ro.area_column = col;
-  ro.on_reject = NULL;
-  ro.reject_ctx = NULL;
-  ro.on_stage = NULL;
-  ro.hash_input = false;
-  ro.keep_offence_ids = false;
-  harm_status st = harm_run_new(cfg, &ro, run, err);
-  if (st != HARM_OK) {
-    return st;
-  }
-  if (!harm_run_dataset(*run)->has_area) {
-    return HARM_OK; /* no place column in this file: no top places */
+  if (!harm_run_dataset(r)->has_place) {
+    return HARM_OK; /* no place column: no top places */
   }
   harm_places_opts po = HARM_PLACES_OPTS_INIT;
-  po.offences = base->offences;
-  po.place_column = col;
-  po.place_type_column = NULL; /* names only: no second read */
+  po.place_column = harm_config_get(cfg, "columns", "place");
   po.previous_period = false;
-  return harm_places_new(*run, cfg, &po, out, err);
+  return harm_places_new(r, cfg, &po, out, err);
+}
+
+size_t harm_places_n_by_area(const harm_places *p) { return p->n_by_area; }
+size_t harm_places_by_area(const harm_places *p, size_t i) {
+  return i < p->n_by_area ? p->by_area[i] : SIZE_MAX;
 }
 
 void harm_places_offender_text(const harm_places *p, const harm_run *place_run,

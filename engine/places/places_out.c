@@ -89,6 +89,37 @@ harm_status harm_places_write_links(FILE *fp, const harm_places *p,
   return io_status(fp, err);
 }
 
+harm_status harm_places_write_by_area(FILE *fp, const harm_places *p,
+                                      size_t per_area, size_t k,
+                                      harm_error *err) {
+  fputs("area,area_rank,rank,place,place_type,harm,crimes,offenders,"
+        "harm_spot,persistent,top_offenders\n",
+        fp);
+  char buf[4096];
+  for (size_t i = 0; i < harm_places_n_by_area(p); i++) {
+    const harm_place *pl = harm_places_at(p, harm_places_by_area(p, i));
+    if (pl->area_rank > per_area) {
+      continue;
+    }
+    field(fp, pl->area);
+    fprintf(fp, ",%zu,%zu,", pl->area_rank, pl->rank);
+    field(fp, pl->place);
+    fputc(',', fp);
+    field(fp, pl->place_type);
+    fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%d,", pl->harm, pl->crimes,
+            pl->offenders, pl->harm_spot ? 1 : 0);
+    if (pl->has_previous) {
+      fprintf(fp, "%d,", pl->persistent ? 1 : 0);
+    } else {
+      fputc(',', fp);
+    }
+    top_offenders(p, pl, k, buf, sizeof buf);
+    field(fp, buf);
+    fputc('\n', fp);
+  }
+  return io_status(fp, err);
+}
+
 static void qrow(FILE *fp, const char *check, const char *place, uint64_t count,
                  double share, const char *note) {
   field(fp, check);
@@ -176,8 +207,8 @@ enum { XLSX_MAX_PLACES = 1000 };
 
 harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
                                    const harm_accounting *a, size_t top_n,
-                                   size_t k, const harm_manifest *m,
-                                   harm_error *err) {
+                                   size_t k, size_t per_area,
+                                   const harm_manifest *m, harm_error *err) {
   lxw_workbook *wb = workbook_new(path);
   if (!wb) {
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
@@ -258,7 +289,12 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   worksheet_set_column(ws, 12, 12, 20, NULL);
   worksheet_set_column(ws, 13, 13, 36, NULL);
 
-  /* Chart: harm of the top places (at most 20), the threshold beside. */
+  /* Chart: harm of the top places (at most 20) as columns, and the harm
+   * spot threshold as a horizontal line across them on the same axes. The
+   * threshold is a second, invisible column series over the same places
+   * drawn by its linear trendline (a constant series: a flat line); this
+   * libxlsxwriter has no combined charts, and a trendline renders the same
+   * in Excel and LibreOffice. */
   lxw_worksheet *cs = workbook_add_worksheet(wb, "Chart");
   harm__xlsx_text(cs, 0, 0, "place", f.bold);
   harm__xlsx_text(cs, 0, 1, "harm (days)", f.bold);
@@ -271,14 +307,34 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
     worksheet_write_number(cs, (lxw_row_t)(i + 1), 2, s->threshold, f.days);
   }
   if (nc) {
-    lxw_chart *chart = workbook_add_chart(wb, LXW_CHART_BAR);
+    lxw_chart *chart = workbook_add_chart(wb, LXW_CHART_COLUMN);
     lxw_chart_series *se = chart_add_series(chart, NULL, NULL);
     chart_series_set_categories(se, "Chart", 1, 0, (lxw_row_t)nc, 0);
     chart_series_set_values(se, "Chart", 1, 1, (lxw_row_t)nc, 1);
     chart_series_set_name(se, "Harm (days)");
-    chart_title_set_name(chart, "Harm of the top places (days)");
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_NONE);
-    chart_axis_set_reverse(chart->y_axis);
+    lxw_chart_series *th = chart_add_series(chart, NULL, NULL);
+    chart_series_set_categories(th, "Chart", 1, 0, (lxw_row_t)nc, 0);
+    chart_series_set_values(th, "Chart", 1, 2, (lxw_row_t)nc, 2);
+    chart_series_set_name(th, "Harm spot threshold");
+    lxw_chart_fill nofill = {.none = LXW_TRUE};
+    lxw_chart_line noline = {.none = LXW_TRUE};
+    chart_series_set_fill(th, &nofill);
+    chart_series_set_line(th, &noline);
+    chart_series_set_trendline(th, LXW_CHART_TRENDLINE_TYPE_LINEAR, 0);
+    chart_series_set_trendline_name(th, "Harm spot threshold");
+    lxw_chart_line thl = {.color = 0xC00000, .width = 2.25};
+    chart_series_set_trendline_line(th, &thl);
+    chart_set_series_overlap(chart, 100);
+    int16_t hide[] = {1, -1};
+    chart_legend_delete_series(chart, hide);
+    char ct[160];
+    snprintf(ct, sizeof ct,
+             "Harm of the top places (days); red line: harm spot threshold "
+             "%.1f days",
+             s->threshold);
+    chart_title_set_name(chart, ct);
+    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
+    chart_axis_set_num_font(chart->x_axis, &(lxw_chart_font){.rotation = -45});
     lxw_chart_options opt = {0};
     opt.x_scale = 1.6;
     opt.y_scale = 1.6;
@@ -287,6 +343,50 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   worksheet_set_column(cs, 0, 0, 28, NULL);
   worksheet_set_column(cs, 1, 2, 14, NULL);
   harm__xlsx_print_setup(cs, 0, 1, &pg);
+
+  /* The top places of each area ([output] top_per_area). */
+  if (per_area) {
+    lxw_worksheet *as = workbook_add_worksheet(wb, "Top places by area");
+    static const harm__xlsx_col acols[] = {
+        {"Area", 20, false},         {"Rank in\narea", 10, true},
+        {"Rank", 8, true},           {"Place", 28, false},
+        {"Place type", 16, false},   {"Harm\n(days)", 11, true},
+        {"Crimes", 11, true},        {"Offenders", 11, true},
+        {"Harm\nspot", 11, false},   {"Persistent", 11, false},
+        {"Top offenders", 36, false}};
+    harm__xlsx_columns(as, 0, acols, sizeof acols / sizeof *acols, &f);
+    harm__xlsx_print_setup(as, 0, 0, &pg);
+    lxw_row_t ar = 1;
+    for (size_t i = 0; i < harm_places_n_by_area(p); i++) {
+      const harm_place *pl = harm_places_at(p, harm_places_by_area(p, i));
+      if (pl->area_rank > per_area) {
+        continue;
+      }
+      harm__xlsx_text(as, ar, 0, pl->area, f.wrap);
+      worksheet_write_number(as, ar, 1, (double)pl->area_rank, NULL);
+      worksheet_write_number(as, ar, 2, (double)pl->rank, NULL);
+      harm__xlsx_text(as, ar, 3, pl->place, f.wrap);
+      harm__xlsx_text(as, ar, 4, pl->place_type, f.wrap);
+      worksheet_write_number(as, ar, 5, pl->harm, f.days);
+      worksheet_write_number(as, ar, 6, pl->crimes, NULL);
+      worksheet_write_number(as, ar, 7, pl->offenders, NULL);
+      harm__xlsx_text(as, ar, 8, pl->harm_spot ? "yes" : "", f.wrap);
+      harm__xlsx_text(as, ar, 9,
+                      !pl->has_previous ? "n/a"
+                      : pl->persistent  ? "yes"
+                                        : "",
+                      f.wrap);
+      top_offenders(p, pl, k, buf, sizeof buf);
+      harm__xlsx_text(as, ar, 10, buf, f.wrap);
+      ar++;
+    }
+    worksheet_set_column(as, 0, 0, 20, NULL);
+    worksheet_set_column(as, 1, 2, 9, NULL);
+    worksheet_set_column(as, 3, 3, 28, NULL);
+    worksheet_set_column(as, 4, 4, 16, NULL);
+    worksheet_set_column(as, 5, 9, 11, NULL);
+    worksheet_set_column(as, 10, 10, 36, NULL);
+  }
 
   /* Offender links of the places shown. */
   lxw_worksheet *ls = workbook_add_worksheet(wb, "Offenders by place");

@@ -252,21 +252,8 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     if (harm_config_people_mode(cfg)) {
       io.offender_alias = "person_id";
     }
-    if (o->area_column) {
-      /* A places run reads the place in the area role, so a filter naming
-       * the role would test the place: refuse it rather than filter the
-       * wrong column. */
-      for (size_t k = 0; k < io.n_filters; k++) {
-        const char *c = io.filters[k].column;
-        if (c && harm__ieq(c, strlen(c), "area")) {
-          st = harm__fail(err, HARM_ERR_USAGE, "run", NULL, 0, c,
-                          "a places run cannot filter on the area role; "
-                          "filter on the area column's header name when it "
-                          "is not \"area\"");
-        }
-      }
-      io.columns.area = o->area_column;
-    }
+    io.read_places = o->read_places;
+    io.previous_days = o->read_places ? o->previous_days : 0;
   }
   if (st == HARM_OK) {
     st = harm_ingest_file(offences, &io, &r->ds, err);
@@ -280,7 +267,7 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     /* A run that only scores frees the records once the aggregate has
      * them (a third of its peak memory); explain, places and people in
      * either role read them again. */
-    bool keep = o->keep_offence_ids || o->keep_records || o->area_column ||
+    bool keep = o->keep_offence_ids || o->keep_records || o->read_places ||
                 harm_config_people_mode(cfg);
     st = keep ? harm_matrix_build(r->ds, &mo, &r->matrix, err)
               : harm_matrix_build_release(r->ds, &mo, &r->matrix, err);

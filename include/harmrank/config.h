@@ -87,6 +87,10 @@ bool harm_config_by_area(const harm_config *cfg);
 
 /* [output] top (0 = every row), file_mode (0600 or 0640) and quiet. */
 size_t harm_config_output_top(const harm_config *cfg);
+
+/* [output] top_per_area: places' per-area list (places_by_area.csv), the
+ * first N places of each area; 0 (the default) = no list. */
+size_t harm_config_top_per_area(const harm_config *cfg);
 unsigned harm_config_file_mode(const harm_config *cfg);
 bool harm_config_quiet(const harm_config *cfg);
 

@@ -52,13 +52,18 @@ typedef struct harm_columns {
   const char *victim_id;    /* optional; default "victim_id" */
   const char *domestic;     /* optional; default "domestic" */
   const char *area;         /* optional; default "area" */
+  const char *place;        /* optional, read only with
+                               harm_ingest_opts.read_places; default
+                               "place" */
+  const char *place_type;   /* as place; default "place_type" */
 } harm_columns;
 
 #define HARM_COLUMNS_INIT                                                      \
   {                                                                            \
     .offence_id = "offence_id", .offender_id = "offender_id",                  \
     .offence_code = "offence_code", .offence_date = "offence_date",            \
-    .victim_id = "victim_id", .domestic = "domestic", .area = "area"           \
+    .victim_id = "victim_id", .domestic = "domestic", .area = "area",          \
+    .place = "place", .place_type = "place_type"                               \
   }
 
 /* One eligibility filter: a row passes when the trimmed value of `column`
@@ -138,6 +143,18 @@ typedef struct harm_ingest_opts {
                                  used when the header lacks the first
                                  ("person_id" in roles mode); default
                                  NULL */
+  /* Places (harmrank/places.h): */
+  bool read_places;       /* read the place and place_type roles into each
+                             record (when the header has them), beside the
+                             area; a value with a NUL byte is rejected; a
+                             blank one is no place; default false */
+  uint32_t previous_days; /* also keep, aside from the records, the rows
+                             of this many days before the window that pass
+                             the filters (the previous period of places'
+                             persistence). They are counted outside the
+                             window, and no subject, code or accounting of
+                             the window depends on them; default 0 = none;
+                             ignored when lookback_days is 0 */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \
@@ -149,7 +166,8 @@ typedef struct harm_ingest_opts {
     .reject_ctx = NULL, .keep_offence_ids = false, .min_chunk_bytes = 0,       \
     .pseudonym_key = NULL, .pseudonym_key_len = 0, .max_reject_share = 0.5,    \
     .today = HARM_DATE_NONE, .hash_input = false,                              \
-    .victims_as_subjects = false, .offender_alias = NULL                       \
+    .victims_as_subjects = false, .offender_alias = NULL,                      \
+    .read_places = false, .previous_days = 0                                   \
   }
 
 /* Where every data row of the input went. The identity

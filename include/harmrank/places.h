@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* include/harmrank/places.h: places as subjects beside people. From a run
- * whose area role reads the place column, it ranks places by the CCHI harm
- * of the crimes recorded there, links each place to the offenders who
- * caused that harm, flags harm spots (Weinborn et al. 2017: harm at least
+ * that read the place column (harm_run_opts.read_places), it ranks places by
+ * the CCHI harm of the crimes recorded there, links each place to the offenders
+ * who caused that harm, flags harm spots (Weinborn et al. 2017: harm at least
  * the mean plus 2 standard deviations of the places with any harm) and
  * whether they persist from the previous period of equal length, and
  * reports rows with no place and places that look like default
@@ -42,16 +42,12 @@ extern "C" {
 
 /* Options; use HARM_PLACES_OPTS_INIT. */
 typedef struct harm_places_opts {
-  const char *offences;           /* the run's offences file, read again for
-                                     place types and the previous period;
-                                     required */
-  const char *place_column;       /* default "place" */
-  const char *place_type_column;  /* default "place_type"; absent from the
-                                     header = no types */
+  const char *place_column;       /* its name, for messages; default
+                                     "place" */
   bool previous_period;           /* compute the previous period of equal
-                                     length (persistence); default true; off
-                                     (or lookback 0) = no second read */
-  unsigned threads;               /* for the second read; 0 = all cores */
+                                     length (persistence); needs a run read
+                                     with previous_days = lookback_days;
+                                     default true; lookback 0 = none */
   const unsigned char *place_key; /* when set, place ids are replaced by
                                      harm_pseudonym() of them in every
                                      output ([output] pseudonymise_places);
@@ -61,9 +57,8 @@ typedef struct harm_places_opts {
 
 #define HARM_PLACES_OPTS_INIT                                                  \
   {                                                                            \
-    .offences = NULL, .place_column = "place",                                 \
-    .place_type_column = "place_type", .previous_period = true, .threads = 0,  \
-    .place_key = NULL, .place_key_len = 0                                      \
+    .place_column = "place", .previous_period = true, .place_key = NULL,       \
+    .place_key_len = 0                                                         \
   }
 
 /* One ranked place. */
@@ -89,7 +84,11 @@ typedef struct harm_place {
   size_t first_link;      /* links of this place: [first_link, +n_links),
                              most harm first */
   size_t n_links;
-  uint64_t rows; /* scored rows at the place (heuristic input) */
+  uint64_t rows;    /* scored rows at the place (heuristic input) */
+  const char *area; /* the most frequent area of its scored rows (ties:
+                       bytewise smallest); "" when none has an area */
+  size_t area_rank; /* 1.. within its area, in rank order; 0 when no
+                       area */
 } harm_place;
 
 /* An offender's harm at one place: the offender's own offences there,
@@ -130,16 +129,16 @@ typedef struct harm_places_summary {
 typedef struct harm_places harm_places;
 
 /* Builds the places of run `r`, whose dataset must have been read with
- * the place column in the area role (harm_run_opts.area_column). Place
- * harm is the sum of kernel harms of the crimes recorded there (whole
- * crime, no split), each (offence id, code) counted once per place
- * whatever the number of offenders or duplicate rows (the copy the
- * aggregate's order keeps: the earliest). When a place type column or a
- * previous period is wanted, the offences are read a second time, with
- * the same filters and options, over both periods.
- * Returns HARM_OK; HARM_ERR_USAGE (no place column in the input, no
- * offences path); the ingest statuses of the second read; HARM_ERR_LIMIT;
- * HARM_ERR_NOMEM.
+ * the place role (harm_run_opts.read_places) and, for persistence, the
+ * previous period kept aside (harm_run_opts.previous_days equal to the
+ * lookback). Place harm is the sum of kernel harms of the crimes recorded
+ * there (whole crime, no split), each (offence id, code) counted once per
+ * place whatever the number of offenders or duplicate rows (the copy the
+ * aggregate's order keeps: the earliest). The file is read once: place
+ * types and the previous period come from the same records.
+ * Returns HARM_OK; HARM_ERR_USAGE (no place column in the input, or a
+ * previous period wanted from a run that did not keep it);
+ * HARM_ERR_LIMIT; HARM_ERR_NOMEM.
  * Ownership: *out is new (harm_places_free); it borrows r, which must
  * outlive it.
  * Determinism: integer sums and a total order: identical at any thread
@@ -169,16 +168,12 @@ size_t harm_places_of_offender(const harm_places *p, size_t subject,
 const harm_places_summary *harm_places_summary_get(const harm_places *p);
 
 /* Each offender's places, for the `top_places` column of scores.csv,
- * cohort.csv and explain: when [columns] place names a column the offences
- * file has, reads it again (the run with the place in the area role, as
- * `places` does, without types or a previous period) and builds the places.
- * *run and *out stay NULL when there is no place column. `base` is the
- * offenders' run options (offences, key, today). Returns harm_run_new's and
- * harm_places_new's statuses.
- * Ownership: *run (harm_run_free) and *out (harm_places_free) are new; free
- * *out first. */
-harm_status harm_places_for_offenders(const harm_config *cfg,
-                                      const harm_run_opts *base, harm_run **run,
+ * cohort.csv and explain, from the offenders' own run when it read the
+ * place role (harm_run_opts.read_places; no second read), without a
+ * previous period. *out stays NULL when the offences have no place column.
+ * Returns harm_places_new's statuses.
+ * Ownership: *out is new (harm_places_free) and borrows r. */
+harm_status harm_places_for_offenders(const harm_run *r, const harm_config *cfg,
                                       harm_places **out, harm_error *err);
 
 /* The `n` places where offender_id caused most harm, most first (ties:
@@ -198,6 +193,19 @@ void harm_places_offender_text(const harm_places *p, const harm_run *place_run,
 harm_status harm_places_write_csv(FILE *fp, const harm_places *p, size_t top_n,
                                   size_t top_offenders, harm_error *err);
 
+/* Writes places_by_area.csv: area,area_rank,rank,place,place_type,harm,
+ * crimes,offenders,harm_spot,persistent,top_offenders: the first `per_area`
+ * places of each area (harm_place.area, areas bytewise), in rank order.
+ * Places with no area are left out. Returns HARM_OK or HARM_ERR_IO. */
+harm_status harm_places_write_by_area(FILE *fp, const harm_places *p,
+                                      size_t per_area, size_t top_offenders,
+                                      harm_error *err);
+
+/* Places in area order for places_by_area: the i-th place (index into the
+ * ranked places) ordered by area, then rank; n_by_area of them. */
+size_t harm_places_n_by_area(const harm_places *p);
+size_t harm_places_by_area(const harm_places *p, size_t i);
+
 /* Writes place_offenders.csv: place,offender_id,harm,crimes, one row per
  * place and offender, places in rank order (top `top_n`, 0 = all),
  * offenders most harm first. Returns HARM_OK or HARM_ERR_IO. */
@@ -213,12 +221,14 @@ harm_status harm_places_write_quality(FILE *fp, const harm_places *p,
                                       harm_error *err);
 
 /* Writes places.xlsx: ranked places with their top offenders, a chart of
- * harm by place, the offender links, the quality checks and the run
- * details (m may be NULL). Returns HARM_OK or HARM_ERR_IO. */
+ * harm by place with the harm spot threshold as a line, the top
+ * `per_area` places of each area (0 = no such sheet), the offender links,
+ * the quality checks and the run details (m may be NULL). Returns HARM_OK
+ * or HARM_ERR_IO. */
 harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
                                    const harm_accounting *a, size_t top_n,
-                                   size_t top_offenders, const harm_manifest *m,
-                                   harm_error *err);
+                                   size_t top_offenders, size_t per_area,
+                                   const harm_manifest *m, harm_error *err);
 
 #ifdef __cplusplus
 }

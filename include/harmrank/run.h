@@ -60,11 +60,14 @@ typedef struct harm_run_opts {
                                   "aggregating", "scoring and ranking";
                                   default NULL */
   void *stage_ctx;                                /* passed to on_stage */
-  const char *area_column; /* read this column in the area role instead of
-                              [columns] area (a places run reads the place
-                              there, harm_places_new); a filter naming the
-                              area role is then refused (HARM_ERR_USAGE);
-                              default NULL */
+  bool read_places;       /* read the [columns] place and place_type
+                             roles into each record (harm_places_new);
+                             default false */
+  uint32_t previous_days; /* also keep the rows of this many days before
+                             the window, aside, for places' previous
+                             period (harm_ingest_opts.previous_days);
+                             nothing else in the run sees them; default
+                             0 */
 } harm_run_opts;
 
 #define HARM_RUN_OPTS_INIT                                                     \
@@ -73,7 +76,7 @@ typedef struct harm_run_opts {
     .pseudonym_key_len = 0, .on_reject = NULL, .reject_ctx = NULL,             \
     .keep_offence_ids = false, .hash_input = false, .keep_records = false,     \
     .today = HARM_DATE_NONE, .on_stage = NULL, .stage_ctx = NULL,              \
-    .area_column = NULL                                                        \
+    .read_places = false, .previous_days = 0                                   \
   }
 
 /* Something a person should hear about a run that still succeeded. */
