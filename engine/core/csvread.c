@@ -426,6 +426,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
   size_t i = 0, nc = 0;
   bool q = false, z = false;
 #if defined(__SSE2__)
+  unsigned qacc = 0, zacc = 0; /* quote and NUL bits seen, OR-ed */
   const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
   const __m128i dq = _mm_set1_epi8('"'), cm = _mm_set1_epi8(',');
   const __m128i zero = _mm_setzero_si128();
@@ -443,8 +444,8 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
       cmask &= keep;
       zm &= keep;
     }
-    q = q || qm;
-    z = z || zm;
+    qacc |= qm;
+    zacc |= zm;
     while (cmask) {
       if (nc < MAX_COMMAS) {
         commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
@@ -453,13 +454,15 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
       cmask &= cmask - 1;
     }
     if (end) {
-      *quote = q;
-      *nul = z;
+      *quote = qacc != 0;
+      *nul = zacc != 0;
       *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
       return i + stop;
     }
     i += 16;
   }
+  q = qacc != 0;
+  z = zacc != 0;
 #endif
   for (; i < avail; i++) {
     char c = p[i];
@@ -481,6 +484,36 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
   *nul = z;
   *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
   return i;
+}
+
+/* Field nf of a fast-path line: the bytes [a, b) trimmed of blanks as
+ * libcsv trims an unquoted field. Blanks are ' ' and '\t', both <= ' ':
+ * one compare tells most fields, which have none at either end. A field
+ * over the limit comes through empty, as on the libcsv path, and the
+ * first one is named in *error. */
+static inline void put_field(harm__csv_reader *r, size_t nf, const char *a,
+                             const char *b, const char **error,
+                             size_t *error_field) {
+  if (a < b && (unsigned char)*a <= ' ') {
+    while (a < b && is_blank(*a)) {
+      a++;
+    }
+  }
+  if (b > a && (unsigned char)b[-1] <= ' ') {
+    while (b > a && is_blank(b[-1])) {
+      b--;
+    }
+  }
+  size_t fl = (size_t)(b - a);
+  if (fl > r->max_field) {
+    if (!*error) {
+      *error = "field longer than the limit (max_field_bytes)";
+      *error_field = nf;
+    }
+    fl = 0;
+  }
+  r->fields[nf].p = a;
+  r->fields[nf].len = fl;
 }
 
 /* The fast path: a whole line with no quote character, starting while
@@ -506,42 +539,32 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   size_t error_field = 0;
   size_t nf = 0;
   const char *end = p + n;
-  const char *fp = p;
-  size_t ci = 0;
-  for (;;) {
-    /* Comma positions from the scan, or memchr past MAX_COMMAS. */
-    const char *comma = n_commas != SIZE_MAX
-                            ? (ci < n_commas ? p + commas[ci++] : NULL)
-                            : memchr(fp, ',', (size_t)(end - fp));
-    const char *fe = comma ? comma : end;
-    const char *a = fp;
-    while (a < fe && is_blank(*a)) {
-      a++;
-    }
-    const char *b = fe;
-    while (b > a && is_blank(b[-1])) {
-      b--;
-    }
-    if (nf == r->cap_out && !ensure_out(r, nf + 1)) {
+  if (n_commas != SIZE_MAX) {
+    /* The scan's comma positions: the field count is known, so the field
+     * array grows once and the loop does no other test per field. */
+    if (!ensure_out(r, n_commas + 1)) {
       return HARM_ERR_NOMEM;
     }
-    size_t fl = (size_t)(b - a);
-    if (fl > r->max_field) {
-      /* As on the libcsv path: every over-limit field comes through empty,
-       * the first one is named. */
-      if (!error) {
-        error = "field longer than the limit (max_field_bytes)";
-        error_field = nf;
+    const char *fp = p;
+    for (; nf <= n_commas; nf++) {
+      const char *fe = nf < n_commas ? p + commas[nf] : end;
+      put_field(r, nf, fp, fe, &error, &error_field);
+      fp = fe + 1;
+    }
+  } else {
+    /* More commas than the scan keeps: memchr finds the rest. */
+    const char *fp = p;
+    for (;;) {
+      const char *comma = memchr(fp, ',', (size_t)(end - fp));
+      if (nf == r->cap_out && !ensure_out(r, nf + 1)) {
+        return HARM_ERR_NOMEM;
       }
-      fl = 0;
+      put_field(r, nf++, fp, comma ? comma : end, &error, &error_field);
+      if (!comma) {
+        break;
+      }
+      fp = comma + 1;
     }
-    r->fields[nf].p = a;
-    r->fields[nf].len = fl;
-    nf++;
-    if (!comma) {
-      break;
-    }
-    fp = comma + 1;
   }
   size_t raw_len = n < r->raw_limit ? n : r->raw_limit;
   r->first = false;
@@ -555,7 +578,8 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
                           .raw_truncated = n > raw_len,
                           /* the fast path's only record error */
                           .over_limit = error != NULL,
-                          .no_nul = !nul};
+                          .no_nul = !nul,
+                          .trimmed = true};
   r->record_line = r->line;
   if (!r->fn(r->ctx, &rec)) {
     r->stopped = true;

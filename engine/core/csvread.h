@@ -34,6 +34,11 @@ typedef struct harm__csv_record {
    * (the quote-free fast path scans for it anyway), so a consumer may skip
    * its own search; false means not known. */
   bool no_nul;
+  /* True when every field is already trimmed of leading and trailing
+   * spaces and tabs (the quote-free fast path splits and trims the line
+   * itself), so a consumer need not trim again; false means not known (a
+   * quoted field keeps its inner blanks). */
+  bool trimmed;
 } harm__csv_record;
 
 /* Returns true to continue, false to stop reading (harm__csv_feed then

@@ -186,6 +186,12 @@ harm_status harm__ingest_setup_header(loader *ld, const harm__csv_record *rec) {
                         "header");
     }
   }
+  ld->n_present = 0;
+  for (int role = 0; role < N_ROLES; role++) {
+    if (ld->col[role] != ABSENT) {
+      ld->present[ld->n_present++] = (unsigned char)role;
+    }
+  }
   ld->ds->has_area = ld->col[COL_AREA] != ABSENT;
   ld->ds->has_place = ld->col[COL_PLACE] != ABSENT;
   ld->ds->has_place_type = ld->col[COL_PLACE_TYPE] != ABSENT;

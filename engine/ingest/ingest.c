@@ -96,6 +96,8 @@ void harm__ingest_loader_free(loader *ld) {
   harm__buf_free(&ld->rej_buf);
   harm__free(ld->hist);
   ld->hist = NULL;
+  harm__free(ld->date_cache);
+  ld->date_cache = NULL;
   harm__ingest_check_free(ld);
   if (ld->borrowed_header) {
     return;

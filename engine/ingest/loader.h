@@ -11,6 +11,7 @@
 #ifndef HARMRANK_INGEST_LOADER_H
 #define HARMRANK_INGEST_LOADER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +82,10 @@ typedef struct loader {
                      their cells may be present, and must be empty */
   char **names;   /* header names, trimmed copies */
   size_t col[N_ROLES];
+  /* The roles present in the header (col[role] != ABSENT), in role
+   * order: the only ones a row's values are taken from. */
+  unsigned char present[N_ROLES];
+  size_t n_present;
   col_filter *filters;
   bool deferred;    /* as_of is the latest date: decided at the end */
   harm_date runmax; /* latest valid date so far */
@@ -107,6 +112,11 @@ typedef struct loader {
   harm_dataset **parts;
   size_t n_parts;
   checks chk; /* owned by each loader, shards included */
+  /* Dates already parsed, keyed by their exact bytes (a file holds a few
+   * thousand distinct dates over millions of rows): a direct-mapped cache
+   * in front of harm_date_parse, per loader, allocated on first use; NULL
+   * when that failed (every date is then parsed). */
+  struct date_slot *date_cache;
 } loader;
 
 /* A buffered reject: this header, then reason and raw bytes. */
@@ -157,12 +167,25 @@ harm_status harm__ingest_check_finish(loader *ld);
 
 /* Counts a filtered row dated d, to be classified at the end. */
 bool harm__ingest_hist_add(loader *ld, harm_date d);
-/* First date inside the window, or INT32_MIN when it is unlimited. */
-int64_t harm__ingest_window_start(harm_date as_of, uint32_t lookback);
+/* First date inside the window (as_of - lookback_days + 1), or INT32_MIN
+ * when the window is unlimited. Inline: every valid row asks. */
+static inline int64_t harm__ingest_window_start(harm_date as_of,
+                                                uint32_t lookback) {
+  if (lookback == 0 || as_of == HARM_DATE_NONE) {
+    return INT32_MIN;
+  }
+  return (int64_t)as_of - lookback + 1;
+}
 /* Drops records dated before start, counting them outside the window. */
 void harm__ingest_compact(harm_dataset *ds, int64_t start);
-/* The latest valid date seen by this loader or, in parallel, any shard. */
-harm_date harm__ingest_latest_seen(const loader *ld);
+/* The latest valid date seen by this loader or, in parallel, any shard.
+ * Inline: every valid row asks. */
+static inline harm_date harm__ingest_latest_seen(const loader *ld) {
+  harm_date g = ld->shared_max
+                    ? atomic_load_explicit(ld->shared_max, memory_order_relaxed)
+                    : HARM_DATE_NONE;
+  return g > ld->runmax ? g : ld->runmax;
+}
 /* places: moves the previous period's records out of the window. */
 bool harm__ingest_split_previous(harm_dataset *ds);
 /* Raises the shards' shared latest date to d. */

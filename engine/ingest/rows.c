@@ -167,6 +167,63 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
   return true;
 }
 
+/* The date cache: 4096 slots of a 10-byte date text and its day. */
+enum { DATE_SLOTS = 4096, DATE_KEY = 10 };
+
+struct date_slot {
+  char key[DATE_KEY];
+  bool used;
+  harm_date day;
+};
+
+/* harm_date_parse in the loader's date format, through the cache for a
+ * date text of exactly DATE_KEY bytes (YYYY-MM-DD, DD/MM/YYYY): a hit is
+ * an exact byte match of a text that parsed before, so the answer is the
+ * same; only successful parses are cached. */
+static bool parse_date(loader *ld, const char *s, size_t len, harm_date *out) {
+  harm_date_format fmt = ld->opts->date_format;
+  if (len != DATE_KEY) {
+    return harm_date_parse(s, len, fmt, out);
+  }
+  if (!ld->date_cache) {
+    ld->date_cache = harm__calloc(DATE_SLOTS, sizeof *ld->date_cache);
+    if (!ld->date_cache) {
+      return harm_date_parse(s, len, fmt, out);
+    }
+  }
+  uint64_t a;
+  uint16_t b;
+  memcpy(&a, s, 8);
+  memcpy(&b, s + 8, 2);
+  /* Mixed so that every byte reaches the slot bits (dates differ mostly
+   * in their last bytes). */
+  uint64_t h = (a * 0x9E3779B97F4A7C15u) ^ ((uint64_t)b * 0xC2B2AE3D27D4EB4Fu);
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EBu;
+  /* Two slots per key (its own and the next), so two dates that meet on
+   * a slot do not evict each other on every row. */
+  size_t at = (size_t)(h >> (64 - 12));
+  struct date_slot *slot = &ld->date_cache[at];
+  for (int k = 0; k < 2; k++) {
+    struct date_slot *t = &ld->date_cache[(at + (size_t)k) % DATE_SLOTS];
+    if (t->used && memcmp(t->key, s, DATE_KEY) == 0) {
+      *out = t->day;
+      return true;
+    }
+    if (!t->used) {
+      slot = t;
+      break;
+    }
+  }
+  if (!harm_date_parse(s, len, fmt, out)) {
+    return false;
+  }
+  memcpy(slot->key, s, DATE_KEY);
+  slot->used = true;
+  slot->day = *out;
+  return true;
+}
+
 bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   loader *ld = ctx;
   if (!ld->have_header) {
@@ -203,16 +260,19 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   /* Required text fields: present, non-empty, no NUL bytes. */
   static const int text_roles[] = {COL_OID, COL_OFFENDER, COL_SUBJECT,
                                    COL_CODE};
+  /* Absent roles read as empty; present ones from their column. */
   harm__csv_field val[N_ROLES];
   for (int role = 0; role < N_ROLES; role++) {
+    val[role].p = "";
+    val[role].len = 0;
+  }
+  for (size_t k = 0; k < ld->n_present; k++) {
+    int role = ld->present[k];
     /* Through locals: copying the field struct and trimming it in place
      * stalled on store forwarding (a sixth of on_record's samples). */
-    const char *p = "";
-    size_t len = 0;
-    size_t c = ld->col[role];
-    if (c != ABSENT) {
-      p = rec->fields[c].p;
-      len = rec->fields[c].len;
+    const char *p = rec->fields[ld->col[role]].p;
+    size_t len = rec->fields[ld->col[role]].len;
+    if (!rec->trimmed) {
       harm__trim(&p, &len);
     }
     val[role].p = p;
@@ -233,8 +293,7 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
     }
   }
   harm_date date;
-  if (!harm_date_parse(val[COL_DATE].p, val[COL_DATE].len, o->date_format,
-                       &date)) {
+  if (!parse_date(ld, val[COL_DATE].p, val[COL_DATE].len, &date)) {
     harm_date dmy;
     if (o->date_format == HARM_DATE_YMD &&
         harm_date_parse(val[COL_DATE].p, val[COL_DATE].len, HARM_DATE_DMY,

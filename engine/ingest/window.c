@@ -39,15 +39,6 @@ bool harm__ingest_hist_add(loader *ld, harm_date d) {
   return true;
 }
 
-/* First date inside the window (as_of - lookback_days + 1), or INT32_MIN
- * when the window is unlimited. */
-int64_t harm__ingest_window_start(harm_date as_of, uint32_t lookback) {
-  if (lookback == 0 || as_of == HARM_DATE_NONE) {
-    return INT32_MIN;
-  }
-  return (int64_t)as_of - lookback + 1;
-}
-
 /* Drops records that fell out of the window as the latest date moved,
  * counting them in ds's accounting. */
 void harm__ingest_compact(harm_dataset *ds, int64_t start) {
@@ -94,14 +85,6 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
     sp->bytes_len = at;
   }
   ds->n_recs = j;
-}
-
-/* The latest valid date seen by this loader or, in parallel, any shard. */
-harm_date harm__ingest_latest_seen(const loader *ld) {
-  harm_date g = ld->shared_max
-                    ? atomic_load_explicit(ld->shared_max, memory_order_relaxed)
-                    : HARM_DATE_NONE;
-  return g > ld->runmax ? g : ld->runmax;
 }
 
 /* Raises the shared latest date to d (HARM_DATE_NONE is the smallest). */

@@ -1284,3 +1284,89 @@ Test(ingest, has_column_reads_the_header_only) {
       HARM_ERR_IO);
   unlink(path);
 }
+
+/* ---- the reader's date cache ---------------------------------------------
+ * The reader keeps the dates it has parsed (by their exact 10 bytes) in a
+ * table of 4096 two-slot entries. 6,000 distinct days, each on two rows far
+ * apart in the file, fill it past capacity, so hits, misses and slots taken
+ * by another date all occur. Subject S<i> has both its offences on day
+ * base + i, worked out by counting days from base, not by the parser: every
+ * subject's first and last offence must be that day, in either format and
+ * at any thread count. */
+enum { CACHE_DAYS = 6000 };
+
+static void date_text(harm_date_format fmt, int64_t day, char out[11]) {
+  char iso[11];
+  harm_date_format_iso((harm_date)day, iso);
+  if (fmt == HARM_DATE_DMY) {
+    snprintf(out, 11, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+  } else {
+    memcpy(out, iso, 11);
+  }
+}
+
+static void check_date_cache(harm_date_format fmt, unsigned threads) {
+  harm_date base;
+  cr_assert(harm_date_parse("2001-01-01", 10, HARM_DATE_YMD, &base));
+  harm__buf csv = {0};
+  cr_assert(harm__buf_append(&csv, HDR, strlen(HDR)));
+  for (int copy = 0; copy < 2; copy++) {
+    for (int k = 0; k < CACHE_DAYS; k++) {
+      /* A stride coprime with CACHE_DAYS visits every day in a scattered
+       * order, differently in each copy. */
+      int i = (k * (copy ? 4801 : 7919)) % CACHE_DAYS;
+      char d[11], line[96];
+      date_text(fmt, (int64_t)base + i, d);
+      int n = snprintf(line, sizeof line, "CR%d-%d,S%d,8N,%s\n", i, copy, i, d);
+      cr_assert(harm__buf_append(&csv, line, (size_t)n));
+    }
+  }
+  harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+  o.date_format = fmt;
+  o.lookback_days = 0; /* every day counts */
+  o.threads = threads;
+  harm_dataset *ds = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(
+      harm_ingest_buffer("dates.csv", csv.data, csv.len, &o, &ds, &err),
+      HARM_OK, "%s", err.message);
+  harm__buf_free(&csv);
+  assert_counts(ds, 2 * CACHE_DAYS, 0, 0, 0, 0, 2 * CACHE_DAYS);
+  cr_assert_eq(harm_dataset_as_of(ds), base + CACHE_DAYS - 1);
+  static const char W[] = "offence_code,harm\n8N,1\n";
+  harm_weights *w = NULL;
+  harm_weights_opts wo = HARM_WEIGHTS_OPTS_INIT;
+  cr_assert_eq(harm_weights_load_buffer("w.csv", W, strlen(W), &wo, &w, &err),
+               HARM_OK, "%s", err.message);
+  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+  mo.weights = w;
+  harm_matrix *m = NULL;
+  harm_scores *s = NULL;
+  cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK, "%s",
+               err.message);
+  cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK, "%s",
+               err.message);
+  cr_assert_eq(harm_scores_count(s), (size_t)CACHE_DAYS);
+  for (size_t j = 0; j < harm_scores_count(s); j++) {
+    const harm_score *sc = harm_scores_at(s, j);
+    const char *id = harm_dataset_subject_id(ds, sc->subject, NULL);
+    int i = atoi(id + 1);
+    cr_assert_eq(sc->facts.first, base + i, "%s first", id);
+    cr_assert_eq(sc->facts.last, base + i, "%s last", id);
+    cr_assert_eq(sc->facts.offences, 2u, "%s offences", id);
+  }
+  harm_scores_free(s);
+  harm_matrix_free(m);
+  harm_weights_free(w);
+  harm_dataset_free(ds);
+}
+
+Test(ingest, date_cache_past_capacity_gives_every_row_its_own_date_ymd) {
+  check_date_cache(HARM_DATE_YMD, 1);
+  check_date_cache(HARM_DATE_YMD, 3);
+}
+
+Test(ingest, date_cache_past_capacity_gives_every_row_its_own_date_dmy) {
+  check_date_cache(HARM_DATE_DMY, 1);
+  check_date_cache(HARM_DATE_DMY, 2);
+}
