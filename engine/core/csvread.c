@@ -491,8 +491,8 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
  * one compare tells most fields, which have none at either end. A field
  * over the limit comes through empty, as on the libcsv path, and the
  * first one is named in *error. */
-static inline void put_field(harm__csv_reader *r, size_t nf, const char *a,
-                             const char *b, const char **error,
+static inline void put_field(harm__csv_field *out, size_t max_field, size_t nf,
+                             const char *a, const char *b, const char **error,
                              size_t *error_field) {
   if (a < b && (unsigned char)*a <= ' ') {
     while (a < b && is_blank(*a)) {
@@ -505,15 +505,15 @@ static inline void put_field(harm__csv_reader *r, size_t nf, const char *a,
     }
   }
   size_t fl = (size_t)(b - a);
-  if (fl > r->max_field) {
+  if (fl > max_field) {
     if (!*error) {
       *error = "field longer than the limit (max_field_bytes)";
       *error_field = nf;
     }
     fl = 0;
   }
-  r->fields[nf].p = a;
-  r->fields[nf].len = fl;
+  out[nf].p = a;
+  out[nf].len = fl;
 }
 
 /* The fast path: a whole line with no quote character, starting while
@@ -545,12 +545,16 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
     if (!ensure_out(r, n_commas + 1)) {
       return HARM_ERR_NOMEM;
     }
+    /* Locals: the stores into the fields could alias *r. */
+    harm__csv_field *out = r->fields;
+    size_t max_field = r->max_field;
     const char *fp = p;
-    for (; nf <= n_commas; nf++) {
-      const char *fe = nf < n_commas ? p + commas[nf] : end;
-      put_field(r, nf, fp, fe, &error, &error_field);
+    for (; nf < n_commas; nf++) {
+      const char *fe = p + commas[nf];
+      put_field(out, max_field, nf, fp, fe, &error, &error_field);
       fp = fe + 1;
     }
+    put_field(out, max_field, nf++, fp, end, &error, &error_field);
   } else {
     /* More commas than the scan keeps: memchr finds the rest. */
     const char *fp = p;
@@ -559,7 +563,8 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
       if (nf == r->cap_out && !ensure_out(r, nf + 1)) {
         return HARM_ERR_NOMEM;
       }
-      put_field(r, nf++, fp, comma ? comma : end, &error, &error_field);
+      put_field(r->fields, r->max_field, nf++, fp, comma ? comma : end, &error,
+                &error_field);
       if (!comma) {
         break;
       }
