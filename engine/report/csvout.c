@@ -39,12 +39,15 @@ void harm_report_csv_field(FILE *fp, const char *s, size_t len,
   if (formula) {
     fputc('\'', fp);
   }
-  for (size_t i = 0; i < len; i++) {
+  /* Runs between quotes in one write each; a quote is doubled. */
+  size_t from = 0;
+  for (size_t i = 0; quote && i < len; i++) {
     if (s[i] == '"') {
-      fputc('"', fp);
+      fwrite(s + from, 1, i + 1 - from, fp);
+      from = i; /* the quote again, from the next run */
     }
-    fputc(s[i], fp);
   }
+  fwrite(s + from, 1, len - from, fp);
   if (quote) {
     fputc('"', fp);
   }

@@ -444,3 +444,41 @@ Test(core, version_is_the_project_version) {
     cr_assert_eq(v[strlen(v) - 1], ')', "%s", v);
   }
 }
+
+/* ---- harm_report_csv_field ------------------------------------------------
+ * RFC 4180 quoting worked by hand: a field with a comma, quote, CR or LF is
+ * quoted and its quotes doubled; a formula-like value gets a leading
+ * apostrophe when neutralised. */
+static char *csv_field_text(const char *s, bool neutralise) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&buf, &len);
+  cr_assert_not_null(fp);
+  harm_report_csv_field(fp, s, strlen(s), neutralise);
+  cr_assert_eq(fclose(fp), 0);
+  return buf;
+}
+
+Test(report, csv_field_quotes_and_doubles_as_rfc4180) {
+  static const struct {
+    const char *in, *want;
+    bool neutralise;
+  } cases[] = {
+      {"", "", false},
+      {"plain", "plain", false},
+      {"a,b", "\"a,b\"", false},
+      {"say \"hi\"", "\"say \"\"hi\"\"\"", false},
+      {"\"", "\"\"\"\"", false},
+      {"\"\"x", "\"\"\"\"\"x\"", false},
+      {"two\nlines", "\"two\nlines\"", false},
+      {"cr\r", "\"cr\r\"", false},
+      {"=1+1", "'=1+1", true},
+      {"=1+1", "=1+1", false},
+      {"=\"a\",b", "\"'=\"\"a\"\",b\"", true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *got = csv_field_text(cases[i].in, cases[i].neutralise);
+    cr_expect_str_eq(got, cases[i].want, "case %zu: %s", i, cases[i].in);
+    free(got);
+  }
+}
