@@ -88,6 +88,15 @@ Test(places, persistence_across_two_periods) {
   run_case("persistence_two_periods");
 }
 
+/* A filter that removes a previous-period row: the row is counted outside
+ * the window (not filtered) and leaves A Hotel's previous harm at 0, so
+ * the spot is not persistent; E Garage, seen only in the previous period
+ * (a harm spot there), is not ranked. Boundary dates on both period
+ * edges. */
+Test(places, filtered_previous_row_and_previous_only_place) {
+  run_case("filter_previous_row_previous_only_place");
+}
+
 /* The top 2 places of each area (places_by_area.csv): Pub B's rows are
  * one in North and one in South, and the tie goes to North (bytewise);
  * Flat E is North's third; Flat F has no area and is left out. */
