@@ -393,13 +393,12 @@ static bool has_input(const harm_manifest *m, const char *role) {
   return false;
 }
 
-static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
-  const harm_cohort *c = p->c;
-  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
-  lxw_worksheet *ws = workbook_add_worksheet(p->wb, "Summary");
-  row_writer w = {p, ws, 0};
+/* The Summary's title and the window line under it. */
+static void summary_title(row_writer *w) {
+  pack *p = w->p;
+  lxw_worksheet *ws = w->ws;
   char buf[4096], d1[11], d2[11];
-  text(ws, w.r++, 0, p->name, p->f.title);
+  text(ws, w->r++, 0, p->name, p->f.title);
   harm_date as_of = harm_dataset_as_of(p->ds);
   uint32_t lookback = harm_dataset_lookback_days(p->ds);
   harm_date_format_iso(as_of, d2);
@@ -407,9 +406,15 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   snprintf(buf, sizeof buf,
            "As of %s: offences from %s to %s (a %" PRIu32 "-day window)", d2,
            d1, d2, lookback);
-  text(ws, w.r++, 0, buf, NULL);
+  text(ws, w->r++, 0, buf, NULL);
+}
 
-  /* The list: places by route, capacity. */
+/* "The list": places by route, tenure and capacity. */
+static void summary_list(row_writer *w, size_t n_parts) {
+  pack *p = w->p;
+  const harm_cohort *c = p->c;
+  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
+  char buf[4096];
   size_t kinds[HARM_MEMBER_KIND_COUNT] = {0};
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     kinds[harm_cohort_member(c, i)->kind]++;
@@ -418,9 +423,8 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   size_t places = rules->size * lists + rules->referral_slots;
   size_t tenure =
       kinds[HARM_MEMBER_TENURE] + kinds[HARM_MEMBER_REFERRAL_TENURE];
-  section(&w, "The list");
-  line(&w, "People on the list", (double)harm_cohort_count(c), NULL, NULL,
-       NULL);
+  section(w, "The list");
+  line(w, "People on the list", (double)harm_cohort_count(c), NULL, NULL, NULL);
   if (rules->partition_by_area) {
     snprintf(buf, sizeof buf,
              "%zu per area in %zu area%s, and %zu partner-referral place%s "
@@ -432,13 +436,13 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              rules->size, rules->referral_slots,
              rules->referral_slots == 1 ? "" : "s");
   }
-  line(&w, "Places", (double)places, NULL, buf, NULL);
-  line(&w, "By rank (core places)", (double)kinds[HARM_MEMBER_CORE], NULL,
+  line(w, "Places", (double)places, NULL, buf, NULL);
+  line(w, "By rank (core places)", (double)kinds[HARM_MEMBER_CORE], NULL,
        "the most harmful in the window, after exclusions", NULL);
-  line(&w, "By partner referral", (double)kinds[HARM_MEMBER_REFERRAL], NULL,
+  line(w, "By partner referral", (double)kinds[HARM_MEMBER_REFERRAL], NULL,
        "one place per person, however many agencies referred them", NULL);
   if (kinds[HARM_MEMBER_BACKFILL] || rules->backfill) {
-    line(&w, "Referral places backfilled", (double)kinds[HARM_MEMBER_BACKFILL],
+    line(w, "Referral places backfilled", (double)kinds[HARM_MEMBER_BACKFILL],
          NULL, "unused referral places given to the next ranked", NULL);
   }
   snprintf(buf, sizeof buf,
@@ -446,7 +450,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
            " months: %zu below the cut, %zu in a referral place",
            rules->min_tenure_months, kinds[HARM_MEMBER_TENURE],
            kinds[HARM_MEMBER_REFERRAL_TENURE]);
-  line(&w, "Kept by tenure", (double)tenure, NULL,
+  line(w, "Kept by tenure", (double)tenure, NULL,
        rules->min_tenure_months ? buf : "tenure is off", NULL);
   size_t over = harm_cohort_over_capacity(c);
   if (over) {
@@ -455,16 +459,21 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "([cohort] max_tenure_places caps this)",
              over);
   }
-  line(&w, "Over capacity", (double)over, NULL, over ? buf : "No",
+  line(w, "Over capacity", (double)over, NULL, over ? buf : "No",
        over ? p->f.warn : NULL);
-  line(&w, "Empty referral places", (double)harm_cohort_empty_slots(c), NULL,
+  line(w, "Empty referral places", (double)harm_cohort_empty_slots(c), NULL,
        NULL, NULL);
+}
 
-  /* Movers. */
+/* "Since last month": who is new, retained and exited. */
+static void summary_movers(row_writer *w) {
+  pack *p = w->p;
+  const harm_cohort *c = p->c;
+  char buf[4096];
   bool prev = has_input(p->m, "previous");
-  section(&w, prev ? "Since last month"
-                   : "Since last month (no previous "
-                     "list given: everyone is new)");
+  section(w, prev ? "Since last month"
+                  : "Since last month (no previous "
+                    "list given: everyone is new)");
   static const struct {
     harm_move_kind kind;
     const char *label;
@@ -474,9 +483,18 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   for (size_t k = 0; k < 3; k++) {
     size_t count;
     mover_names(c, mk[k].kind, buf, sizeof buf, &count);
-    line(&w, mk[k].label, (double)count, NULL, buf, NULL);
+    line(w, mk[k].label, (double)count, NULL, buf, NULL);
   }
+}
 
+/* "Harm": the share of all scored harm the list holds, force-wide and per
+ * area; *held and *all get the harm units behind it, for the chart. */
+static void summary_harm(row_writer *w, const char *const *parts,
+                         size_t n_parts, double *held_out, double *all_out) {
+  pack *p = w->p;
+  const harm_cohort *c = p->c;
+  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
+  char buf[4096];
   /* Share of harm: every scored subject is of the list's kind (filters
    * apply at ingest), so the denominator is all scored harm. Sums in
    * double: a share needs no exactness beyond that. */
@@ -491,7 +509,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   double per_day = (double)HARM_UNITS_PER_DAY;
   char filt[1024];
   filters_text(p->m->config, filt, sizeof filt);
-  section(&w, "Harm");
+  section(w, "Harm");
   char t1[40], t2[40];
   days_text(held / per_day, t1);
   days_text(all / per_day, t2);
@@ -500,7 +518,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
            "scored in the window, among %zu people scored%s%s%s.",
            harm_cohort_count(c), t1, t2, harm_scores_count(p->s),
            filt[0] ? " (offences with " : "", filt, filt[0] ? ")" : "");
-  line(&w, "Share of all harm held by the list", all > 0 ? held / all : 0.0,
+  line(w, "Share of all harm held by the list", all > 0 ? held / all : 0.0,
        p->f.pct, buf, NULL);
   for (size_t k = 0; rules->partition_by_area && k < n_parts; k++) {
     double a_all = 0, a_held = 0;
@@ -528,11 +546,16 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              a_n, parts[k], t1, t2, parts[k]);
     char label[96];
     snprintf(label, sizeof label, "Share held in %.60s", parts[k]);
-    line(&w, label, a_all > 0 ? a_held / a_all : 0.0, p->f.pct, buf, NULL);
+    line(w, label, a_all > 0 ? a_held / a_all : 0.0, p->f.pct, buf, NULL);
   }
+  *held_out = held;
+  *all_out = all;
+}
 
-  /* Warnings in plain words. */
-  section(&w, "Warnings");
+/* The warnings about the data, in plain words: returns how many. */
+static size_t summary_data_warnings(row_writer *w) {
+  pack *p = w->p;
+  char buf[4096];
   size_t n_warn = 0;
   if (p->m->weights && harm_weights_n_estimates(p->m->weights)) {
     snprintf(buf, sizeof buf,
@@ -541,7 +564,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "list operationally.",
              harm_weights_n_estimates(p->m->weights),
              harm_weights_count(p->m->weights));
-    line(&w, "Estimated weights",
+    line(w, "Estimated weights",
          (double)harm_weights_n_estimates(p->m->weights), NULL, buf, p->f.warn);
     n_warn++;
   }
@@ -552,7 +575,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "count for no one (each is listed in rejects.csv with the "
              "reason).",
              a.rejected, a.read);
-    line(&w, "Rejected rows", (double)a.rejected, NULL, buf, p->f.warn);
+    line(w, "Rejected rows", (double)a.rejected, NULL, buf, p->f.warn);
     n_warn++;
   }
   size_t n_unknown;
@@ -570,9 +593,18 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "%" PRIu64 " offence%s had a code missing from the weights "
              "table (%s) and count as no harm.",
              offences, offences == 1 ? "" : "s", codes);
-    line(&w, "Unknown offence codes", (double)offences, NULL, buf, p->f.warn);
+    line(w, "Unknown offence codes", (double)offences, NULL, buf, p->f.warn);
     n_warn++;
   }
+  return n_warn;
+}
+
+/* "Warnings": the data's, then the selection's from the cohort's notes. */
+static void summary_warnings(row_writer *w) {
+  const harm_cohort *c = w->p->c;
+  char buf[4096];
+  section(w, "Warnings");
+  size_t n_warn = summary_data_warnings(w);
   size_t kn[8] = {0};
   for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
     harm_note_kind k = harm_cohort_note(c, i)->kind;
@@ -584,32 +616,40 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "selected).",
              kn[HARM_NOTE_EXCLUDED],
              kn[HARM_NOTE_EXCLUDED] == 1 ? "person" : "people");
-    line(&w, "Excluded", (double)kn[HARM_NOTE_EXCLUDED], NULL, buf, NULL);
+    line(w, "Excluded", (double)kn[HARM_NOTE_EXCLUDED], NULL, buf, NULL);
     n_warn++;
   }
   if (kn[HARM_NOTE_TIE_AT_CUT]) {
-    line(&w, "Tie at the cut", (double)kn[HARM_NOTE_TIE_AT_CUT], NULL,
+    line(w, "Tie at the cut", (double)kn[HARM_NOTE_TIE_AT_CUT], NULL,
          "people tied on the score at the cut were separated by the "
          "tie-break (see Not selected).",
          NULL);
     n_warn++;
   }
   if (kn[HARM_NOTE_TENURE_CAP]) {
-    line(&w, "Tenure cap reached", (double)kn[HARM_NOTE_TENURE_CAP], NULL,
+    line(w, "Tenure cap reached", (double)kn[HARM_NOTE_TENURE_CAP], NULL,
          "members within tenure left the list because max_tenure_places was "
          "reached (see Not selected).",
          NULL);
     n_warn++;
   }
   if (!n_warn) {
-    line(&w, "None", -1, NULL, "", NULL);
+    line(w, "None", -1, NULL, "", NULL);
   }
+}
 
-  /* The chart's data, visible so the chart can be read without colour. */
-  section(&w, "Harm in the window (days)");
-  lxw_row_t d0 = w.r;
-  line(&w, "On the list", held / per_day, p->f.days, NULL, NULL);
-  line(&w, "Everyone else scored", (all - held) / per_day, p->f.days, NULL,
+/* The harm on and off the list (visible, so the chart can be read
+ * without colour), the column widths, and the Summary's chart. */
+static void summary_chart(row_writer *w, double held, double all) {
+  pack *p = w->p;
+  lxw_worksheet *ws = w->ws;
+  const harm_cohort *c = p->c;
+  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
+  double per_day = (double)HARM_UNITS_PER_DAY;
+  section(w, "Harm in the window (days)");
+  lxw_row_t d0 = w->r;
+  line(w, "On the list", held / per_day, p->f.days, NULL, NULL);
+  line(w, "Everyone else scored", (all - held) / per_day, p->f.days, NULL,
        NULL);
   worksheet_set_column(ws, 0, 0, 30, NULL);
   worksheet_set_column(ws, 1, 1, 10, NULL);
@@ -638,6 +678,19 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
     worksheet_insert_chart_opt(ws, 3, 4, chart, &opt);
   }
   worksheet_set_column(ws, 4, 9, 8.43, NULL);
+}
+
+/* The Summary sheet, which a panel chair reads in a minute. */
+static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
+  lxw_worksheet *ws = workbook_add_worksheet(p->wb, "Summary");
+  row_writer w = {p, ws, 0};
+  double held, all;
+  summary_title(&w);
+  summary_list(&w, n_parts);
+  summary_movers(&w);
+  summary_harm(&w, parts, n_parts, &held, &all);
+  summary_warnings(&w);
+  summary_chart(&w, held, all);
   harm__xlsx_print_setup(ws, -1, 1, &p->pg);
 }
 
