@@ -148,61 +148,70 @@ static lxw_chart *harm_chart(pack *p, const char *sheet, const char *part,
   return chart;
 }
 
-/* The list sheet `sheet`: members of partition `part` (NULL: all of
- * them), with its chart of harm by member below the table when
- * `chart_here` (a single list's chart is on the Summary instead, so the
- * table prints on one page). */
-static void sheet_list(pack *p, const char *sheet, const char *part,
-                       const char *heading, bool chart_here) {
+/* The columns of a list sheet, in order. */
+enum list_col {
+  SLOT,
+  ID,
+  WHY,
+  RANK,
+  HARM,
+  OFF,
+  VIC,
+  CAUSED,
+  SUFFERED,
+  ROLE,
+  BALANCE,
+  AGE,
+  LAST,
+  CODE,
+  TOP,
+  AGENCY,
+  REASON,
+  MONTHS,
+  RFGV,
+  N_COLS
+};
+
+/* What the rows of one list sheet share: its columns and which are
+ * shown. */
+typedef struct list_sheet {
+  harm__xlsx_col all[N_COLS]; /* every column, with its width */
+  lxw_col_t at[N_COLS];       /* where each shown column is */
+  bool referred;              /* some member was referred by an agency */
+  bool reasons;               /* some referral gives a reason */
+  bool rfgv;                  /* the run ranks by RFGV points */
+  const harm_people *people;  /* both roles (--roles), or NULL */
+} list_sheet;
+
+/* Finds how many members are on the sheet and what its columns need: the
+ * widest top code, and whether any member was referred or has a reason. */
+static size_t list_scan(const pack *p, const char *part, size_t *code_w,
+                        list_sheet *ls) {
   const harm_cohort *c = p->c;
-  lxw_worksheet *ws = workbook_add_worksheet(p->wb, sheet);
-  size_t n = 0, code_w = 4;
-  bool referred = false, reasons = false;
+  size_t n = 0;
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *mb = harm_cohort_member(c, i);
     if (!on_sheet(mb, part)) {
       continue;
     }
     n++;
-    referred = referred || mb->agencies[0];
-    reasons = reasons || mb->referral_reason[0];
+    ls->referred = ls->referred || mb->agencies[0];
+    ls->reasons = ls->reasons || mb->referral_reason[0];
     if (mb->score && mb->score->top_code >= 0) {
       size_t l =
           strlen(harm_matrix_code(p->mx, (size_t)mb->score->top_code)) + 2;
-      code_w = l > code_w ? l : code_w;
+      *code_w = l > *code_w ? l : *code_w;
     }
   }
-  bool rfgv = harm_cohort_rules_used(c)->rfgv;
-  text(ws, 0, 0, heading, p->f.title);
-  if (p->m->weights && harm_weights_n_estimates(p->m->weights)) {
-    text(ws, 1, 0,
-         "Weights include estimates: NOT official CCHI values (see Summary).",
-         p->f.alert);
-  }
-  /* Columns empty for this run (referrals, RFGV) are left out. */
-  enum {
-    SLOT,
-    ID,
-    WHY,
-    RANK,
-    HARM,
-    OFF,
-    VIC,
-    CAUSED,
-    SUFFERED,
-    ROLE,
-    BALANCE,
-    AGE,
-    LAST,
-    CODE,
-    TOP,
-    AGENCY,
-    REASON,
-    MONTHS,
-    RFGV,
-    N_COLS
-  };
-  harm__xlsx_col all[N_COLS] = {
+  return n;
+}
+
+/* Chooses the sheet's columns and writes their header row: columns empty
+ * for this run (referrals, RFGV, people mode) are left out. */
+static void list_columns(pack *p, lxw_worksheet *ws, size_t code_w,
+                         list_sheet *ls) {
+  const harm_cohort *c = p->c;
+  const harm__xlsx_col all[N_COLS] = {
       {"Slot", 5, true},
       {"Offender", id_col(p, 9), false},
       {"Why on the list", 24, false},
@@ -222,85 +231,114 @@ static void sheet_list(pack *p, const char *sheet, const char *part,
       {"Referral reason", 30, false},
       {"Months\non", 7, true},
       {"RFGV\ntotal", 7, true}};
+  memcpy(ls->all, all, sizeof all);
   bool keep[N_COLS];
   for (int k = 0; k < N_COLS; k++) {
     keep[k] = true;
   }
-  keep[AGENCY] = referred;
-  keep[REASON] = reasons;
-  keep[RFGV] = rfgv;
+  keep[AGENCY] = ls->referred;
+  keep[REASON] = ls->reasons;
+  keep[RFGV] = ls->rfgv = harm_cohort_rules_used(c)->rfgv;
   /* People mode (--roles): both roles of each member. */
-  const harm_people *people = harm_cohort_input_used(c)->people;
+  ls->people = harm_cohort_input_used(c)->people;
   keep[CAUSED] = keep[SUFFERED] = keep[ROLE] = keep[BALANCE] = keep[AGE] =
-      people != NULL;
+      ls->people != NULL;
   harm__xlsx_col cols[N_COLS];
-  lxw_col_t at[N_COLS];
   size_t nc = 0;
   for (int k = 0; k < N_COLS; k++) {
-    at[k] = (lxw_col_t)nc;
+    ls->at[k] = (lxw_col_t)nc;
     if (keep[k]) {
       cols[nc++] = all[k];
     }
   }
-  const lxw_row_t h = LIST_HEADER_ROW;
-  harm__xlsx_columns(ws, h, cols, nc, &p->f);
+  harm__xlsx_columns(ws, LIST_HEADER_ROW, cols, nc, &p->f);
+}
+
+/* Writes member mb's row r of a list sheet. */
+static void list_row(pack *p, lxw_worksheet *ws, lxw_row_t r,
+                     const harm_member *mb, const list_sheet *ls) {
+  const harm__xlsx_col *all = ls->all;
+  const lxw_col_t *at = ls->at;
+  const harm_people *people = ls->people;
   char buf[1024];
+  size_t lines = 1;
+  number(ws, r, at[SLOT], (double)mb->slot, p->f.count);
+  wrapped(p, ws, r, at[ID], mb->offender_id, all[ID].width, &lines);
+  harm_report_member_reason(mb, buf, sizeof buf);
+  wrapped(p, ws, r, at[WHY], buf, all[WHY].width, &lines);
+  if (mb->score_rank) {
+    number(ws, r, at[RANK], (double)mb->score_rank, p->f.count);
+  }
+  const harm_score *sc = mb->score;
+  number(ws, r, at[HARM], sc ? sc->harm : 0.0, p->f.days);
+  number(ws, r, at[OFF], sc ? sc->facts.offences : 0, p->f.count);
+  number(ws, r, at[VIC], sc ? sc->facts.victims : 0, p->f.count);
+  const harm_person *ps =
+      people && sc ? harm_people_at(people, sc->subject) : NULL;
+  if (ps) {
+    number(ws, r, at[CAUSED], ps->harm_caused, p->f.days);
+    number(ws, r, at[SUFFERED], ps->harm_suffered, p->f.days);
+    wrapped(p, ws, r, at[ROLE], harm_people_role_name(ps->role),
+            all[ROLE].width, &lines);
+    wrapped(p, ws, r, at[BALANCE], harm_people_balance_name(ps->balance),
+            all[BALANCE].width, &lines);
+    if (ps->age >= 0) {
+      number(ws, r, at[AGE], ps->age, p->f.count);
+    }
+  }
+  if (sc) {
+    harm__xlsx_date(ws, r, at[LAST], sc->facts.last, p->f.date);
+    if (sc->top_code >= 0) {
+      const char *code = harm_matrix_code(p->mx, (size_t)sc->top_code);
+      wrapped(p, ws, r, at[CODE], code, all[CODE].width, &lines);
+      wrapped(p, ws, r, at[TOP], description_of(p, code), all[TOP].width,
+              &lines);
+    }
+  } else {
+    wrapped(p, ws, r, at[TOP], "no offences in the window", all[TOP].width,
+            &lines);
+  }
+  if (ls->referred) {
+    wrapped(p, ws, r, at[AGENCY], mb->agencies, all[AGENCY].width, &lines);
+  }
+  if (ls->reasons) {
+    wrapped(p, ws, r, at[REASON], mb->referral_reason, all[REASON].width,
+            &lines);
+  }
+  number(ws, r, at[MONTHS], mb->months_served, p->f.count);
+  if (ls->rfgv && sc) {
+    number(ws, r, at[RFGV], mb->rfgv.total, NULL);
+  }
+  harm__xlsx_row_height(ws, r, lines);
+}
+
+/* The list sheet `sheet`: members of partition `part` (NULL: all of
+ * them), with its chart of harm by member below the table when
+ * `chart_here` (a single list's chart is on the Summary instead, so the
+ * table prints on one page). */
+static void sheet_list(pack *p, const char *sheet, const char *part,
+                       const char *heading, bool chart_here) {
+  const harm_cohort *c = p->c;
+  lxw_worksheet *ws = workbook_add_worksheet(p->wb, sheet);
+  list_sheet ls;
+  memset(&ls, 0, sizeof ls);
+  size_t code_w = 4;
+  size_t n = list_scan(p, part, &code_w, &ls);
+  text(ws, 0, 0, heading, p->f.title);
+  if (p->m->weights && harm_weights_n_estimates(p->m->weights)) {
+    text(ws, 1, 0,
+         "Weights include estimates: NOT official CCHI values (see Summary).",
+         p->f.alert);
+  }
+  list_columns(p, ws, code_w, &ls);
+  const lxw_row_t h = LIST_HEADER_ROW;
   lxw_row_t r = h;
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *mb = harm_cohort_member(c, i);
     if (!on_sheet(mb, part)) {
       continue;
     }
-    r++;
-    size_t lines = 1;
-    number(ws, r, at[SLOT], (double)mb->slot, p->f.count);
-    wrapped(p, ws, r, at[ID], mb->offender_id, all[ID].width, &lines);
-    harm_report_member_reason(mb, buf, sizeof buf);
-    wrapped(p, ws, r, at[WHY], buf, all[WHY].width, &lines);
-    if (mb->score_rank) {
-      number(ws, r, at[RANK], (double)mb->score_rank, p->f.count);
-    }
-    const harm_score *sc = mb->score;
-    number(ws, r, at[HARM], sc ? sc->harm : 0.0, p->f.days);
-    number(ws, r, at[OFF], sc ? sc->facts.offences : 0, p->f.count);
-    number(ws, r, at[VIC], sc ? sc->facts.victims : 0, p->f.count);
-    const harm_person *ps =
-        people && sc ? harm_people_at(people, sc->subject) : NULL;
-    if (ps) {
-      number(ws, r, at[CAUSED], ps->harm_caused, p->f.days);
-      number(ws, r, at[SUFFERED], ps->harm_suffered, p->f.days);
-      wrapped(p, ws, r, at[ROLE], harm_people_role_name(ps->role),
-              all[ROLE].width, &lines);
-      wrapped(p, ws, r, at[BALANCE], harm_people_balance_name(ps->balance),
-              all[BALANCE].width, &lines);
-      if (ps->age >= 0) {
-        number(ws, r, at[AGE], ps->age, p->f.count);
-      }
-    }
-    if (sc) {
-      harm__xlsx_date(ws, r, at[LAST], sc->facts.last, p->f.date);
-      if (sc->top_code >= 0) {
-        const char *code = harm_matrix_code(p->mx, (size_t)sc->top_code);
-        wrapped(p, ws, r, at[CODE], code, all[CODE].width, &lines);
-        wrapped(p, ws, r, at[TOP], description_of(p, code), all[TOP].width,
-                &lines);
-      }
-    } else {
-      wrapped(p, ws, r, at[TOP], "no offences in the window", all[TOP].width,
-              &lines);
-    }
-    if (referred) {
-      wrapped(p, ws, r, at[AGENCY], mb->agencies, all[AGENCY].width, &lines);
-    }
-    if (reasons) {
-      wrapped(p, ws, r, at[REASON], mb->referral_reason, all[REASON].width,
-              &lines);
-    }
-    number(ws, r, at[MONTHS], mb->months_served, p->f.count);
-    if (rfgv && sc) {
-      number(ws, r, at[RFGV], mb->rfgv.total, NULL);
-    }
-    harm__xlsx_row_height(ws, r, lines);
+    list_row(p, ws, ++r, mb, &ls);
   }
   harm__xlsx_print_setup(ws, h, 0, &p->pg);
   if (n && chart_here) {
