@@ -544,27 +544,20 @@ static size_t referral_tenure(sel *s) {
   return kept;
 }
 
-static void select_referrals(sel *s, const harm_list *refs) {
-  const harm_cohort_rules *r = &s->c->rules;
+/* One candidate per person referred, in order of first referral: a
+ * person referred twice is merged with a note, keeping the most urgent
+ * priority and the earliest date. first_row[c] is candidate c's first
+ * row. Sets *n_c; false when out of memory. */
+static bool collect_referrals(sel *s, const harm_list *refs, harm__strpool *ids,
+                              cand *cands, size_t *first_row, size_t *n_c) {
   size_t nr = harm_list_count(refs);
-  harm__strpool ids = HARM__STRPOOL_INIT;
-  cand *cands = harm__calloc(nr + 1, sizeof *cands);
-  size_t *first_row = harm__calloc(nr + 1, sizeof *first_row);
-  const char **tmp = harm__calloc(nr + 1, sizeof *tmp);
-  const char **tmp2 = harm__calloc(nr + 1, sizeof *tmp2);
-  size_t n_c = 0;
-  if (!cands || !first_row || !tmp || !tmp2) {
-    s->failed = true;
-    goto done;
-  }
   for (size_t k = 0; k < nr; k++) {
     const harm_referral *ref = harm_list_referral(refs, k);
     bool added;
-    uint32_t c = harm__strpool_intern(&ids, ref->offender_id,
+    uint32_t c = harm__strpool_intern(ids, ref->offender_id,
                                       strlen(ref->offender_id), &added);
     if (c == HARM__STRPOOL_FAIL) {
-      s->failed = true;
-      goto done;
+      return false;
     }
     if (added) {
       cands[c].id = ref->offender_id;
@@ -575,7 +568,7 @@ static void select_referrals(sel *s, const harm_list *refs) {
       if (find_subject(s, ref->offender_id, &subj)) {
         cands[c].score_idx = s->score_of[subj];
       }
-      n_c++;
+      (*n_c)++;
     } else {
       add_note(s, HARM_NOTE_REFERRAL_MERGED, ref->offender_id,
                cands[c].score_idx
@@ -592,22 +585,13 @@ static void select_referrals(sel *s, const harm_list *refs) {
       }
     }
   }
-  /* Merge agencies and reasons per person. */
-  for (size_t c = 0; c < n_c; c++) {
-    size_t na = 0;
-    for (size_t k = first_row[c]; k < nr; k++) {
-      const harm_referral *ref = harm_list_referral(refs, k);
-      if (strcmp(ref->offender_id, cands[c].id) == 0) {
-        tmp[na] = ref->agency;
-        tmp2[na] = ref->reason;
-        na++;
-      }
-    }
-    cands[c].agencies = join_distinct(s, tmp, na);
-    cands[c].reasons =
-        s->c->withhold_text ? HARM_WITHHELD : join_distinct(s, tmp2, na);
-  }
-  /* Drop the excluded and those already selected, with notes. */
+  return true;
+}
+
+/* Drops the excluded and those already selected from cands, with notes
+ * (a member already selected takes the referral's agencies and reason);
+ * returns how many candidates remain, in order. */
+static size_t drop_referrals(sel *s, cand *cands, size_t n_c) {
   size_t n_ok = 0;
   for (size_t c = 0; c < n_c; c++) {
     cand *cd = &cands[c];
@@ -637,13 +621,16 @@ static void select_referrals(sel *s, const harm_list *refs) {
     }
     cands[n_ok++] = *cd;
   }
-  if (!harm__sort(cands, n_ok, sizeof *cands, cmp_cand, s)) {
-    s->failed = true;
-    goto done;
-  }
+  return n_ok;
+}
+
+/* Gives the referral places left after tenure to the sorted candidates
+ * in turn, noting those who find none, and counts the empty places. */
+static void place_referrals(sel *s, const cand *cands, size_t n_ok) {
+  const harm_cohort_rules *r = &s->c->rules;
   size_t filled = referral_tenure(s);
   for (size_t c = 0; c < n_ok; c++) {
-    cand *cd = &cands[c];
+    const cand *cd = &cands[c];
     size_t rank = cd->score_idx
                       ? harm_ranking_rank_of(s->c->ranking, cd->score_idx - 1)
                       : 0;
@@ -655,7 +642,7 @@ static void select_referrals(sel *s, const harm_list *refs) {
     }
     harm_member *m = add_member(s);
     if (!m) {
-      goto done;
+      return;
     }
     m->kind = HARM_MEMBER_REFERRAL;
     if (cd->score_idx) {
@@ -672,6 +659,42 @@ static void select_referrals(sel *s, const harm_list *refs) {
   }
   s->c->empty_slots =
       filled < r->referral_slots ? r->referral_slots - filled : 0;
+}
+
+static void select_referrals(sel *s, const harm_list *refs) {
+  size_t nr = harm_list_count(refs);
+  harm__strpool ids = HARM__STRPOOL_INIT;
+  cand *cands = harm__calloc(nr + 1, sizeof *cands);
+  size_t *first_row = harm__calloc(nr + 1, sizeof *first_row);
+  const char **tmp = harm__calloc(nr + 1, sizeof *tmp);
+  const char **tmp2 = harm__calloc(nr + 1, sizeof *tmp2);
+  size_t n_c = 0;
+  if (!cands || !first_row || !tmp || !tmp2 ||
+      !collect_referrals(s, refs, &ids, cands, first_row, &n_c)) {
+    s->failed = true;
+    goto done;
+  }
+  /* Merge agencies and reasons per person. */
+  for (size_t c = 0; c < n_c; c++) {
+    size_t na = 0;
+    for (size_t k = first_row[c]; k < nr; k++) {
+      const harm_referral *ref = harm_list_referral(refs, k);
+      if (strcmp(ref->offender_id, cands[c].id) == 0) {
+        tmp[na] = ref->agency;
+        tmp2[na] = ref->reason;
+        na++;
+      }
+    }
+    cands[c].agencies = join_distinct(s, tmp, na);
+    cands[c].reasons =
+        s->c->withhold_text ? HARM_WITHHELD : join_distinct(s, tmp2, na);
+  }
+  size_t n_ok = drop_referrals(s, cands, n_c);
+  if (!harm__sort(cands, n_ok, sizeof *cands, cmp_cand, s)) {
+    s->failed = true;
+    goto done;
+  }
+  place_referrals(s, cands, n_ok);
 done:
   harm__strpool_free(&ids);
   harm__free(cands);
