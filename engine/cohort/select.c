@@ -864,6 +864,95 @@ static void finish_members(sel *s) {
   }
 }
 
+/* Refuses an incomplete input and rules that can select no one. */
+static harm_status check_select(const harm_cohort_input *in,
+                                const harm_cohort_rules *rules,
+                                harm_error *err) {
+  if (!in || !in->dataset || !in->matrix || !in->scores || !in->ranking ||
+      (rules && rules->rfgv && !in->rfgv)) {
+    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
+                      "incomplete cohort input");
+  }
+  if (rules->size == 0 && rules->referral_slots == 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "size",
+                      "a cohort needs at least one core or referral slot");
+  }
+  if (!(rules->min_harm >= 0) || !isfinite(rules->min_harm)) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "min_harm",
+                      "min_harm must be a finite number >= 0");
+  }
+  return HARM_OK;
+}
+
+/* Allocates the selection's per-score and per-list arrays; false when
+ * out of memory. */
+static bool sel_alloc(sel *s, size_t nx, size_t np) {
+  size_t n_subj = harm_dataset_n_subjects(s->ds);
+  s->order = harm__malloc((s->n + 1) * sizeof *s->order);
+  s->score_of = harm__calloc(n_subj + 1, sizeof *s->score_of);
+  s->member_of = harm__malloc((s->n + 1) * sizeof *s->member_of);
+  s->exc_by = harm__calloc(nx + 1, sizeof *s->exc_by);
+  s->prev_by = harm__calloc(np + 1, sizeof *s->prev_by);
+  s->x_at = harm__calloc(s->n + 1, sizeof *s->x_at);
+  s->p_at = harm__calloc(s->n + 1, sizeof *s->p_at);
+  s->capped = harm__calloc(s->n + 1, sizeof *s->capped);
+  return s->order && s->score_of && s->member_of && s->exc_by && s->prev_by &&
+         s->x_at && s->p_at && s->capped;
+}
+
+static void sel_free(sel *s) {
+  harm__free(s->order);
+  harm__free(s->score_of);
+  harm__free(s->member_of);
+  harm__free(s->exc_by);
+  harm__free(s->prev_by);
+  harm__free(s->x_at);
+  harm__free(s->p_at);
+  harm__free(s->capped);
+  harm__strpool_free(&s->excluded);
+  harm__strpool_free(&s->prev_ids);
+  harm__strpool_free(&s->member_ids);
+}
+
+/* Indexes the exclusions by id and by score; false when out of memory. */
+static bool index_exclusions(sel *s, const harm_list *exclusions) {
+  size_t nx = harm_list_count(exclusions);
+  for (size_t k = 0; k < nx; k++) {
+    const harm_exclusion *x = harm_list_exclusion(exclusions, k);
+    uint32_t i = harm__strpool_intern(&s->excluded, x->offender_id,
+                                      strlen(x->offender_id), NULL);
+    if (i == HARM__STRPOOL_FAIL) {
+      return false;
+    }
+    s->exc_by[i] = x;
+    size_t subj;
+    if (find_subject(s, x->offender_id, &subj) && s->score_of[subj]) {
+      s->x_at[s->score_of[subj] - 1] = x;
+    }
+  }
+  return true;
+}
+
+/* Indexes last month's members by id and by score; false when out of
+ * memory. */
+static bool index_previous(sel *s, const harm_list *previous) {
+  size_t np = harm_list_count(previous);
+  for (size_t k = 0; k < np; k++) {
+    const harm_previous_member *p = harm_list_previous(previous, k);
+    uint32_t i = harm__strpool_intern(&s->prev_ids, p->offender_id,
+                                      strlen(p->offender_id), NULL);
+    if (i == HARM__STRPOOL_FAIL) {
+      return false;
+    }
+    s->prev_by[i] = p;
+    size_t subj;
+    if (find_subject(s, p->offender_id, &subj) && s->score_of[subj]) {
+      s->p_at[s->score_of[subj] - 1] = p;
+    }
+  }
+  return true;
+}
+
 harm_status harm_cohort_select(const harm_cohort_input *in,
                                const harm_cohort_rules *rules,
                                const harm_list *referrals,
@@ -875,20 +964,11 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   if (!rules) {
     rules = &defaults;
   }
-  if (!in || !in->dataset || !in->matrix || !in->scores || !in->ranking ||
-      (rules && rules->rfgv && !in->rfgv)) {
-    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
-                      "incomplete cohort input");
+  harm_status st = check_select(in, rules, err);
+  if (st != HARM_OK) {
+    return st;
   }
   const harm_ranking *r = in->ranking;
-  if (rules->size == 0 && rules->referral_slots == 0) {
-    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "size",
-                      "a cohort needs at least one core or referral slot");
-  }
-  if (!(rules->min_harm >= 0) || !isfinite(rules->min_harm)) {
-    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "min_harm",
-                      "min_harm must be a finite number >= 0");
-  }
   harm_cohort *c = harm__calloc(1, sizeof *c);
   sel s;
   memset(&s, 0, sizeof s);
@@ -905,62 +985,25 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   s.scores = in->scores;
   s.ds = in->dataset;
   s.n = harm_scores_count(s.scores);
-  size_t n_subj = harm_dataset_n_subjects(s.ds);
-  s.order = harm__malloc((s.n + 1) * sizeof *s.order);
-  s.score_of = harm__calloc(n_subj + 1, sizeof *s.score_of);
-  s.member_of = harm__malloc((s.n + 1) * sizeof *s.member_of);
-  size_t nx = harm_list_count(exclusions), np = harm_list_count(previous);
-  s.exc_by = harm__calloc(nx + 1, sizeof *s.exc_by);
-  s.prev_by = harm__calloc(np + 1, sizeof *s.prev_by);
-  s.x_at = harm__calloc(s.n + 1, sizeof *s.x_at);
-  s.p_at = harm__calloc(s.n + 1, sizeof *s.p_at);
-  s.capped = harm__calloc(s.n + 1, sizeof *s.capped);
   s.rfgv = rules->rfgv ? in->rfgv : NULL;
-  if (!s.order || !s.score_of || !s.member_of || !s.exc_by || !s.prev_by ||
-      !s.x_at || !s.p_at || !s.capped) {
-    s.failed = true;
-    goto done;
-  }
-  for (size_t i = 0; i < s.n; i++) {
+  s.failed =
+      !sel_alloc(&s, harm_list_count(exclusions), harm_list_count(previous));
+  for (size_t i = 0; !s.failed && i < s.n; i++) {
     s.order[i] = i;
     s.member_of[i] = -1;
     s.score_of[harm_scores_at(s.scores, i)->subject] = i + 1;
   }
-  for (size_t k = 0; k < nx; k++) {
-    const harm_exclusion *x = harm_list_exclusion(exclusions, k);
-    uint32_t i = harm__strpool_intern(&s.excluded, x->offender_id,
-                                      strlen(x->offender_id), NULL);
-    if (i == HARM__STRPOOL_FAIL) {
-      s.failed = true;
-      goto done;
+  s.failed = s.failed || !index_exclusions(&s, exclusions) ||
+             !index_previous(&s, previous);
+  if (!s.failed) {
+    /* The selection order is the ranking handed in: by harm, or under
+     * RFGV by total then harm (the run ranks with harm_rank_compute_by). */
+    for (size_t k = 0; k < s.n; k++) {
+      s.order[k] = harm_ranking_index(r, k + 1);
     }
-    s.exc_by[i] = x;
-    size_t subj;
-    if (find_subject(&s, x->offender_id, &subj) && s.score_of[subj]) {
-      s.x_at[s.score_of[subj] - 1] = x;
-    }
+    note_no_date_of_birth(&s);
+    select_core(&s);
   }
-  for (size_t k = 0; k < np; k++) {
-    const harm_previous_member *p = harm_list_previous(previous, k);
-    uint32_t i = harm__strpool_intern(&s.prev_ids, p->offender_id,
-                                      strlen(p->offender_id), NULL);
-    if (i == HARM__STRPOOL_FAIL) {
-      s.failed = true;
-      goto done;
-    }
-    s.prev_by[i] = p;
-    size_t subj;
-    if (find_subject(&s, p->offender_id, &subj) && s.score_of[subj]) {
-      s.p_at[s.score_of[subj] - 1] = p;
-    }
-  }
-  /* The selection order is the ranking handed in: by harm, or under
-   * RFGV by total then harm (the run ranks with harm_rank_compute_by). */
-  for (size_t k = 0; k < s.n; k++) {
-    s.order[k] = harm_ranking_index(r, k + 1);
-  }
-  note_no_date_of_birth(&s);
-  select_core(&s);
   if (!s.failed) {
     select_referrals(&s, referrals);
   }
@@ -973,18 +1016,7 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   if (!s.failed) {
     movers(&s, previous);
   }
-done:
-  harm__free(s.order);
-  harm__free(s.score_of);
-  harm__free(s.member_of);
-  harm__free(s.exc_by);
-  harm__free(s.prev_by);
-  harm__free(s.x_at);
-  harm__free(s.p_at);
-  harm__free(s.capped);
-  harm__strpool_free(&s.excluded);
-  harm__strpool_free(&s.prev_ids);
-  harm__strpool_free(&s.member_ids);
+  sel_free(&s);
   if (s.failed) {
     harm_cohort_free(c);
     return harm__fail(err, HARM_ERR_NOMEM, "cohort", NULL, 0, NULL,
