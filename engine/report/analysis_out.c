@@ -305,18 +305,10 @@ static void sheet_concentration(book *b, const harm_analysis_pack *p) {
   harm__xlsx_print_setup(ws, h, 0, &b->pg);
 }
 
-/* One page per group: the Lorenz curve (square, with the line of
- * equality) and harm by decile, over small tables; the curve's 101
- * points sit to the right, outside the print area. */
-static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
-  char name[40], title[200];
-  lxw_worksheet *ws =
-      add_sheet(b, "Curve", p->group_names[g], name, sizeof name);
-  const harm_analysis_concentration *c = p->groups[g];
-  snprintf(title, sizeof title, "How harm is spread: %.120s (Gini %.3f)",
-           p->group_names[g], harm_analysis_concentration_gini(c));
-  text(ws, 0, 0, title, b->f.title);
-  const lxw_row_t h = 2;
+/* A group's small tables under the header row h: the Lorenz curve every
+ * 10% and harm by decile. */
+static void group_tables(book *b, lxw_worksheet *ws,
+                         const harm_analysis_concentration *c, lxw_row_t h) {
   const harm__xlsx_col cols[] = {{"Share of\nsubjects", 10, true},
                                  {"Share of\nharm", 9, true},
                                  {"", 3, false},
@@ -343,8 +335,13 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
         ws, r, 4, share * harm_analysis_concentration_total(c), b->f.days);
     worksheet_write_number(ws, r, 5, share, b->f.pct);
   }
-  /* The chart data: every percentile, and the line of equality. */
-  const lxw_col_t dc = 14;
+}
+
+/* The chart data from column dc: every percentile, and the line of
+ * equality. */
+static void group_chart_data(book *b, lxw_worksheet *ws,
+                             const harm_analysis_concentration *c, lxw_row_t h,
+                             lxw_col_t dc) {
   text(ws, h, dc, "Chart data: share of subjects", b->f.head_num);
   text(ws, h, dc + 1, "Share of harm", b->f.head_num);
   text(ws, h, dc + 2, "Equality", b->f.head_num);
@@ -357,6 +354,12 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
                            harm_analysis_concentration_lorenz(c, k), b->f.pct);
     worksheet_write_number(ws, r, dc + 2, (double)k / 100.0, b->f.pct);
   }
+}
+
+/* The Lorenz curve with the line of equality, from the chart data of
+ * sheet `name`. */
+static lxw_chart *lorenz_chart(book *b, const char *name, lxw_row_t h,
+                               lxw_col_t dc) {
   lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_SCATTER_STRAIGHT);
   lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
   chart_series_set_categories(s, name, h + 1, dc, h + 101, dc);
@@ -381,12 +384,11 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
   percent_axis(chart->x_axis);
   percent_axis(chart->y_axis);
   chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-  lxw_chart_options opt = {0};
-  opt.x_scale = 400.0 / 480.0; /* 400 x 400 pixels: a square */
-  opt.y_scale = 400.0 / 288.0;
-  const lxw_row_t at = h + 13;
-  worksheet_insert_chart_opt(ws, at, 0, chart, &opt);
+  return chart;
+}
 
+/* The share of harm by decile, from the decile table of sheet `name`. */
+static lxw_chart *decile_chart(book *b, const char *name, lxw_row_t h) {
   lxw_chart *dec = workbook_add_chart(b->wb, LXW_CHART_COLUMN);
   lxw_chart_series *ds = chart_add_series(dec, NULL, NULL);
   chart_series_set_categories(ds, name, h + 1, 3, h + 10, 3);
@@ -397,6 +399,32 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
   chart_axis_set_min(dec->y_axis, 0);
   chart_axis_set_max(dec->y_axis, 1);
   chart_legend_set_position(dec, LXW_CHART_LEGEND_NONE);
+  return dec;
+}
+
+/* One page per group: the Lorenz curve (square, with the line of
+ * equality) and harm by decile, over small tables; the curve's 101
+ * points sit to the right, outside the print area. */
+static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
+  char name[40], title[200];
+  lxw_worksheet *ws =
+      add_sheet(b, "Curve", p->group_names[g], name, sizeof name);
+  const harm_analysis_concentration *c = p->groups[g];
+  snprintf(title, sizeof title, "How harm is spread: %.120s (Gini %.3f)",
+           p->group_names[g], harm_analysis_concentration_gini(c));
+  text(ws, 0, 0, title, b->f.title);
+  const lxw_row_t h = 2;
+  group_tables(b, ws, c, h);
+  const lxw_col_t dc = 14;
+  group_chart_data(b, ws, c, h, dc);
+  lxw_chart *chart = lorenz_chart(b, name, h, dc);
+  lxw_chart_options opt = {0};
+  opt.x_scale = 400.0 / 480.0; /* 400 x 400 pixels: a square */
+  opt.y_scale = 400.0 / 288.0;
+  const lxw_row_t at = h + 13;
+  worksheet_insert_chart_opt(ws, at, 0, chart, &opt);
+
+  lxw_chart *dec = decile_chart(b, name, h);
   lxw_chart_options dopt = {0};
   dopt.x_offset = 420;
   dopt.x_scale = 460.0 / 480.0;
