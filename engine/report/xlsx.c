@@ -881,48 +881,45 @@ static void area_sheet_name(pack *p, const char *area, size_t k, char *name,
   }
 }
 
-harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
-                             harm_error *err) {
-  if (!m || !m->cohort) {
-    return harm__fail(err, HARM_ERR_USAGE, "report", path, 0, NULL,
-                      "the workbook needs a cohort");
-  }
-  pack p;
-  memset(&p, 0, sizeof p);
-  p.err = err;
-  p.m = m;
-  p.c = m->cohort;
+/* Fills the pack from the manifest: the cohort and what it was selected
+ * from, the list's name, the page setup, and the widest id. */
+static void pack_init(pack *p, const harm_manifest *m, harm_error *err) {
+  memset(p, 0, sizeof *p);
+  p->err = err;
+  p->m = m;
+  p->c = m->cohort;
   /* What the cohort was selected from, handed to it explicitly. */
-  const harm_cohort_input *in = harm_cohort_input_used(p.c);
-  p.s = in->scores;
-  p.mx = in->matrix;
-  p.ds = in->dataset;
+  const harm_cohort_input *in = harm_cohort_input_used(p->c);
+  p->s = in->scores;
+  p->mx = in->matrix;
+  p->ds = in->dataset;
   const char *name =
       m->config ? harm_config_get(m->config, "cohort", "name") : NULL;
-  p.name = name && name[0] ? name : "cohort";
-  p.pg = harm__xlsx_page_of(m->config, p.name, in->as_of);
-  size_t n = harm_cohort_count(p.c);
-  p.id_width = 8;
+  p->name = name && name[0] ? name : "cohort";
+  p->pg = harm__xlsx_page_of(m->config, p->name, in->as_of);
+  size_t n = harm_cohort_count(p->c);
+  p->id_width = 8;
   for (size_t i = 0; i < n; i++) {
-    size_t l = strlen(harm_cohort_member(p.c, i)->offender_id);
-    p.id_width = l > p.id_width ? l : p.id_width;
+    size_t l = strlen(harm_cohort_member(p->c, i)->offender_id);
+    p->id_width = l > p->id_width ? l : p->id_width;
   }
-  for (size_t i = 0; i < harm_cohort_n_moves(p.c); i++) {
-    size_t l = strlen(harm_cohort_move(p.c, i)->offender_id);
-    p.id_width = l > p.id_width ? l : p.id_width;
+  for (size_t i = 0; i < harm_cohort_n_moves(p->c); i++) {
+    size_t l = strlen(harm_cohort_move(p->c, i)->offender_id);
+    p->id_width = l > p->id_width ? l : p->id_width;
   }
-  /* The lists: one per area, in the order the cohort holds them. */
-  const char **parts = harm__malloc((n ? n : 1) * sizeof *parts);
-  if (!parts) {
-    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
-                      "out of memory");
-  }
+}
+
+/* The areas of the lists, in the order the cohort holds them, into parts
+ * (room for every member); *force_wide when some member holds a
+ * force-wide referral place. Returns how many. */
+static size_t list_parts(const harm_cohort *c, const char **parts,
+                         bool *force_wide) {
   size_t n_parts = 0;
-  bool force_wide = false;
-  for (size_t i = 0; i < n; i++) {
-    const char *pt = harm_cohort_member(p.c, i)->partition;
+  *force_wide = false;
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    const char *pt = harm_cohort_member(c, i)->partition;
     bool seen = !pt[0];
-    force_wide = force_wide || !pt[0];
+    *force_wide = *force_wide || !pt[0];
     for (size_t k = 0; !seen && k < n_parts; k++) {
       seen = strcmp(parts[k], pt) == 0;
     }
@@ -930,6 +927,48 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
       parts[n_parts++] = pt;
     }
   }
+  return n_parts;
+}
+
+/* The list sheets: one per area (and one for the force-wide referral
+ * places), or the one Cohort sheet. */
+static void sheets_lists(pack *p, const char *const *parts, size_t n_parts,
+                         bool force_wide) {
+  if (harm_cohort_rules_used(p->c)->partition_by_area) {
+    for (size_t k = 0; k < n_parts; k++) {
+      char sheet[64], heading[256];
+      area_sheet_name(p, parts[k], k, sheet, sizeof sheet);
+      snprintf(heading, sizeof heading, "%s: %s", p->name, parts[k]);
+      sheet_list(p, sheet, parts[k], heading, true);
+    }
+    if (force_wide) {
+      char heading[256];
+      snprintf(heading, sizeof heading, "%s: force-wide referral places",
+               p->name);
+      sheet_list(p, "Referral places", "", heading, false);
+    }
+  } else {
+    sheet_list(p, "Cohort", NULL, p->name, false);
+  }
+}
+
+harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
+                             harm_error *err) {
+  if (!m || !m->cohort) {
+    return harm__fail(err, HARM_ERR_USAGE, "report", path, 0, NULL,
+                      "the workbook needs a cohort");
+  }
+  pack p;
+  pack_init(&p, m, err);
+  size_t n = harm_cohort_count(p.c);
+  /* The lists: one per area, in the order the cohort holds them. */
+  const char **parts = harm__malloc((n ? n : 1) * sizeof *parts);
+  if (!parts) {
+    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
+                      "out of memory");
+  }
+  bool force_wide;
+  size_t n_parts = list_parts(p.c, parts, &force_wide);
   lxw_workbook_options wo = {0};
   wo.constant_memory = LXW_FALSE;
   p.wb = workbook_new_opt(path, &wo);
@@ -944,22 +983,7 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
   format_set_bold(p.section);
   format_set_bottom(p.section, LXW_BORDER_THIN);
   sheet_summary(&p, parts, n_parts);
-  if (harm_cohort_rules_used(p.c)->partition_by_area) {
-    for (size_t k = 0; k < n_parts; k++) {
-      char sheet[64], heading[256];
-      area_sheet_name(&p, parts[k], k, sheet, sizeof sheet);
-      snprintf(heading, sizeof heading, "%s: %s", p.name, parts[k]);
-      sheet_list(&p, sheet, parts[k], heading, true);
-    }
-    if (force_wide) {
-      char heading[256];
-      snprintf(heading, sizeof heading, "%s: force-wide referral places",
-               p.name);
-      sheet_list(&p, "Referral places", "", heading, false);
-    }
-  } else {
-    sheet_list(&p, "Cohort", NULL, p.name, false);
-  }
+  sheets_lists(&p, parts, n_parts, force_wide);
   sheet_movers(&p);
   sheet_breakdown(&p);
   sheet_notes(&p);
