@@ -184,6 +184,169 @@ static harm_status check_opts(const harm_matrix *m, const double *base,
   return HARM_OK;
 }
 
+static harm_status nomem(harm_error *err) {
+  return harm__fail(err, HARM_ERR_NOMEM, "analysis", NULL, 0, NULL,
+                    "out of memory");
+}
+
+/* The working state of one sweep: what its steps share. */
+typedef struct sweep_work {
+  const harm_matrix *m;
+  const double *base; /* the unperturbed weights, per code */
+  const harm_sweep_opts *opts;
+  size_t ns, nc; /* subjects; codes */
+  size_t batch;  /* draws scored at once */
+  pool p;
+  gsl_rng *rng;
+  bool *excluded;  /* per subject */
+  bool *base_core; /* per candidate: in the unperturbed core */
+  size_t *counts;  /* per candidate: draws in the core */
+  size_t *order;   /* scored subjects, best first */
+  size_t *rank;    /* per subject: unperturbed rank, 1-based */
+  double *vecs;    /* batch x nc perturbed weights */
+  double *h;       /* batch x ns harms */
+} sweep_work;
+
+static void work_free(sweep_work *w) {
+  gsl_rng_free(w->rng);
+  pool_free(&w->p);
+  harm__free(w->excluded);
+  harm__free(w->base_core);
+  harm__free(w->counts);
+  harm__free(w->order);
+  harm__free(w->rank);
+  harm__free(w->vecs);
+  harm__free(w->h);
+}
+
+/* Allocates the working arrays, marks the excluded subjects and builds
+ * the pool of candidates; false when out of memory. */
+static bool work_alloc(sweep_work *w, const harm_dataset *ds) {
+  const harm_sweep_opts *opts = w->opts;
+  size_t ns = w->ns;
+  w->excluded = harm__calloc(ns + 1, sizeof *w->excluded);
+  w->vecs = harm__reallocarray(NULL, w->batch, (w->nc + 1) * sizeof *w->vecs);
+  w->h = harm__reallocarray(NULL, w->batch, (ns + 1) * sizeof *w->h);
+  if (!w->excluded || !w->vecs || !w->h) {
+    return false;
+  }
+  for (size_t i = 0; opts->exclusions && i < harm_list_count(opts->exclusions);
+       i++) {
+    size_t subj;
+    const harm_exclusion *x = harm_list_exclusion(opts->exclusions, i);
+    if (x && harm_dataset_find_subject(ds, x->offender_id, &subj)) {
+      w->excluded[subj] = true;
+    }
+  }
+  if (!pool_init(&w->p, ds, w->m, opts, w->excluded)) {
+    return false;
+  }
+  w->counts = harm__calloc(w->p.n + 1, sizeof *w->counts);
+  w->base_core = harm__calloc(w->p.n + 1, sizeof *w->base_core);
+  w->order = harm__reallocarray(NULL, ns + 1, sizeof *w->order);
+  w->rank = harm__calloc(ns + 1, sizeof *w->rank);
+  w->rng = gsl_rng_alloc(gsl_rng_mt19937);
+  return w->counts && w->base_core && w->order && w->rank && w->rng;
+}
+
+/* The unperturbed core (w->base_core) and ranking (w->rank). */
+static harm_status base_ranking(sweep_work *w, harm_error *err) {
+  const harm_matrix *m = w->m;
+  pool *p = &w->p;
+  double *h = w->h;
+  harm_status st = harm_score_many(m, w->base, 1, h, err);
+  if (st != HARM_OK) {
+    return st;
+  }
+  select_core(p, h);
+  for (size_t q = 0; q < p->n_parts; q++) {
+    for (size_t t = 0; t < p->n_top[q]; t++) {
+      w->base_core[p->top[q * p->size + t]] = true;
+    }
+  }
+  size_t n_scored = 0;
+  for (size_t i = 0; i < w->ns; i++) {
+    if (harm_matrix_facts(m, i).offences) {
+      w->order[n_scored++] = i;
+    }
+  }
+  rank_ctx rc = {h, m};
+  if (!harm__sort(w->order, n_scored, sizeof *w->order, cmp_rank, &rc)) {
+    return nomem(err);
+  }
+  for (size_t r = 0; r < n_scored; r++) {
+    w->rank[w->order[r]] = r + 1;
+  }
+  return HARM_OK;
+}
+
+/* The draws, counting each candidate's draws in the core. The random
+ * stream is consumed draw by draw and code by code, so the batch size
+ * does not change the result. With P = 0 every factor is exactly 1.0 and
+ * every draw is the unperturbed score. */
+static harm_status run_draws(sweep_work *w, harm_error *err) {
+  const harm_sweep_opts *opts = w->opts;
+  size_t nc = w->nc, batch = w->batch;
+  pool *p = &w->p;
+  gsl_rng_set(w->rng, (unsigned long)opts->seed);
+  double lo_f = 1.0 - opts->perturb, span = 2.0 * opts->perturb;
+  for (size_t d0 = 0; d0 < opts->draws; d0 += batch) {
+    size_t nb = opts->draws - d0 < batch ? opts->draws - d0 : batch;
+    for (size_t b = 0; b < nb; b++) {
+      for (size_t j = 0; j < nc; j++) {
+        w->vecs[b * nc + j] =
+            w->base[j] * (lo_f + span * gsl_rng_uniform(w->rng));
+      }
+    }
+    harm_status st = harm_score_many(w->m, w->vecs, nb, w->h, err);
+    if (st != HARM_OK) {
+      return st;
+    }
+    for (size_t b = 0; b < nb; b++) {
+      select_core(p, w->h + b * w->ns);
+      for (size_t q = 0; q < p->n_parts; q++) {
+        for (size_t t = 0; t < p->n_top[q]; t++) {
+          w->counts[p->top[q * p->size + t]]++;
+        }
+      }
+    }
+  }
+  return HARM_OK;
+}
+
+/* One row in s for each candidate ever in the core, most often first. */
+static harm_status fill_rows(const sweep_work *w, harm_analysis_sweep *s,
+                             harm_error *err) {
+  const harm_sweep_opts *opts = w->opts;
+  const pool *p = &w->p;
+  size_t n_rows = 0;
+  for (size_t c = 0; c < p->n; c++) {
+    n_rows += w->counts[c] || w->base_core[c];
+  }
+  s->rows = harm__calloc(n_rows + 1, sizeof *s->rows);
+  if (!s->rows) {
+    return nomem(err);
+  }
+  for (size_t c = 0; c < p->n; c++) {
+    if (!w->counts[c] && !w->base_core[c]) {
+      continue;
+    }
+    harm_sweep_row *row = &s->rows[s->n_rows++];
+    row->subject = p->subject[c];
+    row->draws_in = w->counts[c];
+    row->share = (double)w->counts[c] / (double)opts->draws;
+    harm_analysis_wilson(w->counts[c], opts->draws, &row->wilson_lo,
+                         &row->wilson_hi);
+    row->base_rank = w->rank[p->subject[c]];
+    row->base_core = w->base_core[c];
+    row->area = opts->rules.partition_by_area ? (int32_t)p->part[c] - 1 : -1;
+  }
+  if (!harm__sort(s->rows, s->n_rows, sizeof *s->rows, cmp_row, NULL)) {
+    return nomem(err);
+  }
+  return HARM_OK;
+}
+
 harm_status harm_analysis_sweep_new(const harm_dataset *ds,
                                     const harm_matrix *m, const double *base,
                                     const harm_sweep_opts *opts,
@@ -200,138 +363,38 @@ harm_status harm_analysis_sweep_new(const harm_dataset *ds,
     return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
                       "NULL argument");
   }
-  size_t ns = harm_matrix_n_subjects(m), nc = harm_matrix_n_codes(m);
-  size_t batch = opts->batch ? opts->batch : 32;
-  if (batch > opts->draws) {
-    batch = opts->draws;
+  sweep_work w;
+  memset(&w, 0, sizeof w);
+  w.m = m;
+  w.base = base;
+  w.opts = opts;
+  w.ns = harm_matrix_n_subjects(m);
+  w.nc = harm_matrix_n_codes(m);
+  w.batch = opts->batch ? opts->batch : 32;
+  if (w.batch > opts->draws) {
+    w.batch = opts->draws;
   }
-  pool p;
-  memset(&p, 0, sizeof p);
-  gsl_rng *rng = NULL;
   harm_analysis_sweep *s = harm__calloc(1, sizeof *s);
-  bool *excluded = harm__calloc(ns + 1, sizeof *excluded);
-  bool *base_core = NULL;
-  size_t *counts = NULL, *order = NULL, *rank = NULL;
-  double *vecs = harm__reallocarray(NULL, batch, (nc + 1) * sizeof *vecs);
-  double *h = harm__reallocarray(NULL, batch, (ns + 1) * sizeof *h);
-  if (!s || !excluded || !vecs || !h) {
-    goto nomem;
+  st = s && work_alloc(&w, ds) ? HARM_OK : nomem(err);
+  if (st == HARM_OK) {
+    st = base_ranking(&w, err);
   }
-  for (size_t i = 0; opts->exclusions && i < harm_list_count(opts->exclusions);
-       i++) {
-    size_t subj;
-    const harm_exclusion *x = harm_list_exclusion(opts->exclusions, i);
-    if (x && harm_dataset_find_subject(ds, x->offender_id, &subj)) {
-      excluded[subj] = true;
-    }
+  if (st == HARM_OK) {
+    st = run_draws(&w, err);
   }
-  if (!pool_init(&p, ds, m, opts, excluded)) {
-    goto nomem;
+  if (st == HARM_OK) {
+    st = fill_rows(&w, s, err);
   }
-  counts = harm__calloc(p.n + 1, sizeof *counts);
-  base_core = harm__calloc(p.n + 1, sizeof *base_core);
-  order = harm__reallocarray(NULL, ns + 1, sizeof *order);
-  rank = harm__calloc(ns + 1, sizeof *rank);
-  rng = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!counts || !base_core || !order || !rank || !rng) {
-    goto nomem;
+  if (st == HARM_OK) {
+    s->m = m;
+    s->opts = *opts;
+    s->opts.exclusions = NULL;
+    s->opts.batch = w.batch;
+    *out = s;
+  } else {
+    harm_analysis_sweep_free(s);
   }
-  /* The unperturbed core and ranking. */
-  st = harm_score_many(m, base, 1, h, err);
-  if (st != HARM_OK) {
-    goto fail;
-  }
-  select_core(&p, h);
-  for (size_t q = 0; q < p.n_parts; q++) {
-    for (size_t t = 0; t < p.n_top[q]; t++) {
-      base_core[p.top[q * p.size + t]] = true;
-    }
-  }
-  size_t n_scored = 0;
-  for (size_t i = 0; i < ns; i++) {
-    if (harm_matrix_facts(m, i).offences) {
-      order[n_scored++] = i;
-    }
-  }
-  rank_ctx rc = {h, m};
-  if (!harm__sort(order, n_scored, sizeof *order, cmp_rank, &rc)) {
-    goto nomem;
-  }
-  for (size_t r = 0; r < n_scored; r++) {
-    rank[order[r]] = r + 1;
-  }
-  /* The draws. The random stream is consumed draw by draw and code by
-   * code, so the batch size does not change the result. With P = 0 every
-   * factor is exactly 1.0 and every draw is the unperturbed score. */
-  gsl_rng_set(rng, (unsigned long)opts->seed);
-  double lo_f = 1.0 - opts->perturb, span = 2.0 * opts->perturb;
-  for (size_t d0 = 0; d0 < opts->draws; d0 += batch) {
-    size_t nb = opts->draws - d0 < batch ? opts->draws - d0 : batch;
-    for (size_t b = 0; b < nb; b++) {
-      for (size_t j = 0; j < nc; j++) {
-        vecs[b * nc + j] = base[j] * (lo_f + span * gsl_rng_uniform(rng));
-      }
-    }
-    st = harm_score_many(m, vecs, nb, h, err);
-    if (st != HARM_OK) {
-      goto fail;
-    }
-    for (size_t b = 0; b < nb; b++) {
-      select_core(&p, h + b * ns);
-      for (size_t q = 0; q < p.n_parts; q++) {
-        for (size_t t = 0; t < p.n_top[q]; t++) {
-          counts[p.top[q * p.size + t]]++;
-        }
-      }
-    }
-  }
-  size_t n_rows = 0;
-  for (size_t c = 0; c < p.n; c++) {
-    n_rows += counts[c] || base_core[c];
-  }
-  s->rows = harm__calloc(n_rows + 1, sizeof *s->rows);
-  if (!s->rows) {
-    goto nomem;
-  }
-  for (size_t c = 0; c < p.n; c++) {
-    if (!counts[c] && !base_core[c]) {
-      continue;
-    }
-    harm_sweep_row *row = &s->rows[s->n_rows++];
-    row->subject = p.subject[c];
-    row->draws_in = counts[c];
-    row->share = (double)counts[c] / (double)opts->draws;
-    harm_analysis_wilson(counts[c], opts->draws, &row->wilson_lo,
-                         &row->wilson_hi);
-    row->base_rank = rank[p.subject[c]];
-    row->base_core = base_core[c];
-    row->area = opts->rules.partition_by_area ? (int32_t)p.part[c] - 1 : -1;
-  }
-  if (!harm__sort(s->rows, s->n_rows, sizeof *s->rows, cmp_row, NULL)) {
-    goto nomem;
-  }
-  s->m = m;
-  s->opts = *opts;
-  s->opts.exclusions = NULL;
-  s->opts.batch = batch;
-  *out = s;
-  st = HARM_OK;
-  goto done;
-nomem:
-  st = harm__fail(err, HARM_ERR_NOMEM, "analysis", NULL, 0, NULL,
-                  "out of memory");
-fail:
-  harm_analysis_sweep_free(s);
-done:
-  gsl_rng_free(rng);
-  pool_free(&p);
-  harm__free(excluded);
-  harm__free(base_core);
-  harm__free(counts);
-  harm__free(order);
-  harm__free(rank);
-  harm__free(vecs);
-  harm__free(h);
+  work_free(&w);
   return st;
 }
 

@@ -429,13 +429,11 @@ static int split_weights(cli_opts *o, const cli_command *cmd) {
   return HARM_EXIT_OK;
 }
 
-int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
-  memset(o, 0, sizeof *o);
+/* Loads every -c/--config file, in order, before any flag, so flags
+ * override them wherever they appear. */
+static int load_configs(int argc, char **argv, const cli_command *cmd,
+                        cli_opts *o) {
   harm_error err = HARM_ERROR_INIT;
-  if (harm_config_new(&o->cfg, &err) != HARM_OK) {
-    return cli_fail(&err);
-  }
-  /* Config files first, so flags override them wherever they appear. */
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
       if (i + 1 >= argc) {
@@ -450,12 +448,61 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       }
     }
   }
-  /* Repeated --weights (compare) build one list, set after the loop. */
-  char weights_list[CLI_MAX_WEIGHTS * 512] = "";
-  size_t n_weight_flags = 0;
-  /* Repeated --run (evaluate) too. */
-  char runs_list[CLI_MAX_WEIGHTS * 512] = "";
-  size_t n_run_flags = 0;
+  return HARM_EXIT_OK;
+}
+
+/* The flags that may repeat, each building one list that is set after
+ * the other flags. */
+typedef struct repeats {
+  char weights_list[CLI_MAX_WEIGHTS * 512]; /* --weights (compare) */
+  size_t n_weight_flags;
+  char runs_list[CLI_MAX_WEIGHTS * 512]; /* --run (evaluate) */
+  size_t n_run_flags;
+} repeats;
+
+/* Applies option `opt` with its value to the configuration, or adds a
+ * repeated flag's value to its list in rep. */
+static int apply_option(const cli_command *cmd, cli_opts *o,
+                        const cli_option *opt, const char *value,
+                        repeats *rep) {
+  int rc = HARM_EXIT_OK;
+  if (opt == &options[0]) {
+    return HARM_EXIT_OK; /* -c: loaded above */
+  } else if (strcmp(opt->flag, "--help") == 0) {
+    o->help = true;
+  } else if (strcmp(opt->flag, "--set") == 0 ||
+             strcmp(opt->flag, "--filter") == 0) {
+    rc = set_pair(cmd->name, o->cfg, opt->flag[2] == 's', value);
+  } else if (strcmp(opt->flag, "--run") == 0 && cmd->bit == CLI_EVALUATE) {
+    if (strchr(value, ',')) {
+      return usage_error(cmd->name, "no comma in a folder name: %s", value);
+    }
+    size_t used = strlen(rep->runs_list);
+    if (used + strlen(value) + 3 >= sizeof rep->runs_list) {
+      return usage_error(cmd->name, "too many --run folders%s", "");
+    }
+    snprintf(rep->runs_list + used, sizeof rep->runs_list - used, "%s%s",
+             rep->n_run_flags++ ? ", " : "", value);
+  } else if (strcmp(opt->flag, "--weights") == 0 && cmd->bit == CLI_COMPARE) {
+    if (rep->n_weight_flags == CLI_MAX_WEIGHTS || strchr(value, ',')) {
+      return usage_error(cmd->name,
+                         "at most 16 --weights, and no comma in a file "
+                         "name: %s",
+                         value);
+    }
+    size_t used = strlen(rep->weights_list);
+    snprintf(rep->weights_list + used, sizeof rep->weights_list - used, "%s%s",
+             rep->n_weight_flags++ ? ", " : "", value);
+  } else {
+    rc = set_or_fail(o->cfg, opt->section, opt->key, value);
+  }
+  return rc;
+}
+
+/* Reads argv: positional arguments into o, every option through
+ * apply_option. */
+static int parse_args(int argc, char **argv, const cli_command *cmd,
+                      cli_opts *o, repeats *rep) {
   bool all_positional = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -491,53 +538,74 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
       }
       value = argv[++i];
     }
-    int rc = HARM_EXIT_OK;
-    if (opt == &options[0]) {
-      continue; /* -c: loaded above */
-    } else if (strcmp(opt->flag, "--help") == 0) {
-      o->help = true;
-    } else if (strcmp(opt->flag, "--set") == 0 ||
-               strcmp(opt->flag, "--filter") == 0) {
-      rc = set_pair(cmd->name, o->cfg, opt->flag[2] == 's', value);
-    } else if (strcmp(opt->flag, "--run") == 0 && cmd->bit == CLI_EVALUATE) {
-      if (strchr(value, ',')) {
-        return usage_error(cmd->name, "no comma in a folder name: %s", value);
-      }
-      size_t used = strlen(runs_list);
-      if (used + strlen(value) + 3 >= sizeof runs_list) {
-        return usage_error(cmd->name, "too many --run folders%s", "");
-      }
-      snprintf(runs_list + used, sizeof runs_list - used, "%s%s",
-               n_run_flags++ ? ", " : "", value);
-    } else if (strcmp(opt->flag, "--weights") == 0 && cmd->bit == CLI_COMPARE) {
-      if (n_weight_flags == CLI_MAX_WEIGHTS || strchr(value, ',')) {
-        return usage_error(cmd->name,
-                           "at most 16 --weights, and no comma in a file "
-                           "name: %s",
-                           value);
-      }
-      size_t used = strlen(weights_list);
-      snprintf(weights_list + used, sizeof weights_list - used, "%s%s",
-               n_weight_flags++ ? ", " : "", value);
-    } else {
-      rc = set_or_fail(o->cfg, opt->section, opt->key, value);
-    }
+    int rc = apply_option(cmd, o, opt, value, rep);
     if (rc) {
       return rc;
     }
   }
-  if (n_weight_flags) {
+  return HARM_EXIT_OK;
+}
+
+/* Sets the lists the repeated flags built. */
+static int apply_repeats(cli_opts *o, const repeats *rep) {
+  if (rep->n_weight_flags) {
     /* compare's flags replace a configured list. */
-    int rc = set_or_fail(o->cfg, "compare", "weights", weights_list);
+    int rc = set_or_fail(o->cfg, "compare", "weights", rep->weights_list);
     if (rc) {
       return rc;
     }
   }
-  if (n_run_flags) {
-    int rc = set_or_fail(o->cfg, "evaluate", "runs", runs_list);
+  if (rep->n_run_flags) {
+    int rc = set_or_fail(o->cfg, "evaluate", "runs", rep->runs_list);
     if (rc) {
       return rc;
     }
+  }
+  return HARM_EXIT_OK;
+}
+
+/* Refuses --pseudonymise with a grouping that would write raw values,
+ * then loads the key. */
+static int check_pseudonymise(cli_opts *o, const cli_command *cmd) {
+  /* Only offender ids are pseudonymised. Grouping by any other column
+   * (victim_id, a remapped id, a free-text column) would write that
+   * column's raw values as the subject ids, so the only groupings
+   * allowed are the offender column itself and the area (a place, not
+   * a person). */
+  const char *g = harm_config_get(o->cfg, "input", "group_by");
+  const char *who = harm_config_get(o->cfg, "columns", "offender_id");
+  const char *area = harm_config_get(o->cfg, "columns", "area");
+  if (g && *g && !ieq(g, who) && !ieq(g, area)) {
+    char e[256];
+    fprintf(stderr,
+            "harmrank: %s: --pseudonymise with --group-by %s: only "
+            "offender ids (column \"%s\") are pseudonymised, so grouping "
+            "by another column would write its raw values; group by the "
+            "area column or drop one of the two options\n",
+            cmd->name, cli_esc(g, e, sizeof e), who);
+    return HARM_EXIT_USAGE;
+  }
+  return cli_load_key(o);
+}
+
+int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
+  memset(o, 0, sizeof *o);
+  harm_error err = HARM_ERROR_INIT;
+  if (harm_config_new(&o->cfg, &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  int rc = load_configs(argc, argv, cmd, o);
+  if (rc) {
+    return rc;
+  }
+  repeats rep = {"", 0, "", 0};
+  rc = parse_args(argc, argv, cmd, o, &rep);
+  if (rc) {
+    return rc;
+  }
+  rc = apply_repeats(o, &rep);
+  if (rc) {
+    return rc;
   }
   if (harm_config_validate(o->cfg, &err) != HARM_OK) {
     return cli_fail(&err);
@@ -553,30 +621,12 @@ int cli_parse(int argc, char **argv, const cli_command *cmd, cli_opts *o) {
   o->previous = harm_config_path(o->cfg, "cohort", "previous");
   o->pseudonymise = harm_config_path(o->cfg, "privacy", "pseudonymise");
   o->quiet = harm_config_quiet(o->cfg);
-  int wrc = split_weights(o, cmd);
-  if (wrc) {
-    return wrc;
+  rc = split_weights(o, cmd);
+  if (rc) {
+    return rc;
   }
   if (o->pseudonymise) {
-    /* Only offender ids are pseudonymised. Grouping by any other column
-     * (victim_id, a remapped id, a free-text column) would write that
-     * column's raw values as the subject ids, so the only groupings
-     * allowed are the offender column itself and the area (a place, not
-     * a person). */
-    const char *g = harm_config_get(o->cfg, "input", "group_by");
-    const char *who = harm_config_get(o->cfg, "columns", "offender_id");
-    const char *area = harm_config_get(o->cfg, "columns", "area");
-    if (g && *g && !ieq(g, who) && !ieq(g, area)) {
-      char e[256];
-      fprintf(stderr,
-              "harmrank: %s: --pseudonymise with --group-by %s: only "
-              "offender ids (column \"%s\") are pseudonymised, so grouping "
-              "by another column would write its raw values; group by the "
-              "area column or drop one of the two options\n",
-              cmd->name, cli_esc(g, e, sizeof e), who);
-      return HARM_EXIT_USAGE;
-    }
-    int rc = cli_load_key(o);
+    rc = check_pseudonymise(o, cmd);
     if (rc) {
       return rc;
     }

@@ -61,154 +61,200 @@ static void print_summary(const harm_places *pl, const harm_accounting *a) {
   }
 }
 
-int cli_cmd_places(int argc, char **argv) {
-  const char *cmd = "places";
+/* What the steps of `harmrank places` share. */
+typedef struct places_cmd {
+  const char *cmd;
   cli_opts o;
-  int rc = cli_start(cmd, argc, argv, &o, false);
-  if (rc >= 0) {
-    cli_opts_free(&o);
-    return rc;
-  }
-  rc = HARM_EXIT_OK;
-  if (!o.out_dir) {
+  bool pseudo_places;    /* [output] pseudonymise_places */
+  const char *place_col; /* [columns] place */
+  size_t per_area;       /* [output] top_per_area, 0 = none */
+  char rejects[4096], paths[N_OUT][4096], by_area_path[4096];
+  cli_pipeline p;
+  harm_places *pl;
+  harm_accounting a;
+} places_cmd;
+
+/* Refuses a run without --out, a place column, or a key for
+ * pseudonymised places. */
+static int check_options(places_cmd *c) {
+  const char *cmd = c->cmd;
+  if (!c->o.out_dir) {
     fprintf(stderr, "harmrank: %s: pass --out DIR for the outputs\n", cmd);
-    cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
-  bool pseudo_places = harm_config_pseudonymise_places(o.cfg);
-  if (pseudo_places && !o.key_len) {
+  c->pseudo_places = harm_config_pseudonymise_places(c->o.cfg);
+  if (c->pseudo_places && !c->o.key_len) {
     fprintf(stderr,
             "harmrank: %s: [output] pseudonymise_places needs a key: pass "
             "--pseudonymise KEYFILE\n",
             cmd);
-    cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
-  const char *place_col = harm_config_get(o.cfg, "columns", "place");
-  if (!place_col || !*place_col) {
+  c->place_col = harm_config_get(c->o.cfg, "columns", "place");
+  if (!c->place_col || !*c->place_col) {
     fprintf(stderr, "harmrank: %s: [columns] place is empty\n", cmd);
-    cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
-  rc = cli_make_dirs(cmd, o.out_dir);
-  size_t per_area = harm_config_top_per_area(o.cfg);
-  char rejects[4096], paths[N_OUT][4096], by_area_path[4096];
+  return HARM_EXIT_OK;
+}
+
+/* Makes the output folder, names every output and checks that none is
+ * an input. */
+static int set_paths(places_cmd *c) {
+  cli_opts *o = &c->o;
+  int rc = cli_make_dirs(c->cmd, o->out_dir);
+  c->per_area = harm_config_top_per_area(o->cfg);
   const char *outs[N_OUT + 2];
-  if (o.rejects) {
-    snprintf(rejects, sizeof rejects, "%s", o.rejects);
+  if (o->rejects) {
+    snprintf(c->rejects, sizeof c->rejects, "%s", o->rejects);
   } else {
-    cli_join(rejects, sizeof rejects, o.out_dir, "rejects.csv");
+    cli_join(c->rejects, sizeof c->rejects, o->out_dir, "rejects.csv");
   }
-  outs[0] = rejects;
+  outs[0] = c->rejects;
   for (size_t k = 0; k < N_OUT; k++) {
-    cli_join(paths[k], sizeof paths[k], o.out_dir, out_names[k]);
-    outs[k + 1] = paths[k];
+    cli_join(c->paths[k], sizeof c->paths[k], o->out_dir, out_names[k]);
+    outs[k + 1] = c->paths[k];
   }
-  cli_join(by_area_path, sizeof by_area_path, o.out_dir, by_area_name);
-  outs[N_OUT + 1] = by_area_path;
+  cli_join(c->by_area_path, sizeof c->by_area_path, o->out_dir, by_area_name);
+  outs[N_OUT + 1] = c->by_area_path;
   if (!rc) {
-    rc = cli_check_paths(cmd, &o, outs, N_OUT + 1 + (per_area > 0), true);
+    rc = cli_check_paths(c->cmd, o, outs, N_OUT + 1 + (c->per_area > 0), true);
   }
-  cli_pipeline p;
-  memset(&p, 0, sizeof p);
-  if (!rc) {
-    rc = cli_pipeline_run_places(&o, rejects, &p);
-  }
-  harm_places *pl = NULL;
+  return rc;
+}
+
+/* Runs the pipeline and ranks the places, then prints the summary. */
+static int rank_places(places_cmd *c) {
+  cli_opts *o = &c->o;
+  int rc = cli_pipeline_run_places(o, c->rejects, &c->p);
   harm_error err = HARM_ERROR_INIT;
   if (!rc) {
     harm_places_opts po = HARM_PLACES_OPTS_INIT;
-    po.place_column = place_col;
-    po.place_key = pseudo_places ? o.key : NULL;
-    po.place_key_len = pseudo_places ? o.key_len : 0;
-    if (harm_places_new(p.run, o.cfg, &po, &pl, &err) != HARM_OK) {
+    po.place_column = c->place_col;
+    po.place_key = c->pseudo_places ? o->key : NULL;
+    po.place_key_len = c->pseudo_places ? o->key_len : 0;
+    if (harm_places_new(c->p.run, o->cfg, &po, &c->pl, &err) != HARM_OK) {
       rc = cli_fail(&err);
     }
   }
-  harm_accounting a = {0};
   if (!rc) {
-    a = harm_run_accounting(p.run);
-    if (harm_places_count(pl) == 0) {
+    c->a = harm_run_accounting(c->p.run);
+    if (harm_places_count(c->pl) == 0) {
       fprintf(stderr,
               "harmrank: %s: no place has a scored offence in the window\n",
-              cmd);
+              c->cmd);
       rc = HARM_EXIT_DATA;
     }
   }
-  if (!rc && !o.quiet) {
-    print_summary(pl, &a);
+  if (!rc && !o->quiet) {
+    print_summary(c->pl, &c->a);
   }
-  size_t top = harm_config_output_top(o.cfg);
-  /* places.csv, place_offenders.csv, quality.csv, places.xlsx and the
-   * rejects, then the manifest, as one output set. */
-  harm_outset *set = NULL;
-  harm_outfile *out[N_OUT - 1] = {NULL};
+  return rc;
+}
+
+/* Adds places.csv, place_offenders.csv and quality.csv (and with
+ * top_per_area places_by_area.csv) to the set and writes them; out[3]
+ * is places.xlsx, added here and written by the caller. */
+static harm_status write_tables(places_cmd *c, harm_outset *set,
+                                harm_outfile **out, harm_error *err) {
+  size_t top = harm_config_output_top(c->o.cfg);
   harm_outfile *by_area = NULL;
   harm_status st = HARM_OK;
-  if (!rc) {
-    st = harm_outset_new(o.out_dir, o.file_mode, &set, &err);
+  for (size_t k = 0; st == HARM_OK && k < N_OUT - 1; k++) {
+    st = harm_outset_add(set, out_names[k], &out[k], err);
   }
-  for (size_t k = 0; !rc && st == HARM_OK && k < N_OUT - 1; k++) {
-    st = harm_outset_add(set, out_names[k], &out[k], &err);
+  if (st == HARM_OK) {
+    st = harm_places_write_csv(harm_outfile_stream(out[0]), c->pl, top,
+                               TOP_OFFENDERS, err);
   }
-  if (!rc && st == HARM_OK) {
-    st = harm_places_write_csv(harm_outfile_stream(out[0]), pl, top,
-                               TOP_OFFENDERS, &err);
+  if (st == HARM_OK) {
+    st = harm_places_write_links(harm_outfile_stream(out[1]), c->pl, top, err);
   }
-  if (!rc && st == HARM_OK) {
-    st = harm_places_write_links(harm_outfile_stream(out[1]), pl, top, &err);
+  if (st == HARM_OK) {
+    st = harm_places_write_quality(harm_outfile_stream(out[2]), c->pl, &c->a,
+                                   err);
   }
-  if (!rc && st == HARM_OK) {
-    st = harm_places_write_quality(harm_outfile_stream(out[2]), pl, &a, &err);
-  }
-  if (!rc && st == HARM_OK && per_area) {
-    st = harm_outset_add(set, by_area_name, &by_area, &err);
+  if (st == HARM_OK && c->per_area) {
+    st = harm_outset_add(set, by_area_name, &by_area, err);
     if (st == HARM_OK) {
-      st = harm_places_write_by_area(harm_outfile_stream(by_area), pl, per_area,
-                                     TOP_OFFENDERS, &err);
+      st = harm_places_write_by_area(harm_outfile_stream(by_area), c->pl,
+                                     c->per_area, TOP_OFFENDERS, err);
     }
   }
-  harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
-  size_t n_in = 0;
-  if (!rc) {
-    n_in = cli_manifest_inputs(&o, &p, NULL, NULL, NULL, inputs,
-                               sizeof inputs / sizeof *inputs);
+  return st;
+}
+
+/* places.csv, place_offenders.csv, quality.csv, places.xlsx and the
+ * rejects, then the manifest, as one output set. */
+static int write_outputs(places_cmd *c) {
+  cli_opts *o = &c->o;
+  size_t top = harm_config_output_top(o->cfg);
+  harm_error err = HARM_ERROR_INIT;
+  harm_outset *set = NULL;
+  harm_outfile *out[N_OUT - 1] = {NULL};
+  harm_status st = harm_outset_new(o->out_dir, o->file_mode, &set, &err);
+  if (st == HARM_OK) {
+    st = write_tables(c, set, out, &err);
   }
-  harm_manifest man = {.command = cmd,
+  harm_manifest_input inputs[CLI_MAX_WEIGHTS + 16];
+  size_t n_in = cli_manifest_inputs(o, &c->p, NULL, NULL, NULL, inputs,
+                                    sizeof inputs / sizeof *inputs);
+  harm_manifest man = {.command = c->cmd,
                        .inputs = inputs,
                        .n_inputs = n_in,
-                       .config = o.cfg,
-                       .weights = p.weights,
-                       .run = p.run,
-                       .scores = p.scores,
-                       .pseudonymised = o.key_len > 0};
-  if (!rc && st == HARM_OK) {
-    st = harm_places_write_xlsx(harm_outfile_temp_path(out[3]), pl, &a, top,
-                                TOP_OFFENDERS, per_area, &man, &err);
+                       .config = o->cfg,
+                       .weights = c->p.weights,
+                       .run = c->p.run,
+                       .scores = c->p.scores,
+                       .pseudonymised = o->key_len > 0};
+  if (st == HARM_OK) {
+    st = harm_places_write_xlsx(harm_outfile_temp_path(out[3]), c->pl, &c->a,
+                                top, TOP_OFFENDERS, c->per_area, &man, &err);
   }
-  if (!rc && st == HARM_OK) {
-    st = harm_outset_adopt(set, "rejects.csv", p.rejects, &err);
-    p.rejects = NULL;
+  if (st == HARM_OK) {
+    st = harm_outset_adopt(set, "rejects.csv", c->p.rejects, &err);
+    c->p.rejects = NULL;
   }
-  if (!rc && st == HARM_OK) {
+  if (st == HARM_OK) {
     st = harm_outset_commit(set, &man, &err);
   }
   harm_outset_free(set);
-  if (!rc && st != HARM_OK) {
-    rc = cli_fail(&err);
+  return st != HARM_OK ? cli_fail(&err) : HARM_EXIT_OK;
+}
+
+int cli_cmd_places(int argc, char **argv) {
+  places_cmd c;
+  memset(&c, 0, sizeof c);
+  c.cmd = "places";
+  int rc = cli_start(c.cmd, argc, argv, &c.o, false);
+  if (rc >= 0) {
+    cli_opts_free(&c.o);
+    return rc;
   }
-  if (!rc && !o.quiet) {
-    fprintf(stderr, "outputs in %s:", o.out_dir);
+  rc = check_options(&c);
+  if (rc) {
+    cli_opts_free(&c.o);
+    return rc;
+  }
+  rc = set_paths(&c);
+  if (!rc) {
+    rc = rank_places(&c);
+  }
+  if (!rc) {
+    rc = write_outputs(&c);
+  }
+  if (!rc && !c.o.quiet) {
+    fprintf(stderr, "outputs in %s:", c.o.out_dir);
     for (size_t k = 0; k < N_OUT; k++) {
       fprintf(stderr, " %s", out_names[k]);
     }
-    if (per_area) {
+    if (c.per_area) {
       fprintf(stderr, " %s", by_area_name);
     }
     fputs(" rejects.csv\n", stderr);
   }
-  harm_places_free(pl);
-  cli_pipeline_free(&p);
-  cli_opts_free(&o);
+  harm_places_free(c.pl);
+  cli_pipeline_free(&c.p);
+  cli_opts_free(&c.o);
   return rc;
 }

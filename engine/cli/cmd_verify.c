@@ -171,96 +171,83 @@ static int rerun(const harm_oversight_manifest *m, const char *out_dir) {
   return rc;
 }
 
-int cli_cmd_verify(int argc, char **argv) {
-  cli_opts o;
-  int rc = cli_start("verify", argc, argv, &o, true);
-  if (rc >= 0) {
-    cli_opts_free(&o);
-    return rc;
-  }
-  rc = HARM_EXIT_OK;
-  if (o.n_positional != 1) {
-    fprintf(stderr, "harmrank: verify: pass one manifest: harmrank verify "
-                    "OUT_DIR/manifest.json\n");
-    cli_opts_free(&o);
-    return HARM_EXIT_USAGE;
-  }
+/* Loads the manifest at `path` (or in the folder `path`), noting when a
+ * different version made the run. */
+static int load_manifest(const char *path, bool quiet,
+                         harm_oversight_manifest **m) {
   char e1[1024];
-  const char *path = o.positional[0];
   struct stat sb;
   char joined[4096];
   if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
     cli_join(joined, sizeof joined, path, "manifest.json");
     path = joined;
   }
-  harm_oversight_manifest *m = NULL;
   harm_error err = HARM_ERROR_INIT;
-  if (harm_oversight_manifest_load(path, &m, &err) != HARM_OK) {
-    rc = cli_fail(&err);
-    cli_opts_free(&o);
-    return rc;
+  if (harm_oversight_manifest_load(path, m, &err) != HARM_OK) {
+    return cli_fail(&err);
   }
-  bool quiet = o.quiet;
-  if (strcmp(harm_oversight_manifest_version(m), harm_version()) != 0 &&
+  if (strcmp(harm_oversight_manifest_version(*m), harm_version()) != 0 &&
       !quiet) {
     fprintf(stderr,
             "harmrank: verify: note: the run was made by harmrank %s; this "
             "is %s\n",
-            cli_esc(harm_oversight_manifest_version(m), e1, sizeof e1),
+            cli_esc(harm_oversight_manifest_version(*m), e1, sizeof e1),
             harm_version());
   }
-  /* 1. The inputs, re-hashed. */
-  bool missing = false, differs = false;
+  return HARM_EXIT_OK;
+}
+
+/* 1. The inputs, re-hashed, one line each (only the changed ones when
+ * quiet). Sets *missing and *differs. */
+static void check_inputs(const harm_oversight_manifest *m, bool quiet,
+                         bool *missing, bool *differs) {
+  char e1[1024];
   for (size_t i = 0; i < harm_oversight_manifest_n_inputs(m); i++) {
     const harm_oversight_file *f = harm_oversight_manifest_input(m, i);
     harm_oversight_check c =
         strcmp(f->path, "-") == 0
             ? HARM_CHECK_NOT_HASHED
             : harm_oversight_check_file(f->resolved, f->sha256, NULL);
-    missing |= c == HARM_CHECK_MISSING || c == HARM_CHECK_NOT_HASHED;
-    differs |= c == HARM_CHECK_CHANGED;
+    *missing |= c == HARM_CHECK_MISSING || c == HARM_CHECK_NOT_HASHED;
+    *differs |= c == HARM_CHECK_CHANGED;
     if (!quiet || c != HARM_CHECK_SAME) {
       printf("input  %-11s %s: %s\n", f->role, cli_esc(f->path, e1, sizeof e1),
              check_word(c));
     }
   }
-  if (missing) {
-    fprintf(stderr, "harmrank: verify: an input is missing: the run cannot "
-                    "be repeated\n");
-    harm_oversight_manifest_free(m);
-    cli_opts_free(&o);
-    return HARM_EXIT_IO;
-  }
-  /* 2. The re-run, into --out or a temporary folder. */
-  char tmp[PATH_MAX];
-  bool made_tmp = false;
-  if (o.out_dir) {
-    rc = cli_make_dirs("verify", o.out_dir);
-    char *abs = rc ? NULL : realpath(o.out_dir, NULL);
-    snprintf(tmp, sizeof tmp, "%s", abs ? abs : o.out_dir);
+}
+
+/* The folder for the re-run in tmp: --out (made, absolute) or a new
+ * temporary folder (*made_tmp). */
+static int rerun_folder(const cli_opts *o, char tmp[PATH_MAX], bool *made_tmp) {
+  int rc = HARM_EXIT_OK;
+  if (o->out_dir) {
+    rc = cli_make_dirs("verify", o->out_dir);
+    char *abs = rc ? NULL : realpath(o->out_dir, NULL);
+    snprintf(tmp, PATH_MAX, "%s", abs ? abs : o->out_dir);
     free(abs);
   } else {
     const char *base = getenv("TMPDIR");
-    snprintf(tmp, sizeof tmp, "%s/harmrank-verify-XXXXXX",
+    snprintf(tmp, PATH_MAX, "%s/harmrank-verify-XXXXXX",
              base && *base ? base : "/tmp");
     if (!mkdtemp(tmp)) {
       fprintf(stderr, "harmrank: verify: cannot make a temporary folder: %s\n",
               strerror(errno));
       rc = HARM_EXIT_IO;
     }
-    made_tmp = !rc;
+    *made_tmp = !rc;
   }
-  if (!rc) {
-    int rr = rerun(m, tmp);
-    if (rr) {
-      fprintf(stderr,
-              "harmrank: verify: the re-run of \"%s\" failed (exit %d)\n",
-              harm_oversight_manifest_command(m), rr);
-      rc = rr == HARM_EXIT_IO ? HARM_EXIT_IO : HARM_EXIT_DATA;
-    }
-  }
-  /* 3. Every output: as it is in OUT_DIR now, and as re-run. */
-  for (size_t i = 0; !rc && i < harm_oversight_manifest_n_outputs(m); i++) {
+  return rc;
+}
+
+/* 3. Every output: as it is in OUT_DIR now, and as re-run into tmp, one
+ * line each (only the differing ones when quiet); true when any
+ * differs. */
+static bool compare_outputs(const harm_oversight_manifest *m, const char *tmp,
+                            bool quiet) {
+  char e1[1024];
+  bool differs = false;
+  for (size_t i = 0; i < harm_oversight_manifest_n_outputs(m); i++) {
     const harm_oversight_file *f = harm_oversight_manifest_output(m, i);
     char again[PATH_MAX + 256], hex[65];
     cli_join(again, sizeof again, tmp, f->role);
@@ -281,6 +268,54 @@ int cli_cmd_verify(int argc, char **argv) {
                  : "; CHANGED in the run's folder since the run",
              "");
     }
+  }
+  return differs;
+}
+
+int cli_cmd_verify(int argc, char **argv) {
+  cli_opts o;
+  int rc = cli_start("verify", argc, argv, &o, true);
+  if (rc >= 0) {
+    cli_opts_free(&o);
+    return rc;
+  }
+  if (o.n_positional != 1) {
+    fprintf(stderr, "harmrank: verify: pass one manifest: harmrank verify "
+                    "OUT_DIR/manifest.json\n");
+    cli_opts_free(&o);
+    return HARM_EXIT_USAGE;
+  }
+  harm_oversight_manifest *m = NULL;
+  bool quiet = o.quiet;
+  rc = load_manifest(o.positional[0], quiet, &m);
+  if (rc) {
+    cli_opts_free(&o);
+    return rc;
+  }
+  bool missing = false, differs = false;
+  check_inputs(m, quiet, &missing, &differs);
+  if (missing) {
+    fprintf(stderr, "harmrank: verify: an input is missing: the run cannot "
+                    "be repeated\n");
+    harm_oversight_manifest_free(m);
+    cli_opts_free(&o);
+    return HARM_EXIT_IO;
+  }
+  /* 2. The re-run, into --out or a temporary folder. */
+  char tmp[PATH_MAX];
+  bool made_tmp = false;
+  rc = rerun_folder(&o, tmp, &made_tmp);
+  if (!rc) {
+    int rr = rerun(m, tmp);
+    if (rr) {
+      fprintf(stderr,
+              "harmrank: verify: the re-run of \"%s\" failed (exit %d)\n",
+              harm_oversight_manifest_command(m), rr);
+      rc = rr == HARM_EXIT_IO ? HARM_EXIT_IO : HARM_EXIT_DATA;
+    }
+  }
+  if (!rc) {
+    differs |= compare_outputs(m, tmp, quiet);
   }
   if (made_tmp) {
     remove_tree(tmp);

@@ -90,32 +90,31 @@ static uint32_t keep(lload *ld, harm__csv_field f) {
   return i;
 }
 
-static bool on_row(void *ctx, const harm__csv_record *rec) {
-  lload *ld = ctx;
+/* Finds the columns in the header row; false when a required one is
+ * missing. */
+static bool read_header(lload *ld, const harm__csv_record *rec) {
   harm_list *l = ld->l;
-  if (rec->error) {
-    lfail(ld, rec->line, NULL, "%s", rec->error);
-    return false;
-  }
-  if (!ld->have_header) {
-    ld->n_cols = rec->n_fields;
-    for (int c = 0; c < L_N; c++) {
-      ld->col[c] = ABSENT;
-      for (size_t i = 0; i < rec->n_fields; i++) {
-        harm__csv_field f = field(rec, i);
-        if (harm__ieq(f.p, f.len, col_names[c])) {
-          ld->col[c] = i;
-        }
-      }
-      if (required(l->kind, c) && ld->col[c] == ABSENT) {
-        lfail(ld, rec->line, col_names[c],
-              "required column missing from the header");
-        return false;
+  ld->n_cols = rec->n_fields;
+  for (int c = 0; c < L_N; c++) {
+    ld->col[c] = ABSENT;
+    for (size_t i = 0; i < rec->n_fields; i++) {
+      harm__csv_field f = field(rec, i);
+      if (harm__ieq(f.p, f.len, col_names[c])) {
+        ld->col[c] = i;
       }
     }
-    ld->have_header = true;
-    return true;
+    if (required(l->kind, c) && ld->col[c] == ABSENT) {
+      lfail(ld, rec->line, col_names[c],
+            "required column missing from the header");
+      return false;
+    }
   }
+  ld->have_header = true;
+  return true;
+}
+
+/* Checks that a row has the header's number of fields and no NUL byte. */
+static bool check_fields(lload *ld, const harm__csv_record *rec) {
   if (rec->n_fields != ld->n_cols) {
     lfail(ld, rec->line, NULL, "expected %zu fields, found %zu", ld->n_cols,
           rec->n_fields);
@@ -135,46 +134,143 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
+  return true;
+}
+
+/* Sets the list's array of its kind to p. */
+static void set_array(harm_list *l, void *p) {
+  if (l->kind == HARM_LIST_REFERRALS) {
+    l->ref = p;
+  } else if (l->kind == HARM_LIST_EXCLUSIONS) {
+    l->exc = p;
+  } else {
+    l->prev = p;
+  }
+}
+
+/* Makes room for one more row when the list is full; false when out of
+ * memory. */
+static bool grow(lload *ld) {
+  harm_list *l = ld->l;
+  if (l->n < l->cap) {
+    return true;
+  }
+  size_t cap = l->cap ? l->cap * 2 : 64;
+  void *p =
+      harm__reallocarray(l->kind == HARM_LIST_REFERRALS    ? (void *)l->ref
+                         : l->kind == HARM_LIST_EXCLUSIONS ? (void *)l->exc
+                                                           : (void *)l->prev,
+                         cap,
+                         l->kind == HARM_LIST_REFERRALS    ? sizeof *l->ref
+                         : l->kind == HARM_LIST_EXCLUSIONS ? sizeof *l->exc
+                                                           : sizeof *l->prev);
+  uint32_t(*idx)[4] =
+      p ? harm__reallocarray(ld->idx, cap, sizeof *ld->idx) : NULL;
+  if (!p || !idx) {
+    if (p) {
+      /* keep the grown array; the index array failed */
+      set_array(l, p);
+    }
+    ld->status = HARM_ERR_NOMEM;
+    return false;
+  }
+  set_array(l, p);
+  ld->idx = idx;
+  l->cap = cap;
+  return true;
+}
+
+/* A referral row's agency, date, priority and reason. */
+static bool read_referral(lload *ld, const harm__csv_record *rec,
+                          uint32_t *ix) {
+  harm_list *l = ld->l;
+  harm_referral *r = &l->ref[l->n];
+  harm__csv_field agency = field(rec, ld->col[L_AGENCY]);
+  harm__csv_field date = field(rec, ld->col[L_DATE]);
+  harm__csv_field pri = field(rec, ld->col[L_PRIORITY]);
+  if (agency.len == 0) {
+    lfail(ld, rec->line, "agency", "empty agency");
+    return false;
+  }
+  if (!harm_date_parse(date.p, date.len, HARM_DATE_YMD, &r->referred_on)) {
+    lfail(ld, rec->line, "referred_on", "not a date (expected YYYY-MM-DD)");
+    return false;
+  }
+  r->priority = INT32_MAX;
+  if (pri.len) {
+    uint64_t v;
+    if (!harm__parse_u64(pri.p, pri.len, &v) || v < 1 || v > 1000000) {
+      lfail(ld, rec->line, "priority",
+            "priority must be a whole number from 1 (most urgent)");
+      return false;
+    }
+    r->priority = (int32_t)v;
+  }
+  r->line = rec->line;
+  ix[1] = keep(ld, agency);
+  ix[2] = keep(ld, field(rec, ld->col[L_REASON]));
+  return true;
+}
+
+/* An exclusion row's reason. */
+static bool read_exclusion(lload *ld, const harm__csv_record *rec,
+                           uint32_t *ix) {
+  harm_list *l = ld->l;
+  harm__csv_field reason = field(rec, ld->col[L_REASON]);
+  if (reason.len == 0) {
+    lfail(ld, rec->line, "reason", "an exclusion needs a reason");
+    return false;
+  }
+  l->exc[l->n].line = rec->line;
+  ix[1] = keep(ld, reason);
+  return true;
+}
+
+/* A previous cohort.csv row's rank, months served and route. */
+static bool read_previous(lload *ld, const harm__csv_record *rec) {
+  harm_list *l = ld->l;
+  harm_previous_member *p = &l->prev[l->n];
+  harm__csv_field rank = field(rec, ld->col[L_RANK]);
+  harm__csv_field months = field(rec, ld->col[L_MONTHS]);
+  uint64_t v = 0, m = 0;
+  if (rank.len && !harm__parse_u64(rank.p, rank.len, &v)) {
+    lfail(ld, rec->line, "score_rank", "not a rank");
+    return false;
+  }
+  if (!harm__parse_u64(months.p, months.len, &m) || m > 100000) {
+    lfail(ld, rec->line, "months_served", "not a number of months");
+    return false;
+  }
+  p->score_rank = (size_t)v;
+  p->months_served = (uint32_t)m;
+  /* cohort.csv's reason says how a member came in; referral places
+   * (new or kept by tenure) begin with "referral". */
+  harm__csv_field why = field(rec, ld->col[L_REASON]);
+  p->referral_route = why.len >= 8 && harm__ieq(why.p, 8, "referral");
+  p->line = rec->line;
+  return true;
+}
+
+static bool on_row(void *ctx, const harm__csv_record *rec) {
+  lload *ld = ctx;
+  harm_list *l = ld->l;
+  if (rec->error) {
+    lfail(ld, rec->line, NULL, "%s", rec->error);
+    return false;
+  }
+  if (!ld->have_header) {
+    return read_header(ld, rec);
+  }
+  if (!check_fields(ld, rec)) {
+    return false;
+  }
   harm__csv_field id = field(rec, ld->col[L_ID]);
   if (id.len == 0 || memchr(id.p, '\0', id.len)) {
     lfail(ld, rec->line, "offender_id", "empty or invalid offender id");
     return false;
   }
-  if (l->n == l->cap) {
-    size_t cap = l->cap ? l->cap * 2 : 64;
-    void *p =
-        harm__reallocarray(l->kind == HARM_LIST_REFERRALS    ? (void *)l->ref
-                           : l->kind == HARM_LIST_EXCLUSIONS ? (void *)l->exc
-                                                             : (void *)l->prev,
-                           cap,
-                           l->kind == HARM_LIST_REFERRALS    ? sizeof *l->ref
-                           : l->kind == HARM_LIST_EXCLUSIONS ? sizeof *l->exc
-                                                             : sizeof *l->prev);
-    uint32_t(*idx)[4] =
-        p ? harm__reallocarray(ld->idx, cap, sizeof *ld->idx) : NULL;
-    if (!p || !idx) {
-      if (p) {
-        /* keep the grown array; the index array failed */
-        if (l->kind == HARM_LIST_REFERRALS) {
-          l->ref = p;
-        } else if (l->kind == HARM_LIST_EXCLUSIONS) {
-          l->exc = p;
-        } else {
-          l->prev = p;
-        }
-      }
-      ld->status = HARM_ERR_NOMEM;
-      return false;
-    }
-    if (l->kind == HARM_LIST_REFERRALS) {
-      l->ref = p;
-    } else if (l->kind == HARM_LIST_EXCLUSIONS) {
-      l->exc = p;
-    } else {
-      l->prev = p;
-    }
-    ld->idx = idx;
-    l->cap = cap;
+  if (!grow(ld)) {
+    return false;
   }
   uint32_t *ix = ld->idx[l->n];
   ix[0] = keep(ld, id);
@@ -190,60 +286,11 @@ static bool on_row(void *ctx, const harm__csv_record *rec) {
       return false;
     }
   }
-  if (l->kind == HARM_LIST_REFERRALS) {
-    harm_referral *r = &l->ref[l->n];
-    harm__csv_field agency = field(rec, ld->col[L_AGENCY]);
-    harm__csv_field date = field(rec, ld->col[L_DATE]);
-    harm__csv_field pri = field(rec, ld->col[L_PRIORITY]);
-    if (agency.len == 0) {
-      lfail(ld, rec->line, "agency", "empty agency");
-      return false;
-    }
-    if (!harm_date_parse(date.p, date.len, HARM_DATE_YMD, &r->referred_on)) {
-      lfail(ld, rec->line, "referred_on", "not a date (expected YYYY-MM-DD)");
-      return false;
-    }
-    r->priority = INT32_MAX;
-    if (pri.len) {
-      uint64_t v;
-      if (!harm__parse_u64(pri.p, pri.len, &v) || v < 1 || v > 1000000) {
-        lfail(ld, rec->line, "priority",
-              "priority must be a whole number from 1 (most urgent)");
-        return false;
-      }
-      r->priority = (int32_t)v;
-    }
-    r->line = rec->line;
-    ix[1] = keep(ld, agency);
-    ix[2] = keep(ld, field(rec, ld->col[L_REASON]));
-  } else if (l->kind == HARM_LIST_EXCLUSIONS) {
-    harm__csv_field reason = field(rec, ld->col[L_REASON]);
-    if (reason.len == 0) {
-      lfail(ld, rec->line, "reason", "an exclusion needs a reason");
-      return false;
-    }
-    l->exc[l->n].line = rec->line;
-    ix[1] = keep(ld, reason);
-  } else {
-    harm_previous_member *p = &l->prev[l->n];
-    harm__csv_field rank = field(rec, ld->col[L_RANK]);
-    harm__csv_field months = field(rec, ld->col[L_MONTHS]);
-    uint64_t v = 0, m = 0;
-    if (rank.len && !harm__parse_u64(rank.p, rank.len, &v)) {
-      lfail(ld, rec->line, "score_rank", "not a rank");
-      return false;
-    }
-    if (!harm__parse_u64(months.p, months.len, &m) || m > 100000) {
-      lfail(ld, rec->line, "months_served", "not a number of months");
-      return false;
-    }
-    p->score_rank = (size_t)v;
-    p->months_served = (uint32_t)m;
-    /* cohort.csv's reason says how a member came in; referral places
-     * (new or kept by tenure) begin with "referral". */
-    harm__csv_field why = field(rec, ld->col[L_REASON]);
-    p->referral_route = why.len >= 8 && harm__ieq(why.p, 8, "referral");
-    p->line = rec->line;
+  bool ok = l->kind == HARM_LIST_REFERRALS    ? read_referral(ld, rec, ix)
+            : l->kind == HARM_LIST_EXCLUSIONS ? read_exclusion(ld, rec, ix)
+                                              : read_previous(ld, rec);
+  if (!ok) {
+    return false;
   }
   l->n++;
   return ld->status == HARM_OK;

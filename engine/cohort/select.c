@@ -544,27 +544,20 @@ static size_t referral_tenure(sel *s) {
   return kept;
 }
 
-static void select_referrals(sel *s, const harm_list *refs) {
-  const harm_cohort_rules *r = &s->c->rules;
+/* One candidate per person referred, in order of first referral: a
+ * person referred twice is merged with a note, keeping the most urgent
+ * priority and the earliest date. first_row[c] is candidate c's first
+ * row. Sets *n_c; false when out of memory. */
+static bool collect_referrals(sel *s, const harm_list *refs, harm__strpool *ids,
+                              cand *cands, size_t *first_row, size_t *n_c) {
   size_t nr = harm_list_count(refs);
-  harm__strpool ids = HARM__STRPOOL_INIT;
-  cand *cands = harm__calloc(nr + 1, sizeof *cands);
-  size_t *first_row = harm__calloc(nr + 1, sizeof *first_row);
-  const char **tmp = harm__calloc(nr + 1, sizeof *tmp);
-  const char **tmp2 = harm__calloc(nr + 1, sizeof *tmp2);
-  size_t n_c = 0;
-  if (!cands || !first_row || !tmp || !tmp2) {
-    s->failed = true;
-    goto done;
-  }
   for (size_t k = 0; k < nr; k++) {
     const harm_referral *ref = harm_list_referral(refs, k);
     bool added;
-    uint32_t c = harm__strpool_intern(&ids, ref->offender_id,
+    uint32_t c = harm__strpool_intern(ids, ref->offender_id,
                                       strlen(ref->offender_id), &added);
     if (c == HARM__STRPOOL_FAIL) {
-      s->failed = true;
-      goto done;
+      return false;
     }
     if (added) {
       cands[c].id = ref->offender_id;
@@ -575,7 +568,7 @@ static void select_referrals(sel *s, const harm_list *refs) {
       if (find_subject(s, ref->offender_id, &subj)) {
         cands[c].score_idx = s->score_of[subj];
       }
-      n_c++;
+      (*n_c)++;
     } else {
       add_note(s, HARM_NOTE_REFERRAL_MERGED, ref->offender_id,
                cands[c].score_idx
@@ -592,22 +585,13 @@ static void select_referrals(sel *s, const harm_list *refs) {
       }
     }
   }
-  /* Merge agencies and reasons per person. */
-  for (size_t c = 0; c < n_c; c++) {
-    size_t na = 0;
-    for (size_t k = first_row[c]; k < nr; k++) {
-      const harm_referral *ref = harm_list_referral(refs, k);
-      if (strcmp(ref->offender_id, cands[c].id) == 0) {
-        tmp[na] = ref->agency;
-        tmp2[na] = ref->reason;
-        na++;
-      }
-    }
-    cands[c].agencies = join_distinct(s, tmp, na);
-    cands[c].reasons =
-        s->c->withhold_text ? HARM_WITHHELD : join_distinct(s, tmp2, na);
-  }
-  /* Drop the excluded and those already selected, with notes. */
+  return true;
+}
+
+/* Drops the excluded and those already selected from cands, with notes
+ * (a member already selected takes the referral's agencies and reason);
+ * returns how many candidates remain, in order. */
+static size_t drop_referrals(sel *s, cand *cands, size_t n_c) {
   size_t n_ok = 0;
   for (size_t c = 0; c < n_c; c++) {
     cand *cd = &cands[c];
@@ -637,13 +621,16 @@ static void select_referrals(sel *s, const harm_list *refs) {
     }
     cands[n_ok++] = *cd;
   }
-  if (!harm__sort(cands, n_ok, sizeof *cands, cmp_cand, s)) {
-    s->failed = true;
-    goto done;
-  }
+  return n_ok;
+}
+
+/* Gives the referral places left after tenure to the sorted candidates
+ * in turn, noting those who find none, and counts the empty places. */
+static void place_referrals(sel *s, const cand *cands, size_t n_ok) {
+  const harm_cohort_rules *r = &s->c->rules;
   size_t filled = referral_tenure(s);
   for (size_t c = 0; c < n_ok; c++) {
-    cand *cd = &cands[c];
+    const cand *cd = &cands[c];
     size_t rank = cd->score_idx
                       ? harm_ranking_rank_of(s->c->ranking, cd->score_idx - 1)
                       : 0;
@@ -655,7 +642,7 @@ static void select_referrals(sel *s, const harm_list *refs) {
     }
     harm_member *m = add_member(s);
     if (!m) {
-      goto done;
+      return;
     }
     m->kind = HARM_MEMBER_REFERRAL;
     if (cd->score_idx) {
@@ -672,6 +659,42 @@ static void select_referrals(sel *s, const harm_list *refs) {
   }
   s->c->empty_slots =
       filled < r->referral_slots ? r->referral_slots - filled : 0;
+}
+
+static void select_referrals(sel *s, const harm_list *refs) {
+  size_t nr = harm_list_count(refs);
+  harm__strpool ids = HARM__STRPOOL_INIT;
+  cand *cands = harm__calloc(nr + 1, sizeof *cands);
+  size_t *first_row = harm__calloc(nr + 1, sizeof *first_row);
+  const char **tmp = harm__calloc(nr + 1, sizeof *tmp);
+  const char **tmp2 = harm__calloc(nr + 1, sizeof *tmp2);
+  size_t n_c = 0;
+  if (!cands || !first_row || !tmp || !tmp2 ||
+      !collect_referrals(s, refs, &ids, cands, first_row, &n_c)) {
+    s->failed = true;
+    goto done;
+  }
+  /* Merge agencies and reasons per person. */
+  for (size_t c = 0; c < n_c; c++) {
+    size_t na = 0;
+    for (size_t k = first_row[c]; k < nr; k++) {
+      const harm_referral *ref = harm_list_referral(refs, k);
+      if (strcmp(ref->offender_id, cands[c].id) == 0) {
+        tmp[na] = ref->agency;
+        tmp2[na] = ref->reason;
+        na++;
+      }
+    }
+    cands[c].agencies = join_distinct(s, tmp, na);
+    cands[c].reasons =
+        s->c->withhold_text ? HARM_WITHHELD : join_distinct(s, tmp2, na);
+  }
+  size_t n_ok = drop_referrals(s, cands, n_c);
+  if (!harm__sort(cands, n_ok, sizeof *cands, cmp_cand, s)) {
+    s->failed = true;
+    goto done;
+  }
+  place_referrals(s, cands, n_ok);
 done:
   harm__strpool_free(&ids);
   harm__free(cands);
@@ -841,6 +864,95 @@ static void finish_members(sel *s) {
   }
 }
 
+/* Refuses an incomplete input and rules that can select no one. */
+static harm_status check_select(const harm_cohort_input *in,
+                                const harm_cohort_rules *rules,
+                                harm_error *err) {
+  if (!in || !in->dataset || !in->matrix || !in->scores || !in->ranking ||
+      (rules && rules->rfgv && !in->rfgv)) {
+    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
+                      "incomplete cohort input");
+  }
+  if (rules->size == 0 && rules->referral_slots == 0) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "size",
+                      "a cohort needs at least one core or referral slot");
+  }
+  if (!(rules->min_harm >= 0) || !isfinite(rules->min_harm)) {
+    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "min_harm",
+                      "min_harm must be a finite number >= 0");
+  }
+  return HARM_OK;
+}
+
+/* Allocates the selection's per-score and per-list arrays; false when
+ * out of memory. */
+static bool sel_alloc(sel *s, size_t nx, size_t np) {
+  size_t n_subj = harm_dataset_n_subjects(s->ds);
+  s->order = harm__malloc((s->n + 1) * sizeof *s->order);
+  s->score_of = harm__calloc(n_subj + 1, sizeof *s->score_of);
+  s->member_of = harm__malloc((s->n + 1) * sizeof *s->member_of);
+  s->exc_by = harm__calloc(nx + 1, sizeof *s->exc_by);
+  s->prev_by = harm__calloc(np + 1, sizeof *s->prev_by);
+  s->x_at = harm__calloc(s->n + 1, sizeof *s->x_at);
+  s->p_at = harm__calloc(s->n + 1, sizeof *s->p_at);
+  s->capped = harm__calloc(s->n + 1, sizeof *s->capped);
+  return s->order && s->score_of && s->member_of && s->exc_by && s->prev_by &&
+         s->x_at && s->p_at && s->capped;
+}
+
+static void sel_free(sel *s) {
+  harm__free(s->order);
+  harm__free(s->score_of);
+  harm__free(s->member_of);
+  harm__free(s->exc_by);
+  harm__free(s->prev_by);
+  harm__free(s->x_at);
+  harm__free(s->p_at);
+  harm__free(s->capped);
+  harm__strpool_free(&s->excluded);
+  harm__strpool_free(&s->prev_ids);
+  harm__strpool_free(&s->member_ids);
+}
+
+/* Indexes the exclusions by id and by score; false when out of memory. */
+static bool index_exclusions(sel *s, const harm_list *exclusions) {
+  size_t nx = harm_list_count(exclusions);
+  for (size_t k = 0; k < nx; k++) {
+    const harm_exclusion *x = harm_list_exclusion(exclusions, k);
+    uint32_t i = harm__strpool_intern(&s->excluded, x->offender_id,
+                                      strlen(x->offender_id), NULL);
+    if (i == HARM__STRPOOL_FAIL) {
+      return false;
+    }
+    s->exc_by[i] = x;
+    size_t subj;
+    if (find_subject(s, x->offender_id, &subj) && s->score_of[subj]) {
+      s->x_at[s->score_of[subj] - 1] = x;
+    }
+  }
+  return true;
+}
+
+/* Indexes last month's members by id and by score; false when out of
+ * memory. */
+static bool index_previous(sel *s, const harm_list *previous) {
+  size_t np = harm_list_count(previous);
+  for (size_t k = 0; k < np; k++) {
+    const harm_previous_member *p = harm_list_previous(previous, k);
+    uint32_t i = harm__strpool_intern(&s->prev_ids, p->offender_id,
+                                      strlen(p->offender_id), NULL);
+    if (i == HARM__STRPOOL_FAIL) {
+      return false;
+    }
+    s->prev_by[i] = p;
+    size_t subj;
+    if (find_subject(s, p->offender_id, &subj) && s->score_of[subj]) {
+      s->p_at[s->score_of[subj] - 1] = p;
+    }
+  }
+  return true;
+}
+
 harm_status harm_cohort_select(const harm_cohort_input *in,
                                const harm_cohort_rules *rules,
                                const harm_list *referrals,
@@ -852,20 +964,11 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   if (!rules) {
     rules = &defaults;
   }
-  if (!in || !in->dataset || !in->matrix || !in->scores || !in->ranking ||
-      (rules && rules->rfgv && !in->rfgv)) {
-    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
-                      "incomplete cohort input");
+  harm_status st = check_select(in, rules, err);
+  if (st != HARM_OK) {
+    return st;
   }
   const harm_ranking *r = in->ranking;
-  if (rules->size == 0 && rules->referral_slots == 0) {
-    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "size",
-                      "a cohort needs at least one core or referral slot");
-  }
-  if (!(rules->min_harm >= 0) || !isfinite(rules->min_harm)) {
-    return harm__fail(err, HARM_ERR_CONFIG, "cohort", NULL, 0, "min_harm",
-                      "min_harm must be a finite number >= 0");
-  }
   harm_cohort *c = harm__calloc(1, sizeof *c);
   sel s;
   memset(&s, 0, sizeof s);
@@ -882,62 +985,25 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   s.scores = in->scores;
   s.ds = in->dataset;
   s.n = harm_scores_count(s.scores);
-  size_t n_subj = harm_dataset_n_subjects(s.ds);
-  s.order = harm__malloc((s.n + 1) * sizeof *s.order);
-  s.score_of = harm__calloc(n_subj + 1, sizeof *s.score_of);
-  s.member_of = harm__malloc((s.n + 1) * sizeof *s.member_of);
-  size_t nx = harm_list_count(exclusions), np = harm_list_count(previous);
-  s.exc_by = harm__calloc(nx + 1, sizeof *s.exc_by);
-  s.prev_by = harm__calloc(np + 1, sizeof *s.prev_by);
-  s.x_at = harm__calloc(s.n + 1, sizeof *s.x_at);
-  s.p_at = harm__calloc(s.n + 1, sizeof *s.p_at);
-  s.capped = harm__calloc(s.n + 1, sizeof *s.capped);
   s.rfgv = rules->rfgv ? in->rfgv : NULL;
-  if (!s.order || !s.score_of || !s.member_of || !s.exc_by || !s.prev_by ||
-      !s.x_at || !s.p_at || !s.capped) {
-    s.failed = true;
-    goto done;
-  }
-  for (size_t i = 0; i < s.n; i++) {
+  s.failed =
+      !sel_alloc(&s, harm_list_count(exclusions), harm_list_count(previous));
+  for (size_t i = 0; !s.failed && i < s.n; i++) {
     s.order[i] = i;
     s.member_of[i] = -1;
     s.score_of[harm_scores_at(s.scores, i)->subject] = i + 1;
   }
-  for (size_t k = 0; k < nx; k++) {
-    const harm_exclusion *x = harm_list_exclusion(exclusions, k);
-    uint32_t i = harm__strpool_intern(&s.excluded, x->offender_id,
-                                      strlen(x->offender_id), NULL);
-    if (i == HARM__STRPOOL_FAIL) {
-      s.failed = true;
-      goto done;
+  s.failed = s.failed || !index_exclusions(&s, exclusions) ||
+             !index_previous(&s, previous);
+  if (!s.failed) {
+    /* The selection order is the ranking handed in: by harm, or under
+     * RFGV by total then harm (the run ranks with harm_rank_compute_by). */
+    for (size_t k = 0; k < s.n; k++) {
+      s.order[k] = harm_ranking_index(r, k + 1);
     }
-    s.exc_by[i] = x;
-    size_t subj;
-    if (find_subject(&s, x->offender_id, &subj) && s.score_of[subj]) {
-      s.x_at[s.score_of[subj] - 1] = x;
-    }
+    note_no_date_of_birth(&s);
+    select_core(&s);
   }
-  for (size_t k = 0; k < np; k++) {
-    const harm_previous_member *p = harm_list_previous(previous, k);
-    uint32_t i = harm__strpool_intern(&s.prev_ids, p->offender_id,
-                                      strlen(p->offender_id), NULL);
-    if (i == HARM__STRPOOL_FAIL) {
-      s.failed = true;
-      goto done;
-    }
-    s.prev_by[i] = p;
-    size_t subj;
-    if (find_subject(&s, p->offender_id, &subj) && s.score_of[subj]) {
-      s.p_at[s.score_of[subj] - 1] = p;
-    }
-  }
-  /* The selection order is the ranking handed in: by harm, or under
-   * RFGV by total then harm (the run ranks with harm_rank_compute_by). */
-  for (size_t k = 0; k < s.n; k++) {
-    s.order[k] = harm_ranking_index(r, k + 1);
-  }
-  note_no_date_of_birth(&s);
-  select_core(&s);
   if (!s.failed) {
     select_referrals(&s, referrals);
   }
@@ -950,18 +1016,7 @@ harm_status harm_cohort_select(const harm_cohort_input *in,
   if (!s.failed) {
     movers(&s, previous);
   }
-done:
-  harm__free(s.order);
-  harm__free(s.score_of);
-  harm__free(s.member_of);
-  harm__free(s.exc_by);
-  harm__free(s.prev_by);
-  harm__free(s.x_at);
-  harm__free(s.p_at);
-  harm__free(s.capped);
-  harm__strpool_free(&s.excluded);
-  harm__strpool_free(&s.prev_ids);
-  harm__strpool_free(&s.member_ids);
+  sel_free(&s);
   if (s.failed) {
     harm_cohort_free(c);
     return harm__fail(err, HARM_ERR_NOMEM, "cohort", NULL, 0, NULL,

@@ -132,39 +132,54 @@ static harm_status latest_date(const harm_oversight_manifest *m,
   return st;
 }
 
-/* One past run: its people with harm before and after. */
-static harm_status evaluate_run(harm_evaluation *e, const char *folder,
-                                const harm_evaluate_opts *o, harm_error *err) {
+/* What the steps of one past run's evaluation share. */
+typedef struct run_eval {
+  harm_evaluation *e;
+  const char *folder;
+  const harm_evaluate_opts *o;
+  harm_error *err;
+  harm_oversight_manifest *m;  /* the run's manifest, owned */
+  harm__table cohort;          /* its cohort.csv, owned */
+  int c_id, c_reason, c_pool;  /* cohort.csv's columns */
+  harm__rebuilt before, after; /* the pool at selection; the after window */
+  harm_date as_of, end;        /* the run's as_of; the after window's end */
+  uint32_t days, after_days;   /* the before and after windows, days */
+  size_t size, first, last;    /* [cohort] size; comparison pool ranks */
+  char (*listed)[HARM_PSEUDONYM_LEN + 256]; /* ids cohort.csv lists, owned */
+  size_t n_listed;
+} run_eval;
+
+/* Loads the run's manifest and cohort.csv and checks that they are a
+ * cohort run with a finite window. */
+static harm_status load_run(run_eval *x) {
+  harm_evaluation *e = x->e;
+  const char *folder = x->folder;
+  harm_error *err = x->err;
   char path[4096];
-  harm_oversight_manifest *m = NULL;
-  harm__table cohort;
-  memset(&cohort, 0, sizeof cohort);
-  harm__rebuilt before, after;
-  memset(&before, 0, sizeof before);
-  memset(&after, 0, sizeof after);
   harm__join(path, sizeof path, folder, "manifest.json");
-  harm_status st = harm_oversight_manifest_load(path, &m, err);
+  harm_status st = harm_oversight_manifest_load(path, &x->m, err);
+  harm_oversight_manifest *m = x->m;
   if (st == HARM_OK && strcmp(harm_oversight_manifest_command(m), "cohort")) {
     st = harm__fail(err, HARM_ERR_DATA, "evaluate", path, 0, NULL,
                     "not a cohort run (command \"%s\"): evaluate needs a "
                     "folder written by harmrank cohort",
                     harm_oversight_manifest_command(m));
   }
-  harm_date as_of = m ? harm_oversight_manifest_as_of(m) : HARM_DATE_NONE;
-  uint32_t days = m ? harm_oversight_manifest_lookback(m) : 0;
-  if (st == HARM_OK && (as_of == HARM_DATE_NONE || days == 0)) {
+  x->as_of = m ? harm_oversight_manifest_as_of(m) : HARM_DATE_NONE;
+  x->days = m ? harm_oversight_manifest_lookback(m) : 0;
+  if (st == HARM_OK && (x->as_of == HARM_DATE_NONE || x->days == 0)) {
     st = harm__fail(err, HARM_ERR_DATA, "evaluate", path, 0, NULL,
                     "the run records no finite window (as_of and "
                     "lookback_days): before and after cannot be compared");
   }
   if (st == HARM_OK) {
     harm__join(path, sizeof path, folder, "cohort.csv");
-    st = harm__table_load(path, &cohort, err);
+    st = harm__table_load(path, &x->cohort, err);
   }
-  int c_id = st == HARM_OK ? harm__table_col(&cohort, "offender_id") : -1;
-  int c_reason = st == HARM_OK ? harm__table_col(&cohort, "reason") : -1;
-  int c_pool = st == HARM_OK ? harm__table_col(&cohort, "pool_rank") : -1;
-  if (st == HARM_OK && (c_id < 0 || c_reason < 0 || c_pool < 0)) {
+  x->c_id = st == HARM_OK ? harm__table_col(&x->cohort, "offender_id") : -1;
+  x->c_reason = st == HARM_OK ? harm__table_col(&x->cohort, "reason") : -1;
+  x->c_pool = st == HARM_OK ? harm__table_col(&x->cohort, "pool_rank") : -1;
+  if (st == HARM_OK && (x->c_id < 0 || x->c_reason < 0 || x->c_pool < 0)) {
     st = harm__fail(err, HARM_ERR_DATA, "evaluate", path, 1, NULL,
                     "not a cohort.csv written by harmrank (needs offender_id, "
                     "reason and pool_rank)");
@@ -173,37 +188,44 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
        i++) {
     const harm_oversight_file *f = harm_oversight_manifest_output(m, i);
     if (strcmp(f->role, "cohort.csv") == 0 && f->sha256[0] &&
-        strcmp(f->sha256, cohort.hash.sha256) != 0) {
+        strcmp(f->sha256, x->cohort.hash.sha256) != 0) {
       note(e,
            "%s/cohort.csv is not the list its manifest records (edited "
            "after the run?); it is used as it is%s",
            folder, "");
     }
   }
-  /* The comparison ranks. */
-  size_t size = 0, first = o->comparison_first, last = o->comparison_last;
+  return st;
+}
+
+/* Rebuilds the pool as it stood at selection and settles the comparison
+ * ranks. */
+static harm_status rebuild_before(run_eval *x) {
+  harm_evaluation *e = x->e;
+  const char *folder = x->folder;
+  const harm_evaluate_opts *o = x->o;
+  harm_error *err = x->err;
   harm_cohort_rules rules = HARM_COHORT_RULES_INIT;
+  harm_status st =
+      harm__rebuild(x->m, o->offences, x->as_of, x->days, o->pseudonym_key,
+                    o->pseudonym_key_len, o->threads, true, harm__notes_add,
+                    &e->notes, &x->before, err);
   if (st == HARM_OK) {
-    st = harm__rebuild(m, o->offences, as_of, days, o->pseudonym_key,
-                       o->pseudonym_key_len, o->threads, true, harm__notes_add,
-                       &e->notes, &before, err);
-  }
-  if (st == HARM_OK) {
-    rules = harm_config_cohort_rules(before.cfg);
-    size = rules.size;
-    if (!first) {
-      first = size + 1;
-      last = 2 * size;
+    rules = harm_config_cohort_rules(x->before.cfg);
+    x->size = rules.size;
+    if (!x->first) {
+      x->first = x->size + 1;
+      x->last = 2 * x->size;
     }
-    if (last < first || first == 0) {
+    if (x->last < x->first || x->first == 0) {
       st = harm__fail(err, HARM_ERR_USAGE, "evaluate", folder, 0, NULL,
                       "the run's [cohort] size is 0: pass "
                       "--comparison-ranks A-B");
     }
     const harm_oversight_file *off =
-        harm_oversight_manifest_find_input(m, "offences");
+        harm_oversight_manifest_find_input(x->m, "offences");
     const harm_input_hash *h =
-        harm_dataset_input_hash(harm_run_dataset(before.run));
+        harm_dataset_input_hash(harm_run_dataset(x->before.run));
     if (off && off->sha256[0] && strcmp(off->sha256, h->sha256) != 0) {
       note(e,
            "the offences file is not the one the run of %s read (expected "
@@ -212,21 +234,31 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
            folder, "");
     }
   }
-  /* The after window, and whether the data reach its end. */
-  harm_date end = o->as_of != HARM_DATE_NONE
-                      ? o->as_of
-                      : (harm_date)(as_of + (int32_t)days);
+  return st;
+}
+
+/* Settles the after window, checks that the data reach its end, and
+ * rebuilds the run there. */
+static harm_status rebuild_after(run_eval *x) {
+  harm_evaluation *e = x->e;
+  const char *folder = x->folder;
+  const harm_evaluate_opts *o = x->o;
+  harm_error *err = x->err;
+  harm_status st = HARM_OK;
+  harm_date as_of = x->as_of;
+  x->end = o->as_of != HARM_DATE_NONE ? o->as_of
+                                      : (harm_date)(as_of + (int32_t)x->days);
   char d1[11], d2[11];
   harm_date_format_iso(as_of, d1);
-  harm_date_format_iso(end, d2);
-  if (st == HARM_OK && end <= as_of) {
+  harm_date_format_iso(x->end, d2);
+  if (x->end <= as_of) {
     st = harm__fail(err, HARM_ERR_USAGE, "evaluate", folder, 0, NULL,
                     "--as-of %s is not after the run's as_of %s", d2, d1);
   }
   if (st == HARM_OK) {
     harm_date latest = HARM_DATE_NONE;
-    st = latest_date(m, o, &latest, err);
-    if (st == HARM_OK && (latest == HARM_DATE_NONE || latest < end)) {
+    st = latest_date(x->m, o, &latest, err);
+    if (st == HARM_OK && (latest == HARM_DATE_NONE || latest < x->end)) {
       char d3[11];
       harm_date_format_iso(latest, d3);
       st = harm__fail(err, HARM_ERR_DATA, "evaluate", o->offences, 0, NULL,
@@ -236,34 +268,41 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
                       d3[0] ? d3 : "(no valid row)", d2, folder, d1);
     }
   }
-  uint32_t after_days = (uint32_t)(end - as_of);
+  x->after_days = (uint32_t)(x->end - as_of);
   if (st == HARM_OK) {
-    st = harm__rebuild(m, o->offences, end, after_days, o->pseudonym_key,
-                       o->pseudonym_key_len, o->threads, false, NULL, NULL,
-                       &after, err);
+    st = harm__rebuild(x->m, o->offences, x->end, x->after_days,
+                       o->pseudonym_key, o->pseudonym_key_len, o->threads,
+                       false, NULL, NULL, &x->after, err);
   }
-  if (st == HARM_OK && after_days != days) {
+  if (st == HARM_OK && x->after_days != x->days) {
     char a[24], b[24];
-    snprintf(a, sizeof a, "%" PRIu32, after_days);
-    snprintf(b, sizeof b, "%" PRIu32, days);
+    snprintf(a, sizeof a, "%" PRIu32, x->after_days);
+    snprintf(b, sizeof b, "%" PRIu32, x->days);
     note(e,
          "the after window (%s days) is not as long as the before window "
          "(%s days): each group's change mixes the two lengths; the "
          "difference-in-differences still compares like with like",
          a, b);
   }
-  /* The cohort: core members, as cohort.csv lists them. */
-  size_t n_listed = st == HARM_OK ? cohort.n_rows : 0;
-  char(*listed)[HARM_PSEUDONYM_LEN + 256] = NULL;
-  if (st == HARM_OK) {
-    listed = harm__calloc(n_listed ? n_listed : 1, sizeof *listed);
-    if (!listed) {
-      st = nomem(err);
-    }
+  return st;
+}
+
+/* Adds the cohort, the core members as cohort.csv lists them, and keeps
+ * every id it lists (pseudonymised when the run was not) in x->listed. */
+static harm_status add_cohort(run_eval *x) {
+  const harm_evaluate_opts *o = x->o;
+  harm__table *cohort = &x->cohort;
+  harm_status st = HARM_OK;
+  size_t n_listed = x->n_listed = cohort->n_rows;
+  char(*listed)[HARM_PSEUDONYM_LEN + 256] = x->listed =
+      harm__calloc(n_listed ? n_listed : 1, sizeof *listed);
+  if (!listed) {
+    st = nomem(x->err);
   }
-  bool map_ids = o->pseudonym_key && !harm_oversight_manifest_pseudonymised(m);
+  bool map_ids =
+      o->pseudonym_key && !harm_oversight_manifest_pseudonymised(x->m);
   for (size_t i = 0; st == HARM_OK && i < n_listed; i++) {
-    const char *id = harm__table_cell(&cohort, i, c_id);
+    const char *id = harm__table_cell(cohort, i, x->c_id);
     if (map_ids) {
       char ps[HARM_PSEUDONYM_LEN + 1];
       st = harm_pseudonym(o->pseudonym_key, o->pseudonym_key_len, id,
@@ -272,62 +311,94 @@ static harm_status evaluate_run(harm_evaluation *e, const char *folder,
     } else {
       snprintf(listed[i], sizeof listed[i], "%s", id);
     }
-    const char *reason = harm__table_cell(&cohort, i, c_reason);
+    const char *reason = harm__table_cell(cohort, i, x->c_reason);
     if (st != HARM_OK || strncmp(reason, "core rank", 9) != 0) {
       continue;
     }
     uint64_t rank = 0;
-    const char *pr = harm__table_cell(&cohort, i, c_pool);
+    const char *pr = harm__table_cell(cohort, i, x->c_pool);
     harm__parse_u64(pr, strlen(pr), &rank);
-    st = add_person(e, as_of, listed[i], GROUP_COHORT, (size_t)rank,
-                    harm_of(before.run, listed[i]),
-                    harm_of(after.run, listed[i]), err);
+    st = add_person(x->e, x->as_of, listed[i], GROUP_COHORT, (size_t)rank,
+                    harm_of(x->before.run, listed[i]),
+                    harm_of(x->after.run, listed[i]), x->err);
   }
-  /* The near-miss group: pool ranks first..last not on the list. */
+  return st;
+}
+
+/* Adds the near-miss group: pool ranks first..last not on the list. */
+static harm_status add_comparison(run_eval *x) {
   const harm_cohort *pool = NULL;
-  if (st == HARM_OK) {
-    st = harm__pool(&before, last, &pool, err);
-  }
+  harm_status st = harm__pool(&x->before, x->last, &pool, x->err);
   size_t n_comparison = 0;
   for (size_t i = 0; st == HARM_OK && i < harm_cohort_count(pool); i++) {
     const harm_member *mb = harm_cohort_member(pool, i);
-    if (mb->pool_rank < first || mb->pool_rank > last) {
+    if (mb->pool_rank < x->first || mb->pool_rank > x->last) {
       continue;
     }
     bool on_list = false;
-    for (size_t k = 0; k < n_listed && !on_list; k++) {
-      on_list = strcmp(listed[k], mb->offender_id) == 0;
+    for (size_t k = 0; k < x->n_listed && !on_list; k++) {
+      on_list = strcmp(x->listed[k], mb->offender_id) == 0;
     }
     if (on_list) {
       continue;
     }
-    st = add_person(e, as_of, mb->offender_id, GROUP_COMPARISON, mb->pool_rank,
-                    mb->score ? mb->score->harm : 0.0,
-                    harm_of(after.run, mb->offender_id), err);
+    st = add_person(x->e, x->as_of, mb->offender_id, GROUP_COMPARISON,
+                    mb->pool_rank, mb->score ? mb->score->harm : 0.0,
+                    harm_of(x->after.run, mb->offender_id), x->err);
     n_comparison++;
   }
-  harm__free(listed);
-  if (st == HARM_OK) {
-    harm_evaluate_run *r = &e->runs[e->n_runs];
-    e->folders[e->n_runs] = harm__strdup(folder);
-    if (!e->folders[e->n_runs]) {
-      st = nomem(err);
-    } else {
-      *r = (harm_evaluate_run){e->folders[e->n_runs],
-                               as_of,
-                               days,
-                               end,
-                               after_days,
-                               size,
-                               first,
-                               last};
-      e->n_runs++;
-    }
+  return st;
+}
+
+/* Records the run's windows and comparison ranks in e->runs. */
+static harm_status record_run(run_eval *x) {
+  harm_evaluation *e = x->e;
+  harm_status st = HARM_OK;
+  harm_evaluate_run *r = &e->runs[e->n_runs];
+  e->folders[e->n_runs] = harm__strdup(x->folder);
+  if (!e->folders[e->n_runs]) {
+    st = nomem(x->err);
+  } else {
+    *r =
+        (harm_evaluate_run){e->folders[e->n_runs], x->as_of, x->days,  x->end,
+                            x->after_days,         x->size,  x->first, x->last};
+    e->n_runs++;
   }
-  harm__rebuilt_free(&before);
-  harm__rebuilt_free(&after);
-  harm__table_free(&cohort);
-  harm_oversight_manifest_free(m);
+  return st;
+}
+
+/* One past run: its people with harm before and after. */
+static harm_status evaluate_run(harm_evaluation *e, const char *folder,
+                                const harm_evaluate_opts *o, harm_error *err) {
+  run_eval x;
+  memset(&x, 0, sizeof x);
+  x.e = e;
+  x.folder = folder;
+  x.o = o;
+  x.err = err;
+  x.first = o->comparison_first;
+  x.last = o->comparison_last;
+  harm_status st = load_run(&x);
+  if (st == HARM_OK) {
+    st = rebuild_before(&x);
+  }
+  if (st == HARM_OK) {
+    st = rebuild_after(&x);
+  }
+  if (st == HARM_OK) {
+    st = add_cohort(&x);
+  }
+  if (st == HARM_OK) {
+    st = add_comparison(&x);
+  }
+  if (st == HARM_OK) {
+    st = record_run(&x);
+  }
+  harm__free(x.listed);
+  harm__rebuilt_free(&x.before);
+  harm__rebuilt_free(&x.after);
+  harm__table_free(&x.cohort);
+  harm_oversight_manifest_free(x.m);
   return st;
 }
 

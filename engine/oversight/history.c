@@ -338,41 +338,28 @@ harm_status harm_history_write_csv(FILE *fp, const harm_history *h,
   return HARM_OK;
 }
 
-harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
-                                    const harm_config *cfg, harm_error *err) {
-  lxw_workbook *wb = workbook_new(path);
-  if (!wb) {
-    return harm__fail(err, HARM_ERR_IO, "history", path, 0, NULL,
-                      "cannot create the workbook");
-  }
-  harm__xlsx_set_created(wb, h->n_runs ? h->runs[h->n_runs - 1].as_of
-                                       : HARM_DATE_NONE);
-  harm__xlsx_formats f = harm__xlsx_add_formats(wb);
-  lxw_format *fill[4];
-  static const uint32_t colours[4] = {0xC6EFCE, 0xBDD7EE, 0xD9D9D9, 0xFFFFFF};
-  for (int k = 0; k < 4; k++) {
-    fill[k] = workbook_add_format(wb);
-    format_set_bg_color(fill[k], colours[k]);
-    format_set_border(fill[k], LXW_BORDER_THIN);
-  }
+/* The Months sheet: one row per person, one coloured cell per run
+ * (fill[]: new, retained, exited, not listed), and months on the list. */
+static void sheet_months(lxw_workbook *wb, const harm_history *h,
+                         const harm__xlsx_formats *f, lxw_format *const *fill,
+                         const harm__xlsx_page *pg) {
   lxw_worksheet *ws = workbook_add_worksheet(wb, "Months");
-  harm__xlsx_text(ws, 0, 0, "Months on the list, person by person", f.title);
+  harm__xlsx_text(ws, 0, 0, "Months on the list, person by person", f->title);
   harm__xlsx_text(ws, 1, 0,
                   "Green: new; blue: retained; grey: exited that month. Each "
                   "cell: the route onto the list and the score rank.",
                   NULL);
   const lxw_row_t hr = 3;
-  harm__xlsx_text(ws, hr, 0, "Person", f.bold);
+  harm__xlsx_text(ws, hr, 0, "Person", f->bold);
   for (size_t k = 0; k < h->n_runs; k++) {
     char d[11];
     harm_date_format_iso(h->runs[k].as_of, d);
-    harm__xlsx_text(ws, hr, (lxw_col_t)(k + 1), d, f.bold);
+    harm__xlsx_text(ws, hr, (lxw_col_t)(k + 1), d, f->bold);
   }
   harm__xlsx_text(ws, hr, (lxw_col_t)(h->n_runs + 1), "Months on the list",
-                  f.bold);
+                  f->bold);
   worksheet_freeze_panes(ws, hr + 1, 1);
-  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "History", HARM_DATE_NONE);
-  harm__xlsx_print_setup(ws, hr, 0, &pg);
+  harm__xlsx_print_setup(ws, hr, 0, pg);
   for (size_t p = 0; p < h->n_people; p++) {
     lxw_row_t r = (lxw_row_t)(hr + 1 + p);
     harm__xlsx_text(ws, r, 0, h->people[p], NULL);
@@ -400,13 +387,19 @@ harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
   worksheet_set_column(ws, 1, (lxw_col_t)h->n_runs, 14, NULL);
   worksheet_set_column(ws, (lxw_col_t)(h->n_runs + 1),
                        (lxw_col_t)(h->n_runs + 1), 18, NULL);
+}
+
+/* The History sheet: history.csv's rows. */
+static void sheet_history(lxw_workbook *wb, const harm_history *h,
+                          const harm__xlsx_formats *f,
+                          const harm__xlsx_page *pg) {
   lxw_worksheet *rows = workbook_add_worksheet(wb, "History");
   static const harm__xlsx_col cols[] = {
       {"Person", 24, false},      {"As of", 11, false}, {"Status", 12, false},
       {"Route", 16, false},       {"Rank", 7, true},    {"Harm", 10, true},
       {"Months\nserved", 8, true}};
-  harm__xlsx_columns(rows, 0, cols, 7, &f);
-  harm__xlsx_print_setup(rows, 0, 0, &pg);
+  harm__xlsx_columns(rows, 0, cols, 7, f);
+  harm__xlsx_print_setup(rows, 0, 0, pg);
   for (size_t i = 0; i < h->n_rows; i++) {
     const harm_history_row *x = &h->rows[i];
     lxw_row_t r = (lxw_row_t)(i + 1);
@@ -420,12 +413,34 @@ harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
       worksheet_write_number(rows, r, 4, (double)x->rank, NULL);
     }
     if (!isnan(x->harm)) {
-      worksheet_write_number(rows, r, 5, x->harm, f.days);
+      worksheet_write_number(rows, r, 5, x->harm, f->days);
     }
     worksheet_write_number(rows, r, 6, (double)x->months_served, NULL);
   }
   worksheet_set_column(rows, 0, 0, 26, NULL);
   worksheet_set_column(rows, 1, 6, 13, NULL);
+}
+
+harm_status harm_history_write_xlsx(const char *path, const harm_history *h,
+                                    const harm_config *cfg, harm_error *err) {
+  lxw_workbook *wb = workbook_new(path);
+  if (!wb) {
+    return harm__fail(err, HARM_ERR_IO, "history", path, 0, NULL,
+                      "cannot create the workbook");
+  }
+  harm__xlsx_set_created(wb, h->n_runs ? h->runs[h->n_runs - 1].as_of
+                                       : HARM_DATE_NONE);
+  harm__xlsx_formats f = harm__xlsx_add_formats(wb);
+  lxw_format *fill[4];
+  static const uint32_t colours[4] = {0xC6EFCE, 0xBDD7EE, 0xD9D9D9, 0xFFFFFF};
+  for (int k = 0; k < 4; k++) {
+    fill[k] = workbook_add_format(wb);
+    format_set_bg_color(fill[k], colours[k]);
+    format_set_border(fill[k], LXW_BORDER_THIN);
+  }
+  harm__xlsx_page pg = harm__xlsx_page_of(cfg, "History", HARM_DATE_NONE);
+  sheet_months(wb, h, &f, fill, &pg);
+  sheet_history(wb, h, &f, &pg);
   if (workbook_close(wb) != LXW_NO_ERROR) {
     return harm__fail(err, HARM_ERR_IO, "history", path, 0, NULL,
                       "cannot write the workbook");

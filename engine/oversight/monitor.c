@@ -116,25 +116,34 @@ static int by_name(const void *a, const void *b, void *ctx) {
   return strcmp(x->group, y->group);
 }
 
-harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
-                             harm_error *err) {
-  *out = NULL;
-  if (!o || !o->run || !o->groups || !o->by || !o->by[0]) {
-    return harm__fail(err, HARM_ERR_USAGE, "monitor", NULL, 0, NULL,
-                      "pass --run OUT_DIR, --groups FILE and --by COLUMN");
-  }
-  char path[4096];
-  harm__join(path, sizeof path, o->run, "manifest.json");
-  harm_oversight_manifest *man = NULL;
-  harm__table cohort, groups, ref;
-  memset(&cohort, 0, sizeof cohort);
-  memset(&groups, 0, sizeof groups);
-  memset(&ref, 0, sizeof ref);
-  harm__rebuilt rb;
-  memset(&rb, 0, sizeof rb);
-  harm_monitoring *m = harm__calloc(1, sizeof *m);
-  harm_status st =
-      m ? harm_oversight_manifest_load(path, &man, err) : nomem(err);
+/* What the steps of harm_monitor_new share. */
+typedef struct mon_ctx {
+  harm_monitoring *m;
+  const harm_monitor_opts *o;
+  harm_error *err;
+  char path[4096];                 /* the run file being read */
+  harm_oversight_manifest *man;    /* the run's manifest, owned */
+  harm__rebuilt rb;                /* the run rebuilt, owned */
+  const harm_cohort *pool;         /* everyone scored, borrowed from rb */
+  harm__table cohort, groups, ref; /* the run's list; --groups; --reference */
+  int g_id, g_by, c_id;            /* columns of groups and cohort */
+  int r_group, r_count;            /* columns of ref */
+  char (*gid)[HARM_PSEUDONYM_LEN + 256]; /* groups' ids as the run spells
+                                            them, owned */
+  char (*lid)[HARM_PSEUDONYM_LEN + 256]; /* the list's ids, the same */
+  size_t total_scored, total_selected;
+  double ref_total; /* the reference population */
+} mon_ctx;
+
+/* Loads the run's manifest, checks that its offences file is unchanged,
+ * and rebuilds its pool of everyone scored. */
+static harm_status rebuild_pool(mon_ctx *x) {
+  const harm_monitor_opts *o = x->o;
+  harm_error *err = x->err;
+  char *path = x->path;
+  harm__join(path, sizeof x->path, o->run, "manifest.json");
+  harm_status st = harm_oversight_manifest_load(path, &x->man, err);
+  harm_oversight_manifest *man = x->man;
   if (st == HARM_OK && strcmp(harm_oversight_manifest_command(man), "cohort")) {
     st = harm__fail(err, HARM_ERR_DATA, "monitor", path, 0, NULL,
                     "not a cohort run");
@@ -160,44 +169,53 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
     st = harm__rebuild(man, NULL, harm_oversight_manifest_as_of(man),
                        harm_oversight_manifest_lookback(man), o->pseudonym_key,
                        o->pseudonym_key_len, o->threads, false, harm__notes_add,
-                       &m->notes, &rb, err);
-  }
-  const harm_cohort *pool = NULL;
-  if (st == HARM_OK) {
-    st = harm__pool(&rb, harm_scores_count(harm_run_scores(rb.run, 0)), &pool,
-                    err);
+                       &x->m->notes, &x->rb, err);
   }
   if (st == HARM_OK) {
-    harm__join(path, sizeof path, o->run, "cohort.csv");
-    st = harm__table_load(path, &cohort, err);
+    st = harm__pool(&x->rb, harm_scores_count(harm_run_scores(x->rb.run, 0)),
+                    &x->pool, err);
   }
+  return st;
+}
+
+/* Loads the run's cohort.csv and the groups file and finds their
+ * columns. */
+static harm_status load_lists(mon_ctx *x) {
+  const harm_monitor_opts *o = x->o;
+  harm_error *err = x->err;
+  harm__join(x->path, sizeof x->path, o->run, "cohort.csv");
+  harm_status st = harm__table_load(x->path, &x->cohort, err);
   if (st == HARM_OK) {
-    st = harm__table_load(o->groups, &groups, err);
+    st = harm__table_load(o->groups, &x->groups, err);
   }
-  int g_id = st == HARM_OK ? harm__table_col(&groups, "offender_id") : -1;
-  int g_by = st == HARM_OK ? harm__table_col(&groups, o->by) : -1;
-  int c_id = st == HARM_OK ? harm__table_col(&cohort, "offender_id") : -1;
-  if (st == HARM_OK && (g_id < 0 || g_by < 0)) {
+  x->g_id = st == HARM_OK ? harm__table_col(&x->groups, "offender_id") : -1;
+  x->g_by = st == HARM_OK ? harm__table_col(&x->groups, o->by) : -1;
+  x->c_id = st == HARM_OK ? harm__table_col(&x->cohort, "offender_id") : -1;
+  if (st == HARM_OK && (x->g_id < 0 || x->g_by < 0)) {
     st = harm__fail(err, HARM_ERR_DATA, "monitor", o->groups, 1,
-                    g_id < 0 ? "offender_id" : o->by,
+                    x->g_id < 0 ? "offender_id" : o->by,
                     "the groups file has no such column");
   }
-  if (st == HARM_OK && c_id < 0) {
-    st = harm__fail(err, HARM_ERR_DATA, "monitor", path, 1, "offender_id",
+  if (st == HARM_OK && x->c_id < 0) {
+    st = harm__fail(err, HARM_ERR_DATA, "monitor", x->path, 1, "offender_id",
                     "not a cohort.csv written by harmrank");
   }
-  /* The groups file's ids as the run spells them; an id twice is an
-   * error (which group would count?). */
-  char(*gid)[HARM_PSEUDONYM_LEN + 256] = NULL;
-  char(*lid)[HARM_PSEUDONYM_LEN + 256] = NULL;
-  bool pseud = man && harm_oversight_manifest_pseudonymised(man);
-  if (st == HARM_OK) {
-    gid = harm__calloc(groups.n_rows + 1, sizeof *gid);
-    lid = harm__calloc(cohort.n_rows + 1, sizeof *lid);
-    st = gid && lid ? HARM_OK : nomem(err);
-  }
-  for (size_t i = 0; st == HARM_OK && i < groups.n_rows; i++) {
-    st = map_id(o, false, harm__table_cell(&groups, i, g_id), gid[i],
+  return st;
+}
+
+/* The groups file's and the list's ids as the run spells them; an id
+ * twice in the groups file is an error (which group would count?). */
+static harm_status spell_ids(mon_ctx *x) {
+  const harm_monitor_opts *o = x->o;
+  harm_error *err = x->err;
+  bool pseud = x->man && harm_oversight_manifest_pseudonymised(x->man);
+  x->gid = harm__calloc(x->groups.n_rows + 1, sizeof *x->gid);
+  x->lid = harm__calloc(x->cohort.n_rows + 1, sizeof *x->lid);
+  harm_status st = x->gid && x->lid ? HARM_OK : nomem(err);
+  char(*gid)[HARM_PSEUDONYM_LEN + 256] = x->gid;
+  char(*lid)[HARM_PSEUDONYM_LEN + 256] = x->lid;
+  for (size_t i = 0; st == HARM_OK && i < x->groups.n_rows; i++) {
+    st = map_id(o, false, harm__table_cell(&x->groups, i, x->g_id), gid[i],
                 sizeof gid[i]);
     for (size_t k = 0; st == HARM_OK && k < i; k++) {
       if (strcmp(gid[k], gid[i]) == 0) {
@@ -207,19 +225,26 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
       }
     }
   }
-  for (size_t i = 0; st == HARM_OK && i < cohort.n_rows; i++) {
-    st = map_id(o, pseud, harm__table_cell(&cohort, i, c_id), lid[i],
+  for (size_t i = 0; st == HARM_OK && i < x->cohort.n_rows; i++) {
+    st = map_id(o, pseud, harm__table_cell(&x->cohort, i, x->c_id), lid[i],
                 sizeof lid[i]);
   }
-  /* Everyone in the pool, and anyone on the list outside it. */
-  size_t cap = 0, n_pool = st == HARM_OK ? harm_cohort_count(pool) : 0;
-  size_t total_scored = 0, total_selected = 0;
-  for (size_t i = 0; st == HARM_OK && i < n_pool + cohort.n_rows; i++) {
-    const char *id =
-        i < n_pool ? harm_cohort_member(pool, i)->offender_id : lid[i - n_pool];
+  return st;
+}
+
+/* Counts everyone in the pool, and anyone on the list outside it, into
+ * the row of their group. */
+static harm_status count_groups(mon_ctx *x) {
+  harm_status st = HARM_OK;
+  const harm_cohort *pool = x->pool;
+  const harm__table *cohort = &x->cohort, *groups = &x->groups;
+  size_t cap = 0, n_pool = harm_cohort_count(pool);
+  for (size_t i = 0; st == HARM_OK && i < n_pool + cohort->n_rows; i++) {
+    const char *id = i < n_pool ? harm_cohort_member(pool, i)->offender_id
+                                : x->lid[i - n_pool];
     bool listed = false, in_pool = false;
-    for (size_t k = 0; k < cohort.n_rows && !listed; k++) {
-      listed = strcmp(lid[k], id) == 0;
+    for (size_t k = 0; k < cohort->n_rows && !listed; k++) {
+      listed = strcmp(x->lid[k], id) == 0;
     }
     if (i >= n_pool) {
       for (size_t k = 0; k < n_pool && !in_pool; k++) {
@@ -230,81 +255,124 @@ harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
       }
     }
     const char *group = NOT_RECORDED;
-    for (size_t k = 0; k < groups.n_rows; k++) {
-      if (strcmp(gid[k], id) == 0) {
-        group = harm__table_cell(&groups, k, g_by);
+    for (size_t k = 0; k < groups->n_rows; k++) {
+      if (strcmp(x->gid[k], id) == 0) {
+        group = harm__table_cell(groups, k, x->g_by);
         group = group[0] ? group : NOT_RECORDED;
         break;
       }
     }
-    harm_monitor_row *r = row_of(m, group, &cap);
+    harm_monitor_row *r = row_of(x->m, group, &cap);
     if (!r) {
-      st = nomem(err);
+      st = nomem(x->err);
       break;
     }
     r->scored++;
     r->selected += listed;
-    total_scored++;
-    total_selected += listed;
+    x->total_scored++;
+    x->total_selected += listed;
   }
-  harm__free(gid);
-  harm__free(lid);
-  if (st == HARM_OK && o->reference) {
-    st = harm__table_load(o->reference, &ref, err);
-    m->has_reference = true;
-  }
-  int r_group =
-      st == HARM_OK && o->reference ? harm__table_col(&ref, "group") : -1;
-  int r_count =
-      st == HARM_OK && o->reference ? harm__table_col(&ref, "count") : -1;
-  if (st == HARM_OK && o->reference && (r_group < 0 || r_count < 0)) {
+  return st;
+}
+
+/* Loads the --reference file and adds up its population. */
+static harm_status load_reference(mon_ctx *x) {
+  const harm_monitor_opts *o = x->o;
+  harm_error *err = x->err;
+  harm_status st = harm__table_load(o->reference, &x->ref, err);
+  x->m->has_reference = true;
+  x->r_group = st == HARM_OK ? harm__table_col(&x->ref, "group") : -1;
+  x->r_count = st == HARM_OK ? harm__table_col(&x->ref, "count") : -1;
+  if (st == HARM_OK && (x->r_group < 0 || x->r_count < 0)) {
     st = harm__fail(err, HARM_ERR_DATA, "monitor", o->reference, 1, NULL,
                     "a reference file needs columns group,count");
   }
-  double ref_total = 0;
-  for (size_t i = 0; st == HARM_OK && o->reference && i < ref.n_rows; i++) {
-    const char *v = harm__table_cell(&ref, i, r_count);
+  for (size_t i = 0; st == HARM_OK && i < x->ref.n_rows; i++) {
+    const char *v = harm__table_cell(&x->ref, i, x->r_count);
     double d;
     if (!harm__parse_double(v, strlen(v), &d) || d < 0) {
       st = harm__fail(err, HARM_ERR_DATA, "monitor", o->reference, i + 2,
                       "count", "\"%s\" is not a count", v);
     }
-    ref_total += d;
+    x->ref_total += d;
   }
-  if (st == HARM_OK &&
-      !harm__sort(m->rows, m->n_rows, sizeof *m->rows, by_name, NULL)) {
-    st = nomem(err);
+  return st;
+}
+
+/* Sorts the groups by name and fills in each one's rate, ratios and
+ * note. */
+static harm_status fill_rates(mon_ctx *x) {
+  harm_monitoring *m = x->m;
+  const harm_monitor_opts *o = x->o;
+  const harm__table *ref = &x->ref;
+  if (!harm__sort(m->rows, m->n_rows, sizeof *m->rows, by_name, NULL)) {
+    return nomem(x->err);
   }
-  for (size_t i = 0; st == HARM_OK && i < m->n_rows; i++) {
+  for (size_t i = 0; i < m->n_rows; i++) {
     harm_monitor_row *r = &m->rows[i];
     r->rate = r->scored ? (double)r->selected / (double)r->scored : NAN;
     katz((double)r->selected, (double)r->scored,
-         (double)(total_selected - r->selected),
-         (double)(total_scored - r->scored), &r->ratio, &r->ratio_low,
+         (double)(x->total_selected - r->selected),
+         (double)(x->total_scored - r->scored), &r->ratio, &r->ratio_low,
          &r->ratio_high);
     r->reference = r->reference_ratio = r->reference_low = r->reference_high =
         NAN;
     if (o->reference) {
       r->reference = 0;
-      for (size_t k = 0; k < ref.n_rows; k++) {
-        if (strcmp(harm__table_cell(&ref, k, r_group), r->group) == 0) {
-          const char *v = harm__table_cell(&ref, k, r_count);
+      for (size_t k = 0; k < ref->n_rows; k++) {
+        if (strcmp(harm__table_cell(ref, k, x->r_group), r->group) == 0) {
+          const char *v = harm__table_cell(ref, k, x->r_count);
           harm__parse_double(v, strlen(v), &r->reference);
         }
       }
-      katz((double)r->selected, (double)total_selected, r->reference, ref_total,
-           &r->reference_ratio, &r->reference_low, &r->reference_high);
+      katz((double)r->selected, (double)x->total_selected, r->reference,
+           x->ref_total, &r->reference_ratio, &r->reference_low,
+           &r->reference_high);
     }
     r->note = r->selected < 5 ? "small numbers: fewer than 5 selected" : "";
+  }
+  return HARM_OK;
+}
+
+harm_status harm_monitor_new(const harm_monitor_opts *o, harm_monitoring **out,
+                             harm_error *err) {
+  *out = NULL;
+  if (!o || !o->run || !o->groups || !o->by || !o->by[0]) {
+    return harm__fail(err, HARM_ERR_USAGE, "monitor", NULL, 0, NULL,
+                      "pass --run OUT_DIR, --groups FILE and --by COLUMN");
+  }
+  mon_ctx x;
+  memset(&x, 0, sizeof x);
+  x.o = o;
+  x.err = err;
+  x.r_group = x.r_count = -1;
+  harm_monitoring *m = x.m = harm__calloc(1, sizeof *m);
+  harm_status st = m ? rebuild_pool(&x) : nomem(err);
+  if (st == HARM_OK) {
+    st = load_lists(&x);
+  }
+  if (st == HARM_OK) {
+    st = spell_ids(&x);
+  }
+  if (st == HARM_OK) {
+    st = count_groups(&x);
+  }
+  harm__free(x.gid);
+  harm__free(x.lid);
+  if (st == HARM_OK && o->reference) {
+    st = load_reference(&x);
+  }
+  if (st == HARM_OK) {
+    st = fill_rates(&x);
   }
   if (st == HARM_OK && m->notes.failed) {
     st = nomem(err);
   }
-  harm__table_free(&cohort);
-  harm__table_free(&groups);
-  harm__table_free(&ref);
-  harm__rebuilt_free(&rb);
-  harm_oversight_manifest_free(man);
+  harm__table_free(&x.cohort);
+  harm__table_free(&x.groups);
+  harm__table_free(&x.ref);
+  harm__rebuilt_free(&x.rb);
+  harm_oversight_manifest_free(x.man);
   if (st != HARM_OK) {
     harm_monitoring_free(m);
     return st;

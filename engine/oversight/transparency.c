@@ -48,10 +48,10 @@ static const char *get(const harm_config *cfg, const char *s, const char *k) {
   return v ? v : "";
 }
 
-static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
+/* Tier 1: the name and what the tool does, in a paragraph. */
+static void fill_summary(record *r, const harm_config *cfg) {
   char t[TEXT];
   const char *name = get(cfg, "cohort", "name");
-  bool rfgv = strcmp(get(cfg, "cohort", "model"), "rfgv") == 0;
   const char *S1 = "tier_1", *T1 = "Tier 1: summary";
   add(r, S1, T1, "name", "Name", name);
   snprintf(t, sizeof t,
@@ -66,7 +66,11 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
   add(r, S1, T1, "description", "Description", t);
   add(r, S1, T1, "website", "Website", NULL);
   add(r, S1, T1, "contact_email", "Contact email", NULL);
+}
 
+/* Tier 2: who owns the tool and supplies it. */
+static void fill_owner(record *r) {
+  char t[TEXT];
   const char *S2 = "owner_and_responsibility",
              *T2 = "Tier 2: owner and responsibility";
   add(r, S2, T2, "organisation", "Organisation", NULL);
@@ -78,7 +82,12 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
            harm_version());
   add(r, S2, T2, "supplier", "Supplier and tool", t);
   add(r, S2, T2, "oversight", "Oversight body and review cycle", NULL);
+}
 
+/* Tier 2: how a list is made, and why. */
+static void fill_rationale(record *r, const harm_config *cfg) {
+  char t[TEXT];
+  bool rfgv = strcmp(get(cfg, "cohort", "model"), "rfgv") == 0;
   const char *S3 = "description_and_rationale",
              *T3 = "Tier 2: description and rationale";
   snprintf(t, sizeof t,
@@ -97,7 +106,32 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
   add(r, S3, T3, "benefit", "Benefit", NULL);
   add(r, S3, T3, "previous_process", "Previous process", NULL);
   add(r, S3, T3, "alternatives_considered", "Alternatives considered", NULL);
+}
 
+/* The [filter] keys as "domestic = yes; area = North", or "none", in
+ * the record under selection rules. */
+static void fill_filters(record *r, const harm_config *cfg, const char *S4,
+                         const char *T4) {
+  harm__buf fb = {0};
+  for (size_t i = 0; i < harm_config_n_keys(cfg); i++) {
+    const char *s, *k, *v;
+    harm_config_key(cfg, i, &s, &k, &v);
+    if (strcmp(s, "filter") == 0) {
+      char one[512];
+      snprintf(one, sizeof one, "%s%s = %s", fb.len ? "; " : "", k, v);
+      r->nomem |= !harm__buf_append(&fb, one, strlen(one));
+    }
+  }
+  r->nomem |= !harm__buf_append(&fb, "", 1);
+  add(r, S4, T4, "filters", "Filters on offences",
+      fb.data && fb.data[0] ? fb.data : "none");
+  harm__buf_free(&fb);
+}
+
+/* Tier 2: the window, places, pool, tenure, filters and scoring
+ * options the configuration sets. */
+static void fill_selection(record *r, const harm_config *cfg) {
+  char t[TEXT];
   const char *S4 = "selection_rules", *T4 = "Tier 2: selection rules";
   snprintf(t, sizeof t,
            "offences dated in the %s days up to the run's as_of date (%s)",
@@ -122,20 +156,7 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
            get(cfg, "cohort", "min_tenure_months"),
            get(cfg, "cohort", "max_tenure_places"));
   add(r, S4, T4, "tenure", "Tenure", t);
-  harm__buf fb = {0};
-  for (size_t i = 0; i < harm_config_n_keys(cfg); i++) {
-    const char *s, *k, *v;
-    harm_config_key(cfg, i, &s, &k, &v);
-    if (strcmp(s, "filter") == 0) {
-      char one[512];
-      snprintf(one, sizeof one, "%s%s = %s", fb.len ? "; " : "", k, v);
-      r->nomem |= !harm__buf_append(&fb, one, strlen(one));
-    }
-  }
-  r->nomem |= !harm__buf_append(&fb, "", 1);
-  add(r, S4, T4, "filters", "Filters on offences",
-      fb.data && fb.data[0] ? fb.data : "none");
-  harm__buf_free(&fb);
+  fill_filters(r, cfg, S4, T4);
   snprintf(t, sizeof t,
            "cap %s days (0 = none), half-life %s days (0 = none), transform "
            "%s, attribution %s",
@@ -143,7 +164,12 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
            get(cfg, "scoring", "transform"),
            get(cfg, "scoring", "attribution"));
   add(r, S4, T4, "scoring_options", "Scoring options", t);
+}
 
+/* Tier 2: the data read and the weights applied. */
+static void fill_data(record *r, const harm_config *cfg,
+                      const harm_weights *w) {
+  char t[TEXT];
   const char *S5 = "data", *T5 = "Tier 2: data";
   add(r, S5, T5, "source_data_name", "Source data",
       "recorded offences exported from the force's records system");
@@ -175,7 +201,11 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
   add(r, S5, T5, "data_completeness", "Completeness and known gaps", NULL);
   add(r, S5, T5, "data_access_and_storage", "Access, storage and retention",
       NULL);
+}
 
+/* Tier 2: the decision process, impact assessments and risks: fixed
+ * text, and fields for the force. */
+static void fill_process(record *r) {
   const char *S6 = "decision_making_process",
              *T6 = "Tier 2: decision-making process";
   add(r, S6, T6, "provided_information", "What the tool gives people",
@@ -210,6 +240,17 @@ static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
       "the list reflects what is recorded: areas or groups policed more "
       "heavily have more recorded offences; proactive codes are left out");
   add(r, S8, T8, "force_risks", "Further risks and mitigations", NULL);
+}
+
+/* Fills the record from the configuration and weights, section by
+ * section. */
+static void fill(record *r, const harm_config *cfg, const harm_weights *w) {
+  fill_summary(r, cfg);
+  fill_owner(r);
+  fill_rationale(r, cfg);
+  fill_selection(r, cfg);
+  fill_data(r, cfg, w);
+  fill_process(r);
 }
 
 static void free_record(record *r) {

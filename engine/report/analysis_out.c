@@ -305,18 +305,10 @@ static void sheet_concentration(book *b, const harm_analysis_pack *p) {
   harm__xlsx_print_setup(ws, h, 0, &b->pg);
 }
 
-/* One page per group: the Lorenz curve (square, with the line of
- * equality) and harm by decile, over small tables; the curve's 101
- * points sit to the right, outside the print area. */
-static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
-  char name[40], title[200];
-  lxw_worksheet *ws =
-      add_sheet(b, "Curve", p->group_names[g], name, sizeof name);
-  const harm_analysis_concentration *c = p->groups[g];
-  snprintf(title, sizeof title, "How harm is spread: %.120s (Gini %.3f)",
-           p->group_names[g], harm_analysis_concentration_gini(c));
-  text(ws, 0, 0, title, b->f.title);
-  const lxw_row_t h = 2;
+/* A group's small tables under the header row h: the Lorenz curve every
+ * 10% and harm by decile. */
+static void group_tables(book *b, lxw_worksheet *ws,
+                         const harm_analysis_concentration *c, lxw_row_t h) {
   const harm__xlsx_col cols[] = {{"Share of\nsubjects", 10, true},
                                  {"Share of\nharm", 9, true},
                                  {"", 3, false},
@@ -343,8 +335,13 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
         ws, r, 4, share * harm_analysis_concentration_total(c), b->f.days);
     worksheet_write_number(ws, r, 5, share, b->f.pct);
   }
-  /* The chart data: every percentile, and the line of equality. */
-  const lxw_col_t dc = 14;
+}
+
+/* The chart data from column dc: every percentile, and the line of
+ * equality. */
+static void group_chart_data(book *b, lxw_worksheet *ws,
+                             const harm_analysis_concentration *c, lxw_row_t h,
+                             lxw_col_t dc) {
   text(ws, h, dc, "Chart data: share of subjects", b->f.head_num);
   text(ws, h, dc + 1, "Share of harm", b->f.head_num);
   text(ws, h, dc + 2, "Equality", b->f.head_num);
@@ -357,6 +354,12 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
                            harm_analysis_concentration_lorenz(c, k), b->f.pct);
     worksheet_write_number(ws, r, dc + 2, (double)k / 100.0, b->f.pct);
   }
+}
+
+/* The Lorenz curve with the line of equality, from the chart data of
+ * sheet `name`. */
+static lxw_chart *lorenz_chart(book *b, const char *name, lxw_row_t h,
+                               lxw_col_t dc) {
   lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_SCATTER_STRAIGHT);
   lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
   chart_series_set_categories(s, name, h + 1, dc, h + 101, dc);
@@ -381,12 +384,11 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
   percent_axis(chart->x_axis);
   percent_axis(chart->y_axis);
   chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-  lxw_chart_options opt = {0};
-  opt.x_scale = 400.0 / 480.0; /* 400 x 400 pixels: a square */
-  opt.y_scale = 400.0 / 288.0;
-  const lxw_row_t at = h + 13;
-  worksheet_insert_chart_opt(ws, at, 0, chart, &opt);
+  return chart;
+}
 
+/* The share of harm by decile, from the decile table of sheet `name`. */
+static lxw_chart *decile_chart(book *b, const char *name, lxw_row_t h) {
   lxw_chart *dec = workbook_add_chart(b->wb, LXW_CHART_COLUMN);
   lxw_chart_series *ds = chart_add_series(dec, NULL, NULL);
   chart_series_set_categories(ds, name, h + 1, 3, h + 10, 3);
@@ -397,6 +399,32 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
   chart_axis_set_min(dec->y_axis, 0);
   chart_axis_set_max(dec->y_axis, 1);
   chart_legend_set_position(dec, LXW_CHART_LEGEND_NONE);
+  return dec;
+}
+
+/* One page per group: the Lorenz curve (square, with the line of
+ * equality) and harm by decile, over small tables; the curve's 101
+ * points sit to the right, outside the print area. */
+static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
+  char name[40], title[200];
+  lxw_worksheet *ws =
+      add_sheet(b, "Curve", p->group_names[g], name, sizeof name);
+  const harm_analysis_concentration *c = p->groups[g];
+  snprintf(title, sizeof title, "How harm is spread: %.120s (Gini %.3f)",
+           p->group_names[g], harm_analysis_concentration_gini(c));
+  text(ws, 0, 0, title, b->f.title);
+  const lxw_row_t h = 2;
+  group_tables(b, ws, c, h);
+  const lxw_col_t dc = 14;
+  group_chart_data(b, ws, c, h, dc);
+  lxw_chart *chart = lorenz_chart(b, name, h, dc);
+  lxw_chart_options opt = {0};
+  opt.x_scale = 400.0 / 480.0; /* 400 x 400 pixels: a square */
+  opt.y_scale = 400.0 / 288.0;
+  const lxw_row_t at = h + 13;
+  worksheet_insert_chart_opt(ws, at, 0, chart, &opt);
+
+  lxw_chart *dec = decile_chart(b, name, h);
   lxw_chart_options dopt = {0};
   dopt.x_offset = 420;
   dopt.x_scale = 460.0 / 480.0;
@@ -407,8 +435,10 @@ static void sheet_group(book *b, const harm_analysis_pack *p, size_t g) {
   harm__xlsx_print_setup(ws, -1, 1, &b->pg);
 }
 
-static void sheet_compare(book *b, const harm_analysis_pack *p) {
-  lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Compare");
+/* The longest weights label and the longest id among the moves, in
+ * characters, for the column widths. */
+static void compare_widths(const harm_analysis_pack *p, size_t *longest_out,
+                           size_t *id_len_out) {
   size_t longest = 9, id_len = 8;
   for (size_t i = 0; i < p->n_comparisons; i++) {
     size_t la = strlen(p->labels_a[i]), lb = strlen(p->labels_b[i]);
@@ -422,14 +452,20 @@ static void sheet_compare(book *b, const harm_analysis_pack *p) {
       id_len = l > id_len ? l : id_len;
     }
   }
-  double lw = fit_width(longest, 10, 40);
+  *longest_out = longest;
+  *id_len_out = id_len;
+}
+
+/* The Compare sheet's table: one row per comparison, its header at row
+ * h. */
+static void compare_table(book *b, lxw_worksheet *ws,
+                          const harm_analysis_pack *p, double lw, lxw_row_t h) {
   text(ws, 0, 0, "Do the weightings pick the same people?", b->f.title);
   const harm__xlsx_col cols[] = {
       {"Weights A", lw, false},    {"Weights B", lw, false},
       {"Subjects", 9, true},       {"Spearman", 9, true},
       {"Kendall\ntau-b", 8, true}, {"K", 5, true},
       {"In both\ntop K", 8, true}, {"Jaccard", 8, true}};
-  const lxw_row_t h = 2;
   harm__xlsx_columns(ws, h, cols, 8, &b->f);
   for (size_t i = 0; i < p->n_comparisons; i++) {
     const harm_analysis_comparison *c = p->comparisons[i];
@@ -451,6 +487,115 @@ static void sheet_compare(book *b, const harm_analysis_pack *p) {
     worksheet_write_number(ws, r, 7, harm_analysis_comparison_jaccard(c),
                            b->ratio);
   }
+}
+
+/* Where one comparison's moves are on the Top K moves sheet: the first
+ * and last row of each status (0: none), and the largest rank. */
+typedef struct move_rows {
+  lxw_row_t first[3], last[3];
+  size_t max_rank;
+} move_rows;
+
+/* Writes comparison i's moves from row *r of the Top K moves sheet on,
+ * advancing *r, and notes in out where each status is. */
+static void compare_moves(book *b, lxw_worksheet *mv,
+                          const harm_analysis_pack *p, size_t i, double mw,
+                          lxw_row_t *r, move_rows *out) {
+  const harm_analysis_comparison *c = p->comparisons[i];
+  const harm_dataset *ds = p->dataset;
+  move_rows mr = {{0, 0, 0}, {0, 0, 0}, 1};
+  for (size_t k = 0; k < harm_analysis_comparison_n_moves(c); k++, (*r)++) {
+    const harm_topk_move *m = harm_analysis_comparison_move(c, k);
+    text(mv, *r, 0, p->labels_a[i], b->f.wrap);
+    text(mv, *r, 1, p->labels_b[i], b->f.wrap);
+    size_t la = harm__xlsx_lines(p->labels_a[i], mw),
+           lb = harm__xlsx_lines(p->labels_b[i], mw);
+    harm__xlsx_row_height(mv, *r, la > lb ? la : lb);
+    text(mv, *r, 2, topk_name(m->status), b->f.top);
+    text(mv, *r, 3, harm_dataset_subject_id(ds, m->subject, NULL), b->f.top);
+    worksheet_write_number(mv, *r, 4, (double)m->rank_a, b->f.count);
+    worksheet_write_number(mv, *r, 5, (double)m->rank_b, b->f.count);
+    worksheet_write_number(mv, *r, 6, (double)m->rank_change, b->f.top);
+    worksheet_write_number(mv, *r, 7, m->harm_a, b->f.days);
+    worksheet_write_number(mv, *r, 8, m->harm_b, b->f.days);
+    size_t st = (size_t)m->status < 3 ? (size_t)m->status : 0;
+    if (!mr.first[st]) {
+      mr.first[st] = *r;
+    }
+    mr.last[st] = *r;
+    mr.max_rank = m->rank_a > mr.max_rank ? m->rank_a : mr.max_rank;
+    mr.max_rank = m->rank_b > mr.max_rank ? m->rank_b : mr.max_rank;
+  }
+  *out = mr;
+}
+
+/* Comparison i's chart on the Compare sheet: rank under B against rank
+ * under A of everyone in either top K, by status, two charts a row from
+ * chart_row. */
+static void compare_chart(book *b, lxw_worksheet *ws,
+                          const harm_analysis_comparison *c, size_t i,
+                          const move_rows *mr, lxw_row_t chart_row) {
+  lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_SCATTER);
+  static const struct {
+    harm_topk_status st;
+    const char *name;
+    uint8_t marker;
+    lxw_color_t color;
+  } ser[] = {
+      {HARM_TOPK_STAYED, "In both top K", LXW_CHART_MARKER_CIRCLE, 0x1F4E79},
+      {HARM_TOPK_ENTERED, "Entered top K under B", LXW_CHART_MARKER_TRIANGLE,
+       0x2E7D32},
+      {HARM_TOPK_LEFT, "Left top K under B", LXW_CHART_MARKER_SQUARE,
+       0xC62828}};
+  for (size_t k = 0; k < 3; k++) {
+    size_t st = (size_t)ser[k].st;
+    if (!mr->first[st]) {
+      continue;
+    }
+    lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
+    chart_series_set_categories(s, "Top K moves", mr->first[st], 4,
+                                mr->last[st], 4);
+    chart_series_set_values(s, "Top K moves", mr->first[st], 5, mr->last[st],
+                            5);
+    chart_series_set_name(s, ser[k].name);
+    chart_series_set_marker_type(s, ser[k].marker);
+    chart_series_set_marker_size(s, 7);
+    lxw_chart_fill fill = {0};
+    fill.color = ser[k].color;
+    lxw_chart_line edge = {0};
+    edge.color = ser[k].color;
+    chart_series_set_marker_fill(s, &fill);
+    chart_series_set_marker_line(s, &edge);
+  }
+  char title[200];
+  snprintf(title, sizeof title, "Rank under A against rank under B (top %zu)",
+           harm_analysis_comparison_k(c));
+  chart_title_set_name(chart, title);
+  chart_axis_set_name(chart->x_axis, "Rank under weights A");
+  chart_axis_set_name(chart->y_axis, "Rank under weights B");
+  chart_axis_set_min(chart->x_axis, 0);
+  chart_axis_set_min(chart->y_axis, 0);
+  chart_axis_set_max(chart->x_axis, (double)mr->max_rank + 1);
+  chart_axis_set_max(chart->y_axis, (double)mr->max_rank + 1);
+  chart_axis_set_reverse(chart->y_axis);
+  chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
+  lxw_chart_options opt = {0};
+  opt.x_scale = 520.0 / 480.0;
+  opt.y_scale = 440.0 / 288.0;
+  opt.x_offset = (int32_t)(i % 2) * 540;
+  worksheet_insert_chart_opt(ws, (lxw_row_t)(chart_row + (i / 2) * 23), 0,
+                             chart, &opt);
+}
+
+/* The Compare sheet (correlations and top-K overlap, with a chart for
+ * each of the first four comparisons) and the Top K moves sheet. */
+static void sheet_compare(book *b, const harm_analysis_pack *p) {
+  lxw_worksheet *ws = workbook_add_worksheet(b->wb, "Compare");
+  size_t longest, id_len;
+  compare_widths(p, &longest, &id_len);
+  double lw = fit_width(longest, 10, 40);
+  const lxw_row_t h = 2;
+  compare_table(b, ws, p, lw, h);
 
   lxw_worksheet *mv = workbook_add_worksheet(b->wb, "Top K moves");
   double mw = fit_width(longest, 10, 44);
@@ -465,88 +610,16 @@ static void sheet_compare(book *b, const harm_analysis_pack *p) {
                                   {"Harm B\n(days)", 9, true}};
   harm__xlsx_columns(mv, 0, mcols, 9, &b->f);
   lxw_row_t r = 1;
-  /* One chart per comparison (the first four): rank under B against
-   * rank under A of everyone in either top K, by status, with the line
-   * where both ranks are equal. */
+  /* One chart per comparison (the first four). */
   lxw_row_t chart_row = (lxw_row_t)(h + 2 + p->n_comparisons);
   for (size_t i = 0; i < p->n_comparisons; i++) {
     const harm_analysis_comparison *c = p->comparisons[i];
-    const harm_dataset *ds = p->dataset;
-    lxw_row_t first[3] = {0, 0, 0}, last[3] = {0, 0, 0};
-    size_t max_rank = 1;
-    for (size_t k = 0; k < harm_analysis_comparison_n_moves(c); k++, r++) {
-      const harm_topk_move *m = harm_analysis_comparison_move(c, k);
-      text(mv, r, 0, p->labels_a[i], b->f.wrap);
-      text(mv, r, 1, p->labels_b[i], b->f.wrap);
-      size_t la = harm__xlsx_lines(p->labels_a[i], mw),
-             lb = harm__xlsx_lines(p->labels_b[i], mw);
-      harm__xlsx_row_height(mv, r, la > lb ? la : lb);
-      text(mv, r, 2, topk_name(m->status), b->f.top);
-      text(mv, r, 3, harm_dataset_subject_id(ds, m->subject, NULL), b->f.top);
-      worksheet_write_number(mv, r, 4, (double)m->rank_a, b->f.count);
-      worksheet_write_number(mv, r, 5, (double)m->rank_b, b->f.count);
-      worksheet_write_number(mv, r, 6, (double)m->rank_change, b->f.top);
-      worksheet_write_number(mv, r, 7, m->harm_a, b->f.days);
-      worksheet_write_number(mv, r, 8, m->harm_b, b->f.days);
-      size_t st = (size_t)m->status < 3 ? (size_t)m->status : 0;
-      if (!first[st]) {
-        first[st] = r;
-      }
-      last[st] = r;
-      max_rank = m->rank_a > max_rank ? m->rank_a : max_rank;
-      max_rank = m->rank_b > max_rank ? m->rank_b : max_rank;
-    }
+    move_rows mr;
+    compare_moves(b, mv, p, i, mw, &r, &mr);
     if (i >= 4 || harm_analysis_comparison_n_moves(c) == 0) {
       continue;
     }
-    lxw_chart *chart = workbook_add_chart(b->wb, LXW_CHART_SCATTER);
-    static const struct {
-      harm_topk_status st;
-      const char *name;
-      uint8_t marker;
-      lxw_color_t color;
-    } ser[] = {
-        {HARM_TOPK_STAYED, "In both top K", LXW_CHART_MARKER_CIRCLE, 0x1F4E79},
-        {HARM_TOPK_ENTERED, "Entered top K under B", LXW_CHART_MARKER_TRIANGLE,
-         0x2E7D32},
-        {HARM_TOPK_LEFT, "Left top K under B", LXW_CHART_MARKER_SQUARE,
-         0xC62828}};
-    for (size_t k = 0; k < 3; k++) {
-      size_t st = (size_t)ser[k].st;
-      if (!first[st]) {
-        continue;
-      }
-      lxw_chart_series *s = chart_add_series(chart, NULL, NULL);
-      chart_series_set_categories(s, "Top K moves", first[st], 4, last[st], 4);
-      chart_series_set_values(s, "Top K moves", first[st], 5, last[st], 5);
-      chart_series_set_name(s, ser[k].name);
-      chart_series_set_marker_type(s, ser[k].marker);
-      chart_series_set_marker_size(s, 7);
-      lxw_chart_fill fill = {0};
-      fill.color = ser[k].color;
-      lxw_chart_line edge = {0};
-      edge.color = ser[k].color;
-      chart_series_set_marker_fill(s, &fill);
-      chart_series_set_marker_line(s, &edge);
-    }
-    char title[200];
-    snprintf(title, sizeof title, "Rank under A against rank under B (top %zu)",
-             harm_analysis_comparison_k(c));
-    chart_title_set_name(chart, title);
-    chart_axis_set_name(chart->x_axis, "Rank under weights A");
-    chart_axis_set_name(chart->y_axis, "Rank under weights B");
-    chart_axis_set_min(chart->x_axis, 0);
-    chart_axis_set_min(chart->y_axis, 0);
-    chart_axis_set_max(chart->x_axis, (double)max_rank + 1);
-    chart_axis_set_max(chart->y_axis, (double)max_rank + 1);
-    chart_axis_set_reverse(chart->y_axis);
-    chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
-    lxw_chart_options opt = {0};
-    opt.x_scale = 520.0 / 480.0;
-    opt.y_scale = 440.0 / 288.0;
-    opt.x_offset = (int32_t)(i % 2) * 540;
-    worksheet_insert_chart_opt(ws, (lxw_row_t)(chart_row + (i / 2) * 23), 0,
-                               chart, &opt);
+    compare_chart(b, ws, c, i, &mr, chart_row);
   }
   harm__xlsx_print_setup(ws, h, 0, &b->pg);
   harm__xlsx_print_setup(mv, 0, 0, &b->pg);

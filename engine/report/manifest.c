@@ -103,21 +103,11 @@ static json_t *accounting_json(const harm_accounting *a) {
   return o;
 }
 
-static harm_status build(json_t *root, const harm_manifest *m,
-                         harm_error *err) {
-  set(root, "harmrank_version", text(harm_version()));
-  set(root, "command", text(m->command ? m->command : ""));
-  set(root, "pseudonymised", json_boolean(m->pseudonymised));
-  /* What `harmrank verify` needs to re-run the command: the folder the
-   * relative paths below are relative to, and the positional arguments
-   * (every option is in "config"). */
-  char cwd[4096];
-  set(root, "cwd", getcwd(cwd, sizeof cwd) ? text(cwd) : json_null());
-  json_t *args = json_array();
-  for (size_t i = 0; i < m->n_args; i++) {
-    json_array_append_new(args, text(m->args[i]));
-  }
-  set(root, "arguments", args);
+/* "inputs": each input's role, path and SHA-256, as it was read or, for
+ * an input read without hashing, hashed now. */
+static harm_status inputs_json(const harm_manifest *m, json_t **out,
+                               harm_error *err) {
+  *out = NULL;
   json_t *inputs = json_array();
   for (size_t i = 0; i < m->n_inputs; i++) {
     const harm_manifest_input *in = &m->inputs[i];
@@ -145,40 +135,145 @@ static harm_status build(json_t *root, const harm_manifest *m,
     }
     json_array_append_new(inputs, o);
   }
+  *out = inputs;
+  return HARM_OK;
+}
+
+/* "config": every key of the configuration, by section. */
+static json_t *config_json(const harm_config *config) {
+  json_t *cfg = json_object();
+  for (size_t i = 0; i < harm_config_n_keys(config); i++) {
+    const char *section, *key, *value;
+    harm_config_key(config, i, &section, &key, &value);
+    json_t *sec = json_object_get(cfg, section);
+    if (!sec) {
+      sec = json_object();
+      json_object_set_new(cfg, section, sec);
+    }
+    set(sec, key, text(value));
+  }
+  return cfg;
+}
+
+/* "weights": the table's source, layout and how many are estimates. */
+static json_t *weights_json(const harm_weights *w) {
+  json_t *o = json_object();
+  size_t est = harm_weights_n_estimates(w);
+  set(o, "source", text(harm_weights_source(w)));
+  set(o, "layout",
+      text(harm_weights_layout(w) == HARM_WEIGHTS_CCHI ? "cchi values sheet"
+                                                       : "native"));
+  set(o, "entries", json_integer((json_int_t)harm_weights_count(w)));
+  set(o, "estimates", json_integer((json_int_t)est));
+  set(o, "aliases", json_integer((json_int_t)harm_weights_n_aliases(w)));
+  set(o, "rows_merged_by_duplicate_rule",
+      json_integer((json_int_t)harm_weights_n_merged(w)));
+  set(o, "all_official", json_boolean(est == 0));
+  if (est) {
+    set(o, "warning",
+        text("some weights are estimates, not official CCHI values"));
+  }
+  return o;
+}
+
+/* "people": the roles ranked and how many people hold each. */
+static json_t *people_json(const harm_people *pp) {
+  size_t roles[4] = {0};
+  for (size_t i = 0; i < harm_people_count(pp); i++) {
+    roles[harm_people_at(pp, i)->role]++;
+  }
+  json_t *o = json_object();
+  harm_roles r = harm_people_roles(pp);
+  set(o, "roles",
+      text(r == HARM_ROLES_OFFENDER ? "offender"
+           : r == HARM_ROLES_VICTIM ? "victim"
+                                    : "both"));
+  set(o, "rank_by", text(harm_people_rank_by_name(harm_people_rank_by(pp))));
+  set(o, "people", json_integer((json_int_t)harm_people_count(pp)));
+  set(o, "offender", json_integer((json_int_t)roles[HARM_ROLE_OFFENDER]));
+  set(o, "victim", json_integer((json_int_t)roles[HARM_ROLE_VICTIM]));
+  set(o, "both", json_integer((json_int_t)roles[HARM_ROLE_BOTH]));
+  set(o, "same_crime", json_integer((json_int_t)roles[HARM_ROLE_SAME_CRIME]));
+  set(o, "records_merged",
+      json_integer((json_int_t)harm_people_merged_records(pp)));
+  set(o, "ids_merged_in_data",
+      json_integer((json_int_t)harm_people_merged_ids(pp)));
+  return o;
+}
+
+/* "cohort": the list's members by route, notes and movers. */
+static json_t *cohort_json(const harm_cohort *c) {
+  size_t kinds[HARM_MEMBER_KIND_COUNT] = {0};
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    kinds[harm_cohort_member(c, i)->kind]++;
+  }
+  json_t *o = json_object();
+  set(o, "members", json_integer((json_int_t)harm_cohort_count(c)));
+  set(o, "core", json_integer((json_int_t)kinds[HARM_MEMBER_CORE]));
+  set(o, "tenure", json_integer((json_int_t)kinds[HARM_MEMBER_TENURE]));
+  set(o, "referral", json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL]));
+  set(o, "backfill", json_integer((json_int_t)kinds[HARM_MEMBER_BACKFILL]));
+  set(o, "referral_tenure",
+      json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL_TENURE]));
+  set(o, "over_capacity",
+      json_integer((json_int_t)harm_cohort_over_capacity(c)));
+  set(o, "empty_referral_slots",
+      json_integer((json_int_t)harm_cohort_empty_slots(c)));
+  set(o, "notes", json_integer((json_int_t)harm_cohort_n_notes(c)));
+  set(o, "movers", json_integer((json_int_t)harm_cohort_n_moves(c)));
+  return o;
+}
+
+/* "outputs": each output's name and SHA-256, hashed as written. */
+static harm_status outputs_json(const harm_manifest *m, json_t **out,
+                                harm_error *err) {
+  *out = NULL;
+  json_t *outs = json_array();
+  for (size_t i = 0; i < m->n_outputs; i++) {
+    char hex[65];
+    uint64_t bytes;
+    harm_status st =
+        harm_report_sha256_file(m->outputs[i].path, hex, &bytes, err);
+    if (st != HARM_OK) {
+      json_decref(outs);
+      return st;
+    }
+    json_t *o = json_object();
+    set(o, "name", text(m->outputs[i].role));
+    set(o, "sha256", text(hex));
+    set(o, "bytes", json_integer((json_int_t)bytes));
+    json_array_append_new(outs, o);
+  }
+  *out = outs;
+  return HARM_OK;
+}
+
+static harm_status build(json_t *root, const harm_manifest *m,
+                         harm_error *err) {
+  set(root, "harmrank_version", text(harm_version()));
+  set(root, "command", text(m->command ? m->command : ""));
+  set(root, "pseudonymised", json_boolean(m->pseudonymised));
+  /* What `harmrank verify` needs to re-run the command: the folder the
+   * relative paths below are relative to, and the positional arguments
+   * (every option is in "config"). */
+  char cwd[4096];
+  set(root, "cwd", getcwd(cwd, sizeof cwd) ? text(cwd) : json_null());
+  json_t *args = json_array();
+  for (size_t i = 0; i < m->n_args; i++) {
+    json_array_append_new(args, text(m->args[i]));
+  }
+  set(root, "arguments", args);
+  json_t *inputs;
+  harm_status st = inputs_json(m, &inputs, err);
+  if (st != HARM_OK) {
+    return st;
+  }
   set(root, "inputs", inputs);
   if (m->config) {
-    json_t *cfg = json_object();
-    for (size_t i = 0; i < harm_config_n_keys(m->config); i++) {
-      const char *section, *key, *value;
-      harm_config_key(m->config, i, &section, &key, &value);
-      json_t *sec = json_object_get(cfg, section);
-      if (!sec) {
-        sec = json_object();
-        json_object_set_new(cfg, section, sec);
-      }
-      set(sec, key, text(value));
-    }
-    set(root, "config", cfg);
+    set(root, "config", config_json(m->config));
   }
   if (m->weights) {
-    const harm_weights *w = m->weights;
-    json_t *o = json_object();
-    size_t est = harm_weights_n_estimates(w);
-    set(o, "source", text(harm_weights_source(w)));
-    set(o, "layout",
-        text(harm_weights_layout(w) == HARM_WEIGHTS_CCHI ? "cchi values sheet"
-                                                         : "native"));
-    set(o, "entries", json_integer((json_int_t)harm_weights_count(w)));
-    set(o, "estimates", json_integer((json_int_t)est));
-    set(o, "aliases", json_integer((json_int_t)harm_weights_n_aliases(w)));
-    set(o, "rows_merged_by_duplicate_rule",
-        json_integer((json_int_t)harm_weights_n_merged(w)));
-    set(o, "all_official", json_boolean(est == 0));
-    if (est) {
-      set(o, "warning",
-          text("some weights are estimates, not official CCHI values"));
-    }
-    set(root, "weights", o);
+    set(root, "weights", weights_json(m->weights));
   }
   if (m->run) {
     harm_window w = harm_run_window(m->run);
@@ -204,66 +299,15 @@ static harm_status build(json_t *root, const harm_manifest *m,
         json_integer((json_int_t)harm_scores_count(m->scores)));
   }
   if (m->people) {
-    const harm_people *pp = m->people;
-    size_t roles[4] = {0};
-    for (size_t i = 0; i < harm_people_count(pp); i++) {
-      roles[harm_people_at(pp, i)->role]++;
-    }
-    json_t *o = json_object();
-    harm_roles r = harm_people_roles(pp);
-    set(o, "roles",
-        text(r == HARM_ROLES_OFFENDER ? "offender"
-             : r == HARM_ROLES_VICTIM ? "victim"
-                                      : "both"));
-    set(o, "rank_by", text(harm_people_rank_by_name(harm_people_rank_by(pp))));
-    set(o, "people", json_integer((json_int_t)harm_people_count(pp)));
-    set(o, "offender", json_integer((json_int_t)roles[HARM_ROLE_OFFENDER]));
-    set(o, "victim", json_integer((json_int_t)roles[HARM_ROLE_VICTIM]));
-    set(o, "both", json_integer((json_int_t)roles[HARM_ROLE_BOTH]));
-    set(o, "same_crime", json_integer((json_int_t)roles[HARM_ROLE_SAME_CRIME]));
-    set(o, "records_merged",
-        json_integer((json_int_t)harm_people_merged_records(pp)));
-    set(o, "ids_merged_in_data",
-        json_integer((json_int_t)harm_people_merged_ids(pp)));
-    set(root, "people", o);
+    set(root, "people", people_json(m->people));
   }
   if (m->cohort) {
-    const harm_cohort *c = m->cohort;
-    size_t kinds[HARM_MEMBER_KIND_COUNT] = {0};
-    for (size_t i = 0; i < harm_cohort_count(c); i++) {
-      kinds[harm_cohort_member(c, i)->kind]++;
-    }
-    json_t *o = json_object();
-    set(o, "members", json_integer((json_int_t)harm_cohort_count(c)));
-    set(o, "core", json_integer((json_int_t)kinds[HARM_MEMBER_CORE]));
-    set(o, "tenure", json_integer((json_int_t)kinds[HARM_MEMBER_TENURE]));
-    set(o, "referral", json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL]));
-    set(o, "backfill", json_integer((json_int_t)kinds[HARM_MEMBER_BACKFILL]));
-    set(o, "referral_tenure",
-        json_integer((json_int_t)kinds[HARM_MEMBER_REFERRAL_TENURE]));
-    set(o, "over_capacity",
-        json_integer((json_int_t)harm_cohort_over_capacity(c)));
-    set(o, "empty_referral_slots",
-        json_integer((json_int_t)harm_cohort_empty_slots(c)));
-    set(o, "notes", json_integer((json_int_t)harm_cohort_n_notes(c)));
-    set(o, "movers", json_integer((json_int_t)harm_cohort_n_moves(c)));
-    set(root, "cohort", o);
+    set(root, "cohort", cohort_json(m->cohort));
   }
-  json_t *outs = json_array();
-  for (size_t i = 0; i < m->n_outputs; i++) {
-    char hex[65];
-    uint64_t bytes;
-    harm_status st =
-        harm_report_sha256_file(m->outputs[i].path, hex, &bytes, err);
-    if (st != HARM_OK) {
-      json_decref(outs);
-      return st;
-    }
-    json_t *o = json_object();
-    set(o, "name", text(m->outputs[i].role));
-    set(o, "sha256", text(hex));
-    set(o, "bytes", json_integer((json_int_t)bytes));
-    json_array_append_new(outs, o);
+  json_t *outs;
+  st = outputs_json(m, &outs, err);
+  if (st != HARM_OK) {
+    return st;
   }
   set(root, "outputs", outs);
   return HARM_OK;

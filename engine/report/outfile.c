@@ -157,17 +157,13 @@ static void outfile_release(harm_outfile *f) {
   harm__free(f);
 }
 
-harm_status harm_outfile_open(const char *path, unsigned mode,
-                              harm_outfile **out, harm_error *err) {
-  *out = NULL;
-  harm_outfile *f = harm__calloc(1, sizeof *f);
-  if (!f || !(f->path = harm__strdup(path))) {
-    harm__free(f);
-    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
-                      "out of memory");
-  }
-  f->mode = mode;
-  f->slot = -1;
+/* Opens f on what `path` names when it is not replaced through a
+ * temporary file: standard output, a non-regular file, or what a link
+ * into /dev or /proc points at (*done set). A link to a regular file
+ * leaves f->path naming its target. On failure f is released. */
+static harm_status open_in_place(harm_outfile *f, const char *path, bool *done,
+                                 harm_error *err) {
+  *done = false;
   struct stat target, self, so;
   bool exists = stat(path, &target) == 0;
   if (strcmp(path, "-") == 0 ||
@@ -176,7 +172,7 @@ harm_status harm_outfile_open(const char *path, unsigned mode,
     /* "-", or a name for the file standard output already is. */
     fflush(stdout);
     f->fp = stdout;
-    *out = f;
+    *done = true;
     return HARM_OK;
   }
   if (exists && (!S_ISREG(target.st_mode) || descriptor_path(path))) {
@@ -185,7 +181,7 @@ harm_status harm_outfile_open(const char *path, unsigned mode,
       outfile_release(f);
       return st;
     }
-    *out = f;
+    *done = true;
     return HARM_OK;
   }
   if (lstat(path, &self) == 0 && S_ISLNK(self.st_mode)) {
@@ -209,11 +205,18 @@ harm_status harm_outfile_open(const char *path, unsigned mode,
         outfile_release(f);
         return st;
       }
-      *out = f;
+      *done = true;
       return HARM_OK;
     }
   }
-  path = f->path;
+  return HARM_OK;
+}
+
+/* Opens f on a new hidden temporary file beside f->path, with the
+ * permissions `mode`, registered for removal if the run dies. On
+ * failure f is released. */
+static harm_status open_temp(harm_outfile *f, unsigned mode, harm_error *err) {
+  const char *path = f->path;
   size_t len = strlen(path) + 64;
   f->tmp = harm__malloc(len);
   if (!f->tmp) {
@@ -260,8 +263,29 @@ harm_status harm_outfile_open(const char *path, unsigned mode,
     outfile_release(f);
     return st;
   }
-  *out = f;
   return HARM_OK;
+}
+
+harm_status harm_outfile_open(const char *path, unsigned mode,
+                              harm_outfile **out, harm_error *err) {
+  *out = NULL;
+  harm_outfile *f = harm__calloc(1, sizeof *f);
+  if (!f || !(f->path = harm__strdup(path))) {
+    harm__free(f);
+    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
+                      "out of memory");
+  }
+  f->mode = mode;
+  f->slot = -1;
+  bool done;
+  harm_status st = open_in_place(f, path, &done, err);
+  if (st == HARM_OK && !done) {
+    st = open_temp(f, mode, err);
+  }
+  if (st == HARM_OK) {
+    *out = f;
+  }
+  return st;
 }
 
 FILE *harm_outfile_stream(harm_outfile *f) { return f->fp; }

@@ -148,61 +148,70 @@ static lxw_chart *harm_chart(pack *p, const char *sheet, const char *part,
   return chart;
 }
 
-/* The list sheet `sheet`: members of partition `part` (NULL: all of
- * them), with its chart of harm by member below the table when
- * `chart_here` (a single list's chart is on the Summary instead, so the
- * table prints on one page). */
-static void sheet_list(pack *p, const char *sheet, const char *part,
-                       const char *heading, bool chart_here) {
+/* The columns of a list sheet, in order. */
+enum list_col {
+  SLOT,
+  ID,
+  WHY,
+  RANK,
+  HARM,
+  OFF,
+  VIC,
+  CAUSED,
+  SUFFERED,
+  ROLE,
+  BALANCE,
+  AGE,
+  LAST,
+  CODE,
+  TOP,
+  AGENCY,
+  REASON,
+  MONTHS,
+  RFGV,
+  N_COLS
+};
+
+/* What the rows of one list sheet share: its columns and which are
+ * shown. */
+typedef struct list_sheet {
+  harm__xlsx_col all[N_COLS]; /* every column, with its width */
+  lxw_col_t at[N_COLS];       /* where each shown column is */
+  bool referred;              /* some member was referred by an agency */
+  bool reasons;               /* some referral gives a reason */
+  bool rfgv;                  /* the run ranks by RFGV points */
+  const harm_people *people;  /* both roles (--roles), or NULL */
+} list_sheet;
+
+/* Finds how many members are on the sheet and what its columns need: the
+ * widest top code, and whether any member was referred or has a reason. */
+static size_t list_scan(const pack *p, const char *part, size_t *code_w,
+                        list_sheet *ls) {
   const harm_cohort *c = p->c;
-  lxw_worksheet *ws = workbook_add_worksheet(p->wb, sheet);
-  size_t n = 0, code_w = 4;
-  bool referred = false, reasons = false;
+  size_t n = 0;
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *mb = harm_cohort_member(c, i);
     if (!on_sheet(mb, part)) {
       continue;
     }
     n++;
-    referred = referred || mb->agencies[0];
-    reasons = reasons || mb->referral_reason[0];
+    ls->referred = ls->referred || mb->agencies[0];
+    ls->reasons = ls->reasons || mb->referral_reason[0];
     if (mb->score && mb->score->top_code >= 0) {
       size_t l =
           strlen(harm_matrix_code(p->mx, (size_t)mb->score->top_code)) + 2;
-      code_w = l > code_w ? l : code_w;
+      *code_w = l > *code_w ? l : *code_w;
     }
   }
-  bool rfgv = harm_cohort_rules_used(c)->rfgv;
-  text(ws, 0, 0, heading, p->f.title);
-  if (p->m->weights && harm_weights_n_estimates(p->m->weights)) {
-    text(ws, 1, 0,
-         "Weights include estimates: NOT official CCHI values (see Summary).",
-         p->f.alert);
-  }
-  /* Columns empty for this run (referrals, RFGV) are left out. */
-  enum {
-    SLOT,
-    ID,
-    WHY,
-    RANK,
-    HARM,
-    OFF,
-    VIC,
-    CAUSED,
-    SUFFERED,
-    ROLE,
-    BALANCE,
-    AGE,
-    LAST,
-    CODE,
-    TOP,
-    AGENCY,
-    REASON,
-    MONTHS,
-    RFGV,
-    N_COLS
-  };
-  harm__xlsx_col all[N_COLS] = {
+  return n;
+}
+
+/* Chooses the sheet's columns and writes their header row: columns empty
+ * for this run (referrals, RFGV, people mode) are left out. */
+static void list_columns(pack *p, lxw_worksheet *ws, size_t code_w,
+                         list_sheet *ls) {
+  const harm_cohort *c = p->c;
+  const harm__xlsx_col all[N_COLS] = {
       {"Slot", 5, true},
       {"Offender", id_col(p, 9), false},
       {"Why on the list", 24, false},
@@ -222,85 +231,114 @@ static void sheet_list(pack *p, const char *sheet, const char *part,
       {"Referral reason", 30, false},
       {"Months\non", 7, true},
       {"RFGV\ntotal", 7, true}};
+  memcpy(ls->all, all, sizeof all);
   bool keep[N_COLS];
   for (int k = 0; k < N_COLS; k++) {
     keep[k] = true;
   }
-  keep[AGENCY] = referred;
-  keep[REASON] = reasons;
-  keep[RFGV] = rfgv;
+  keep[AGENCY] = ls->referred;
+  keep[REASON] = ls->reasons;
+  keep[RFGV] = ls->rfgv = harm_cohort_rules_used(c)->rfgv;
   /* People mode (--roles): both roles of each member. */
-  const harm_people *people = harm_cohort_input_used(c)->people;
+  ls->people = harm_cohort_input_used(c)->people;
   keep[CAUSED] = keep[SUFFERED] = keep[ROLE] = keep[BALANCE] = keep[AGE] =
-      people != NULL;
+      ls->people != NULL;
   harm__xlsx_col cols[N_COLS];
-  lxw_col_t at[N_COLS];
   size_t nc = 0;
   for (int k = 0; k < N_COLS; k++) {
-    at[k] = (lxw_col_t)nc;
+    ls->at[k] = (lxw_col_t)nc;
     if (keep[k]) {
       cols[nc++] = all[k];
     }
   }
-  const lxw_row_t h = LIST_HEADER_ROW;
-  harm__xlsx_columns(ws, h, cols, nc, &p->f);
+  harm__xlsx_columns(ws, LIST_HEADER_ROW, cols, nc, &p->f);
+}
+
+/* Writes member mb's row r of a list sheet. */
+static void list_row(pack *p, lxw_worksheet *ws, lxw_row_t r,
+                     const harm_member *mb, const list_sheet *ls) {
+  const harm__xlsx_col *all = ls->all;
+  const lxw_col_t *at = ls->at;
+  const harm_people *people = ls->people;
   char buf[1024];
+  size_t lines = 1;
+  number(ws, r, at[SLOT], (double)mb->slot, p->f.count);
+  wrapped(p, ws, r, at[ID], mb->offender_id, all[ID].width, &lines);
+  harm_report_member_reason(mb, buf, sizeof buf);
+  wrapped(p, ws, r, at[WHY], buf, all[WHY].width, &lines);
+  if (mb->score_rank) {
+    number(ws, r, at[RANK], (double)mb->score_rank, p->f.count);
+  }
+  const harm_score *sc = mb->score;
+  number(ws, r, at[HARM], sc ? sc->harm : 0.0, p->f.days);
+  number(ws, r, at[OFF], sc ? sc->facts.offences : 0, p->f.count);
+  number(ws, r, at[VIC], sc ? sc->facts.victims : 0, p->f.count);
+  const harm_person *ps =
+      people && sc ? harm_people_at(people, sc->subject) : NULL;
+  if (ps) {
+    number(ws, r, at[CAUSED], ps->harm_caused, p->f.days);
+    number(ws, r, at[SUFFERED], ps->harm_suffered, p->f.days);
+    wrapped(p, ws, r, at[ROLE], harm_people_role_name(ps->role),
+            all[ROLE].width, &lines);
+    wrapped(p, ws, r, at[BALANCE], harm_people_balance_name(ps->balance),
+            all[BALANCE].width, &lines);
+    if (ps->age >= 0) {
+      number(ws, r, at[AGE], ps->age, p->f.count);
+    }
+  }
+  if (sc) {
+    harm__xlsx_date(ws, r, at[LAST], sc->facts.last, p->f.date);
+    if (sc->top_code >= 0) {
+      const char *code = harm_matrix_code(p->mx, (size_t)sc->top_code);
+      wrapped(p, ws, r, at[CODE], code, all[CODE].width, &lines);
+      wrapped(p, ws, r, at[TOP], description_of(p, code), all[TOP].width,
+              &lines);
+    }
+  } else {
+    wrapped(p, ws, r, at[TOP], "no offences in the window", all[TOP].width,
+            &lines);
+  }
+  if (ls->referred) {
+    wrapped(p, ws, r, at[AGENCY], mb->agencies, all[AGENCY].width, &lines);
+  }
+  if (ls->reasons) {
+    wrapped(p, ws, r, at[REASON], mb->referral_reason, all[REASON].width,
+            &lines);
+  }
+  number(ws, r, at[MONTHS], mb->months_served, p->f.count);
+  if (ls->rfgv && sc) {
+    number(ws, r, at[RFGV], mb->rfgv.total, NULL);
+  }
+  harm__xlsx_row_height(ws, r, lines);
+}
+
+/* The list sheet `sheet`: members of partition `part` (NULL: all of
+ * them), with its chart of harm by member below the table when
+ * `chart_here` (a single list's chart is on the Summary instead, so the
+ * table prints on one page). */
+static void sheet_list(pack *p, const char *sheet, const char *part,
+                       const char *heading, bool chart_here) {
+  const harm_cohort *c = p->c;
+  lxw_worksheet *ws = workbook_add_worksheet(p->wb, sheet);
+  list_sheet ls;
+  memset(&ls, 0, sizeof ls);
+  size_t code_w = 4;
+  size_t n = list_scan(p, part, &code_w, &ls);
+  text(ws, 0, 0, heading, p->f.title);
+  if (p->m->weights && harm_weights_n_estimates(p->m->weights)) {
+    text(ws, 1, 0,
+         "Weights include estimates: NOT official CCHI values (see Summary).",
+         p->f.alert);
+  }
+  list_columns(p, ws, code_w, &ls);
+  const lxw_row_t h = LIST_HEADER_ROW;
   lxw_row_t r = h;
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     const harm_member *mb = harm_cohort_member(c, i);
     if (!on_sheet(mb, part)) {
       continue;
     }
-    r++;
-    size_t lines = 1;
-    number(ws, r, at[SLOT], (double)mb->slot, p->f.count);
-    wrapped(p, ws, r, at[ID], mb->offender_id, all[ID].width, &lines);
-    harm_report_member_reason(mb, buf, sizeof buf);
-    wrapped(p, ws, r, at[WHY], buf, all[WHY].width, &lines);
-    if (mb->score_rank) {
-      number(ws, r, at[RANK], (double)mb->score_rank, p->f.count);
-    }
-    const harm_score *sc = mb->score;
-    number(ws, r, at[HARM], sc ? sc->harm : 0.0, p->f.days);
-    number(ws, r, at[OFF], sc ? sc->facts.offences : 0, p->f.count);
-    number(ws, r, at[VIC], sc ? sc->facts.victims : 0, p->f.count);
-    const harm_person *ps =
-        people && sc ? harm_people_at(people, sc->subject) : NULL;
-    if (ps) {
-      number(ws, r, at[CAUSED], ps->harm_caused, p->f.days);
-      number(ws, r, at[SUFFERED], ps->harm_suffered, p->f.days);
-      wrapped(p, ws, r, at[ROLE], harm_people_role_name(ps->role),
-              all[ROLE].width, &lines);
-      wrapped(p, ws, r, at[BALANCE], harm_people_balance_name(ps->balance),
-              all[BALANCE].width, &lines);
-      if (ps->age >= 0) {
-        number(ws, r, at[AGE], ps->age, p->f.count);
-      }
-    }
-    if (sc) {
-      harm__xlsx_date(ws, r, at[LAST], sc->facts.last, p->f.date);
-      if (sc->top_code >= 0) {
-        const char *code = harm_matrix_code(p->mx, (size_t)sc->top_code);
-        wrapped(p, ws, r, at[CODE], code, all[CODE].width, &lines);
-        wrapped(p, ws, r, at[TOP], description_of(p, code), all[TOP].width,
-                &lines);
-      }
-    } else {
-      wrapped(p, ws, r, at[TOP], "no offences in the window", all[TOP].width,
-              &lines);
-    }
-    if (referred) {
-      wrapped(p, ws, r, at[AGENCY], mb->agencies, all[AGENCY].width, &lines);
-    }
-    if (reasons) {
-      wrapped(p, ws, r, at[REASON], mb->referral_reason, all[REASON].width,
-              &lines);
-    }
-    number(ws, r, at[MONTHS], mb->months_served, p->f.count);
-    if (rfgv && sc) {
-      number(ws, r, at[RFGV], mb->rfgv.total, NULL);
-    }
-    harm__xlsx_row_height(ws, r, lines);
+    list_row(p, ws, ++r, mb, &ls);
   }
   harm__xlsx_print_setup(ws, h, 0, &p->pg);
   if (n && chart_here) {
@@ -393,13 +431,12 @@ static bool has_input(const harm_manifest *m, const char *role) {
   return false;
 }
 
-static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
-  const harm_cohort *c = p->c;
-  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
-  lxw_worksheet *ws = workbook_add_worksheet(p->wb, "Summary");
-  row_writer w = {p, ws, 0};
+/* The Summary's title and the window line under it. */
+static void summary_title(row_writer *w) {
+  pack *p = w->p;
+  lxw_worksheet *ws = w->ws;
   char buf[4096], d1[11], d2[11];
-  text(ws, w.r++, 0, p->name, p->f.title);
+  text(ws, w->r++, 0, p->name, p->f.title);
   harm_date as_of = harm_dataset_as_of(p->ds);
   uint32_t lookback = harm_dataset_lookback_days(p->ds);
   harm_date_format_iso(as_of, d2);
@@ -407,9 +444,15 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   snprintf(buf, sizeof buf,
            "As of %s: offences from %s to %s (a %" PRIu32 "-day window)", d2,
            d1, d2, lookback);
-  text(ws, w.r++, 0, buf, NULL);
+  text(ws, w->r++, 0, buf, NULL);
+}
 
-  /* The list: places by route, capacity. */
+/* "The list": places by route, tenure and capacity. */
+static void summary_list(row_writer *w, size_t n_parts) {
+  pack *p = w->p;
+  const harm_cohort *c = p->c;
+  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
+  char buf[4096];
   size_t kinds[HARM_MEMBER_KIND_COUNT] = {0};
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
     kinds[harm_cohort_member(c, i)->kind]++;
@@ -418,9 +461,8 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   size_t places = rules->size * lists + rules->referral_slots;
   size_t tenure =
       kinds[HARM_MEMBER_TENURE] + kinds[HARM_MEMBER_REFERRAL_TENURE];
-  section(&w, "The list");
-  line(&w, "People on the list", (double)harm_cohort_count(c), NULL, NULL,
-       NULL);
+  section(w, "The list");
+  line(w, "People on the list", (double)harm_cohort_count(c), NULL, NULL, NULL);
   if (rules->partition_by_area) {
     snprintf(buf, sizeof buf,
              "%zu per area in %zu area%s, and %zu partner-referral place%s "
@@ -432,13 +474,13 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              rules->size, rules->referral_slots,
              rules->referral_slots == 1 ? "" : "s");
   }
-  line(&w, "Places", (double)places, NULL, buf, NULL);
-  line(&w, "By rank (core places)", (double)kinds[HARM_MEMBER_CORE], NULL,
+  line(w, "Places", (double)places, NULL, buf, NULL);
+  line(w, "By rank (core places)", (double)kinds[HARM_MEMBER_CORE], NULL,
        "the most harmful in the window, after exclusions", NULL);
-  line(&w, "By partner referral", (double)kinds[HARM_MEMBER_REFERRAL], NULL,
+  line(w, "By partner referral", (double)kinds[HARM_MEMBER_REFERRAL], NULL,
        "one place per person, however many agencies referred them", NULL);
   if (kinds[HARM_MEMBER_BACKFILL] || rules->backfill) {
-    line(&w, "Referral places backfilled", (double)kinds[HARM_MEMBER_BACKFILL],
+    line(w, "Referral places backfilled", (double)kinds[HARM_MEMBER_BACKFILL],
          NULL, "unused referral places given to the next ranked", NULL);
   }
   snprintf(buf, sizeof buf,
@@ -446,7 +488,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
            " months: %zu below the cut, %zu in a referral place",
            rules->min_tenure_months, kinds[HARM_MEMBER_TENURE],
            kinds[HARM_MEMBER_REFERRAL_TENURE]);
-  line(&w, "Kept by tenure", (double)tenure, NULL,
+  line(w, "Kept by tenure", (double)tenure, NULL,
        rules->min_tenure_months ? buf : "tenure is off", NULL);
   size_t over = harm_cohort_over_capacity(c);
   if (over) {
@@ -455,16 +497,21 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "([cohort] max_tenure_places caps this)",
              over);
   }
-  line(&w, "Over capacity", (double)over, NULL, over ? buf : "No",
+  line(w, "Over capacity", (double)over, NULL, over ? buf : "No",
        over ? p->f.warn : NULL);
-  line(&w, "Empty referral places", (double)harm_cohort_empty_slots(c), NULL,
+  line(w, "Empty referral places", (double)harm_cohort_empty_slots(c), NULL,
        NULL, NULL);
+}
 
-  /* Movers. */
+/* "Since last month": who is new, retained and exited. */
+static void summary_movers(row_writer *w) {
+  pack *p = w->p;
+  const harm_cohort *c = p->c;
+  char buf[4096];
   bool prev = has_input(p->m, "previous");
-  section(&w, prev ? "Since last month"
-                   : "Since last month (no previous "
-                     "list given: everyone is new)");
+  section(w, prev ? "Since last month"
+                  : "Since last month (no previous "
+                    "list given: everyone is new)");
   static const struct {
     harm_move_kind kind;
     const char *label;
@@ -474,9 +521,18 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   for (size_t k = 0; k < 3; k++) {
     size_t count;
     mover_names(c, mk[k].kind, buf, sizeof buf, &count);
-    line(&w, mk[k].label, (double)count, NULL, buf, NULL);
+    line(w, mk[k].label, (double)count, NULL, buf, NULL);
   }
+}
 
+/* "Harm": the share of all scored harm the list holds, force-wide and per
+ * area; *held and *all get the harm units behind it, for the chart. */
+static void summary_harm(row_writer *w, const char *const *parts,
+                         size_t n_parts, double *held_out, double *all_out) {
+  pack *p = w->p;
+  const harm_cohort *c = p->c;
+  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
+  char buf[4096];
   /* Share of harm: every scored subject is of the list's kind (filters
    * apply at ingest), so the denominator is all scored harm. Sums in
    * double: a share needs no exactness beyond that. */
@@ -491,7 +547,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
   double per_day = (double)HARM_UNITS_PER_DAY;
   char filt[1024];
   filters_text(p->m->config, filt, sizeof filt);
-  section(&w, "Harm");
+  section(w, "Harm");
   char t1[40], t2[40];
   days_text(held / per_day, t1);
   days_text(all / per_day, t2);
@@ -500,7 +556,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
            "scored in the window, among %zu people scored%s%s%s.",
            harm_cohort_count(c), t1, t2, harm_scores_count(p->s),
            filt[0] ? " (offences with " : "", filt, filt[0] ? ")" : "");
-  line(&w, "Share of all harm held by the list", all > 0 ? held / all : 0.0,
+  line(w, "Share of all harm held by the list", all > 0 ? held / all : 0.0,
        p->f.pct, buf, NULL);
   for (size_t k = 0; rules->partition_by_area && k < n_parts; k++) {
     double a_all = 0, a_held = 0;
@@ -528,11 +584,16 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              a_n, parts[k], t1, t2, parts[k]);
     char label[96];
     snprintf(label, sizeof label, "Share held in %.60s", parts[k]);
-    line(&w, label, a_all > 0 ? a_held / a_all : 0.0, p->f.pct, buf, NULL);
+    line(w, label, a_all > 0 ? a_held / a_all : 0.0, p->f.pct, buf, NULL);
   }
+  *held_out = held;
+  *all_out = all;
+}
 
-  /* Warnings in plain words. */
-  section(&w, "Warnings");
+/* The warnings about the data, in plain words: returns how many. */
+static size_t summary_data_warnings(row_writer *w) {
+  pack *p = w->p;
+  char buf[4096];
   size_t n_warn = 0;
   if (p->m->weights && harm_weights_n_estimates(p->m->weights)) {
     snprintf(buf, sizeof buf,
@@ -541,7 +602,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "list operationally.",
              harm_weights_n_estimates(p->m->weights),
              harm_weights_count(p->m->weights));
-    line(&w, "Estimated weights",
+    line(w, "Estimated weights",
          (double)harm_weights_n_estimates(p->m->weights), NULL, buf, p->f.warn);
     n_warn++;
   }
@@ -552,7 +613,7 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "count for no one (each is listed in rejects.csv with the "
              "reason).",
              a.rejected, a.read);
-    line(&w, "Rejected rows", (double)a.rejected, NULL, buf, p->f.warn);
+    line(w, "Rejected rows", (double)a.rejected, NULL, buf, p->f.warn);
     n_warn++;
   }
   size_t n_unknown;
@@ -570,9 +631,18 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "%" PRIu64 " offence%s had a code missing from the weights "
              "table (%s) and count as no harm.",
              offences, offences == 1 ? "" : "s", codes);
-    line(&w, "Unknown offence codes", (double)offences, NULL, buf, p->f.warn);
+    line(w, "Unknown offence codes", (double)offences, NULL, buf, p->f.warn);
     n_warn++;
   }
+  return n_warn;
+}
+
+/* "Warnings": the data's, then the selection's from the cohort's notes. */
+static void summary_warnings(row_writer *w) {
+  const harm_cohort *c = w->p->c;
+  char buf[4096];
+  section(w, "Warnings");
+  size_t n_warn = summary_data_warnings(w);
   size_t kn[8] = {0};
   for (size_t i = 0; i < harm_cohort_n_notes(c); i++) {
     harm_note_kind k = harm_cohort_note(c, i)->kind;
@@ -584,32 +654,40 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
              "selected).",
              kn[HARM_NOTE_EXCLUDED],
              kn[HARM_NOTE_EXCLUDED] == 1 ? "person" : "people");
-    line(&w, "Excluded", (double)kn[HARM_NOTE_EXCLUDED], NULL, buf, NULL);
+    line(w, "Excluded", (double)kn[HARM_NOTE_EXCLUDED], NULL, buf, NULL);
     n_warn++;
   }
   if (kn[HARM_NOTE_TIE_AT_CUT]) {
-    line(&w, "Tie at the cut", (double)kn[HARM_NOTE_TIE_AT_CUT], NULL,
+    line(w, "Tie at the cut", (double)kn[HARM_NOTE_TIE_AT_CUT], NULL,
          "people tied on the score at the cut were separated by the "
          "tie-break (see Not selected).",
          NULL);
     n_warn++;
   }
   if (kn[HARM_NOTE_TENURE_CAP]) {
-    line(&w, "Tenure cap reached", (double)kn[HARM_NOTE_TENURE_CAP], NULL,
+    line(w, "Tenure cap reached", (double)kn[HARM_NOTE_TENURE_CAP], NULL,
          "members within tenure left the list because max_tenure_places was "
          "reached (see Not selected).",
          NULL);
     n_warn++;
   }
   if (!n_warn) {
-    line(&w, "None", -1, NULL, "", NULL);
+    line(w, "None", -1, NULL, "", NULL);
   }
+}
 
-  /* The chart's data, visible so the chart can be read without colour. */
-  section(&w, "Harm in the window (days)");
-  lxw_row_t d0 = w.r;
-  line(&w, "On the list", held / per_day, p->f.days, NULL, NULL);
-  line(&w, "Everyone else scored", (all - held) / per_day, p->f.days, NULL,
+/* The harm on and off the list (visible, so the chart can be read
+ * without colour), the column widths, and the Summary's chart. */
+static void summary_chart(row_writer *w, double held, double all) {
+  pack *p = w->p;
+  lxw_worksheet *ws = w->ws;
+  const harm_cohort *c = p->c;
+  const harm_cohort_rules *rules = harm_cohort_rules_used(c);
+  double per_day = (double)HARM_UNITS_PER_DAY;
+  section(w, "Harm in the window (days)");
+  lxw_row_t d0 = w->r;
+  line(w, "On the list", held / per_day, p->f.days, NULL, NULL);
+  line(w, "Everyone else scored", (all - held) / per_day, p->f.days, NULL,
        NULL);
   worksheet_set_column(ws, 0, 0, 30, NULL);
   worksheet_set_column(ws, 1, 1, 10, NULL);
@@ -638,6 +716,19 @@ static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
     worksheet_insert_chart_opt(ws, 3, 4, chart, &opt);
   }
   worksheet_set_column(ws, 4, 9, 8.43, NULL);
+}
+
+/* The Summary sheet, which a panel chair reads in a minute. */
+static void sheet_summary(pack *p, const char *const *parts, size_t n_parts) {
+  lxw_worksheet *ws = workbook_add_worksheet(p->wb, "Summary");
+  row_writer w = {p, ws, 0};
+  double held, all;
+  summary_title(&w);
+  summary_list(&w, n_parts);
+  summary_movers(&w);
+  summary_harm(&w, parts, n_parts, &held, &all);
+  summary_warnings(&w);
+  summary_chart(&w, held, all);
   harm__xlsx_print_setup(ws, -1, 1, &p->pg);
 }
 
@@ -790,48 +881,45 @@ static void area_sheet_name(pack *p, const char *area, size_t k, char *name,
   }
 }
 
-harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
-                             harm_error *err) {
-  if (!m || !m->cohort) {
-    return harm__fail(err, HARM_ERR_USAGE, "report", path, 0, NULL,
-                      "the workbook needs a cohort");
-  }
-  pack p;
-  memset(&p, 0, sizeof p);
-  p.err = err;
-  p.m = m;
-  p.c = m->cohort;
+/* Fills the pack from the manifest: the cohort and what it was selected
+ * from, the list's name, the page setup, and the widest id. */
+static void pack_init(pack *p, const harm_manifest *m, harm_error *err) {
+  memset(p, 0, sizeof *p);
+  p->err = err;
+  p->m = m;
+  p->c = m->cohort;
   /* What the cohort was selected from, handed to it explicitly. */
-  const harm_cohort_input *in = harm_cohort_input_used(p.c);
-  p.s = in->scores;
-  p.mx = in->matrix;
-  p.ds = in->dataset;
+  const harm_cohort_input *in = harm_cohort_input_used(p->c);
+  p->s = in->scores;
+  p->mx = in->matrix;
+  p->ds = in->dataset;
   const char *name =
       m->config ? harm_config_get(m->config, "cohort", "name") : NULL;
-  p.name = name && name[0] ? name : "cohort";
-  p.pg = harm__xlsx_page_of(m->config, p.name, in->as_of);
-  size_t n = harm_cohort_count(p.c);
-  p.id_width = 8;
+  p->name = name && name[0] ? name : "cohort";
+  p->pg = harm__xlsx_page_of(m->config, p->name, in->as_of);
+  size_t n = harm_cohort_count(p->c);
+  p->id_width = 8;
   for (size_t i = 0; i < n; i++) {
-    size_t l = strlen(harm_cohort_member(p.c, i)->offender_id);
-    p.id_width = l > p.id_width ? l : p.id_width;
+    size_t l = strlen(harm_cohort_member(p->c, i)->offender_id);
+    p->id_width = l > p->id_width ? l : p->id_width;
   }
-  for (size_t i = 0; i < harm_cohort_n_moves(p.c); i++) {
-    size_t l = strlen(harm_cohort_move(p.c, i)->offender_id);
-    p.id_width = l > p.id_width ? l : p.id_width;
+  for (size_t i = 0; i < harm_cohort_n_moves(p->c); i++) {
+    size_t l = strlen(harm_cohort_move(p->c, i)->offender_id);
+    p->id_width = l > p->id_width ? l : p->id_width;
   }
-  /* The lists: one per area, in the order the cohort holds them. */
-  const char **parts = harm__malloc((n ? n : 1) * sizeof *parts);
-  if (!parts) {
-    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
-                      "out of memory");
-  }
+}
+
+/* The areas of the lists, in the order the cohort holds them, into parts
+ * (room for every member); *force_wide when some member holds a
+ * force-wide referral place. Returns how many. */
+static size_t list_parts(const harm_cohort *c, const char **parts,
+                         bool *force_wide) {
   size_t n_parts = 0;
-  bool force_wide = false;
-  for (size_t i = 0; i < n; i++) {
-    const char *pt = harm_cohort_member(p.c, i)->partition;
+  *force_wide = false;
+  for (size_t i = 0; i < harm_cohort_count(c); i++) {
+    const char *pt = harm_cohort_member(c, i)->partition;
     bool seen = !pt[0];
-    force_wide = force_wide || !pt[0];
+    *force_wide = *force_wide || !pt[0];
     for (size_t k = 0; !seen && k < n_parts; k++) {
       seen = strcmp(parts[k], pt) == 0;
     }
@@ -839,6 +927,48 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
       parts[n_parts++] = pt;
     }
   }
+  return n_parts;
+}
+
+/* The list sheets: one per area (and one for the force-wide referral
+ * places), or the one Cohort sheet. */
+static void sheets_lists(pack *p, const char *const *parts, size_t n_parts,
+                         bool force_wide) {
+  if (harm_cohort_rules_used(p->c)->partition_by_area) {
+    for (size_t k = 0; k < n_parts; k++) {
+      char sheet[64], heading[256];
+      area_sheet_name(p, parts[k], k, sheet, sizeof sheet);
+      snprintf(heading, sizeof heading, "%s: %s", p->name, parts[k]);
+      sheet_list(p, sheet, parts[k], heading, true);
+    }
+    if (force_wide) {
+      char heading[256];
+      snprintf(heading, sizeof heading, "%s: force-wide referral places",
+               p->name);
+      sheet_list(p, "Referral places", "", heading, false);
+    }
+  } else {
+    sheet_list(p, "Cohort", NULL, p->name, false);
+  }
+}
+
+harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
+                             harm_error *err) {
+  if (!m || !m->cohort) {
+    return harm__fail(err, HARM_ERR_USAGE, "report", path, 0, NULL,
+                      "the workbook needs a cohort");
+  }
+  pack p;
+  pack_init(&p, m, err);
+  size_t n = harm_cohort_count(p.c);
+  /* The lists: one per area, in the order the cohort holds them. */
+  const char **parts = harm__malloc((n ? n : 1) * sizeof *parts);
+  if (!parts) {
+    return harm__fail(err, HARM_ERR_NOMEM, "report", path, 0, NULL,
+                      "out of memory");
+  }
+  bool force_wide;
+  size_t n_parts = list_parts(p.c, parts, &force_wide);
   lxw_workbook_options wo = {0};
   wo.constant_memory = LXW_FALSE;
   p.wb = workbook_new_opt(path, &wo);
@@ -853,22 +983,7 @@ harm_status harm_report_xlsx(const char *path, const harm_manifest *m,
   format_set_bold(p.section);
   format_set_bottom(p.section, LXW_BORDER_THIN);
   sheet_summary(&p, parts, n_parts);
-  if (harm_cohort_rules_used(p.c)->partition_by_area) {
-    for (size_t k = 0; k < n_parts; k++) {
-      char sheet[64], heading[256];
-      area_sheet_name(&p, parts[k], k, sheet, sizeof sheet);
-      snprintf(heading, sizeof heading, "%s: %s", p.name, parts[k]);
-      sheet_list(&p, sheet, parts[k], heading, true);
-    }
-    if (force_wide) {
-      char heading[256];
-      snprintf(heading, sizeof heading, "%s: force-wide referral places",
-               p.name);
-      sheet_list(&p, "Referral places", "", heading, false);
-    }
-  } else {
-    sheet_list(&p, "Cohort", NULL, p.name, false);
-  }
+  sheets_lists(&p, parts, n_parts, force_wide);
   sheet_movers(&p);
   sheet_breakdown(&p);
   sheet_notes(&p);

@@ -267,33 +267,19 @@ static bool set_text(char **dst, const harm__csv_field *f) {
   return true;
 }
 
-static bool on_weight(void *ctx, const harm__csv_record *rec) {
-  wload *ld = ctx;
-  if (!ld->have_header) {
-    return setup(ld, rec) == HARM_OK;
-  }
-  if (rec->error) {
-    wfail(ld, rec->line, ABSENT, rec, "%s", rec->error);
-    return false;
-  }
-  if (rec->n_fields != ld->n_cols) {
-    wfail(ld, rec->line, ABSENT, rec, "expected %zu fields, found %zu",
-          ld->n_cols, rec->n_fields);
-    return false;
-  }
-  harm__csv_field code = get(rec, ld->col[W_CODE]);
+/* One data row of a weights table, read and checked. */
+typedef struct wrow {
+  harm__csv_field code;   /* the join key */
+  double days;            /* harm */
+  bool proactive;         /* left out by exclude_proactive */
+  harm__csv_field source; /* where the value comes from */
+  bool estimate;          /* the source says it is an estimate */
+} wrow;
+
+/* Reads the harm column into row->days: days from 0 to 100000 (a CCHI
+ * export may group thousands). */
+static bool read_harm(wload *ld, const harm__csv_record *rec, wrow *row) {
   harm__csv_field harm = get(rec, ld->col[W_HARM]);
-  if (code.len == 0) {
-    if (ld->layout == HARM_WEIGHTS_CCHI) {
-      return true; /* rows without this key cannot be joined on it */
-    }
-    column_fail(ld, rec, W_CODE, "empty offence code%s", "", 0);
-    return false;
-  }
-  if (memchr(code.p, '\0', code.len)) {
-    column_fail(ld, rec, W_CODE, "code contains a NUL byte%s", "", 0);
-    return false;
-  }
   double days;
   bool parsed = ld->layout == HARM_WEIGHTS_CCHI
                     ? parse_cchi_score(harm.p, harm.len, &days)
@@ -304,16 +290,17 @@ static bool on_weight(void *ctx, const harm__csv_record *rec) {
                 harm.p, harm.len);
     return false;
   }
-  bool proactive = false;
-  harm__csv_field pro = get(rec, ld->col[W_PROACTIVE]);
-  if (pro.len && !harm__parse_bool(pro.p, pro.len, &proactive)) {
-    column_fail(ld, rec, W_PROACTIVE, "proactive must be 0 or 1, not \"%s\"",
-                pro.p, pro.len);
-    return false;
-  }
+  row->days = days;
+  return true;
+}
+
+/* Reads where the value comes from into row->source and row->estimate:
+ * the CCHI sheet is official; a native table's source column must start
+ * with anchor, estimate or official (no column: estimate). */
+static bool read_source(wload *ld, const harm__csv_record *rec, wrow *row) {
   harm__csv_field source = get(rec, ld->col[W_SOURCE]);
   bool estimate = true;
-  char cchi_source[] = "official CCHI values sheet";
+  static const char cchi_source[] = "official CCHI values sheet";
   if (ld->layout == HARM_WEIGHTS_CCHI) {
     source.p = cchi_source;
     source.len = sizeof cchi_source - 1;
@@ -340,6 +327,17 @@ static bool on_weight(void *ctx, const harm__csv_record *rec) {
     }
     estimate = kind == 1;
   }
+  row->source = source;
+  row->estimate = estimate;
+  return true;
+}
+
+/* Stores the row under its code: a native table defines a code once; the
+ * CCHI sheet's repeats are combined by the duplicate rule. */
+static bool store_weight(wload *ld, const harm__csv_record *rec,
+                         const wrow *row) {
+  harm__csv_field code = row->code;
+  double days = row->days;
   harm_weights *w = ld->w;
   bool added;
   uint32_t idx = harm__strpool_intern(&w->codes, code.p, code.len, &added);
@@ -372,15 +370,54 @@ static bool on_weight(void *ctx, const harm__csv_record *rec) {
   harm__csv_field cat = get(rec, ld->col[W_CAT]);
   e->code = idx;
   e->harm = days;
-  e->proactive = proactive;
-  e->estimate = estimate;
+  e->proactive = row->proactive;
+  e->estimate = row->estimate;
   e->line = added ? rec->line : e->line;
   if (!set_text(&e->description, &desc) || !set_text(&e->category, &cat) ||
-      !set_text(&e->source, &source)) {
+      !set_text(&e->source, &row->source)) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
   return true;
+}
+
+static bool on_weight(void *ctx, const harm__csv_record *rec) {
+  wload *ld = ctx;
+  if (!ld->have_header) {
+    return setup(ld, rec) == HARM_OK;
+  }
+  if (rec->error) {
+    wfail(ld, rec->line, ABSENT, rec, "%s", rec->error);
+    return false;
+  }
+  if (rec->n_fields != ld->n_cols) {
+    wfail(ld, rec->line, ABSENT, rec, "expected %zu fields, found %zu",
+          ld->n_cols, rec->n_fields);
+    return false;
+  }
+  wrow row = {get(rec, ld->col[W_CODE]), 0.0, false, {"", 0}, true};
+  harm__csv_field code = row.code;
+  if (code.len == 0) {
+    if (ld->layout == HARM_WEIGHTS_CCHI) {
+      return true; /* rows without this key cannot be joined on it */
+    }
+    column_fail(ld, rec, W_CODE, "empty offence code%s", "", 0);
+    return false;
+  }
+  if (memchr(code.p, '\0', code.len)) {
+    column_fail(ld, rec, W_CODE, "code contains a NUL byte%s", "", 0);
+    return false;
+  }
+  if (!read_harm(ld, rec, &row)) {
+    return false;
+  }
+  harm__csv_field pro = get(rec, ld->col[W_PROACTIVE]);
+  if (pro.len && !harm__parse_bool(pro.p, pro.len, &row.proactive)) {
+    column_fail(ld, rec, W_PROACTIVE, "proactive must be 0 or 1, not \"%s\"",
+                pro.p, pro.len);
+    return false;
+  }
+  return read_source(ld, rec, &row) && store_weight(ld, rec, &row);
 }
 
 typedef struct aload {
