@@ -74,7 +74,13 @@ int cli_cmd_history(int argc, char **argv) {
   rc = HARM_EXIT_OK;
   const char *runs[CLI_MAX_POSITIONAL], *ids[CLI_MAX_POSITIONAL];
   size_t n_runs = 0, n_ids = 0;
-  static char manifests[CLI_MAX_POSITIONAL][4096];
+  /* Each run's manifest path (64 x 4 KiB: on the heap, not the stack). */
+  char(*manifests)[4096] = calloc(CLI_MAX_POSITIONAL, sizeof *manifests);
+  if (!manifests) {
+    fprintf(stderr, "harmrank: history: out of memory\n");
+    cli_opts_free(&o);
+    return HARM_EXIT_INTERNAL;
+  }
   split_args(&o, runs, &n_runs, manifests, ids, &n_ids);
   if (!n_runs) {
     fprintf(stderr, "harmrank: history: no run folder (a folder with a "
@@ -118,6 +124,7 @@ int cli_cmd_history(int argc, char **argv) {
     print_summary(&o, h);
   }
   harm_history_free(h);
+  free(manifests);
   cli_opts_free(&o);
   return rc;
 }
