@@ -3,6 +3,7 @@
  * DIR`: people across monthly runs. An argument that is a folder holding
  * a manifest.json is a run; any other argument is a person's id. Writes
  * history.csv, history.xlsx and manifest.json. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
