@@ -252,7 +252,7 @@ int cli_cmd_explain(int argc, char **argv) {
       const harm_report_column *tp = cli_top_places(&p);
       if (tp) {
         char places[1024], e[1024];
-        tp->text(tp->ctx, id, places, sizeof places);
+        tp->text(tp->ctx, id, sc->subject, places, sizeof places);
         printf("  top places: %s\n",
                places[0] ? cli_esc(places, e, sizeof e) : "(none recorded)");
       }

@@ -123,9 +123,14 @@ static void print_summary(const cli_pipeline *p, const char *rejects_path) {
   }
 }
 
-static void top_places_text(void *ctx, const char *id, char *buf, size_t cap) {
+static void top_places_text(void *ctx, const char *id, size_t subject,
+                            char *buf, size_t cap) {
   const cli_pipeline *p = ctx;
-  harm_places_offender_text(p->places, p->run, id, 3, buf, cap);
+  if (subject != SIZE_MAX) {
+    harm_places_subject_text(p->places, subject, 3, buf, cap);
+  } else {
+    harm_places_offender_text(p->places, p->run, id, 3, buf, cap);
+  }
 }
 
 /* Each offender's top places ([output] top_places = auto, the default):

@@ -285,29 +285,65 @@ static int cmp_rank(const void *pa, const void *pb, void *ctx) {
                                &((const rank_item *)pb)->key);
 }
 
-static int cmp_link_order(const void *pa, const void *pb, void *ctx) {
-  (void)ctx;
-  const harm_place_link *a = pa, *b = pb;
-  if (a->place != b->place) {
-    return a->place < b->place ? -1 : 1;
+/* Sorts idx[0..n) (indices, in order) stably by key(i) < n_keys, then
+ * each run of equal keys by cmp: a counting pass instead of one
+ * comparison sort over everything (the runs are short: an offender's
+ * places, a place's offenders). start gets n_keys + 1 run bounds when not
+ * NULL. Returns false on allocation failure. */
+static bool bucket_sort(size_t *idx, size_t n, const uint32_t *key,
+                        size_t n_keys,
+                        int (*cmp)(const void *, const void *, void *),
+                        void *ctx, size_t *start) {
+  size_t *at = harm__calloc(n_keys + 2, sizeof *at);
+  size_t *out = harm__malloc((n + 1) * sizeof *out);
+  bool ok = at && out;
+  for (size_t i = 0; ok && i < n; i++) {
+    at[key[idx[i]] + 2]++;
   }
-  if (a->harm_units != b->harm_units) {
-    return a->harm_units > b->harm_units ? -1 : 1;
+  for (size_t k = 0; ok && k < n_keys; k++) {
+    at[k + 2] += at[k + 1];
   }
-  return strcmp(a->offender_id, b->offender_id);
+  for (size_t i = 0; ok && i < n; i++) {
+    out[at[key[idx[i]] + 1]++] = idx[i];
+  }
+  for (size_t k = 0; ok && k < n_keys; k++) {
+    size_t a = at[k], len = at[k + 1] - a;
+    if (len > 1 && cmp) {
+      ok = harm__sort(out + a, len, sizeof *out, cmp, ctx);
+    }
+  }
+  if (ok) {
+    memcpy(idx, out, n * sizeof *idx);
+    for (size_t k = 0; start && k <= n_keys; k++) {
+      start[k] = at[k];
+    }
+  }
+  harm__free(at);
+  harm__free(out);
+  return ok;
 }
 
-static int cmp_by_offender(const void *pa, const void *pb, void *ctx) {
+/* Within one offender's links (harm_place_link indices): harm descending,
+ * then place rank. */
+static int cmp_offender_links(const void *pa, const void *pb, void *ctx) {
   const harm_place_link *l = ctx;
   const harm_place_link *a = &l[*(const size_t *)pa];
   const harm_place_link *b = &l[*(const size_t *)pb];
-  if (a->subject != b->subject) {
-    return a->subject < b->subject ? -1 : 1;
-  }
   if (a->harm_units != b->harm_units) {
     return a->harm_units > b->harm_units ? -1 : 1;
   }
   return a->place < b->place ? -1 : a->place > b->place;
+}
+
+/* Within one place's links: harm descending, then offender id. */
+static int cmp_place_links(const void *pa, const void *pb, void *ctx) {
+  const harm_place_link *l = ctx;
+  const harm_place_link *a = &l[*(const size_t *)pa];
+  const harm_place_link *b = &l[*(const size_t *)pb];
+  if (a->harm_units != b->harm_units) {
+    return a->harm_units > b->harm_units ? -1 : 1;
+  }
+  return strcmp(a->offender_id, b->offender_id);
 }
 
 /* Places by area, then by rank within it. */
@@ -317,6 +353,32 @@ static int cmp_by_area(const void *pa, const void *pb, void *ctx) {
   const harm_place *b = &pl[*(const size_t *)pb];
   int c = strcmp(a->area, b->area);
   return c ? c : a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
+/* Puts the links in place rank order, each place's links by harm
+ * descending, then offender id: bucketed by place rank, each bucket
+ * sorted. */
+static harm_status order_links(harm_places *P) {
+  size_t n = P->n_links;
+  size_t *idx = harm__malloc((n + 1) * sizeof *idx);
+  uint32_t *key = harm__malloc((n + 1) * sizeof *key);
+  harm_place_link *sorted = harm__malloc((n + 1) * sizeof *sorted);
+  bool ok = idx && key && sorted;
+  for (size_t i = 0; ok && i < n; i++) {
+    idx[i] = i;
+    key[i] = (uint32_t)P->links[i].place;
+  }
+  ok = ok && bucket_sort(idx, n, key, P->n, cmp_place_links, P->links, NULL);
+  for (size_t i = 0; ok && i < n; i++) {
+    sorted[i] = P->links[idx[i]];
+  }
+  if (ok) {
+    memcpy(P->links, sorted, n * sizeof *sorted);
+  }
+  harm__free(idx);
+  harm__free(key);
+  harm__free(sorted);
+  return ok ? HARM_OK : HARM_ERR_NOMEM;
 }
 
 /* Offender links of the current period, from the records the aggregate
@@ -435,10 +497,9 @@ static harm_status build_links(harm_places *P, const harm_matrix *m,
   for (size_t i = 0; i < P->n_links; i++) {
     P->links[i].harm = harm__units_days(P->links[i].harm_units);
   }
-  if (st == HARM_OK && P->n_links &&
-      !harm__sort(P->links, P->n_links, sizeof *P->links, cmp_link_order,
-                  NULL)) {
-    st = HARM_ERR_NOMEM;
+  /* In place rank order, then harm descending, then offender id. */
+  if (st == HARM_OK && P->n_links > 1) {
+    st = order_links(P);
   }
   return st;
 }
@@ -771,15 +832,20 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     st = HARM_ERR_NOMEM;
     goto fail;
   }
+  uint32_t *subj = harm__malloc((P->n_links + 1) * sizeof *subj);
+  if (!subj) {
+    st = HARM_ERR_NOMEM;
+    goto fail;
+  }
   for (size_t i = 0; i < P->n_links; i++) {
     P->by_offender[i] = i;
-    P->off_start[P->links[i].subject + 1]++;
+    subj[i] = (uint32_t)P->links[i].subject;
   }
-  for (size_t s = 0; s < P->n_subjects; s++) {
-    P->off_start[s + 1] += P->off_start[s];
-  }
-  if (!harm__sort(P->by_offender, P->n_links, sizeof *P->by_offender,
-                  cmp_by_offender, P->links)) {
+  /* By subject, then harm descending, then place rank. */
+  bool sorted = bucket_sort(P->by_offender, P->n_links, subj, P->n_subjects,
+                            cmp_offender_links, P->links, P->off_start);
+  harm__free(subj);
+  if (!sorted) {
     st = HARM_ERR_NOMEM;
     goto fail;
   }
@@ -866,8 +932,16 @@ void harm_places_offender_text(const harm_places *p, const harm_run *place_run,
                                size_t cap) {
   buf[0] = '\0';
   size_t subject;
-  if (!p || !harm_dataset_find_subject(harm_run_dataset(place_run), offender_id,
-                                       &subject)) {
+  if (p && harm_dataset_find_subject(harm_run_dataset(place_run), offender_id,
+                                     &subject)) {
+    harm_places_subject_text(p, subject, n, buf, cap);
+  }
+}
+
+void harm_places_subject_text(const harm_places *p, size_t subject, size_t n,
+                              char *buf, size_t cap) {
+  buf[0] = '\0';
+  if (!p) {
     return;
   }
   enum { MAX = 16 };

@@ -185,7 +185,8 @@ harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
         fputs(",,,,,", fp);
       }
     }
-    harm__report_extra_cell(fp, extra, mb->offender_id);
+    harm__report_extra_cell(fp, extra, mb->offender_id,
+                            mb->score ? mb->score->subject : SIZE_MAX);
     fputc('\n', fp);
   }
   return io_check(fp, err);

@@ -15,6 +15,6 @@ void harm__report_person_cols(FILE *fp, const harm_person *p);
 /* The extra column's cell for subject `id`, after a comma; nothing when
  * extra is NULL. */
 void harm__report_extra_cell(FILE *fp, const harm_report_column *extra,
-                             const char *id);
+                             const char *id, size_t subject);
 
 #endif /* HARMRANK_REPORT_CSV_INTERNAL_H */

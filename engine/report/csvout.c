@@ -58,10 +58,10 @@ static void field(FILE *fp, const char *s) {
 }
 
 void harm__report_extra_cell(FILE *fp, const harm_report_column *extra,
-                             const char *id) {
+                             const char *id, size_t subject) {
   if (extra) {
     char buf[1024];
-    extra->text(extra->ctx, id, buf, sizeof buf);
+    extra->text(extra->ctx, id, subject, buf, sizeof buf);
     fputc(',', fp);
     field(fp, buf);
   }
@@ -150,7 +150,8 @@ static harm_status scores(FILE *fp, const ranked *in,
       const harm_rfgv *v = &rfgv[harm_ranking_index(r, k)];
       fprintf(fp, ",%g,%g,%g,%g,%g", v->r, v->f, v->g, v->v, v->total);
     }
-    extra_cell(fp, extra, harm_dataset_subject_id(ds, sc->subject, NULL));
+    extra_cell(fp, extra, harm_dataset_subject_id(ds, sc->subject, NULL),
+               sc->subject);
     fputc('\n', fp);
   }
   if (ferror(fp)) {

@@ -178,7 +178,11 @@ harm_status harm_places_for_offenders(const harm_run *r, const harm_config *cfg,
 
 /* The `n` places where offender_id caused most harm, most first (ties:
  * place rank), as "place; place" in buf (cap bytes; "" when none or p is
- * NULL). place_run is the run p was built from. */
+ * NULL). place_run is the run p was built from. harm_places_subject_text
+ * does the same for the offender's subject index in that run's dataset
+ * (no lookup by id). */
+void harm_places_subject_text(const harm_places *p, size_t subject, size_t n,
+                              char *buf, size_t cap);
 void harm_places_offender_text(const harm_places *p, const harm_run *place_run,
                                const char *offender_id, size_t n, char *buf,
                                size_t cap);

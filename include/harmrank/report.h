@@ -70,10 +70,14 @@ void harm_report_csv_field(FILE *fp, const char *s, size_t len,
                            bool neutralise);
 
 /* An extra text column a list writer appends last (e.g. `top_places`):
- * its header and its value for a subject id. NULL = none. */
+ * its header and its value for a subject. The writer passes the subject's
+ * id and its index in the dataset the list was written from (the run's),
+ * or SIZE_MAX when it has none (a referred person with no score), so the
+ * column can skip a lookup by id. NULL = none. */
 typedef struct harm_report_column {
   const char *name;
-  void (*text)(void *ctx, const char *subject_id, char *buf, size_t cap);
+  void (*text)(void *ctx, const char *subject_id, size_t subject, char *buf,
+               size_t cap);
   void *ctx;
 } harm_report_column;
 
