@@ -12,6 +12,7 @@
 #include <harmrank.h>
 
 #include "core/internal.h"
+#include "core/strpool.h"
 
 static uint64_t state = 20261202;
 static uint64_t next(void) { /* splitmix64 */
@@ -66,6 +67,86 @@ Test(tail, radix_sort_mt_is_the_serial_sort) {
       free(k1);
       free(v1);
     }
+  }
+}
+
+/* The dictionary merge in slices (one per pool) against the merge in one
+ * piece: pools sharing many strings, some strings unused, pools of very
+ * different sizes, one empty. */
+Test(tail, strpool_merge_in_slices_is_the_one_merge) {
+  for (size_t n_pools = 1; n_pools <= 5; n_pools++) {
+    harm__strpool sorted[5];
+    bool *used[5];
+    uint32_t *maps[2][5];
+    const harm__strpool *pp[5];
+    for (size_t k = 0; k < n_pools; k++) {
+      harm__strpool rows = HARM__STRPOOL_INIT;
+      size_t per = k == 3 ? 0 : k == 1 ? 40 : 3000;
+      for (size_t i = 0; i < per; i++) {
+        char id[32];
+        int len = snprintf(id, sizeof id, "P%llu",
+                           (unsigned long long)(next() % 5000));
+        cr_assert_neq(harm__strpool_intern(&rows, id, (size_t)len, NULL),
+                      HARM__STRPOOL_FAIL);
+      }
+      bool *all = calloc(rows.n + 1, sizeof *all);
+      uint32_t *map = calloc(rows.n + 1, sizeof *map);
+      for (uint32_t i = 0; i < rows.n; i++) {
+        all[i] = true;
+      }
+      const harm__strpool *one[1] = {&rows};
+      const bool *u1[1] = {all};
+      uint32_t *m1[1] = {map};
+      memset(&sorted[k], 0, sizeof sorted[k]);
+      cr_assert(harm__strpool_unify(&sorted[k], one, u1, m1, 1));
+      harm__strpool_free(&rows);
+      free(all);
+      free(map);
+      used[k] = calloc(sorted[k].n + 1, sizeof **used);
+      for (uint32_t i = 0; i < sorted[k].n; i++) {
+        used[k][i] = next() % 5 != 0;
+      }
+      maps[0][k] = calloc(sorted[k].n + 1, sizeof **maps[0]);
+      maps[1][k] = calloc(sorted[k].n + 1, sizeof **maps[1]);
+      pp[k] = &sorted[k];
+    }
+    harm__strpool out[2];
+    memset(out, 0, sizeof out);
+    harm__par_min = SIZE_MAX; /* one piece */
+    cr_assert(harm__strpool_merge(&out[0], pp, (const bool *const *)used,
+                                  maps[0], n_pools));
+    harm__par_min = 1; /* a slice per pool */
+    cr_assert(harm__strpool_merge(&out[1], pp, (const bool *const *)used,
+                                  maps[1], n_pools));
+    cr_assert_eq(out[1].n, out[0].n);
+    cr_assert_eq(out[1].bytes_len, out[0].bytes_len);
+    cr_assert(memcmp(out[1].bytes, out[0].bytes, out[0].bytes_len) == 0);
+    cr_assert(memcmp(out[1].offset, out[0].offset,
+                     out[0].n * sizeof *out[0].offset) == 0);
+    for (uint32_t i = 1; i < out[0].n; i++) {
+      cr_assert_lt(strcmp(harm__strpool_get(&out[0], i - 1, NULL),
+                          harm__strpool_get(&out[0], i, NULL)),
+                   0);
+    }
+    for (size_t k = 0; k < n_pools; k++) {
+      cr_assert(
+          memcmp(maps[1][k], maps[0][k], sorted[k].n * sizeof *maps[0][k]) == 0,
+          "%zu pools: pool %zu's map differs", n_pools, k);
+      for (uint32_t i = 0; i < sorted[k].n; i++) {
+        if (used[k][i]) {
+          cr_assert_str_eq(harm__strpool_get(&out[0], maps[0][k][i], NULL),
+                           harm__strpool_get(&sorted[k], i, NULL));
+        } else {
+          cr_assert_eq(maps[0][k][i], UINT32_MAX);
+        }
+      }
+      harm__strpool_free(&sorted[k]);
+      free(used[k]);
+      free(maps[0][k]);
+      free(maps[1][k]);
+    }
+    harm__strpool_free(&out[0]);
+    harm__strpool_free(&out[1]);
   }
 }
 
