@@ -73,12 +73,6 @@ bool harm__parse_u64(const char *s, size_t len, uint64_t *out);
  * hash tables probed at random spend much of their time in TLB misses). */
 void harm__hint_huge_pages(void *p, size_t len);
 
-/* harm__malloc and harm__calloc for large arrays that are written once
- * soon after: blocks of 4 MiB or more are hinted into huge pages, so
- * filling them takes a page fault per 2 MiB instead of per 4 KiB. */
-void *harm__malloc_big(size_t size);
-void *harm__calloc_big(size_t n, size_t size);
-
 /* Number of online cores (at least 1, at most 64). */
 unsigned harm__cpu_count(void);
 

@@ -87,8 +87,8 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
   if (T < 2 || n < 2) {
     return harm__radix_sort(keys, vals, n);
   }
-  uint64_t *k2 = harm__malloc_big(n * sizeof *k2);
-  uint32_t *v2 = harm__malloc_big(n * sizeof *v2);
+  uint64_t *k2 = harm__malloc(n * sizeof *k2);
+  uint32_t *v2 = harm__malloc(n * sizeof *v2);
   radix_job *jobs = harm__malloc(T * sizeof *jobs);
   if (!k2 || !v2 || !jobs) {
     harm__free(k2);

@@ -666,7 +666,7 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
       harm__calloc((size_t)(T + 1) * (n_pools + 1), sizeof *bounds);
   size_t *heads = harm__calloc((size_t)T * (n_pools + 1), sizeof *heads);
   out->bytes = harm__malloc(bytes + 1);
-  out->offset = harm__malloc_big((n + 1) * sizeof *out->offset);
+  out->offset = harm__malloc((n + 1) * sizeof *out->offset);
   out->hash = NULL;
   bool ok = jobs && bounds && heads && out->bytes && out->offset;
   for (unsigned t = 1; ok && t < T; t++) {

@@ -251,8 +251,8 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n) {
   if (n < 2) {
     return true;
   }
-  uint64_t *k2 = harm__malloc_big(n * sizeof *k2);
-  uint32_t *v2 = harm__malloc_big(n * sizeof *v2);
+  uint64_t *k2 = harm__malloc(n * sizeof *k2);
+  uint32_t *v2 = harm__malloc(n * sizeof *v2);
   if (!k2 || !v2) {
     harm__free(k2);
     harm__free(v2);
@@ -326,21 +326,4 @@ void harm__hint_huge_pages(void *p, size_t len) {
   (void)p;
   (void)len;
 #endif
-}
-
-void *harm__malloc_big(size_t size) {
-  void *p = harm__malloc(size);
-  if (p && size >= ((size_t)4 << 20)) {
-    harm__hint_huge_pages(p, size);
-  }
-  return p;
-}
-
-void *harm__calloc_big(size_t n, size_t size) {
-  void *p = harm__calloc(n, size);
-  /* calloc's large blocks are fresh zero pages, not yet touched. */
-  if (p && size && n >= ((size_t)4 << 20) / size) {
-    harm__hint_huge_pages(p, n * size);
-  }
-  return p;
 }

@@ -121,8 +121,8 @@ static harm_status compute(const harm_scores *s, const double *key,
   size_t n = harm_scores_count(s);
   harm_ranking *r = harm__calloc(1, sizeof *r);
   if (r) {
-    r->order = harm__malloc_big((n + 1) * sizeof *r->order);
-    r->rank = harm__malloc_big((n + 1) * sizeof *r->rank);
+    r->order = harm__malloc((n + 1) * sizeof *r->order);
+    r->rank = harm__malloc((n + 1) * sizeof *r->rank);
   }
   if (!r || !r->order || !r->rank) {
     harm_ranking_free(r);
@@ -140,9 +140,9 @@ static harm_status compute(const harm_scores *s, const double *key,
   const harm_matrix *m = harm_scores_matrix(s);
   unsigned threads = m ? m->threads : 1;
   unsigned T = harm__par_threads(threads, n);
-  uint32_t *idx = harm__malloc_big((n + 1) * sizeof *idx);
-  uint64_t *keys = harm__malloc_big((n + 1) * sizeof *keys);
-  uint64_t *hk = harm__malloc_big((n + 1) * sizeof *hk);
+  uint32_t *idx = harm__malloc((n + 1) * sizeof *idx);
+  uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
+  uint64_t *hk = harm__malloc((n + 1) * sizeof *hk);
   bool ok = idx && keys && hk && n <= UINT32_MAX;
   rank_job jobs[HARM__PAR_MAX];
   for (unsigned t = 0; t < T; t++) {

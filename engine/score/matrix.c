@@ -446,7 +446,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   m->code_proactive = harm__malloc((n_codes + 1) * sizeof *m->code_proactive);
   const uint32_t *map = m->code_map;
   const bool *proactive = m->code_proactive;
-  wrec *w = harm__malloc_big((ds->n_recs + 1) * sizeof *w);
+  wrec *w = harm__malloc((ds->n_recs + 1) * sizeof *w);
   wrec **byc = NULL;
   size_t *start = NULL;
   size_t *glen = NULL; /* kept records per subject after dedupe */
@@ -509,7 +509,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   if (release) {
     release_records(release);
   }
-  start = harm__calloc_big(n_subj + 2, sizeof *start);
+  start = harm__calloc(n_subj + 2, sizeof *start);
   if (!start) {
     goto done;
   }
@@ -549,10 +549,10 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
    * compressed rows (phase 2). Every subject's work is the same whatever
    * the split, so the matrix is identical at any thread count. */
   m->n_subjects = n_subj;
-  m->row = harm__calloc_big(n_subj + 1, sizeof *m->row);
-  m->facts = harm__calloc_big(n_subj + 1, sizeof *m->facts);
+  m->row = harm__calloc(n_subj + 1, sizeof *m->row);
+  m->facts = harm__calloc(n_subj + 1, sizeof *m->facts);
   m->code_count = harm__calloc((size_t)m->codes.n + 1, sizeof *m->code_count);
-  glen = harm__calloc_big(n_subj + 1, sizeof *glen);
+  glen = harm__calloc(n_subj + 1, sizeof *glen);
   if (!m->row || !m->facts || !m->code_count || !glen) {
     goto done;
   }
@@ -637,11 +637,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   }
   if (!m->uniform) {
     /* Runs of a subject take at most one slot per kept record. */
-    kpos = harm__malloc_big((n_subj + 1) * sizeof *kpos);
-    m->run_at = harm__malloc_big((nnz + 1) * sizeof *m->run_at);
-    m->run_n = harm__malloc_big((nnz + 1) * sizeof *m->run_n);
-    m->run_f = harm__malloc_big((scored + 1) * sizeof *m->run_f);
-    m->run_c = harm__malloc_big((scored + 1) * sizeof *m->run_c);
+    kpos = harm__malloc((n_subj + 1) * sizeof *kpos);
+    m->run_at = harm__malloc((nnz + 1) * sizeof *m->run_at);
+    m->run_n = harm__malloc((nnz + 1) * sizeof *m->run_n);
+    m->run_f = harm__malloc((scored + 1) * sizeof *m->run_f);
+    m->run_c = harm__malloc((scored + 1) * sizeof *m->run_c);
     if (!kpos || !m->run_at || !m->run_n || !m->run_f || !m->run_c) {
       goto done;
     }
@@ -654,8 +654,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
       jobs[t].kpos = kpos;
     }
   }
-  m->col = harm__malloc_big((nnz + 1) * sizeof *m->col);
-  m->cnt = harm__malloc_big((nnz + 1) * sizeof *m->cnt);
+  m->col = harm__malloc((nnz + 1) * sizeof *m->col);
+  m->cnt = harm__malloc((nnz + 1) * sizeof *m->cnt);
   if (!m->col || !m->cnt) {
     goto done;
   }

@@ -138,7 +138,7 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
   harm_scores *s = harm__calloc(1, sizeof *s);
   if (s) {
     s->m = m;
-    s->items = harm__malloc_big((m->n_subjects + 1) * sizeof *s->items);
+    s->items = harm__malloc((m->n_subjects + 1) * sizeof *s->items);
   }
   if (!vec || !s || !s->items) {
     st = harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,
