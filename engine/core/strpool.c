@@ -556,13 +556,33 @@ typedef struct merge_job {
   const bool *const *used;
   uint32_t *const *maps;
   size_t n_pools;
-  size_t *lo, *hi; /* n_pools each */
-  size_t *head;    /* n_pools scratch */
-  char *bytes;
-  uint64_t *offset;
+  size_t *lo, *hi;  /* n_pools each */
+  size_t *head;     /* n_pools scratch */
+  char *bytes;      /* where this slice writes: in out, at or after */
+  uint64_t *offset; /* the end of the previous slices' room */
   size_t used_bytes;
   uint32_t count;
+  size_t room_bytes, room_count; /* this slice's used strings, as if none
+                                    repeated: room enough for its output */
 } merge_job;
+
+static int merge_room(void *arg) {
+  merge_job *j = arg;
+  size_t bytes = 0, count = 0;
+  for (size_t k = 0; k < j->n_pools; k++) {
+    for (size_t i = j->lo[k]; i < j->hi[k]; i++) {
+      if (j->used[k][i]) {
+        size_t len;
+        harm__strpool_get(j->pools[k], (uint32_t)i, &len);
+        bytes += len + 1;
+        count++;
+      }
+    }
+  }
+  j->room_bytes = bytes;
+  j->room_count = count;
+  return 0;
+}
 
 static int merge_slice(void *arg) {
   merge_job *j = arg;
@@ -669,11 +689,6 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
   out->offset = harm__malloc((n + 1) * sizeof *out->offset);
   out->hash = NULL;
   bool ok = jobs && bounds && heads && out->bytes && out->offset;
-  for (unsigned t = 1; ok && t < T; t++) {
-    jobs[t].bytes = harm__malloc(bytes + 1);
-    jobs[t].offset = harm__malloc((n + 1) * sizeof *jobs[t].offset);
-    ok = jobs[t].bytes && jobs[t].offset;
-  }
   if (ok) {
     /* bounds[t * (n_pools + 1) + k]: where slice t starts in pool k. */
     for (unsigned t = 0; t <= T; t++) {
@@ -698,17 +713,27 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
       jobs[t].lo = bounds + (size_t)t * (n_pools + 1);
       jobs[t].hi = bounds + (size_t)(t + 1) * (n_pools + 1);
       jobs[t].head = heads + (size_t)t * (n_pools + 1);
-      if (t == 0) {
-        jobs[t].bytes = out->bytes;
-        jobs[t].offset = out->offset;
-      }
+    }
+    /* Each slice writes into out itself, after room for the slices before
+     * it (their used strings, as if none repeated), so the slices need no
+     * buffers of their own; then the gaps are closed, slice by slice. */
+    if (T > 1) {
+      harm__par_run(merge_room, jobs, sizeof *jobs, T);
+    }
+    size_t at_bytes = 0, at_count = 0;
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t].bytes = out->bytes + at_bytes;
+      jobs[t].offset = out->offset + at_count;
+      at_bytes += jobs[t].room_bytes;
+      at_count += jobs[t].room_count;
     }
     harm__par_run(merge_slice, jobs, sizeof *jobs, T);
     size_t used_bytes = jobs[0].used_bytes;
     uint32_t count = jobs[0].count;
     for (unsigned t = 1; t < T; t++) {
       merge_job *j = &jobs[t];
-      memcpy(out->bytes + used_bytes, j->bytes, j->used_bytes);
+      memmove(out->bytes + used_bytes, j->bytes, j->used_bytes);
+      /* Moving down (count <= the slice's place): front to back is safe. */
       for (uint32_t i = 0; i < j->count; i++) {
         out->offset[count + i] = j->offset[i] + used_bytes;
       }
@@ -726,10 +751,6 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
     out->bytes_cap = bytes + 1;
     out->n = count;
     out->cap = (uint32_t)(n + 1);
-  }
-  for (unsigned t = 1; jobs && t < T; t++) {
-    harm__free(jobs[t].bytes);
-    harm__free(jobs[t].offset);
   }
   harm__free(jobs);
   harm__free(bounds);
