@@ -302,6 +302,7 @@ static int run_once(const bench_opts *o, run_result *res) {
   t0 = t1;
   harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
   mo.weights = w;
+  mo.threads = o->threads; /* the aggregate, scores and ranking too */
   if (harm_matrix_build(ds, &mo, &m, &err) != HARM_OK) {
     fail("matrix", &err);
     goto done;
