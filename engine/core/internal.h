@@ -87,6 +87,24 @@ bool harm__sort(void *base, size_t n, size_t size, harm__cmp_fn cmp, void *ctx);
  * Returns false on allocation failure (arrays then unchanged). */
 bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n);
 
+/* Fork-join for the serial tail of a run (aggregate, scores, ranking).
+ * harm__par_threads: the threads to use for n items of work: `threads`
+ * (0 = the online cores, at most HARM__PAR_MAX), or 1 below
+ * harm__par_min items (65,536; tests lower it so the parallel paths run
+ * on small inputs). harm__par_run: fn on each of the n job structs of
+ * `size` bytes at args, job 0 in this thread, the others on new threads
+ * (run here if one cannot start). */
+enum { HARM__PAR_MAX = 64 };
+extern size_t harm__par_min;
+unsigned harm__par_threads(unsigned threads, size_t n);
+void harm__par_run(int (*fn)(void *), void *args, size_t size, unsigned n);
+
+/* harm__radix_sort on up to `threads` threads (0 = all cores): each pass
+ * counts and scatters slices in parallel; the result is the same stable
+ * order as harm__radix_sort's. */
+bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
+                         unsigned threads);
+
 /* Growable byte buffer. */
 typedef struct harm__buf {
   char *data;

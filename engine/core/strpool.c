@@ -547,28 +547,50 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   return ok;
 }
 
-bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
-                         const bool *const *used, uint32_t *const *maps,
-                         size_t n_pools) {
-  size_t n = 0, bytes = 0;
-  for (size_t k = 0; k < n_pools; k++) {
-    for (uint32_t i = 0; i < pools[k]->n; i++) {
-      maps[k][i] = UINT32_MAX;
-      n += used[k][i];
+/* One slice of a k-way merge: from each pool k the strings [lo[k],
+ * hi[k]), all of them below the next slice's and at or above the
+ * previous slice's, into bytes/offset from 0 (the caller moves slice t
+ * after slices 0..t-1 and adds their counts to its map entries). */
+typedef struct merge_job {
+  const harm__strpool *const *pools;
+  const bool *const *used;
+  uint32_t *const *maps;
+  size_t n_pools;
+  size_t *lo, *hi;  /* n_pools each */
+  size_t *head;     /* n_pools scratch */
+  char *bytes;      /* where this slice writes: in out, at or after */
+  uint64_t *offset; /* the end of the previous slices' room */
+  size_t used_bytes;
+  uint32_t count;
+  size_t room_bytes, room_count; /* this slice's used strings, as if none
+                                    repeated: room enough for its output */
+} merge_job;
+
+static int merge_room(void *arg) {
+  merge_job *j = arg;
+  size_t bytes = 0, count = 0;
+  for (size_t k = 0; k < j->n_pools; k++) {
+    for (size_t i = j->lo[k]; i < j->hi[k]; i++) {
+      if (j->used[k][i]) {
+        size_t len;
+        harm__strpool_get(j->pools[k], (uint32_t)i, &len);
+        bytes += len + 1;
+        count++;
+      }
     }
-    bytes += pools[k]->bytes_len;
   }
-  if (n >= UINT32_MAX) {
-    return false;
-  }
-  size_t *head = harm__calloc(n_pools + 1, sizeof *head);
-  out->bytes = harm__malloc(bytes + 1);
-  out->offset = harm__malloc((n + 1) * sizeof *out->offset);
-  out->hash = NULL;
-  if (!head || !out->bytes || !out->offset) {
-    harm__free(head);
-    harm__strpool_free(out);
-    return false;
+  j->room_bytes = bytes;
+  j->room_count = count;
+  return 0;
+}
+
+static int merge_slice(void *arg) {
+  merge_job *j = arg;
+  for (size_t k = 0; k < j->n_pools; k++) {
+    for (size_t i = j->lo[k]; i < j->hi[k]; i++) {
+      j->maps[k][i] = UINT32_MAX;
+    }
+    j->head[k] = j->lo[k];
   }
   size_t used_bytes = 0;
   uint32_t count = 0;
@@ -578,15 +600,17 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
     /* The smallest used head among the pools (few pools: a linear scan). */
     size_t best = SIZE_MAX, best_len = 0;
     const char *best_s = NULL;
-    for (size_t k = 0; k < n_pools; k++) {
-      while (head[k] < pools[k]->n && !used[k][head[k]]) {
-        head[k]++;
+    for (size_t k = 0; k < j->n_pools; k++) {
+      size_t h = j->head[k];
+      while (h < j->hi[k] && !j->used[k][h]) {
+        h++;
       }
-      if (head[k] == pools[k]->n) {
+      j->head[k] = h;
+      if (h == j->hi[k]) {
         continue;
       }
       size_t len;
-      const char *str = harm__strpool_get(pools[k], (uint32_t)head[k], &len);
+      const char *str = harm__strpool_get(j->pools[k], (uint32_t)h, &len);
       if (!best_s || cmp_bytes(str, len, best_s, best_len) < 0) {
         best = k;
         best_s = str;
@@ -597,22 +621,144 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
       break;
     }
     if (!last || cmp_bytes(best_s, best_len, last, last_len) != 0) {
-      out->offset[count] = used_bytes;
-      memcpy(out->bytes + used_bytes, best_s, best_len + 1);
-      last = out->bytes + used_bytes;
+      j->offset[count] = used_bytes;
+      memcpy(j->bytes + used_bytes, best_s, best_len + 1);
+      last = j->bytes + used_bytes;
       last_len = best_len;
       used_bytes += best_len + 1;
       count++;
     }
-    maps[best][head[best]] = count - 1;
-    head[best]++;
+    j->maps[best][j->head[best]] = count - 1;
+    j->head[best]++;
   }
-  harm__free(head);
-  out->bytes_len = used_bytes;
-  out->bytes_cap = bytes + 1;
-  out->n = count;
-  out->cap = (uint32_t)(n + 1);
-  return true;
+  j->used_bytes = used_bytes;
+  j->count = count;
+  return 0;
+}
+
+/* First index of sorted pool sp whose string is not below (s, len). */
+static size_t lower_bound(const harm__strpool *sp, const char *s, size_t len) {
+  size_t lo = 0, hi = sp->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    size_t ml;
+    const char *m = harm__strpool_get(sp, (uint32_t)mid, &ml);
+    if (cmp_bytes(m, ml, s, len) < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools) {
+  size_t n = 0, bytes = 0, largest = 0, all = 0;
+  for (size_t k = 0; k < n_pools; k++) {
+    for (uint32_t i = 0; i < pools[k]->n; i++) {
+      n += used[k][i];
+    }
+    bytes += pools[k]->bytes_len;
+    all += pools[k]->n;
+    largest = pools[k]->n > pools[largest]->n ? k : largest;
+  }
+  if (n >= UINT32_MAX) {
+    return false;
+  }
+  /* As many slices as pools (the reader's chunks, so no more threads
+   * than the reader had), split at strings of the largest pool; each
+   * slice's strings all sort below the next slice's, so merging the
+   * slices apart and putting them end to end is the one merge. */
+  unsigned T = n_pools ? harm__par_threads((unsigned)n_pools, all) : 1;
+  if (T > n_pools) {
+    T = (unsigned)n_pools;
+  }
+  if (n_pools && T > pools[largest]->n) {
+    T = 1;
+  }
+  if (T < 1) {
+    T = 1;
+  }
+  merge_job *jobs = harm__calloc(T, sizeof *jobs);
+  size_t *bounds =
+      harm__calloc((size_t)(T + 1) * (n_pools + 1), sizeof *bounds);
+  size_t *heads = harm__calloc((size_t)T * (n_pools + 1), sizeof *heads);
+  out->bytes = harm__malloc(bytes + 1);
+  out->offset = harm__malloc((n + 1) * sizeof *out->offset);
+  out->hash = NULL;
+  bool ok = jobs && bounds && heads && out->bytes && out->offset;
+  if (ok) {
+    /* bounds[t * (n_pools + 1) + k]: where slice t starts in pool k. */
+    for (unsigned t = 0; t <= T; t++) {
+      size_t *bt = bounds + (size_t)t * (n_pools + 1);
+      size_t len = 0;
+      const char *pivot =
+          t > 0 && t < T
+              ? harm__strpool_get(pools[largest],
+                                  (uint32_t)(pools[largest]->n * t / T), &len)
+              : NULL;
+      for (size_t k = 0; k < n_pools; k++) {
+        bt[k] = t == 0   ? 0
+                : t == T ? pools[k]->n
+                         : lower_bound(pools[k], pivot, len);
+      }
+    }
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t].pools = pools;
+      jobs[t].used = used;
+      jobs[t].maps = maps;
+      jobs[t].n_pools = n_pools;
+      jobs[t].lo = bounds + (size_t)t * (n_pools + 1);
+      jobs[t].hi = bounds + (size_t)(t + 1) * (n_pools + 1);
+      jobs[t].head = heads + (size_t)t * (n_pools + 1);
+    }
+    /* Each slice writes into out itself, after room for the slices before
+     * it (their used strings, as if none repeated), so the slices need no
+     * buffers of their own; then the gaps are closed, slice by slice. */
+    if (T > 1) {
+      harm__par_run(merge_room, jobs, sizeof *jobs, T);
+    }
+    size_t at_bytes = 0, at_count = 0;
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t].bytes = out->bytes + at_bytes;
+      jobs[t].offset = out->offset + at_count;
+      at_bytes += jobs[t].room_bytes;
+      at_count += jobs[t].room_count;
+    }
+    harm__par_run(merge_slice, jobs, sizeof *jobs, T);
+    size_t used_bytes = jobs[0].used_bytes;
+    uint32_t count = jobs[0].count;
+    for (unsigned t = 1; t < T; t++) {
+      merge_job *j = &jobs[t];
+      memmove(out->bytes + used_bytes, j->bytes, j->used_bytes);
+      /* Moving down (count <= the slice's place): front to back is safe. */
+      for (uint32_t i = 0; i < j->count; i++) {
+        out->offset[count + i] = j->offset[i] + used_bytes;
+      }
+      for (size_t k = 0; k < n_pools; k++) {
+        for (size_t i = j->lo[k]; i < j->hi[k]; i++) {
+          if (maps[k][i] != UINT32_MAX) {
+            maps[k][i] += count;
+          }
+        }
+      }
+      used_bytes += j->used_bytes;
+      count += j->count;
+    }
+    out->bytes_len = used_bytes;
+    out->bytes_cap = bytes + 1;
+    out->n = count;
+    out->cap = (uint32_t)(n + 1);
+  }
+  harm__free(jobs);
+  harm__free(bounds);
+  harm__free(heads);
+  if (!ok) {
+    harm__strpool_free(out);
+  }
+  return ok;
 }
 
 void harm__strpool_free(harm__strpool *sp) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "score/matrix.h"
 
 struct harm_ranking {
   const harm_scores *s;
@@ -52,6 +53,57 @@ static uint64_t harm_key(const harm_score *sc) {
   return ~bits;
 }
 
+/* One thread's share of the ranking's linear passes: indices [i0, i1). */
+typedef struct rank_job {
+  const harm_scores *s;
+  const double *key;
+  uint32_t *idx;
+  uint64_t *keys, *hk;
+  size_t *order, *rank;
+  size_t i0, i1;
+  int step;
+} rank_job;
+
+static int rank_step(void *arg) {
+  rank_job *j = arg;
+  switch (j->step) {
+  case 0: /* both keys, read in score order (sequentially) */
+    for (size_t i = j->i0; i < j->i1; i++) {
+      const harm_score *sc = harm_scores_at(j->s, i);
+      j->idx[i] = (uint32_t)i;
+      j->keys[i] = date_offences_key(sc);
+      j->hk[i] = harm_key(sc);
+    }
+    break;
+  case 1: /* the harm keys, gathered in the order so far */
+    for (size_t i = j->i0; i < j->i1; i++) {
+      j->keys[i] = j->hk[j->idx[i]];
+    }
+    break;
+  case 2: /* the model's key: key >= 0, so its IEEE bits order it */
+    for (size_t i = j->i0; i < j->i1; i++) {
+      uint64_t bits;
+      memcpy(&bits, &j->key[j->idx[i]], sizeof bits);
+      j->keys[i] = ~bits;
+    }
+    break;
+  default: /* order and its inverse: distinct slots per index */
+    for (size_t i = j->i0; i < j->i1; i++) {
+      j->order[i] = j->idx[i];
+      j->rank[j->idx[i]] = i + 1;
+    }
+    break;
+  }
+  return 0;
+}
+
+static void rank_pass(rank_job *jobs, unsigned T, int step) {
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t].step = step;
+  }
+  harm__par_run(rank_step, jobs, sizeof *jobs, T);
+}
+
 /* The ranking, ordered first by key[] (descending) when key is given. */
 static harm_status compute(const harm_scores *s, const double *key,
                            harm_ranking **out, harm_error *err) {
@@ -81,34 +133,45 @@ static harm_status compute(const harm_scores *s, const double *key,
   r->n = n;
   /* Scores come in subject order, which is id order, the last key. LSD
    * radix sorts, each stable, on the keys from least to most significant
-   * give the total order of harm_rank_compare in O(n). */
+   * give the total order of harm_rank_compare in O(n). The linear passes
+   * and the sorts run on the aggregate's threads over fixed index
+   * slices; a stable sort's result is unique, so the order is the same
+   * at any thread count. */
+  const harm_matrix *m = harm_scores_matrix(s);
+  unsigned threads = m ? m->threads : 1;
+  unsigned T = harm__par_threads(threads, n);
   uint32_t *idx = harm__malloc((n + 1) * sizeof *idx);
   uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
   uint64_t *hk = harm__malloc((n + 1) * sizeof *hk);
   bool ok = idx && keys && hk && n <= UINT32_MAX;
-  /* Both keys are read in score order (sequentially); the harm keys are
-   * then gathered from their own dense array, not from the scores. */
-  for (size_t i = 0; ok && i < n; i++) {
-    const harm_score *sc = harm_scores_at(s, i);
-    idx[i] = (uint32_t)i;
-    keys[i] = date_offences_key(sc);
-    hk[i] = harm_key(sc);
+  rank_job jobs[HARM__PAR_MAX];
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t] = (rank_job){.s = s,
+                         .key = key,
+                         .idx = idx,
+                         .keys = keys,
+                         .hk = hk,
+                         .order = r->order,
+                         .rank = r->rank,
+                         .i0 = n * t / T,
+                         .i1 = n * (t + 1) / T};
   }
-  ok = ok && harm__radix_sort(keys, idx, n);
-  for (size_t i = 0; ok && i < n; i++) {
-    keys[i] = hk[idx[i]];
+  if (ok) {
+    rank_pass(jobs, T, 0);
   }
-  ok = ok && harm__radix_sort(keys, idx, n);
+  ok = ok && harm__radix_sort_mt(keys, idx, n, threads);
+  if (ok) {
+    rank_pass(jobs, T, 1);
+  }
+  ok = ok && harm__radix_sort_mt(keys, idx, n, threads);
   /* The model's key last, most significant: a stable pass keeps the
-   * harm order among equal keys. key >= 0, so its IEEE bits order it. */
-  for (size_t i = 0; ok && key && i < n; i++) {
-    uint64_t bits;
-    memcpy(&bits, &key[idx[i]], sizeof bits);
-    keys[i] = ~bits;
+   * harm order among equal keys. */
+  if (ok && key) {
+    rank_pass(jobs, T, 2);
+    ok = harm__radix_sort_mt(keys, idx, n, threads);
   }
-  ok = ok && (!key || harm__radix_sort(keys, idx, n));
-  for (size_t i = 0; ok && i < n; i++) {
-    r->order[i] = idx[i];
+  if (ok) {
+    rank_pass(jobs, T, 3);
   }
   harm__free(idx);
   harm__free(keys);
@@ -117,9 +180,6 @@ static harm_status compute(const harm_scores *s, const double *key,
     harm_ranking_free(r);
     return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,
                       "out of memory");
-  }
-  for (size_t k = 0; k < n; k++) {
-    r->rank[r->order[k]] = k + 1;
   }
   *out = r;
   return HARM_OK;

@@ -340,6 +340,104 @@ static void release_records(harm_dataset *ds) {
   ds->records_released = true;
 }
 
+/* One slice [i0, i1) of the dataset's records in the scatter into
+ * subject buckets: counts per bucket (then write positions) and the
+ * records left out. */
+typedef struct scatter_job {
+  const harm_dataset *ds;
+  const uint32_t *map;
+  const bool *proactive;
+  wrec *w;
+  unsigned shift;
+  size_t i0, i1;
+  size_t at[256];
+  uint64_t filtered, proactive_n;
+} scatter_job;
+
+static int scatter_count(void *arg) {
+  scatter_job *j = arg;
+  const harm__rec *recs = j->ds->recs;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    const harm__rec *r = &recs[i];
+    if (j->map[r->code] == DROP) {
+      j->filtered++;
+      j->proactive_n += j->proactive[r->code];
+      continue;
+    }
+    j->at[r->subject >> j->shift]++;
+  }
+  return 0;
+}
+
+static int scatter_fill(void *arg) {
+  scatter_job *j = arg;
+  const harm__rec *recs = j->ds->recs;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    const harm__rec *r = &recs[i];
+    uint32_t col = j->map[r->code];
+    if (col != DROP) {
+      wrec x = {r->subject, col, r->date, r->area, r->offence, r->victim, 1};
+      j->w[j->at[r->subject >> j->shift]++] = x;
+    }
+  }
+  return 0;
+}
+
+/* Buckets [b0, b1): each radix sorted (stable) on the subject bits below
+ * `shift`, then its subjects' records counted into start[s + 1]. */
+typedef struct bucket_job {
+  wrec *w;
+  const size_t *bstart;
+  size_t b0, b1;
+  unsigned shift;
+  size_t *start;
+  bool failed;
+} bucket_job;
+
+static int bucket_sort(void *arg) {
+  bucket_job *j = arg;
+  size_t max_bucket = 0;
+  for (size_t b = j->b0; b < j->b1; b++) {
+    size_t len = j->bstart[b + 1] - j->bstart[b];
+    max_bucket = len > max_bucket ? len : max_bucket;
+  }
+  wrec *tmp = j->shift && j->b1 > j->b0
+                  ? harm__malloc((max_bucket + 1) * sizeof *tmp)
+                  : NULL;
+  if (j->shift && j->b1 > j->b0 && !tmp) {
+    j->failed = true;
+    return 0;
+  }
+  for (size_t b = j->b0; b < j->b1; b++) {
+    wrec *g = j->w + j->bstart[b];
+    size_t len = j->bstart[b + 1] - j->bstart[b];
+    wrec *src = g, *dst = tmp;
+    for (unsigned d = 0; d < j->shift; d += 8) {
+      size_t cnt[257] = {0};
+      for (size_t i = 0; i < len; i++) {
+        cnt[((src[i].subject >> d) & 0xff) + 1]++;
+      }
+      for (size_t c = 1; c < 257; c++) {
+        cnt[c] += cnt[c - 1];
+      }
+      for (size_t i = 0; i < len; i++) {
+        dst[cnt[(src[i].subject >> d) & 0xff]++] = src[i];
+      }
+      wrec *t = src;
+      src = dst;
+      dst = t;
+    }
+    if (src != g) {
+      memcpy(g, src, len * sizeof *g);
+    }
+    for (size_t i = 0; i < len; i++) {
+      j->start[g[i].subject + 1]++;
+    }
+  }
+  harm__free(tmp);
+  return 0;
+}
+
 static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
                          harm_dataset *release) {
   const harm_dataset *ds = m->ds;
@@ -374,75 +472,74 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   }
   unsigned shift = bits > 8 ? bits - 8 : 0;
   size_t n_buckets = n_subj ? ((n_subj - 1) >> shift) + 1 : 1;
-  size_t bstart[257] = {0};
-  for (size_t i = 0; i < ds->n_recs; i++) {
-    const harm__rec *r = &ds->recs[i];
-    if (map[r->code] == DROP) {
-      m->acct.filtered++;
-      m->acct.proactive += proactive[r->code];
-      continue;
-    }
-    bstart[(r->subject >> shift) + 1]++;
+  /* The scatter in T slices of the records: each slice's counts per
+   * bucket, then each slice writes from its own offset in every bucket,
+   * slice after slice, so every bucket holds its records in record order
+   * exactly as one pass would leave them. */
+  unsigned TS = harm__par_threads(o->threads, ds->n_recs);
+  scatter_job sjobs[HARM__PAR_MAX];
+  for (unsigned t = 0; t < TS; t++) {
+    memset(&sjobs[t], 0, sizeof sjobs[t]);
+    sjobs[t].ds = ds;
+    sjobs[t].map = map;
+    sjobs[t].proactive = proactive;
+    sjobs[t].w = w;
+    sjobs[t].shift = shift;
+    sjobs[t].i0 = ds->n_recs * t / TS;
+    sjobs[t].i1 = ds->n_recs * (t + 1) / TS;
   }
-  for (size_t b = 1; b <= n_buckets; b++) {
-    bstart[b] += bstart[b - 1];
+  harm__par_run(scatter_count, sjobs, sizeof *sjobs, TS);
+  size_t bstart[257] = {0};
+  for (size_t bk = 0; bk < n_buckets; bk++) {
+    size_t pos = bstart[bk];
+    for (unsigned t = 0; t < TS; t++) {
+      size_t c = sjobs[t].at[bk];
+      sjobs[t].at[bk] = pos;
+      pos += c;
+    }
+    bstart[bk + 1] = pos;
+  }
+  for (unsigned t = 0; t < TS; t++) {
+    m->acct.filtered += sjobs[t].filtered;
+    m->acct.proactive += sjobs[t].proactive_n;
   }
   size_t n = bstart[n_buckets];
-  {
-    size_t fill[256];
-    memcpy(fill, bstart, n_buckets * sizeof *fill);
-    for (size_t i = 0; i < ds->n_recs; i++) {
-      const harm__rec *r = &ds->recs[i];
-      if (map[r->code] != DROP) {
-        wrec x = {r->subject, map[r->code], r->date, r->area,
-                  r->offence, r->victim,    1};
-        w[fill[r->subject >> shift]++] = x;
-      }
-    }
-  }
+  harm__par_run(scatter_fill, sjobs, sizeof *sjobs, TS);
   /* Nothing below reads the dataset's records. */
   if (release) {
     release_records(release);
   }
-  size_t max_bucket = 0;
-  for (size_t b = 0; b < n_buckets; b++) {
-    size_t len = bstart[b + 1] - bstart[b];
-    max_bucket = len > max_bucket ? len : max_bucket;
-  }
-  wrec *tmp = shift ? harm__malloc((max_bucket + 1) * sizeof *tmp) : NULL;
-  if (shift && !tmp) {
-    goto done;
-  }
-  for (size_t b = 0; b < n_buckets && shift; b++) {
-    wrec *g = w + bstart[b];
-    size_t len = bstart[b + 1] - bstart[b];
-    wrec *src = g, *dst = tmp;
-    for (unsigned d = 0; d < shift; d += 8) {
-      size_t cnt[257] = {0};
-      for (size_t i = 0; i < len; i++) {
-        cnt[((src[i].subject >> d) & 0xff) + 1]++;
-      }
-      for (size_t c = 1; c < 257; c++) {
-        cnt[c] += cnt[c - 1];
-      }
-      for (size_t i = 0; i < len; i++) {
-        dst[cnt[(src[i].subject >> d) & 0xff]++] = src[i];
-      }
-      wrec *t = src;
-      src = dst;
-      dst = t;
-    }
-    if (src != g) {
-      memcpy(g, src, len * sizeof *g);
-    }
-  }
-  harm__free(tmp);
   start = harm__calloc(n_subj + 2, sizeof *start);
   if (!start) {
     goto done;
   }
-  for (size_t i = 0; i < n; i++) {
-    start[w[i].subject + 1]++;
+  /* Buckets in T ranges of about n / T records: each sorted by the
+   * subject's remaining bits, its subjects' records counted. */
+  bucket_job bjobs[HARM__PAR_MAX];
+  unsigned TB = harm__par_threads(o->threads, n);
+  size_t b0 = 0;
+  for (unsigned t = 0; t < TB; t++) {
+    size_t b1 = b0;
+    if (t + 1 == TB) {
+      b1 = n_buckets;
+    } else {
+      while (b1 < n_buckets && bstart[b1] < n / TB * (t + 1)) {
+        b1++;
+      }
+    }
+    bjobs[t] = (bucket_job){.w = w,
+                            .bstart = bstart,
+                            .b0 = b0,
+                            .b1 = b1,
+                            .shift = shift,
+                            .start = start};
+    b0 = b1;
+  }
+  harm__par_run(bucket_sort, bjobs, sizeof *bjobs, TB);
+  for (unsigned t = 0; t < TB; t++) {
+    if (bjobs[t].failed) {
+      goto done;
+    }
   }
   for (size_t i = 1; i <= n_subj; i++) {
     start[i] += start[i - 1];
@@ -460,13 +557,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     goto done;
   }
   agg_job jobs[MAX_AGG_THREADS];
-  unsigned T = o->threads ? o->threads : harm__cpu_count();
-  if (T > MAX_AGG_THREADS) {
-    T = MAX_AGG_THREADS;
-  }
-  if (n < 65536 || T < 1) {
-    T = 1;
-  }
+  unsigned T = harm__par_threads(o->threads, n);
   /* Subject ranges with about n / T records each. */
   size_t s0 = 0;
   for (unsigned t = 0; t < T; t++) {

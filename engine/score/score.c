@@ -61,6 +61,62 @@ harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
   return HARM_OK;
 }
 
+/* One thread's share of harm_score_compute: subjects [i0, i1), written
+ * from items[at] on. */
+typedef struct score_job {
+  const harm_matrix *m;
+  const double *vec;
+  harm_score *items;
+  size_t i0, i1;
+  size_t n;  /* subjects with a scored offence in the range */
+  size_t at; /* where the range's first score goes */
+  bool overflow;
+} score_job;
+
+static int score_count(void *arg) {
+  score_job *j = arg;
+  const harm_subject_facts *f = j->m->facts;
+  size_t n = 0;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    n += f[i].offences != 0;
+  }
+  j->n = n;
+  return 0;
+}
+
+static int score_range(void *arg) {
+  score_job *j = arg;
+  const harm_matrix *m = j->m;
+  harm_score *sc = j->items + j->at;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    if (m->facts[i].offences == 0) {
+      continue;
+    }
+    sc->subject = i;
+    sc->top_code = -1;
+    sc->facts = m->facts[i];
+    int64_t total = 0, top = 0, max_one = 0;
+    for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
+      int64_t part, one;
+      if (!harm__entry_units(m, e, j->vec[m->col[e]], &part, &one) ||
+          __builtin_add_overflow(total, part, &total)) {
+        j->overflow = true;
+        return 0;
+      }
+      if (part > top) {
+        top = part;
+        sc->top_code = (int32_t)m->col[e];
+      }
+      max_one = one > max_one ? one : max_one;
+    }
+    sc->harm_units = total;
+    sc->harm = harm__units_days(total);
+    sc->max_offence_harm = harm__units_days(max_one);
+    sc++;
+  }
+  return 0;
+}
+
 harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
                                const harm_score_opts *opts, harm_scores **out,
                                harm_error *err) {
@@ -122,31 +178,29 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
       s->n_unknown++;
     }
   }
-  for (size_t i = 0; i < m->n_subjects; i++) {
-    if (m->facts[i].offences == 0) {
-      continue;
+  /* Subjects in T ranges: each range's scored subjects are counted
+   * first, so each thread writes its own slice of the items in subject
+   * order; every subject's score is the same whatever the split. */
+  unsigned T = harm__par_threads(m->threads, m->n_subjects);
+  score_job jobs[HARM__PAR_MAX];
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t] = (score_job){.m = m,
+                          .vec = vec,
+                          .items = s->items,
+                          .i0 = m->n_subjects * t / T,
+                          .i1 = m->n_subjects * (t + 1) / T};
+  }
+  harm__par_run(score_count, jobs, sizeof *jobs, T);
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t].at = s->n;
+    s->n += jobs[t].n;
+  }
+  harm__par_run(score_range, jobs, sizeof *jobs, T);
+  for (unsigned t = 0; t < T; t++) {
+    if (jobs[t].overflow) {
+      st = overflow(err);
+      goto fail;
     }
-    harm_score *sc = &s->items[s->n++];
-    sc->subject = i;
-    sc->top_code = -1;
-    sc->facts = m->facts[i];
-    int64_t total = 0, top = 0, max_one = 0;
-    for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
-      int64_t part, one;
-      if (!harm__entry_units(m, e, vec[m->col[e]], &part, &one) ||
-          __builtin_add_overflow(total, part, &total)) {
-        st = overflow(err);
-        goto fail;
-      }
-      if (part > top) {
-        top = part;
-        sc->top_code = (int32_t)m->col[e];
-      }
-      max_one = one > max_one ? one : max_one;
-    }
-    sc->harm_units = total;
-    sc->harm = harm__units_days(total);
-    sc->max_offence_harm = harm__units_days(max_one);
   }
   s->base = vec;
   *out = s;

@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/unit/test_tail_threads.c: the parallel paths after the reader
+ * (the aggregate's scatter and bucket sort, the scores, the ranking's
+ * passes and its parallel radix sort) give the same result at any thread
+ * count. harm__par_min is lowered so that they run on test-sized data;
+ * the ranking is also checked against a plain sort by harm_rank_compare. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <harmrank.h>
+
+#include "core/internal.h"
+#include "core/strpool.h"
+
+static uint64_t state = 20261202;
+static uint64_t next(void) { /* splitmix64 */
+  uint64_t z = (state += 0x9E3779B97F4A7C15u);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+  return z ^ (z >> 31);
+}
+
+/* The parallel radix sort against the one-thread sort: keys with few
+ * distinct values (stability shows), bytes that never vary, sizes below
+ * and above the thread count. */
+Test(tail, radix_sort_mt_is_the_serial_sort) {
+  harm__par_min = 1;
+  static const size_t sizes[] = {0, 1, 2, 3, 7, 100, 4099, 70000};
+  static const uint64_t masks[] = {0xffffffffffffffffu, 0x00ff00000000ff0fu,
+                                   0x7u, 0};
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    for (size_t mi = 0; mi < sizeof masks / sizeof *masks; mi++) {
+      size_t n = sizes[si];
+      uint64_t *k0 = malloc((n + 1) * sizeof *k0);
+      uint32_t *v0 = malloc((n + 1) * sizeof *v0);
+      for (size_t i = 0; i < n; i++) {
+        k0[i] = next() & masks[mi];
+        v0[i] = (uint32_t)i;
+      }
+      uint64_t *k1 = malloc((n + 1) * sizeof *k1);
+      uint32_t *v1 = malloc((n + 1) * sizeof *v1);
+      memcpy(k1, k0, n * sizeof *k1);
+      memcpy(v1, v0, n * sizeof *v1);
+      cr_assert(harm__radix_sort(k1, v1, n));
+      for (size_t i = 1; i < n; i++) {
+        cr_assert(k1[i - 1] < k1[i] ||
+                      (k1[i - 1] == k1[i] && v1[i - 1] < v1[i]),
+                  "serial sort not stable at %zu", i);
+      }
+      for (unsigned t = 1; t <= 5; t++) {
+        uint64_t *k2 = malloc((n + 1) * sizeof *k2);
+        uint32_t *v2 = malloc((n + 1) * sizeof *v2);
+        memcpy(k2, k0, n * sizeof *k2);
+        memcpy(v2, v0, n * sizeof *v2);
+        cr_assert(harm__radix_sort_mt(k2, v2, n, t));
+        cr_assert(memcmp(k1, k2, n * sizeof *k1) == 0, "n %zu, %u threads", n,
+                  t);
+        cr_assert(memcmp(v1, v2, n * sizeof *v1) == 0, "n %zu, %u threads", n,
+                  t);
+        free(k2);
+        free(v2);
+      }
+      free(k0);
+      free(v0);
+      free(k1);
+      free(v1);
+    }
+  }
+}
+
+/* The dictionary merge in slices (one per pool) against the merge in one
+ * piece: pools sharing many strings, some strings unused, pools of very
+ * different sizes, one empty. */
+Test(tail, strpool_merge_in_slices_is_the_one_merge) {
+  for (size_t n_pools = 1; n_pools <= 5; n_pools++) {
+    harm__strpool sorted[5];
+    bool *used[5];
+    uint32_t *maps[2][5];
+    const harm__strpool *pp[5];
+    for (size_t k = 0; k < n_pools; k++) {
+      harm__strpool rows = HARM__STRPOOL_INIT;
+      size_t per = k == 3 ? 0 : k == 1 ? 40 : 3000;
+      for (size_t i = 0; i < per; i++) {
+        char id[32];
+        int len = snprintf(id, sizeof id, "P%llu",
+                           (unsigned long long)(next() % 5000));
+        cr_assert_neq(harm__strpool_intern(&rows, id, (size_t)len, NULL),
+                      HARM__STRPOOL_FAIL);
+      }
+      bool *all = calloc(rows.n + 1, sizeof *all);
+      uint32_t *map = calloc(rows.n + 1, sizeof *map);
+      for (uint32_t i = 0; i < rows.n; i++) {
+        all[i] = true;
+      }
+      const harm__strpool *one[1] = {&rows};
+      const bool *u1[1] = {all};
+      uint32_t *m1[1] = {map};
+      memset(&sorted[k], 0, sizeof sorted[k]);
+      cr_assert(harm__strpool_unify(&sorted[k], one, u1, m1, 1));
+      harm__strpool_free(&rows);
+      free(all);
+      free(map);
+      used[k] = calloc(sorted[k].n + 1, sizeof **used);
+      for (uint32_t i = 0; i < sorted[k].n; i++) {
+        used[k][i] = next() % 5 != 0;
+      }
+      maps[0][k] = calloc(sorted[k].n + 1, sizeof **maps[0]);
+      maps[1][k] = calloc(sorted[k].n + 1, sizeof **maps[1]);
+      pp[k] = &sorted[k];
+    }
+    harm__strpool out[2];
+    memset(out, 0, sizeof out);
+    harm__par_min = SIZE_MAX; /* one piece */
+    cr_assert(harm__strpool_merge(&out[0], pp, (const bool *const *)used,
+                                  maps[0], n_pools));
+    harm__par_min = 1; /* a slice per pool */
+    cr_assert(harm__strpool_merge(&out[1], pp, (const bool *const *)used,
+                                  maps[1], n_pools));
+    cr_assert_eq(out[1].n, out[0].n);
+    cr_assert_eq(out[1].bytes_len, out[0].bytes_len);
+    cr_assert(memcmp(out[1].bytes, out[0].bytes, out[0].bytes_len) == 0);
+    cr_assert(memcmp(out[1].offset, out[0].offset,
+                     out[0].n * sizeof *out[0].offset) == 0);
+    for (uint32_t i = 1; i < out[0].n; i++) {
+      cr_assert_lt(strcmp(harm__strpool_get(&out[0], i - 1, NULL),
+                          harm__strpool_get(&out[0], i, NULL)),
+                   0);
+    }
+    for (size_t k = 0; k < n_pools; k++) {
+      cr_assert(
+          memcmp(maps[1][k], maps[0][k], sorted[k].n * sizeof *maps[0][k]) == 0,
+          "%zu pools: pool %zu's map differs", n_pools, k);
+      for (uint32_t i = 0; i < sorted[k].n; i++) {
+        if (used[k][i]) {
+          cr_assert_str_eq(harm__strpool_get(&out[0], maps[0][k][i], NULL),
+                           harm__strpool_get(&sorted[k], i, NULL));
+        } else {
+          cr_assert_eq(maps[0][k][i], UINT32_MAX);
+        }
+      }
+      harm__strpool_free(&sorted[k]);
+      free(used[k]);
+      free(maps[0][k]);
+      free(maps[1][k]);
+    }
+    harm__strpool_free(&out[0]);
+    harm__strpool_free(&out[1]);
+  }
+}
+
+/* Few subjects and codes, so harms tie (equal harms must stay equal and
+ * rank by the later keys), some rows repeated and some crimes shared. */
+static char *make_csv(size_t rows, size_t *len) {
+  size_t cap = rows * 64 + 128, n = 0;
+  char *buf = malloc(cap);
+  n += (size_t)snprintf(buf, cap,
+                        "offence_id,offender_id,offence_code,offence_date,"
+                        "victim_id,area\n");
+  static const char *const codes[] = {"34B", "8N", "19C", "105A", "28E", "ZZ9"};
+  for (size_t i = 0; i < rows; i++) {
+    uint64_t crime = next() % (rows * 3 / 4);
+    size_t at = n;
+    n += (size_t)snprintf(
+        buf + n, cap - n, "C%llu,N%llu,%s,2026-%02d-%02d,V%llu,A%d\n",
+        (unsigned long long)crime, (unsigned long long)(next() % 700),
+        codes[next() % 6], (int)(next() % 3) + 1, (int)(next() % 28) + 1,
+        (unsigned long long)(next() % 900), (int)(next() % 5));
+    if (next() % 8 == 0) { /* the same row again: a duplicate */
+      size_t line = n - at;
+      memcpy(buf + n, buf + at, line);
+      n += line;
+      i++;
+    }
+  }
+  *len = n;
+  return buf;
+}
+
+static const char weights[] =
+    "offence_code,description,harm,category,proactive,source\n"
+    "34B,Robbery,365,Robbery,0,anchor: t\n"
+    "8N,Assault,10.25,Violence,0,estimate: t\n"
+    "19C,Rape,1825,Rape,0,estimate: t\n"
+    "105A,Common assault,1,Violence,0,estimate: t\n"
+    "28E,Burglary,273.5,Burglary,1,estimate: t\n";
+
+/* Everything a run derives after reading, at one thread count. */
+typedef struct result {
+  size_t n;
+  harm_score *items;
+  size_t *order, *order_by;
+  harm_accounting acct;
+  size_t nnz;
+} result;
+
+static int cmp_ref(const void *a, const void *b) {
+  return harm_rank_compare(NULL, a, b);
+}
+
+static result run_at(const char *csv, size_t len, const harm_weights *w,
+                     unsigned threads, double half_life, harm_attribution at) {
+  harm_error err = HARM_ERROR_INIT;
+  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+  io.threads = 1; /* the reader is tested elsewhere: same input here */
+  io.lookback_days = 0;
+  harm_dataset *ds = NULL;
+  cr_assert_eq(harm_ingest_buffer("t.csv", csv, len, &io, &ds, &err), HARM_OK);
+  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+  mo.weights = w;
+  mo.threads = threads;
+  mo.half_life_days = half_life;
+  mo.attribution = at;
+  harm_matrix *m = NULL;
+  cr_assert_eq(harm_matrix_build_release(ds, &mo, &m, &err), HARM_OK);
+  harm_scores *s = NULL;
+  cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+  harm_ranking *r = NULL, *rb = NULL;
+  cr_assert_eq(harm_rank_compute(s, &r, &err), HARM_OK);
+  result res = {.n = harm_scores_count(s),
+                .acct = harm_matrix_accounting(m),
+                .nnz = harm_matrix_nnz(m)};
+  cr_assert_gt(res.n, 100);
+  /* A model key with ties: harm rounded to whole hundreds of days. */
+  double *key = malloc(res.n * sizeof *key);
+  res.items = malloc(res.n * sizeof *res.items);
+  res.order = malloc(res.n * sizeof *res.order);
+  res.order_by = malloc(res.n * sizeof *res.order_by);
+  for (size_t i = 0; i < res.n; i++) {
+    res.items[i] = *harm_scores_at(s, i);
+    key[i] = (double)(int64_t)(res.items[i].harm / 100);
+  }
+  cr_assert_eq(harm_rank_compute_by(s, key, &rb, &err), HARM_OK);
+  for (size_t k = 0; k < res.n; k++) {
+    res.order[k] = harm_ranking_index(r, k + 1);
+    res.order_by[k] = harm_ranking_index(rb, k + 1);
+    cr_assert_eq(harm_ranking_rank_of(r, res.order[k]), k + 1);
+  }
+  /* The slow reference: every score sorted by the comparison itself. */
+  harm_score *ref = malloc(res.n * sizeof *ref);
+  memcpy(ref, res.items, res.n * sizeof *ref);
+  qsort(ref, res.n, sizeof *ref, cmp_ref);
+  for (size_t k = 0; k < res.n; k++) {
+    cr_assert_eq(ref[k].subject, res.items[res.order[k]].subject,
+                 "rank %zu differs from the comparison's order", k + 1);
+  }
+  free(ref);
+  free(key);
+  harm_ranking_free(rb);
+  harm_ranking_free(r);
+  harm_scores_free(s);
+  harm_matrix_free(m);
+  harm_dataset_free(ds);
+  return res;
+}
+
+static void check_threads(double half_life, harm_attribution at) {
+  harm__par_min = 2; /* every parallel path runs on these few rows */
+  size_t len;
+  char *csv = make_csv(6000, &len);
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
+                                        NULL, &w, &err),
+               HARM_OK);
+  result one = run_at(csv, len, w, 1, half_life, at);
+  cr_assert_gt(one.acct.duplicates, 0);
+  cr_assert_gt(one.acct.filtered, 0); /* the proactive code */
+  static const unsigned counts[] = {2, 3, 4, 7};
+  for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+    result r = run_at(csv, len, w, counts[c], half_life, at);
+    cr_assert_eq(r.n, one.n);
+    cr_assert_eq(r.nnz, one.nnz);
+    cr_assert(memcmp(&r.acct, &one.acct, sizeof r.acct) == 0);
+    for (size_t i = 0; i < r.n; i++) {
+      const harm_score *a = &one.items[i], *b = &r.items[i];
+      cr_assert(a->subject == b->subject && a->harm_units == b->harm_units &&
+                    memcmp(&a->harm, &b->harm, sizeof a->harm) == 0 &&
+                    memcmp(&a->max_offence_harm, &b->max_offence_harm,
+                           sizeof a->harm) == 0 &&
+                    a->top_code == b->top_code &&
+                    memcmp(&a->facts, &b->facts, sizeof a->facts) == 0,
+                "score %zu differs at %u threads", i, counts[c]);
+    }
+    cr_assert(memcmp(r.order, one.order, r.n * sizeof *r.order) == 0,
+              "ranking differs at %u threads", counts[c]);
+    cr_assert(memcmp(r.order_by, one.order_by, r.n * sizeof *r.order) == 0,
+              "model ranking differs at %u threads", counts[c]);
+    free(r.items);
+    free(r.order);
+    free(r.order_by);
+  }
+  free(one.items);
+  free(one.order);
+  free(one.order_by);
+  harm_weights_free(w);
+  free(csv);
+}
+
+Test(tail, uniform_aggregate_scores_and_ranking_identical_at_any_threads) {
+  check_threads(0, HARM_ATTR_FULL);
+}
+
+Test(tail, decay_and_split_identical_at_any_threads) {
+  check_threads(45.5, HARM_ATTR_SPLIT);
+}
