@@ -263,6 +263,7 @@ const char *harm_dataset_code(const harm_dataset *ds, size_t i) {
   return harm__strpool_get(&ds->codes, (uint32_t)i, NULL);
 }
 size_t harm_dataset_n_areas(const harm_dataset *ds) { return ds->areas.n; }
+bool harm_dataset_has_places(const harm_dataset *ds) { return ds->has_place; }
 const char *harm_dataset_area(const harm_dataset *ds, size_t i) {
   return harm__strpool_get(&ds->areas, (uint32_t)i, NULL);
 }

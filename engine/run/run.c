@@ -265,9 +265,10 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
                       .lookback_days = harm_dataset_lookback_days(r->ds)};
     stage(o, "aggregating");
     /* A run that only scores frees the records once the aggregate has
-     * them (a third of its peak memory); explain, places and people in
-     * either role read them again. */
-    bool keep = o->keep_offence_ids || o->keep_records || o->read_places ||
+     * them (a third of its peak memory); explain, places (when the file
+     * has a place column) and people in either role read them again. */
+    bool keep = o->keep_offence_ids || o->keep_records ||
+                (o->read_places && harm_dataset_has_places(r->ds)) ||
                 harm_config_people_mode(cfg);
     st = keep ? harm_matrix_build(r->ds, &mo, &r->matrix, err)
               : harm_matrix_build_release(r->ds, &mo, &r->matrix, err);

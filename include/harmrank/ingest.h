@@ -251,6 +251,9 @@ const char *harm_dataset_code(const harm_dataset *ds, size_t i);
 /* Number of distinct areas (area column values), numbered in bytewise
  * order; 0 when the input has no area column. */
 size_t harm_dataset_n_areas(const harm_dataset *ds);
+/* True when the place column was read (harm_ingest_opts.read_places and
+ * the header has it): each record then carries its place. */
+bool harm_dataset_has_places(const harm_dataset *ds);
 
 /* Area string i (NUL-terminated). Borrowed, as for subject ids. */
 const char *harm_dataset_area(const harm_dataset *ds, size_t i);
