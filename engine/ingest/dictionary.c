@@ -43,212 +43,262 @@ bool harm__ingest_dedupe_subjects(harm_dataset *ds) {
   return !ds->subjects_rows || harm__ingest_sort_subjects(ds);
 }
 
+/* The dictionaries a part's records index, by kind. */
+enum { K_SUBJECT, K_CODE, K_AREA, K_PLACE, K_TYPE, N_KINDS };
+
+static harm__strpool *kind_pool(harm_dataset *d, int kind) {
+  return kind == K_SUBJECT ? &d->subjects
+         : kind == K_CODE  ? &d->codes
+         : kind == K_AREA  ? &d->areas
+         : kind == K_PLACE ? &d->places
+                           : &d->place_types;
+}
+
+/* One worker of the renumbering: parts k = first, first + step, ... */
+typedef struct renum_job {
+  harm_dataset *const *all;
+  size_t np, first, step;
+  bool *const *used[N_KINDS];    /* [kind][part] */
+  uint32_t *const *map[N_KINDS]; /* [kind][part] */
+  uint32_t *const *omap;         /* [part], or NULL */
+  const size_t *base;            /* [part]: first final record */
+  harm_dataset *ds;              /* the final records */
+} renum_job;
+
+/* Marks the strings each of the worker's parts uses, every kind in one
+ * pass over its records. */
+static int mark_used(void *arg) {
+  const renum_job *j = arg;
+  for (size_t k = j->first; k < j->np; k += j->step) {
+    const harm_dataset *d = j->all[k];
+    bool *us = j->used[K_SUBJECT][k], *uc = j->used[K_CODE][k];
+    bool *ua = j->used[K_AREA][k];
+    for (size_t i = 0; i < d->n_recs; i++) {
+      const harm__rec *r = &d->recs[i];
+      us[r->subject] = true;
+      uc[r->code] = true;
+      if (r->area >= 0) {
+        ua[r->area] = true;
+      }
+    }
+    for (size_t i = 0; d->pref && i < d->n_recs; i++) {
+      const harm__place_ref *pr = &d->pref[i];
+      if (pr->place != HARM__NO_PLACE) {
+        j->used[K_PLACE][k][pr->place] = true;
+      }
+      if (pr->type != HARM__NO_PLACE) {
+        j->used[K_TYPE][k][pr->type] = true;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Writes each of the worker's parts' records, renumbered, at the part's
+ * place in the final array (part 0 is the final array's own start). */
+static int renumber_parts(void *arg) {
+  const renum_job *j = arg;
+  harm_dataset *ds = j->ds;
+  for (size_t k = j->first; k < j->np; k += j->step) {
+    const harm_dataset *d = j->all[k];
+    const uint32_t *sm = j->map[K_SUBJECT][k], *cm = j->map[K_CODE][k];
+    const uint32_t *am = j->map[K_AREA][k];
+    for (size_t i = 0; i < d->n_recs; i++) {
+      harm__rec r = d->recs[i];
+      size_t at = j->base[k] + i;
+      r.subject = sm[r.subject];
+      r.code = cm[r.code];
+      if (r.area >= 0) {
+        r.area = (int32_t)am[r.area];
+      }
+      if (ds->oid && k > 0) {
+        ds->oid[at] = d->oid ? j->omap[k][d->oid[i]] : 0;
+      }
+      if (ds->pref) {
+        harm__place_ref pr = d->pref[i];
+        pr.place = pr.place == HARM__NO_PLACE ? pr.place
+                                              : j->map[K_PLACE][k][pr.place];
+        pr.type =
+            pr.type == HARM__NO_PLACE ? pr.type : j->map[K_TYPE][k][pr.type];
+        ds->pref[at] = pr;
+      }
+      ds->recs[at] = r;
+    }
+  }
+  return 0;
+}
+
+/* Grows the final arrays (records, offence ids, places) to total. */
+static bool grow_final(harm_dataset *ds, size_t total) {
+  if (total <= ds->cap_recs) {
+    return true;
+  }
+  harm__rec *recs = harm__reallocarray(ds->recs, total, sizeof *recs);
+  if (!recs) {
+    return false;
+  }
+  ds->recs = recs;
+  ds->cap_recs = total;
+  if (ds->oid) {
+    uint32_t *o = harm__reallocarray(ds->oid, total, sizeof *o);
+    if (!o) {
+      return false;
+    }
+    ds->oid = o;
+  }
+  if (ds->has_place || ds->has_place_type) {
+    harm__place_ref *pp = harm__reallocarray(ds->pref, total, sizeof *pp);
+    if (!pp) {
+      return false;
+    }
+    ds->pref = pp;
+  }
+  return true;
+}
+
+/* Offence ids (explain only) of the later parts, merged into the first
+ * part's pool by interning: omap[k][i] is id i of part k in it. */
+static bool merge_oids(harm_dataset *const *all, size_t np, uint32_t **omap) {
+  harm_dataset *ds = all[0];
+  for (size_t k = 1; k < np; k++) {
+    const harm__strpool *src = &all[k]->oids;
+    omap[k] = harm__malloc(((size_t)src->n + 1) * sizeof **omap);
+    if (!omap[k]) {
+      return false;
+    }
+    for (uint32_t i = 0; i < src->n; i++) {
+      size_t len;
+      const char *p = harm__strpool_get(src, i, &len);
+      omap[k][i] = harm__strpool_intern(&ds->oids, p, len, NULL);
+      if (omap[k][i] == HARM__STRPOOL_FAIL) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 /* Builds the final dictionaries from the pools of every part (the first
  * is ds itself), each distinct string once in bytewise order, and the
  * final record array with every record renumbered. No hashing: one radix
- * sort of 8-byte prefixes per dictionary. */
+ * sort of 8-byte prefixes per dictionary. The parts are marked and
+ * renumbered in parallel, one worker per part (up to HARM__PAR_MAX), each
+ * at its own offset, so the result is the same whatever the thread count. */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
                            size_t n_parts) {
   size_t np = n_parts + 1;
   harm_dataset **all = harm__malloc(np * sizeof *all);
-  if (!all) {
-    return false;
-  }
-  all[0] = ds;
-  for (size_t k = 0; k < n_parts; k++) {
-    all[k + 1] = parts[k];
-  }
-  const harm__strpool **pools = harm__calloc(np, sizeof *pools);
-  bool **used = harm__calloc(np, sizeof *used);
-  uint32_t **maps = harm__calloc(np, sizeof *maps);
-  uint32_t **smap = harm__calloc(np, sizeof *smap);
-  uint32_t **cmap = harm__calloc(np, sizeof *cmap);
-  uint32_t **amap = harm__calloc(np, sizeof *amap);
-  /* places: kinds 3 and 4 are places and place types. */
-  uint32_t **pmap = harm__calloc(np, sizeof *pmap);
-  uint32_t **tmap = harm__calloc(np, sizeof *tmap);
-  bool ok = pools && used && maps && smap && cmap && amap && pmap && tmap;
-  harm__strpool out[5];
-  memset(out, 0, sizeof out);
-  for (int kind = 0; ok && kind < 5; kind++) {
-    uint32_t **dst = kind == 0   ? smap
-                     : kind == 1 ? cmap
-                     : kind == 2 ? amap
-                     : kind == 3 ? pmap
-                                 : tmap;
-    for (size_t k = 0; ok && k < np; k++) {
-      harm_dataset *d = all[k];
-      const harm__strpool *sp = kind == 0   ? &d->subjects
-                                : kind == 1 ? &d->codes
-                                : kind == 2 ? &d->areas
-                                : kind == 3 ? &d->places
-                                            : &d->place_types;
-      pools[k] = sp;
-      used[k] = harm__calloc((size_t)sp->n + 1, sizeof **used);
-      dst[k] = harm__malloc(((size_t)sp->n + 1) * sizeof **dst);
-      ok = used[k] && dst[k];
-      for (size_t i = 0; ok && i < d->n_recs; i++) {
-        const harm__rec *r = &d->recs[i];
-        if (kind == 0) {
-          used[k][r->subject] = true;
-        } else if (kind == 1) {
-          used[k][r->code] = true;
-        } else if (kind == 2) {
-          if (r->area >= 0) {
-            used[k][r->area] = true;
-          }
-        } else if (d->pref) {
-          uint32_t v = kind == 3 ? d->pref[i].place : d->pref[i].type;
-          if (v != HARM__NO_PLACE) {
-            used[k][v] = true;
-          }
-        }
-      }
-      maps[k] = dst[k];
-    }
-    /* Subject dictionaries are already sorted per part
-     * (harm__ingest_sort_subjects): merging them is linear. Codes and areas are
-     * small hash pools. */
-    ok = ok && (kind == 0 ? harm__strpool_merge : harm__strpool_unify)(
-                   &out[kind], (const harm__strpool *const *)pools,
-                   (const bool *const *)used, maps, np);
-    for (size_t k = 0; k < np; k++) {
-      harm__free(used[k]);
-      used[k] = NULL;
-    }
-  }
-  /* Offence ids (explain only) are merged by interning. */
+  bool **used[N_KINDS] = {NULL};
+  uint32_t **map[N_KINDS] = {NULL};
   uint32_t **omap = NULL;
+  size_t *base = harm__malloc(np * sizeof *base);
+  unsigned nj = np < HARM__PAR_MAX ? (unsigned)np : HARM__PAR_MAX;
+  renum_job *jobs = harm__calloc(nj, sizeof *jobs);
+  harm__strpool out[N_KINDS];
+  memset(out, 0, sizeof out);
+  bool ok = all && base && jobs;
+  for (int kind = 0; ok && kind < N_KINDS; kind++) {
+    used[kind] = harm__calloc(np, sizeof **used);
+    map[kind] = harm__calloc(np, sizeof **map);
+    ok = used[kind] && map[kind];
+  }
+  for (size_t k = 0; ok && k < np; k++) {
+    all[k] = k ? parts[k - 1] : ds;
+    for (int kind = 0; ok && kind < N_KINDS; kind++) {
+      size_t n = (size_t)kind_pool(all[k], kind)->n;
+      used[kind][k] = harm__calloc(n + 1, sizeof **used[kind]);
+      map[kind][k] = harm__malloc((n + 1) * sizeof **map[kind]);
+      ok = used[kind][k] && map[kind][k];
+    }
+  }
   if (ok && ds->oid) {
     omap = harm__calloc(np, sizeof *omap);
-    ok = omap != NULL;
-    for (size_t k = 1; ok && k < np; k++) {
-      const harm__strpool *src = &all[k]->oids;
-      omap[k] = harm__malloc(((size_t)src->n + 1) * sizeof **omap);
-      ok = omap[k] != NULL;
-      for (uint32_t i = 0; ok && i < src->n; i++) {
-        size_t len;
-        const char *p = harm__strpool_get(src, i, &len);
-        omap[k][i] = harm__strpool_intern(&ds->oids, p, len, NULL);
-        ok = omap[k][i] != HARM__STRPOOL_FAIL;
-      }
+    ok = omap && merge_oids(all, np, omap);
+  }
+  size_t total = 0;
+  for (size_t k = 0; ok && k < np; k++) {
+    base[k] = total;
+    total += all[k]->n_recs;
+  }
+  for (unsigned t = 0; ok && t < nj; t++) {
+    jobs[t] = (renum_job){.all = all,
+                          .np = np,
+                          .first = t,
+                          .step = nj,
+                          .omap = omap,
+                          .base = base,
+                          .ds = ds};
+    for (int kind = 0; kind < N_KINDS; kind++) {
+      jobs[t].used[kind] = used[kind];
+      jobs[t].map[kind] = map[kind];
     }
+  }
+  if (ok) {
+    harm__par_run(mark_used, jobs, sizeof *jobs, nj);
+  }
+  /* Subject dictionaries are already sorted per part
+   * (harm__ingest_sort_subjects): merging them is linear. Codes, areas,
+   * places and types are hash pools. */
+  for (int kind = 0; ok && kind < N_KINDS; kind++) {
+    const harm__strpool **pools = harm__malloc(np * sizeof *pools);
+    ok = pools != NULL;
+    for (size_t k = 0; ok && k < np; k++) {
+      pools[k] = kind_pool(all[k], kind);
+    }
+    ok = ok &&
+         (kind == K_SUBJECT ? harm__strpool_merge : harm__strpool_unify)(
+             &out[kind], pools, (const bool *const *)used[kind], map[kind], np);
+    harm__free(pools);
   }
   /* The per-chunk dictionaries (and their hash tables, the bulk of them)
    * are done with: free them before the final record array grows. */
   for (size_t k = 0; ok && k < np; k++) {
-    harm__strpool_free(&all[k]->subjects);
-    harm__strpool_free(&all[k]->codes);
-    harm__strpool_free(&all[k]->areas);
-    harm__strpool_free(&all[k]->places);
-    harm__strpool_free(&all[k]->place_types);
-  }
-  size_t total = 0;
-  for (size_t k = 0; k < np; k++) {
-    total += all[k]->n_recs;
-  }
-  if (ok && total > ds->cap_recs) {
-    harm__rec *recs = harm__reallocarray(ds->recs, total, sizeof *recs);
-    ok = recs != NULL;
-    if (ok) {
-      ds->recs = recs;
-      ds->cap_recs = total;
-    }
-    if (ok && ds->oid) {
-      uint32_t *o = harm__reallocarray(ds->oid, total, sizeof *o);
-      ok = o != NULL;
-      if (ok) {
-        ds->oid = o;
-      }
-    }
-    if (ok && (ds->has_place || ds->has_place_type)) {
-      harm__place_ref *pp = harm__reallocarray(ds->pref, total, sizeof *pp);
-      ok = pp != NULL;
-      if (ok) {
-        ds->pref = pp;
-      }
+    for (int kind = 0; kind < N_KINDS; kind++) {
+      harm__strpool_free(kind_pool(all[k], kind));
     }
   }
+  ok = ok && grow_final(ds, total);
   if (ok) {
-    for (size_t i = 0; i < ds->n_recs; i++) {
-      harm__rec *r = &ds->recs[i];
-      r->subject = smap[0][r->subject];
-      r->code = cmap[0][r->code];
-      if (r->area >= 0) {
-        r->area = (int32_t)amap[0][r->area];
-      }
-      if (ds->pref) {
-        harm__place_ref *pr = &ds->pref[i];
-        pr->place =
-            pr->place == HARM__NO_PLACE ? pr->place : pmap[0][pr->place];
-        pr->type = pr->type == HARM__NO_PLACE ? pr->type : tmap[0][pr->type];
-      }
-    }
+    harm__par_run(renumber_parts, jobs, sizeof *jobs, nj);
+    ds->n_recs = total;
     for (size_t k = 1; k < np; k++) {
       harm_dataset *d = all[k];
-      for (size_t i = 0; i < d->n_recs; i++) {
-        harm__rec r = d->recs[i];
-        r.subject = smap[k][r.subject];
-        r.code = cmap[k][r.code];
-        if (r.area >= 0) {
-          r.area = (int32_t)amap[k][r.area];
-        }
-        if (ds->oid) {
-          ds->oid[ds->n_recs] = d->oid ? omap[k][d->oid[i]] : 0;
-        }
-        if (ds->pref) {
-          harm__place_ref pr = d->pref[i];
-          pr.place = pr.place == HARM__NO_PLACE ? pr.place : pmap[k][pr.place];
-          pr.type = pr.type == HARM__NO_PLACE ? pr.type : tmap[k][pr.type];
-          ds->pref[ds->n_recs] = pr;
-        }
-        ds->recs[ds->n_recs++] = r;
-      }
       harm__free(d->recs);
       harm__free(d->pref);
       d->pref = NULL;
       d->recs = NULL;
       d->n_recs = d->cap_recs = 0;
     }
-    ds->subjects = out[0];
-    ds->codes = out[1];
-    ds->areas = out[2];
-    ds->places = out[3];
-    ds->place_types = out[4];
+    ds->subjects = out[K_SUBJECT];
+    ds->codes = out[K_CODE];
+    ds->areas = out[K_AREA];
+    ds->places = out[K_PLACE];
+    ds->place_types = out[K_TYPE];
   } else {
-    for (int kind = 0; kind < 5; kind++) {
+    for (int kind = 0; kind < N_KINDS; kind++) {
       harm__strpool_free(&out[kind]);
     }
   }
   for (size_t k = 0; k < np; k++) {
-    if (smap) {
-      harm__free(smap[k]);
-    }
-    if (cmap) {
-      harm__free(cmap[k]);
-    }
-    if (amap) {
-      harm__free(amap[k]);
-    }
-    if (pmap) {
-      harm__free(pmap[k]);
-    }
-    if (tmap) {
-      harm__free(tmap[k]);
+    for (int kind = 0; kind < N_KINDS; kind++) {
+      if (used[kind]) {
+        harm__free(used[kind][k]);
+      }
+      if (map[kind]) {
+        harm__free(map[kind][k]);
+      }
     }
     if (omap) {
       harm__free(omap[k]);
     }
   }
+  for (int kind = 0; kind < N_KINDS; kind++) {
+    harm__free(used[kind]);
+    harm__free(map[kind]);
+  }
   harm__free(omap);
-  harm__free(smap);
-  harm__free(cmap);
-  harm__free(amap);
-  harm__free(pmap);
-  harm__free(tmap);
-  harm__free(maps);
-  harm__free(used);
-  harm__free(pools);
+  harm__free(jobs);
+  harm__free(base);
   harm__free(all);
   return ok;
 }
