@@ -422,34 +422,38 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   double rd = a->read ? (double)a->read : 1.0;
   struct {
     const char *name;
-    double v, share;
+    double v, share; /* share < 0: none */
+    bool days;       /* a harm in days (4 decimals), not a count */
   } q[] = {
-      {"rows read", (double)a->read, 1.0},
+      {"rows read", (double)a->read, 1.0, false},
       {"rows scored at a place", (double)(a->scored - s->rows_no_place),
-       (double)(a->scored - s->rows_no_place) / rd},
+       (double)(a->scored - s->rows_no_place) / rd, false},
       {"rows scored with no place (never ranked)", (double)s->rows_no_place,
-       (double)s->rows_no_place / rd},
+       (double)s->rows_no_place / rd, false},
       {"rows outside the window", (double)a->outside_window,
-       (double)a->outside_window / rd},
+       (double)a->outside_window / rd, false},
       {"rows future-dated", (double)a->future_dated,
-       (double)a->future_dated / rd},
-      {"rows filtered out", (double)a->filtered, (double)a->filtered / rd},
-      {"duplicate rows", (double)a->duplicates, (double)a->duplicates / rd},
-      {"rows rejected", (double)a->rejected, (double)a->rejected / rd},
-      {"places that look like defaults", (double)s->n_default, -1},
+       (double)a->future_dated / rd, false},
+      {"rows filtered out", (double)a->filtered, (double)a->filtered / rd,
+       false},
+      {"duplicate rows", (double)a->duplicates, (double)a->duplicates / rd,
+       false},
+      {"rows rejected", (double)a->rejected, (double)a->rejected / rd, false},
+      {"places that look like defaults", (double)s->n_default, -1, false},
       {"places with fewer than 5 crimes", (double)s->n_small,
-       s->n_places ? (double)s->n_small / (double)s->n_places : 0},
-      {"harm spot threshold (days)", s->threshold, -1},
-      {"harm of the top 1% of places", (double)s->top_count[0],
-       s->top_share[0]},
-      {"harm of the top 5% of places", (double)s->top_count[1],
-       s->top_share[1]},
+       s->n_places ? (double)s->n_small / (double)s->n_places : 0, false},
+      {"harm spot threshold (days)", s->threshold, -1, true},
+      {"harm of the top 1% of places", (double)s->top_count[0], s->top_share[0],
+       false},
+      {"harm of the top 5% of places", (double)s->top_count[1], s->top_share[1],
+       false},
       {"harm of the top 10% of places", (double)s->top_count[2],
-       s->top_share[2]},
+       s->top_share[2], false},
   };
   for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
     harm__xlsx_text(qs, (lxw_row_t)(i + 1), 0, q[i].name, NULL);
-    worksheet_write_number(qs, (lxw_row_t)(i + 1), 1, q[i].v, NULL);
+    worksheet_write_number(qs, (lxw_row_t)(i + 1), 1, q[i].v,
+                           q[i].days ? f.days : NULL);
     if (q[i].share >= 0) {
       worksheet_write_number(qs, (lxw_row_t)(i + 1), 2, q[i].share, f.pct);
     }
