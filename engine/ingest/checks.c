@@ -174,11 +174,10 @@ static bool check_filters(loader *ld, const harm__csv_record *rec) {
   return true;
 }
 
-bool harm__ingest_check_row(loader *ld, const harm__csv_record *rec,
-                            harm_date date) {
+bool harm__ingest_check_row_slow(loader *ld, const harm__csv_record *rec,
+                                 harm_date date) {
   checks *c = &ld->chk;
   if (ld->deferred) {
-    c->n_dated++;
     check_date(c, date, 1, rec->line);
   }
   if (ld->opts->n_filters && !c->all_hit) {

@@ -155,9 +155,26 @@ void harm__ingest_check_free(loader *ld);
 /* Counts a reject at column col (>= n_cols: the whole row) on line.
  * Returns false when out of memory. */
 bool harm__ingest_check_reject(loader *ld, size_t col, size_t line);
-/* Notes a valid row's date and filter values. False: out of memory. */
-bool harm__ingest_check_row(loader *ld, const harm__csv_record *rec,
-                            harm_date date);
+/* The part of harm__ingest_check_row that keeps a date or a filter
+ * value. */
+bool harm__ingest_check_row_slow(loader *ld, const harm__csv_record *rec,
+                                 harm_date date);
+/* Notes a valid row's date and filter values. False: out of memory.
+ * Inline: most rows are older than every latest date kept and no filter
+ * value is still unseen, so they need nothing more than a count. */
+static inline bool harm__ingest_check_row(loader *ld,
+                                          const harm__csv_record *rec,
+                                          harm_date date) {
+  checks *c = &ld->chk;
+  bool date_news = false;
+  if (ld->deferred) {
+    c->n_dated++;
+    date_news = !(c->n_top == CHECK_TOP && date < c->top[CHECK_TOP - 1].d);
+  }
+  bool filter_news = ld->opts->n_filters && !c->all_hit;
+  return !(date_news || filter_news) ||
+         harm__ingest_check_row_slow(ld, rec, date);
+}
 /* Folds a shard's findings into the master's, lines moved by base. */
 bool harm__ingest_check_fold(loader *master, const loader *from, size_t base);
 /* Judges the input once every row is read: HARM_OK or HARM_ERR_DATA. */

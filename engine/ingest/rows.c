@@ -310,7 +310,12 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   }
   if (ld->col[COL_DOMESTIC] != ABSENT && val[COL_DOMESTIC].len) {
     bool b;
-    if (!harm__parse_bool(val[COL_DOMESTIC].p, val[COL_DOMESTIC].len, &b)) {
+    /* The usual one-letter flags without a call; the rest as parsed. */
+    const char *dp = val[COL_DOMESTIC].p;
+    bool one = val[COL_DOMESTIC].len == 1 &&
+               (dp[0] == 'N' || dp[0] == 'Y' || dp[0] == 'n' || dp[0] == 'y');
+    if (!one &&
+        !harm__parse_bool(val[COL_DOMESTIC].p, val[COL_DOMESTIC].len, &b)) {
       char shown[80];
       quote_value(shown, sizeof shown, val[COL_DOMESTIC].p,
                   val[COL_DOMESTIC].len);
@@ -340,7 +345,7 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
       ld->runmax = date;
       harm__ingest_publish_max(ld, date);
     }
-    if (no_subject || !passes_filters(ld, rec)) {
+    if (no_subject || (ld->opts->n_filters && !passes_filters(ld, rec))) {
       if (!harm__ingest_hist_add(ld, date)) {
         ld->status = HARM_ERR_NOMEM;
       }
@@ -360,7 +365,7 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
       ds->acct.outside_window++;
       return true;
     }
-    if (no_subject || !passes_filters(ld, rec)) {
+    if (no_subject || (ld->opts->n_filters && !passes_filters(ld, rec))) {
       /* A filtered row of the previous period is outside the window. */
       if (ds->previous_days &&
           date < harm__ingest_window_start(o->as_of, ds->lookback_days -
