@@ -218,6 +218,38 @@ harm_status harm_analysis_topk_overlap(const size_t *top_a, size_t n_a,
 
 /* ---- Comparison of two rankings -------------------------------------- */
 
+/* The top-k moves of c (stayed and entered in B's order, then left in
+ * A's order), the common count and the Jaccard index; ha and hb hold each
+ * score's harm under A and B. */
+static void topk_moves(harm_analysis_comparison *c, const harm_scores *sa,
+                       const double *ha, const double *hb) {
+  const harm_ranking *a = c->a, *b = c->b;
+  for (int pass = 0; pass < 3; pass++) {
+    const harm_ranking *by = pass == 2 ? a : b;
+    for (size_t r = 1; r <= c->k; r++) {
+      size_t i = harm_ranking_index(by, r);
+      size_t ra = harm_ranking_rank_of(a, i), rb = harm_ranking_rank_of(b, i);
+      harm_topk_status status = ra <= c->k && rb <= c->k ? HARM_TOPK_STAYED
+                                : rb <= c->k             ? HARM_TOPK_ENTERED
+                                                         : HARM_TOPK_LEFT;
+      if ((int)status != pass) {
+        continue;
+      }
+      harm_topk_move *mv = &c->moves[c->n_moves++];
+      mv->status = status;
+      mv->subject = harm_scores_at(sa, i)->subject;
+      mv->rank_a = ra;
+      mv->rank_b = rb;
+      mv->rank_change = (long)ra - (long)rb;
+      mv->harm_a = ha[i];
+      mv->harm_b = hb[i];
+      c->common += status == HARM_TOPK_STAYED;
+    }
+  }
+  size_t uni = 2 * c->k - c->common;
+  c->jaccard = uni ? (double)c->common / (double)uni : 1.0;
+}
+
 harm_status harm_analysis_comparison_new(const harm_ranking *a,
                                          const harm_ranking *b, size_t k,
                                          harm_analysis_comparison **out,
@@ -265,31 +297,7 @@ harm_status harm_analysis_comparison_new(const harm_ranking *a,
       goto done;
     }
   }
-  /* Stayed and entered in B's order, then left in A's order. */
-  for (int pass = 0; pass < 3; pass++) {
-    const harm_ranking *by = pass == 2 ? a : b;
-    for (size_t r = 1; r <= c->k; r++) {
-      size_t i = harm_ranking_index(by, r);
-      size_t ra = harm_ranking_rank_of(a, i), rb = harm_ranking_rank_of(b, i);
-      harm_topk_status status = ra <= c->k && rb <= c->k ? HARM_TOPK_STAYED
-                                : rb <= c->k             ? HARM_TOPK_ENTERED
-                                                         : HARM_TOPK_LEFT;
-      if ((int)status != pass) {
-        continue;
-      }
-      harm_topk_move *mv = &c->moves[c->n_moves++];
-      mv->status = status;
-      mv->subject = harm_scores_at(sa, i)->subject;
-      mv->rank_a = ra;
-      mv->rank_b = rb;
-      mv->rank_change = (long)ra - (long)rb;
-      mv->harm_a = ha[i];
-      mv->harm_b = hb[i];
-      c->common += status == HARM_TOPK_STAYED;
-    }
-  }
-  size_t uni = 2 * c->k - c->common;
-  c->jaccard = uni ? (double)c->common / (double)uni : 1.0;
+  topk_moves(c, sa, ha, hb);
 done:
   harm__free(ha);
   harm__free(hb);

@@ -157,6 +157,43 @@ static int write_set(const cli_opts *o, cli_pipeline *p,
   return st == HARM_OK ? HARM_EXIT_OK : cli_fail(&err);
 }
 
+/* Makes --out and checks the paths of every output there, rejects.csv
+ * too (its path into rejects). Returns an exit code. */
+static int prepare_out(const cli_opts *o, char *rejects, size_t cap) {
+  int rc = cli_make_dirs("cohort", o->out_dir);
+  if (rc) {
+    return rc;
+  }
+  char paths[N_OUT][4096];
+  for (int k = 0; k < N_OUT; k++) {
+    cli_join(paths[k], sizeof paths[k], o->out_dir, out_names[k]);
+  }
+  cli_join(rejects, cap, o->out_dir, "rejects.csv");
+  const char *all_out[N_OUT + 1];
+  for (int k = 0; k < N_OUT; k++) {
+    all_out[k] = paths[k];
+  }
+  all_out[N_OUT] = rejects;
+  return cli_check_paths("cohort", o, all_out, N_OUT + 1, true);
+}
+
+/* The referrals, exclusions and previous cohort named by the options
+ * (each left NULL when not named). Returns an exit code. */
+static int load_lists(const cli_opts *o, harm_list **refs, harm_list **excl,
+                      harm_list **prev) {
+  int rc = HARM_EXIT_OK;
+  if (o->referrals) {
+    rc = load_list(HARM_LIST_REFERRALS, o->referrals, o, refs);
+  }
+  if (!rc && o->exclusions) {
+    rc = load_list(HARM_LIST_EXCLUSIONS, o->exclusions, o, excl);
+  }
+  if (!rc && o->previous) {
+    rc = load_list(HARM_LIST_PREVIOUS, o->previous, o, prev);
+  }
+  return rc;
+}
+
 int cli_cmd_cohort(int argc, char **argv) {
   cli_opts o;
   int rc = cli_start("cohort", argc, argv, &o, false);
@@ -170,22 +207,8 @@ int cli_cmd_cohort(int argc, char **argv) {
     cli_opts_free(&o);
     return HARM_EXIT_USAGE;
   }
-  rc = cli_make_dirs("cohort", o.out_dir);
-  if (rc) {
-    cli_opts_free(&o);
-    return rc;
-  }
-  char paths[N_OUT][4096], rejects[4096];
-  for (int k = 0; k < N_OUT; k++) {
-    cli_join(paths[k], sizeof paths[k], o.out_dir, out_names[k]);
-  }
-  cli_join(rejects, sizeof rejects, o.out_dir, "rejects.csv");
-  const char *all_out[N_OUT + 1];
-  for (int k = 0; k < N_OUT; k++) {
-    all_out[k] = paths[k];
-  }
-  all_out[N_OUT] = rejects;
-  rc = cli_check_paths("cohort", &o, all_out, N_OUT + 1, true);
+  char rejects[4096];
+  rc = prepare_out(&o, rejects, sizeof rejects);
   if (rc) {
     cli_opts_free(&o);
     return rc;
@@ -196,15 +219,7 @@ int cli_cmd_cohort(int argc, char **argv) {
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   harm_error err = HARM_ERROR_INIT;
-  if (o.referrals) {
-    rc = load_list(HARM_LIST_REFERRALS, o.referrals, &o, &refs);
-  }
-  if (!rc && o.exclusions) {
-    rc = load_list(HARM_LIST_EXCLUSIONS, o.exclusions, &o, &excl);
-  }
-  if (!rc && o.previous) {
-    rc = load_list(HARM_LIST_PREVIOUS, o.previous, &o, &prev);
-  }
+  rc = load_lists(&o, &refs, &excl, &prev);
   if (!rc) {
     rc = cli_pipeline_run(&o, rejects, &p);
   }

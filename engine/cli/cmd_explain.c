@@ -182,6 +182,70 @@ static int explain_person(const cli_pipeline *p, const harm_score_opts *so,
   return rc;
 }
 
+/* Explain of one offender: rank, harm and top places, then every
+ * offence line. Returns an exit code. */
+static int explain_subject(const cli_pipeline *p, const harm_score_opts *so,
+                           size_t subject, const char *id, const char *as_of) {
+  harm_offence_line *lines = NULL;
+  size_t n = 0;
+  harm_error err = HARM_ERROR_INIT;
+  if (harm_explain_subject(p->scores, p->weights, so, subject, &lines, &n,
+                           &err) != HARM_OK) {
+    return cli_fail(&err);
+  }
+  const harm_score *sc = NULL;
+  size_t rank = 0;
+  for (size_t i = 0; i < harm_scores_count(p->scores); i++) {
+    if (harm_scores_at(p->scores, i)->subject == subject) {
+      sc = harm_scores_at(p->scores, i);
+      rank = harm_ranking_rank_of(p->ranking, i);
+    }
+  }
+  if (sc) {
+    printf("  rank %zu of %zu; harm %.4f days from %" PRIu32
+           " offence(s), %" PRIu32 " victim(s) (window ending %s, %" PRIu32
+           " days)\n",
+           rank, harm_ranking_count(p->ranking), sc->harm, sc->facts.offences,
+           sc->facts.victims, as_of, harm_dataset_lookback_days(p->ds));
+    const harm_report_column *tp = cli_top_places(p);
+    if (tp) {
+      char places[1024], e[1024];
+      tp->text(tp->ctx, id, sc->subject, places, sizeof places);
+      printf("  top places: %s\n",
+             places[0] ? cli_esc(places, e, sizeof e) : "(none recorded)");
+    }
+  } else {
+    printf("  no scored offences in the window ending %s\n", as_of);
+  }
+  print_lines(lines, n);
+  harm_offence_lines_free(lines);
+  return HARM_EXIT_OK;
+}
+
+/* Explain of the k-th id named on the command line, found as it is or by
+ * its pseudonym. Returns an exit code. */
+static int explain_id(const cli_opts *o, const cli_pipeline *p,
+                      const harm_score_opts *so, size_t k, const char *as_of) {
+  const char *id = o->positional[k];
+  size_t subject;
+  char ps[HARM_PSEUDONYM_LEN + 1];
+  /* The dataset holds pseudonyms: a raw id is looked up by its own; a
+   * pseudonym copied from an output is used as it is. */
+  if (o->key_len && !harm_pseudonym_shaped(id) &&
+      harm_pseudonym(o->key, o->key_len, id, strlen(id), ps) == HARM_OK) {
+    id = ps;
+  }
+  char e1[256];
+  printf("%s%s\n", k ? "\n" : "", cli_esc(id, e1, sizeof e1));
+  if (p->people) {
+    return explain_person(p, so, id);
+  }
+  if (!harm_dataset_find_subject(p->ds, id, &subject)) {
+    return explain_absent(o, p, id, as_of);
+  }
+  return explain_subject(p, so, subject, id, as_of);
+}
+
 int cli_cmd_explain(int argc, char **argv) {
   cli_opts o;
   int rc = cli_start("explain", argc, argv, &o, true);
@@ -204,63 +268,10 @@ int cli_cmd_explain(int argc, char **argv) {
     return rc;
   }
   harm_score_opts so = harm_config_score_opts(o.cfg);
-  const harm_dataset *ds = p.ds;
   char as_of[11];
-  harm_date_format_iso(harm_dataset_as_of(ds), as_of);
+  harm_date_format_iso(harm_dataset_as_of(p.ds), as_of);
   for (size_t k = 0; k < o.n_positional && !rc; k++) {
-    const char *id = o.positional[k];
-    size_t subject;
-    char ps[HARM_PSEUDONYM_LEN + 1];
-    /* The dataset holds pseudonyms: a raw id is looked up by its own; a
-     * pseudonym copied from an output is used as it is. */
-    if (o.key_len && !harm_pseudonym_shaped(id) &&
-        harm_pseudonym(o.key, o.key_len, id, strlen(id), ps) == HARM_OK) {
-      id = ps;
-    }
-    char e1[256];
-    printf("%s%s\n", k ? "\n" : "", cli_esc(id, e1, sizeof e1));
-    if (p.people) {
-      rc = explain_person(&p, &so, id);
-      continue;
-    }
-    if (!harm_dataset_find_subject(ds, id, &subject)) {
-      rc = explain_absent(&o, &p, id, as_of);
-      continue;
-    }
-    harm_offence_line *lines = NULL;
-    size_t n = 0;
-    harm_error err = HARM_ERROR_INIT;
-    if (harm_explain_subject(p.scores, p.weights, &so, subject, &lines, &n,
-                             &err) != HARM_OK) {
-      rc = cli_fail(&err);
-      break;
-    }
-    const harm_score *sc = NULL;
-    size_t rank = 0;
-    for (size_t i = 0; i < harm_scores_count(p.scores); i++) {
-      if (harm_scores_at(p.scores, i)->subject == subject) {
-        sc = harm_scores_at(p.scores, i);
-        rank = harm_ranking_rank_of(p.ranking, i);
-      }
-    }
-    if (sc) {
-      printf("  rank %zu of %zu; harm %.4f days from %" PRIu32
-             " offence(s), %" PRIu32 " victim(s) (window ending %s, %" PRIu32
-             " days)\n",
-             rank, harm_ranking_count(p.ranking), sc->harm, sc->facts.offences,
-             sc->facts.victims, as_of, harm_dataset_lookback_days(ds));
-      const harm_report_column *tp = cli_top_places(&p);
-      if (tp) {
-        char places[1024], e[1024];
-        tp->text(tp->ctx, id, sc->subject, places, sizeof places);
-        printf("  top places: %s\n",
-               places[0] ? cli_esc(places, e, sizeof e) : "(none recorded)");
-      }
-    } else {
-      printf("  no scored offences in the window ending %s\n", as_of);
-    }
-    print_lines(lines, n);
-    harm_offence_lines_free(lines);
+    rc = explain_id(&o, &p, &so, k, as_of);
   }
   cli_pipeline_free(&p);
   cli_opts_free(&o);

@@ -332,13 +332,9 @@ static bool tenure_candidate(const sel *s, size_t i) {
          p->months_served < r->min_tenure_months && !s->x_at[i];
 }
 
-/* Core places of one partition. The top `size` of the pool always take
- * the core places: tenure never displaces them. Last month's members below
- * the cut who are still within min_tenure_months stay as extra places,
- * lengthening the list, up to max_tenure_places; the lowest-ranked beyond
- * that leave with a tenure_cap note. */
-static void select_partition(sel *s, int32_t part, size_t *pool) {
-  const harm_cohort_rules *r = &s->c->rules;
+/* The eligible, not excluded people of one partition, best first, into
+ * pool; returns how many. */
+static size_t partition_pool(const sel *s, int32_t part, size_t *pool) {
   size_t n = 0;
   for (size_t k = 0; k < s->n; k++) {
     size_t i = s->order[k];
@@ -348,8 +344,13 @@ static void select_partition(sel *s, int32_t part, size_t *pool) {
     }
     pool[n++] = i;
   }
-  size_t cut = r->size < n ? r->size : n;
-  /* Excluded people who would have taken one of the core places. */
+  return n;
+}
+
+/* Excluded people who would have taken one of the core places of one
+ * partition, each noted with the place. */
+static void note_excluded_in_cut(sel *s, int32_t part) {
+  const harm_cohort_rules *r = &s->c->rules;
   size_t seen = 0;
   for (size_t k = 0; k < s->n && seen < r->size; k++) {
     size_t i = s->order[k];
@@ -367,6 +368,13 @@ static void select_partition(sel *s, int32_t part, size_t *pool) {
       seen++;
     }
   }
+}
+
+/* The core places (pool[0 .. cut)) and the tenure places below the cut,
+ * with tenure_cap and over_capacity notes. Returns false when a member
+ * cannot be added. */
+static bool take_places(sel *s, const size_t *pool, size_t n, size_t cut) {
+  const harm_cohort_rules *r = &s->c->rules;
   size_t kept = 0;
   const char *part_name = "";
   for (size_t k = 0; k < n; k++) {
@@ -393,7 +401,7 @@ static void select_partition(sel *s, int32_t part, size_t *pool) {
     }
     harm_member *m = add_member(s);
     if (!m) {
-      return;
+      return false;
     }
     m->kind = core ? HARM_MEMBER_CORE : HARM_MEMBER_TENURE;
     fill_scored(s, m, i, k + 1);
@@ -411,8 +419,12 @@ static void select_partition(sel *s, int32_t part, size_t *pool) {
                   r->size == 1 ? "" : "s", kept, kept == 1 ? "" : "s",
                   r->min_tenure_months));
   }
-  /* Ties on the score at the cut: everyone past the cut who ties with the
-   * last core place is reported, with the tie-break that decided. */
+  return true;
+}
+
+/* Ties on the score at the cut: everyone past the cut who ties with the
+ * last core place is reported, with the tie-break that decided. */
+static void note_ties_at_cut(sel *s, const size_t *pool, size_t n, size_t cut) {
   if (cut > 0 && cut < n) {
     size_t li = pool[cut - 1];
     for (size_t k = cut; k < n && key_score(s, pool[k]) == key_score(s, li);
@@ -430,6 +442,22 @@ static void select_partition(sel *s, int32_t part, size_t *pool) {
                     tie_break(s, harm_scores_at(s->scores, li), sc)));
     }
   }
+}
+
+/* Core places of one partition. The top `size` of the pool always take
+ * the core places: tenure never displaces them. Last month's members below
+ * the cut who are still within min_tenure_months stay as extra places,
+ * lengthening the list, up to max_tenure_places; the lowest-ranked beyond
+ * that leave with a tenure_cap note. */
+static void select_partition(sel *s, int32_t part, size_t *pool) {
+  const harm_cohort_rules *r = &s->c->rules;
+  size_t n = partition_pool(s, part, pool);
+  size_t cut = r->size < n ? r->size : n;
+  note_excluded_in_cut(s, part);
+  if (!take_places(s, pool, n, cut)) {
+    return;
+  }
+  note_ties_at_cut(s, pool, n, cut);
 }
 
 static void select_core(sel *s) {

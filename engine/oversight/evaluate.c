@@ -414,22 +414,12 @@ static double mean_change(const harm_evaluation *e, const size_t *members,
   return n ? sum / (double)n : NAN;
 }
 
-static harm_status summarise(harm_evaluation *e, harm_error *err) {
-  size_t *members[2] = {NULL, NULL}, n[2] = {0, 0};
-  double before[2] = {0, 0}, after[2] = {0, 0};
-  for (int g = 0; g < 2; g++) {
-    members[g] = harm__calloc(e->n_people ? e->n_people : 1, sizeof(size_t));
-    if (!members[g]) {
-      harm__free(members[0]);
-      return nomem(err);
-    }
-  }
-  for (size_t i = 0; i < e->n_people; i++) {
-    int g = e->people[i].group == group_names[GROUP_COHORT] ? 0 : 1;
-    members[g][n[g]++] = i;
-    before[g] += e->people[i].harm_before;
-    after[g] += e->people[i].harm_after;
-  }
+/* Each group's mean harm before and after and mean change, and their
+ * difference (GROUP_DID); intervals left NAN for the bootstrap. members[g]
+ * holds the n[g] people of group g. */
+static void group_means(harm_evaluation *e, size_t *const members[2],
+                        const size_t n[2], const double before[2],
+                        const double after[2]) {
   for (int g = 0; g < 2; g++) {
     harm_evaluate_group *r = &e->groups[g];
     r->group = group_names[g];
@@ -454,7 +444,13 @@ static harm_status summarise(harm_evaluation *e, harm_error *err) {
   d->harm_after = e->groups[0].harm_after - e->groups[1].harm_after;
   d->change = e->groups[0].change - e->groups[1].change;
   d->change_low = d->change_high = NAN;
-  /* The bootstrap: resample people with replacement within each group. */
+}
+
+/* The bootstrap: resample people with replacement within each group
+ * (e->draws draws, seeded with e->seed) for the intervals of the change
+ * of both groups and of their difference. */
+static harm_status bootstrap(harm_evaluation *e, size_t *const members[2],
+                             const size_t n[2], harm_error *err) {
   harm_status st = HARM_OK;
   double *draws[3] = {NULL, NULL, NULL};
   size_t *idx[2] = {NULL, NULL};
@@ -497,6 +493,31 @@ static harm_status summarise(harm_evaluation *e, harm_error *err) {
   }
   for (int g = 0; g < 2; g++) {
     harm__free(idx[g]);
+  }
+  return st;
+}
+
+/* The groups' means, their difference and bootstrap intervals, into
+ * e->groups. */
+static harm_status summarise(harm_evaluation *e, harm_error *err) {
+  size_t *members[2] = {NULL, NULL}, n[2] = {0, 0};
+  double before[2] = {0, 0}, after[2] = {0, 0};
+  for (int g = 0; g < 2; g++) {
+    members[g] = harm__calloc(e->n_people ? e->n_people : 1, sizeof(size_t));
+    if (!members[g]) {
+      harm__free(members[0]);
+      return nomem(err);
+    }
+  }
+  for (size_t i = 0; i < e->n_people; i++) {
+    int g = e->people[i].group == group_names[GROUP_COHORT] ? 0 : 1;
+    members[g][n[g]++] = i;
+    before[g] += e->people[i].harm_before;
+    after[g] += e->people[i].harm_after;
+  }
+  group_means(e, members, n, before, after);
+  harm_status st = bootstrap(e, members, n, err);
+  for (int g = 0; g < 2; g++) {
     harm__free(members[g]);
   }
   return st;

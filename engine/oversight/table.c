@@ -106,6 +106,75 @@ static void on_row(int c, void *ctx) {
   t->cells = l->cells;
 }
 
+/* Feeds the file to the parser a byte at a time (line numbers follow the
+ * records) and to the digest, skipping a UTF-8 byte order mark; stops past
+ * MAX_TABLE_BYTES, on a parse error, or when the loader failed. Returns
+ * true on a parse error; *total_out is the bytes read. */
+static bool parse_file(FILE *fp, struct csv_parser *p, loader *l,
+                       harm__digest *d, size_t *total_out) {
+  char buf[1 << 16];
+  size_t n, total = 0;
+  bool first = true, parse_error = false;
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
+    harm__digest_update(d, buf, n);
+    total += n;
+    if (total > MAX_TABLE_BYTES) {
+      break;
+    }
+    const char *b = buf;
+    size_t len = n;
+    if (first && len >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0) {
+      b += 3; /* a UTF-8 byte order mark */
+      len -= 3;
+    }
+    first = false;
+    for (size_t i = 0; i < len; i++) {
+      /* One byte at a time so line numbers follow the records. */
+      if (csv_parse(p, b + i, 1, on_field, on_row, l) != 1) {
+        parse_error = true;
+        break;
+      }
+      if (b[i] == '\n') {
+        l->cur_line++;
+        if (l->n_fields == 0) {
+          l->line = l->cur_line + 1;
+        }
+      }
+    }
+    if (parse_error || l->nomem || l->bad_line) {
+      break;
+    }
+  }
+  *total_out = total;
+  return parse_error;
+}
+
+/* The one error a load raises, in order of precedence, or HARM_OK. */
+static harm_status load_status(const loader *l, const char *path,
+                               bool read_error, size_t total, bool parse_error,
+                               harm_error *err) {
+  harm_status st = HARM_OK;
+  if (l->nomem) {
+    st = harm__fail(err, HARM_ERR_NOMEM, "oversight", path, 0, NULL,
+                    "out of memory");
+  } else if (read_error) {
+    st = harm__fail(err, HARM_ERR_IO, "oversight", path, 0, NULL, "read error");
+  } else if (total > MAX_TABLE_BYTES) {
+    st = harm__fail(err, HARM_ERR_LIMIT, "oversight", path, 0, NULL,
+                    "larger than 64 MiB");
+  } else if (parse_error) {
+    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l->cur_line + 1,
+                    NULL, "not valid CSV (a quote out of place)");
+  } else if (l->bad_line) {
+    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l->bad_line, NULL,
+                    "more fields than the header has");
+  } else if (!l->header_done) {
+    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, 1, NULL,
+                    "empty file: a header row is required");
+  }
+  return st;
+}
+
 harm_status harm__table_load(const char *path, harm__table *t,
                              harm_error *err) {
   memset(t, 0, sizeof *t);
@@ -129,39 +198,8 @@ harm_status harm__table_load(const char *path, harm__table *t,
   memset(&l, 0, sizeof l);
   l.t = t;
   l.line = 1;
-  char buf[1 << 16];
-  size_t n, total = 0;
-  bool first = true, parse_error = false;
-  while ((n = fread(buf, 1, sizeof buf, fp)) > 0) {
-    harm__digest_update(&d, buf, n);
-    total += n;
-    if (total > MAX_TABLE_BYTES) {
-      break;
-    }
-    const char *b = buf;
-    size_t len = n;
-    if (first && len >= 3 && memcmp(b, "\xef\xbb\xbf", 3) == 0) {
-      b += 3; /* a UTF-8 byte order mark */
-      len -= 3;
-    }
-    first = false;
-    for (size_t i = 0; i < len; i++) {
-      /* One byte at a time so line numbers follow the records. */
-      if (csv_parse(&p, b + i, 1, on_field, on_row, &l) != 1) {
-        parse_error = true;
-        break;
-      }
-      if (b[i] == '\n') {
-        l.cur_line++;
-        if (l.n_fields == 0) {
-          l.line = l.cur_line + 1;
-        }
-      }
-    }
-    if (parse_error || l.nomem || l.bad_line) {
-      break;
-    }
-  }
+  size_t total = 0;
+  bool parse_error = parse_file(fp, &p, &l, &d, &total);
   bool read_error = ferror(fp) != 0;
   fclose(fp);
   if (!parse_error && !l.nomem && !l.bad_line &&
@@ -171,25 +209,7 @@ harm_status harm__table_load(const char *path, harm__table *t,
   csv_free(&p);
   drop_row(&l);
   t->cells = l.cells;
-  harm_status st = HARM_OK;
-  if (l.nomem) {
-    st = harm__fail(err, HARM_ERR_NOMEM, "oversight", path, 0, NULL,
-                    "out of memory");
-  } else if (read_error) {
-    st = harm__fail(err, HARM_ERR_IO, "oversight", path, 0, NULL, "read error");
-  } else if (total > MAX_TABLE_BYTES) {
-    st = harm__fail(err, HARM_ERR_LIMIT, "oversight", path, 0, NULL,
-                    "larger than 64 MiB");
-  } else if (parse_error) {
-    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l.cur_line + 1, NULL,
-                    "not valid CSV (a quote out of place)");
-  } else if (l.bad_line) {
-    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, l.bad_line, NULL,
-                    "more fields than the header has");
-  } else if (!l.header_done) {
-    st = harm__fail(err, HARM_ERR_DATA, "oversight", path, 1, NULL,
-                    "empty file: a header row is required");
-  }
+  harm_status st = load_status(&l, path, read_error, total, parse_error, err);
   if (st == HARM_OK && !harm__digest_end(&d, &t->hash)) {
     st = harm__fail(err, HARM_ERR_NOMEM, "oversight", path, 0, NULL,
                     "out of memory");

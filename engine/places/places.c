@@ -592,52 +592,47 @@ static harm_status place_types(const harm_dataset *ds, int32_t *type_of) {
   return HARM_OK;
 }
 
-harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
-                            const harm_places_opts *opts, harm_places **out,
-                            harm_error *err) {
-  *out = NULL;
-  harm_places_opts def = HARM_PLACES_OPTS_INIT;
-  const harm_places_opts *o = opts ? opts : &def;
-  const harm_dataset *ds = harm_run_dataset(r);
-  const harm_matrix *m = harm_run_matrix(r);
-  const char *col = o->place_column ? o->place_column : "place";
-  if (!ds->has_place || !ds->pref) {
-    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 1, col,
-                      "the offences have no place column (set [columns] "
-                      "place)");
-  }
-  harm_window win = harm_run_window(r);
-  bool want_prev = o->previous_period && win.lookback_days > 0 &&
-                   win.as_of != HARM_DATE_NONE;
-  if (want_prev && ds->previous_days != win.lookback_days) {
-    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 0, NULL,
-                      "the run did not keep the previous period (set "
-                      "harm_run_opts.previous_days to the lookback)");
-  }
-  harm_places *P = harm__calloc(1, sizeof *P);
-  size_t n_all = ds->places.n, n_codes = ds->codes.n;
-  double *base = harm__calloc(n_codes + 1, sizeof *base);
-  pstat *cur = harm__calloc(n_all + 1, sizeof *cur);
-  size_t *rank_of = harm__calloc(n_all + 1, sizeof *rank_of);
-  uint64_t *rows = harm__calloc(n_all + 1, sizeof *rows);
-  uint32_t *offenders = harm__calloc(n_all + 1, sizeof *offenders);
-  int32_t *area_of = harm__calloc(n_all + 1, sizeof *area_of);
-  int32_t *type_of = harm__calloc(n_all + 1, sizeof *type_of);
-  rank_item *items = harm__calloc(n_all + 1, sizeof *items);
-  pstat *prev = NULL;
-  harm_status st = HARM_ERR_NOMEM;
-  if (!P || !base || !cur || !rank_of || !rows || !offenders || !area_of ||
-      !type_of || !items) {
-    goto fail;
-  }
-  harm_score_opts so = harm_run_score_opts(r);
-  code_bases(m, m->code_map, n_codes, harm_run_weights(r, 0), &so, base);
-  period pd = {ds->recs, ds->pref, ds->n_recs, m->code_map, base};
-  st = place_totals(&pd, m->half_life_days, n_all, win.as_of, cur);
+/* What harm_places_new shares between its steps: the run's inputs, the
+ * object being built, and scratch indexed by dataset place (n_all
+ * entries), freed when the constructor returns. */
+typedef struct places_build {
+  const harm_run *r;
+  const harm_dataset *ds;
+  const harm_matrix *m;
+  harm_window win;
+  harm_score_opts so;
+  int64_t lo;          /* first day of the window (as_of - lookback) */
+  harm_places *P;      /* being built */
+  size_t n_all;        /* places in the dataset */
+  size_t n;            /* ranked places (some scored crime) */
+  period pd;           /* the window's records */
+  double *base;        /* per dataset code: base harm */
+  pstat *cur;          /* per place: the window's totals */
+  pstat *prev;         /* per place: the previous period's, or NULL */
+  size_t *rank_of;     /* per place: rank - 1 */
+  uint64_t *rows;      /* per place: scored rows */
+  uint32_t *offenders; /* per place: distinct offenders */
+  int32_t *area_of;    /* per place: area index or -1 */
+  int32_t *type_of;    /* per place: type index or -1 */
+  rank_item *items;    /* ranked places, best first */
+  int64_t total;       /* harm units over the places with a scored crime */
+} places_build;
+
+/* Totals of the window per place, and the ranking of the places that have
+ * a scored crime; allocates P->places. */
+static harm_status rank_places(places_build *b) {
+  harm_places *P = b->P;
+  const harm_matrix *m = b->m;
+  size_t n_all = b->n_all;
+  pstat *cur = b->cur;
+  rank_item *items = b->items;
+  code_bases(m, m->code_map, b->ds->codes.n, harm_run_weights(b->r, 0), &b->so,
+             b->base);
+  harm_status st =
+      place_totals(&b->pd, m->half_life_days, n_all, b->win.as_of, cur);
   if (st != HARM_OK) {
-    goto fail;
+    return st;
   }
-  /* Rank the places that have a scored crime. */
   size_t n = 0;
   for (size_t p = 0; p < n_all; p++) {
     if (cur[p].seen) {
@@ -647,80 +642,95 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     }
   }
   if (!harm__sort(items, n, sizeof *items, cmp_rank, NULL)) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+    return HARM_ERR_NOMEM;
   }
   for (size_t i = 0; i < n; i++) {
-    rank_of[items[i].place] = i;
+    b->rank_of[items[i].place] = i;
   }
   P->places = harm__calloc(n + 1, sizeof *P->places);
   if (!P->places) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+    return HARM_ERR_NOMEM;
   }
   P->n = n;
-  st = build_links(P, m, &pd, n_all, rank_of, rows, offenders, area_of);
-  if (st == HARM_OK) {
-    st = place_types(ds, type_of);
-  }
-  if (st != HARM_OK) {
-    goto fail;
-  }
-  /* The previous period, from the same read. */
-  int64_t lo = (int64_t)win.as_of - win.lookback_days;
-  if (n && want_prev) {
-    prev = harm__calloc(n_all + 1, sizeof *prev);
-    if (!prev) {
-      st = HARM_ERR_NOMEM;
-      goto fail;
-    }
-    st = previous_totals(r, cfg, &so, (harm_date)lo, prev, err);
-    if (st != HARM_OK) {
-      goto fail;
-    }
-  }
+  b->n = n;
+  return HARM_OK;
+}
 
-  /* Thresholds, flags and the summary. */
-  harm_places_summary *S = &P->sum;
-  S->n_places = n;
+/* The previous period's totals per place, from the same read (b->prev). */
+static harm_status previous_period(places_build *b, const harm_config *cfg,
+                                   harm_error *err) {
+  b->prev = harm__calloc(b->n_all + 1, sizeof *b->prev);
+  if (!b->prev) {
+    return HARM_ERR_NOMEM;
+  }
+  return previous_totals(b->r, cfg, &b->so, (harm_date)b->lo, b->prev, err);
+}
+
+/* The spot thresholds of both periods and the harm total, into P->sum. */
+static harm_status summary_totals(places_build *b) {
+  harm_places_summary *S = &b->P->sum;
+  size_t n_all = b->n_all;
+  const pstat *cur = b->cur, *prev = b->prev;
+  S->n_places = b->n;
   S->threshold = spot_threshold(cur, n_all, &S->n_with_harm, &S->mean, &S->sd);
-  int64_t total = 0;
   for (size_t p = 0; p < n_all; p++) {
-    if (cur[p].seen && !harm__units_add(&total, 1, cur[p].units)) {
-      st = HARM_ERR_LIMIT;
-      goto fail;
+    if (cur[p].seen && !harm__units_add(&b->total, 1, cur[p].units)) {
+      return HARM_ERR_LIMIT;
     }
   }
   if (prev) {
     size_t k;
     double mn, sd;
     S->has_previous = true;
-    S->previous_as_of = (harm_date)lo;
+    S->previous_as_of = (harm_date)b->lo;
     S->previous_threshold = spot_threshold(prev, n_all, &k, &mn, &sd);
     for (size_t q = 0; q < n_all; q++) {
       S->previous_n_spots += is_spot(&prev[q], S->previous_threshold);
     }
   }
+  return HARM_OK;
+}
+
+/* Median rows per ranked place (0 when none); false on allocation
+ * failure. */
+static bool median_rows(const places_build *b, double *median) {
+  size_t n = b->n;
+  uint64_t *rv = harm__malloc((n + 1) * sizeof *rv);
+  if (!rv) {
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    rv[i] = b->rows[b->items[i].place];
+  }
+  qsort(rv, n, sizeof *rv, cmp_u64p);
+  *median = n == 0  ? 0.0
+            : n % 2 ? (double)rv[n / 2]
+                    : ((double)rv[n / 2 - 1] + (double)rv[n / 2]) / 2.0;
+  harm__free(rv);
+  return true;
+}
+
+/* Each ranked place's fields and flags, the summary's counts and the
+ * shares held by the top places. */
+static harm_status fill_places(places_build *b) {
+  harm_places *P = b->P;
+  harm_places_summary *S = &P->sum;
+  const harm_dataset *ds = b->ds;
+  const pstat *cur = b->cur, *prev = b->prev;
+  const uint64_t *rows = b->rows;
+  const int32_t *area_of = b->area_of, *type_of = b->type_of;
+  size_t n = b->n, n_all = b->n_all;
+  int64_t total = b->total;
   uint64_t placed_rows = 0;
   for (size_t p = 0; p < n_all; p++) {
     placed_rows += cur[p].seen ? rows[p] : 0;
   }
-  /* Median rows per ranked place. */
-  uint64_t *rv = harm__malloc((n + 1) * sizeof *rv);
-  if (!rv) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+  double median;
+  if (!median_rows(b, &median)) {
+    return HARM_ERR_NOMEM;
   }
   for (size_t i = 0; i < n; i++) {
-    rv[i] = rows[items[i].place];
-  }
-  qsort(rv, n, sizeof *rv, cmp_u64p);
-  double median = n == 0  ? 0.0
-                  : n % 2 ? (double)rv[n / 2]
-                          : ((double)rv[n / 2 - 1] + (double)rv[n / 2]) / 2.0;
-  harm__free(rv);
-  for (size_t i = 0; i < n; i++) {
-    size_t p = items[i].place;
+    size_t p = b->items[i].place;
     harm_place *pl = &P->places[i];
     pl->rank = i + 1;
     pl->place = harm__strpool_get(&ds->places, (uint32_t)p, NULL);
@@ -733,7 +743,7 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     pl->harm = harm__units_days(cur[p].units);
     pl->crimes = cur[p].crimes;
     pl->victims = cur[p].victims;
-    pl->offenders = offenders[p];
+    pl->offenders = b->offenders[p];
     pl->last = cur[p].last;
     pl->rows = rows[p];
     pl->share_of_harm = total > 0 ? (double)cur[p].units / (double)total : 0.0;
@@ -767,12 +777,16 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     S->top_count[t] = k;
     S->top_share[t] = total > 0 ? (double)u / (double)total : 0.0;
   }
-  /* Per area: places by area (bytewise), then rank; places whose rows
-   * have no area are left out. */
+  return HARM_OK;
+}
+
+/* Per area: places by area (bytewise), then rank; places whose rows have
+ * no area are left out. */
+static harm_status rank_by_area(harm_places *P) {
+  size_t n = P->n;
   P->by_area = harm__malloc((n + 1) * sizeof *P->by_area);
   if (!P->by_area) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+    return HARM_ERR_NOMEM;
   }
   for (size_t i = 0; i < n; i++) {
     if (*P->places[i].area) {
@@ -781,8 +795,7 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
   }
   if (!harm__sort(P->by_area, P->n_by_area, sizeof *P->by_area, cmp_by_area,
                   P->places)) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+    return HARM_ERR_NOMEM;
   }
   for (size_t j = 0; j < P->n_by_area; j++) {
     harm_place *pl = &P->places[P->by_area[j]];
@@ -791,25 +804,32 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
                         ? before->area_rank + 1
                         : 1;
   }
-  /* Addresses can be personal data: pseudonymised on request. */
-  for (size_t i = 0; o->place_key && i < n; i++) {
+  return HARM_OK;
+}
+
+/* Addresses can be personal data: each place id replaced by its
+ * pseudonym under o->place_key. Raises the error when a pseudonym
+ * cannot be made. */
+static harm_status pseudonymise_places(harm_places *P,
+                                       const harm_places_opts *o,
+                                       harm_error *err) {
+  size_t n = P->n;
+  for (size_t i = 0; i < n; i++) {
     char ps[HARM_PSEUDONYM_LEN + 1];
     harm_place *pl = &P->places[i];
-    st = harm_pseudonym(o->place_key, o->place_key_len, pl->place,
-                        strlen(pl->place), ps);
+    harm_status st = harm_pseudonym(o->place_key, o->place_key_len, pl->place,
+                                    strlen(pl->place), ps);
     if (st != HARM_OK) {
-      harm__fail(err, st, "places", NULL, 0, NULL,
-                 "cannot pseudonymise place ids");
-      goto fail_quiet;
+      return harm__fail(err, st, "places", NULL, 0, NULL,
+                        "cannot pseudonymise place ids");
     }
     uint32_t k = harm__strpool_intern(&P->types, ps, strlen(ps), NULL);
     if (k == HARM__STRPOOL_FAIL) {
-      st = HARM_ERR_NOMEM;
-      goto fail;
+      return HARM_ERR_NOMEM;
     }
   }
   /* Interning may move the pool: take the pointers once it is full. */
-  for (size_t i = 0; o->place_key && i < n; i++) {
+  for (size_t i = 0; i < n; i++) {
     char ps[HARM_PSEUDONYM_LEN + 1];
     harm_place *pl = &P->places[i];
     (void)harm_pseudonym(o->place_key, o->place_key_len, pl->place,
@@ -817,7 +837,12 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     uint32_t k = harm__strpool_intern(&P->types, ps, strlen(ps), NULL);
     pl->place = harm__strpool_get(&P->types, k, NULL);
   }
-  /* Links: each place's range, and the per-offender index. */
+  return HARM_OK;
+}
+
+/* Links: each place's range, and the per-offender index (by subject, then
+ * harm descending, then place rank). */
+static harm_status index_links(harm_places *P, size_t n_subjects) {
   for (size_t i = 0; i < P->n_links; i++) {
     harm_place *pl = &P->places[P->links[i].place];
     if (!pl->n_links) {
@@ -825,47 +850,149 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
     }
     pl->n_links++;
   }
-  P->n_subjects = ds->subjects.n;
+  P->n_subjects = n_subjects;
   P->by_offender = harm__malloc((P->n_links + 1) * sizeof *P->by_offender);
   P->off_start = harm__calloc(P->n_subjects + 2, sizeof *P->off_start);
   if (!P->by_offender || !P->off_start) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+    return HARM_ERR_NOMEM;
   }
   uint32_t *subj = harm__malloc((P->n_links + 1) * sizeof *subj);
   if (!subj) {
-    st = HARM_ERR_NOMEM;
-    goto fail;
+    return HARM_ERR_NOMEM;
   }
   for (size_t i = 0; i < P->n_links; i++) {
     P->by_offender[i] = i;
     subj[i] = (uint32_t)P->links[i].subject;
   }
-  /* By subject, then harm descending, then place rank. */
   bool sorted = bucket_sort(P->by_offender, P->n_links, subj, P->n_subjects,
                             cmp_offender_links, P->links, P->off_start);
   harm__free(subj);
-  if (!sorted) {
-    st = HARM_ERR_NOMEM;
+  return sorted ? HARM_OK : HARM_ERR_NOMEM;
+}
+
+/* The context of harm_places_new with its object and scratch allocated
+ * (any of them NULL on allocation failure: the caller checks). */
+static void build_init(places_build *b, const harm_run *r,
+                       const harm_dataset *ds, const harm_matrix *m,
+                       harm_window win) {
+  size_t n_all = ds->places.n, n_codes = ds->codes.n;
+  /* Allocated one by one, in this order, for the allocation-failure
+   * tests (an initialiser list's order is unspecified). */
+  *b = (places_build){
+      .r = r,
+      .ds = ds,
+      .m = m,
+      .win = win,
+      .so = {0},
+      .lo = (int64_t)win.as_of - win.lookback_days,
+      .P = NULL,
+      .n_all = n_all,
+      .n = 0,
+      .pd = {0},
+      .base = NULL,
+      .cur = NULL,
+      .prev = NULL,
+      .rank_of = NULL,
+      .rows = NULL,
+      .offenders = NULL,
+      .area_of = NULL,
+      .type_of = NULL,
+      .items = NULL,
+      .total = 0,
+  };
+  b->P = harm__calloc(1, sizeof *b->P);
+  b->base = harm__calloc(n_codes + 1, sizeof *b->base);
+  b->cur = harm__calloc(n_all + 1, sizeof *b->cur);
+  b->rank_of = harm__calloc(n_all + 1, sizeof *b->rank_of);
+  b->rows = harm__calloc(n_all + 1, sizeof *b->rows);
+  b->offenders = harm__calloc(n_all + 1, sizeof *b->offenders);
+  b->area_of = harm__calloc(n_all + 1, sizeof *b->area_of);
+  b->type_of = harm__calloc(n_all + 1, sizeof *b->type_of);
+  b->items = harm__calloc(n_all + 1, sizeof *b->items);
+  b->pd = (period){ds->recs, ds->pref, ds->n_recs, m->code_map, b->base};
+}
+
+/* Frees the scratch of harm_places_new (not the object). */
+static void build_free(places_build *b) {
+  harm__free(b->base);
+  harm__free(b->cur);
+  harm__free(b->prev);
+  harm__free(b->rank_of);
+  harm__free(b->rows);
+  harm__free(b->offenders);
+  harm__free(b->area_of);
+  harm__free(b->type_of);
+  harm__free(b->items);
+}
+
+harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
+                            const harm_places_opts *opts, harm_places **out,
+                            harm_error *err) {
+  *out = NULL;
+  harm_places_opts def = HARM_PLACES_OPTS_INIT;
+  const harm_places_opts *o = opts ? opts : &def;
+  const harm_dataset *ds = harm_run_dataset(r);
+  const harm_matrix *m = harm_run_matrix(r);
+  const char *col = o->place_column ? o->place_column : "place";
+  if (!ds->has_place || !ds->pref) {
+    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 1, col,
+                      "the offences have no place column (set [columns] "
+                      "place)");
+  }
+  harm_window win = harm_run_window(r);
+  bool want_prev = o->previous_period && win.lookback_days > 0 &&
+                   win.as_of != HARM_DATE_NONE;
+  if (want_prev && ds->previous_days != win.lookback_days) {
+    return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 0, NULL,
+                      "the run did not keep the previous period (set "
+                      "harm_run_opts.previous_days to the lookback)");
+  }
+  size_t n_all = ds->places.n;
+  places_build b;
+  build_init(&b, r, ds, m, win);
+  harm_places *P = b.P;
+  harm_status st = HARM_ERR_NOMEM;
+  if (!P || !b.base || !b.cur || !b.rank_of || !b.rows || !b.offenders ||
+      !b.area_of || !b.type_of || !b.items) {
     goto fail;
   }
-  st = HARM_OK;
+  b.so = harm_run_score_opts(r);
+  st = rank_places(&b);
+  if (st == HARM_OK) {
+    st = build_links(P, m, &b.pd, n_all, b.rank_of, b.rows, b.offenders,
+                     b.area_of);
+  }
+  if (st == HARM_OK) {
+    st = place_types(ds, b.type_of);
+  }
+  if (st == HARM_OK && b.n && want_prev) {
+    st = previous_period(&b, cfg, err);
+  }
+  if (st == HARM_OK) {
+    st = summary_totals(&b);
+  }
+  if (st == HARM_OK) {
+    st = fill_places(&b);
+  }
+  if (st == HARM_OK) {
+    st = rank_by_area(P);
+  }
+  if (st != HARM_OK) {
+    goto fail;
+  }
+  if (o->place_key) {
+    st = pseudonymise_places(P, o, err);
+  }
+  if (st == HARM_OK) {
+    st = index_links(P, ds->subjects.n);
+  }
 fail:
   if (st != HARM_OK && !(err && err->status != HARM_OK)) {
     harm__fail(err, st, "places", NULL, 0, NULL,
                st == HARM_ERR_LIMIT ? "harm beyond 64-bit fixed point"
                                     : "out of memory");
   }
-fail_quiet:
-  harm__free(base);
-  harm__free(cur);
-  harm__free(prev);
-  harm__free(rank_of);
-  harm__free(rows);
-  harm__free(offenders);
-  harm__free(area_of);
-  harm__free(type_of);
-  harm__free(items);
+  build_free(&b);
   if (st != HARM_OK) {
     harm_places_free(P);
     return st;

@@ -104,90 +104,120 @@ static harm_status io_check(FILE *fp, harm_error *err) {
   return HARM_OK;
 }
 
-harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
-                               const harm_report_column *extra,
-                               harm_error *err) {
-  const harm_scores *s = harm_cohort_input_used(c)->scores;
-  const harm_matrix *m = harm_cohort_input_used(c)->matrix;
-  bool rfgv = harm_cohort_rules_used(c)->rfgv;
+/* cohort.csv's header row. */
+static void cohort_header(FILE *fp, const harm_people *people,
+                          const harm_report_column *extra) {
   fputs("slot,offender_id,reason,partition,score_rank,pool_rank,harm,"
         "offences,victims,first_offence,last_offence,max_offence_harm,"
         "top_code,breakdown,agencies,referral_reason,referred_on,"
         "months_served,rfgv_r,rfgv_f,rfgv_g,rfgv_v,rfgv_total",
         fp);
-  const harm_people *people = harm_cohort_input_used(c)->people;
   fputs(people ? ",harm_caused,harm_suffered,role,role_balance,age" : "", fp);
   if (extra) {
     fputc(',', fp);
     field(fp, extra->name);
   }
   fputc('\n', fp);
+}
+
+/* The score columns of a member's row (harm to top_code) and the
+ * breakdown text (left empty for a member without a score). */
+static harm_status score_cells(FILE *fp, const harm_matrix *m,
+                               const harm_scores *s, const harm_score *sc,
+                               char *breakdown, size_t cap, harm_error *err) {
+  if (!sc) {
+    fputs(",0.0000,0,0,,,0.0000,", fp);
+    return HARM_OK;
+  }
+  char first[11], last[11];
+  harm_date_format_iso(sc->facts.first, first);
+  harm_date_format_iso(sc->facts.last, last);
+  fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%s,%s,%.4f,", sc->harm,
+          sc->facts.offences, sc->facts.victims, first, last,
+          sc->max_offence_harm);
+  if (sc->top_code >= 0) {
+    field(fp, harm_matrix_code(m, (size_t)sc->top_code));
+  }
+  return harm_report_breakdown(m, s, sc, 3, breakdown, cap, err);
+}
+
+/* The people columns of a member's row (empty without a person). */
+static void person_cells(FILE *fp, const harm_people *people,
+                         const harm_score *sc) {
+  const harm_person *p = sc ? harm_people_at(people, sc->subject) : NULL;
+  if (p) {
+    harm__report_person_cols(fp, p);
+    fputc(',', fp);
+    if (p->age >= 0) {
+      fprintf(fp, "%" PRId32, p->age);
+    }
+  } else {
+    fputs(",,,,,", fp);
+  }
+}
+
+/* One member's row of cohort.csv. */
+static harm_status member_row(FILE *fp, const harm_cohort *c,
+                              const harm_member *mb,
+                              const harm_report_column *extra,
+                              harm_error *err) {
+  const harm_scores *s = harm_cohort_input_used(c)->scores;
+  const harm_matrix *m = harm_cohort_input_used(c)->matrix;
+  bool rfgv = harm_cohort_rules_used(c)->rfgv;
+  const harm_people *people = harm_cohort_input_used(c)->people;
+  char reason[512], breakdown[512] = "", ref_on[11] = "";
+  harm_report_member_reason(mb, reason, sizeof reason);
+  harm_date_format_iso(mb->referred_on, ref_on);
+  fprintf(fp, "%zu,", mb->slot);
+  field(fp, mb->offender_id);
+  fputc(',', fp);
+  field(fp, reason);
+  fputc(',', fp);
+  field(fp, mb->partition);
+  fputc(',', fp);
+  if (mb->score_rank) {
+    fprintf(fp, "%zu", mb->score_rank);
+  }
+  fputc(',', fp);
+  if (mb->pool_rank) {
+    fprintf(fp, "%zu", mb->pool_rank);
+  }
+  const harm_score *sc = mb->score;
+  harm_status st = score_cells(fp, m, s, sc, breakdown, sizeof breakdown, err);
+  if (st != HARM_OK) {
+    return st;
+  }
+  fputc(',', fp);
+  field(fp, breakdown);
+  fputc(',', fp);
+  field(fp, mb->agencies);
+  fputc(',', fp);
+  field(fp, mb->referral_reason);
+  fprintf(fp, ",%s,%" PRIu32, ref_on, mb->months_served);
+  if (rfgv && sc) {
+    fprintf(fp, ",%g,%g,%g,%g,%g", mb->rfgv.r, mb->rfgv.f, mb->rfgv.g,
+            mb->rfgv.v, mb->rfgv.total);
+  } else {
+    fputs(",,,,,", fp);
+  }
+  if (people) {
+    person_cells(fp, people, sc);
+  }
+  harm__report_extra_cell(fp, extra, mb->offender_id,
+                          mb->score ? mb->score->subject : SIZE_MAX);
+  fputc('\n', fp);
+  return HARM_OK;
+}
+
+harm_status harm_report_cohort(FILE *fp, const harm_cohort *c,
+                               const harm_report_column *extra,
+                               harm_error *err) {
+  cohort_header(fp, harm_cohort_input_used(c)->people, extra);
   for (size_t i = 0; i < harm_cohort_count(c); i++) {
-    const harm_member *mb = harm_cohort_member(c, i);
-    char reason[512], breakdown[512] = "", ref_on[11] = "";
-    harm_report_member_reason(mb, reason, sizeof reason);
-    harm_date_format_iso(mb->referred_on, ref_on);
-    fprintf(fp, "%zu,", mb->slot);
-    field(fp, mb->offender_id);
-    fputc(',', fp);
-    field(fp, reason);
-    fputc(',', fp);
-    field(fp, mb->partition);
-    fputc(',', fp);
-    if (mb->score_rank) {
-      fprintf(fp, "%zu", mb->score_rank);
+    harm_status st = member_row(fp, c, harm_cohort_member(c, i), extra, err);
+    if (st != HARM_OK) {
+      return st;
     }
-    fputc(',', fp);
-    if (mb->pool_rank) {
-      fprintf(fp, "%zu", mb->pool_rank);
-    }
-    const harm_score *sc = mb->score;
-    if (sc) {
-      char first[11], last[11];
-      harm_date_format_iso(sc->facts.first, first);
-      harm_date_format_iso(sc->facts.last, last);
-      fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%s,%s,%.4f,", sc->harm,
-              sc->facts.offences, sc->facts.victims, first, last,
-              sc->max_offence_harm);
-      if (sc->top_code >= 0) {
-        field(fp, harm_matrix_code(m, (size_t)sc->top_code));
-      }
-      harm_status st =
-          harm_report_breakdown(m, s, sc, 3, breakdown, sizeof breakdown, err);
-      if (st != HARM_OK) {
-        return st;
-      }
-    } else {
-      fputs(",0.0000,0,0,,,0.0000,", fp);
-    }
-    fputc(',', fp);
-    field(fp, breakdown);
-    fputc(',', fp);
-    field(fp, mb->agencies);
-    fputc(',', fp);
-    field(fp, mb->referral_reason);
-    fprintf(fp, ",%s,%" PRIu32, ref_on, mb->months_served);
-    if (rfgv && sc) {
-      fprintf(fp, ",%g,%g,%g,%g,%g", mb->rfgv.r, mb->rfgv.f, mb->rfgv.g,
-              mb->rfgv.v, mb->rfgv.total);
-    } else {
-      fputs(",,,,,", fp);
-    }
-    if (people) {
-      const harm_person *p = sc ? harm_people_at(people, sc->subject) : NULL;
-      if (p) {
-        harm__report_person_cols(fp, p);
-        fputc(',', fp);
-        if (p->age >= 0) {
-          fprintf(fp, "%" PRId32, p->age);
-        }
-      } else {
-        fputs(",,,,,", fp);
-      }
-    }
-    harm__report_extra_cell(fp, extra, mb->offender_id,
-                            mb->score ? mb->score->subject : SIZE_MAX);
-    fputc('\n', fp);
   }
   return io_check(fp, err);
 }

@@ -185,37 +185,32 @@ static void kv(lxw_worksheet *ws, lxw_row_t *r, lxw_col_t c, const char *k,
   (*r)++;
 }
 
-void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
-                            const harm_manifest *m, const harm__xlsx_formats *f,
-                            const harm__xlsx_page *pg) {
-  lxw_worksheet *ws = workbook_add_worksheet(wb, "Run details");
-  lxw_row_t r = 0;
+/* The run's facts (version, command, inputs, weights, window, row
+ * accounting) as rows from *r down. */
+static void run_facts(lxw_worksheet *ws, lxw_row_t *r, const char *command,
+                      const harm_manifest *m, const harm__xlsx_formats *f,
+                      double vw, size_t *lines) {
   char buf[512];
-  size_t lines[RUN_ROWS] = {0};
-  const double vw = 56, cw = 26; /* value widths: run facts, config */
-  harm__xlsx_text(ws, r++, 0, "Run details", f->title);
-  r++;
-  kv(ws, &r, 0, "harmrank version", harm_version(), f->bold, f->wrap, vw,
-     lines);
-  kv(ws, &r, 0, "command", command ? command : "", f->bold, f->wrap, vw, lines);
+  kv(ws, r, 0, "harmrank version", harm_version(), f->bold, f->wrap, vw, lines);
+  kv(ws, r, 0, "command", command ? command : "", f->bold, f->wrap, vw, lines);
   for (size_t i = 0; m && i < m->n_inputs; i++) {
     snprintf(buf, sizeof buf, "input: %s", m->inputs[i].role);
-    kv(ws, &r, 0, buf, m->inputs[i].path, f->bold, f->wrap, vw, lines);
+    kv(ws, r, 0, buf, m->inputs[i].path, f->bold, f->wrap, vw, lines);
   }
   if (m && m->weights) {
     size_t est = harm_weights_n_estimates(m->weights);
     snprintf(buf, sizeof buf, "%zu of %zu are estimates%s", est,
              harm_weights_count(m->weights),
              est ? ": not official CCHI values" : "");
-    kv(ws, &r, 0, "weights", buf, f->bold, f->wrap, vw, lines);
+    kv(ws, r, 0, "weights", buf, f->bold, f->wrap, vw, lines);
   }
   if (m && m->run) {
     harm_window w = harm_run_window(m->run);
     char d[11];
     harm_date_format_iso(w.as_of, d);
-    kv(ws, &r, 0, "as of", d, f->bold, f->wrap, vw, lines);
+    kv(ws, r, 0, "as of", d, f->bold, f->wrap, vw, lines);
     snprintf(buf, sizeof buf, "%" PRIu32 " days", w.lookback_days);
-    kv(ws, &r, 0, "window", buf, f->bold, f->wrap, vw, lines);
+    kv(ws, r, 0, "window", buf, f->bold, f->wrap, vw, lines);
     harm_accounting a = harm_run_accounting(m->run);
     snprintf(buf, sizeof buf,
              "read %" PRIu64 " = scored %" PRIu64 " + outside window %" PRIu64
@@ -223,52 +218,71 @@ void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
              " + duplicates %" PRIu64 " + rejected %" PRIu64,
              a.read, a.scored, a.outside_window, a.future_dated, a.filtered,
              a.duplicates, a.rejected);
-    kv(ws, &r, 0, "rows", buf, f->bold, f->wrap, vw, lines);
+    kv(ws, r, 0, "rows", buf, f->bold, f->wrap, vw, lines);
   }
+}
+
+/* The configuration keys that differ from their defaults, in two blocks
+ * side by side (columns D and G from row 3), so the sheet prints on one
+ * readable page; manifest.json keeps every key. Where the files went is
+ * not part of the result. */
+static void config_blocks(lxw_worksheet *ws, const harm_config *config,
+                          const harm__xlsx_formats *f, double cw,
+                          size_t *lines) {
+  harm_config *def = NULL;
+  harm_config_new(&def, NULL);
+  const char *shown[2 * RUN_ROWS][2];
+  size_t n_shown = 0, n = harm_config_n_keys(config);
+  char names[2 * RUN_ROWS][96];
+  for (size_t i = 0; i < n && n_shown < 2 * RUN_ROWS; i++) {
+    const char *section, *key, *value;
+    harm_config_key(config, i, &section, &key, &value);
+    const char *dv = def && strcmp(section, "filter") != 0
+                         ? harm_config_get(def, section, key)
+                         : NULL;
+    if (harm_config_is_output_key(section, key) ||
+        (dv && value && strcmp(dv, value) == 0)) {
+      continue;
+    }
+    snprintf(names[n_shown], sizeof names[n_shown], "[%s] %s", section, key);
+    shown[n_shown][0] = names[n_shown];
+    shown[n_shown][1] = value ? value : "";
+    n_shown++;
+  }
+  harm_config_free(def);
+  harm__xlsx_text(ws, 2, 3,
+                  "Configuration: keys not at their defaults "
+                  "(manifest.json lists every key)",
+                  f->bold);
+  size_t half = (n_shown + 1) / 2;
+  for (size_t i = 0; i < n_shown; i++) {
+    lxw_row_t cr = (lxw_row_t)(3 + (i < half ? i : i - half));
+    kv(ws, &cr, (lxw_col_t)(i < half ? 3 : 6), shown[i][0], shown[i][1], f->top,
+       f->wrap, cw, lines);
+  }
+  worksheet_set_column(ws, 2, 2, 2, NULL);
+  worksheet_set_column(ws, 3, 3, 27, NULL);
+  worksheet_set_column(ws, 4, 4, cw, NULL);
+  worksheet_set_column(ws, 5, 5, 2, NULL);
+  worksheet_set_column(ws, 6, 6, 27, NULL);
+  worksheet_set_column(ws, 7, 7, cw, NULL);
+}
+
+void harm__xlsx_run_details(lxw_workbook *wb, const char *command,
+                            const harm_manifest *m, const harm__xlsx_formats *f,
+                            const harm__xlsx_page *pg) {
+  lxw_worksheet *ws = workbook_add_worksheet(wb, "Run details");
+  lxw_row_t r = 0;
+  size_t lines[RUN_ROWS] = {0};
+  const double vw = 56, cw = 26; /* value widths: run facts, config */
+  harm__xlsx_text(ws, r++, 0, "Run details", f->title);
+  r++;
+  run_facts(ws, &r, command, m, f, vw, lines);
   worksheet_set_column(ws, 0, 0, 16, NULL);
   worksheet_set_column(ws, 1, 1, vw, NULL);
   long header = -1;
   if (m && m->config) {
-    /* The keys that differ from their defaults, in two blocks side by
-     * side, so the sheet prints on one readable page; manifest.json keeps
-     * every key. Where the files went is not part of the result. */
-    harm_config *def = NULL;
-    harm_config_new(&def, NULL);
-    const char *shown[2 * RUN_ROWS][2];
-    size_t n_shown = 0, n = harm_config_n_keys(m->config);
-    char names[2 * RUN_ROWS][96];
-    for (size_t i = 0; i < n && n_shown < 2 * RUN_ROWS; i++) {
-      const char *section, *key, *value;
-      harm_config_key(m->config, i, &section, &key, &value);
-      const char *dv = def && strcmp(section, "filter") != 0
-                           ? harm_config_get(def, section, key)
-                           : NULL;
-      if (harm_config_is_output_key(section, key) ||
-          (dv && value && strcmp(dv, value) == 0)) {
-        continue;
-      }
-      snprintf(names[n_shown], sizeof names[n_shown], "[%s] %s", section, key);
-      shown[n_shown][0] = names[n_shown];
-      shown[n_shown][1] = value ? value : "";
-      n_shown++;
-    }
-    harm_config_free(def);
-    harm__xlsx_text(ws, 2, 3,
-                    "Configuration: keys not at their defaults "
-                    "(manifest.json lists every key)",
-                    f->bold);
-    size_t half = (n_shown + 1) / 2;
-    for (size_t i = 0; i < n_shown; i++) {
-      lxw_row_t cr = (lxw_row_t)(3 + (i < half ? i : i - half));
-      kv(ws, &cr, (lxw_col_t)(i < half ? 3 : 6), shown[i][0], shown[i][1],
-         f->top, f->wrap, cw, lines);
-    }
-    worksheet_set_column(ws, 2, 2, 2, NULL);
-    worksheet_set_column(ws, 3, 3, 27, NULL);
-    worksheet_set_column(ws, 4, 4, cw, NULL);
-    worksheet_set_column(ws, 5, 5, 2, NULL);
-    worksheet_set_column(ws, 6, 6, 27, NULL);
-    worksheet_set_column(ws, 7, 7, cw, NULL);
+    config_blocks(ws, m->config, f, cw, lines);
   }
   for (lxw_row_t k = 0; k < RUN_ROWS; k++) {
     harm__xlsx_row_height(ws, k, lines[k]);

@@ -62,13 +62,9 @@ static void on_run(void *ctx, double factor, uint32_t count) {
 /* Distinct source matrices of the rows (at most a few). */
 enum { MAX_SOURCES = 8 };
 
-harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
-                                const harm__people_row *rows, size_t n_rows,
-                                const harm_subject_facts *facts,
-                                const harm_matrix *like, harm_matrix **out) {
-  *out = NULL;
-  const harm_matrix *src[MAX_SOURCES];
-  uint32_t *colmap[MAX_SOURCES] = {NULL};
+/* Distinct source matrices of the rows (at most a few), into src. */
+static harm_status find_sources(const harm__people_row *rows, size_t n_rows,
+                                const harm_matrix **src, size_t *n_src_out) {
   size_t n_src = 0;
   for (size_t r = 0; r < n_rows; r++) {
     size_t k = 0;
@@ -82,19 +78,24 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
       src[n_src++] = rows[r].m;
     }
   }
-  harm_status st = HARM_ERR_NOMEM;
-  harm_matrix *m = harm__calloc(1, sizeof *m);
-  gather g = {0};
-  const char **names = NULL;
+  *n_src_out = n_src;
+  return HARM_OK;
+}
+
+/* The union of the sources' codes, in bytewise order, into m->codes, and
+ * each source's map of its code to m's column (colmap[k]). Returns false
+ * on allocation failure. */
+static bool union_codes(const harm_matrix **src, size_t n_src, harm_matrix *m,
+                        uint32_t **colmap) {
   size_t n_names = 0;
   for (size_t k = 0; k < n_src; k++) {
     n_names += src[k]->codes.n;
   }
-  names = harm__malloc((n_names + 1) * sizeof *names);
-  if (!m || !names) {
-    goto fail;
+  const char **names = harm__malloc((n_names + 1) * sizeof *names);
+  if (!names) {
+    return false;
   }
-  /* The union of the sources' codes, in bytewise order. */
+  bool ok = false;
   n_names = 0;
   for (size_t k = 0; k < n_src; k++) {
     for (uint32_t j = 0; j < src[k]->codes.n; j++) {
@@ -102,19 +103,19 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
     }
   }
   if (!harm__sort(names, n_names, sizeof *names, cmp_str, NULL)) {
-    goto fail;
+    goto done;
   }
   for (size_t j = 0; j < n_names; j++) {
     if ((j == 0 || strcmp(names[j], names[j - 1]) != 0) &&
         harm__strpool_intern(&m->codes, names[j], strlen(names[j]), NULL) ==
             HARM__STRPOOL_FAIL) {
-      goto fail;
+      goto done;
     }
   }
   for (size_t k = 0; k < n_src; k++) {
     colmap[k] = harm__malloc(((size_t)src[k]->codes.n + 1) * sizeof **colmap);
     if (!colmap[k]) {
-      goto fail;
+      goto done;
     }
     for (uint32_t j = 0; j < src[k]->codes.n; j++) {
       size_t len;
@@ -122,24 +123,41 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
       colmap[k][j] = harm__strpool_find(&m->codes, c, len);
     }
   }
-  /* Every run of every source entry, then sorted by person, column and
-   * factor: equal factors merge into one run. */
-  for (size_t r = 0; r < n_rows && !g.failed; r++) {
+  ok = true;
+done:
+  harm__free(names);
+  return ok;
+}
+
+/* Every run of every source entry, then sorted by person, column and
+ * factor (equal factors then merge into one run). Returns false on
+ * allocation failure. */
+static bool gather_runs(const harm__people_row *rows, size_t n_rows,
+                        const harm_matrix **src, uint32_t *const *colmap,
+                        gather *g) {
+  for (size_t r = 0; r < n_rows && !g->failed; r++) {
     const harm_matrix *s = rows[r].m;
     size_t k = 0;
     while (src[k] != s) {
       k++;
     }
-    g.person = rows[r].person;
+    g->person = rows[r].person;
     for (size_t e = s->row[rows[r].subject];
-         e < s->row[rows[r].subject + 1] && !g.failed; e++) {
-      g.col = colmap[k][s->col[e]];
-      harm__matrix_runs(s, e, on_run, &g);
+         e < s->row[rows[r].subject + 1] && !g->failed; e++) {
+      g->col = colmap[k][s->col[e]];
+      harm__matrix_runs(s, e, on_run, g);
     }
   }
-  if (g.failed || !harm__sort(g.t, g.n, sizeof *g.t, cmp_trip, NULL)) {
-    goto fail;
-  }
+  return !g->failed && harm__sort(g->t, g->n, sizeof *g->t, cmp_trip, NULL);
+}
+
+/* m's settings from `like` and its arrays sized for n_people people and at
+ * most n_trips entries and runs; the facts copied. Returns false on
+ * allocation failure. */
+static bool alloc_people_matrix(harm_matrix *m, const harm_dataset *people_ds,
+                                size_t n_people,
+                                const harm_subject_facts *facts,
+                                const harm_matrix *like, size_t n_trips) {
   size_t nc = m->codes.n;
   m->ds = people_ds;
   m->acct = like->acct;
@@ -151,41 +169,48 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
   m->uniform = false;
   m->code_count = harm__calloc(nc + 1, sizeof *m->code_count);
   m->row = harm__calloc(n_people + 1, sizeof *m->row);
-  m->col = harm__malloc((g.n + 1) * sizeof *m->col);
-  m->cnt = harm__malloc((g.n + 1) * sizeof *m->cnt);
-  m->run_at = harm__malloc((g.n + 1) * sizeof *m->run_at);
-  m->run_n = harm__malloc((g.n + 1) * sizeof *m->run_n);
-  m->run_f = harm__malloc((g.n + 1) * sizeof *m->run_f);
-  m->run_c = harm__malloc((g.n + 1) * sizeof *m->run_c);
+  m->col = harm__malloc((n_trips + 1) * sizeof *m->col);
+  m->cnt = harm__malloc((n_trips + 1) * sizeof *m->cnt);
+  m->run_at = harm__malloc((n_trips + 1) * sizeof *m->run_at);
+  m->run_n = harm__malloc((n_trips + 1) * sizeof *m->run_n);
+  m->run_f = harm__malloc((n_trips + 1) * sizeof *m->run_f);
+  m->run_c = harm__malloc((n_trips + 1) * sizeof *m->run_c);
   m->code_map = harm__calloc(1, sizeof *m->code_map);
   m->code_proactive = harm__calloc(1, sizeof *m->code_proactive);
   m->facts = harm__malloc((n_people + 1) * sizeof *m->facts);
   if (!m->code_count || !m->row || !m->col || !m->cnt || !m->run_at ||
       !m->run_n || !m->run_f || !m->run_c || !m->code_map ||
       !m->code_proactive || !m->facts) {
-    goto fail;
+    return false;
   }
   memcpy(m->facts, facts, n_people * sizeof *m->facts);
+  return true;
+}
+
+/* The sorted runs into m's entries: one entry per (person, column), equal
+ * factors merged into one run; the row starts summed. HARM_ERR_LIMIT when a
+ * count passes 32 bits. */
+static harm_status merge_runs(harm_matrix *m, const gather *g,
+                              size_t n_people) {
   size_t n_runs = 0, nnz = 0;
-  for (size_t i = 0; i < g.n;) {
-    const trip *t = &g.t[i];
+  for (size_t i = 0; i < g->n;) {
+    const trip *t = &g->t[i];
     /* A new entry for each (person, column). */
     m->col[nnz] = t->col;
     m->run_at[nnz] = n_runs;
     m->run_n[nnz] = 0;
     uint64_t cnt = 0;
     size_t j = i;
-    while (j < g.n && g.t[j].person == t->person && g.t[j].col == t->col) {
-      double f = g.t[j].factor;
+    while (j < g->n && g->t[j].person == t->person && g->t[j].col == t->col) {
+      double f = g->t[j].factor;
       uint64_t c = 0;
-      while (j < g.n && g.t[j].person == t->person && g.t[j].col == t->col &&
-             g.t[j].factor == f) {
-        c += g.t[j].count;
+      while (j < g->n && g->t[j].person == t->person && g->t[j].col == t->col &&
+             g->t[j].factor == f) {
+        c += g->t[j].count;
         j++;
       }
       if (c > UINT32_MAX) {
-        st = HARM_ERR_LIMIT;
-        goto fail;
+        return HARM_ERR_LIMIT;
       }
       m->run_f[n_runs] = f;
       m->run_c[n_runs++] = (uint32_t)c;
@@ -193,8 +218,7 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
       cnt += c;
     }
     if (cnt > UINT32_MAX) {
-      st = HARM_ERR_LIMIT;
-      goto fail;
+      return HARM_ERR_LIMIT;
     }
     m->cnt[nnz] = (uint32_t)cnt;
     m->code_count[t->col] += cnt;
@@ -206,21 +230,39 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
     m->row[p + 1] += m->row[p];
   }
   m->nnz = nnz;
+  return HARM_OK;
+}
+
+harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
+                                const harm__people_row *rows, size_t n_rows,
+                                const harm_subject_facts *facts,
+                                const harm_matrix *like, harm_matrix **out) {
+  *out = NULL;
+  const harm_matrix *src[MAX_SOURCES];
+  uint32_t *colmap[MAX_SOURCES] = {NULL};
+  size_t n_src = 0;
+  harm_status st = find_sources(rows, n_rows, src, &n_src);
+  if (st != HARM_OK) {
+    return st;
+  }
+  st = HARM_ERR_NOMEM;
+  harm_matrix *m = harm__calloc(1, sizeof *m);
+  gather g = {0};
+  if (m && union_codes(src, n_src, m, colmap) &&
+      gather_runs(rows, n_rows, src, colmap, &g) &&
+      alloc_people_matrix(m, people_ds, n_people, facts, like, g.n)) {
+    st = merge_runs(m, &g, n_people);
+  }
   for (size_t k = 0; k < n_src; k++) {
     harm__free(colmap[k]);
   }
-  harm__free(names);
   harm__free(g.t);
+  if (st != HARM_OK) {
+    harm_matrix_free(m);
+    return st;
+  }
   *out = m;
   return HARM_OK;
-fail:
-  for (size_t k = 0; k < n_src; k++) {
-    harm__free(colmap[k]);
-  }
-  harm__free(names);
-  harm__free(g.t);
-  harm_matrix_free(m);
-  return st;
 }
 
 typedef struct pair {
