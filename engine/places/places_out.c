@@ -205,25 +205,31 @@ harm_status harm_places_write_quality(FILE *fp, const harm_places *p,
 
 enum { XLSX_MAX_PLACES = 1000 };
 
-harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
-                                   const harm_accounting *a, size_t top_n,
-                                   size_t k, size_t per_area,
-                                   const harm_manifest *m, harm_error *err) {
-  lxw_workbook *wb = workbook_new(path);
-  if (!wb) {
-    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
-                      "cannot create the workbook");
-  }
-  harm__xlsx_set_created_from(wb, m);
-  harm__xlsx_formats f = harm__xlsx_add_formats(wb);
-  const harm_places_summary *s = harm_places_summary_get(p);
-  /* A meeting pack, not a data dump: at most XLSX_MAX_PLACES places
-   * (places.csv has them all). */
-  size_t n = shown(p, top_n);
-  bool cut = n > XLSX_MAX_PLACES;
-  n = cut ? XLSX_MAX_PLACES : n;
+/* What every sheet of the places workbook reads. */
+typedef struct pbook {
+  lxw_workbook *wb;
+  const harm_places *p;
+  const harm_places_summary *s;
+  const harm_accounting *a;
+  harm__xlsx_formats f;
+  harm__xlsx_page pg;
+  size_t n;        /* places shown (at most XLSX_MAX_PLACES) */
+  bool cut;        /* fewer shown than ranked */
+  size_t k;        /* top offenders per place */
+  size_t per_area; /* top places per area, 0 = no sheet */
+} pbook;
 
-  /* Places, ranked, with their top offenders. */
+/* Places, ranked, with their top offenders. */
+static void sheet_places(pbook *b) {
+  lxw_workbook *wb = b->wb;
+  const harm_places *p = b->p;
+  const harm_places_summary *s = b->s;
+  const harm__xlsx_formats f = b->f;
+  const harm__xlsx_page pg = b->pg;
+  size_t n = b->n;
+  bool cut = b->cut;
+  size_t k = b->k;
+  char buf[4096];
   lxw_worksheet *ws = workbook_add_worksheet(wb, "Places");
   char title[256];
   snprintf(title, sizeof title,
@@ -248,10 +254,7 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
                                         {"Top offenders", 36, false}};
   const lxw_row_t h = 2;
   harm__xlsx_columns(ws, h, cols, sizeof cols / sizeof *cols, &f);
-  harm__xlsx_page pg = harm__xlsx_page_of(m ? m->config : NULL, "Places",
-                                          harm__xlsx_manifest_as_of(m));
   harm__xlsx_print_setup(ws, h, 0, &pg);
-  char buf[4096];
   for (size_t i = 0; i < n; i++) {
     const harm_place *pl = harm_places_at(p, i);
     lxw_row_t r = (lxw_row_t)(h + 1 + i);
@@ -288,13 +291,21 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   worksheet_set_column(ws, 11, 11, 19, NULL);
   worksheet_set_column(ws, 12, 12, 20, NULL);
   worksheet_set_column(ws, 13, 13, 36, NULL);
+}
 
-  /* Chart: harm of the top places (at most 20) as columns, and the harm
-   * spot threshold as a horizontal line across them on the same axes. The
-   * threshold is a second, invisible column series over the same places
-   * drawn by its linear trendline (a constant series: a flat line); this
-   * libxlsxwriter has no combined charts, and a trendline renders the same
-   * in Excel and LibreOffice. */
+/* Chart: harm of the top places (at most 20) as columns, and the harm
+ * spot threshold as a horizontal line across them on the same axes. The
+ * threshold is a second, invisible column series over the same places
+ * drawn by its linear trendline (a constant series: a flat line); this
+ * libxlsxwriter has no combined charts, and a trendline renders the same
+ * in Excel and LibreOffice. */
+static void sheet_chart(pbook *b) {
+  lxw_workbook *wb = b->wb;
+  const harm_places *p = b->p;
+  const harm_places_summary *s = b->s;
+  const harm__xlsx_formats f = b->f;
+  const harm__xlsx_page pg = b->pg;
+  size_t n = b->n;
   lxw_worksheet *cs = workbook_add_worksheet(wb, "Chart");
   harm__xlsx_text(cs, 0, 0, "place", f.bold);
   harm__xlsx_text(cs, 0, 1, "harm (days)", f.bold);
@@ -343,8 +354,16 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   worksheet_set_column(cs, 0, 0, 28, NULL);
   worksheet_set_column(cs, 1, 2, 14, NULL);
   harm__xlsx_print_setup(cs, 0, 1, &pg);
+}
 
-  /* The top places of each area ([output] top_per_area). */
+/* The top places of each area ([output] top_per_area). */
+static void sheet_by_area(pbook *b) {
+  lxw_workbook *wb = b->wb;
+  const harm_places *p = b->p;
+  const harm__xlsx_formats f = b->f;
+  const harm__xlsx_page pg = b->pg;
+  size_t k = b->k, per_area = b->per_area;
+  char buf[4096];
   if (per_area) {
     lxw_worksheet *as = workbook_add_worksheet(wb, "Top places by area");
     static const harm__xlsx_col acols[] = {
@@ -387,8 +406,15 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
     worksheet_set_column(as, 5, 9, 11, NULL);
     worksheet_set_column(as, 10, 10, 36, NULL);
   }
+}
 
-  /* Offender links of the places shown. */
+/* Offender links of the places shown. */
+static void sheet_links(pbook *b) {
+  lxw_workbook *wb = b->wb;
+  const harm_places *p = b->p;
+  const harm__xlsx_formats f = b->f;
+  const harm__xlsx_page pg = b->pg;
+  size_t n = b->n;
   lxw_worksheet *ls = workbook_add_worksheet(wb, "Offenders by place");
   static const harm__xlsx_col lcols[] = {{"Place\nrank", 10, true},
                                          {"Place", 28, false},
@@ -412,8 +438,17 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   worksheet_set_column(ls, 0, 0, 10, NULL);
   worksheet_set_column(ls, 1, 2, 28, NULL);
   worksheet_set_column(ls, 3, 4, 12, NULL);
+}
 
-  /* Quality checks. */
+/* Quality checks. */
+static void sheet_quality(pbook *b) {
+  lxw_workbook *wb = b->wb;
+  const harm_places *p = b->p;
+  const harm_places_summary *s = b->s;
+  const harm_accounting *a = b->a;
+  const harm__xlsx_formats f = b->f;
+  const harm__xlsx_page pg = b->pg;
+  char buf[4096];
   lxw_worksheet *qs = workbook_add_worksheet(wb, "Quality");
   static const harm__xlsx_col qcols[] = {
       {"Check", 44, false}, {"Value", 12, true}, {"Share", 10, true}};
@@ -469,8 +504,40 @@ harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
   }
   worksheet_set_column(qs, 0, 0, 44, NULL);
   worksheet_set_column(qs, 1, 2, 12, NULL);
+}
 
-  harm__xlsx_run_details(wb, "places", m, &f, &pg);
+harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
+                                   const harm_accounting *a, size_t top_n,
+                                   size_t k, size_t per_area,
+                                   const harm_manifest *m, harm_error *err) {
+  lxw_workbook *wb = workbook_new(path);
+  if (!wb) {
+    return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
+                      "cannot create the workbook");
+  }
+  harm__xlsx_set_created_from(wb, m);
+  /* A meeting pack, not a data dump: at most XLSX_MAX_PLACES places
+   * (places.csv has them all). */
+  size_t n = shown(p, top_n);
+  pbook b = {.wb = wb,
+             .p = p,
+             .s = harm_places_summary_get(p),
+             .a = a,
+             .f = harm__xlsx_add_formats(wb),
+             .pg = harm__xlsx_page_of(m ? m->config : NULL, "Places",
+                                      harm__xlsx_manifest_as_of(m)),
+             .n = n > XLSX_MAX_PLACES ? XLSX_MAX_PLACES : n,
+             .cut = n > XLSX_MAX_PLACES,
+             .k = k,
+             .per_area = per_area};
+  sheet_places(&b);
+  sheet_chart(&b);
+  if (per_area) {
+    sheet_by_area(&b);
+  }
+  sheet_links(&b);
+  sheet_quality(&b);
+  harm__xlsx_run_details(wb, "places", m, &b.f, &b.pg);
   lxw_error e = workbook_close(wb);
   if (e != LXW_NO_ERROR) {
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
