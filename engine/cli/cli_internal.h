@@ -128,6 +128,12 @@ int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);
 int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
                             cli_pipeline *p);
 
+/* As cli_pipeline_run for the analyses (compare, concentration, sweep),
+ * which list no offenders: no top_places, so the place column is not read
+ * and the records are freed once aggregated. */
+int cli_pipeline_run_analysis(const cli_opts *o, const char *rejects_path,
+                              cli_pipeline *p);
+
 /* Commits the rejects file. Returns an exit code. */
 int cli_pipeline_commit(cli_pipeline *p);
 

@@ -58,7 +58,7 @@ int cli_cmd_compare(int argc, char **argv) {
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   if (!rc) {
-    rc = cli_pipeline_run(&o, rejects, &p);
+    rc = cli_pipeline_run_analysis(&o, rejects, &p);
   }
   const harm_ranking *r[CLI_MAX_WEIGHTS] = {NULL};
   harm_analysis_comparison *cmp[MAX_PAIRS] = {NULL};

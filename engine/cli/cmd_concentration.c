@@ -131,7 +131,7 @@ int cli_cmd_concentration(int argc, char **argv) {
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   if (!rc) {
-    rc = cli_pipeline_run(&o, rejects, &p);
+    rc = cli_pipeline_run_analysis(&o, rejects, &p);
   }
   size_t n = 0;
   double *harm = NULL, *tmp = NULL;

@@ -81,7 +81,7 @@ int cli_cmd_sweep(int argc, char **argv) {
   cli_pipeline p;
   memset(&p, 0, sizeof p);
   if (!rc) {
-    rc = cli_pipeline_run(&o, rejects, &p);
+    rc = cli_pipeline_run_analysis(&o, rejects, &p);
   }
   double *base = NULL;
   harm_analysis_sweep *sw = NULL;

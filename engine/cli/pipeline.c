@@ -154,8 +154,19 @@ static int top_places(const cli_opts *o, cli_pipeline *p) {
   return HARM_EXIT_OK;
 }
 
-static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
-               bool places_cmd, cli_pipeline *p) {
+/* What a command's run reads beyond the scoring. */
+typedef enum run_kind {
+  RUN_LIST,     /* score, cohort: offender lists with top_places */
+  RUN_EXPLAIN,  /* explain: offence ids and top_places */
+  RUN_PLACES,   /* places: the place roles and the previous period */
+  RUN_ANALYSIS, /* compare, concentration, sweep: no offender list */
+} run_kind;
+
+static int run(const cli_opts *o, const char *rejects_path, run_kind kind,
+               cli_pipeline *p) {
+  bool keep_ids = kind == RUN_EXPLAIN, places_cmd = kind == RUN_PLACES;
+  /* Each offender's top places, only for the commands that list them. */
+  bool lists = kind == RUN_LIST || kind == RUN_EXPLAIN;
   memset(p, 0, sizeof *p);
   harm_error err = HARM_ERROR_INIT;
   if (!o->offences) {
@@ -195,7 +206,7 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   ro.stage_ctx = &pr;
   /* Places: the place role for `places` and for top_places; `places`
    * also keeps the previous period of equal length (persistence). */
-  ro.read_places = places_cmd || (harm_config_top_places(o->cfg) &&
+  ro.read_places = places_cmd || (lists && harm_config_top_places(o->cfg) &&
                                   !harm_config_people_mode(o->cfg));
   ro.previous_days =
       places_cmd ? harm_config_ingest_opts(o->cfg).lookback_days : 0;
@@ -226,7 +237,7 @@ static int run(const cli_opts *o, const char *rejects_path, bool keep_ids,
   if (!o->quiet) {
     print_summary(p, rejects_path);
   }
-  return places_cmd ? HARM_EXIT_OK : top_places(o, p);
+  return lists ? top_places(o, p) : HARM_EXIT_OK;
 }
 
 int cli_pipeline_commit(cli_pipeline *p) {
@@ -245,14 +256,19 @@ void cli_pipeline_free(cli_pipeline *p) {
 
 int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
                      cli_pipeline *p) {
-  return run(o, rejects_path, false, false, p);
+  return run(o, rejects_path, RUN_LIST, p);
 }
 
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p) {
-  return run(o, NULL, true, false, p);
+  return run(o, NULL, RUN_EXPLAIN, p);
 }
 
 int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
                             cli_pipeline *p) {
-  return run(o, rejects_path, false, true, p);
+  return run(o, rejects_path, RUN_PLACES, p);
+}
+
+int cli_pipeline_run_analysis(const cli_opts *o, const char *rejects_path,
+                              cli_pipeline *p) {
+  return run(o, rejects_path, RUN_ANALYSIS, p);
 }
