@@ -148,6 +148,13 @@ static int rank_places(places_cmd *c) {
   }
   if (!rc && !o->quiet) {
     print_summary(c->pl, &c->a);
+    size_t n = harm_places_count(c->pl), n_area = harm_places_n_by_area(c->pl);
+    if (c->per_area && n_area && n_area < n) {
+      fprintf(stderr,
+              "harmrank: warning: %zu of %zu places have no area (their rows "
+              "carry none) and are in no area's list in %s\n",
+              n - n_area, n, by_area_name);
+    }
   }
   return rc;
 }

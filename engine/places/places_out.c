@@ -92,6 +92,13 @@ harm_status harm_places_write_links(FILE *fp, const harm_places *p,
 harm_status harm_places_write_by_area(FILE *fp, const harm_places *p,
                                       size_t per_area, size_t k,
                                       harm_error *err) {
+  /* An empty list would read as "no place in any area": stop instead. */
+  if (per_area && harm_places_count(p) && !harm_places_n_by_area(p)) {
+    return harm__fail(err, HARM_ERR_DATA, "places", NULL, 0, "area",
+                      "top_per_area needs each place's area, but no scored "
+                      "row at a place has one: the offences have no area "
+                      "column (set [columns] area) or it is empty");
+  }
   fputs("area,area_rank,rank,place,place_type,harm,crimes,offenders,"
         "harm_spot,persistent,top_offenders\n",
         fp);

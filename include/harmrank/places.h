@@ -200,7 +200,9 @@ harm_status harm_places_write_csv(FILE *fp, const harm_places *p, size_t top_n,
 /* Writes places_by_area.csv: area,area_rank,rank,place,place_type,harm,
  * crimes,offenders,harm_spot,persistent,top_offenders: the first `per_area`
  * places of each area (harm_place.area, areas bytewise), in rank order.
- * Places with no area are left out. Returns HARM_OK or HARM_ERR_IO. */
+ * Places with no area are left out. Returns HARM_OK, HARM_ERR_IO, or
+ * HARM_ERR_DATA (writing nothing) when places were ranked but none has an
+ * area (no area column, or an empty one), which would give an empty list. */
 harm_status harm_places_write_by_area(FILE *fp, const harm_places *p,
                                       size_t per_area, size_t top_offenders,
                                       harm_error *err);

@@ -193,3 +193,29 @@ Test(places, filter_on_area_role_filters_the_area) {
   harm_run_free(r);
   harm_config_free(cfg);
 }
+
+/* --top-per-area on offences whose area column is missing (here renamed
+ * away with [columns] area) would give an empty places_by_area.csv that
+ * reads as "no place in any area": the run stops (exit 1, data) and
+ * leaves no output behind. */
+Test(places, top_per_area_without_any_area_stops_the_run) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/per_area_top", PLACES_DIR);
+  cr_assert_eq(chdir(dir), 0);
+  char out[] = "/tmp/harmrank-places-noarea-XXXXXX";
+  cr_assert_not_null(mkdtemp(out));
+  char *argv[] = {
+      "harmrank",       "places",      "--offences", "offences.csv",
+      "--weights",      "weights.csv", "--as-of",    "2026-06-30",
+      "--top-per-area", "2",           "--set",      "columns.area=region",
+      "--out",          out,           "-q",         NULL};
+  cr_expect_eq(harm_cli_main(15, argv), 1);
+  static const char *const files[] = {"places.csv", "places_by_area.csv",
+                                      "places.xlsx", "manifest.json"};
+  for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+    char got[128];
+    snprintf(got, sizeof got, "%s/%s", out, files[k]);
+    cr_expect_neq(access(got, F_OK), 0, "%s left behind", files[k]);
+  }
+  cr_expect_eq(rmdir(out), 0, "the output folder is not empty");
+}
