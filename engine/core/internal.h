@@ -72,6 +72,14 @@ bool harm__parse_u64(const char *s, size_t len, uint64_t *out);
 /* Asks the kernel to back a large block with huge pages (a hint: big
  * hash tables probed at random spend much of their time in TLB misses). */
 void harm__hint_huge_pages(void *p, size_t len);
+/* Tells the kernel that the bytes [p, p + len) of a live allocation will
+ * not be read again before it is freed, so their memory can go now: only
+ * the whole pages inside the range, which may come back as zeros (the
+ * allocator's own bytes at the block's ends are never in a whole page of
+ * the range the caller passes, which lies inside its block). A no-op
+ * where madvise is missing. For a big array consumed front to back on
+ * its way into another, so the two are not both resident. */
+void harm__discard(void *p, size_t len);
 
 /* Number of online cores (at least 1, at most 64). */
 unsigned harm__cpu_count(void);

@@ -378,9 +378,11 @@ static size_t key_len(uint64_t k1, uint64_t k2) {
   return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
 }
 
-bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
-                         const bool *const *used, uint32_t *const *maps,
-                         size_t n_pools) {
+/* harm__strpool_unify; `consume` (NULL, or the one pool) is freed of its
+ * bytes once the keys hold them all. */
+static bool unify(harm__strpool *out, const harm__strpool *const *pools,
+                  const bool *const *used, uint32_t *const *maps,
+                  size_t n_pools, harm__strpool *consume) {
   size_t n = 0;
   for (size_t k = 0; k < n_pools; k++) {
     for (uint32_t i = 0; i < pools[k]->n; i++) {
@@ -431,6 +433,15 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
         m++;
       }
     }
+  }
+  /* Strings of up to 16 bytes are wholly in the keys (key_len and the
+   * output loop below read nothing else): a consumed pool can go now. */
+  if (ok && consume && !any_long) {
+    harm__free(consume->bytes);
+    harm__free(consume->offset);
+    consume->bytes = NULL;
+    consume->offset = NULL;
+    consume->bytes_len = consume->bytes_cap = 0;
   }
   /* Stable radix sorts on bytes 8..15, then on bytes 0..7: the order of
    * the first 16 bytes, which is the whole string for ids up to 16 bytes
@@ -547,6 +558,20 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
   return ok;
 }
 
+bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
+                         const bool *const *used, uint32_t *const *maps,
+                         size_t n_pools) {
+  return unify(out, pools, used, maps, n_pools, NULL);
+}
+
+bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
+                              const bool *used, uint32_t *map) {
+  const harm__strpool *pools[1] = {rows};
+  const bool *usedv[1] = {used};
+  uint32_t *maps[1] = {map};
+  return unify(out, pools, usedv, maps, 1, rows);
+}
+
 /* One slice of a k-way merge: from each pool k the strings [lo[k],
  * hi[k]), all of them below the next slice's and at or above the
  * previous slice's, into bytes/offset from 0 (the caller moves slice t
@@ -584,6 +609,28 @@ static int merge_room(void *arg) {
   return 0;
 }
 
+/* A string's first 8 bytes, big-endian and zero-padded (prefix_key),
+ * with one load when it has 8 bytes or more. */
+static inline uint64_t head_key(const char *s, size_t len) {
+  if (len >= 8) {
+    uint64_t k;
+    memcpy(&k, s, 8);
+    return __builtin_bswap64(k);
+  }
+  return prefix_key(s, len);
+}
+
+/* Bytewise order of (a, la) and (b, lb) given their head keys: the keys
+ * decide unless equal (a zero-padded key orders a proper prefix first,
+ * as cmp_bytes does), and equal keys fall back to the full comparison. */
+static inline int cmp_keyed(uint64_t ka, const char *a, size_t la, uint64_t kb,
+                            const char *b, size_t lb) {
+  if (ka != kb) {
+    return ka < kb ? -1 : 1;
+  }
+  return cmp_bytes(a, la, b, lb);
+}
+
 static int merge_slice(void *arg) {
   merge_job *j = arg;
   for (size_t k = 0; k < j->n_pools; k++) {
@@ -596,10 +643,12 @@ static int merge_slice(void *arg) {
   uint32_t count = 0;
   const char *last = NULL;
   size_t last_len = 0;
+  uint64_t last_key = 0;
   for (;;) {
     /* The smallest used head among the pools (few pools: a linear scan). */
     size_t best = SIZE_MAX, best_len = 0;
     const char *best_s = NULL;
+    uint64_t best_key = 0;
     for (size_t k = 0; k < j->n_pools; k++) {
       size_t h = j->head[k];
       while (h < j->hi[k] && !j->used[k][h]) {
@@ -611,20 +660,24 @@ static int merge_slice(void *arg) {
       }
       size_t len;
       const char *str = harm__strpool_get(j->pools[k], (uint32_t)h, &len);
-      if (!best_s || cmp_bytes(str, len, best_s, best_len) < 0) {
+      uint64_t key = head_key(str, len);
+      if (!best_s || cmp_keyed(key, str, len, best_key, best_s, best_len) < 0) {
         best = k;
         best_s = str;
         best_len = len;
+        best_key = key;
       }
     }
     if (!best_s) {
       break;
     }
-    if (!last || cmp_bytes(best_s, best_len, last, last_len) != 0) {
+    if (!last ||
+        cmp_keyed(best_key, best_s, best_len, last_key, last, last_len) != 0) {
       j->offset[count] = used_bytes;
       memcpy(j->bytes + used_bytes, best_s, best_len + 1);
       last = j->bytes + used_bytes;
       last_len = best_len;
+      last_key = best_key;
       used_bytes += best_len + 1;
       count++;
     }

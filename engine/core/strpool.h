@@ -96,6 +96,15 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools);
 
+/* As harm__strpool_unify for the one pool `rows` (one string per row,
+ * from harm__strpool_append), which it consumes: when no used string is
+ * longer than 16 bytes (the sort keys then hold every byte), its bytes
+ * and offsets are freed as soon as the keys are taken, before the sort
+ * allocates, so the two are not both resident. `rows` keeps its count
+ * (rows->n) and is left for the caller to free (harm__strpool_free). */
+bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
+                              const bool *used, uint32_t *map);
+
 /* As harm__strpool_unify for pools that each hold distinct strings in
  * bytewise order (results of harm__strpool_unify): a k-way merge, no
  * sort. Returns false on allocation failure. */

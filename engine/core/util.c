@@ -327,3 +327,27 @@ void harm__hint_huge_pages(void *p, size_t len) {
   (void)len;
 #endif
 }
+
+void harm__discard(void *p, size_t len) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+  /* The real page size: madvise rounds the length up to whole pages. */
+  static _Atomic long page_size;
+  long ps = atomic_load_explicit(&page_size, memory_order_relaxed);
+  if (ps <= 0) {
+    ps = sysconf(_SC_PAGESIZE);
+    if (ps <= 0 || (ps & (ps - 1)) != 0) {
+      return;
+    }
+    atomic_store_explicit(&page_size, ps, memory_order_relaxed);
+  }
+  const uintptr_t page = (uintptr_t)ps;
+  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+  uintptr_t b = ((uintptr_t)p + len) & ~(page - 1);
+  if (b > a) {
+    (void)madvise((void *)a, b - a, MADV_DONTNEED);
+  }
+#else
+  (void)p;
+  (void)len;
+#endif
+}

@@ -22,10 +22,14 @@ bool harm__ingest_sort_subjects(harm_dataset *ds) {
   for (size_t i = 0; ok && i < ds->n_recs; i++) {
     used[ds->recs[i].subject] = true;
   }
-  const harm__strpool *pools[1] = {sp};
-  const bool *usedv[1] = {used};
-  uint32_t *maps[1] = {map};
-  ok = ok && harm__strpool_unify(&out, pools, usedv, maps, 1);
+  /* The pool of rows is consumed: when that fails after its strings
+   * went, the records (which the read then drops, out of memory) are
+   * emptied so none names a missing string. */
+  ok = ok && harm__strpool_unify_rows(&out, sp, used, map);
+  if (!ok && sp->n && !sp->bytes) {
+    harm__strpool_free(sp);
+    ds->n_recs = 0;
+  }
   if (ok) {
     for (size_t i = 0; i < ds->n_recs; i++) {
       ds->recs[i].subject = map[ds->recs[i].subject];

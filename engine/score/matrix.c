@@ -15,7 +15,10 @@
 
 #define DROP UINT32_MAX
 
-/* Working record: a dataset record with its matrix column. */
+/* Working record: a dataset record with its matrix column in place of
+ * its code, the same 32 bytes (the split factor k, needed only under
+ * split attribution, is a side array), so the working copy costs no more
+ * than the records it is made from. */
 typedef struct wrec {
   uint32_t subject;
   uint32_t col;
@@ -23,8 +26,8 @@ typedef struct wrec {
   int32_t area;
   uint64_t offence;
   uint64_t victim;
-  uint32_t k; /* distinct offenders on the offence (split), else 1 */
 } wrec;
+_Static_assert(sizeof(wrec) == sizeof(harm__rec), "wrec is a harm__rec");
 
 static int cmp_u64(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
 
@@ -136,6 +139,8 @@ enum { MAX_AGG_THREADS = 64 };
 typedef struct agg_job {
   harm_matrix *m;
   wrec *w;
+  const uint32_t *wk; /* split attribution: k of each record of w, else
+                         NULL (every k is 1) */
   const size_t *start;
   size_t *glen;
   const size_t *kpos; /* first run slot of each subject (kept records) */
@@ -195,13 +200,14 @@ static int agg_phase1(void *arg) {
   return 0;
 }
 
-/* Runs of equal factors for the entry made of records r[0..n): factors
- * from the kernel, sorted, then counted. */
-static void entry_runs(harm_matrix *m, size_t e, const wrec *r, size_t n,
-                       size_t at, double *tmp) {
+/* Runs of equal factors for the entry made of records r[0..n) (their
+ * distinct offenders k[0..n), or NULL for 1 each): factors from the
+ * kernel, sorted, then counted. */
+static void entry_runs(harm_matrix *m, size_t e, const wrec *r,
+                       const uint32_t *k, size_t n, size_t at, double *tmp) {
   for (size_t i = 0; i < n; i++) {
     tmp[i] = harm__offence_factor((int64_t)m->as_of - r[i].date,
-                                  m->half_life_days, r[i].k);
+                                  m->half_life_days, k ? k[i] : 1);
   }
   qsort(tmp, n, sizeof *tmp, cmp_double);
   uint32_t runs = 0;
@@ -230,6 +236,7 @@ static int agg_phase2(void *arg) {
   size_t vcap = 64;
   for (size_t sj = j->s0; sj < j->s1; sj++) {
     wrec *g = j->w + j->start[sj];
+    const uint32_t *gk = j->wk ? j->wk + j->start[sj] : NULL;
     size_t len = j->glen[sj];
     harm_subject_facts *f = &m->facts[sj];
     f->first = f->last = HARM_DATE_NONE;
@@ -257,7 +264,8 @@ static int agg_phase2(void *arg) {
       wrec *r = &g[i];
       if (i == 0 || r->col != g[i - 1].col) {
         if (i && !m->uniform) {
-          entry_runs(m, e - 1, g + first, i - first, at, factors);
+          entry_runs(m, e - 1, g + first, gk ? gk + first : NULL, i - first, at,
+                     factors);
           at += m->run_n[e - 1];
         }
         first = i;
@@ -281,7 +289,8 @@ static int agg_phase2(void *arg) {
       }
     }
     if (len && !m->uniform) {
-      entry_runs(m, e - 1, g + first, len - first, at, factors);
+      entry_runs(m, e - 1, g + first, gk ? gk + first : NULL, len - first, at,
+                 factors);
     }
     if (n_vict <= 16) {
       /* Most offenders have a handful of victims: no qsort call. */
@@ -352,6 +361,9 @@ typedef struct scatter_job {
   size_t i0, i1;
   size_t at[256];
   uint64_t filtered, proactive_n;
+  /* The records are the caller's to consume (harm_matrix_build_release):
+   * the fill hands their memory back as it goes. */
+  bool consume;
 } scatter_job;
 
 static int scatter_count(void *arg) {
@@ -369,15 +381,25 @@ static int scatter_count(void *arg) {
   return 0;
 }
 
+/* Records between two hand-backs of the consumed records' memory. */
+enum { CONSUME_STEP = 1 << 15 };
+
 static int scatter_fill(void *arg) {
   scatter_job *j = arg;
   const harm__rec *recs = j->ds->recs;
+  size_t done = j->i0;
   for (size_t i = j->i0; i < j->i1; i++) {
     const harm__rec *r = &recs[i];
     uint32_t col = j->map[r->code];
     if (col != DROP) {
-      wrec x = {r->subject, col, r->date, r->area, r->offence, r->victim, 1};
+      wrec x = {r->subject, col, r->date, r->area, r->offence, r->victim};
       j->w[j->at[r->subject >> j->shift]++] = x;
+    }
+    /* The records behind are read no more: their pages go as w's pages
+     * are first written, so the two arrays are not both resident. */
+    if (j->consume && i + 1 - done == CONSUME_STEP) {
+      harm__discard((void *)(recs + done), CONSUME_STEP * sizeof *recs);
+      done = i + 1;
     }
   }
   return 0;
@@ -448,6 +470,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   const bool *proactive = m->code_proactive;
   wrec *w = harm__malloc((ds->n_recs + 1) * sizeof *w);
   wrec **byc = NULL;
+  uint32_t *wk = NULL; /* split attribution: k per record of w */
   size_t *start = NULL;
   size_t *glen = NULL; /* kept records per subject after dedupe */
   size_t *kpos = NULL; /* prefix sums of glen */
@@ -487,6 +510,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     sjobs[t].shift = shift;
     sjobs[t].i0 = ds->n_recs * t / TS;
     sjobs[t].i1 = ds->n_recs * (t + 1) / TS;
+    sjobs[t].consume = release != NULL;
   }
   harm__par_run(scatter_count, sjobs, sizeof *sjobs, TS);
   size_t bstart[257] = {0};
@@ -601,7 +625,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     /* Co-offenders: one sort of every kept record by (offence, subject);
      * k = the distinct subjects on the offence id, whatever their codes. */
     byc = harm__malloc(scored * sizeof *byc);
-    if (!byc) {
+    wk = harm__malloc((n + 1) * sizeof *wk);
+    if (!byc || !wk) {
       goto done;
     }
     size_t k = 0;
@@ -628,7 +653,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
         j++;
       }
       for (size_t t = i; t < j; t++) {
-        byc[t]->k = distinct;
+        wk[byc[t] - w] = distinct;
       }
       m->split_offence[m->n_split] = byc[i]->offence;
       m->split_k[m->n_split++] = distinct;
@@ -652,6 +677,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     }
     for (unsigned t = 0; t < T; t++) {
       jobs[t].kpos = kpos;
+      jobs[t].wk = wk;
     }
   }
   m->col = harm__malloc((nnz + 1) * sizeof *m->col);
@@ -683,6 +709,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   st = HARM_OK;
 done:
   harm__free(w);
+  harm__free(wk);
   harm__free(byc);
   harm__free(start);
   harm__free(glen);
@@ -880,13 +907,8 @@ harm_status harm__matrix_kept(const harm_matrix *m, size_t subject,
     if (m->code_map[r->code] == DROP) {
       continue;
     }
-    wrec x = {(uint32_t)subject,
-              m->code_map[r->code],
-              r->date,
-              r->area,
-              r->offence,
-              r->victim,
-              1};
+    wrec x = {(uint32_t)subject, m->code_map[r->code], r->date,
+              r->area,           r->offence,           r->victim};
     k[nk].r = x;
     k[nk++].at = i;
   }

@@ -194,3 +194,69 @@ Test(strpool, rows_deduplicated_then_merged_match_a_sorted_reference) {
   }
   harm__strpool_free(&out);
 }
+
+/* The consuming form ingest uses per chunk: the same dictionary as the
+ * reference (strings copied before the call, since the pool's bytes may
+ * go), and the pool's bytes freed early exactly when every used string
+ * fits the 16-byte sort keys. */
+Test(strpool, unify_rows_consumes_the_pool_only_when_keys_hold_every_byte) {
+  enum { ROWS = 800 };
+  static const char *const stems[] = {"N", "N0012345", "N00123456789AB",
+                                      "x", "N001234",  "N00123456789ABCDE"};
+  for (int long_ones = 0; long_ones < 2; long_ones++) {
+    harm__strpool rows;
+    memset(&rows, 0, sizeof rows);
+    char *copy[ROWS];
+    bool used[ROWS];
+    uint32_t map[ROWS];
+    char *ref[ROWS];
+    size_t n_ref = 0;
+    for (int i = 0; i < ROWS; i++) {
+      char s[64];
+      /* Stem 5 is 17 bytes: only in the second round. */
+      int len = snprintf(s, sizeof s, "%s", stems[rnd() % (5 + long_ones)]);
+      int extra = (int)(rnd() % 3);
+      for (int e = 0; e < extra && len < 16; e++) {
+        s[len++] = (char)('0' + rnd() % 3);
+      }
+      s[len] = '\0';
+      cr_assert_eq(harm__strpool_append(&rows, s, (size_t)len), (uint32_t)i);
+      copy[i] = strdup(s);
+      used[i] = rnd() % 5 != 0;
+      if (used[i]) {
+        ref[n_ref++] = copy[i];
+      }
+    }
+    bool any_long = false;
+    for (int i = 0; i < ROWS; i++) {
+      any_long = any_long || (used[i] && strlen(copy[i]) > 16);
+    }
+    cr_assert_eq(any_long, long_ones == 1, "the rounds differ as meant");
+    qsort(ref, n_ref, sizeof *ref, cmp_str);
+    size_t n_unique = 0;
+    for (size_t i = 0; i < n_ref; i++) {
+      if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
+        ref[n_unique++] = ref[i];
+      }
+    }
+    harm__strpool out;
+    memset(&out, 0, sizeof out);
+    cr_assert(harm__strpool_unify_rows(&out, &rows, used, map));
+    cr_assert_eq(rows.bytes == NULL, !any_long);
+    cr_assert_eq(rows.n, (uint32_t)ROWS, "the pool keeps its count");
+    cr_assert_eq(out.n, (uint32_t)n_unique);
+    for (uint32_t i = 0; i < out.n; i++) {
+      cr_assert_str_eq(harm__strpool_get(&out, i, NULL), ref[i]);
+    }
+    for (int i = 0; i < ROWS; i++) {
+      if (used[i]) {
+        cr_assert_str_eq(harm__strpool_get(&out, map[i], NULL), copy[i]);
+      } else {
+        cr_assert_eq(map[i], UINT32_MAX);
+      }
+      free(copy[i]);
+    }
+    harm__strpool_free(&rows);
+    harm__strpool_free(&out);
+  }
+}
