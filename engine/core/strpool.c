@@ -378,11 +378,13 @@ static size_t key_len(uint64_t k1, uint64_t k2) {
   return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
 }
 
-/* harm__strpool_unify; `consume` (NULL, or the one pool) is freed of its
- * bytes once the keys hold them all. */
+/* harm__strpool_unify, its sorts on up to `threads` threads (the result
+ * is the same at any count); `consume` (NULL, or the n_pools pools
+ * themselves) are freed of their bytes once the keys hold them all. */
 static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                   const bool *const *used, uint32_t *const *maps,
-                  size_t n_pools, harm__strpool *consume) {
+                  size_t n_pools, unsigned threads,
+                  harm__strpool *const *consume) {
   size_t n = 0;
   for (size_t k = 0; k < n_pools; k++) {
     for (uint32_t i = 0; i < pools[k]->n; i++) {
@@ -436,12 +438,12 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   /* Strings of up to 16 bytes are wholly in the keys (key_len and the
    * output loop below read nothing else): a consumed pool can go now. */
-  if (ok && consume && !any_long) {
-    harm__free(consume->bytes);
-    harm__free(consume->offset);
-    consume->bytes = NULL;
-    consume->offset = NULL;
-    consume->bytes_len = consume->bytes_cap = 0;
+  for (size_t k = 0; ok && consume && !any_long && k < n_pools; k++) {
+    harm__free(consume[k]->bytes);
+    harm__free(consume[k]->offset);
+    consume[k]->bytes = NULL;
+    consume[k]->offset = NULL;
+    consume[k]->bytes_len = consume[k]->bytes_cap = 0;
   }
   /* Stable radix sorts on bytes 8..15, then on bytes 0..7: the order of
    * the first 16 bytes, which is the whole string for ids up to 16 bytes
@@ -451,19 +453,19 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
    * second keys are all zero and one sort of the first keys, in place,
    * is the whole job. */
   if (ok && !any_k2) {
-    ok = harm__radix_sort(keys, ord, n);
+    ok = harm__radix_sort_mt(keys, ord, n, threads);
   } else if (ok) {
     uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
     ok = scratch != NULL;
     if (ok) {
       /* keys and k2 stay in entry order; scratch carries the sort keys. */
       memcpy(scratch, k2, n * sizeof *scratch);
-      ok = harm__radix_sort(scratch, ord, n);
+      ok = harm__radix_sort_mt(scratch, ord, n, threads);
     }
     for (size_t r = 0; ok && r < n; r++) {
       scratch[r] = keys[ord[r]];
     }
-    ok = ok && harm__radix_sort(scratch, ord, n);
+    ok = ok && harm__radix_sort_mt(scratch, ord, n, threads);
     if (ok) {
       /* Now scratch holds the first keys in sorted order; put the second
        * keys in that order too (keys, in entry order, is free to reuse). */
@@ -561,15 +563,23 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
-  return unify(out, pools, used, maps, n_pools, NULL);
+  return unify(out, pools, used, maps, n_pools, 1, NULL);
 }
 
 bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
                               const bool *used, uint32_t *map) {
   const harm__strpool *pools[1] = {rows};
+  harm__strpool *consume[1] = {rows};
   const bool *usedv[1] = {used};
   uint32_t *maps[1] = {map};
-  return unify(out, pools, usedv, maps, 1, rows);
+  return unify(out, pools, usedv, maps, 1, 1, consume);
+}
+
+bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
+                               const bool *const *used, uint32_t *const *maps,
+                               size_t n_pools, unsigned threads) {
+  return unify(out, (const harm__strpool *const *)pools, used, maps, n_pools,
+               threads, pools);
 }
 
 /* One slice of a k-way merge: from each pool k the strings [lo[k],
@@ -581,10 +591,10 @@ typedef struct merge_job {
   const bool *const *used;
   uint32_t *const *maps;
   size_t n_pools;
-  size_t *lo, *hi;  /* n_pools each */
-  size_t *head;     /* n_pools scratch */
-  char *bytes;      /* where this slice writes: in out, at or after */
-  uint64_t *offset; /* the end of the previous slices' room */
+  size_t *lo, *hi;          /* n_pools each */
+  struct merge_head *heads; /* n_pools scratch */
+  char *bytes;              /* where this slice writes: in out, at or after */
+  uint64_t *offset;         /* the end of the previous slices' room */
   size_t used_bytes;
   uint32_t count;
   size_t room_bytes, room_count; /* this slice's used strings, as if none
@@ -628,16 +638,43 @@ static inline int cmp_keyed(uint64_t ka, const char *a, size_t la, uint64_t kb,
   if (ka != kb) {
     return ka < kb ? -1 : 1;
   }
-  return cmp_bytes(a, la, b, lb);
+  /* Equal keys: when either string has at most 8 bytes, it is the other's
+   * first bytes (the keys' padding is zeros, matched by zero bytes), so
+   * the shorter comes first and equal lengths are equal strings. */
+  if (la <= 8 || lb <= 8) {
+    return la < lb ? -1 : la > lb;
+  }
+  return cmp_bytes(a + 8, la - 8, b + 8, lb - 8);
+}
+
+/* Pool k's next used string at or after h in [h, hi): its index (hi when
+ * none), and its text, length and head key. */
+typedef struct merge_head {
+  size_t at;
+  const char *s;
+  size_t len;
+  uint64_t key;
+} merge_head;
+
+static void head_next(const merge_job *j, size_t k, size_t h, merge_head *mh) {
+  while (h < j->hi[k] && !j->used[k][h]) {
+    h++;
+  }
+  mh->at = h;
+  if (h < j->hi[k]) {
+    mh->s = harm__strpool_get(j->pools[k], (uint32_t)h, &mh->len);
+    mh->key = head_key(mh->s, mh->len);
+  }
 }
 
 static int merge_slice(void *arg) {
   merge_job *j = arg;
+  merge_head *hd = j->heads;
   for (size_t k = 0; k < j->n_pools; k++) {
     for (size_t i = j->lo[k]; i < j->hi[k]; i++) {
       j->maps[k][i] = UINT32_MAX;
     }
-    j->head[k] = j->lo[k];
+    head_next(j, k, j->lo[k], &hd[k]);
   }
   size_t used_bytes = 0;
   uint32_t count = 0;
@@ -645,44 +682,32 @@ static int merge_slice(void *arg) {
   size_t last_len = 0;
   uint64_t last_key = 0;
   for (;;) {
-    /* The smallest used head among the pools (few pools: a linear scan). */
-    size_t best = SIZE_MAX, best_len = 0;
-    const char *best_s = NULL;
-    uint64_t best_key = 0;
+    /* The smallest head among the pools (few pools: a linear scan of the
+     * heads kept with their keys; only the taken head moves). */
+    size_t best = SIZE_MAX;
     for (size_t k = 0; k < j->n_pools; k++) {
-      size_t h = j->head[k];
-      while (h < j->hi[k] && !j->used[k][h]) {
-        h++;
-      }
-      j->head[k] = h;
-      if (h == j->hi[k]) {
-        continue;
-      }
-      size_t len;
-      const char *str = harm__strpool_get(j->pools[k], (uint32_t)h, &len);
-      uint64_t key = head_key(str, len);
-      if (!best_s || cmp_keyed(key, str, len, best_key, best_s, best_len) < 0) {
+      if (hd[k].at < j->hi[k] &&
+          (best == SIZE_MAX ||
+           cmp_keyed(hd[k].key, hd[k].s, hd[k].len, hd[best].key, hd[best].s,
+                     hd[best].len) < 0)) {
         best = k;
-        best_s = str;
-        best_len = len;
-        best_key = key;
       }
     }
-    if (!best_s) {
+    if (best == SIZE_MAX) {
       break;
     }
-    if (!last ||
-        cmp_keyed(best_key, best_s, best_len, last_key, last, last_len) != 0) {
+    const merge_head *b = &hd[best];
+    if (!last || cmp_keyed(b->key, b->s, b->len, last_key, last, last_len)) {
       j->offset[count] = used_bytes;
-      memcpy(j->bytes + used_bytes, best_s, best_len + 1);
+      memcpy(j->bytes + used_bytes, b->s, b->len + 1);
       last = j->bytes + used_bytes;
-      last_len = best_len;
-      last_key = best_key;
-      used_bytes += best_len + 1;
+      last_len = b->len;
+      last_key = b->key;
+      used_bytes += b->len + 1;
       count++;
     }
-    j->maps[best][j->head[best]] = count - 1;
-    j->head[best]++;
+    j->maps[best][b->at] = count - 1;
+    head_next(j, best, b->at + 1, &hd[best]);
   }
   j->used_bytes = used_bytes;
   j->count = count;
@@ -737,7 +762,7 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
   merge_job *jobs = harm__calloc(T, sizeof *jobs);
   size_t *bounds =
       harm__calloc((size_t)(T + 1) * (n_pools + 1), sizeof *bounds);
-  size_t *heads = harm__calloc((size_t)T * (n_pools + 1), sizeof *heads);
+  merge_head *heads = harm__calloc((size_t)T * (n_pools + 1), sizeof *heads);
   out->bytes = harm__malloc(bytes + 1);
   out->offset = harm__malloc((n + 1) * sizeof *out->offset);
   out->hash = NULL;
@@ -765,7 +790,7 @@ bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
       jobs[t].n_pools = n_pools;
       jobs[t].lo = bounds + (size_t)t * (n_pools + 1);
       jobs[t].hi = bounds + (size_t)(t + 1) * (n_pools + 1);
-      jobs[t].head = heads + (size_t)t * (n_pools + 1);
+      jobs[t].heads = heads + (size_t)t * (n_pools + 1);
     }
     /* Each slice writes into out itself, after room for the slices before
      * it (their used strings, as if none repeated), so the slices need no

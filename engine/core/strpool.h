@@ -105,6 +105,14 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
 bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
                               const bool *used, uint32_t *map);
 
+/* As harm__strpool_unify, consuming every pool as harm__strpool_unify_rows
+ * consumes its one, with the sorts on up to `threads` threads (0: every
+ * core); the result is the same at any count. Ingest's one dictionary
+ * of subjects from the rows of every chunk. */
+bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
+                               const bool *const *used, uint32_t *const *maps,
+                               size_t n_pools, unsigned threads);
+
 /* As harm__strpool_unify for pools that each hold distinct strings in
  * bytewise order (results of harm__strpool_unify): a k-way merge, no
  * sort. Returns false on allocation failure. */

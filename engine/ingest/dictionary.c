@@ -43,10 +43,6 @@ bool harm__ingest_sort_subjects(harm_dataset *ds) {
   return ok;
 }
 
-bool harm__ingest_dedupe_subjects(harm_dataset *ds) {
-  return !ds->subjects_rows || harm__ingest_sort_subjects(ds);
-}
-
 /* The dictionaries a part's records index, by kind. */
 enum { K_SUBJECT, K_CODE, K_AREA, K_PLACE, K_TYPE, N_KINDS };
 
@@ -187,9 +183,12 @@ static bool merge_oids(harm_dataset *const *all, size_t np, uint32_t **omap) {
  * final record array with every record renumbered. No hashing: one radix
  * sort of 8-byte prefixes per dictionary. The parts are marked and
  * renumbered in parallel, one worker per part (up to HARM__PAR_MAX), each
- * at its own offset, so the result is the same whatever the thread count. */
+ * at its own offset, so the result is the same whatever the thread count.
+ * Subjects read as one string per row (every part, as the readers leave
+ * them) are sorted once, all parts together, on up to `threads` threads:
+ * no dictionary per chunk and no merge of them. */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
-                           size_t n_parts) {
+                           size_t n_parts, unsigned threads) {
   size_t np = n_parts + 1;
   harm_dataset **all = harm__malloc(np * sizeof *all);
   bool **used[N_KINDS] = {NULL};
@@ -240,18 +239,29 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   if (ok) {
     harm__par_run(mark_used, jobs, sizeof *jobs, nj);
   }
-  /* Subject dictionaries are already sorted per part
-   * (harm__ingest_sort_subjects): merging them is linear. Codes, areas,
-   * places and types are hash pools. */
+  /* Subjects: one sort of every part's rows (consumed as they are
+   * keyed), or, when every part already holds a sorted dictionary, a
+   * linear merge. Codes, areas, places and types are hash pools. */
+  bool rows = false;
+  for (size_t k = 0; ok && k < np; k++) {
+    rows = rows || all[k]->subjects_rows;
+  }
   for (int kind = 0; ok && kind < N_KINDS; kind++) {
-    const harm__strpool **pools = harm__malloc(np * sizeof *pools);
+    harm__strpool **pools = harm__malloc(np * sizeof *pools);
     ok = pools != NULL;
     for (size_t k = 0; ok && k < np; k++) {
       pools[k] = kind_pool(all[k], kind);
     }
-    ok = ok &&
-         (kind == K_SUBJECT ? harm__strpool_merge : harm__strpool_unify)(
-             &out[kind], pools, (const bool *const *)used[kind], map[kind], np);
+    const harm__strpool *const *cp = (const harm__strpool *const *)pools;
+    const bool *const *u = (const bool *const *)used[kind];
+    if (ok && kind == K_SUBJECT && rows) {
+      ok = harm__strpool_unify_pools(&out[kind], pools, u, map[kind], np,
+                                     threads);
+    } else if (ok && kind == K_SUBJECT) {
+      ok = harm__strpool_merge(&out[kind], cp, u, map[kind], np);
+    } else if (ok) {
+      ok = harm__strpool_unify(&out[kind], cp, u, map[kind], np);
+    }
     harm__free(pools);
   }
   /* The per-chunk dictionaries (and their hash tables, the bulk of them)
@@ -274,6 +284,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       d->n_recs = d->cap_recs = 0;
     }
     ds->subjects = out[K_SUBJECT];
+    ds->subjects_rows = false;
     ds->codes = out[K_CODE];
     ds->areas = out[K_AREA];
     ds->places = out[K_PLACE];

@@ -29,26 +29,6 @@ static harm_status finish(loader *ld) {
                       "only offender ids are pseudonymised: cannot group by "
                       "another column in a pseudonymised run");
   }
-  for (size_t k = 0; k <= ld->n_parts; k++) {
-    if (!harm__ingest_dedupe_subjects(k ? ld->parts[k - 1] : ds)) {
-      return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
-                        "out of memory building dictionaries");
-    }
-  }
-  if (ld->opts->pseudonym_key && person_subject) {
-    for (size_t k = 0; k <= ld->n_parts; k++) {
-      harm_dataset *part = k ? ld->parts[k - 1] : ds;
-      harm_status st = harm__ingest_pseudonymise(ld, part);
-      if (st != HARM_OK) {
-        return st;
-      }
-      /* Pseudonyms come in hash order: sorted again for the merge. */
-      if (!harm__ingest_sort_subjects(part)) {
-        return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
-                          "out of memory building dictionaries");
-      }
-    }
-  }
   if (ld->deferred) {
     ds->as_of = ld->runmax;
     int64_t start = harm__ingest_window_start(ds->as_of, ds->lookback_days);
@@ -77,8 +57,23 @@ static harm_status finish(loader *ld) {
   if (cst != HARM_OK) {
     return cst;
   }
-  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts) ||
-      !harm__ingest_split_previous(ds)) {
+  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, ld->opts->threads)) {
+    return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                      "out of memory building dictionaries");
+  }
+  /* Each distinct id once, in the one dictionary; pseudonyms come in hash
+   * order, so it is sorted again. */
+  if (ld->opts->pseudonym_key && person_subject) {
+    harm_status st = harm__ingest_pseudonymise(ld, ds);
+    if (st != HARM_OK) {
+      return st;
+    }
+    if (!harm__ingest_sort_subjects(ds)) {
+      return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                        "out of memory building dictionaries");
+    }
+  }
+  if (!harm__ingest_split_previous(ds)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");
   }

@@ -211,13 +211,12 @@ void harm__ingest_publish_max(loader *ld, harm_date d);
 /* ---- dictionary.c: subjects, codes and areas as dictionaries ------------ */
 
 /* Sorts a dataset's subjects into a dictionary and renumbers its records
- * (false: out of memory); dedupe_subjects does so only while the pool
- * still holds one string per record. */
+ * (false: out of memory). */
 bool harm__ingest_sort_subjects(harm_dataset *ds);
-bool harm__ingest_dedupe_subjects(harm_dataset *ds);
-/* Merges the dictionaries and records of ds and parts into ds. */
+/* Merges the dictionaries and records of ds and parts into ds, sorting
+ * on up to `threads` threads (0: all cores; the result is the same). */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
-                           size_t n_parts);
+                           size_t n_parts, unsigned threads);
 /* Replaces every subject id of ds by its keyed pseudonym. */
 harm_status harm__ingest_pseudonymise(loader *ld, harm_dataset *ds);
 

@@ -20,7 +20,12 @@
  * read again by one reader. Shards are merged in chunk order and rejects
  * replayed in file order, so the result never depends on the split. */
 
-enum { MIN_CHUNK = 1 << 20 };
+/* MIN_CHUNK: the smallest chunk worth a shard. CHUNKS_PER_THREAD: the
+ * body is cut into this many chunks per thread, taken by the threads in
+ * file order as each finishes its last, so a thread slowed by the machine
+ * or by a denser chunk holds the others up by one small chunk at most,
+ * not by half the file, and each chunk's dictionary sort is smaller. */
+enum { MIN_CHUNK = 1 << 20, CHUNKS_PER_THREAD = 4 };
 
 typedef struct shard {
   loader ld;
@@ -62,15 +67,13 @@ static int shard_main(void *arg) {
   if (st == HARM_OK && sh->last) {
     st = harm__csv_finish(r);
   }
-  /* The chunk's dictionary is built here, in its own thread: records
-   * already out of the chunk's own window (as_of = latest) go first. */
+  /* Records already out of the chunk's own window (as_of = latest) go
+   * here, in the chunk's thread. Its subjects stay one string per row:
+   * harm__ingest_renumber sorts every chunk's rows together. */
   if (st == HARM_OK && sh->ld.deferred) {
     harm__ingest_compact(
         sh->ld.ds, harm__ingest_window_start(harm__ingest_latest_seen(&sh->ld),
                                              sh->ld.ds->lookback_days));
-  }
-  if (st == HARM_OK && !harm__ingest_dedupe_subjects(sh->ld.ds)) {
-    st = HARM_ERR_NOMEM;
   }
   if (r) {
     sh->idle = harm__csv_idle(r);
@@ -80,6 +83,28 @@ static int shard_main(void *arg) {
   harm__csv_reader_free(r);
   harm__free(buf);
   return 0;
+}
+
+/* The threads' common work list: chunk next is the next one to read. */
+typedef struct chunk_queue {
+  shard *sh;
+  unsigned n;
+  atomic_uint next;
+} chunk_queue;
+
+static int queue_main(void *arg) {
+  chunk_queue *q = arg;
+  for (;;) {
+    unsigned k = atomic_fetch_add(&q->next, 1);
+    if (k >= q->n) {
+      return 0;
+    }
+    if (q->sh[k].ld.ds) {
+      shard_main(&q->sh[k]);
+    } else {
+      q->sh[k].st = HARM_ERR_NOMEM;
+    }
+  }
 }
 
 static void shard_init(shard *sh, const loader *master) {
@@ -243,7 +268,12 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
   if (body / min_chunk < T) {
     T = (unsigned)(body / min_chunk) ? (unsigned)(body / min_chunk) : 1;
   }
-  shard *sh = harm__calloc(T, sizeof *sh);
+  /* C chunks for T threads (fewer when the body is small). */
+  unsigned C = T * CHUNKS_PER_THREAD;
+  if (body / min_chunk < C) {
+    C = (unsigned)(body / min_chunk) > T ? (unsigned)(body / min_chunk) : T;
+  }
+  shard *sh = harm__calloc(C, sizeof *sh);
   thrd_t *tid = harm__calloc(T, sizeof *tid);
   if (!sh || !tid) {
     harm__free(sh);
@@ -254,11 +284,11 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
   size_t from = hdr_end;
   unsigned n = 0;
   _Atomic harm_date shared_max = HARM_DATE_NONE;
-  for (unsigned k = 0; k < T && from < src->len; k++) {
+  for (unsigned k = 0; k < C && from < src->len; k++) {
     size_t to =
-        k + 1 == T
+        k + 1 == C
             ? src->len
-            : harm__ingest_next_line(src, hdr_end + body / T * (k + 1), buf);
+            : harm__ingest_next_line(src, hdr_end + body / C * (k + 1), buf);
     if (to <= from) {
       continue;
     }
@@ -280,20 +310,19 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
     sh[n - 1].last = true;
     sh[n - 1].to = src->len;
   }
+  /* T - 1 threads and this one take the chunks in order; a thread that
+   * cannot start leaves its share to the others. */
+  chunk_queue q = {.sh = sh, .n = n};
+  atomic_init(&q.next, 0);
   bool started[64] = {false};
-  for (unsigned k = 0; k < n; k++) {
-    if (!sh[k].ld.ds) {
-      sh[k].st = HARM_ERR_NOMEM;
-      continue;
-    }
-    started[k] = thrd_create(&tid[k], shard_main, &sh[k]) == thrd_success;
-    if (!started[k]) {
-      shard_main(&sh[k]);
-    }
+  unsigned workers = T < n ? T : n;
+  for (unsigned t = 1; t < workers; t++) {
+    started[t] = thrd_create(&tid[t], queue_main, &q) == thrd_success;
   }
-  for (unsigned k = 0; k < n; k++) {
-    if (started[k]) {
-      thrd_join(tid[k], NULL);
+  queue_main(&q);
+  for (unsigned t = 1; t < workers; t++) {
+    if (started[t]) {
+      thrd_join(tid[t], NULL);
     }
   }
   /* A chunk that did not end idle means the next chunk started inside a
