@@ -363,11 +363,6 @@ static int cmp_unify(const void *a, const void *b, void *ctx) {
   return cmp_bytes(sx, lx, sy, ly);
 }
 
-/* Big-endian bytes 8..15 of a string, zero-padded: the second sort key. */
-static uint64_t second_key(const char *s, size_t len) {
-  return len > 8 ? prefix_key(s + 8, len - 8) : 0;
-}
-
 /* Length of a string of up to 16 bytes from its two big-endian keys:
  * ids hold no NUL, so the zero padding marks the end. 16 means "16 or
  * more". */
@@ -378,67 +373,261 @@ static size_t key_len(uint64_t k1, uint64_t k2) {
   return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
 }
 
-/* harm__strpool_unify, its sorts on up to `threads` threads (the result
- * is the same at any count); `consume` (NULL, or the n_pools pools
- * themselves) are freed of their bytes once the keys hold them all. */
+/* A string's bytes [0, 8) big-endian, zero-padded: prefix_key with one
+ * load when the string has 8 bytes or more. */
+static inline uint64_t load_key(const char *s, size_t len) {
+  if (len >= 8) {
+    uint64_t k;
+    memcpy(&k, s, 8);
+    return __builtin_bswap64(k);
+  }
+  return prefix_key(s, len);
+}
+
+/* The unify state shared by its phases (see unify below). */
+typedef struct unify_run {
+  const harm__strpool *const *pools;
+  const bool *const *used;
+  uint32_t *const *maps;
+  bool any_k2, any_long;
+  size_t max_len;
+  unify_entry *e;
+  uint64_t *keys, *k2;
+  uint32_t *ord, *lens, *newidx;
+  harm__strpool *out;
+} unify_run;
+
+/* One pool's share of the phases that go pool by pool: the scan (counts),
+ * the gather (keys at the pool's first entry m0) and the maps. */
+typedef struct unify_pool {
+  const unify_run *u;
+  size_t k;
+  size_t n, bytes, max_len; /* used strings, their bytes with NULs */
+  size_t m0;                /* the pool's first entry */
+} unify_pool;
+
+static void pool_scan(unify_pool *p) {
+  const harm__strpool *sp = p->u->pools[p->k];
+  const bool *used = p->u->used[p->k];
+  uint32_t *map = p->u->maps[p->k];
+  size_t n = 0, bytes = 0, max_len = 0;
+  for (uint32_t i = 0; i < sp->n; i++) {
+    map[i] = UINT32_MAX;
+    if (used[i]) {
+      size_t len;
+      (void)harm__strpool_get(sp, i, &len);
+      max_len = len > max_len ? len : max_len;
+      bytes += len + 1;
+      n++;
+    }
+  }
+  p->n = n;
+  p->bytes = bytes;
+  p->max_len = max_len;
+}
+
+static void pool_gather(unify_pool *p) {
+  const unify_run *u = p->u;
+  const harm__strpool *sp = u->pools[p->k];
+  const bool *used = u->used[p->k];
+  size_t m = p->m0;
+  for (uint32_t i = 0; i < sp->n; i++) {
+    if (!used[i]) {
+      continue;
+    }
+    size_t len;
+    const char *str = harm__strpool_get(sp, i, &len);
+    u->keys[m] = load_key(str, len);
+    if (u->any_k2) {
+      u->k2[m] = len > 8 ? load_key(str + 8, len - 8) : 0;
+    }
+    if (u->any_long) {
+      u->e[m].pool = (uint32_t)p->k;
+      u->e[m].idx = i;
+      u->lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
+    }
+    u->ord[m] = (uint32_t)m;
+    m++;
+  }
+}
+
+static void pool_maps(unify_pool *p) {
+  const harm__strpool *sp = p->u->pools[p->k];
+  const bool *used = p->u->used[p->k];
+  uint32_t *map = p->u->maps[p->k];
+  size_t m = p->m0;
+  for (uint32_t i = 0; i < sp->n; i++) {
+    if (used[i]) {
+      map[i] = p->u->newidx[m++];
+    }
+  }
+}
+
+/* Runs fn over pools[0..n) on up to T threads, pool k on worker k % T. */
+typedef struct pool_worker {
+  unify_pool *pools;
+  size_t n, first, step;
+  void (*fn)(unify_pool *);
+} pool_worker;
+
+static int pool_worker_main(void *arg) {
+  pool_worker *w = arg;
+  for (size_t k = w->first; k < w->n; k += w->step) {
+    w->fn(&w->pools[k]);
+  }
+  return 0;
+}
+
+static void run_pools(void (*fn)(unify_pool *), unify_pool *pools, size_t n,
+                      unsigned T) {
+  if (T > n) {
+    T = (unsigned)n;
+  }
+  if (T <= 1) {
+    for (size_t k = 0; k < n; k++) {
+      fn(&pools[k]);
+    }
+    return;
+  }
+  pool_worker w[HARM__PAR_MAX];
+  for (unsigned t = 0; t < T; t++) {
+    w[t] = (pool_worker){pools, n, t, T, fn};
+  }
+  harm__par_run(pool_worker_main, w, sizeof *w, T);
+}
+
+/* Length of sorted entry r (the keys hold it up to 16 bytes). */
+static size_t sorted_len(const unify_run *u, size_t r) {
+  size_t len = key_len(u->keys[r], u->any_k2 ? u->k2[r] : 0);
+  if (len == 16 && u->max_len > 16) {
+    len = u->lens[u->ord[r]];
+  }
+  return len;
+}
+
+/* Whether sorted entry r (r > 0) is the same string as entry r - 1. */
+static bool same_as_previous(const unify_run *u, size_t r, size_t len) {
+  if (u->keys[r] != u->keys[r - 1] || (u->any_k2 && u->k2[r] != u->k2[r - 1])) {
+    return false;
+  }
+  if (len < 16 || u->max_len <= 16) {
+    return true;
+  }
+  unify_ctx ctx = {u->pools, u->e};
+  return len == u->lens[u->ord[r - 1]] &&
+         (len <= 16 || cmp_unify(&u->ord[r], &u->ord[r - 1], &ctx) == 0);
+}
+
+/* One slice [r0, r1) of the sorted entries in the output: first its new
+ * strings and their bytes are counted, then (from c0 strings and b0 bytes
+ * before it) written, and each entry's new index noted. */
+typedef struct unify_slice {
+  const unify_run *u;
+  size_t r0, r1;
+  size_t count, bytes;
+  size_t c0, b0;
+} unify_slice;
+
+static int slice_count(void *arg) {
+  unify_slice *s = arg;
+  size_t count = 0, bytes = 0;
+  for (size_t r = s->r0; r < s->r1; r++) {
+    size_t len = sorted_len(s->u, r);
+    if (r == 0 || !same_as_previous(s->u, r, len)) {
+      count++;
+      bytes += len + 1;
+    }
+  }
+  s->count = count;
+  s->bytes = bytes;
+  return 0;
+}
+
+static int slice_write(void *arg) {
+  unify_slice *s = arg;
+  const unify_run *u = s->u;
+  harm__strpool *out = u->out;
+  size_t at = s->b0, next = s->c0;
+  for (size_t r = s->r0; r < s->r1; r++) {
+    size_t len = sorted_len(u, r);
+    if (r == 0 || !same_as_previous(u, r, len)) {
+      out->offset[next++] = at;
+      if (len <= 16) {
+        /* The bytes are in the keys: no read of the source pool. */
+        for (size_t b = 0; b < len; b++) {
+          uint64_t w = b < 8 ? u->keys[r] : u->k2[r]; /* b >= 8: any_k2 */
+          out->bytes[at + b] = (char)(w >> (56 - 8 * (b % 8)));
+        }
+      } else {
+        const unify_entry *x = &u->e[u->ord[r]];
+        memcpy(out->bytes + at,
+               harm__strpool_get(u->pools[x->pool], x->idx, NULL), len);
+      }
+      out->bytes[at + len] = '\0';
+      at += len + 1;
+    }
+    /* next - 1: the string this entry starts or repeats (a slice that
+     * starts inside a run of equal entries continues the previous
+     * slice's last string, c0 - 1). */
+    u->newidx[u->ord[r]] = (uint32_t)(next - 1);
+  }
+  return 0;
+}
+
+/* harm__strpool_unify, on up to `threads` threads (0: every core; the
+ * result is the same at any count): the pools are scanned, keyed and
+ * mapped pool by pool and the sorted entries written slice by slice in
+ * parallel, and the keys radix sorted in parallel. `consume` (NULL, or
+ * the n_pools pools themselves) are freed of their bytes once the keys
+ * hold them all. */
 static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                   const bool *const *used, uint32_t *const *maps,
                   size_t n_pools, unsigned threads,
                   harm__strpool *const *consume) {
-  size_t n = 0;
+  size_t all = 0;
   for (size_t k = 0; k < n_pools; k++) {
-    for (uint32_t i = 0; i < pools[k]->n; i++) {
-      maps[k][i] = UINT32_MAX;
-      n += used[k][i];
-    }
+    all += pools[k]->n;
   }
-  if (n >= UINT32_MAX) {
+  unsigned T = harm__par_threads(threads, all);
+  unify_run u = {.pools = pools, .used = used, .maps = maps, .out = out};
+  unify_pool *pj = harm__calloc(n_pools + 1, sizeof *pj);
+  if (!pj) {
     return false;
   }
+  for (size_t k = 0; k < n_pools; k++) {
+    pj[k].u = &u;
+    pj[k].k = k;
+  }
+  run_pools(pool_scan, pj, n_pools, T);
   /* The longest used string decides which arrays are needed at all: ids
    * of up to 8 bytes (the usual case) need only the first keys, so the
    * memory first touched here is 28 bytes per entry instead of 52. */
-  size_t max_len = 0, bytes = 0;
+  size_t n = 0, bytes = 0;
   for (size_t k = 0; k < n_pools; k++) {
-    for (uint32_t i = 0; i < pools[k]->n; i++) {
-      if (used[k][i]) {
-        size_t len;
-        (void)harm__strpool_get(pools[k], i, &len);
-        max_len = len > max_len ? len : max_len;
-        bytes += len + 1;
-      }
-    }
+    pj[k].m0 = n;
+    n += pj[k].n;
+    bytes += pj[k].bytes;
+    u.max_len = pj[k].max_len > u.max_len ? pj[k].max_len : u.max_len;
   }
-  bool any_k2 = max_len > 8, any_long = max_len > 16;
-  unify_entry *e = any_long ? harm__malloc((n + 1) * sizeof *e) : NULL;
-  uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
-  uint64_t *k2 = harm__calloc(any_k2 ? n + 1 : 1, sizeof *k2);
-  uint32_t *ord = harm__malloc((n + 1) * sizeof *ord);
-  uint32_t *lens = any_long ? harm__malloc((n + 1) * sizeof *lens) : NULL;
-  bool ok = (e || !any_long) && keys && k2 && ord && (lens || !any_long);
-  size_t m = 0;
-  for (size_t k = 0; ok && k < n_pools; k++) {
-    for (uint32_t i = 0; i < pools[k]->n; i++) {
-      if (used[k][i]) {
-        size_t len;
-        const char *str = harm__strpool_get(pools[k], i, &len);
-        keys[m] = prefix_key(str, len);
-        if (any_k2) {
-          k2[m] = second_key(str, len);
-        }
-        if (any_long) {
-          e[m].pool = (uint32_t)k;
-          e[m].idx = i;
-          lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
-        }
-        ord[m] = (uint32_t)m;
-        m++;
-      }
-    }
+  if (n >= UINT32_MAX) {
+    harm__free(pj);
+    return false;
+  }
+  u.any_k2 = u.max_len > 8;
+  u.any_long = u.max_len > 16;
+  u.e = u.any_long ? harm__malloc((n + 1) * sizeof *u.e) : NULL;
+  u.keys = harm__malloc((n + 1) * sizeof *u.keys);
+  u.k2 = harm__calloc(u.any_k2 ? n + 1 : 1, sizeof *u.k2);
+  u.ord = harm__malloc((n + 1) * sizeof *u.ord);
+  u.lens = u.any_long ? harm__malloc((n + 1) * sizeof *u.lens) : NULL;
+  bool ok = (u.e || !u.any_long) && u.keys && u.k2 && u.ord &&
+            (u.lens || !u.any_long);
+  if (ok) {
+    run_pools(pool_gather, pj, n_pools, T);
   }
   /* Strings of up to 16 bytes are wholly in the keys (key_len and the
-   * output loop below read nothing else): a consumed pool can go now. */
-  for (size_t k = 0; ok && consume && !any_long && k < n_pools; k++) {
+   * output below read nothing else): a consumed pool can go now. */
+  for (size_t k = 0; ok && consume && !u.any_long && k < n_pools; k++) {
     harm__free(consume[k]->bytes);
     harm__free(consume[k]->offset);
     consume[k]->bytes = NULL;
@@ -452,43 +641,43 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
    * up adjacent. When no string is longer than 8 bytes (most ids), the
    * second keys are all zero and one sort of the first keys, in place,
    * is the whole job. */
-  if (ok && !any_k2) {
-    ok = harm__radix_sort_mt(keys, ord, n, threads);
+  if (ok && !u.any_k2) {
+    ok = harm__radix_sort_mt(u.keys, u.ord, n, threads);
   } else if (ok) {
     uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
     ok = scratch != NULL;
     if (ok) {
       /* keys and k2 stay in entry order; scratch carries the sort keys. */
-      memcpy(scratch, k2, n * sizeof *scratch);
-      ok = harm__radix_sort_mt(scratch, ord, n, threads);
+      memcpy(scratch, u.k2, n * sizeof *scratch);
+      ok = harm__radix_sort_mt(scratch, u.ord, n, threads);
     }
     for (size_t r = 0; ok && r < n; r++) {
-      scratch[r] = keys[ord[r]];
+      scratch[r] = u.keys[u.ord[r]];
     }
-    ok = ok && harm__radix_sort_mt(scratch, ord, n, threads);
+    ok = ok && harm__radix_sort_mt(scratch, u.ord, n, threads);
     if (ok) {
       /* Now scratch holds the first keys in sorted order; put the second
        * keys in that order too (keys, in entry order, is free to reuse). */
       for (size_t r = 0; r < n; r++) {
-        keys[r] = k2[ord[r]];
+        u.keys[r] = u.k2[u.ord[r]];
       }
-      uint64_t *t = k2;
-      k2 = keys;
-      keys = scratch;
+      uint64_t *t = u.k2;
+      u.k2 = u.keys;
+      u.keys = scratch;
       scratch = t;
     }
     harm__free(scratch);
   }
-  unify_ctx ctx = {pools, e};
-  for (size_t i = 0; ok && max_len > 16 && i < n;) {
+  unify_ctx ctx = {pools, u.e};
+  for (size_t i = 0; ok && u.max_len > 16 && i < n;) {
     size_t j = i + 1;
-    bool long_one = lens[ord[i]] > 16;
-    while (j < n && keys[j] == keys[i] && k2[j] == k2[i]) {
-      long_one = long_one || lens[ord[j]] > 16;
+    bool long_one = u.lens[u.ord[i]] > 16;
+    while (j < n && u.keys[j] == u.keys[i] && u.k2[j] == u.k2[i]) {
+      long_one = long_one || u.lens[u.ord[j]] > 16;
       j++;
     }
     if (j - i > 1 && long_one) {
-      ok = harm__sort(ord + i, j - i, sizeof *ord, cmp_unify, &ctx);
+      ok = harm__sort(u.ord + i, j - i, sizeof *u.ord, cmp_unify, &ctx);
     }
     i = j;
   }
@@ -496,67 +685,42 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     out->bytes = harm__malloc(bytes + 1);
     out->offset = harm__malloc((n + 1) * sizeof *out->offset);
     out->hash = NULL;
-    ok = out->bytes && out->offset;
+    u.newidx = harm__malloc((n + 1) * sizeof *u.newidx);
+    ok = out->bytes && out->offset && u.newidx;
   }
   /* New index per entry, written in sorted order and read back in entry
    * order below: one scattered write instead of gathering the entry and
-   * scattering into maps. Lengths of up to 16 bytes come from the keys
-   * (key_len), so lens is read only when some string is longer. */
-  uint32_t *newidx = ok ? harm__malloc((n + 1) * sizeof *newidx) : NULL;
-  ok = ok && newidx;
-  size_t used_bytes = 0;
-  uint32_t count = 0;
-  for (size_t r = 0; ok && r < n; r++) {
-    size_t len = key_len(keys[r], any_k2 ? k2[r] : 0);
-    if (len == 16 && max_len > 16) {
-      len = lens[ord[r]];
-    }
-    bool same = r > 0 && keys[r] == keys[r - 1] &&
-                (!any_k2 || k2[r] == k2[r - 1]) &&
-                (len < 16 || max_len <= 16 ||
-                 (len == lens[ord[r - 1]] &&
-                  (len <= 16 || cmp_unify(&ord[r], &ord[r - 1], &ctx) == 0)));
-    if (!same) {
-      out->offset[count] = used_bytes;
-      if (len <= 16) {
-        /* The bytes are in the keys: no read of the source pool. */
-        for (size_t b = 0; b < len; b++) {
-          uint64_t w = b < 8 ? keys[r] : k2[r]; /* b >= 8: any_k2 */
-          out->bytes[used_bytes + b] = (char)(w >> (56 - 8 * (b % 8)));
-        }
-      } else {
-        const unify_entry *x = &e[ord[r]];
-        memcpy(out->bytes + used_bytes,
-               harm__strpool_get(pools[x->pool], x->idx, NULL), len);
-      }
-      out->bytes[used_bytes + len] = '\0';
-      used_bytes += len + 1;
-      count++;
-    }
-    newidx[ord[r]] = count - 1;
-  }
-  m = 0;
-  for (size_t k = 0; ok && k < n_pools; k++) {
-    for (uint32_t i = 0; i < pools[k]->n; i++) {
-      if (used[k][i]) {
-        maps[k][i] = newidx[m++];
-      }
-    }
+   * scattering into maps. Slices of about n / T sorted entries. */
+  unsigned TS = harm__par_threads(threads, n);
+  unify_slice sl[HARM__PAR_MAX];
+  for (unsigned t = 0; ok && t < TS; t++) {
+    sl[t] = (unify_slice){.u = &u, .r0 = n * t / TS, .r1 = n * (t + 1) / TS};
   }
   if (ok) {
-    out->bytes_len = used_bytes;
+    harm__par_run(slice_count, sl, sizeof *sl, TS);
+    size_t c = 0, b = 0;
+    for (unsigned t = 0; t < TS; t++) {
+      sl[t].c0 = c;
+      sl[t].b0 = b;
+      c += sl[t].count;
+      b += sl[t].bytes;
+    }
+    harm__par_run(slice_write, sl, sizeof *sl, TS);
+    run_pools(pool_maps, pj, n_pools, T);
+    out->bytes_len = b;
     out->bytes_cap = bytes + 1;
-    out->n = count;
+    out->n = (uint32_t)c;
     out->cap = (uint32_t)(n + 1);
   } else {
     harm__strpool_free(out);
   }
-  harm__free(newidx);
-  harm__free(e);
-  harm__free(keys);
-  harm__free(k2);
-  harm__free(ord);
-  harm__free(lens);
+  harm__free(u.newidx);
+  harm__free(u.e);
+  harm__free(u.keys);
+  harm__free(u.k2);
+  harm__free(u.ord);
+  harm__free(u.lens);
+  harm__free(pj);
   return ok;
 }
 
@@ -619,17 +783,6 @@ static int merge_room(void *arg) {
   return 0;
 }
 
-/* A string's first 8 bytes, big-endian and zero-padded (prefix_key),
- * with one load when it has 8 bytes or more. */
-static inline uint64_t head_key(const char *s, size_t len) {
-  if (len >= 8) {
-    uint64_t k;
-    memcpy(&k, s, 8);
-    return __builtin_bswap64(k);
-  }
-  return prefix_key(s, len);
-}
-
 /* Bytewise order of (a, la) and (b, lb) given their head keys: the keys
  * decide unless equal (a zero-padded key orders a proper prefix first,
  * as cmp_bytes does), and equal keys fall back to the full comparison. */
@@ -663,7 +816,7 @@ static void head_next(const merge_job *j, size_t k, size_t h, merge_head *mh) {
   mh->at = h;
   if (h < j->hi[k]) {
     mh->s = harm__strpool_get(j->pools[k], (uint32_t)h, &mh->len);
-    mh->key = head_key(mh->s, mh->len);
+    mh->key = load_key(mh->s, mh->len);
   }
 }
 

@@ -305,3 +305,129 @@ Test(tail, uniform_aggregate_scores_and_ranking_identical_at_any_threads) {
 Test(tail, decay_and_split_identical_at_any_threads) {
   check_threads(45.5, HARM_ATTR_SPLIT);
 }
+
+static int cmp_cstr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Ingest's one dictionary of subjects: harm__strpool_unify_pools over the
+ * row pools of every chunk (duplicates within and across pools, unused
+ * rows), on 1 to 4 threads with harm__par_min lowered so that the
+ * pool-by-pool phases, the radix sort and the output slices all run in
+ * parallel and slices start inside runs of equal ids. Each result is the
+ * one-thread result byte for byte, and that is a slow reference's (every
+ * used string once, in strcmp order, each map at its own string), for ids
+ * of up to 8 bytes, up to 16, and longer. */
+Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
+  static const char *const stems[3][3] = {{"N", "P0", "Q12"},
+                                          {"N0012345", "P0000000000", "x"},
+                                          {"N00123456789ABCDEF", "P", "Q1"}};
+  enum { POOLS = 6, MAXROWS = 4000 };
+  for (int regime = 0; regime < 3; regime++) {
+    uint32_t *ref_map[POOLS];
+    harm__strpool ref_out;
+    memset(&ref_out, 0, sizeof ref_out);
+    for (unsigned threads = 1; threads <= 4; threads++) {
+      harm__par_min = threads == 1 ? SIZE_MAX : 1;
+      state = 20261202 + (uint64_t)regime; /* the same rows every round */
+      harm__strpool rows[POOLS];
+      bool *used[POOLS];
+      uint32_t *maps[POOLS];
+      char **copy = calloc(POOLS * MAXROWS, sizeof *copy);
+      size_t n_copy = 0, n_rows[POOLS];
+      for (int k = 0; k < POOLS; k++) {
+        memset(&rows[k], 0, sizeof rows[k]);
+        n_rows[k] = k == 2 ? 0 : k == 4 ? 7 : MAXROWS - next() % 500;
+        used[k] = calloc(n_rows[k] + 1, sizeof **used);
+        maps[k] = calloc(n_rows[k] + 1, sizeof **maps);
+        for (size_t i = 0; i < n_rows[k]; i++) {
+          char s[64];
+          int len = snprintf(s, sizeof s, "%s%llu", stems[regime][next() % 3],
+                             (unsigned long long)(next() % 700));
+          cr_assert_eq(harm__strpool_append(&rows[k], s, (size_t)len),
+                       (uint32_t)i);
+          used[k][i] = next() % 6 != 0;
+          if (used[k][i]) {
+            copy[n_copy++] = strdup(s);
+          }
+        }
+      }
+      harm__strpool *pp[POOLS];
+      for (int k = 0; k < POOLS; k++) {
+        pp[k] = &rows[k];
+      }
+      /* Strings of each row, kept for the map check (the pools may be
+       * consumed). */
+      char **row_str[POOLS];
+      for (int k = 0; k < POOLS; k++) {
+        row_str[k] = calloc(n_rows[k] + 1, sizeof *row_str[k]);
+        for (size_t i = 0; i < n_rows[k]; i++) {
+          row_str[k][i] =
+              strdup(harm__strpool_get(&rows[k], (uint32_t)i, NULL));
+        }
+      }
+      harm__strpool out;
+      memset(&out, 0, sizeof out);
+      cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used,
+                                          maps, POOLS, threads));
+      cr_assert_eq(rows[0].bytes == NULL, regime < 2,
+                   "pools consumed exactly when the keys hold every byte");
+      if (threads == 1) {
+        /* The slow reference. */
+        qsort(copy, n_copy, sizeof *copy, cmp_cstr);
+        size_t u = 0;
+        for (size_t i = 0; i < n_copy; i++) {
+          if (u == 0 || strcmp(copy[i], copy[u - 1]) != 0) {
+            copy[u++] = copy[i];
+          } else {
+            free(copy[i]);
+          }
+        }
+        n_copy = u;
+        cr_assert_eq(out.n, (uint32_t)u);
+        for (uint32_t i = 0; i < out.n; i++) {
+          cr_assert_str_eq(harm__strpool_get(&out, i, NULL), copy[i]);
+        }
+        ref_out = out;
+        memset(&out, 0, sizeof out);
+      } else {
+        cr_assert_eq(out.n, ref_out.n, "%u threads", threads);
+        cr_assert_eq(out.bytes_len, ref_out.bytes_len);
+        cr_assert(memcmp(out.bytes, ref_out.bytes, out.bytes_len) == 0);
+        cr_assert(memcmp(out.offset, ref_out.offset,
+                         out.n * sizeof *out.offset) == 0);
+      }
+      for (int k = 0; k < POOLS; k++) {
+        for (size_t i = 0; i < n_rows[k]; i++) {
+          if (used[k][i]) {
+            cr_assert_str_eq(harm__strpool_get(&ref_out, maps[k][i], NULL),
+                             row_str[k][i]);
+          } else {
+            cr_assert_eq(maps[k][i], UINT32_MAX);
+          }
+          free(row_str[k][i]);
+        }
+        free(row_str[k]);
+        if (threads == 1) {
+          ref_map[k] = maps[k];
+        } else {
+          cr_assert(memcmp(maps[k], ref_map[k], n_rows[k] * sizeof *maps[k]) ==
+                    0);
+          free(maps[k]);
+        }
+        harm__strpool_free(&rows[k]);
+        free(used[k]);
+      }
+      for (size_t i = 0; i < n_copy; i++) {
+        free(copy[i]);
+      }
+      free(copy);
+      harm__strpool_free(&out);
+    }
+    for (int k = 0; k < POOLS; k++) {
+      free(ref_map[k]);
+    }
+    harm__strpool_free(&ref_out);
+  }
+  harm__par_min = 65536;
+}
