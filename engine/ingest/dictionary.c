@@ -124,6 +124,16 @@ static int renumber_parts(void *arg) {
       }
       ds->recs[at] = r;
     }
+    /* A later part's records are in the final array now: their memory
+     * goes at once, so the final array's new pages and the parts' old
+     * ones are not all resident together. (Part 0 is the final array.) */
+    if (k > 0) {
+      harm_dataset *dk = j->all[k];
+      harm__free(dk->recs);
+      harm__free(dk->pref);
+      dk->recs = NULL;
+      dk->pref = NULL;
+    }
   }
   return 0;
 }

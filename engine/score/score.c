@@ -66,6 +66,10 @@ harm_status harm_score_vector(const harm_matrix *m, const harm_weights *w,
 typedef struct score_job {
   const harm_matrix *m;
   const double *vec;
+  /* Uniform matrices (every factor 1): each column's one-offence units,
+   * harm__offence_units(vec[c], 1), worked out once, not per entry.
+   * NULL otherwise. */
+  const int64_t *unit;
   harm_score *items;
   size_t i0, i1;
   size_t n;  /* subjects with a scored offence in the range */
@@ -97,9 +101,15 @@ static int score_range(void *arg) {
     sc->facts = m->facts[i];
     int64_t total = 0, top = 0, max_one = 0;
     for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
-      int64_t part, one;
-      if (!harm__entry_units(m, e, j->vec[m->col[e]], &part, &one) ||
-          __builtin_add_overflow(total, part, &total)) {
+      int64_t part = 0, one;
+      bool ok;
+      if (j->unit) {
+        one = j->unit[m->col[e]];
+        ok = harm__units_add(&part, m->cnt[e], one);
+      } else {
+        ok = harm__entry_units(m, e, j->vec[m->col[e]], &part, &one);
+      }
+      if (!ok || __builtin_add_overflow(total, part, &total)) {
         j->overflow = true;
         return 0;
       }
@@ -135,6 +145,7 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
   }
   size_t nc = m->codes.n;
   double *vec = harm__malloc((nc + 1) * sizeof *vec);
+  int64_t *unit = NULL; /* uniform: one-offence units per column */
   harm_scores *s = harm__calloc(1, sizeof *s);
   if (s) {
     s->m = m;
@@ -181,11 +192,23 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
   /* Subjects in T ranges: each range's scored subjects are counted
    * first, so each thread writes its own slice of the items in subject
    * order; every subject's score is the same whatever the split. */
+  if (m->uniform) {
+    unit = harm__malloc((nc + 1) * sizeof *unit);
+    if (!unit) {
+      st = harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,
+                      "out of memory");
+      goto fail;
+    }
+    for (size_t c = 0; c < nc; c++) {
+      unit[c] = harm__offence_units(vec[c], 1.0);
+    }
+  }
   unsigned T = harm__par_threads(m->threads, m->n_subjects);
   score_job jobs[HARM__PAR_MAX];
   for (unsigned t = 0; t < T; t++) {
     jobs[t] = (score_job){.m = m,
                           .vec = vec,
+                          .unit = unit,
                           .items = s->items,
                           .i0 = m->n_subjects * t / T,
                           .i1 = m->n_subjects * (t + 1) / T};
@@ -202,10 +225,12 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
       goto fail;
     }
   }
+  harm__free(unit);
   s->base = vec;
   *out = s;
   return HARM_OK;
 fail:
+  harm__free(unit);
   harm__free(vec);
   harm_scores_free(s);
   return st;
