@@ -38,7 +38,7 @@ static char *run(char **argv) {
 
 static void scenario(void) {
   char dir[] = "/tmp/harm-explain-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   cr_assert_eq(chdir(dir), 0);
   FILE *f = freopen("/dev/null", "w", stderr);
   (void)f;

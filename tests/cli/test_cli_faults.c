@@ -57,7 +57,7 @@ static int count_entries(const char *sub) {
 
 static void make_scenario(void) {
   snprintf(dir, sizeof dir, "/tmp/harm-faults-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   write_file("offences.csv",
              "offence_id,offender_id,offence_code,offence_date,victim_id,"
              "domestic,area\n"

@@ -30,7 +30,7 @@ static bool exists(const char *path) {
 /* A fresh folder for one run's outputs. */
 static void make_tmpdir(char *buf, size_t cap) {
   snprintf(buf, cap, "/tmp/harmrank-golden-XXXXXX");
-  cr_assert_not_null(mkdtemp(buf), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(buf);
 }
 
 static void remove_outputs(const char *dir) {

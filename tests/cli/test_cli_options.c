@@ -27,7 +27,7 @@ static void put(const char *name, const char *text) {
 /* Five offenders: A 365, B 34.5, C 17.25, D 2.385, E 2.385. */
 static void scenario(void) {
   snprintf(dir, sizeof dir, "/tmp/harm-options-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   cr_assert_eq(chdir(dir), 0);
   put("offences.csv", "offence_id,offender_id,offence_code,offence_date\n"
                       "C1,A,034/01,2026-10-01\nC2,B,120/00,2026-09-01\n"

@@ -62,7 +62,7 @@ static void put(const char *name, const char *text) {
 
 static void scenario(void) {
   snprintf(dir, sizeof dir, "/tmp/harm-outputs-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   put("offences.csv", offences_text);
   put("weights.csv", weights_text);
   put("cohort.ini", cohort_ini);

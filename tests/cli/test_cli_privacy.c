@@ -26,7 +26,7 @@ static void put(const char *name, const char *text) {
 
 static void scenario(void) {
   snprintf(dir, sizeof dir, "/tmp/harm-privacy-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   put("offences.csv", "offence_id,offender_id,offence_code,offence_date,"
                       "victim_id,domestic\n"
                       "C1,SMITHJ71,34B,2026-10-01,VIC-ONE,Y\n"

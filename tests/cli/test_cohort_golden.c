@@ -140,7 +140,7 @@ static void run_case(const char *name) {
   cr_assert_not_null(args, "missing %s", path);
   char tmp[64];
   snprintf(tmp, sizeof tmp, "/tmp/harmrank-cohort-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(tmp);
 
   char *argv[MAX_ARGS + 1];
   int argc = 0;

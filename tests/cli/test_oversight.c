@@ -41,7 +41,7 @@ static char tmp[256];
 
 static void make_tmp(void) {
   snprintf(tmp, sizeof tmp, "/tmp/harm-oversight-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmp));
+  test_mkdtemp(tmp);
 }
 
 static const char *in_tmp(char *buf, size_t cap, const char *name) {

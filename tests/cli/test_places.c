@@ -31,7 +31,7 @@ static void run_case(const char *name) {
   cr_assert_not_null(args, "missing %s", path);
   char tmp[64];
   snprintf(tmp, sizeof tmp, "/tmp/harmrank-places-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(tmp);
   char *argv[MAX_ARGS + 1];
   int argc = 0;
   argv[argc++] = "harmrank";
@@ -159,12 +159,12 @@ Test(places, filter_on_area_role_filters_the_area) {
   char dir[512];
   snprintf(dir, sizeof dir, "%s/harm_spots_links_no_place_default", PLACES_DIR);
   cr_assert_eq(chdir(dir), 0);
-  char *south[] = {
-      "harmrank",     "places",     "--offences",
-      "offences.csv", "--weights",  "weights.csv",
-      "--as-of",      "2026-06-30", "--filter",
-      "area=South",   "--out",      "/tmp/harmrank-places-area-south",
-      "-q",           NULL};
+  char out[] = "/tmp/harmrank-places-area-south-XXXXXX";
+  test_mkdtemp(out);
+  char *south[] = {"harmrank",  "places",      "--offences", "offences.csv",
+                   "--weights", "weights.csv", "--as-of",    "2026-06-30",
+                   "--filter",  "area=South",  "--out",      out,
+                   "-q",        NULL};
   cr_expect_eq(harm_cli_main(13, south), 1);
   harm_config *cfg = NULL;
   harm_error err = HARM_ERROR_INIT;
@@ -203,7 +203,7 @@ Test(places, top_per_area_without_any_area_stops_the_run) {
   snprintf(dir, sizeof dir, "%s/per_area_top", PLACES_DIR);
   cr_assert_eq(chdir(dir), 0);
   char out[] = "/tmp/harmrank-places-noarea-XXXXXX";
-  cr_assert_not_null(mkdtemp(out));
+  test_mkdtemp(out);
   char *argv[] = {
       "harmrank",       "places",      "--offences", "offences.csv",
       "--weights",      "weights.csv", "--as-of",    "2026-06-30",

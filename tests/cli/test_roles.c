@@ -50,7 +50,7 @@ static void run_case(const char *name) {
   char *args = test_slurp(path, &len);
   cr_assert_not_null(args, "missing %s", path);
   char tmp[64] = "/tmp/harmrank-roles-XXXXXX";
-  cr_assert_not_null(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(tmp);
   char *argv[MAX_ARGS + 1];
   int argc = 0;
   argv[argc++] = "harmrank";

@@ -136,7 +136,7 @@ static char *zip_read(const zipfile *z, const char *name) {
 static void make_pack_of(zipfile *z, const char *case_dir, bool movers) {
   memset(z, 0, sizeof *z);
   snprintf(z->dir, sizeof z->dir, "/tmp/harmrank-xlsx-XXXXXX");
-  cr_assert_not_null(mkdtemp(z->dir), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(z->dir);
   cr_assert_eq(chdir(case_dir), 0, "chdir %s: %s", case_dir, strerror(errno));
   char *argv[] = {"harmrank",    "cohort",        "-c",
                   "panel.ini",   "--offences",    "offences.csv",
@@ -637,7 +637,7 @@ Test(xlsx, not_selected_shows_twenty_without_a_date_of_birth_and_counts_rest) {
   zipfile z;
   memset(&z, 0, sizeof z);
   snprintf(z.dir, sizeof z.dir, "/tmp/harmrank-xlsx-XXXXXX");
-  cr_assert_not_null(mkdtemp(z.dir), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(z.dir);
   char *argv[] = {"harmrank",
                   "cohort",
                   "-c",

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "core/internal.h"
+#include "support.h"
 
 #define EPS 1e-12
 
@@ -776,7 +777,7 @@ Test(analysis, plain_functions_report_nomem) {
 
 static void make_tmpdir(char *buf, size_t cap) {
   snprintf(buf, cap, "/tmp/harmrank-analysis-XXXXXX");
-  cr_assert_not_null(mkdtemp(buf), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(buf);
 }
 
 static bool exists_in(const char *dir, const char *name) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <harmrank.h>
+#include "support.h"
 
 enum {
   N_CASES = 150,
@@ -542,7 +543,7 @@ static void write_file(const char *path, const char *text, size_t len) {
 
 static void setup_dir(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/harmrank-placeprop-XXXXXX");
-  cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+  test_mkdtemp(tmpdir);
   char text[1024], path[128];
   size_t len = (size_t)snprintf(
       text, sizeof text,

@@ -53,7 +53,7 @@ static const char WEIGHTS[] =
 
 static harm_run *run_with(const char *ini) {
   strcpy(dir, "/tmp/harm_run_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   const char *off = put("offences.csv", OFFENCES);
   put("weights.csv", WEIGHTS);
   const char *cfg_path = put("run.ini", ini);
@@ -201,7 +201,7 @@ Test(run, rfgv_totals_are_their_weighted_components) {
 /* A weights table that weighs none of the data's codes stops the run. */
 Test(run, a_table_weighing_no_code_stops_the_run) {
   strcpy(dir, "/tmp/harm_run_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   const char *off = put("offences.csv", OFFENCES);
   const char *w =
       put("other.csv", "offence_code,description,harm,category,proactive,"
@@ -223,7 +223,7 @@ Test(run, a_table_weighing_no_code_stops_the_run) {
  * answered from freed memory); with keep_records they stay. */
 Test(run, records_are_released_unless_kept) {
   strcpy(dir, "/tmp/harm_run_XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  test_mkdtemp(dir);
   const char *off = put("offences.csv", OFFENCES);
   const char *w = put("weights.csv", WEIGHTS);
   harm_config *cfg = NULL;
