@@ -85,7 +85,7 @@ static int shard_main(void *arg) {
   return 0;
 }
 
-/* The threads' common work list: chunk next is the next one to read. */
+/* The threads' common work list: next counts the chunks handed out. */
 typedef struct chunk_queue {
   shard *sh;
   unsigned n;
@@ -95,10 +95,19 @@ typedef struct chunk_queue {
 static int queue_main(void *arg) {
   chunk_queue *q = arg;
   for (;;) {
-    unsigned k = atomic_fetch_add(&q->next, 1);
-    if (k >= q->n) {
+    unsigned take = atomic_fetch_add(&q->next, 1);
+    if (take >= q->n) {
       return 0;
     }
+    /* The last chunk first, then the others in file order: in a file
+     * sorted by date (oldest first, as many exports are) the last chunk
+     * holds the latest date, and once a shard has published it
+     * (shared_max) every other chunk drops its rows that are already
+     * outside the window as it reads them, so memory follows the window's
+     * rows, not the file's. Newest-first files have it in chunk 0, taken
+     * at the same time. Which thread reads which chunk never changes the
+     * result (shards are merged in file order). */
+    unsigned k = take == 0 ? q->n - 1 : take - 1;
     if (q->sh[k].ld.ds) {
       shard_main(&q->sh[k]);
     } else {
