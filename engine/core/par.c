@@ -40,14 +40,21 @@ void harm__par_run(int (*fn)(void *), void *args, size_t size, unsigned n) {
   }
 }
 
-/* One thread's slice [i0, i1) of a radix pass. */
+/* One thread's slice [i0, i1) of a radix pass: the digit is the bits
+ * (key >> shift) & mask, at most RADIX_DIGITS values. */
+enum { RADIX_DIGITS = 2048 };
+
 typedef struct radix_job {
   uint64_t *ks, *kd;
   uint32_t *vs, *vd;
   size_t i0, i1;
   unsigned shift;
-  bool all_bytes;      /* count all eight bytes (the first read) */
-  size_t hist[8][256]; /* this slice's counts; then its write positions */
+  uint64_t mask;
+  bool all_bytes;               /* count all eight bytes (the first read) */
+  const struct pack_plan *plan; /* pack_keys, unpack_keys */
+  /* All eight bytes' counts (hist[b][v]), or one pass's counts of its
+   * RADIX_DIGITS digits (the same memory, flat); then write positions. */
+  size_t hist[8][256];
 } radix_job;
 
 static int radix_count(void *arg) {
@@ -61,10 +68,10 @@ static int radix_count(void *arg) {
       }
     }
   } else {
-    size_t *c = j->hist[0];
-    memset(c, 0, 256 * sizeof *c);
+    size_t *c = &j->hist[0][0];
+    memset(c, 0, (j->mask + 1) * sizeof *c);
     for (size_t i = j->i0; i < j->i1; i++) {
-      c[(j->ks[i] >> j->shift) & 0xff]++;
+      c[(j->ks[i] >> j->shift) & j->mask]++;
     }
   }
   return 0;
@@ -72,28 +79,117 @@ static int radix_count(void *arg) {
 
 static int radix_scatter(void *arg) {
   radix_job *j = arg;
-  size_t *at = j->hist[0];
+  size_t *at = &j->hist[0][0];
   for (size_t i = j->i0; i < j->i1; i++) {
-    size_t p = at[(j->ks[i] >> j->shift) & 0xff]++;
+    size_t p = at[(j->ks[i] >> j->shift) & j->mask]++;
     j->kd[p] = j->ks[i];
     j->vd[p] = j->vs[i];
   }
   return 0;
 }
 
+/* Packed keys: byte b of every key takes bits[b] bits, enough for the
+ * rank of its value among the values that occur at b (none when one
+ * value occurs), placed at shift[b], the more significant bytes higher.
+ * Ranks keep the order of the values, so packed keys order and tie
+ * exactly as the keys do (a stable sort of either gives one order), and
+ * unpacking gives the keys back. Ids of a fixed shape (N0012345: ten
+ * digits a byte) pack 7 varying bytes into 28 bits, three passes of
+ * 10 bits instead of seven of 8. */
+typedef struct pack_plan {
+  unsigned bits[8], shift[8], total;
+  uint16_t rank[8][256];
+  uint8_t value[8][256]; /* value[b][rank], the inverse of rank[b] */
+} pack_plan;
+
+static int pack_keys(void *arg) {
+  radix_job *j = arg;
+  const pack_plan *p = j->plan;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    uint64_t k = j->ks[i], q = 0;
+    for (unsigned b = 0; b < 8; b++) {
+      q |= (uint64_t)p->rank[b][(k >> (8 * b)) & 0xff] << p->shift[b];
+    }
+    j->ks[i] = q;
+  }
+  return 0;
+}
+
+static int unpack_keys(void *arg) {
+  radix_job *j = arg;
+  const pack_plan *p = j->plan;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    uint64_t q = j->ks[i], k = 0;
+    for (unsigned b = 0; b < 8; b++) {
+      uint64_t r = (q >> p->shift[b]) & (((uint64_t)1 << p->bits[b]) - 1);
+      k |= (uint64_t)p->value[b][r] << (8 * b);
+    }
+    j->ks[i] = k;
+  }
+  return 0;
+}
+
+/* The plan from the counts of every byte (total[b][v]); its passes of
+ * at most 11 bits, or 0 when packing would not save two passes over the
+ * `byte_passes` of the plain sort. */
+static unsigned plan_pack(pack_plan *p, size_t total[8][256],
+                          unsigned byte_passes) {
+  unsigned shift = 0;
+  for (unsigned b = 0; b < 8; b++) {
+    unsigned d = 0;
+    for (unsigned v = 0; v < 256; v++) {
+      if (total[b][v]) {
+        p->rank[b][v] = (uint16_t)d;
+        p->value[b][d] = (uint8_t)v;
+        d++;
+      } else {
+        p->rank[b][v] = 0;
+      }
+    }
+    unsigned bits = 0;
+    while (((unsigned)1 << bits) < d) {
+      bits++;
+    }
+    p->bits[b] = bits;
+    p->shift[b] = shift;
+    shift += bits;
+  }
+  p->total = shift;
+  unsigned passes = (shift + 10) / 11;
+  return passes + 2 <= byte_passes ? passes : 0;
+}
+
+/* Write positions of one pass: by digit, then by slice, so equal digits
+ * keep their order (stable) exactly as one thread would place them. */
+static void radix_positions(radix_job *jobs, unsigned T, uint64_t mask) {
+  size_t pos = 0;
+  for (uint64_t v = 0; v <= mask; v++) {
+    for (unsigned t = 0; t < T; t++) {
+      size_t *c = &jobs[t].hist[0][0];
+      size_t n = c[v];
+      c[v] = pos;
+      pos += n;
+    }
+  }
+}
+
 bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
                          unsigned threads) {
-  unsigned T = harm__par_threads(threads, n);
-  if (T < 2 || n < 2) {
-    return harm__radix_sort(keys, vals, n);
+  if (n < 2) {
+    return true;
   }
+  unsigned T = harm__par_threads(threads, n);
   uint64_t *k2 = harm__malloc(n * sizeof *k2);
   uint32_t *v2 = harm__malloc(n * sizeof *v2);
   radix_job *jobs = harm__malloc(T * sizeof *jobs);
-  if (!k2 || !v2 || !jobs) {
+  pack_plan *plan = harm__malloc(sizeof *plan);
+  size_t(*total)[256] = harm__calloc(8, sizeof *total);
+  if (!k2 || !v2 || !jobs || !plan || !total) {
     harm__free(k2);
     harm__free(v2);
     harm__free(jobs);
+    harm__free(plan);
+    harm__free(total);
     return false;
   }
   for (unsigned t = 0; t < T; t++) {
@@ -101,64 +197,93 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
     jobs[t].i0 = n * t / T;
     jobs[t].i1 = n * (t + 1) / T;
     jobs[t].all_bytes = true;
+    jobs[t].plan = plan;
   }
   harm__par_run(radix_count, jobs, sizeof *jobs, T);
   /* Which bytes vary: from the counts of the whole array, which do not
    * change as the keys move. */
   bool pass[8];
+  unsigned byte_passes = 0;
   for (unsigned b = 0; b < 8; b++) {
-    size_t same = 0, v = (keys[0] >> (8 * b)) & 0xff;
     for (unsigned t = 0; t < T; t++) {
-      same += jobs[t].hist[b][v];
+      for (unsigned v = 0; v < 256; v++) {
+        total[b][v] += jobs[t].hist[b][v];
+      }
     }
-    pass[b] = same != n;
+    pass[b] = total[b][(keys[0] >> (8 * b)) & 0xff] != n;
+    byte_passes += pass[b];
   }
+  unsigned packed = plan_pack(plan, total, byte_passes);
   uint64_t *ks = keys, *kd = k2;
   uint32_t *vs = vals, *vd = v2;
-  bool first = true;
-  for (unsigned b = 0; b < 8; b++) {
-    if (!pass[b]) {
-      continue;
+  if (packed) {
+    harm__par_run(pack_keys, jobs, sizeof *jobs, T);
+    unsigned width = (plan->total + packed - 1) / packed;
+    for (unsigned shift = 0; shift < plan->total; shift += width) {
+      for (unsigned t = 0; t < T; t++) {
+        jobs[t].ks = ks;
+        jobs[t].kd = kd;
+        jobs[t].vs = vs;
+        jobs[t].vd = vd;
+        jobs[t].shift = shift;
+        jobs[t].mask = ((uint64_t)1 << width) - 1;
+        jobs[t].all_bytes = false;
+      }
+      harm__par_run(radix_count, jobs, sizeof *jobs, T);
+      radix_positions(jobs, T, jobs[0].mask);
+      harm__par_run(radix_scatter, jobs, sizeof *jobs, T);
+      uint64_t *kt = ks;
+      ks = kd;
+      kd = kt;
+      uint32_t *vt = vs;
+      vs = vd;
+      vd = vt;
     }
     for (unsigned t = 0; t < T; t++) {
       jobs[t].ks = ks;
-      jobs[t].kd = kd;
-      jobs[t].vs = vs;
-      jobs[t].vd = vd;
-      jobs[t].shift = 8 * b;
-      jobs[t].all_bytes = false;
-      if (first && b) {
-        /* The first pass's slices are the ones the first read counted. */
-        memcpy(jobs[t].hist[0], jobs[t].hist[b], sizeof jobs[t].hist[0]);
+    }
+    harm__par_run(unpack_keys, jobs, sizeof *jobs, T);
+  } else {
+    bool first = true;
+    for (unsigned b = 0; b < 8; b++) {
+      if (!pass[b]) {
+        continue;
       }
-    }
-    if (!first) {
-      harm__par_run(radix_count, jobs, sizeof *jobs, T);
-    }
-    first = false;
-    /* Write positions: by byte value, then by slice, so equal bytes keep
-     * their order (stable) exactly as one thread would place them. */
-    size_t pos = 0;
-    for (unsigned v = 0; v < 256; v++) {
       for (unsigned t = 0; t < T; t++) {
-        size_t c = jobs[t].hist[0][v];
-        jobs[t].hist[0][v] = pos;
-        pos += c;
+        jobs[t].ks = ks;
+        jobs[t].kd = kd;
+        jobs[t].vs = vs;
+        jobs[t].vd = vd;
+        jobs[t].shift = 8 * b;
+        jobs[t].mask = 0xff;
+        jobs[t].all_bytes = false;
+        if (first && b) {
+          /* The first pass's slices are the ones the first read
+           * counted. */
+          memcpy(jobs[t].hist[0], jobs[t].hist[b], sizeof jobs[t].hist[0]);
+        }
       }
+      if (!first) {
+        harm__par_run(radix_count, jobs, sizeof *jobs, T);
+      }
+      first = false;
+      radix_positions(jobs, T, 0xff);
+      harm__par_run(radix_scatter, jobs, sizeof *jobs, T);
+      uint64_t *kt = ks;
+      ks = kd;
+      kd = kt;
+      uint32_t *vt = vs;
+      vs = vd;
+      vd = vt;
     }
-    harm__par_run(radix_scatter, jobs, sizeof *jobs, T);
-    uint64_t *kt = ks;
-    ks = kd;
-    kd = kt;
-    uint32_t *vt = vs;
-    vs = vd;
-    vd = vt;
   }
   if (ks != keys) {
     memcpy(keys, ks, n * sizeof *keys);
     memcpy(vals, vs, n * sizeof *vals);
   }
   harm__free(jobs);
+  harm__free(plan);
+  harm__free(total);
   harm__free(k2);
   harm__free(v2);
   return true;

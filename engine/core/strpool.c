@@ -548,12 +548,19 @@ static int slice_write(void *arg) {
   const unify_run *u = s->u;
   harm__strpool *out = u->out;
   size_t at = s->b0, next = s->c0;
+  const size_t end = s->b0 + s->bytes; /* the slice's room */
   for (size_t r = s->r0; r < s->r1; r++) {
     size_t len = sorted_len(u, r);
     if (r == 0 || !same_as_previous(u, r, len)) {
       out->offset[next++] = at;
-      if (len <= 16) {
-        /* The bytes are in the keys: no read of the source pool. */
+      if (len <= 16 && at + 16 <= end) {
+        /* The bytes are in the keys: no read of the source pool. Both
+         * keys are stored whole (their padding is overwritten by the next
+         * string or the NUL), as the slice's room reaches 16 bytes on. */
+        uint64_t w[2] = {__builtin_bswap64(u->keys[r]),
+                         __builtin_bswap64(u->any_k2 ? u->k2[r] : 0)};
+        memcpy(out->bytes + at, w, sizeof w);
+      } else if (len <= 16) {
         for (size_t b = 0; b < len; b++) {
           uint64_t w = b < 8 ? u->keys[r] : u->k2[r]; /* b >= 8: any_k2 */
           out->bytes[at + b] = (char)(w >> (56 - 8 * (b % 8)));

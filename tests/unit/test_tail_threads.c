@@ -22,21 +22,37 @@ static uint64_t next(void) { /* splitmix64 */
   return z ^ (z >> 31);
 }
 
+/* Key shapes for the radix sorts: random bits under a mask (0-3), ids
+ * of a fixed shape as sort keys ("N" and seven digits, big-endian: seven
+ * bytes of ten values, which the parallel sort packs into 28 bits), and
+ * three values in every byte (16 bits packed). */
+static uint64_t shaped_key(size_t shape) {
+  static const uint64_t masks[] = {0xffffffffffffffffu, 0x00ff00000000ff0fu,
+                                   0x7u, 0};
+  if (shape < 4) {
+    return next() & masks[shape];
+  }
+  uint64_t k = shape == 4 ? (uint64_t)'N' : 0;
+  for (int b = 0; b < (shape == 4 ? 7 : 8); b++) {
+    k = k << 8 | (shape == 4 ? (uint64_t)('0' + next() % 10)
+                             : (uint64_t)(0x10 * (1 + next() % 3)));
+  }
+  return k;
+}
+
 /* The parallel radix sort against the one-thread sort: keys with few
- * distinct values (stability shows), bytes that never vary, sizes below
- * and above the thread count. */
+ * distinct values (stability shows), bytes that never vary, packed and
+ * plain passes, sizes below and above the thread count. */
 Test(tail, radix_sort_mt_is_the_serial_sort) {
   harm__par_min = 1;
   static const size_t sizes[] = {0, 1, 2, 3, 7, 100, 4099, 70000};
-  static const uint64_t masks[] = {0xffffffffffffffffu, 0x00ff00000000ff0fu,
-                                   0x7u, 0};
   for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
-    for (size_t mi = 0; mi < sizeof masks / sizeof *masks; mi++) {
+    for (size_t mi = 0; mi < 6; mi++) {
       size_t n = sizes[si];
       uint64_t *k0 = malloc((n + 1) * sizeof *k0);
       uint32_t *v0 = malloc((n + 1) * sizeof *v0);
       for (size_t i = 0; i < n; i++) {
-        k0[i] = next() & masks[mi];
+        k0[i] = shaped_key(mi);
         v0[i] = (uint32_t)i;
       }
       uint64_t *k1 = malloc((n + 1) * sizeof *k1);
