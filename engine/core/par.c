@@ -173,6 +173,34 @@ static void radix_positions(radix_job *jobs, unsigned T, uint64_t mask) {
   }
 }
 
+/* The arrays a pass reads (ks, vs) and writes (kd, vd); swapped after
+ * each pass. */
+typedef struct radix_bufs {
+  uint64_t *ks, *kd;
+  uint32_t *vs, *vd;
+} radix_bufs;
+
+/* One stable pass on the digit (key >> shift) & mask: counted (unless
+ * the slices' counts are already in hist[0]), placed, scattered. */
+static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
+                       unsigned shift, uint64_t mask, bool counted) {
+  for (unsigned t = 0; t < T; t++) {
+    jobs[t].ks = b->ks;
+    jobs[t].kd = b->kd;
+    jobs[t].vs = b->vs;
+    jobs[t].vd = b->vd;
+    jobs[t].shift = shift;
+    jobs[t].mask = mask;
+    jobs[t].all_bytes = false;
+  }
+  if (!counted) {
+    harm__par_run(radix_count, jobs, sizeof *jobs, T);
+  }
+  radix_positions(jobs, T, mask);
+  harm__par_run(radix_scatter, jobs, sizeof *jobs, T);
+  *b = (radix_bufs){b->kd, b->ks, b->vd, b->vs};
+}
+
 bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
                          unsigned threads) {
   if (n < 2) {
@@ -214,33 +242,15 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
     byte_passes += pass[b];
   }
   unsigned packed = plan_pack(plan, total, byte_passes);
-  uint64_t *ks = keys, *kd = k2;
-  uint32_t *vs = vals, *vd = v2;
+  radix_bufs bufs = {keys, k2, vals, v2};
   if (packed) {
     harm__par_run(pack_keys, jobs, sizeof *jobs, T);
     unsigned width = (plan->total + packed - 1) / packed;
     for (unsigned shift = 0; shift < plan->total; shift += width) {
-      for (unsigned t = 0; t < T; t++) {
-        jobs[t].ks = ks;
-        jobs[t].kd = kd;
-        jobs[t].vs = vs;
-        jobs[t].vd = vd;
-        jobs[t].shift = shift;
-        jobs[t].mask = ((uint64_t)1 << width) - 1;
-        jobs[t].all_bytes = false;
-      }
-      harm__par_run(radix_count, jobs, sizeof *jobs, T);
-      radix_positions(jobs, T, jobs[0].mask);
-      harm__par_run(radix_scatter, jobs, sizeof *jobs, T);
-      uint64_t *kt = ks;
-      ks = kd;
-      kd = kt;
-      uint32_t *vt = vs;
-      vs = vd;
-      vd = vt;
+      radix_pass(jobs, T, &bufs, shift, ((uint64_t)1 << width) - 1, false);
     }
     for (unsigned t = 0; t < T; t++) {
-      jobs[t].ks = ks;
+      jobs[t].ks = bufs.ks;
     }
     harm__par_run(unpack_keys, jobs, sizeof *jobs, T);
   } else {
@@ -249,34 +259,16 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
       if (!pass[b]) {
         continue;
       }
-      for (unsigned t = 0; t < T; t++) {
-        jobs[t].ks = ks;
-        jobs[t].kd = kd;
-        jobs[t].vs = vs;
-        jobs[t].vd = vd;
-        jobs[t].shift = 8 * b;
-        jobs[t].mask = 0xff;
-        jobs[t].all_bytes = false;
-        if (first && b) {
-          /* The first pass's slices are the ones the first read
-           * counted. */
-          memcpy(jobs[t].hist[0], jobs[t].hist[b], sizeof jobs[t].hist[0]);
-        }
+      for (unsigned t = 0; first && b && t < T; t++) {
+        /* The first pass's slices are the ones the first read counted. */
+        memcpy(jobs[t].hist[0], jobs[t].hist[b], sizeof jobs[t].hist[0]);
       }
-      if (!first) {
-        harm__par_run(radix_count, jobs, sizeof *jobs, T);
-      }
+      radix_pass(jobs, T, &bufs, 8 * b, 0xff, first);
       first = false;
-      radix_positions(jobs, T, 0xff);
-      harm__par_run(radix_scatter, jobs, sizeof *jobs, T);
-      uint64_t *kt = ks;
-      ks = kd;
-      kd = kt;
-      uint32_t *vt = vs;
-      vs = vd;
-      vd = vt;
     }
   }
+  uint64_t *ks = bufs.ks;
+  uint32_t *vs = bufs.vs;
   if (ks != keys) {
     memcpy(keys, ks, n * sizeof *keys);
     memcpy(vals, vs, n * sizeof *vals);
