@@ -113,13 +113,6 @@ bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
                                size_t n_pools, unsigned threads);
 
-/* As harm__strpool_unify for pools that each hold distinct strings in
- * bytewise order (results of harm__strpool_unify): a k-way merge, no
- * sort. Returns false on allocation failure. */
-bool harm__strpool_merge(harm__strpool *out, const harm__strpool *const *pools,
-                         const bool *const *used, uint32_t *const *maps,
-                         size_t n_pools);
-
 void harm__strpool_free(harm__strpool *sp);
 
 #endif /* HARMRANK_CORE_STRPOOL_H */

@@ -249,13 +249,9 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   if (ok) {
     harm__par_run(mark_used, jobs, sizeof *jobs, nj);
   }
-  /* Subjects: one sort of every part's rows (consumed as they are
-   * keyed), or, when every part already holds a sorted dictionary, a
-   * linear merge. Codes, areas, places and types are hash pools. */
-  bool rows = false;
-  for (size_t k = 0; ok && k < np; k++) {
-    rows = rows || all[k]->subjects_rows;
-  }
+  /* Subjects: one sort of every part's rows, consumed as they are keyed
+   * (the readers leave one id per row). Codes, areas, places and types
+   * are hash pools. */
   for (int kind = 0; ok && kind < N_KINDS; kind++) {
     harm__strpool **pools = harm__malloc(np * sizeof *pools);
     ok = pools != NULL;
@@ -264,11 +260,9 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     }
     const harm__strpool *const *cp = (const harm__strpool *const *)pools;
     const bool *const *u = (const bool *const *)used[kind];
-    if (ok && kind == K_SUBJECT && rows) {
+    if (ok && kind == K_SUBJECT) {
       ok = harm__strpool_unify_pools(&out[kind], pools, u, map[kind], np,
                                      threads);
-    } else if (ok && kind == K_SUBJECT) {
-      ok = harm__strpool_merge(&out[kind], cp, u, map[kind], np);
     } else if (ok) {
       ok = harm__strpool_unify(&out[kind], cp, u, map[kind], np);
     }
