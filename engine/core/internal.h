@@ -104,6 +104,10 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n);
  * (run here if one cannot start). */
 enum { HARM__PAR_MAX = 64 };
 extern size_t harm__par_min;
+/* Most rows inside the window one ingest keeps (4,294,967,294: the
+ * subjects sort numbers one entry per kept row in 32 bits); more stop
+ * the read with HARM_ERR_LIMIT. Tests lower it. */
+extern size_t harm__ingest_max_kept;
 unsigned harm__par_threads(unsigned threads, size_t n);
 void harm__par_run(int (*fn)(void *), void *args, size_t size, unsigned n);
 

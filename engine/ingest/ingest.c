@@ -9,6 +9,8 @@
 #include "ingest/loader.h"
 #include "ingest/source.h"
 
+size_t harm__ingest_max_kept = (size_t)UINT32_MAX - 1;
+
 static harm_status finish(loader *ld) {
   harm_dataset *ds = ld->ds;
   if (!ld->have_header) {
@@ -56,6 +58,19 @@ static harm_status finish(loader *ld) {
   harm_status cst = harm__ingest_check_finish(ld);
   if (cst != HARM_OK) {
     return cst;
+  }
+  /* The subjects dictionary is sorted from one entry per kept row, each
+   * numbered in 32 bits. */
+  size_t kept = ds->n_recs;
+  for (size_t k = 0; k < ld->n_parts; k++) {
+    kept += ld->parts[k]->n_recs;
+  }
+  if (kept > harm__ingest_max_kept) {
+    return harm__fail(ld->err, HARM_ERR_LIMIT, "ingest", ld->name, 0, NULL,
+                      "%zu rows inside the window: at most %zu can be scored "
+                      "in one run (shorten lookback_days or split the file "
+                      "by area)",
+                      kept, harm__ingest_max_kept);
   }
   if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, ld->opts->threads)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,

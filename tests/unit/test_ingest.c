@@ -1370,3 +1370,37 @@ Test(ingest, date_cache_past_capacity_gives_every_row_its_own_date_dmy) {
   check_date_cache(HARM_DATE_DMY, 1);
   check_date_cache(HARM_DATE_DMY, 2);
 }
+
+/* More rows inside the window than one run can number stops the read
+ * with a limit error naming the count (the real limit, 4,294,967,294,
+ * lowered here to 5): 7 rows in the window, 1 outside, at one and two
+ * threads. With the limit at 7 the same file reads. */
+Test(ingest, more_rows_in_the_window_than_the_limit_stop_the_read) {
+  static const char csv[] =
+      "offence_id,offender_id,offence_code,offence_date\n"
+      "C1,P1,8N,2026-10-01\nC2,P2,8N,2026-10-02\nC3,P3,8N,2026-10-03\n"
+      "C4,P4,8N,2026-10-04\nC5,P5,8N,2026-10-05\nC6,P6,8N,2026-10-06\n"
+      "C7,P7,8N,2026-10-07\nC8,P8,8N,2019-10-07\n";
+  for (unsigned threads = 1; threads <= 2; threads++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = threads;
+    o.min_chunk_bytes = 64;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    harm__ingest_max_kept = 5;
+    cr_assert_eq(
+        harm_ingest_buffer("test.csv", csv, sizeof csv - 1, &o, &ds, &err),
+        HARM_ERR_LIMIT);
+    cr_assert_null(ds);
+    cr_assert(strstr(err.message, "7 rows inside the window: at most 5") !=
+                  NULL,
+              "%s", err.message);
+    harm__ingest_max_kept = 7;
+    cr_assert_eq(
+        harm_ingest_buffer("test.csv", csv, sizeof csv - 1, &o, &ds, &err),
+        HARM_OK, "%s", err.message);
+    cr_assert_eq(harm_dataset_accounting(ds).kept, 7);
+    harm_dataset_free(ds);
+    harm__ingest_max_kept = (size_t)UINT32_MAX - 1;
+  }
+}
