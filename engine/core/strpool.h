@@ -96,8 +96,9 @@ bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools);
 
-/* As harm__strpool_unify for the one pool `rows` (one string per row,
- * from harm__strpool_append), which it consumes: when no used string is
+/* As harm__strpool_unify for the one pool `rows` (one string per row
+ * from harm__strpool_append, or any pool about to be replaced by its
+ * sorted form), which it consumes: when no used string is
  * longer than 16 bytes (the sort keys then hold every byte), its bytes
  * and offsets are freed as soon as the keys are taken, before the sort
  * allocates, so the two are not both resident. `rows` keeps its count
