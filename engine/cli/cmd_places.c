@@ -91,10 +91,6 @@ static int check_options(places_cmd *c) {
     return HARM_EXIT_USAGE;
   }
   c->place_col = harm_config_get(c->o.cfg, "columns", "place");
-  if (!c->place_col || !*c->place_col) {
-    fprintf(stderr, "harmrank: %s: [columns] place is empty\n", cmd);
-    return HARM_EXIT_USAGE;
-  }
   return HARM_EXIT_OK;
 }
 

@@ -139,13 +139,24 @@ static harm_status ap_days(double *dst, const char *v, harm_error *err,
   return HARM_OK;
 }
 
+/* A [columns] key names a header column: an empty name names none (it
+ * would match an empty header cell), so it is refused for every column. */
+static harm_status column_name(const char **dst, const char *v, harm_error *e,
+                               const char *k) {
+  if (!*v) {
+    return harm__fail(e, HARM_ERR_CONFIG, "config", NULL, 0, k,
+                      "[columns] %s is empty: name a column of the offences "
+                      "header",
+                      k);
+  }
+  *dst = v;
+  return HARM_OK;
+}
+
 #define COLUMN_KEY(field)                                                      \
   static harm_status ap_col_##field(harm_config *c, const char *v,             \
                                     harm_error *e, const char *k) {            \
-    (void)e;                                                                   \
-    (void)k;                                                                   \
-    c->columns.field = v;                                                      \
-    return HARM_OK;                                                            \
+    return column_name(&c->columns.field, v, e, k);                            \
   }
 COLUMN_KEY(offence_id)
 COLUMN_KEY(offender_id)
@@ -154,17 +165,8 @@ COLUMN_KEY(offence_date)
 COLUMN_KEY(victim_id)
 COLUMN_KEY(domestic)
 COLUMN_KEY(area)
-
-/* Keys read back as text with harm_config_get (places: [columns] place
- * and place_type) need no parsing. */
-static harm_status ap_text(harm_config *c, const char *v, harm_error *e,
-                           const char *k) {
-  (void)c;
-  (void)v;
-  (void)e;
-  (void)k;
-  return HARM_OK;
-}
+COLUMN_KEY(place)
+COLUMN_KEY(place_type)
 
 static harm_status ap_date_format(harm_config *c, const char *v, harm_error *e,
                                   const char *k) {
@@ -824,8 +826,8 @@ static const key_def keys[] = {
     {"columns", "victim_id", "victim_id", ap_col_victim_id, false},
     {"columns", "domestic", "domestic", ap_col_domestic, false},
     {"columns", "area", "area", ap_col_area, false},
-    {"columns", "place", "place", ap_text, false},
-    {"columns", "place_type", "place_type", ap_text, false},
+    {"columns", "place", "place", ap_col_place, false},
+    {"columns", "place_type", "place_type", ap_col_place_type, false},
     {"scoring", "as_of", "latest", ap_as_of, false},
     {"scoring", "lookback_days", "365", ap_lookback, false},
     {"scoring", "exclude_proactive", "true", ap_exclude_proactive, false},
@@ -1498,11 +1500,6 @@ harm_status harm_config_validate(const harm_config *cfg, harm_error *err) {
 harm_ingest_opts harm_config_ingest_opts(const harm_config *cfg) {
   harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
   o.columns = cfg->columns;
-  /* places: [columns] place and place_type are text keys. */
-  const char *pc = harm_config_get(cfg, "columns", "place");
-  const char *tc = harm_config_get(cfg, "columns", "place_type");
-  o.columns.place = pc && *pc ? pc : o.columns.place;
-  o.columns.place_type = tc && *tc ? tc : o.columns.place_type;
   o.date_format = cfg->date_format;
   o.group_by = cfg->group_by;
   o.filters = cfg->filter_view;

@@ -1061,3 +1061,22 @@ Test(config, marking_defaults_and_limits) {
   cr_expect_str_eq(harm_config_marking(cfg), "OFFICIAL"); /* unchanged */
   harm_config_free(cfg);
 }
+
+/* A [columns] key names a header column: an empty name, which would
+ * match an empty header cell or (for place) silently mean "place", is
+ * refused for every column key alike; a name is taken. */
+Test(config, empty_column_names_are_refused_for_every_column) {
+  static const char *const keys[] = {
+      "offence_id", "offender_id", "offence_code", "offence_date", "victim_id",
+      "domestic",   "area",        "place",        "place_type"};
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+    harm_config *cfg = new_config();
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(harm_config_set(cfg, "columns", keys[i], "", &err),
+                 HARM_ERR_CONFIG, "%s", keys[i]);
+    cr_assert(strstr(err.message, "is empty") != NULL, "%s", err.message);
+    cr_assert_eq(harm_config_set(cfg, "columns", keys[i], "MY_COL", &err),
+                 HARM_OK, "%s: %s", keys[i], err.message);
+    harm_config_free(cfg);
+  }
+}
