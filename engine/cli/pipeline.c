@@ -208,6 +208,9 @@ static int run(const cli_opts *o, const char *rejects_path, run_kind kind,
    * also keeps the previous period of equal length (persistence). */
   ro.read_places = places_cmd || (lists && harm_config_top_places(o->cfg) &&
                                   !harm_config_people_mode(o->cfg));
+  /* For a list the place only adds its top places: it never removes a
+   * row from the list. */
+  ro.place_optional = !places_cmd;
   ro.previous_days =
       places_cmd ? harm_config_ingest_opts(o->cfg).lookback_days : 0;
   harm_status st = harm_run_new(o->cfg, &ro, &p->run, &err);

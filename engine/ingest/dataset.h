@@ -50,8 +50,9 @@ struct harm_dataset {
   uint32_t lookback_days;
   harm_input_hash hash; /* of the bytes read, when opts.hash_input */
   /* While reading, subjects holds one string per record, appended without
-   * lookup (no hash table touched per row); dedupe_subjects in dictionary.c
-   * turns it into a dictionary once, by sorting. */
+   * lookup (no hash table touched per row); harm__ingest_renumber (or
+   * harm__ingest_sort_subjects) turns it into a dictionary once, by
+   * sorting. */
   bool subjects_rows;
   /* The records were freed by harm_matrix_build_release. */
   bool records_released;

@@ -138,8 +138,16 @@ static int renumber_parts(void *arg) {
   return 0;
 }
 
-/* Grows the final arrays (records, offence ids, places) to total. */
-static bool grow_final(harm_dataset *ds, size_t total) {
+/* Grows the final arrays (records, offence ids, places) to total; with
+ * `oids`, the offence id array exists even when ds (chunk 0) kept no
+ * record and so never made one. */
+static bool grow_final(harm_dataset *ds, size_t total, bool oids) {
+  if (oids && !ds->oid) {
+    ds->oid = harm__calloc(ds->cap_recs + 1, sizeof *ds->oid);
+    if (!ds->oid) {
+      return false;
+    }
+  }
   if (total <= ds->cap_recs) {
     return true;
   }
@@ -192,8 +200,8 @@ static bool merge_oids(harm_dataset *const *all, size_t np, uint32_t **omap) {
  * is ds itself), each distinct string once in bytewise order, and the
  * final record array with every record renumbered. No hashing: one radix
  * sort of 8-byte prefixes per dictionary. The parts are marked and
- * renumbered in parallel, one worker per part (up to HARM__PAR_MAX), each
- * at its own offset, so the result is the same whatever the thread count.
+ * renumbered in parallel on up to `threads` workers, each part at its own
+ * offset, so the result is the same whatever the thread count.
  * Subjects read as one string per row (every part, as the readers leave
  * them) are sorted once, all parts together, on up to `threads` threads:
  * no dictionary per chunk and no merge of them. */
@@ -205,7 +213,14 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   uint32_t **map[N_KINDS] = {NULL};
   uint32_t **omap = NULL;
   size_t *base = harm__malloc(np * sizeof *base);
-  unsigned nj = np < HARM__PAR_MAX ? (unsigned)np : HARM__PAR_MAX;
+  /* Workers: the run's threads (never more than the parts), each taking
+   * parts first, first + step, ... */
+  size_t rows = ds->n_recs;
+  for (size_t k = 0; k < n_parts; k++) {
+    rows += parts[k]->n_recs;
+  }
+  unsigned nj = harm__par_threads(threads, rows);
+  nj = np < nj ? (unsigned)np : nj;
   renum_job *jobs = harm__calloc(nj, sizeof *jobs);
   harm__strpool out[N_KINDS];
   memset(out, 0, sizeof out);
@@ -224,7 +239,13 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       ok = used[kind][k] && map[kind][k];
     }
   }
-  if (ok && ds->oid) {
+  /* Offence ids are kept when any part kept one: chunk 0 may have kept
+   * no row at all. */
+  bool oids = false;
+  for (size_t k = 0; ok && k < np; k++) {
+    oids = oids || all[k]->oid != NULL;
+  }
+  if (ok && oids) {
     omap = harm__calloc(np, sizeof *omap);
     ok = omap && merge_oids(all, np, omap);
   }
@@ -275,7 +296,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       harm__strpool_free(kind_pool(all[k], kind));
     }
   }
-  ok = ok && grow_final(ds, total);
+  ok = ok && grow_final(ds, total, oids);
   if (ok) {
     harm__par_run(renumber_parts, jobs, sizeof *jobs, nj);
     ds->n_recs = total;

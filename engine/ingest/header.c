@@ -120,9 +120,14 @@ static size_t filter_col(const loader *ld, const char *name) {
                {COL_PLACE, "place"},
                {COL_PLACE_TYPE, "place_type"}};
   for (size_t k = 0; name && k < sizeof roles / sizeof roles[0]; k++) {
-    if (ld->col[roles[k].role] != ABSENT &&
-        harm__ieq(name, strlen(name), roles[k].name)) {
-      return ld->col[roles[k].role];
+    int role = roles[k].role;
+    /* The place roles name the same column whether or not this run reads
+     * places, so a filter on them means one thing in every command. */
+    size_t col = role == COL_PLACE || role == COL_PLACE_TYPE
+                     ? find_col(ld, harm__ingest_role_name(ld, role))
+                     : ld->col[role];
+    if (col != ABSENT && harm__ieq(name, strlen(name), roles[k].name)) {
+      return col;
     }
   }
   return find_col(ld, name);
@@ -171,6 +176,9 @@ harm_status harm__ingest_setup_header(loader *ld, const harm__csv_record *rec) {
     if ((role == COL_PLACE || role == COL_PLACE_TYPE) &&
         !ld->opts->read_places) {
       ld->col[role] = ABSENT; /* places: read only when asked */
+    }
+    if (role == COL_PLACE_TYPE && ld->opts->place_optional) {
+      ld->col[role] = ABSENT; /* top_places needs no type */
     }
     /* People mode: the offender column may go by a second name. */
     if (ld->col[role] == ABSENT && ld->opts->offender_alias &&

@@ -213,7 +213,7 @@ void harm__ingest_publish_max(loader *ld, harm_date d);
 /* Sorts a dataset's subjects into a dictionary and renumbers its records
  * (false: out of memory). */
 bool harm__ingest_sort_subjects(harm_dataset *ds);
-/* Merges the dictionaries and records of ds and parts into ds, sorting
+/* Merges the dictionaries and records of ds and parts into ds, working
  * on up to `threads` threads (0: all cores; the result is the same). */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
                            size_t n_parts, unsigned threads);

@@ -14,8 +14,8 @@
  * The body after the header is cut into CHUNKS_PER_THREAD chunks per
  * thread at line starts; the threads take them from a queue (the last
  * chunk first, see queue_main). Each chunk is read by its own reader into
- * its own shard (code and area pools, one subject id per kept row,
- * records, counts, buffered rejects). A chunk start is only
+ * its own shard (code, area, place and offence id pools, one subject id
+ * per kept row, records, counts, buffered rejects). A chunk start is only
  * a real record boundary if the chunk before it ended idle (no quoted
  * field open across the cut): that is checked in order after the join,
  * and from the first chunk that did not end idle the rest of the file is
@@ -226,8 +226,8 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
   unsigned T = thread_count(master->opts);
   size_t min_chunk =
       master->opts->min_chunk_bytes ? master->opts->min_chunk_bytes : MIN_CHUNK;
-  if (T > 64) {
-    T = 64;
+  if (T > HARM__PAR_MAX) {
+    T = HARM__PAR_MAX;
   }
   if (T < 2 || src->len < 2 * min_chunk) {
     return HARM_OK;
@@ -321,11 +321,12 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
     sh[n - 1].last = true;
     sh[n - 1].to = src->len;
   }
-  /* T - 1 threads and this one take the chunks in order; a thread that
-   * cannot start leaves its share to the others. */
+  /* T - 1 threads and this one take the chunks from the queue (the last
+   * first, see queue_main); a thread that cannot start leaves its share
+   * to the others. */
   chunk_queue q = {.sh = sh, .n = n};
   atomic_init(&q.next, 0);
-  bool started[64] = {false};
+  bool started[HARM__PAR_MAX] = {false};
   unsigned workers = T < n ? T : n;
   for (unsigned t = 1; t < workers; t++) {
     started[t] = thrd_create(&tid[t], queue_main, &q) == thrd_success;

@@ -329,7 +329,10 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
                                   COL_PLACE_TYPE};
   for (size_t k = 0; k < sizeof opt_roles / sizeof *opt_roles; k++) {
     int role = opt_roles[k];
-    if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
+    if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role]) &&
+        role == COL_PLACE && o->place_optional) {
+      val[role].len = 0; /* side information: no place, the row stays */
+    } else if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role])) {
       reject(ld, rec, ld->col[role], HARM_ERR_DATA, "contains a NUL byte");
       return ld->status == HARM_OK;
     }

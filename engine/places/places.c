@@ -567,8 +567,10 @@ static harm_status place_types(const harm_dataset *ds, int32_t *type_of) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     const harm__place_ref *pr =
-        i < ds->n_recs ? &ds->pref[i] : &ds->prev_pref[i - ds->n_recs];
-    if (pr->place != HARM__NO_PLACE && pr->type != HARM__NO_PLACE) {
+        i < ds->n_recs
+            ? (ds->pref ? &ds->pref[i] : NULL)
+            : (ds->prev_pref ? &ds->prev_pref[i - ds->n_recs] : NULL);
+    if (pr && pr->place != HARM__NO_PLACE && pr->type != HARM__NO_PLACE) {
       pairs[k++] = (uint64_t)pr->place << 32 | pr->type;
     }
   }
@@ -934,7 +936,7 @@ harm_status harm_places_new(const harm_run *r, const harm_config *cfg,
   const harm_dataset *ds = harm_run_dataset(r);
   const harm_matrix *m = harm_run_matrix(r);
   const char *col = o->place_column ? o->place_column : "place";
-  if (!ds->has_place || !ds->pref) {
+  if (!ds->has_place) {
     return harm__fail(err, HARM_ERR_USAGE, "places", ds->source, 1, col,
                       "the offences have no place column (set [columns] "
                       "place)");

@@ -253,6 +253,7 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
       io.offender_alias = "person_id";
     }
     io.read_places = o->read_places;
+    io.place_optional = o->place_optional;
     io.previous_days = o->read_places ? o->previous_days : 0;
   }
   if (st == HARM_OK) {

@@ -38,7 +38,8 @@ struct harm_matrix {
   uint32_t *split_k;
   size_t n_split;
   harm_subject_facts *facts;
-  unsigned threads; /* from harm_matrix_opts, for harm_score_many */
+  unsigned threads; /* from harm_matrix_opts: the threads of the scores
+                       and the ranking made from this matrix */
 };
 
 /* Offenders recorded on offence hash `offence` under split attribution

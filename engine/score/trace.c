@@ -102,7 +102,8 @@ harm_status harm_explain_trace(const char *path, const harm_ingest_opts *io,
       rows[k].offence = r->offence;
       rows[k].code = harm__strpool_get(&all->codes, r->code, NULL);
       rows[k].date = r->date;
-      rows[k].oid = harm__strpool_get(&all->oids, all->oid[i], NULL);
+      rows[k].oid =
+          all->oid ? harm__strpool_get(&all->oids, all->oid[i], NULL) : "";
       k++;
     }
   }

@@ -96,7 +96,8 @@ bool harm_config_quiet(const harm_config *cfg);
 
 /* [output] top_places: auto (default) adds each offender's top places to
  * scores.csv, cohort.csv and explain when the offences have a place
- * column; off never does (saves the second read). */
+ * column; off never does (the place column is then not read, and the
+ * records need not be kept for it). */
 bool harm_config_top_places(const harm_config *cfg);
 /* [output] pseudonymise_places: place ids (addresses) pseudonymised in
  * places outputs too (needs a pseudonymisation key); default false. */

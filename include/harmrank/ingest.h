@@ -148,6 +148,11 @@ typedef struct harm_ingest_opts {
                              record (when the header has them), beside the
                              area; a value with a NUL byte is rejected; a
                              blank one is no place; default false */
+  bool place_optional;    /* with read_places: the place is side
+                             information (a list's top_places), not what
+                             is ranked, so it never removes a row: a place
+                             with a NUL byte reads as no place, and
+                             place_type is not read; default false */
   uint32_t previous_days; /* also keep, aside from the records, the rows
                              of this many days before the window that pass
                              the filters (the previous period of places'
@@ -167,7 +172,7 @@ typedef struct harm_ingest_opts {
     .pseudonym_key = NULL, .pseudonym_key_len = 0, .max_reject_share = 0.5,    \
     .today = HARM_DATE_NONE, .hash_input = false,                              \
     .victims_as_subjects = false, .offender_alias = NULL,                      \
-    .read_places = false, .previous_days = 0                                   \
+    .read_places = false, .place_optional = false, .previous_days = 0          \
   }
 
 /* Where every data row of the input went. The identity

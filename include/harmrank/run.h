@@ -63,6 +63,9 @@ typedef struct harm_run_opts {
   bool read_places;       /* read the [columns] place and place_type
                              roles into each record (harm_places_new);
                              default false */
+  bool place_optional;    /* with read_places, for top_places only:
+                             harm_ingest_opts.place_optional; default
+                             false */
   uint32_t previous_days; /* also keep the rows of this many days before
                              the window, aside, for places' previous
                              period (harm_ingest_opts.previous_days);
@@ -76,7 +79,7 @@ typedef struct harm_run_opts {
     .pseudonym_key_len = 0, .on_reject = NULL, .reject_ctx = NULL,             \
     .keep_offence_ids = false, .hash_input = false, .keep_records = false,     \
     .today = HARM_DATE_NONE, .on_stage = NULL, .stage_ctx = NULL,              \
-    .read_places = false, .previous_days = 0                                   \
+    .read_places = false, .place_optional = false, .previous_days = 0          \
   }
 
 /* Something a person should hear about a run that still succeeded. */

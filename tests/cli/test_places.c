@@ -219,3 +219,33 @@ Test(places, top_per_area_without_any_area_stops_the_run) {
   }
   cr_expect_eq(rmdir(out), 0, "the output folder is not empty");
 }
+
+/* A file with a place column but no row in the window (as_of before
+ * every row: all 44 future-dated). `score` writes an empty list with its
+ * top_places column (exit 0, as for any empty window); `places` says no
+ * place has a scored offence (exit 1). Neither may claim the file has no
+ * place column (exit 2), which they did when no record was kept. */
+Test(places, empty_window_with_a_place_column) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/harm_spots_links_no_place_default", PLACES_DIR);
+  cr_assert_eq(chdir(dir), 0);
+  char out[] = "/tmp/harmrank-places-empty-XXXXXX";
+  test_mkdtemp(out);
+  char scores[600];
+  snprintf(scores, sizeof scores, "%s/scores.csv", out);
+  char *score[] = {"harmrank",  "score",       "--offences", "offences.csv",
+                   "--weights", "weights.csv", "--as-of",    "2020-01-31",
+                   "-o",        scores,        "-q",         NULL};
+  cr_expect_eq(harm_cli_main(11, score), 0);
+  char *head = test_slurp_must(scores);
+  cr_expect(strncmp(head, "rank,", 5) == 0 && strstr(head, "top_places\n"),
+            "%s", head);
+  cr_expect_null(strchr(strchr(head, '\n') + 1, '\n'), "no data row: %s", head);
+  free(head);
+  char pdir[600];
+  snprintf(pdir, sizeof pdir, "%s/places", out);
+  char *places[] = {"harmrank",  "places",      "--offences", "offences.csv",
+                    "--weights", "weights.csv", "--as-of",    "2020-01-31",
+                    "--out",     pdir,          "-q",         NULL};
+  cr_expect_eq(harm_cli_main(11, places), 1);
+}

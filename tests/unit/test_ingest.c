@@ -14,6 +14,7 @@
 #include <harmrank.h>
 
 #include "core/internal.h"
+#include "ingest/dataset.h"
 
 /* Day numbers used below, each checked with GNU date
  * ($(( $(date -u -d D +%s) / 86400 ))):
@@ -1402,5 +1403,107 @@ Test(ingest, more_rows_in_the_window_than_the_limit_stop_the_read) {
     cr_assert_eq(harm_dataset_accounting(ds).kept, 7);
     harm_dataset_free(ds);
     harm__ingest_max_kept = (size_t)UINT32_MAX - 1;
+  }
+}
+
+/* Offence ids are kept (for explain) when the first chunk of a parallel
+ * read keeps no row: here its rows are all outside the window (2019),
+ * and the ids of the later chunks' rows must still be there, each on its
+ * own record. Worked by hand: rows C100..C139 in 2026 are kept, in order. */
+Test(ingest, offence_ids_kept_when_the_first_chunk_keeps_no_row) {
+  char csv[8192];
+  size_t n = (size_t)snprintf(
+      csv, sizeof csv, "offence_id,offender_id,offence_code,offence_date\n");
+  for (int i = 0; i < 60; i++) {
+    n += (size_t)snprintf(csv + n, sizeof csv - n, "X%d,P%d,8N,2019-01-01\n", i,
+                          i % 7);
+  }
+  for (int i = 100; i < 140; i++) {
+    n += (size_t)snprintf(csv + n, sizeof csv - n, "C%d,P%d,8N,2026-10-01\n", i,
+                          i % 7);
+  }
+  for (unsigned threads = 1; threads <= 3; threads++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = threads;
+    o.min_chunk_bytes = 256;
+    cr_assert(harm_date_parse("2026-10-31", 10, HARM_DATE_YMD, &o.as_of));
+    o.keep_offence_ids = true;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(harm_ingest_buffer("t.csv", csv, n, &o, &ds, &err), HARM_OK,
+                 "%s", err.message);
+    cr_assert_eq(ds->n_recs, 40u, "%u threads", threads);
+    cr_assert_not_null(ds->oid, "%u threads: offence ids lost", threads);
+    for (size_t i = 0; i < ds->n_recs; i++) {
+      char want[16];
+      snprintf(want, sizeof want, "C%zu", 100 + i);
+      cr_assert_str_eq(harm__strpool_get(&ds->oids, ds->oid[i], NULL), want,
+                       "%u threads, record %zu", threads, i);
+    }
+    harm_dataset_free(ds);
+  }
+}
+
+/* For a list's top_places the place is side information: a place holding
+ * a NUL byte reads as no place and the row stays (place_optional); for
+ * `places`, where the place is what is ranked, the row is rejected. */
+Test(ingest, nul_in_a_side_place_keeps_the_row) {
+  static const char csv[] = "offence_id,offender_id,offence_code,offence_date,"
+                            "place,place_type\n"
+                            "C1,A,8N,2026-10-01,P1,pub\n"
+                            "C2,D,8N,2026-10-02,P\0X,pub\n"
+                            "C3,B,8N,2026-10-03,P2,t\0axi\n";
+  for (int optional = 0; optional <= 1; optional++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = 1;
+    o.read_places = true;
+    o.place_optional = optional;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(
+        harm_ingest_buffer("t.csv", csv, sizeof csv - 1, &o, &ds, &err),
+        HARM_OK, "%s", err.message);
+    harm_accounting a = harm_dataset_accounting(ds);
+    /* Places run: C2 (place) and C3 (type) rejected. List: both kept,
+     * C2 with no place; the type is not read at all. */
+    cr_assert_eq(a.rejected, optional ? 0u : 2u);
+    cr_assert_eq(a.kept, optional ? 3u : 1u);
+    cr_assert_eq(ds->has_place_type, !optional);
+    if (optional) {
+      cr_assert_eq(ds->places.n, 2u, "P1 and P2, no place for C2");
+      cr_assert_eq(ds->pref[1].place, HARM__NO_PLACE);
+    }
+    harm_dataset_free(ds);
+  }
+}
+
+/* A filter on the place role names the [columns] place column whether or
+ * not the run reads places: with [columns] place = LOC and a second
+ * column literally called place, `place = P1` keeps the LOC = P1 row
+ * (C1) in both kinds of run. */
+Test(ingest, place_filter_names_the_place_role_in_every_run) {
+  static const char csv[] = "offence_id,offender_id,offence_code,offence_date,"
+                            "LOC,place\n"
+                            "C1,A,8N,2026-10-01,P1,P9\n"
+                            "C2,B,8N,2026-10-02,P2,P1\n";
+  static const char *const p1[] = {"P1"};
+  harm_filter f = {.column = "place", .values = p1, .n_values = 1};
+  for (int read_places = 0; read_places <= 1; read_places++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = 1;
+    o.read_places = read_places;
+    o.columns.place = "LOC";
+    o.filters = &f;
+    o.n_filters = 1;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(
+        harm_ingest_buffer("t.csv", csv, sizeof csv - 1, &o, &ds, &err),
+        HARM_OK, "%s", err.message);
+    cr_assert_eq(harm_dataset_accounting(ds).kept, 1u, "read_places %d",
+                 read_places);
+    size_t len;
+    cr_assert_str_eq(harm_dataset_subject_id(ds, 0, &len), "A");
+    harm_dataset_free(ds);
   }
 }
