@@ -330,25 +330,33 @@ static void sheet_chart(pbook *b) {
     chart_series_set_categories(se, "Chart", 1, 0, (lxw_row_t)nc, 0);
     chart_series_set_values(se, "Chart", 1, 1, (lxw_row_t)nc, 1);
     chart_series_set_name(se, "Harm (days)");
-    lxw_chart_series *th = chart_add_series(chart, NULL, NULL);
-    chart_series_set_categories(th, "Chart", 1, 0, (lxw_row_t)nc, 0);
-    chart_series_set_values(th, "Chart", 1, 2, (lxw_row_t)nc, 2);
-    chart_series_set_name(th, "Harm spot threshold");
-    lxw_chart_fill nofill = {.none = LXW_TRUE};
-    lxw_chart_line noline = {.none = LXW_TRUE};
-    chart_series_set_fill(th, &nofill);
-    chart_series_set_line(th, &noline);
-    chart_series_set_trendline(th, LXW_CHART_TRENDLINE_TYPE_LINEAR, 0);
-    chart_series_set_trendline_name(th, "Harm spot threshold");
-    lxw_chart_line thl = {.color = 0xC00000, .width = 2.25};
-    chart_series_set_trendline_line(th, &thl);
-    chart_set_series_overlap(chart, 100);
-    int16_t hide[] = {1, -1};
-    chart_legend_delete_series(chart, hide);
+    /* The threshold as a red line: the flat trendline of an invisible
+     * second series, which needs two points; with one place the title
+     * gives the threshold in words only. */
+    bool line = nc >= 2;
+    if (line) {
+      lxw_chart_series *th = chart_add_series(chart, NULL, NULL);
+      chart_series_set_categories(th, "Chart", 1, 0, (lxw_row_t)nc, 0);
+      chart_series_set_values(th, "Chart", 1, 2, (lxw_row_t)nc, 2);
+      chart_series_set_name(th, "Harm spot threshold");
+      lxw_chart_fill nofill = {.none = LXW_TRUE};
+      lxw_chart_line noline = {.none = LXW_TRUE};
+      chart_series_set_fill(th, &nofill);
+      chart_series_set_line(th, &noline);
+      chart_series_set_trendline(th, LXW_CHART_TRENDLINE_TYPE_LINEAR, 0);
+      chart_series_set_trendline_name(th, "Harm spot threshold");
+      lxw_chart_line thl = {.color = 0xC00000, .width = 2.25};
+      chart_series_set_trendline_line(th, &thl);
+      chart_set_series_overlap(chart, 100);
+      int16_t hide[] = {1, -1};
+      chart_legend_delete_series(chart, hide);
+    }
     char ct[160];
     snprintf(ct, sizeof ct,
-             "Harm of the top places (days); red line: harm spot threshold "
-             "%.1f days",
+             line ? "Harm of the top places (days); red line: harm spot "
+                    "threshold %.1f days"
+                  : "Harm of the top place (days); harm spot threshold "
+                    "%.1f days",
              s->threshold);
     chart_title_set_name(chart, ct);
     chart_legend_set_position(chart, LXW_CHART_LEGEND_BOTTOM);
