@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* engine/ingest/header.c: an offences file's header row. It maps the
  * header's names to the roles the loader reads (offence_id, offender_id,
- * ...) and to the columns filters name, and gives a look at the header
- * alone, for work that depends on whether a column exists (a second read
- * for each offender's top places) and must not read the whole file to
- * find out. */
+ * ...) and to the columns filters name, and gives library callers a look
+ * at the header alone (harm_ingest_has_column), to learn whether a column
+ * exists without reading the whole file. */
 #include <string.h>
 
 #include "core/csvread.h"
@@ -44,7 +43,7 @@ harm_status harm_ingest_has_column(const char *path, const char *column,
     *has = l.has;
     return HARM_OK;
   }
-  return st == HARM_OK ? HARM_OK : st;
+  return st;
 }
 
 /* Column name for a role; a NULL name in opts means the default. */

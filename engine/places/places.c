@@ -39,7 +39,7 @@ struct harm_places {
   size_t *by_area; /* place indices by (area, area rank) */
   size_t n_by_area;
   harm_places_summary sum;
-  harm__strpool types; /* pseudonymised place ids */
+  harm__strpool pseudonyms; /* pseudonymised place ids */
 };
 
 /* One period's records: the window's (the run's records) or the previous
@@ -825,7 +825,7 @@ static harm_status pseudonymise_places(harm_places *P,
       return harm__fail(err, st, "places", NULL, 0, NULL,
                         "cannot pseudonymise place ids");
     }
-    uint32_t k = harm__strpool_intern(&P->types, ps, strlen(ps), NULL);
+    uint32_t k = harm__strpool_intern(&P->pseudonyms, ps, strlen(ps), NULL);
     if (k == HARM__STRPOOL_FAIL) {
       return HARM_ERR_NOMEM;
     }
@@ -836,8 +836,8 @@ static harm_status pseudonymise_places(harm_places *P,
     harm_place *pl = &P->places[i];
     (void)harm_pseudonym(o->place_key, o->place_key_len, pl->place,
                          strlen(pl->place), ps);
-    uint32_t k = harm__strpool_intern(&P->types, ps, strlen(ps), NULL);
-    pl->place = harm__strpool_get(&P->types, k, NULL);
+    uint32_t k = harm__strpool_intern(&P->pseudonyms, ps, strlen(ps), NULL);
+    pl->place = harm__strpool_get(&P->pseudonyms, k, NULL);
   }
   return HARM_OK;
 }
@@ -1012,7 +1012,7 @@ void harm_places_free(harm_places *p) {
   harm__free(p->by_offender);
   harm__free(p->off_start);
   harm__free(p->by_area);
-  harm__strpool_free(&p->types);
+  harm__strpool_free(&p->pseudonyms);
   harm__free(p);
 }
 

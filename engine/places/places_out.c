@@ -371,7 +371,8 @@ static void sheet_chart(pbook *b) {
   harm__xlsx_print_setup(cs, 0, 1, &pg);
 }
 
-/* The top places of each area ([output] top_per_area). */
+/* The top places of each area ([output] top_per_area; the caller adds
+ * this sheet only when it is set). */
 static void sheet_by_area(pbook *b) {
   lxw_workbook *wb = b->wb;
   const harm_places *p = b->p;
@@ -379,48 +380,46 @@ static void sheet_by_area(pbook *b) {
   const harm__xlsx_page pg = b->pg;
   size_t k = b->k, per_area = b->per_area;
   char buf[4096];
-  if (per_area) {
-    lxw_worksheet *as = workbook_add_worksheet(wb, "Top places by area");
-    static const harm__xlsx_col acols[] = {
-        {"Area", 20, false},         {"Rank in\narea", 10, true},
-        {"Rank", 8, true},           {"Place", 28, false},
-        {"Place type", 16, false},   {"Harm\n(days)", 11, true},
-        {"Crimes", 11, true},        {"Offenders", 11, true},
-        {"Harm\nspot", 11, false},   {"Persistent", 11, false},
-        {"Top offenders", 36, false}};
-    harm__xlsx_columns(as, 0, acols, sizeof acols / sizeof *acols, &f);
-    harm__xlsx_print_setup(as, 0, 0, &pg);
-    lxw_row_t ar = 1;
-    for (size_t i = 0; i < harm_places_n_by_area(p); i++) {
-      const harm_place *pl = harm_places_at(p, harm_places_by_area(p, i));
-      if (pl->area_rank > per_area) {
-        continue;
-      }
-      harm__xlsx_text(as, ar, 0, pl->area, f.wrap);
-      worksheet_write_number(as, ar, 1, (double)pl->area_rank, NULL);
-      worksheet_write_number(as, ar, 2, (double)pl->rank, NULL);
-      harm__xlsx_text(as, ar, 3, pl->place, f.wrap);
-      harm__xlsx_text(as, ar, 4, pl->place_type, f.wrap);
-      worksheet_write_number(as, ar, 5, pl->harm, f.days);
-      worksheet_write_number(as, ar, 6, pl->crimes, NULL);
-      worksheet_write_number(as, ar, 7, pl->offenders, NULL);
-      harm__xlsx_text(as, ar, 8, pl->harm_spot ? "yes" : "", f.wrap);
-      harm__xlsx_text(as, ar, 9,
-                      !pl->has_previous ? "n/a"
-                      : pl->persistent  ? "yes"
-                                        : "",
-                      f.wrap);
-      top_offenders(p, pl, k, buf, sizeof buf);
-      harm__xlsx_text(as, ar, 10, buf, f.wrap);
-      ar++;
+  lxw_worksheet *as = workbook_add_worksheet(wb, "Top places by area");
+  static const harm__xlsx_col acols[] = {
+      {"Area", 20, false},         {"Rank in\narea", 10, true},
+      {"Rank", 8, true},           {"Place", 28, false},
+      {"Place type", 16, false},   {"Harm\n(days)", 11, true},
+      {"Crimes", 11, true},        {"Offenders", 11, true},
+      {"Harm\nspot", 11, false},   {"Persistent", 11, false},
+      {"Top offenders", 36, false}};
+  harm__xlsx_columns(as, 0, acols, sizeof acols / sizeof *acols, &f);
+  harm__xlsx_print_setup(as, 0, 0, &pg);
+  lxw_row_t ar = 1;
+  for (size_t i = 0; i < harm_places_n_by_area(p); i++) {
+    const harm_place *pl = harm_places_at(p, harm_places_by_area(p, i));
+    if (pl->area_rank > per_area) {
+      continue;
     }
-    worksheet_set_column(as, 0, 0, 20, NULL);
-    worksheet_set_column(as, 1, 2, 9, NULL);
-    worksheet_set_column(as, 3, 3, 28, NULL);
-    worksheet_set_column(as, 4, 4, 16, NULL);
-    worksheet_set_column(as, 5, 9, 11, NULL);
-    worksheet_set_column(as, 10, 10, 36, NULL);
+    harm__xlsx_text(as, ar, 0, pl->area, f.wrap);
+    worksheet_write_number(as, ar, 1, (double)pl->area_rank, NULL);
+    worksheet_write_number(as, ar, 2, (double)pl->rank, NULL);
+    harm__xlsx_text(as, ar, 3, pl->place, f.wrap);
+    harm__xlsx_text(as, ar, 4, pl->place_type, f.wrap);
+    worksheet_write_number(as, ar, 5, pl->harm, f.days);
+    worksheet_write_number(as, ar, 6, pl->crimes, NULL);
+    worksheet_write_number(as, ar, 7, pl->offenders, NULL);
+    harm__xlsx_text(as, ar, 8, pl->harm_spot ? "yes" : "", f.wrap);
+    harm__xlsx_text(as, ar, 9,
+                    !pl->has_previous ? "n/a"
+                    : pl->persistent  ? "yes"
+                                      : "",
+                    f.wrap);
+    top_offenders(p, pl, k, buf, sizeof buf);
+    harm__xlsx_text(as, ar, 10, buf, f.wrap);
+    ar++;
   }
+  worksheet_set_column(as, 0, 0, 20, NULL);
+  worksheet_set_column(as, 1, 2, 9, NULL);
+  worksheet_set_column(as, 3, 3, 28, NULL);
+  worksheet_set_column(as, 4, 4, 16, NULL);
+  worksheet_set_column(as, 5, 9, 11, NULL);
+  worksheet_set_column(as, 10, 10, 36, NULL);
 }
 
 /* Offender links of the places shown. */
