@@ -34,6 +34,12 @@ typedef struct harm__place_ref {
   uint32_t type;  /* index into place_types */
 } harm__place_ref;
 
+/* One array of a dataset's records (see harm_dataset.seg). */
+typedef struct harm__rec_seg {
+  harm__rec *recs;
+  size_t n;
+} harm__rec_seg;
+
 struct harm_dataset {
   char *source;           /* input name */
   harm__strpool subjects; /* sorted bytewise after ingest */
@@ -43,6 +49,8 @@ struct harm_dataset {
   harm__rec *recs;        /* kept records */
   size_t n_recs;
   size_t cap_recs;
+  harm_date min_date; /* while reading: no record is dated before it
+                         (meaningless when n_recs is 0) */
   harm__strpool oids; /* offence_id text, when keep_offence_ids */
   uint32_t *oid;      /* per record, index into oids (or NULL) */
   harm_accounting acct;
@@ -56,6 +64,11 @@ struct harm_dataset {
   bool subjects_rows;
   /* The records were freed by harm_matrix_build_release. */
   bool records_released;
+  /* harm_ingest_opts.records_in_parts: the records are seg[0..n_seg) in
+   * order (recs is NULL, n_recs their total); only the release build
+   * reads them. Read them through harm__ds_seg. */
+  harm__rec_seg *seg;
+  size_t n_seg;
   /* Places: read with harm_ingest_opts.read_places. */
   bool has_place, has_place_type; /* the header has the column */
   harm__strpool places;           /* sorted bytewise after ingest */
@@ -72,5 +85,21 @@ struct harm_dataset {
   size_t n_prev;
   harm__strpool prev_codes;
 };
+
+/* The dataset's records as harm__ds_nseg(ds) arrays in order: segment s
+ * (its records in *n), the parts when it holds them in parts, else the
+ * one array. */
+static inline size_t harm__ds_nseg(const harm_dataset *ds) {
+  return ds->seg ? ds->n_seg : 1;
+}
+static inline harm__rec *harm__ds_seg(const harm_dataset *ds, size_t s,
+                                      size_t *n) {
+  if (ds->seg) {
+    *n = ds->seg[s].n;
+    return ds->seg[s].recs;
+  }
+  *n = ds->n_recs;
+  return ds->recs;
+}
 
 #endif /* HARMRANK_INGEST_DATASET_H */

@@ -7,6 +7,17 @@
 
 #include "ingest/loader.h"
 
+/* Every record's subject s becomes map[s]. */
+static void remap_subjects(harm_dataset *ds, const uint32_t *map) {
+  for (size_t sg = 0; sg < harm__ds_nseg(ds); sg++) {
+    size_t n;
+    harm__rec *recs = harm__ds_seg(ds, sg, &n);
+    for (size_t i = 0; i < n; i++) {
+      recs[i].subject = map[recs[i].subject];
+    }
+  }
+}
+
 /* Turns a pool of one subject string per record into the dataset's
  * dictionary: each distinct id once, in bytewise order (one radix sort
  * of 8-byte prefixes, exact: equal strings, not equal hashes, are
@@ -19,8 +30,12 @@ bool harm__ingest_sort_subjects(harm_dataset *ds) {
   harm__strpool out;
   memset(&out, 0, sizeof out);
   bool ok = used && map;
-  for (size_t i = 0; ok && i < ds->n_recs; i++) {
-    used[ds->recs[i].subject] = true;
+  for (size_t sg = 0; ok && sg < harm__ds_nseg(ds); sg++) {
+    size_t n;
+    const harm__rec *recs = harm__ds_seg(ds, sg, &n);
+    for (size_t i = 0; i < n; i++) {
+      used[recs[i].subject] = true;
+    }
   }
   /* The pool of rows is consumed: when that fails after its strings
    * went, the records (which the read then drops, out of memory) are
@@ -29,11 +44,12 @@ bool harm__ingest_sort_subjects(harm_dataset *ds) {
   if (!ok && sp->n && !sp->bytes) {
     harm__strpool_free(sp);
     ds->n_recs = 0;
+    for (size_t sg = 0; sg < ds->n_seg; sg++) {
+      ds->seg[sg].n = 0;
+    }
   }
   if (ok) {
-    for (size_t i = 0; i < ds->n_recs; i++) {
-      ds->recs[i].subject = map[ds->recs[i].subject];
-    }
+    remap_subjects(ds, map);
     harm__strpool_free(sp);
     *sp = out;
     ds->subjects_rows = false;
@@ -138,6 +154,44 @@ static int renumber_parts(void *arg) {
   return 0;
 }
 
+/* records_in_parts: renumbers each of the worker's parts' records where
+ * they are (no offence ids or places: those runs copy). */
+static int renumber_in_place(void *arg) {
+  const renum_job *j = arg;
+  for (size_t k = j->first; k < j->np; k += j->step) {
+    harm_dataset *d = j->all[k];
+    const uint32_t *sm = j->map[K_SUBJECT][k], *cm = j->map[K_CODE][k];
+    const uint32_t *am = j->map[K_AREA][k];
+    for (size_t i = 0; i < d->n_recs; i++) {
+      harm__rec *r = &d->recs[i];
+      r->subject = sm[r->subject];
+      r->code = cm[r->code];
+      if (r->area >= 0) {
+        r->area = (int32_t)am[r->area];
+      }
+    }
+  }
+  return 0;
+}
+
+/* The parts' record arrays become ds's segments, in part order. */
+static bool move_to_segments(harm_dataset *ds, harm_dataset *const *all,
+                             size_t np, size_t total) {
+  harm__rec_seg *seg = harm__calloc(np, sizeof *seg);
+  if (!seg) {
+    return false;
+  }
+  for (size_t k = 0; k < np; k++) {
+    seg[k] = (harm__rec_seg){all[k]->recs, all[k]->n_recs};
+    all[k]->recs = NULL;
+    all[k]->n_recs = all[k]->cap_recs = 0;
+  }
+  ds->seg = seg;
+  ds->n_seg = np;
+  ds->n_recs = total;
+  return true;
+}
+
 /* Grows the final arrays (records, offence ids, places) to total; with
  * `oids`, the offence id array exists even when ds (chunk 0) kept no
  * record and so never made one. */
@@ -206,7 +260,7 @@ static bool merge_oids(harm_dataset *const *all, size_t np, uint32_t **omap) {
  * them) are sorted once, all parts together, on up to `threads` threads:
  * no dictionary per chunk and no merge of them. */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
-                           size_t n_parts, unsigned threads) {
+                           size_t n_parts, unsigned threads, bool in_parts) {
   size_t np = n_parts + 1;
   harm_dataset **all = harm__malloc(np * sizeof *all);
   bool **used[N_KINDS] = {NULL};
@@ -296,18 +350,34 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       harm__strpool_free(kind_pool(all[k], kind));
     }
   }
-  ok = ok && grow_final(ds, total, oids);
-  if (ok) {
-    harm__par_run(renumber_parts, jobs, sizeof *jobs, nj);
-    ds->n_recs = total;
-    for (size_t k = 1; k < np; k++) {
-      harm_dataset *d = all[k];
-      harm__free(d->recs);
-      harm__free(d->pref);
-      d->pref = NULL;
-      d->recs = NULL;
-      d->n_recs = d->cap_recs = 0;
+  /* Records left in their parts: renumbered where they are, no final
+   * array (its pages, a third of the memory a parallel read touches,
+   * are never faulted in). Offence ids and places need the one array. */
+  bool places = false;
+  for (size_t k = 0; ok && k < np; k++) {
+    places = places || all[k]->pref || all[k]->has_place ||
+             all[k]->has_place_type || all[k]->previous_days;
+  }
+  in_parts = in_parts && n_parts && !oids && !places;
+  if (ok && in_parts) {
+    harm__par_run(renumber_in_place, jobs, sizeof *jobs, nj);
+    ok = move_to_segments(ds, all, np, total);
+  } else if (ok) {
+    ok = grow_final(ds, total, oids);
+    if (ok) {
+      harm__par_run(renumber_parts, jobs, sizeof *jobs, nj);
+      ds->n_recs = total;
+      for (size_t k = 1; k < np; k++) {
+        harm_dataset *d = all[k];
+        harm__free(d->recs);
+        harm__free(d->pref);
+        d->pref = NULL;
+        d->recs = NULL;
+        d->n_recs = d->cap_recs = 0;
+      }
     }
+  }
+  if (ok) {
     ds->subjects = out[K_SUBJECT];
     ds->subjects_rows = false;
     ds->codes = out[K_CODE];
@@ -370,9 +440,7 @@ harm_status harm__ingest_pseudonymise(loader *ld, harm_dataset *ds) {
       return HARM_ERR_NOMEM;
     }
   }
-  for (size_t i = 0; i < ds->n_recs; i++) {
-    ds->recs[i].subject = map[ds->recs[i].subject];
-  }
+  remap_subjects(ds, map);
   harm__free(map);
   harm__strpool_free(&ds->subjects);
   ds->subjects = np;

@@ -72,7 +72,11 @@ static harm_status finish(loader *ld) {
                       "by area)",
                       kept, harm__ingest_max_kept);
   }
-  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, ld->opts->threads)) {
+  const harm_ingest_opts *o = ld->opts;
+  bool in_parts = o->records_in_parts && !o->keep_offence_ids &&
+                  !ds->has_place && !ds->has_place_type && !ds->previous_days;
+  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, o->threads,
+                             in_parts)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");
   }
@@ -236,6 +240,10 @@ void harm_dataset_free(harm_dataset *ds) {
   harm__strpool_free(&ds->oids);
   harm__free(ds->oid);
   harm__free(ds->recs);
+  for (size_t k = 0; k < ds->n_seg; k++) {
+    harm__free(ds->seg[k].recs);
+  }
+  harm__free(ds->seg);
   harm__strpool_free(&ds->places);
   harm__strpool_free(&ds->place_types);
   harm__strpool_free(&ds->prev_codes);

@@ -163,6 +163,9 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
   if (ds->pref) {
     ds->pref[ds->n_recs] = pr;
   }
+  if (ds->n_recs == 0 || r->date < ds->min_date) {
+    ds->min_date = r->date;
+  }
   ds->recs[ds->n_recs++] = *r;
   return true;
 }

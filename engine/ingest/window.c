@@ -42,7 +42,13 @@ bool harm__ingest_hist_add(loader *ld, harm_date d) {
 /* Drops records that fell out of the window as the latest date moved,
  * counting them in ds's accounting. */
 void harm__ingest_compact(harm_dataset *ds, int64_t start) {
+  /* No record is dated before start: nothing moves (most compactions of
+   * a file not sorted by date, once the latest date is known). */
+  if (ds->n_recs == 0 || ds->min_date >= start) {
+    return;
+  }
   size_t j = 0;
+  harm_date min = 0;
   /* A pool of one subject string per record (in record order) is
    * compacted with the records, so a file sorted by date keeps only the
    * ids of rows still in the window, not of every row read. */
@@ -72,6 +78,7 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
         at += len + 1;
         r.subject = (uint32_t)j;
       }
+      min = j == 0 || r.date < min ? r.date : min;
       ds->recs[j++] = r;
     } else {
       ds->acct.outside_window++;
@@ -85,6 +92,7 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
     sp->bytes_len = at;
   }
   ds->n_recs = j;
+  ds->min_date = min;
 }
 
 /* Raises the shared latest date to d (HARM_DATE_NONE is the smallest). */

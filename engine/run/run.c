@@ -255,6 +255,11 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     io.read_places = o->read_places;
     io.place_optional = o->place_optional;
     io.previous_days = o->read_places ? o->previous_days : 0;
+    /* A run that only scores (below: the records are released once the
+     * aggregate has them) leaves them in the parts the threads read; the
+     * ingest keeps one array when the file has a place column to read. */
+    io.records_in_parts = !(o->keep_offence_ids || o->keep_records ||
+                            harm_config_people_mode(cfg));
   }
   if (st == HARM_OK) {
     st = harm_ingest_file(offences, &io, &r->ds, err);

@@ -343,6 +343,12 @@ static bool run_jobs(agg_job *jobs, unsigned n, thrd_start_t fn) {
 static void release_records(harm_dataset *ds) {
   harm__free(ds->recs);
   harm__free(ds->oid);
+  for (size_t k = 0; k < ds->n_seg; k++) {
+    harm__free(ds->seg[k].recs);
+  }
+  harm__free(ds->seg);
+  ds->seg = NULL;
+  ds->n_seg = 0;
   ds->recs = NULL;
   ds->oid = NULL;
   ds->n_recs = ds->cap_recs = 0;
@@ -366,17 +372,36 @@ typedef struct scatter_job {
   bool consume;
 } scatter_job;
 
+/* The records [i0, i1) of ds's records in order (segment by segment when
+ * it holds them in parts) as the part [*lo, *hi) of segment sg, whose
+ * first record is number g0; false when the range ends before it. */
+static bool seg_range(const scatter_job *j, size_t g0, size_t n, size_t *lo,
+                      size_t *hi) {
+  if (g0 >= j->i1) {
+    return false;
+  }
+  *lo = j->i0 > g0 ? j->i0 - g0 : 0;
+  *hi = j->i1 - g0 < n ? j->i1 - g0 : n;
+  return true;
+}
+
 static int scatter_count(void *arg) {
   scatter_job *j = arg;
-  const harm__rec *recs = j->ds->recs;
-  for (size_t i = j->i0; i < j->i1; i++) {
-    const harm__rec *r = &recs[i];
-    if (j->map[r->code] == DROP) {
-      j->filtered++;
-      j->proactive_n += j->proactive[r->code];
-      continue;
+  size_t g0 = 0, lo, hi, n;
+  for (size_t sg = 0; sg < harm__ds_nseg(j->ds); sg++, g0 += n) {
+    const harm__rec *recs = harm__ds_seg(j->ds, sg, &n);
+    if (!seg_range(j, g0, n, &lo, &hi)) {
+      break;
     }
-    j->at[r->subject >> j->shift]++;
+    for (size_t i = lo; i < hi; i++) {
+      const harm__rec *r = &recs[i];
+      if (j->map[r->code] == DROP) {
+        j->filtered++;
+        j->proactive_n += j->proactive[r->code];
+        continue;
+      }
+      j->at[r->subject >> j->shift]++;
+    }
   }
   return 0;
 }
@@ -386,20 +411,26 @@ enum { CONSUME_STEP = 1 << 15 };
 
 static int scatter_fill(void *arg) {
   scatter_job *j = arg;
-  const harm__rec *recs = j->ds->recs;
-  size_t done = j->i0;
-  for (size_t i = j->i0; i < j->i1; i++) {
-    const harm__rec *r = &recs[i];
-    uint32_t col = j->map[r->code];
-    if (col != DROP) {
-      wrec x = {r->subject, col, r->date, r->area, r->offence, r->victim};
-      j->w[j->at[r->subject >> j->shift]++] = x;
+  size_t g0 = 0, lo, hi, n;
+  for (size_t sg = 0; sg < harm__ds_nseg(j->ds); sg++, g0 += n) {
+    const harm__rec *recs = harm__ds_seg(j->ds, sg, &n);
+    if (!seg_range(j, g0, n, &lo, &hi)) {
+      break;
     }
-    /* The records behind are read no more: their pages go as w's pages
-     * are first written, so the two arrays are not both resident. */
-    if (j->consume && i + 1 - done == CONSUME_STEP) {
-      harm__discard((void *)(recs + done), CONSUME_STEP * sizeof *recs);
-      done = i + 1;
+    size_t done = lo;
+    for (size_t i = lo; i < hi; i++) {
+      const harm__rec *r = &recs[i];
+      uint32_t col = j->map[r->code];
+      if (col != DROP) {
+        wrec x = {r->subject, col, r->date, r->area, r->offence, r->victim};
+        j->w[j->at[r->subject >> j->shift]++] = x;
+      }
+      /* The records behind are read no more: their pages go as w's pages
+       * are first written, so the two arrays are not both resident. */
+      if (j->consume && i + 1 - done == CONSUME_STEP) {
+        harm__discard((void *)(recs + done), CONSUME_STEP * sizeof *recs);
+        done = i + 1;
+      }
     }
   }
   return 0;
@@ -749,6 +780,12 @@ static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
     return harm__fail(err, HARM_ERR_USAGE, "aggregate", ds->source, 0, NULL,
                       "the dataset's records were released by an earlier "
                       "build");
+  }
+  if (ds->seg && !release) {
+    return harm__fail(err, HARM_ERR_USAGE, "aggregate", ds->source, 0, NULL,
+                      "the dataset's records are held in parts "
+                      "(records_in_parts): only harm_matrix_build_release "
+                      "reads them");
   }
   if (!(opts->half_life_days >= 0) || !isfinite(opts->half_life_days)) {
     return harm__fail(err, HARM_ERR_CONFIG, "aggregate", NULL, 0, NULL,

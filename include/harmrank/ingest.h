@@ -160,6 +160,17 @@ typedef struct harm_ingest_opts {
                              window, and no subject, code or accounting of
                              the window depends on them; default 0 = none;
                              ignored when lookback_days is 0 */
+  bool records_in_parts;  /* leave the kept records in the arrays the
+                             threads read them into, renumbered where they
+                             are, instead of copying them into one array
+                             (a third less memory touched by a parallel
+                             read): for a run that only scores. Such a
+                             dataset serves harm_matrix_build_release
+                             alone; harm_matrix_build and explain return
+                             HARM_ERR_USAGE. Ignored (one array) with
+                             keep_offence_ids, when read_places finds a
+                             place or place type column, and with
+                             previous_days; default false */
 } harm_ingest_opts;
 
 #define HARM_INGEST_OPTS_INIT                                                  \

@@ -10,6 +10,8 @@
 
 #include <harmrank.h>
 
+#include "core/internal.h"
+
 static uint64_t state = 20261123;
 static uint64_t next(void) { /* splitmix64 */
   uint64_t z = (state += 0x9E3779B97F4A7C15u);
@@ -179,6 +181,243 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
   for (int k = 0; k < RUNS; k++) {
     free(harm[k]);
   }
+  harm_weights_free(w);
+  free(csv);
+}
+
+/* Scores of one ingest, as comparable numbers: per score its harm, most
+ * harmful offence, victims, offences, first and last dates, area, and its
+ * subject's id (hashed to a number, compared exactly below through the
+ * ids themselves). */
+enum { PCOLS = 8 };
+static double *score_table(const harm_dataset *ds, const harm_scores *s,
+                           char ***ids) {
+  size_t n = harm_scores_count(s);
+  double *t = malloc((n + 1) * PCOLS * sizeof *t);
+  *ids = malloc((n + 1) * sizeof **ids);
+  for (size_t i = 0; i < n; i++) {
+    const harm_score *sc = harm_scores_at(s, i);
+    double row[PCOLS] = {sc->harm,
+                         sc->max_offence_harm,
+                         (double)sc->facts.victims,
+                         (double)sc->facts.offences,
+                         (double)sc->facts.first,
+                         (double)sc->facts.last,
+                         (double)sc->facts.area,
+                         (double)sc->subject};
+    memcpy(t + PCOLS * i, row, sizeof row);
+    size_t len;
+    const char *id = harm_dataset_subject_id(ds, sc->subject, &len);
+    (*ids)[i] = strndup(id, len);
+  }
+  return t;
+}
+
+/* harm_ingest_opts.records_in_parts: a parallel read leaves its records
+ * in the threads' arrays (renumbered where they are) and the release
+ * build reads them there. Against one array built on one thread and
+ * harm_matrix_build: the same scores, facts (area included, so areas are
+ * renumbered too) and subject ids, at 2, 3 and 4 threads with many small
+ * chunks, plain and pseudonymised (the pseudonyms re-sort the subjects
+ * over the parts); before the release, harm_matrix_build refuses such a
+ * dataset, and with keep_offence_ids the option is ignored. */
+Test(matrix, records_in_parts_score_like_one_array) {
+  size_t len;
+  char *csv = make_csv(120000, &len);
+  /* An area column: the parts' area numbers must be renumbered too. */
+  size_t cap = len + 120000 * 4 + 16, n = 0;
+  char *with_area = malloc(cap);
+  const char *p = csv;
+  for (size_t line = 0; p < csv + len; line++) {
+    const char *nl = memchr(p, '\n', (size_t)(csv + len - p));
+    n += (size_t)snprintf(with_area + n, cap - n, "%.*s,%s\n", (int)(nl - p), p,
+                          line ? (const char *[]){"N", "S", "E", "W"}[line % 4]
+                               : "area");
+    p = nl + 1;
+  }
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
+                                        NULL, &w, &err),
+               HARM_OK);
+  static const unsigned char key[] = "0123456789abcdef-key";
+  for (int pseudo = 0; pseudo < 2; pseudo++) {
+    double *ref = NULL;
+    char **ref_ids = NULL;
+    size_t n_ref = 0;
+    static const unsigned counts[] = {1, 2, 3, 4};
+    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+      harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+      io.threads = counts[c];
+      io.min_chunk_bytes = 4096;
+      io.lookback_days = 120; /* as_of = latest: chunks drop rows */
+      io.records_in_parts = c > 0;
+      if (pseudo) {
+        io.pseudonym_key = key;
+        io.pseudonym_key_len = sizeof key - 1;
+      }
+      harm_dataset *ds = NULL;
+      cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
+                   HARM_OK, "%s", err.message);
+      harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+      mo.weights = w;
+      mo.threads = counts[c];
+      mo.half_life_days = 30;
+      mo.attribution = HARM_ATTR_SPLIT;
+      harm_matrix *m = NULL;
+      if (c == 0) {
+        cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
+      } else {
+        harm_error e2 = HARM_ERROR_INIT;
+        cr_assert_eq(harm_matrix_build(ds, &mo, &m, &e2), HARM_ERR_USAGE,
+                     "%u threads: the records were not left in parts",
+                     counts[c]);
+        cr_assert_null(m);
+        cr_assert_eq(harm_matrix_build_release(ds, &mo, &m, &err), HARM_OK);
+      }
+      harm_accounting a = harm_matrix_accounting(m);
+      cr_assert_eq(a.read, 120000);
+      cr_assert_eq(a.read, a.scored + a.duplicates + a.filtered +
+                               a.outside_window + a.future_dated + a.rejected);
+      cr_assert_gt(a.scored, 20000);
+      harm_scores *s = NULL;
+      cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+      char **ids = NULL;
+      double *t = score_table(ds, s, &ids);
+      size_t k = harm_scores_count(s);
+      if (c == 0) {
+        ref = t;
+        ref_ids = ids;
+        n_ref = k;
+      } else {
+        cr_assert_eq(k, n_ref, "%u threads, pseudonyms %d", counts[c], pseudo);
+        cr_assert(memcmp(t, ref, k * PCOLS * sizeof *t) == 0,
+                  "%u threads, pseudonyms %d: scores differ", counts[c],
+                  pseudo);
+        for (size_t i = 0; i < k; i++) {
+          cr_assert_str_eq(ids[i], ref_ids[i]);
+          free(ids[i]);
+        }
+        free(ids);
+        free(t);
+      }
+      harm_scores_free(s);
+      harm_matrix_free(m);
+      harm_dataset_free(ds);
+    }
+    for (size_t i = 0; i < n_ref; i++) {
+      free(ref_ids[i]);
+    }
+    free(ref_ids);
+    free(ref);
+  }
+  /* keep_offence_ids needs the one array: the option is ignored. */
+  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+  io.threads = 2;
+  io.min_chunk_bytes = 4096;
+  io.records_in_parts = true;
+  io.keep_offence_ids = true;
+  harm_dataset *ds = NULL;
+  cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
+               HARM_OK);
+  harm_matrix *m = NULL;
+  cr_assert_eq(harm_matrix_build(ds, NULL, &m, &err), HARM_OK);
+  harm_matrix_free(m);
+  harm_dataset_free(ds);
+  harm_weights_free(w);
+  free(with_area);
+  free(csv);
+}
+
+/* Sum of every score's harm and offences of one dataset. */
+static void totals(harm_dataset *ds, const harm_weights *w, double *harm,
+                   double *offences) {
+  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+  mo.weights = w;
+  mo.threads = 2;
+  harm_matrix *m = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
+  harm_scores *s = NULL;
+  cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+  *harm = *offences = 0;
+  for (size_t i = 0; i < harm_scores_count(s); i++) {
+    *harm += harm_scores_at(s, i)->harm;
+    *offences += harm_scores_at(s, i)->facts.offences;
+  }
+  harm_scores_free(s);
+  harm_matrix_free(m);
+}
+
+/* records_in_parts under every allocation failure of a parallel ingest
+ * and of the release build that reads the parts: each failure is
+ * HARM_ERR_NOMEM with nothing returned (the sanitizers check nothing
+ * leaks), and the run that succeeds scores as one array does. */
+Test(matrix, records_in_parts_every_allocation_failure) {
+  size_t len;
+  char *csv = make_csv(4000, &len);
+  harm_weights *w = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
+                                        NULL, &w, &err),
+               HARM_OK);
+  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+  io.threads = 2;
+  io.min_chunk_bytes = 1024;
+  io.lookback_days = 200;
+  harm_dataset *ds = NULL;
+  cr_assert_eq(harm_ingest_buffer("t.csv", csv, len, &io, &ds, &err), HARM_OK);
+  double ref_harm, ref_off;
+  totals(ds, w, &ref_harm, &ref_off);
+  harm_dataset_free(ds);
+  io.records_in_parts = true;
+  uint64_t n = 1;
+  for (; n < 100000; n++) {
+    ds = (harm_dataset *)&io; /* poison */
+    harm_error e = HARM_ERROR_INIT;
+    harm__fault_fail_after(n);
+    harm_status st = harm_ingest_buffer("t.csv", csv, len, &io, &ds, &e);
+    harm_matrix *m = (harm_matrix *)&io;
+    if (st == HARM_OK) {
+      harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+      mo.weights = w;
+      mo.threads = 2;
+      st = harm_matrix_build_release(ds, &mo, &m, &e);
+      if (st != HARM_OK) {
+        cr_assert_null(m, "allocation %llu", (unsigned long long)n);
+      }
+    } else {
+      cr_assert_null(ds, "allocation %llu", (unsigned long long)n);
+      ds = NULL;
+    }
+    uint64_t calls = harm__fault_fail_after(0);
+    if (st == HARM_OK && calls < n) {
+      /* The n-th allocation never came: every point is covered, and this
+       * run scores as one array does. */
+      harm_scores *s = NULL;
+      cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+      double got_harm = 0, got_off = 0;
+      for (size_t i = 0; i < harm_scores_count(s); i++) {
+        got_harm += harm_scores_at(s, i)->harm;
+        got_off += harm_scores_at(s, i)->facts.offences;
+      }
+      cr_assert_eq(got_harm, ref_harm);
+      cr_assert_eq(got_off, ref_off);
+      harm_scores_free(s);
+      harm_matrix_free(m);
+      break;
+    }
+    if (st == HARM_OK) {
+      harm_matrix_free(m);
+    } else {
+      cr_assert_eq(st, HARM_ERR_NOMEM, "allocation %llu: %s",
+                   (unsigned long long)n, harm_status_name(st));
+    }
+    harm_dataset_free(ds);
+  }
+  cr_assert_gt(n, 20, "too few allocations: was the read parallel?");
+  cr_assert_lt(n, 100000, "never succeeded");
+  harm_dataset_free(ds);
   harm_weights_free(w);
   free(csv);
 }
