@@ -112,6 +112,9 @@ void harm__ingest_loader_free(loader *ld) {
   ld->hist = NULL;
   harm__free(ld->date_cache);
   ld->date_cache = NULL;
+  harm__free(ld->code_cache);
+  harm__free(ld->area_cache);
+  ld->code_cache = ld->area_cache = NULL;
   harm__ingest_check_free(ld);
   if (ld->borrowed_header) {
     return;

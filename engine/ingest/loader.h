@@ -117,6 +117,8 @@ typedef struct loader {
    * in front of harm_date_parse, per loader, allocated on first use; NULL
    * when that failed (every date is then parsed). */
   struct date_slot *date_cache;
+  /* rows.c: caches in front of the code and area dictionaries. */
+  struct intern_slot *code_cache, *area_cache;
 } loader;
 
 /* A buffered reject: this header, then reason and raw bytes. */

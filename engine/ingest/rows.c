@@ -170,6 +170,49 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
   return true;
 }
 
+/* The intern caches: per dictionary, 256 slots of a value of up to 16
+ * bytes (len + 1, 0 = empty) and its index. Codes and areas are a few
+ * hundred distinct values over millions of rows. */
+enum { INTERN_SLOTS = 256, INTERN_KEY = 16 };
+
+struct intern_slot {
+  uint64_t k[2];
+  uint32_t len1;
+  uint32_t idx;
+};
+
+/* harm__strpool_intern(sp, s, len) through *cache (allocated on first
+ * use; without it, or for a longer value, straight to the pool). A hit is
+ * an exact match of the bytes and length of a value interned before in
+ * this pool, so the index is the same. */
+static uint32_t intern_cached(struct intern_slot **cache, harm__strpool *sp,
+                              const char *s, size_t len) {
+  if (len > INTERN_KEY) {
+    return harm__strpool_intern(sp, s, len, NULL);
+  }
+  if (!*cache) {
+    *cache = harm__calloc(INTERN_SLOTS, sizeof **cache);
+    if (!*cache) {
+      return harm__strpool_intern(sp, s, len, NULL);
+    }
+  }
+  uint64_t k[2] = {0, 0};
+  memcpy(k, s, len);
+  uint64_t h =
+      (k[0] * 0x9E3779B97F4A7C15u) ^ (k[1] * 0xC2B2AE3D27D4EB4Fu) ^ len;
+  h ^= h >> 29;
+  h *= 0x94D049BB133111EBu;
+  struct intern_slot *slot = &(*cache)[h >> (64 - 8)];
+  if (slot->len1 == len + 1 && slot->k[0] == k[0] && slot->k[1] == k[1]) {
+    return slot->idx;
+  }
+  uint32_t idx = harm__strpool_intern(sp, s, len, NULL);
+  if (idx != HARM__STRPOOL_FAIL) {
+    *slot = (struct intern_slot){{k[0], k[1]}, (uint32_t)len + 1, idx};
+  }
+  return idx;
+}
+
 /* The date cache: 4096 slots of a 10-byte date text and its day. */
 enum { DATE_SLOTS = 4096, DATE_KEY = 10 };
 
@@ -387,13 +430,13 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   harm__rec r;
   r.date = date;
   r.subject = 0;
-  r.code = harm__strpool_intern(&ds->codes, val[COL_CODE].p, val[COL_CODE].len,
-                                NULL);
+  r.code = intern_cached(&ld->code_cache, &ds->codes, val[COL_CODE].p,
+                         val[COL_CODE].len);
   r.area = -1;
   uint32_t area = 0;
   if (ds->has_area) {
-    area = harm__strpool_intern(&ds->areas, val[COL_AREA].p, val[COL_AREA].len,
-                                NULL);
+    area = intern_cached(&ld->area_cache, &ds->areas, val[COL_AREA].p,
+                         val[COL_AREA].len);
     r.area = (int32_t)area;
   }
   if (r.code == HARM__STRPOOL_FAIL || area == HARM__STRPOOL_FAIL ||

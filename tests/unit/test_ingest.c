@@ -1507,3 +1507,81 @@ Test(ingest, place_filter_names_the_place_role_in_every_run) {
     harm_dataset_free(ds);
   }
 }
+
+/* The code and area dictionaries are reached through small caches keyed
+ * on a value's first 16 bytes and its length: values that share their
+ * first 8 or 15 bytes, or that differ only past byte 16, must stay
+ * distinct. More distinct values than a cache has slots, so values meet
+ * on a slot. Each row's code and area are known here, so the counts per
+ * code and each subject's area are worked out independently. */
+Test(ingest, code_and_area_caches_keep_similar_values_apart) {
+  enum { N_CODES = 603, N_AREAS = 301, ROWS = 24000 };
+  static char codes[N_CODES][24], areas[N_AREAS][24];
+  for (size_t c = 0; c < N_CODES; c++) {
+    /* 12 bytes differing in bytes 10-12, then 16 and 17 bytes alike in
+     * their first 16. */
+    snprintf(codes[c], sizeof codes[c], "%s",
+             c == 600   ? "ABCDEFGHIJKLMNOP"
+             : c == 601 ? "ABCDEFGHIJKLMNOPQ"
+             : c == 602 ? "ABCDEFGHIJKLMNOPR"
+                        : "");
+    /* Pairs alike past byte 8 (LONGCODE-007, SHORTCOD-007), which the
+     * caches key apart only by their first 8 bytes. */
+    if (c < 600) {
+      snprintf(codes[c], sizeof codes[c], "%s-%03zu",
+               c < 300 ? "LONGCODE" : "SHORTCOD", c % 300);
+    }
+  }
+  for (size_t a = 0; a < N_AREAS; a++) {
+    snprintf(areas[a], sizeof areas[a], "Northumbria-%03zu", a); /* 15 */
+  }
+  size_t cap = (size_t)ROWS * 96 + 128, n = 0;
+  char *csv = malloc(cap);
+  n += (size_t)snprintf(csv, cap,
+                        "offence_id,offender_id,offence_code,"
+                        "offence_date,area\n");
+  uint64_t want[N_CODES] = {0};
+  for (size_t i = 0; i < ROWS; i++) {
+    /* Codes and areas in different cycles, so neighbours differ. */
+    size_t c = (i * 7) % N_CODES, a = i % N_AREAS;
+    want[c]++;
+    n += (size_t)snprintf(csv + n, cap - n, "C%zu,P%zu,%s,2026-03-%02zu,%s\n",
+                          i, a, codes[c], 1 + i % 28, areas[a]);
+  }
+  for (unsigned threads = 1; threads <= 2; threads++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = threads;
+    o.min_chunk_bytes = 1024;
+    o.lookback_days = 0;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(harm_ingest_buffer("t.csv", csv, n, &o, &ds, &err), HARM_OK);
+    cr_assert_eq(harm_dataset_n_codes(ds), N_CODES);
+    cr_assert_eq(harm_dataset_n_areas(ds), N_AREAS);
+    harm_matrix *m = NULL;
+    cr_assert_eq(harm_matrix_build(ds, NULL, &m, &err), HARM_OK);
+    cr_assert_eq(harm_matrix_n_codes(m), N_CODES);
+    for (size_t j = 0; j < harm_matrix_n_codes(m); j++) {
+      size_t c = 0;
+      while (c < N_CODES && strcmp(codes[c], harm_matrix_code(m, j)) != 0) {
+        c++;
+      }
+      cr_assert_lt(c, N_CODES, "unexpected code %s", harm_matrix_code(m, j));
+      cr_assert_eq(harm_matrix_code_count(m, j), want[c], "%u threads: %s",
+                   threads, codes[c]);
+    }
+    /* Subject P<a> only ever offends in area a. */
+    cr_assert_eq(harm_matrix_n_subjects(m), N_AREAS);
+    for (size_t s = 0; s < N_AREAS; s++) {
+      size_t len;
+      const char *id = harm_dataset_subject_id(ds, s, &len);
+      size_t a = (size_t)strtoul(id + 1, NULL, 10);
+      harm_subject_facts f = harm_matrix_facts(m, s);
+      cr_assert_str_eq(harm_dataset_area(ds, (size_t)f.area), areas[a],
+                       "%u threads: subject %s", threads, id);
+    }
+    harm_matrix_free(m);
+    harm_dataset_free(ds);
+  }
+  free(csv);
+}
