@@ -116,6 +116,11 @@ void harm__par_run(int (*fn)(void *), void *args, size_t size, unsigned n);
  * order as harm__radix_sort's. */
 bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
                          unsigned threads);
+/* As harm__radix_sort_mt for the values only: vals end in the same
+ * order, and keys[] is left in no particular state (the sorted keys are
+ * not rebuilt: a caller that reads only the order saves a pass). */
+bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
+                          unsigned threads);
 
 /* Growable byte buffer. */
 typedef struct harm__buf {

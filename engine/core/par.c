@@ -201,8 +201,10 @@ static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
   *b = (radix_bufs){b->kd, b->ks, b->vd, b->vs};
 }
 
-bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
-                         unsigned threads) {
+/* The sort; with want_keys false the keys are left packed, not in
+ * order (the caller needs only the values' order). */
+static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
+                       unsigned threads, bool want_keys) {
   if (n < 2) {
     return true;
   }
@@ -249,10 +251,12 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
     for (unsigned shift = 0; shift < plan->total; shift += width) {
       radix_pass(jobs, T, &bufs, shift, ((uint64_t)1 << width) - 1, false);
     }
-    for (unsigned t = 0; t < T; t++) {
+    for (unsigned t = 0; t < T && want_keys; t++) {
       jobs[t].ks = bufs.ks;
     }
-    harm__par_run(unpack_keys, jobs, sizeof *jobs, T);
+    if (want_keys) {
+      harm__par_run(unpack_keys, jobs, sizeof *jobs, T);
+    }
   } else {
     bool first = true;
     for (unsigned b = 0; b < 8; b++) {
@@ -270,7 +274,9 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
   uint64_t *ks = bufs.ks;
   uint32_t *vs = bufs.vs;
   if (ks != keys) {
-    memcpy(keys, ks, n * sizeof *keys);
+    if (want_keys) {
+      memcpy(keys, ks, n * sizeof *keys);
+    }
     memcpy(vals, vs, n * sizeof *vals);
   }
   harm__free(jobs);
@@ -279,4 +285,14 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
   harm__free(k2);
   harm__free(v2);
   return true;
+}
+
+bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
+                         unsigned threads) {
+  return radix_sort(keys, vals, n, threads, true);
+}
+
+bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
+                          unsigned threads) {
+  return radix_sort(keys, vals, n, threads, false);
 }

@@ -656,7 +656,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     if (ok) {
       /* keys and k2 stay in entry order; scratch carries the sort keys. */
       memcpy(scratch, u.k2, n * sizeof *scratch);
-      ok = harm__radix_sort_mt(scratch, u.ord, n, threads);
+      ok = harm__radix_order_mt(scratch, u.ord, n, threads);
     }
     for (size_t r = 0; ok && r < n; r++) {
       scratch[r] = u.keys[u.ord[r]];

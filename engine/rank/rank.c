@@ -159,16 +159,16 @@ static harm_status compute(const harm_scores *s, const double *key,
   if (ok) {
     rank_pass(jobs, T, 0);
   }
-  ok = ok && harm__radix_sort_mt(keys, idx, n, threads);
+  ok = ok && harm__radix_order_mt(keys, idx, n, threads);
   if (ok) {
     rank_pass(jobs, T, 1);
   }
-  ok = ok && harm__radix_sort_mt(keys, idx, n, threads);
+  ok = ok && harm__radix_order_mt(keys, idx, n, threads);
   /* The model's key last, most significant: a stable pass keeps the
    * harm order among equal keys. */
   if (ok && key) {
     rank_pass(jobs, T, 2);
-    ok = harm__radix_sort_mt(keys, idx, n, threads);
+    ok = harm__radix_order_mt(keys, idx, n, threads);
   }
   if (ok) {
     rank_pass(jobs, T, 3);

@@ -40,9 +40,10 @@ static uint64_t shaped_key(size_t shape) {
   return k;
 }
 
-/* The parallel radix sort against the one-thread sort: keys with few
- * distinct values (stability shows), bytes that never vary, packed and
- * plain passes, sizes below and above the thread count. */
+/* The parallel radix sort, and its order-only form, against the
+ * one-thread sort: keys with few distinct values (stability shows), bytes
+ * that never vary, packed and plain passes, sizes below and above the
+ * thread count. */
 Test(tail, radix_sort_mt_is_the_serial_sort) {
   harm__par_min = 1;
   static const size_t sizes[] = {0, 1, 2, 3, 7, 100, 4099, 70000};
@@ -75,6 +76,12 @@ Test(tail, radix_sort_mt_is_the_serial_sort) {
                   t);
         cr_assert(memcmp(v1, v2, n * sizeof *v1) == 0, "n %zu, %u threads", n,
                   t);
+        /* The order alone (keys not rebuilt): the same values' order. */
+        memcpy(k2, k0, n * sizeof *k2);
+        memcpy(v2, v0, n * sizeof *v2);
+        cr_assert(harm__radix_order_mt(k2, v2, n, t));
+        cr_assert(memcmp(v1, v2, n * sizeof *v1) == 0,
+                  "order only: n %zu, %u threads", n, t);
         free(k2);
         free(v2);
       }
