@@ -194,9 +194,13 @@ harm_status harm__ingest_setup_header(loader *ld, const harm__csv_record *rec) {
     }
   }
   ld->n_present = 0;
+  ld->n_absent = 0;
   for (int role = 0; role < N_ROLES; role++) {
     if (ld->col[role] != ABSENT) {
+      ld->present_col[ld->n_present] = ld->col[role];
       ld->present[ld->n_present++] = (unsigned char)role;
+    } else {
+      ld->absent[ld->n_absent++] = (unsigned char)role;
     }
   }
   ld->ds->has_area = ld->col[COL_AREA] != ABSENT;

@@ -85,7 +85,10 @@ typedef struct loader {
   /* The roles present in the header (col[role] != ABSENT), in role
    * order: the only ones a row's values are taken from. */
   unsigned char present[N_ROLES];
+  size_t present_col[N_ROLES]; /* col[present[k]] */
   size_t n_present;
+  unsigned char absent[N_ROLES]; /* the other roles */
+  size_t n_absent;
   col_filter *filters;
   bool deferred;    /* as_of is the latest date: decided at the end */
   harm_date runmax; /* latest valid date so far */

@@ -126,7 +126,10 @@ static void shard_init(shard *sh, const loader *master) {
   sh->ld.buffer_rejects = true;
   sh->ld.hist = NULL;
   sh->ld.hist_len = 0;
-  sh->ld.date_cache = NULL; /* each shard has its own */
+  /* each shard has its own caches */
+  sh->ld.date_cache = NULL;
+  sh->ld.code_cache = NULL;
+  sh->ld.area_cache = NULL;
   memset(&sh->ld.chk, 0, sizeof sh->ld.chk);
   memset(&sh->ld.rej_buf, 0, sizeof sh->ld.rej_buf);
   sh->ld.err = &sh->ld.local_err;

@@ -308,21 +308,30 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
                                    COL_CODE};
   /* Absent roles read as empty; present ones from their column. */
   harm__csv_field val[N_ROLES];
-  for (int role = 0; role < N_ROLES; role++) {
-    val[role].p = "";
-    val[role].len = 0;
+  for (size_t k = 0; k < ld->n_absent; k++) {
+    val[ld->absent[k]].p = "";
+    val[ld->absent[k]].len = 0;
   }
-  for (size_t k = 0; k < ld->n_present; k++) {
-    int role = ld->present[k];
-    /* Through locals: copying the field struct and trimming it in place
-     * stalled on store forwarding (a sixth of on_record's samples). */
-    const char *p = rec->fields[ld->col[role]].p;
-    size_t len = rec->fields[ld->col[role]].len;
-    if (!rec->trimmed) {
-      harm__trim(&p, &len);
+  /* Through locals: copying the field struct and trimming it in place
+   * stalled on store forwarding (a sixth of on_record's samples). */
+  const harm__csv_field *fields = rec->fields;
+  if (rec->trimmed) {
+    for (size_t k = 0; k < ld->n_present; k++) {
+      size_t c = ld->present_col[k];
+      const char *p = fields[c].p;
+      size_t len = fields[c].len;
+      val[ld->present[k]].p = p;
+      val[ld->present[k]].len = len;
     }
-    val[role].p = p;
-    val[role].len = len;
+  } else {
+    for (size_t k = 0; k < ld->n_present; k++) {
+      size_t c = ld->present_col[k];
+      const char *p = fields[c].p;
+      size_t len = fields[c].len;
+      harm__trim(&p, &len);
+      val[ld->present[k]].p = p;
+      val[ld->present[k]].len = len;
+    }
   }
   /* With victims as the subjects, an offence with no victim is filtered
    * out below, not rejected. */
@@ -373,7 +382,8 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   /* Dictionaries assume text without NUL bytes (see strpool_unify). */
   static const int opt_roles[] = {COL_VICTIM, COL_AREA, COL_PLACE,
                                   COL_PLACE_TYPE};
-  for (size_t k = 0; k < sizeof opt_roles / sizeof *opt_roles; k++) {
+  for (size_t k = 0; !rec->no_nul && k < sizeof opt_roles / sizeof *opt_roles;
+       k++) {
     int role = opt_roles[k];
     if (ld->col[role] != ABSENT && !field_ok_text(rec, &val[role]) &&
         role == COL_PLACE && o->place_optional) {
