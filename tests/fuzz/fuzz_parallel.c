@@ -3,10 +3,14 @@
  * reader. Fuzz inputs are far below the size at which the reader splits a
  * file (2 MiB), so min_chunk_bytes forces chunks of a few bytes and 2 to 4
  * threads; the result must be identical to one thread: status, the error's
- * line, the row accounting, as_of, every subject and code, and every
- * reject (line, column, reason, raw bytes), in strict mode and not.
- * Byte 0 picks the chunk size (1-64), byte 1 the thread count and strict
- * mode; the rest is the CSV. Aborts on any difference. */
+ * line, the row accounting, as_of, every subject and code, every reject
+ * (line, column, reason, raw bytes), and the aggregate built from the
+ * records (each subject's facts and entries), in strict mode and not.
+ * With records_in_parts the parallel read leaves its records in the
+ * threads' arrays and the release build reads them there.
+ * Byte 0 picks the chunk size (1-64), byte 1 the thread count, strict
+ * mode and records_in_parts; the rest is the CSV. Aborts on any
+ * difference. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +58,7 @@ static bool on_reject(void *ctx, const harm_reject *r) {
 }
 
 static out read_csv(const char *csv, size_t len, unsigned threads, size_t chunk,
-                    bool strict) {
+                    bool strict, bool in_parts) {
   out o = {NULL, 0, 0};
   harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
   io.threads = threads;
@@ -63,6 +67,7 @@ static out read_csv(const char *csv, size_t len, unsigned threads, size_t chunk,
   io.max_field_bytes = 24;
   io.on_reject = on_reject;
   io.reject_ctx = &o;
+  io.records_in_parts = in_parts;
   harm_dataset *ds = NULL;
   harm_error err = HARM_ERROR_INIT;
   harm_status st = harm_ingest_buffer("fuzz.csv", csv, len, &io, &ds, &err);
@@ -97,6 +102,27 @@ static out read_csv(const char *csv, size_t len, unsigned threads, size_t chunk,
     put(&o, c, strlen(c));
     put(&o, "\n", 1);
   }
+  /* The aggregate of the records: records left in parts are read by the
+   * release build only. */
+  harm_matrix *m = NULL;
+  st = in_parts ? harm_matrix_build_release(ds, NULL, &m, &err)
+                : harm_matrix_build(ds, NULL, &m, &err);
+  putf(&o, "matrix %llu nnz %llu\n", (unsigned long long)st,
+       st == HARM_OK ? harm_matrix_nnz(m) : 0);
+  for (size_t i = 0; st == HARM_OK && i < harm_matrix_n_subjects(m); i++) {
+    harm_subject_facts f = harm_matrix_facts(m, i);
+    putf(&o, "facts %llu %llu", f.offences, f.victims);
+    putf(&o, " %llu %llu", (unsigned long long)(int64_t)f.first,
+         (unsigned long long)(int64_t)f.last);
+    putf(&o, " %llu %llu:", (unsigned long long)(int64_t)f.area, i);
+    harm_matrix_entry e[8];
+    size_t n = harm_matrix_row(m, i, e, 8);
+    for (size_t k = 0; k < n && k < 8; k++) {
+      putf(&o, " %llu/%llu", e[k].code, e[k].offences);
+    }
+    put(&o, "\n", 1);
+  }
+  harm_matrix_free(m);
   harm_dataset_free(ds);
   return o;
 }
@@ -108,15 +134,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t chunk = 1 + data[0] % 64;
   unsigned threads = 2 + data[1] % 3;
   bool strict = (data[1] & 0x80) != 0;
+  bool in_parts = (data[1] & 0x40) != 0;
   const char *csv = (const char *)data + 2;
   size_t len = size - 2;
-  out one = read_csv(csv, len, 1, 0, strict);
-  out many = read_csv(csv, len, threads, chunk, strict);
+  out one = read_csv(csv, len, 1, 0, strict, false);
+  out many = read_csv(csv, len, threads, chunk, strict, in_parts);
   if (one.len != many.len || memcmp(one.p, many.p, one.len) != 0) {
     fprintf(stderr,
-            "parallel reader (%u threads, %zu-byte chunks%s) differs from "
-            "one thread\n--- one thread\n%.*s\n--- parallel\n%.*s\n",
-            threads, chunk, strict ? ", strict" : "", (int)one.len, one.p,
+            "parallel reader (%u threads, %zu-byte chunks%s%s) differs "
+            "from one thread\n--- one thread\n%.*s\n--- parallel\n%.*s\n",
+            threads, chunk, strict ? ", strict" : "",
+            in_parts ? ", records in parts" : "", (int)one.len, one.p,
             (int)many.len, many.p);
     abort();
   }
