@@ -183,7 +183,8 @@ typedef struct harm_ingest_opts {
     .pseudonym_key = NULL, .pseudonym_key_len = 0, .max_reject_share = 0.5,    \
     .today = HARM_DATE_NONE, .hash_input = false,                              \
     .victims_as_subjects = false, .offender_alias = NULL,                      \
-    .read_places = false, .place_optional = false, .previous_days = 0          \
+    .read_places = false, .place_optional = false, .previous_days = 0,         \
+    .records_in_parts = false                                                  \
   }
 
 /* Where every data row of the input went. The identity

@@ -61,7 +61,9 @@ typedef struct harm_matrix harm_matrix;
  * canonical code), drops proactive and category-filtered codes, and sums
  * per subject and code the offence factors (1, times decay, times 1/k
  * under split attribution), recording the largest single factor too.
- * Returns HARM_OK; HARM_ERR_CONFIG (bad opts); HARM_ERR_NOMEM.
+ * Returns HARM_OK; HARM_ERR_CONFIG (bad opts); HARM_ERR_NOMEM;
+ * HARM_ERR_USAGE when ds's records were released or are held in parts
+ * (records_in_parts: only harm_matrix_build_release reads those).
  * Ownership: *out is new (harm_matrix_free). It borrows ds, which must
  * outlive it, and copies what it needs of opts->weights.
  * Determinism: the matrix is built from records sorted on a total key, so
@@ -75,9 +77,10 @@ harm_status harm_matrix_build(const harm_dataset *ds,
  * they are about a third of such a run's peak memory. Everything else in
  * ds (dictionaries, accounting, as_of) stays; afterwards
  * harm_explain_subject and another build on ds return HARM_ERR_USAGE. On
- * failure the records may already be gone. Same returns as
- * harm_matrix_build, and HARM_ERR_USAGE when ds's records were already
- * released. */
+ * failure the records may already be gone. It is the one build that reads
+ * a dataset read with harm_ingest_opts.records_in_parts (the records left
+ * in the threads' arrays). Same returns as harm_matrix_build, and
+ * HARM_ERR_USAGE when ds's records were already released. */
 harm_status harm_matrix_build_release(harm_dataset *ds,
                                       const harm_matrix_opts *opts,
                                       harm_matrix **out, harm_error *err);
