@@ -417,19 +417,22 @@ static bool is_blank(char c) { return c == ' ' || c == '\t'; }
 enum { MAX_COMMAS = 64 };
 
 /* One pass over a physical line: finds its end (the first '\n' or '\r'),
- * whether it holds a quote (*quote) or a NUL byte (*nul), and where its
+ * whether it holds a quote (*quote), a NUL byte (*nul) or a blank (' ' or
+ * '\t', *blank), and where its
  * commas are (up to MAX_COMMAS; *n_commas = SIZE_MAX when there are
  * more). SSE2 does 16 bytes a step where available; the scalar loop gives
  * the same answers. */
 static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
-                        uint32_t *commas, size_t *n_commas) {
+                        bool *blank, uint32_t *commas, size_t *n_commas) {
   size_t i = 0, nc = 0;
-  bool q = false, z = false;
+  bool q = false, z = false, w = false;
 #if defined(__SSE2__)
-  unsigned qacc = 0, zacc = 0; /* quote and NUL bits seen, OR-ed */
+  /* quote, NUL and blank bits seen, OR-ed */
+  unsigned qacc = 0, zacc = 0, wacc = 0;
   const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
   const __m128i dq = _mm_set1_epi8('"'), cm = _mm_set1_epi8(',');
   const __m128i zero = _mm_setzero_si128();
+  const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
   while (i + 16 <= avail) {
     __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
     unsigned end = (unsigned)_mm_movemask_epi8(
@@ -437,15 +440,19 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
     unsigned qm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, dq));
     unsigned cmask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, cm));
     unsigned zm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero));
+    unsigned wm = (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, tab)));
     unsigned stop = end ? (unsigned)__builtin_ctz(end) : 16;
     if (end) {
       unsigned keep = (1u << stop) - 1u;
       qm &= keep;
       cmask &= keep;
       zm &= keep;
+      wm &= keep;
     }
     qacc |= qm;
     zacc |= zm;
+    wacc |= wm;
     while (cmask) {
       if (nc < MAX_COMMAS) {
         commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
@@ -456,6 +463,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
     if (end) {
       *quote = qacc != 0;
       *nul = zacc != 0;
+      *blank = wacc != 0;
       *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
       return i + stop;
     }
@@ -463,6 +471,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
   }
   q = qacc != 0;
   z = zacc != 0;
+  w = wacc != 0;
 #endif
   for (; i < avail; i++) {
     char c = p[i];
@@ -473,6 +482,8 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
       q = true;
     } else if (c == '\0') {
       z = true;
+    } else if (c == ' ' || c == '\t') {
+      w = true;
     } else if (c == ',') {
       if (nc < MAX_COMMAS) {
         commas[nc] = (uint32_t)i;
@@ -482,6 +493,7 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
   }
   *quote = q;
   *nul = z;
+  *blank = w;
   *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
   return i;
 }
@@ -523,12 +535,12 @@ static inline void put_field(harm__csv_field *out, size_t max_field, size_t nf,
  * both paths give the same records. */
 static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
                              const char *term, const uint32_t *commas,
-                             size_t n_commas, bool nul) {
+                             size_t n_commas, bool nul, bool blank) {
   r->record_line = r->line;
   r->prev_cr = false; /* the line's content came after any earlier CR */
   count_lines(r, term, 1);
   size_t k = 0;
-  while (k < n && is_blank(p[k])) {
+  while (blank && k < n && is_blank(p[k])) {
     k++;
   }
   if (k == n) {
@@ -539,7 +551,24 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   size_t error_field = 0;
   size_t nf = 0;
   const char *end = p + n;
-  if (n_commas != SIZE_MAX) {
+  if (n_commas != SIZE_MAX && !blank && n <= r->max_field) {
+    /* No blank to trim and no field over the limit (the line is not):
+     * each field is the bytes between its commas. */
+    if (!ensure_out(r, n_commas + 1)) {
+      return HARM_ERR_NOMEM;
+    }
+    harm__csv_field *out = r->fields;
+    const char *fp = p;
+    for (; nf < n_commas; nf++) {
+      const char *fe = p + commas[nf];
+      out[nf].p = fp;
+      out[nf].len = (size_t)(fe - fp);
+      fp = fe + 1;
+    }
+    out[nf].p = fp;
+    out[nf].len = (size_t)(end - fp);
+    nf++;
+  } else if (n_commas != SIZE_MAX) {
     /* The scan's comma positions: the field count is known, so the field
      * array grows once and the loop does no other test per field. */
     if (!ensure_out(r, n_commas + 1)) {
@@ -688,10 +717,11 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
     }
     /* One physical line: up to the first '\n' or '\r'. */
     const char *p = data + pos;
-    bool quote, nul;
+    bool quote, nul, blank;
     uint32_t commas[MAX_COMMAS];
     size_t n_commas;
-    size_t content = scan_line(p, len - pos, &quote, &nul, commas, &n_commas);
+    size_t content =
+        scan_line(p, len - pos, &quote, &nul, &blank, commas, &n_commas);
     size_t term = content < len - pos ? 1 : 0;
     if (r->first && r->text_check && nul) {
       r->fatal = not_text(p, content);
@@ -706,7 +736,7 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
         r->record_line = r->line;
       } else {
         harm_status st =
-            fast_line(r, p, content, p + content, commas, n_commas, nul);
+            fast_line(r, p, content, p + content, commas, n_commas, nul, blank);
         if (st != HARM_OK) {
           return st;
         }
