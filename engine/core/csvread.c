@@ -418,13 +418,13 @@ enum { MAX_COMMAS = 64 };
 
 /* One pass over a physical line: finds its end (the first '\n' or '\r'),
  * whether it holds a quote (*quote), a NUL byte (*nul) or a blank (' ' or
- * '\t', *blank), and where its
- * commas are (up to MAX_COMMAS; *n_commas = SIZE_MAX when there are
- * more). SSE2 does 16 bytes a step where available; the scalar loop gives
- * the same answers. */
+ * '\t', *blank), and its fields split on every comma, untrimmed, into
+ * f[0..*n_fields) (at most MAX_COMMAS + 1; *n_fields = SIZE_MAX when
+ * there are more). SSE2 does 16 bytes a step where available; the scalar
+ * loop gives the same answers. */
 static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
-                        bool *blank, uint32_t *commas, size_t *n_commas) {
-  size_t i = 0, nc = 0;
+                        bool *blank, harm__csv_field *f, size_t *n_fields) {
+  size_t i = 0, nc = 0, start = 0;
   bool q = false, z = false, w = false;
 #if defined(__SSE2__)
   /* quote, NUL and blank bits seen, OR-ed */
@@ -454,9 +454,12 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
     zacc |= zm;
     wacc |= wm;
     while (cmask) {
+      size_t at = i + (unsigned)__builtin_ctz(cmask);
       if (nc < MAX_COMMAS) {
-        commas[nc] = (uint32_t)(i + (unsigned)__builtin_ctz(cmask));
+        f[nc].p = p + start;
+        f[nc].len = at - start;
       }
+      start = at + 1;
       nc++;
       cmask &= cmask - 1;
     }
@@ -464,7 +467,11 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
       *quote = qacc != 0;
       *nul = zacc != 0;
       *blank = wacc != 0;
-      *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
+      if (nc <= MAX_COMMAS) {
+        f[nc].p = p + start;
+        f[nc].len = i + stop - start;
+      }
+      *n_fields = nc <= MAX_COMMAS ? nc + 1 : SIZE_MAX;
       return i + stop;
     }
     i += 16;
@@ -486,15 +493,21 @@ static size_t scan_line(const char *p, size_t avail, bool *quote, bool *nul,
       w = true;
     } else if (c == ',') {
       if (nc < MAX_COMMAS) {
-        commas[nc] = (uint32_t)i;
+        f[nc].p = p + start;
+        f[nc].len = i - start;
       }
+      start = i + 1;
       nc++;
     }
   }
   *quote = q;
   *nul = z;
   *blank = w;
-  *n_commas = nc <= MAX_COMMAS ? nc : SIZE_MAX;
+  if (nc <= MAX_COMMAS) {
+    f[nc].p = p + start;
+    f[nc].len = i - start;
+  }
+  *n_fields = nc <= MAX_COMMAS ? nc + 1 : SIZE_MAX;
   return i;
 }
 
@@ -534,8 +547,8 @@ static inline void put_field(harm__csv_field *out, size_t max_field, size_t nf,
  * as in libcsv. The differential test and the csv fuzz target check that
  * both paths give the same records. */
 static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
-                             const char *term, const uint32_t *commas,
-                             size_t n_commas, bool nul, bool blank) {
+                             const char *term, harm__csv_field *fields,
+                             size_t n_fields, bool nul, bool blank) {
   r->record_line = r->line;
   r->prev_cr = false; /* the line's content came after any earlier CR */
   count_lines(r, term, 1);
@@ -551,41 +564,20 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
   size_t error_field = 0;
   size_t nf = 0;
   const char *end = p + n;
-  if (n_commas != SIZE_MAX && !blank && n <= r->max_field) {
-    /* No blank to trim and no field over the limit (the line is not):
-     * each field is the bytes between its commas. */
-    if (!ensure_out(r, n_commas + 1)) {
-      return HARM_ERR_NOMEM;
+  if (n_fields != SIZE_MAX) {
+    /* The scan's fields. Without a blank there is nothing to trim, and a
+     * line no longer than the limit holds no field over it: most lines
+     * need neither, and skip this pass. */
+    nf = n_fields;
+    if (blank || n > r->max_field) {
+      for (size_t f = 0; f < nf; f++) {
+        const char *a = fields[f].p;
+        put_field(fields, r->max_field, f, a, a + fields[f].len, &error,
+                  &error_field);
+      }
     }
-    harm__csv_field *out = r->fields;
-    const char *fp = p;
-    for (; nf < n_commas; nf++) {
-      const char *fe = p + commas[nf];
-      out[nf].p = fp;
-      out[nf].len = (size_t)(fe - fp);
-      fp = fe + 1;
-    }
-    out[nf].p = fp;
-    out[nf].len = (size_t)(end - fp);
-    nf++;
-  } else if (n_commas != SIZE_MAX) {
-    /* The scan's comma positions: the field count is known, so the field
-     * array grows once and the loop does no other test per field. */
-    if (!ensure_out(r, n_commas + 1)) {
-      return HARM_ERR_NOMEM;
-    }
-    /* Locals: the stores into the fields could alias *r. */
-    harm__csv_field *out = r->fields;
-    size_t max_field = r->max_field;
-    const char *fp = p;
-    for (; nf < n_commas; nf++) {
-      const char *fe = p + commas[nf];
-      put_field(out, max_field, nf, fp, fe, &error, &error_field);
-      fp = fe + 1;
-    }
-    put_field(out, max_field, nf++, fp, end, &error, &error_field);
   } else {
-    /* More commas than the scan keeps: memchr finds the rest. */
+    /* More commas than the scan keeps: memchr finds the fields. */
     const char *fp = p;
     for (;;) {
       const char *comma = memchr(fp, ',', (size_t)(end - fp));
@@ -599,13 +591,14 @@ static harm_status fast_line(harm__csv_reader *r, const char *p, size_t n,
       }
       fp = comma + 1;
     }
+    fields = r->fields;
   }
   size_t raw_len = n < r->raw_limit ? n : r->raw_limit;
   r->first = false;
   harm__csv_record rec = {.line = r->record_line,
                           .raw = p,
                           .raw_len = raw_len,
-                          .fields = r->fields,
+                          .fields = fields,
                           .n_fields = nf,
                           .error = error,
                           .error_field = error_field,
@@ -688,6 +681,9 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
       }
     }
   }
+  /* The fast path's fields of one line (libcsv's are r->fields, which
+   * may hold a record still being read). */
+  harm__csv_field line_fields[MAX_COMMAS + 1];
   while (pos < len) {
     if (r->skipping) {
       /* The rest of a line rejected for its quoting. */
@@ -718,10 +714,9 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
     /* One physical line: up to the first '\n' or '\r'. */
     const char *p = data + pos;
     bool quote, nul, blank;
-    uint32_t commas[MAX_COMMAS];
-    size_t n_commas;
+    size_t n_fields;
     size_t content =
-        scan_line(p, len - pos, &quote, &nul, &blank, commas, &n_commas);
+        scan_line(p, len - pos, &quote, &nul, &blank, line_fields, &n_fields);
     size_t term = content < len - pos ? 1 : 0;
     if (r->first && r->text_check && nul) {
       r->fatal = not_text(p, content);
@@ -735,8 +730,8 @@ harm_status harm__csv_feed(harm__csv_reader *r, const char *data, size_t len) {
         count_lines(r, p, 1);
         r->record_line = r->line;
       } else {
-        harm_status st =
-            fast_line(r, p, content, p + content, commas, n_commas, nul, blank);
+        harm_status st = fast_line(r, p, content, p + content, line_fields,
+                                   n_fields, nul, blank);
         if (st != HARM_OK) {
           return st;
         }
