@@ -181,6 +181,38 @@ struct intern_slot {
   uint32_t idx;
 };
 
+/* The bytes s[0..len), len <= 16, as two words zero-padded (byte i at bit
+ * 8 * (i % 8) of word i / 8): as memcpy into zeroed words would give on a
+ * little-endian machine, with fixed-size loads that stay inside the
+ * value. */
+static inline void key16(const char *s, size_t len, uint64_t k[2]) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  uint64_t a = 0, b = 0;
+  if (len >= 8) {
+    memcpy(&a, s, 8);
+    if (len > 8) {
+      uint64_t t;
+      memcpy(&t, s + len - 8, 8); /* bytes len-8 .. len-1 */
+      b = t >> (8 * (16 - len));
+    }
+  } else if (len >= 4) {
+    uint32_t x, y; /* bytes 0-3 and len-4 .. len-1: overlaps agree */
+    memcpy(&x, s, 4);
+    memcpy(&y, s + len - 4, 4);
+    a = (uint64_t)x | (uint64_t)y << (8 * (len - 4));
+  } else if (len) {
+    a = (uint64_t)(unsigned char)s[0] |
+        (uint64_t)(unsigned char)s[len / 2] << (8 * (len / 2)) |
+        (uint64_t)(unsigned char)s[len - 1] << (8 * (len - 1));
+  }
+  k[0] = a;
+  k[1] = b;
+#else
+  k[0] = k[1] = 0;
+  memcpy(k, s, len);
+#endif
+}
+
 /* harm__strpool_intern(sp, s, len) through *cache (allocated on first
  * use; without it, or for a longer value, straight to the pool). A hit is
  * an exact match of the bytes and length of a value interned before in
@@ -196,8 +228,8 @@ static uint32_t intern_cached(struct intern_slot **cache, harm__strpool *sp,
       return harm__strpool_intern(sp, s, len, NULL);
     }
   }
-  uint64_t k[2] = {0, 0};
-  memcpy(k, s, len);
+  uint64_t k[2];
+  key16(s, len, k);
   uint64_t h =
       (k[0] * 0x9E3779B97F4A7C15u) ^ (k[1] * 0xC2B2AE3D27D4EB4Fu) ^ len;
   h ^= h >> 29;

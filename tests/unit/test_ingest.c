@@ -1515,9 +1515,13 @@ Test(ingest, place_filter_names_the_place_role_in_every_run) {
  * on a slot. Each row's code and area are known here, so the counts per
  * code and each subject's area are worked out independently. */
 Test(ingest, code_and_area_caches_keep_similar_values_apart) {
-  enum { N_CODES = 603, N_AREAS = 301, ROWS = 24000 };
+  /* 603 codes as before, then every length 1-17 as 'A's with one byte
+   * changed to 'B' or 'C' at each position (and all 'A's): values that
+   * differ in one byte anywhere, for every way the cache loads a key. */
+  enum { N_LONG = 603, N_SHORT = 17 + 2 * (17 * 18 / 2) };
+  enum { N_CODES = N_LONG + N_SHORT, N_AREAS = 301, ROWS = 40000 };
   static char codes[N_CODES][24], areas[N_AREAS][24];
-  for (size_t c = 0; c < N_CODES; c++) {
+  for (size_t c = 0; c < N_LONG; c++) {
     /* 12 bytes differing in bytes 10-12, then 16 and 17 bytes alike in
      * their first 16. */
     snprintf(codes[c], sizeof codes[c], "%s",
@@ -1532,6 +1536,19 @@ Test(ingest, code_and_area_caches_keep_similar_values_apart) {
                c < 300 ? "LONGCODE" : "SHORTCOD", c % 300);
     }
   }
+  size_t at = N_LONG;
+  for (size_t len = 1; len <= 17; len++) {
+    memset(codes[at], 'A', len);
+    at++;
+    for (size_t j = 0; j < len; j++) {
+      for (char ch = 'B'; ch <= 'C'; ch++) {
+        memset(codes[at], 'A', len);
+        codes[at][j] = ch;
+        at++;
+      }
+    }
+  }
+  cr_assert_eq(at, N_CODES);
   for (size_t a = 0; a < N_AREAS; a++) {
     snprintf(areas[a], sizeof areas[a], "Northumbria-%03zu", a); /* 15 */
   }
