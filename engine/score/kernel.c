@@ -32,15 +32,3 @@ int64_t harm__offence_units(double base, double factor) {
    * offence is far inside int64 (1e5 days is 1e11 units). */
   return llround(base * factor * (double)HARM_UNITS_PER_DAY);
 }
-
-bool harm__units_add(int64_t *acc, uint32_t count, int64_t units) {
-  int64_t part;
-  if (__builtin_mul_overflow((int64_t)count, units, &part)) {
-    return false;
-  }
-  return !__builtin_add_overflow(*acc, part, acc);
-}
-
-double harm__units_days(int64_t units) {
-  return (double)units / (double)HARM_UNITS_PER_DAY;
-}

@@ -28,10 +28,19 @@ double harm__offence_factor(int64_t age_days, double half_life_days,
 int64_t harm__offence_units(double base, double factor);
 
 /* count x units, added to *acc; false on 64-bit overflow (the caller
- * reports HARM_ERR_LIMIT). */
-bool harm__units_add(int64_t *acc, uint32_t count, int64_t units);
+ * reports HARM_ERR_LIMIT). Inline: the scores call it once per entry. */
+static inline bool harm__units_add(int64_t *acc, uint32_t count,
+                                   int64_t units) {
+  int64_t part;
+  if (__builtin_mul_overflow((int64_t)count, units, &part)) {
+    return false;
+  }
+  return !__builtin_add_overflow(*acc, part, acc);
+}
 
 /* Days of a fixed-point harm. Exact for totals below 2^53 units. */
-double harm__units_days(int64_t units);
+static inline double harm__units_days(int64_t units) {
+  return (double)units / (double)HARM_UNITS_PER_DAY;
+}
 
 #endif /* HARMRANK_SCORE_KERNEL_H */
