@@ -48,14 +48,20 @@ static const char weights[] =
     "105A,Common assault,1,Violence,0,estimate: t\n"
     "28E,Burglary,273.5,Burglary,0,estimate: t\n";
 
-Test(matrix, identical_at_one_two_and_four_threads) {
-  size_t len;
-  char *csv = make_csv(90000, &len);
+static harm_weights *load_weights(void) {
   harm_weights *w = NULL;
   harm_error err = HARM_ERROR_INIT;
   cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
                                         NULL, &w, &err),
                HARM_OK);
+  return w;
+}
+
+Test(matrix, identical_at_one_two_and_four_threads) {
+  size_t len;
+  char *csv = make_csv(90000, &len);
+  harm_weights *w = load_weights();
+  harm_error err = HARM_ERROR_INIT;
   double *harm[3] = {NULL, NULL, NULL};
   size_t n_scores[3];
   unsigned counts[3] = {1, 2, 4};
@@ -114,11 +120,8 @@ Test(matrix, identical_at_one_two_and_four_threads) {
 Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
   size_t len;
   char *csv = make_csv(150000, &len);
-  harm_weights *w = NULL;
+  harm_weights *w = load_weights();
   harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
-                                        NULL, &w, &err),
-               HARM_OK);
   enum { RUNS = 3, COLS = 5 };
   double *harm[RUNS] = {NULL, NULL, NULL};
   size_t n_scores[RUNS];
@@ -235,11 +238,8 @@ Test(matrix, records_in_parts_score_like_one_array) {
                                : "area");
     p = nl + 1;
   }
-  harm_weights *w = NULL;
+  harm_weights *w = load_weights();
   harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
-                                        NULL, &w, &err),
-               HARM_OK);
   static const unsigned char key[] = "0123456789abcdef-key";
   for (int pseudo = 0; pseudo < 2; pseudo++) {
     double *ref = NULL;
@@ -329,16 +329,11 @@ Test(matrix, records_in_parts_score_like_one_array) {
   free(csv);
 }
 
-/* Sum of every score's harm and offences of one dataset. */
-static void totals(harm_dataset *ds, const harm_weights *w, double *harm,
+/* Sum of every score's harm and offences of a matrix's scores. */
+static void totals(const harm_matrix *m, const harm_weights *w, double *harm,
                    double *offences) {
-  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
-  mo.weights = w;
-  mo.threads = 2;
-  harm_matrix *m = NULL;
-  harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
   harm_scores *s = NULL;
+  harm_error err = HARM_ERROR_INIT;
   cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
   *harm = *offences = 0;
   for (size_t i = 0; i < harm_scores_count(s); i++) {
@@ -346,7 +341,6 @@ static void totals(harm_dataset *ds, const harm_weights *w, double *harm,
     *offences += harm_scores_at(s, i)->facts.offences;
   }
   harm_scores_free(s);
-  harm_matrix_free(m);
 }
 
 /* records_in_parts under every allocation failure of a parallel ingest
@@ -356,19 +350,22 @@ static void totals(harm_dataset *ds, const harm_weights *w, double *harm,
 Test(matrix, records_in_parts_every_allocation_failure) {
   size_t len;
   char *csv = make_csv(4000, &len);
-  harm_weights *w = NULL;
+  harm_weights *w = load_weights();
   harm_error err = HARM_ERROR_INIT;
-  cr_assert_eq(harm_weights_load_buffer("w.csv", weights, sizeof weights - 1,
-                                        NULL, &w, &err),
-               HARM_OK);
   harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
   io.threads = 2;
   io.min_chunk_bytes = 1024;
   io.lookback_days = 200;
   harm_dataset *ds = NULL;
   cr_assert_eq(harm_ingest_buffer("t.csv", csv, len, &io, &ds, &err), HARM_OK);
+  harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+  mo.weights = w;
+  mo.threads = 2;
+  harm_matrix *ref = NULL;
+  cr_assert_eq(harm_matrix_build(ds, &mo, &ref, &err), HARM_OK);
   double ref_harm, ref_off;
-  totals(ds, w, &ref_harm, &ref_off);
+  totals(ref, w, &ref_harm, &ref_off);
+  harm_matrix_free(ref);
   harm_dataset_free(ds);
   io.records_in_parts = true;
   uint64_t n = 1;
@@ -379,9 +376,6 @@ Test(matrix, records_in_parts_every_allocation_failure) {
     harm_status st = harm_ingest_buffer("t.csv", csv, len, &io, &ds, &e);
     harm_matrix *m = (harm_matrix *)&io;
     if (st == HARM_OK) {
-      harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
-      mo.weights = w;
-      mo.threads = 2;
       st = harm_matrix_build_release(ds, &mo, &m, &e);
       if (st != HARM_OK) {
         cr_assert_null(m, "allocation %llu", (unsigned long long)n);
@@ -394,16 +388,10 @@ Test(matrix, records_in_parts_every_allocation_failure) {
     if (st == HARM_OK && calls < n) {
       /* The n-th allocation never came: every point is covered, and this
        * run scores as one array does. */
-      harm_scores *s = NULL;
-      cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
-      double got_harm = 0, got_off = 0;
-      for (size_t i = 0; i < harm_scores_count(s); i++) {
-        got_harm += harm_scores_at(s, i)->harm;
-        got_off += harm_scores_at(s, i)->facts.offences;
-      }
+      double got_harm, got_off;
+      totals(m, w, &got_harm, &got_off);
       cr_assert_eq(got_harm, ref_harm);
       cr_assert_eq(got_off, ref_off);
-      harm_scores_free(s);
       harm_matrix_free(m);
       break;
     }
