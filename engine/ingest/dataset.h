@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 
+#include "core/internal.h"
 #include "core/strpool.h"
 #include "harmrank/ingest.h"
 
@@ -100,6 +101,16 @@ static inline harm__rec *harm__ds_seg(const harm_dataset *ds, size_t s,
   }
   *n = ds->n_recs;
   return ds->recs;
+}
+
+/* Frees the segments of a dataset that holds its records in parts. */
+static inline void harm__ds_free_segs(harm_dataset *ds) {
+  for (size_t k = 0; k < ds->n_seg; k++) {
+    harm__free(ds->seg[k].recs);
+  }
+  harm__free(ds->seg);
+  ds->seg = NULL;
+  ds->n_seg = 0;
 }
 
 #endif /* HARMRANK_INGEST_DATASET_H */

@@ -243,10 +243,7 @@ void harm_dataset_free(harm_dataset *ds) {
   harm__strpool_free(&ds->oids);
   harm__free(ds->oid);
   harm__free(ds->recs);
-  for (size_t k = 0; k < ds->n_seg; k++) {
-    harm__free(ds->seg[k].recs);
-  }
-  harm__free(ds->seg);
+  harm__ds_free_segs(ds);
   harm__strpool_free(&ds->places);
   harm__strpool_free(&ds->place_types);
   harm__strpool_free(&ds->prev_codes);

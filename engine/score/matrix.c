@@ -343,12 +343,7 @@ static bool run_jobs(agg_job *jobs, unsigned n, thrd_start_t fn) {
 static void release_records(harm_dataset *ds) {
   harm__free(ds->recs);
   harm__free(ds->oid);
-  for (size_t k = 0; k < ds->n_seg; k++) {
-    harm__free(ds->seg[k].recs);
-  }
-  harm__free(ds->seg);
-  ds->seg = NULL;
-  ds->n_seg = 0;
+  harm__ds_free_segs(ds);
   ds->recs = NULL;
   ds->oid = NULL;
   ds->n_recs = ds->cap_recs = 0;

@@ -163,8 +163,8 @@ typedef struct harm_ingest_opts {
   bool records_in_parts;  /* leave the kept records in the arrays the
                              threads read them into, renumbered where they
                              are, instead of copying them into one array
-                             (a third less memory touched by a parallel
-                             read): for a run that only scores. Such a
+                             (the copy's fresh pages are never touched):
+                             for a run that only scores. Such a
                              dataset serves harm_matrix_build_release
                              alone; harm_matrix_build and explain return
                              HARM_ERR_USAGE. Ignored (one array) with
