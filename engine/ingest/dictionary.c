@@ -252,8 +252,10 @@ static bool merge_oids(harm_dataset *const *all, size_t np, uint32_t **omap) {
 
 /* Builds the final dictionaries from the pools of every part (the first
  * is ds itself), each distinct string once in bytewise order, and the
- * final record array with every record renumbered. No hashing: one radix
- * sort of 8-byte prefixes per dictionary. The parts are marked and
+ * final record array with every record renumbered (with in_parts, and
+ * no offence ids or places, the parts' own arrays renumbered in place
+ * and kept as ds's segments instead). No hashing: one radix sort of
+ * 8-byte prefixes per dictionary. The parts are marked and
  * renumbered in parallel on up to `threads` workers, each part at its own
  * offset, so the result is the same whatever the thread count.
  * Subjects read as one string per row (every part, as the readers leave
