@@ -355,13 +355,9 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   /* Records left in their parts: renumbered where they are, and no
    * final array, whose pages (88 MB on ten million rows with a third in
    * the window) are then never faulted in. Offence ids and places need
-   * the one array. */
-  bool places = false;
-  for (size_t k = 0; ok && k < np; k++) {
-    places = places || all[k]->pref || all[k]->has_place ||
-             all[k]->has_place_type || all[k]->previous_days;
-  }
-  in_parts = in_parts && n_parts && !oids && !places;
+   * the one array (the parts share ds's place columns and period). */
+  in_parts = in_parts && n_parts && !oids && !ds->has_place &&
+             !ds->has_place_type && !ds->previous_days;
   if (ok && in_parts) {
     harm__par_run(renumber_in_place, jobs, sizeof *jobs, nj);
     ok = move_to_segments(ds, all, np, total);

@@ -73,8 +73,7 @@ static harm_status finish(loader *ld) {
                       kept, harm__ingest_max_kept);
   }
   const harm_ingest_opts *o = ld->opts;
-  bool in_parts = o->records_in_parts && !o->keep_offence_ids &&
-                  !ds->has_place && !ds->has_place_type && !ds->previous_days;
+  bool in_parts = o->records_in_parts && !o->keep_offence_ids;
   if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, o->threads,
                              in_parts)) {
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,

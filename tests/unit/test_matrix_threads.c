@@ -311,19 +311,27 @@ Test(matrix, records_in_parts_score_like_one_array) {
     free(ref_ids);
     free(ref);
   }
-  /* keep_offence_ids needs the one array: the option is ignored. */
-  harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
-  io.threads = 2;
-  io.min_chunk_bytes = 4096;
-  io.records_in_parts = true;
-  io.keep_offence_ids = true;
-  harm_dataset *ds = NULL;
-  cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
-               HARM_OK);
-  harm_matrix *m = NULL;
-  cr_assert_eq(harm_matrix_build(ds, NULL, &m, &err), HARM_OK);
-  harm_matrix_free(m);
-  harm_dataset_free(ds);
+  /* Offence ids, and places read from a place column (here the area
+   * column), need the one array: the option is ignored. */
+  for (int need = 0; need < 2; need++) {
+    harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+    io.threads = 2;
+    io.min_chunk_bytes = 4096;
+    io.records_in_parts = true;
+    io.keep_offence_ids = need == 0;
+    io.read_places = need == 1;
+    io.columns.place = "area";
+    harm_dataset *ds = NULL;
+    cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
+                 HARM_OK);
+    cr_assert_eq(harm_dataset_has_places(ds), need == 1);
+    harm_matrix *m = NULL;
+    cr_assert_eq(harm_matrix_build(ds, NULL, &m, &err), HARM_OK,
+                 "%s: the records were left in parts",
+                 need ? "places" : "offence ids");
+    harm_matrix_free(m);
+    harm_dataset_free(ds);
+  }
   harm_weights_free(w);
   free(with_area);
   free(csv);
