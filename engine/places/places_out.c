@@ -288,16 +288,6 @@ static void sheet_places(pbook *b) {
     top_offenders(p, pl, k, buf, sizeof buf);
     harm__xlsx_text(ws, r, 13, buf, f.wrap);
   }
-  worksheet_set_column(ws, 0, 0, 6, NULL);
-  worksheet_set_column(ws, 1, 1, 28, NULL);
-  worksheet_set_column(ws, 2, 2, 12, NULL);
-  worksheet_set_column(ws, 3, 6, 11, NULL);
-  worksheet_set_column(ws, 7, 7, 14, NULL);
-  worksheet_set_column(ws, 8, 9, 11, NULL);
-  worksheet_set_column(ws, 10, 10, 21, NULL);
-  worksheet_set_column(ws, 11, 11, 19, NULL);
-  worksheet_set_column(ws, 12, 12, 20, NULL);
-  worksheet_set_column(ws, 13, 13, 36, NULL);
 }
 
 /* Chart: harm of the top places (at most 20) as columns, and the harm
@@ -382,8 +372,8 @@ static void sheet_by_area(pbook *b) {
   char buf[4096];
   lxw_worksheet *as = workbook_add_worksheet(wb, "Top places by area");
   static const harm__xlsx_col acols[] = {
-      {"Area", 20, false},         {"Rank in\narea", 10, true},
-      {"Rank", 8, true},           {"Place", 28, false},
+      {"Area", 20, false},         {"Rank in\narea", 9, true},
+      {"Rank", 9, true},           {"Place", 28, false},
       {"Place type", 16, false},   {"Harm\n(days)", 11, true},
       {"Crimes", 11, true},        {"Offenders", 11, true},
       {"Harm\nspot", 11, false},   {"Persistent", 11, false},
@@ -414,12 +404,6 @@ static void sheet_by_area(pbook *b) {
     harm__xlsx_text(as, ar, 10, buf, f.wrap);
     ar++;
   }
-  worksheet_set_column(as, 0, 0, 20, NULL);
-  worksheet_set_column(as, 1, 2, 9, NULL);
-  worksheet_set_column(as, 3, 3, 28, NULL);
-  worksheet_set_column(as, 4, 4, 16, NULL);
-  worksheet_set_column(as, 5, 9, 11, NULL);
-  worksheet_set_column(as, 10, 10, 36, NULL);
 }
 
 /* Offender links of the places shown. */
@@ -449,9 +433,6 @@ static void sheet_links(pbook *b) {
       worksheet_write_number(ls, r, 4, l->crimes, NULL);
     }
   }
-  worksheet_set_column(ls, 0, 0, 10, NULL);
-  worksheet_set_column(ls, 1, 2, 28, NULL);
-  worksheet_set_column(ls, 3, 4, 12, NULL);
 }
 
 /* Quality checks. */
@@ -465,7 +446,7 @@ static void sheet_quality(pbook *b) {
   char buf[4096];
   lxw_worksheet *qs = workbook_add_worksheet(wb, "Quality");
   static const harm__xlsx_col qcols[] = {
-      {"Check", 44, false}, {"Value", 12, true}, {"Share", 10, true}};
+      {"Check", 44, false}, {"Value", 12, true}, {"Share", 12, true}};
   harm__xlsx_columns(qs, 0, qcols, 3, &f);
   harm__xlsx_print_setup(qs, 0, 1, &pg);
   double rd = a->read ? (double)a->read : 1.0;
@@ -516,8 +497,6 @@ static void sheet_quality(pbook *b) {
       harm__xlsx_text(qs, qr++, 0, buf, NULL);
     }
   }
-  worksheet_set_column(qs, 0, 0, 44, NULL);
-  worksheet_set_column(qs, 1, 2, 12, NULL);
 }
 
 harm_status harm_places_write_xlsx(const char *path, const harm_places *p,
