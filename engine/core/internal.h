@@ -121,6 +121,11 @@ bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
  * not rebuilt: a caller that reads only the order saves a pass). */
 bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads);
+/* As harm__radix_order_mt with the caller's scratch: kbuf and vbuf of n
+ * elements each, overwritten (a caller that sorts again reuses pages it
+ * already has instead of faulting in new ones). */
+bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
+                           unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
 
 /* Growable byte buffer. */
 typedef struct harm__buf {

@@ -2,6 +2,7 @@
 /* engine/rank/rank.c: the total ranking order of DESIGN.md §4. */
 #include "harmrank/rank.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,9 @@
 
 struct harm_ranking {
   const harm_scores *s;
-  size_t *order; /* order[r - 1] = score index at rank r */
-  size_t *rank;  /* rank[i] = rank of score index i */
-  size_t n;
+  uint32_t *order; /* order[r - 1] = score index at rank r */
+  uint32_t *rank;  /* rank[i] = rank of score index i */
+  size_t n;        /* at most UINT32_MAX - 1 (checked in compute) */
 };
 
 int harm_rank_key_compare(const harm_rank_key *a, const harm_rank_key *b) {
@@ -59,7 +60,7 @@ typedef struct rank_job {
   const double *key;
   uint32_t *idx;
   uint64_t *keys, *hk;
-  size_t *order, *rank;
+  uint32_t *rank;
   size_t i0, i1;
   int step;
 } rank_job;
@@ -87,10 +88,9 @@ static int rank_step(void *arg) {
       j->keys[i] = ~bits;
     }
     break;
-  default: /* order and its inverse: distinct slots per index */
+  default: /* the order's inverse: distinct slots per index */
     for (size_t i = j->i0; i < j->i1; i++) {
-      j->order[i] = j->idx[i];
-      j->rank[j->idx[i]] = i + 1;
+      j->rank[j->idx[i]] = (uint32_t)(i + 1);
     }
     break;
   }
@@ -119,8 +119,14 @@ static harm_status compute(const harm_scores *s, const double *key,
     }
   }
   size_t n = harm_scores_count(s);
+  if (n >= UINT32_MAX) {
+    return harm__fail(err, HARM_ERR_LIMIT, "rank", NULL, 0, NULL,
+                      "%zu subjects: a ranking holds at most %" PRIu32, n,
+                      UINT32_MAX - 1);
+  }
   harm_ranking *r = harm__calloc(1, sizeof *r);
   if (r) {
+    /* The sorts' values are the order itself. */
     r->order = harm__malloc((n + 1) * sizeof *r->order);
     r->rank = harm__malloc((n + 1) * sizeof *r->rank);
   }
@@ -140,10 +146,15 @@ static harm_status compute(const harm_scores *s, const double *key,
   const harm_matrix *m = harm_scores_matrix(s);
   unsigned threads = m ? m->threads : 1;
   unsigned T = harm__par_threads(threads, n);
-  uint32_t *idx = harm__malloc((n + 1) * sizeof *idx);
+  uint32_t *idx = r->order;
   uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
   uint64_t *hk = harm__malloc((n + 1) * sizeof *hk);
-  bool ok = idx && keys && hk && n <= UINT32_MAX;
+  /* The sorts' scratch: the first sort's keys get their own; the later
+   * ones reuse hk, which is read no more once its keys are gathered, so
+   * the ranking faults in no new pages after the first sort. */
+  uint64_t *kbuf = harm__malloc((n + 1) * sizeof *kbuf);
+  uint32_t *vbuf = harm__malloc((n + 1) * sizeof *vbuf);
+  bool ok = keys && hk && kbuf && vbuf;
   rank_job jobs[HARM__PAR_MAX];
   for (unsigned t = 0; t < T; t++) {
     jobs[t] = (rank_job){.s = s,
@@ -151,7 +162,6 @@ static harm_status compute(const harm_scores *s, const double *key,
                          .idx = idx,
                          .keys = keys,
                          .hk = hk,
-                         .order = r->order,
                          .rank = r->rank,
                          .i0 = n * t / T,
                          .i1 = n * (t + 1) / T};
@@ -159,23 +169,26 @@ static harm_status compute(const harm_scores *s, const double *key,
   if (ok) {
     rank_pass(jobs, T, 0);
   }
-  ok = ok && harm__radix_order_mt(keys, idx, n, threads);
+  ok = ok && harm__radix_order_buf(keys, idx, n, threads, kbuf, vbuf);
   if (ok) {
     rank_pass(jobs, T, 1);
   }
-  ok = ok && harm__radix_order_mt(keys, idx, n, threads);
+  harm__free(kbuf);
+  kbuf = NULL;
+  ok = ok && harm__radix_order_buf(keys, idx, n, threads, hk, vbuf);
   /* The model's key last, most significant: a stable pass keeps the
    * harm order among equal keys. */
   if (ok && key) {
     rank_pass(jobs, T, 2);
-    ok = harm__radix_order_mt(keys, idx, n, threads);
+    ok = harm__radix_order_buf(keys, idx, n, threads, hk, vbuf);
   }
   if (ok) {
     rank_pass(jobs, T, 3);
   }
-  harm__free(idx);
   harm__free(keys);
   harm__free(hk);
+  harm__free(kbuf);
+  harm__free(vbuf);
   if (!ok) {
     harm_ranking_free(r);
     return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,

@@ -4,6 +4,7 @@
  * attribution, decay, and per-subject facts. Every step works on records
  * sorted by a total key, so the result never depends on input order. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
@@ -734,6 +735,12 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   m->nnz = nnz;
   st = HARM_OK;
 done:
+  if (st == HARM_OK && release) {
+    /* The working copy is read no more: its pages become the spare. */
+    atomic_init(&m->spare, (void *)w);
+    m->spare_bytes = (ds->n_recs + 1) * sizeof *w;
+    w = NULL;
+  }
   harm__free(w);
   harm__free(wk);
   harm__free(byc);
@@ -818,10 +825,28 @@ static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
   return HARM_OK;
 }
 
+void *harm__matrix_take_spare(const harm_matrix *m, size_t bytes) {
+  /* The spare is the one part of a matrix that its readers change: it is
+   * handed over once, by an atomic exchange (the matrix is never a const
+   * object: harm_matrix_build allocates it). */
+  void *p = atomic_exchange(&((harm_matrix *)m)->spare, NULL);
+  if (!p) {
+    return NULL;
+  }
+  /* Shrinking keeps the first pages where they are; growing moves them
+   * (mremap) rather than copying. */
+  void *q = harm__realloc(p, bytes ? bytes : 1);
+  if (!q) {
+    harm__free(p);
+  }
+  return q;
+}
+
 void harm_matrix_free(harm_matrix *m) {
   if (!m) {
     return;
   }
+  harm__free(atomic_load(&m->spare));
   harm__strpool_free(&m->codes);
   harm__free(m->code_count);
   harm__free(m->row);

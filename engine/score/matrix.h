@@ -4,6 +4,8 @@
 #ifndef HARMRANK_SCORE_MATRIX_H
 #define HARMRANK_SCORE_MATRIX_H
 
+#include <stdatomic.h>
+
 #include "core/strpool.h"
 #include "harmrank/score.h"
 
@@ -40,7 +42,20 @@ struct harm_matrix {
   harm_subject_facts *facts;
   unsigned threads; /* from harm_matrix_opts: the threads of the scores
                        and the ranking made from this matrix */
+  /* A build that consumed the dataset's records (harm_matrix_build_release)
+   * keeps its working copy of them here, spare_bytes long, instead of
+   * handing its pages back: the first scores take it for their items
+   * (harm__matrix_take_spare), as pages already written cost no fault and
+   * no zeroing. NULL when there is none or it was taken. */
+  _Atomic(void *) spare;
+  size_t spare_bytes;
 };
+
+/* A block of `bytes` bytes (contents undefined) made from the matrix's
+ * spare pages, or NULL when there are none left (then allocate as
+ * usual). Takes the spare once, atomically, whatever the thread; the
+ * caller owns the result (harm__free). */
+void *harm__matrix_take_spare(const harm_matrix *m, size_t bytes);
 
 /* Offenders recorded on offence hash `offence` under split attribution
  * (1 when split is off or the offence is unknown). */

@@ -4,6 +4,7 @@
  * (over 65,536 kept rows) for the parallel paths of ingest and aggregation
  * to run, with decay and split attribution on. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <harmrank.h>
 
 #include "core/internal.h"
+#include "score/matrix.h"
 
 static uint64_t state = 20261123;
 static uint64_t next(void) { /* splitmix64 */
@@ -145,8 +147,12 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
     }
     cr_assert_gt(harm_matrix_accounting(m).scored, 2 * 32768,
                  "too few records to reach a hand-back in both slices");
+    /* A release build keeps its working copy as spare pages, which the
+     * first scores take; a plain build has none. */
+    cr_assert_eq(atomic_load(&m->spare) != NULL, k > 0);
     harm_scores *s = NULL;
     cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+    cr_assert_null(atomic_load(&m->spare));
     n_scores[k] = harm_scores_count(s);
     harm[k] = malloc(n_scores[k] * COLS * sizeof *harm[k]);
     for (size_t i = 0; i < n_scores[k]; i++) {
@@ -157,6 +163,19 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
       harm[k][COLS * i + 3] = sc->max_offence_harm;
       harm[k][COLS * i + 4] = (double)sc->facts.offences;
     }
+    /* Scores again, from fresh memory now: the same numbers. */
+    harm_scores *s2 = NULL;
+    cr_assert_eq(harm_score_compute(m, w, NULL, &s2, &err), HARM_OK);
+    cr_assert_eq(harm_scores_count(s2), n_scores[k]);
+    for (size_t i = 0; i < n_scores[k]; i++) {
+      const harm_score *a = harm_scores_at(s, i), *b = harm_scores_at(s2, i);
+      cr_assert(a->harm == b->harm && a->subject == b->subject &&
+                    a->max_offence_harm == b->max_offence_harm &&
+                    a->facts.victims == b->facts.victims &&
+                    a->facts.offences == b->facts.offences,
+                "score %zu differs on a second scoring", i);
+    }
+    harm_scores_free(s2);
     if (k > 0) {
       size_t id_len;
       cr_assert_not_null(harm_dataset_subject_id(ds, 0, &id_len));

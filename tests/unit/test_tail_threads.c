@@ -82,6 +82,19 @@ Test(tail, radix_sort_mt_is_the_serial_sort) {
         cr_assert(harm__radix_order_mt(k2, v2, n, t));
         cr_assert(memcmp(v1, v2, n * sizeof *v1) == 0,
                   "order only: n %zu, %u threads", n, t);
+        /* The order with the caller's scratch, which holds garbage. */
+        uint64_t *kb = malloc((n + 1) * sizeof *kb);
+        uint32_t *vb = malloc((n + 1) * sizeof *vb);
+        memset(kb, 0xa5, (n + 1) * sizeof *kb);
+        memset(vb, 0x5a, (n + 1) * sizeof *vb);
+        memcpy(k2, k0, n * sizeof *k2);
+        memcpy(v2, v0, n * sizeof *v2);
+        cr_assert(harm__radix_order_buf(k2, v2, n, t, kb, vb));
+        cr_assert(memcmp(v1, v2, n * sizeof *v1) == 0,
+                  "order with scratch: n %zu, %u threads", n, t);
+        cr_assert_not(harm__radix_order_buf(k2, v2, n, t, NULL, vb));
+        free(kb);
+        free(vb);
         free(k2);
         free(v2);
       }
