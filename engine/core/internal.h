@@ -126,6 +126,10 @@ bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
  * already has instead of faulting in new ones). */
 bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
+/* As harm__radix_sort_mt with the caller's scratch (see
+ * harm__radix_order_buf). */
+bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
+                          unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
 
 /* Growable byte buffer. */
 typedef struct harm__buf {

@@ -308,3 +308,11 @@ bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
   }
   return radix_sort(keys, vals, n, threads, false, kbuf, vbuf);
 }
+
+bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
+                          unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
+  if (!kbuf || !vbuf) {
+    return false;
+  }
+  return radix_sort(keys, vals, n, threads, true, kbuf, vbuf);
+}

@@ -648,20 +648,26 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
    * up adjacent. When no string is longer than 8 bytes (most ids), the
    * second keys are all zero and one sort of the first keys, in place,
    * is the whole job. */
+  /* The sorts' scratch, written in full by them, becomes the output's
+   * offsets (kbuf) and the new index per entry (vbuf) below: their pages
+   * are not faulted in twice. */
+  uint64_t *kbuf = ok ? harm__malloc((n + 1) * sizeof *kbuf) : NULL;
+  uint32_t *vbuf = ok ? harm__malloc((n + 1) * sizeof *vbuf) : NULL;
+  ok = ok && kbuf && vbuf;
   if (ok && !u.any_k2) {
-    ok = harm__radix_sort_mt(u.keys, u.ord, n, threads);
+    ok = harm__radix_sort_buf(u.keys, u.ord, n, threads, kbuf, vbuf);
   } else if (ok) {
     uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
     ok = scratch != NULL;
     if (ok) {
       /* keys and k2 stay in entry order; scratch carries the sort keys. */
       memcpy(scratch, u.k2, n * sizeof *scratch);
-      ok = harm__radix_order_mt(scratch, u.ord, n, threads);
+      ok = harm__radix_order_buf(scratch, u.ord, n, threads, kbuf, vbuf);
     }
     for (size_t r = 0; ok && r < n; r++) {
       scratch[r] = u.keys[u.ord[r]];
     }
-    ok = ok && harm__radix_sort_mt(scratch, u.ord, n, threads);
+    ok = ok && harm__radix_sort_buf(scratch, u.ord, n, threads, kbuf, vbuf);
     if (ok) {
       /* Now scratch holds the first keys in sorted order; put the second
        * keys in that order too (keys, in entry order, is free to reuse). */
@@ -690,10 +696,12 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   if (ok) {
     out->bytes = harm__malloc(bytes + 1);
-    out->offset = harm__malloc((n + 1) * sizeof *out->offset);
+    out->offset = kbuf;
     out->hash = NULL;
-    u.newidx = harm__malloc((n + 1) * sizeof *u.newidx);
-    ok = out->bytes && out->offset && u.newidx;
+    u.newidx = vbuf;
+    kbuf = NULL;
+    vbuf = NULL;
+    ok = out->bytes != NULL;
   }
   /* New index per entry, written in sorted order and read back in entry
    * order below: one scattered write instead of gathering the entry and
@@ -718,9 +726,19 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     out->bytes_cap = bytes + 1;
     out->n = (uint32_t)c;
     out->cap = (uint32_t)(n + 1);
+    /* The offsets block was the sorts' scratch, written in full: its
+     * pages past the c strings go back now, not when the pool is freed
+     * (a failed shrink keeps the block as it is). */
+    uint64_t *off = harm__realloc(out->offset, (c + 1) * sizeof *off);
+    if (off) {
+      out->offset = off;
+      out->cap = (uint32_t)(c + 1);
+    }
   } else {
     harm__strpool_free(out);
   }
+  harm__free(kbuf);
+  harm__free(vbuf);
   harm__free(u.newidx);
   harm__free(u.e);
   harm__free(u.keys);
