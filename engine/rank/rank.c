@@ -147,13 +147,13 @@ static harm_status compute(const harm_scores *s, const double *key,
   unsigned threads = m ? m->threads : 1;
   unsigned T = harm__par_threads(threads, n);
   uint32_t *idx = r->order;
-  uint64_t *keys = harm__malloc((n + 1) * sizeof *keys);
-  uint64_t *hk = harm__malloc((n + 1) * sizeof *hk);
-  /* The sorts' scratch: the first sort's keys get their own; the later
-   * ones reuse hk, which is read no more once its keys are gathered, so
-   * the ranking faults in no new pages after the first sort. */
-  uint64_t *kbuf = harm__malloc((n + 1) * sizeof *kbuf);
-  uint32_t *vbuf = harm__malloc((n + 1) * sizeof *vbuf);
+  /* From the matrix's spare pages where it has them. The sorts' scratch:
+   * the first sort's keys get their own; the later ones reuse hk, which
+   * is read no more once its keys are gathered. */
+  uint64_t *keys = harm__matrix_alloc(m, (n + 1) * sizeof *keys);
+  uint64_t *hk = harm__matrix_alloc(m, (n + 1) * sizeof *hk);
+  uint64_t *kbuf = harm__matrix_alloc(m, (n + 1) * sizeof *kbuf);
+  uint32_t *vbuf = harm__matrix_alloc(m, (n + 1) * sizeof *vbuf);
   bool ok = keys && hk && kbuf && vbuf;
   rank_job jobs[HARM__PAR_MAX];
   for (unsigned t = 0; t < T; t++) {

@@ -495,7 +495,9 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   m->code_proactive = harm__malloc((n_codes + 1) * sizeof *m->code_proactive);
   const uint32_t *map = m->code_map;
   const bool *proactive = m->code_proactive;
-  wrec *w = harm__malloc((ds->n_recs + 1) * sizeof *w);
+  /* (The records' count is 0 once they are released: w's size is kept.) */
+  const size_t w_bytes = (ds->n_recs + 1) * sizeof(wrec);
+  wrec *w = harm__malloc(w_bytes);
   wrec **byc = NULL;
   uint32_t *wk = NULL; /* split attribution: k per record of w */
   size_t *start = NULL;
@@ -736,10 +738,16 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   st = HARM_OK;
 done:
   if (st == HARM_OK && release) {
-    /* The working copy is read no more: its pages become the spare. */
-    atomic_init(&m->spare, (void *)w);
-    m->spare_bytes = (ds->n_recs + 1) * sizeof *w;
+    /* Read no more: their pages become the spares. */
+    atomic_init(&m->spare[0], (void *)w);
+    m->spare_bytes[0] = w_bytes;
+    atomic_init(&m->spare[1], (void *)start);
+    m->spare_bytes[1] = (n_subj + 2) * sizeof *start;
+    atomic_init(&m->spare[2], (void *)glen);
+    m->spare_bytes[2] = (n_subj + 1) * sizeof *glen;
     w = NULL;
+    start = NULL;
+    glen = NULL;
   }
   harm__free(w);
   harm__free(wk);
@@ -825,28 +833,43 @@ static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
   return HARM_OK;
 }
 
-void *harm__matrix_take_spare(const harm_matrix *m, size_t bytes) {
-  /* The spare is the one part of a matrix that its readers change: it is
-   * handed over once, by an atomic exchange (the matrix is never a const
+void *harm__matrix_alloc(const harm_matrix *m, size_t bytes) {
+  /* The spares are the one part of a matrix that its readers change: each
+   * is handed over by an atomic exchange (a matrix is never a const
    * object: harm_matrix_build allocates it). */
-  void *p = atomic_exchange(&((harm_matrix *)m)->spare, NULL);
-  if (!p) {
-    return NULL;
+  harm_matrix *mm = (harm_matrix *)m;
+  for (;;) {
+    int best = -1;
+    for (int k = 0; mm && k < HARM__MATRIX_SPARES; k++) {
+      if (atomic_load(&mm->spare[k]) && mm->spare_bytes[k] >= bytes &&
+          (best < 0 || mm->spare_bytes[k] < mm->spare_bytes[best])) {
+        best = k;
+      }
+    }
+    if (best < 0) {
+      return harm__malloc(bytes);
+    }
+    void *p = atomic_exchange(&mm->spare[best], NULL);
+    if (!p) {
+      continue; /* another thread took it first */
+    }
+    /* Shrinking keeps the first pages where they are and hands the rest
+     * back. */
+    void *q = harm__realloc(p, bytes ? bytes : 1);
+    if (!q) {
+      harm__free(p);
+    }
+    return q;
   }
-  /* Shrinking keeps the first pages where they are; growing moves them
-   * (mremap) rather than copying. */
-  void *q = harm__realloc(p, bytes ? bytes : 1);
-  if (!q) {
-    harm__free(p);
-  }
-  return q;
 }
 
 void harm_matrix_free(harm_matrix *m) {
   if (!m) {
     return;
   }
-  harm__free(atomic_load(&m->spare));
+  for (int k = 0; k < HARM__MATRIX_SPARES; k++) {
+    harm__free(atomic_load(&m->spare[k]));
+  }
   harm__strpool_free(&m->codes);
   harm__free(m->code_count);
   harm__free(m->row);

@@ -9,6 +9,9 @@
 #include "core/strpool.h"
 #include "harmrank/score.h"
 
+/* Spare blocks a matrix can hold (see harm__matrix_alloc). */
+enum { HARM__MATRIX_SPARES = 3 };
+
 struct harm_matrix {
   const harm_dataset *ds; /* borrowed */
   harm_accounting acct;
@@ -43,19 +46,21 @@ struct harm_matrix {
   unsigned threads; /* from harm_matrix_opts: the threads of the scores
                        and the ranking made from this matrix */
   /* A build that consumed the dataset's records (harm_matrix_build_release)
-   * keeps its working copy of them here, spare_bytes long, instead of
-   * handing its pages back: the first scores take it for their items
-   * (harm__matrix_take_spare), as pages already written cost no fault and
-   * no zeroing. NULL when there is none or it was taken. */
-  _Atomic(void *) spare;
-  size_t spare_bytes;
+   * keeps its working arrays here (spare_bytes[k] long each: its copy of
+   * the records and two per-subject arrays) instead of handing their
+   * pages back: the scores and the ranking made next take them
+   * (harm__matrix_alloc), as pages already written cost no fault and no
+   * zeroing. NULL where there is none or it was taken. */
+  _Atomic(void *) spare[HARM__MATRIX_SPARES];
+  size_t spare_bytes[HARM__MATRIX_SPARES];
 };
 
-/* A block of `bytes` bytes (contents undefined) made from the matrix's
- * spare pages, or NULL when there are none left (then allocate as
- * usual). Takes the spare once, atomically, whatever the thread; the
- * caller owns the result (harm__free). */
-void *harm__matrix_take_spare(const harm_matrix *m, size_t bytes);
+/* `bytes` bytes (contents undefined) for work on m's scores: the
+ * smallest of m's spare blocks that holds them, resized to them, or new
+ * memory (harm__malloc) when none does or m is NULL. Each spare block is
+ * taken once, atomically, whatever the thread; the caller owns the
+ * result (harm__free). NULL when out of memory. */
+void *harm__matrix_alloc(const harm_matrix *m, size_t bytes);
 
 /* Offenders recorded on offence hash `offence` under split attribution
  * (1 when split is off or the offence is unknown). */

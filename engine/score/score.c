@@ -149,11 +149,7 @@ harm_status harm_score_compute(const harm_matrix *m, const harm_weights *w,
   harm_scores *s = harm__calloc(1, sizeof *s);
   if (s) {
     s->m = m;
-    size_t bytes = (m->n_subjects + 1) * sizeof *s->items;
-    s->items = harm__matrix_take_spare(m, bytes);
-    if (!s->items) {
-      s->items = harm__malloc(bytes);
-    }
+    s->items = harm__matrix_alloc(m, (m->n_subjects + 1) * sizeof *s->items);
   }
   if (!vec || !s || !s->items) {
     st = harm__fail(err, HARM_ERR_NOMEM, "score", NULL, 0, NULL,

@@ -147,12 +147,28 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
     }
     cr_assert_gt(harm_matrix_accounting(m).scored, 2 * 32768,
                  "too few records to reach a hand-back in both slices");
-    /* A release build keeps its working copy as spare pages, which the
-     * first scores take; a plain build has none. */
-    cr_assert_eq(atomic_load(&m->spare) != NULL, k > 0);
+    /* A release build keeps its working arrays as spare pages: the
+     * first scores take the records' copy, the ranking the other two; a
+     * plain build has none. */
+    for (int b = 0; b < HARM__MATRIX_SPARES; b++) {
+      cr_assert_eq(atomic_load(&m->spare[b]) != NULL, k > 0, "spare %d", b);
+    }
     harm_scores *s = NULL;
     cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
-    cr_assert_null(atomic_load(&m->spare));
+    cr_assert_null(atomic_load(&m->spare[0]));
+    cr_assert_eq(atomic_load(&m->spare[1]) != NULL, k > 0);
+    harm_ranking *rk = NULL;
+    cr_assert_eq(harm_rank_compute(s, &rk, &err), HARM_OK);
+    for (int b = 0; b < HARM__MATRIX_SPARES; b++) {
+      cr_assert_null(atomic_load(&m->spare[b]), "spare %d left", b);
+    }
+    /* The ranking made on those pages is the order of harm_rank_compare. */
+    for (size_t r = 1; r < harm_ranking_count(rk); r++) {
+      cr_assert_lt(harm_rank_compare(s, harm_ranking_at(rk, r),
+                                     harm_ranking_at(rk, r + 1)),
+                   0, "ranks %zu and %zu out of order", r, r + 1);
+    }
+    harm_ranking_free(rk);
     n_scores[k] = harm_scores_count(s);
     harm[k] = malloc(n_scores[k] * COLS * sizeof *harm[k]);
     for (size_t i = 0; i < n_scores[k]; i++) {
