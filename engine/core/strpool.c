@@ -5,11 +5,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #include "core/internal.h"
-
-uint64_t harm__hash(const void *p, size_t len) { return XXH3_64bits(p, len); }
 
 static uint32_t meta_of(uint64_t hash, size_t len) {
   return ((uint32_t)(hash >> 32) & ~31u) | (len < 31 ? (uint32_t)len : 31u);

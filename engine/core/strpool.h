@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hash.h"
+
 /* Index returned when interning fails (allocation failure or limit). */
 #define HARM__STRPOOL_FAIL UINT32_MAX
 
@@ -35,9 +37,6 @@ typedef struct harm__strpool {
 /* A zeroed struct is an empty pool. */
 #define HARM__STRPOOL_INIT                                                     \
   { 0 }
-
-/* 64-bit hash used by the pool (XXH3). */
-uint64_t harm__hash(const void *p, size_t len);
 
 /* Returns the index of [s, s + len), adding it when new; *added (may be
  * NULL) says whether it was new. HARM__STRPOOL_FAIL on allocation
