@@ -53,10 +53,11 @@ static harm_dataset *new_partial(const harm_dataset *like) {
   return ds;
 }
 
-static int shard_main(void *arg) {
-  shard *sh = arg;
+/* Reads the shard's chunk; buf: SRC_BLOCK bytes of scratch for a source
+ * read with pread (NULL for one in memory, or when it could not be
+ * allocated: then the shard fails with HARM_ERR_NOMEM). */
+static void shard_read(shard *sh, char *buf) {
   harm__csv_reader *r = NULL;
-  char *buf = sh->src->mem ? NULL : harm__malloc(SRC_BLOCK);
   harm_status st = HARM_ERR_NOMEM;
   if (sh->src->mem || buf) {
     st = harm__csv_reader_new(sh->ld.opts->max_field_bytes,
@@ -83,8 +84,13 @@ static int shard_main(void *arg) {
   }
   sh->st = harm__ingest_reader_status(&sh->ld, st);
   harm__csv_reader_free(r);
+}
+
+/* shard_read with a read buffer of its own. */
+static void shard_read_alone(shard *sh) {
+  char *buf = sh->src->mem ? NULL : harm__malloc(SRC_BLOCK);
+  shard_read(sh, buf);
   harm__free(buf);
-  return 0;
 }
 
 /* The threads' common work list: next counts the chunks handed out. */
@@ -96,9 +102,13 @@ typedef struct chunk_queue {
 
 static int queue_main(void *arg) {
   chunk_queue *q = arg;
+  /* One read buffer per thread, for all the chunks it takes: its pages
+   * are faulted in once, not once per chunk. */
+  char *buf = q->n && !q->sh[0].src->mem ? harm__malloc(SRC_BLOCK) : NULL;
   for (;;) {
     unsigned take = atomic_fetch_add(&q->next, 1);
     if (take >= q->n) {
+      harm__free(buf);
       return 0;
     }
     /* The last chunk first, then the others in file order: in a file
@@ -111,7 +121,7 @@ static int queue_main(void *arg) {
      * result (shards are merged in file order). */
     unsigned k = take == 0 ? q->n - 1 : take - 1;
     if (q->sh[k].ld.ds) {
-      shard_main(&q->sh[k]);
+      shard_read(&q->sh[k], buf);
     } else {
       q->sh[k].st = HARM_ERR_NOMEM;
     }
@@ -359,7 +369,7 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
       sh[k].last = true;
       n = k + 1;
       if (sh[k].ld.ds) {
-        shard_main(&sh[k]);
+        shard_read_alone(&sh[k]);
       } else {
         sh[k].st = HARM_ERR_NOMEM;
       }
