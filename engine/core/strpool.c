@@ -201,6 +201,18 @@ uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
   return idx;
 }
 
+bool harm__strpool_reserve_rows(harm__strpool *sp, uint32_t n, size_t bytes) {
+  if (n > sp->cap) {
+    uint64_t *off = harm__reallocarray(sp->offset, n, sizeof *off);
+    if (!off) {
+      return false;
+    }
+    sp->offset = off;
+    sp->cap = n;
+  }
+  return bytes <= sp->bytes_len || grow_bytes(sp, bytes - sp->bytes_len, bytes);
+}
+
 uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
   if (sp->n >= UINT32_MAX - 1) {
     return HARM__STRPOOL_FAIL;

@@ -68,6 +68,14 @@ static inline void harm__strpool_prefetch(const harm__strpool *sp, uint64_t h) {
  * failure. */
 uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len);
 
+/* Room, in an empty pool of one string per row (harm__strpool_append),
+ * for n strings of `bytes` bytes in all (NULs included) before it grows:
+ * a pool that grows from small copies itself at every doubling, and the
+ * copies' pages are faulted in on top of the final ones. Pages of the
+ * room that are never written cost no memory. False on allocation
+ * failure (the pool is unchanged). */
+bool harm__strpool_reserve_rows(harm__strpool *sp, uint32_t n, size_t bytes);
+
 /* Index of an existing string, or HARM__STRPOOL_FAIL. */
 uint32_t harm__strpool_find(const harm__strpool *sp, const char *s, size_t len);
 

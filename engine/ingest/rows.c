@@ -131,6 +131,13 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
       size_t cap = ds->cap_recs   ? ds->cap_recs * 4
                    : ld->rec_hint ? ld->rec_hint
                                   : 4096;
+      /* The row pool's first room alongside: one id per record, each
+       * about as long as this first one (it doubles when they are not). */
+      if (!ds->cap_recs && ds->subjects_rows && cap < UINT32_MAX &&
+          !harm__strpool_reserve_rows(&ds->subjects, (uint32_t)cap,
+                                      cap * (len + 2))) {
+        return false;
+      }
       harm__rec *recs = harm__reallocarray(ds->recs, cap, sizeof *recs);
       if (!recs) {
         return false;
