@@ -222,3 +222,32 @@ Test(strpool, unify_rows_consumes_the_pool_only_when_keys_hold_every_byte) {
     harm__strpool_free(&out);
   }
 }
+
+/* A row pool given room for n ids takes them without moving (no copy at
+ * a doubling), reads them back, and grows as usual past the room. */
+Test(strpool, reserved_rows_fill_the_room_without_moving) {
+  harm__strpool sp = HARM__STRPOOL_INIT;
+  enum { N = 5000 };
+  cr_assert(harm__strpool_reserve_rows(&sp, N, (size_t)N * 9));
+  const char *bytes = sp.bytes;
+  const uint64_t *offset = sp.offset;
+  char id[32];
+  for (unsigned i = 0; i < N; i++) {
+    int len = snprintf(id, sizeof id, "N%07u", i); /* 8 bytes + NUL */
+    cr_assert_eq(harm__strpool_append(&sp, id, (size_t)len), i);
+  }
+  cr_assert_eq(sp.bytes, bytes, "the bytes moved inside their room");
+  cr_assert_eq(sp.offset, offset, "the offsets moved inside their room");
+  cr_assert_eq(harm__strpool_append(&sp, "longer-than-the-room", 20), N);
+  for (unsigned i = 0; i < N; i++) {
+    size_t len;
+    const char *s = harm__strpool_get(&sp, i, &len);
+    snprintf(id, sizeof id, "N%07u", i);
+    cr_assert_eq(len, 8);
+    cr_assert_str_eq(s, id);
+  }
+  size_t len;
+  cr_assert_str_eq(harm__strpool_get(&sp, N, &len), "longer-than-the-room");
+  cr_assert_eq(len, 20);
+  harm__strpool_free(&sp);
+}
