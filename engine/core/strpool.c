@@ -599,7 +599,7 @@ static int slice_write(void *arg) {
 static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                   const bool *const *used, uint32_t *const *maps,
                   size_t n_pools, unsigned threads,
-                  harm__strpool *const *consume) {
+                  harm__strpool *const *consume, harm__spares *keep) {
   size_t all = 0;
   for (size_t k = 0; k < n_pools; k++) {
     all += pools[k]->n;
@@ -750,9 +750,14 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   harm__free(vbuf);
   harm__free(u.newidx);
   harm__free(u.e);
-  harm__free(u.keys);
+  if (ok && keep) {
+    harm__spares_put(keep, u.keys, (n + 1) * sizeof *u.keys);
+    harm__spares_put(keep, u.ord, (n + 1) * sizeof *u.ord);
+  } else {
+    harm__free(u.keys);
+    harm__free(u.ord);
+  }
   harm__free(u.k2);
-  harm__free(u.ord);
   harm__free(u.lens);
   harm__free(pj);
   return ok;
@@ -761,7 +766,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
-  return unify(out, pools, used, maps, n_pools, 1, NULL);
+  return unify(out, pools, used, maps, n_pools, 1, NULL, NULL);
 }
 
 bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
@@ -770,14 +775,15 @@ bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
   harm__strpool *consume[1] = {rows};
   const bool *usedv[1] = {used};
   uint32_t *maps[1] = {map};
-  return unify(out, pools, usedv, maps, 1, 1, consume);
+  return unify(out, pools, usedv, maps, 1, 1, consume, NULL);
 }
 
 bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
-                               size_t n_pools, unsigned threads) {
+                               size_t n_pools, unsigned threads,
+                               harm__spares *keep) {
   return unify(out, (const harm__strpool *const *)pools, used, maps, n_pools,
-               threads, pools);
+               threads, pools, keep);
 }
 
 void harm__strpool_free(harm__strpool *sp) {

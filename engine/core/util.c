@@ -351,3 +351,51 @@ void harm__discard(void *p, size_t len) {
   (void)len;
 #endif
 }
+
+void harm__spares_put(harm__spares *s, void *p, size_t bytes) {
+  for (int k = 0; p && k < HARM__SPARES; k++) {
+    if (!atomic_load(&s->p[k])) {
+      s->bytes[k] = bytes;
+      atomic_store(&s->p[k], p);
+      return;
+    }
+  }
+  harm__free(p);
+}
+
+void *harm__spares_take(harm__spares *s, size_t bytes, bool grow) {
+  for (;;) {
+    int best = -1;
+    bool fits = false;
+    for (int k = 0; k < HARM__SPARES; k++) {
+      if (!atomic_load(&s->p[k])) {
+        continue;
+      }
+      bool f = s->bytes[k] >= bytes;
+      if (best < 0 || (f && !fits) ||
+          (f == fits &&
+           (f ? s->bytes[k] < s->bytes[best] : s->bytes[k] > s->bytes[best]))) {
+        best = k;
+        fits = f;
+      }
+    }
+    if (best < 0 || (!fits && !grow)) {
+      return NULL;
+    }
+    void *p = atomic_exchange(&s->p[best], NULL);
+    if (!p) {
+      continue; /* another thread took it first */
+    }
+    void *q = harm__realloc(p, bytes ? bytes : 1);
+    if (!q) {
+      harm__free(p);
+    }
+    return q;
+  }
+}
+
+void harm__spares_free(harm__spares *s) {
+  for (int k = 0; k < HARM__SPARES; k++) {
+    harm__free(atomic_exchange(&s->p[k], NULL));
+  }
+}

@@ -70,6 +70,10 @@ struct harm_dataset {
    * reads them. Read them through harm__ds_seg. */
   harm__rec_seg *seg;
   size_t n_seg;
+  /* records_in_parts: the subjects sort's dead arrays, kept for the
+   * release build (its copy of the records and an index start there);
+   * it frees what it does not take. */
+  harm__spares spares;
   /* Places: read with harm_ingest_opts.read_places. */
   bool has_place, has_place_type; /* the header has the column */
   harm__strpool places;           /* sorted bytewise after ingest */

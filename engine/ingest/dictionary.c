@@ -329,6 +329,11 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   /* Subjects: one sort of every part's rows, consumed as they are keyed
    * (the readers leave one id per row). Codes, areas, places and types
    * are hash pools. */
+  /* Records left in their parts (see below) when nothing needs them in
+   * one array; then the subjects sort's arrays are kept for the release
+   * build. */
+  in_parts = in_parts && n_parts && !oids && !ds->has_place &&
+             !ds->has_place_type && !ds->previous_days;
   for (int kind = 0; ok && kind < N_KINDS; kind++) {
     harm__strpool **pools = harm__malloc(np * sizeof *pools);
     ok = pools != NULL;
@@ -339,7 +344,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     const bool *const *u = (const bool *const *)used[kind];
     if (ok && kind == K_SUBJECT) {
       ok = harm__strpool_unify_pools(&out[kind], pools, u, map[kind], np,
-                                     threads);
+                                     threads, in_parts ? &ds->spares : NULL);
     } else if (ok) {
       ok = harm__strpool_unify(&out[kind], cp, u, map[kind], np);
     }
@@ -356,8 +361,6 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
    * final array, whose pages (88 MB on ten million rows with a third in
    * the window) are then never faulted in. Offence ids and places need
    * the one array (the parts share ds's place columns and period). */
-  in_parts = in_parts && n_parts && !oids && !ds->has_place &&
-             !ds->has_place_type && !ds->previous_days;
   if (ok && in_parts) {
     harm__par_run(renumber_in_place, jobs, sizeof *jobs, nj);
     ok = move_to_segments(ds, all, np, total);

@@ -236,6 +236,7 @@ void harm_dataset_free(harm_dataset *ds) {
     return;
   }
   harm__free(ds->source);
+  harm__spares_free(&ds->spares);
   harm__strpool_free(&ds->subjects);
   harm__strpool_free(&ds->codes);
   harm__strpool_free(&ds->areas);

@@ -4,7 +4,6 @@
  * attribution, decay, and per-subject facts. Every step works on records
  * sorted by a total key, so the result never depends on input order. */
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <threads.h>
@@ -497,7 +496,10 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   const bool *proactive = m->code_proactive;
   /* (The records' count is 0 once they are released: w's size is kept.) */
   const size_t w_bytes = (ds->n_recs + 1) * sizeof(wrec);
-  wrec *w = harm__malloc(w_bytes);
+  /* A release build's copy of the records starts on the pages of the
+   * ingest's spare blocks (the subjects sort's keys), grown. */
+  wrec *w = release ? harm__spares_take(&release->spares, w_bytes, true) : NULL;
+  w = w ? w : harm__malloc(w_bytes);
   wrec **byc = NULL;
   uint32_t *wk = NULL; /* split attribution: k per record of w */
   size_t *start = NULL;
@@ -562,7 +564,14 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   if (release) {
     release_records(release);
   }
-  start = harm__calloc(n_subj + 2, sizeof *start);
+  start = release ? harm__spares_take(&release->spares,
+                                      (n_subj + 2) * sizeof *start, false)
+                  : NULL;
+  if (start) {
+    memset(start, 0, (n_subj + 2) * sizeof *start);
+  } else {
+    start = harm__calloc(n_subj + 2, sizeof *start);
+  }
   if (!start) {
     goto done;
   }
@@ -739,15 +748,16 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
 done:
   if (st == HARM_OK && release) {
     /* Read no more: their pages become the spares. */
-    atomic_init(&m->spare[0], (void *)w);
-    m->spare_bytes[0] = w_bytes;
-    atomic_init(&m->spare[1], (void *)start);
-    m->spare_bytes[1] = (n_subj + 2) * sizeof *start;
-    atomic_init(&m->spare[2], (void *)glen);
-    m->spare_bytes[2] = (n_subj + 1) * sizeof *glen;
+    harm__spares_put(&m->spares, w, w_bytes);
+    harm__spares_put(&m->spares, start, (n_subj + 2) * sizeof *start);
+    harm__spares_put(&m->spares, glen, (n_subj + 1) * sizeof *glen);
     w = NULL;
     start = NULL;
     glen = NULL;
+  }
+  if (release) {
+    /* The ingest's spares not taken above go now. */
+    harm__spares_free(&release->spares);
   }
   harm__free(w);
   harm__free(wk);
@@ -834,42 +844,18 @@ static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
 }
 
 void *harm__matrix_alloc(const harm_matrix *m, size_t bytes) {
-  /* The spares are the one part of a matrix that its readers change: each
-   * is handed over by an atomic exchange (a matrix is never a const
-   * object: harm_matrix_build allocates it). */
-  harm_matrix *mm = (harm_matrix *)m;
-  for (;;) {
-    int best = -1;
-    for (int k = 0; mm && k < HARM__MATRIX_SPARES; k++) {
-      if (atomic_load(&mm->spare[k]) && mm->spare_bytes[k] >= bytes &&
-          (best < 0 || mm->spare_bytes[k] < mm->spare_bytes[best])) {
-        best = k;
-      }
-    }
-    if (best < 0) {
-      return harm__malloc(bytes);
-    }
-    void *p = atomic_exchange(&mm->spare[best], NULL);
-    if (!p) {
-      continue; /* another thread took it first */
-    }
-    /* Shrinking keeps the first pages where they are and hands the rest
-     * back. */
-    void *q = harm__realloc(p, bytes ? bytes : 1);
-    if (!q) {
-      harm__free(p);
-    }
-    return q;
-  }
+  /* The spares are the one part of a matrix that its readers change (a
+   * matrix is never a const object: harm_matrix_build allocates it). */
+  void *p =
+      m ? harm__spares_take(&((harm_matrix *)m)->spares, bytes, false) : NULL;
+  return p ? p : harm__malloc(bytes);
 }
 
 void harm_matrix_free(harm_matrix *m) {
   if (!m) {
     return;
   }
-  for (int k = 0; k < HARM__MATRIX_SPARES; k++) {
-    harm__free(atomic_load(&m->spare[k]));
-  }
+  harm__spares_free(&m->spares);
   harm__strpool_free(&m->codes);
   harm__free(m->code_count);
   harm__free(m->row);

@@ -4,13 +4,9 @@
 #ifndef HARMRANK_SCORE_MATRIX_H
 #define HARMRANK_SCORE_MATRIX_H
 
-#include <stdatomic.h>
-
+#include "core/internal.h"
 #include "core/strpool.h"
 #include "harmrank/score.h"
-
-/* Spare blocks a matrix can hold (see harm__matrix_alloc). */
-enum { HARM__MATRIX_SPARES = 3 };
 
 struct harm_matrix {
   const harm_dataset *ds; /* borrowed */
@@ -46,20 +42,16 @@ struct harm_matrix {
   unsigned threads; /* from harm_matrix_opts: the threads of the scores
                        and the ranking made from this matrix */
   /* A build that consumed the dataset's records (harm_matrix_build_release)
-   * keeps its working arrays here (spare_bytes[k] long each: its copy of
-   * the records and two per-subject arrays) instead of handing their
-   * pages back: the scores and the ranking made next take them
-   * (harm__matrix_alloc), as pages already written cost no fault and no
-   * zeroing. NULL where there is none or it was taken. */
-  _Atomic(void *) spare[HARM__MATRIX_SPARES];
-  size_t spare_bytes[HARM__MATRIX_SPARES];
+   * keeps its working arrays here (its copy of the records and two
+   * per-subject arrays) instead of handing their pages back: the scores
+   * and the ranking made next take them (harm__matrix_alloc). */
+  harm__spares spares;
 };
 
-/* `bytes` bytes (contents undefined) for work on m's scores: the
- * smallest of m's spare blocks that holds them, resized to them, or new
- * memory (harm__malloc) when none does or m is NULL. Each spare block is
- * taken once, atomically, whatever the thread; the caller owns the
- * result (harm__free). NULL when out of memory. */
+/* `bytes` bytes (contents undefined) for work on m's scores: from m's
+ * spare blocks when one holds them (harm__spares_take), else new memory
+ * (harm__malloc; also when m is NULL). The caller owns the result
+ * (harm__free). NULL when out of memory. */
 void *harm__matrix_alloc(const harm_matrix *m, size_t bytes);
 
 /* Offenders recorded on offence hash `offence` under split attribution

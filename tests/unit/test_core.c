@@ -6,6 +6,7 @@
 #include <criterion/parameterized.h>
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -480,5 +481,49 @@ Test(report, csv_field_quotes_and_doubles_as_rfc4180) {
     char *got = csv_field_text(cases[i].in, cases[i].neutralise);
     cr_expect_str_eq(got, cases[i].want, "case %zu: %s", i, cases[i].in);
     free(got);
+  }
+}
+
+/* Spare blocks: the smallest block that holds a request is taken (its
+ * first bytes kept), none when none holds it unless growing (then the
+ * largest, grown, its bytes kept), each block once; a fifth block put
+ * into four full slots is freed (ASan's leak check in CI would see it
+ * otherwise), and what is left is freed. */
+static unsigned char *filled(size_t n, unsigned char v) {
+  unsigned char *p = harm__malloc(n);
+  cr_assert_not_null(p);
+  memset(p, v, n);
+  return p;
+}
+
+Test(core, spares_take_the_smallest_that_fits_or_grow_the_largest) {
+  harm__spares s;
+  memset(&s, 0, sizeof s);
+  harm__spares_put(&s, filled(1000, 1), 1000);
+  harm__spares_put(&s, filled(300, 2), 300);
+  harm__spares_put(&s, filled(600, 3), 600);
+  harm__spares_put(&s, filled(50, 4), 50);
+  harm__spares_put(&s, filled(70, 5), 70); /* no free slot: freed */
+  harm__spares_put(&s, NULL, 10);          /* ignored */
+  cr_assert_null(harm__spares_take(&s, 2000, false), "none holds 2000");
+  unsigned char *a = harm__spares_take(&s, 250, false);
+  cr_assert_not_null(a);
+  cr_assert(a[0] == 2 && a[249] == 2, "not the 300-byte block");
+  unsigned char *b = harm__spares_take(&s, 250, false);
+  cr_assert(b && b[0] == 3 && b[249] == 3, "not the 600-byte block");
+  unsigned char *c = harm__spares_take(&s, 5000, true);
+  cr_assert(c && c[0] == 1 && c[999] == 1, "not the largest, grown");
+  c[4999] = 9; /* the grown block's new end is writable */
+  cr_assert_null(harm__spares_take(&s, 60, false), "the 50-byte block");
+  unsigned char *d = harm__spares_take(&s, 40, false);
+  cr_assert(d && d[0] == 4 && d[39] == 4, "not the 50-byte block");
+  cr_assert_null(harm__spares_take(&s, 1, true), "a block taken twice");
+  harm__spares_put(&s, d, 40);
+  harm__free(a);
+  harm__free(b);
+  harm__free(c);
+  harm__spares_free(&s);
+  for (int k = 0; k < HARM__SPARES; k++) {
+    cr_assert_null(atomic_load(&s.p[k]));
   }
 }

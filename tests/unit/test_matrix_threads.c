@@ -12,6 +12,7 @@
 #include <harmrank.h>
 
 #include "core/internal.h"
+#include "ingest/dataset.h"
 #include "score/matrix.h"
 
 static uint64_t state = 20261123;
@@ -40,6 +41,15 @@ static char *make_csv(size_t rows, size_t *len) {
   }
   *len = n;
   return buf;
+}
+
+/* Spare blocks a matrix or dataset still holds. */
+static unsigned spares_left(harm__spares *sp) {
+  unsigned n = 0;
+  for (int b = 0; b < HARM__SPARES; b++) {
+    n += atomic_load(&sp->p[b]) != NULL;
+  }
+  return n;
 }
 
 static const char weights[] =
@@ -147,21 +157,16 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
     }
     cr_assert_gt(harm_matrix_accounting(m).scored, 2 * 32768,
                  "too few records to reach a hand-back in both slices");
-    /* A release build keeps its working arrays as spare pages: the
+    /* A release build keeps its working arrays as spare blocks: the
      * first scores take the records' copy, the ranking the other two; a
      * plain build has none. */
-    for (int b = 0; b < HARM__MATRIX_SPARES; b++) {
-      cr_assert_eq(atomic_load(&m->spare[b]) != NULL, k > 0, "spare %d", b);
-    }
+    cr_assert_eq(spares_left(&m->spares), k > 0 ? 3u : 0u);
     harm_scores *s = NULL;
     cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
-    cr_assert_null(atomic_load(&m->spare[0]));
-    cr_assert_eq(atomic_load(&m->spare[1]) != NULL, k > 0);
+    cr_assert_eq(spares_left(&m->spares), k > 0 ? 2u : 0u);
     harm_ranking *rk = NULL;
     cr_assert_eq(harm_rank_compute(s, &rk, &err), HARM_OK);
-    for (int b = 0; b < HARM__MATRIX_SPARES; b++) {
-      cr_assert_null(atomic_load(&m->spare[b]), "spare %d left", b);
-    }
+    cr_assert_eq(spares_left(&m->spares), 0u, "spares left after ranking");
     /* The ranking made on those pages is the order of harm_rank_compare. */
     for (size_t r = 1; r < harm_ranking_count(rk); r++) {
       cr_assert_lt(harm_rank_compare(s, harm_ranking_at(rk, r),
@@ -294,6 +299,10 @@ Test(matrix, records_in_parts_score_like_one_array) {
       harm_dataset *ds = NULL;
       cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
                    HARM_OK, "%s", err.message);
+      /* In parts, the subjects sort's keys and order are kept for the
+       * release build, which takes or frees them. */
+      cr_assert_eq(spares_left(&ds->spares), c > 0 ? 2u : 0u, "%u threads",
+                   counts[c]);
       harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
       mo.weights = w;
       mo.threads = counts[c];
@@ -309,6 +318,7 @@ Test(matrix, records_in_parts_score_like_one_array) {
                      counts[c]);
         cr_assert_null(m);
         cr_assert_eq(harm_matrix_build_release(ds, &mo, &m, &err), HARM_OK);
+        cr_assert_eq(spares_left(&ds->spares), 0u);
       }
       harm_accounting a = harm_matrix_accounting(m);
       cr_assert_eq(a.read, 120000);

@@ -136,7 +136,7 @@ Test(strpool, rows_of_several_pools_unified_match_a_sorted_reference) {
   harm__strpool out;
   memset(&out, 0, sizeof out);
   cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used, maps,
-                                      POOLS, 1));
+                                      POOLS, 1, NULL));
   cr_assert_eq(out.n, n_unique);
   for (uint32_t i = 0; i < out.n; i++) {
     cr_assert_str_eq(harm__strpool_get(&out, i, NULL), ref[i], "entry %u", i);

@@ -5,6 +5,7 @@
  * count. harm__par_min is lowered so that they run on test-sized data;
  * the ranking is also checked against a plain sort by harm_rank_compare. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,8 +325,19 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
       }
       harm__strpool out;
       memset(&out, 0, sizeof out);
+      /* The sort's arrays kept as spares on odd thread counts: the
+       * same dictionary, and the two blocks are there to take. */
+      harm__spares keep;
+      memset(&keep, 0, sizeof keep);
       cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used,
-                                          maps, POOLS, threads));
+                                          maps, POOLS, threads,
+                                          threads % 2 ? &keep : NULL));
+      size_t kept = 0;
+      for (int b = 0; b < HARM__SPARES; b++) {
+        kept += atomic_load(&keep.p[b]) != NULL;
+      }
+      cr_assert_eq(kept, threads % 2 ? 2u : 0u);
+      harm__spares_free(&keep);
       cr_assert_eq(rows[0].bytes == NULL, regime < 2,
                    "pools consumed exactly when the keys hold every byte");
       if (threads == 1) {
