@@ -84,7 +84,8 @@ void harm__discard(void *p, size_t len);
 
 /* Spare blocks: arrays a stage is done with, whose pages are written
  * already, kept for a later stage instead of being handed back (a fresh
- * page costs a fault and its zeroing, 1.6-2.2 us on the test machines).
+ * page costs a fault and its zeroing, about 2 us on the test machines:
+ * bench/pagecost.c).
  * A zeroed struct holds none. harm__spares_put and harm__spares_free are
  * for one thread at a time; harm__spares_take may race with itself
  * (each block is taken once, by an atomic exchange). */

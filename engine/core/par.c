@@ -201,26 +201,23 @@ static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
   *b = (radix_bufs){b->kd, b->ks, b->vd, b->vs};
 }
 
-/* The sort; with want_keys false the keys are left packed, not in
- * order (the caller needs only the values' order). */
+/* The sort, with k2 and v2 (n elements each) as scratch; with want_keys
+ * false the keys are left packed, not in order (the caller needs only
+ * the values' order). */
 static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
-                       unsigned threads, bool want_keys, uint64_t *kbuf,
-                       uint32_t *vbuf) {
+                       unsigned threads, bool want_keys, uint64_t *k2,
+                       uint32_t *v2) {
+  if (!k2 || !v2) {
+    return false; /* no scratch (a failed allocation, or none given) */
+  }
   if (n < 2) {
     return true;
   }
   unsigned T = harm__par_threads(threads, n);
-  /* The scratch is the caller's when given (kbuf and vbuf together). */
-  uint64_t *k2 = kbuf ? kbuf : harm__malloc(n * sizeof *k2);
-  uint32_t *v2 = kbuf ? vbuf : harm__malloc(n * sizeof *v2);
-  uint64_t *own_k2 = kbuf ? NULL : k2;
-  uint32_t *own_v2 = kbuf ? NULL : v2;
   radix_job *jobs = harm__malloc(T * sizeof *jobs);
   pack_plan *plan = harm__malloc(sizeof *plan);
   size_t(*total)[256] = harm__calloc(8, sizeof *total);
-  if (!k2 || !v2 || !jobs || !plan || !total) {
-    harm__free(own_k2);
-    harm__free(own_v2);
+  if (!jobs || !plan || !total) {
     harm__free(jobs);
     harm__free(plan);
     harm__free(total);
@@ -286,33 +283,39 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
   harm__free(jobs);
   harm__free(plan);
   harm__free(total);
-  harm__free(own_k2);
-  harm__free(own_v2);
   return true;
+}
+
+/* radix_sort with scratch of its own. */
+static bool radix_sort_alloc(uint64_t *keys, uint32_t *vals, size_t n,
+                             unsigned threads, bool want_keys) {
+  if (n < 2) {
+    return true;
+  }
+  uint64_t *k2 = harm__malloc(n * sizeof *k2);
+  uint32_t *v2 = harm__malloc(n * sizeof *v2);
+  bool ok = radix_sort(keys, vals, n, threads, want_keys, k2, v2);
+  harm__free(k2);
+  harm__free(v2);
+  return ok;
 }
 
 bool harm__radix_sort_mt(uint64_t *keys, uint32_t *vals, size_t n,
                          unsigned threads) {
-  return radix_sort(keys, vals, n, threads, true, NULL, NULL);
+  return radix_sort_alloc(keys, vals, n, threads, true);
 }
 
 bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads) {
-  return radix_sort(keys, vals, n, threads, false, NULL, NULL);
+  return radix_sort_alloc(keys, vals, n, threads, false);
 }
 
 bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  if (!kbuf || !vbuf) {
-    return false;
-  }
   return radix_sort(keys, vals, n, threads, false, kbuf, vbuf);
 }
 
 bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  if (!kbuf || !vbuf) {
-    return false;
-  }
   return radix_sort(keys, vals, n, threads, true, kbuf, vbuf);
 }

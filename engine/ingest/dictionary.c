@@ -326,14 +326,14 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   if (ok) {
     harm__par_run(mark_used, jobs, sizeof *jobs, nj);
   }
-  /* Subjects: one sort of every part's rows, consumed as they are keyed
-   * (the readers leave one id per row). Codes, areas, places and types
-   * are hash pools. */
   /* Records left in their parts (see below) when nothing needs them in
    * one array; then the subjects sort's arrays are kept for the release
    * build. */
   in_parts = in_parts && n_parts && !oids && !ds->has_place &&
              !ds->has_place_type && !ds->previous_days;
+  /* Subjects: one sort of every part's rows, consumed as they are keyed
+   * (the readers leave one id per row). Codes, areas, places and types
+   * are hash pools. */
   for (int kind = 0; ok && kind < N_KINDS; kind++) {
     harm__strpool **pools = harm__malloc(np * sizeof *pools);
     ok = pools != NULL;

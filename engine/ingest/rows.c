@@ -105,6 +105,10 @@ static bool passes_filters(const loader *ld, const harm__csv_record *rec) {
   return true;
 }
 
+/* Bytes of room per subject id that a chunk's row pool reserves at
+ * most (see push_rec). */
+enum { ROW_ID_ROOM = 32 };
+
 /* Stores a kept record, its subject (s, len) appended to the row pool.
  * With as_of = latest, records (and their subject strings) that fell out
  * of the window are dropped whenever the count has grown by half since
@@ -132,11 +136,14 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
                    : ld->rec_hint ? ld->rec_hint
                                   : 4096;
       /* The row pool's first room alongside: one id per record, each
-       * about as long as this first one (it doubles when they are not). */
-      if (!ds->cap_recs && ds->subjects_rows && cap < UINT32_MAX &&
-          !harm__strpool_reserve_rows(&ds->subjects, (uint32_t)cap,
-                                      cap * (len + 2))) {
-        return false;
+       * about as long as this first one, counted as at most 32 bytes (a
+       * long first id must not ask for a huge block). The room only
+       * saves copies: without it the pool grows as before, so a failure
+       * here is not one of the run's. */
+      if (!ds->cap_recs && ds->subjects_rows && cap < UINT32_MAX) {
+        size_t per_id = len + 2 < ROW_ID_ROOM ? len + 2 : ROW_ID_ROOM;
+        (void)harm__strpool_reserve_rows(&ds->subjects, (uint32_t)cap,
+                                         cap * per_id);
       }
       harm__rec *recs = harm__reallocarray(ds->recs, cap, sizeof *recs);
       if (!recs) {
