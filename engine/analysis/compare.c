@@ -268,6 +268,11 @@ harm_status harm_analysis_comparison_new(const harm_ranking *a,
     return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
                       "the rankings were not scored from the same matrix");
   }
+  if (!harm_ranking_is_whole(a) || !harm_ranking_is_whole(b)) {
+    return harm__fail(err, HARM_ERR_USAGE, "analysis", NULL, 0, NULL,
+                      "a comparison needs whole rankings, not only their "
+                      "top ranks (rank_top)");
+  }
   harm_analysis_comparison *c = harm__calloc(1, sizeof *c);
   double *ha = harm__reallocarray(NULL, n + 1, sizeof *ha);
   double *hb = harm__reallocarray(NULL, n + 1, sizeof *hb);

@@ -118,6 +118,12 @@ static inline const harm_report_column *cli_top_places(const cli_pipeline *p) {
 int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
                      cli_pipeline *p);
 
+/* As cli_pipeline_run for `score`, which lists the first `top` ranks
+ * only (0 = every one): the run ranks no further (harm_run_opts
+ * rank_top). */
+int cli_pipeline_run_top(const cli_opts *o, const char *rejects_path,
+                         size_t top, cli_pipeline *p);
+
 /* As cli_pipeline_run for `explain`: keeps offence ids, writes no
  * rejects file. */
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p);

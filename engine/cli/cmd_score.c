@@ -36,8 +36,10 @@ int cli_cmd_score(int argc, char **argv) {
   memset(&p, 0, sizeof p);
   const char *outs[2] = {output, rejects};
   rc = cli_check_paths("score", &o, outs, 2, false);
+  /* scores.csv lists the first `top` ranks: the run ranks no further. */
+  size_t top = harm_config_output_top(o.cfg);
   if (!rc) {
-    rc = cli_pipeline_run(&o, rejects, &p);
+    rc = cli_pipeline_run_top(&o, rejects, top, &p);
   }
   harm_outfile *out = NULL;
   harm_error err = HARM_ERROR_INIT;
@@ -45,7 +47,6 @@ int cli_cmd_score(int argc, char **argv) {
     rc = cli_fail(&err);
   }
   if (!rc) {
-    size_t top = harm_config_output_top(o.cfg);
     harm_status st = p.people
                          ? harm_report_people_scores(harm_outfile_stream(out),
                                                      p.people, top, &err)

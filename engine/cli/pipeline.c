@@ -163,7 +163,7 @@ typedef enum run_kind {
 } run_kind;
 
 static int run(const cli_opts *o, const char *rejects_path, run_kind kind,
-               cli_pipeline *p) {
+               size_t rank_top, cli_pipeline *p) {
   bool keep_ids = kind == RUN_EXPLAIN, places_cmd = kind == RUN_PLACES;
   /* Each offender's top places, only for the commands that list them. */
   bool lists = kind == RUN_LIST || kind == RUN_EXPLAIN;
@@ -192,6 +192,7 @@ static int run(const cli_opts *o, const char *rejects_path, run_kind kind,
   ro.weights = o->weights;
   ro.n_weights = o->n_weights;
   ro.keep_offence_ids = keep_ids;
+  ro.rank_top = rank_top;
   ro.today = today();
   /* Runs that write a manifest record the hash of the bytes read. */
   ro.hash_input = o->out_dir != NULL;
@@ -259,19 +260,24 @@ void cli_pipeline_free(cli_pipeline *p) {
 
 int cli_pipeline_run(const cli_opts *o, const char *rejects_path,
                      cli_pipeline *p) {
-  return run(o, rejects_path, RUN_LIST, p);
+  return run(o, rejects_path, RUN_LIST, 0, p);
+}
+
+int cli_pipeline_run_top(const cli_opts *o, const char *rejects_path,
+                         size_t top, cli_pipeline *p) {
+  return run(o, rejects_path, RUN_LIST, top, p);
 }
 
 int cli_pipeline_run_explain(const cli_opts *o, cli_pipeline *p) {
-  return run(o, NULL, RUN_EXPLAIN, p);
+  return run(o, NULL, RUN_EXPLAIN, 0, p);
 }
 
 int cli_pipeline_run_places(const cli_opts *o, const char *rejects_path,
                             cli_pipeline *p) {
-  return run(o, rejects_path, RUN_PLACES, p);
+  return run(o, rejects_path, RUN_PLACES, 0, p);
 }
 
 int cli_pipeline_run_analysis(const cli_opts *o, const char *rejects_path,
                               cli_pipeline *p) {
-  return run(o, rejects_path, RUN_ANALYSIS, p);
+  return run(o, rejects_path, RUN_ANALYSIS, 0, p);
 }

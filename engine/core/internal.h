@@ -129,6 +129,10 @@ bool harm__radix_sort(uint64_t *keys, uint32_t *vals, size_t n);
  * (run here if one cannot start). */
 enum { HARM__PAR_MAX = 64 };
 extern size_t harm__par_min;
+/* harm_rank_compute_top selects by heaps up to n / harm__top_select_div
+ * ranks (16; and 65,536 at most), beyond that it cuts the whole ranking.
+ * Tests set it to 1 so the heaps select every k below n. */
+extern size_t harm__top_select_div;
 /* Most rows inside the window one ingest keeps (4,294,967,294: the
  * subjects sort numbers one entry per kept row in 32 bits); more stop
  * the read with HARM_ERR_LIMIT. Tests lower it. */

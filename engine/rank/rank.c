@@ -12,8 +12,11 @@
 struct harm_ranking {
   const harm_scores *s;
   uint32_t *order; /* order[r - 1] = score index at rank r */
-  uint32_t *rank;  /* rank[i] = rank of score index i */
-  size_t n;        /* at most UINT32_MAX - 1 (checked in compute) */
+  uint32_t *rank;  /* rank[i] = rank of score index i (every score), or
+                      NULL for a top ranking found by selection */
+  size_t n;        /* ranks held: every score (at most UINT32_MAX - 1,
+                      checked in compute), or the first n of a top
+                      ranking */
 };
 
 int harm_rank_key_compare(const harm_rank_key *a, const harm_rank_key *b) {
@@ -203,6 +206,123 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
   return compute(s, NULL, out, err);
 }
 
+/* ---- The first k ranks only ------------------------------------------
+ * A list of the top k (scores.csv with [output] top) needs k ranks, not
+ * n: each thread keeps the k best of its slice of the scores in a heap
+ * whose root is the lowest of them, and the T * k candidates are sorted
+ * by the same comparison. The order is total (the subject breaks every
+ * tie), so the k best are one set whatever the slices, and the result is
+ * the first k of harm_rank_compute's order at any thread count. */
+
+/* Beyond this many ranks (or n / harm__top_select_div, a sixteenth of
+ * the scores) the whole ranking is computed and cut: the heaps would
+ * cost more than the sorts. */
+enum { TOP_SELECT_MAX = 1 << 16 };
+size_t harm__top_select_div = 16;
+
+static int cmp_index(const harm_scores *s, uint32_t a, uint32_t b) {
+  return harm_rank_compare(s, harm_scores_at(s, a), harm_scores_at(s, b));
+}
+
+typedef struct top_job {
+  const harm_scores *s;
+  size_t i0, i1, k;
+  uint32_t *heap; /* k slots; the root ranks lowest */
+  size_t n;
+} top_job;
+
+static void heap_down(const harm_scores *s, uint32_t *h, size_t n, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, low = i;
+    if (l < n && cmp_index(s, h[l], h[low]) > 0) {
+      low = l;
+    }
+    if (l + 1 < n && cmp_index(s, h[l + 1], h[low]) > 0) {
+      low = l + 1;
+    }
+    if (low == i) {
+      return;
+    }
+    uint32_t t = h[i];
+    h[i] = h[low];
+    h[low] = t;
+    i = low;
+  }
+}
+
+static int top_select(void *arg) {
+  top_job *j = arg;
+  uint32_t *h = j->heap;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    if (j->n < j->k) {
+      /* Sift up the new leaf. */
+      size_t c = j->n++;
+      h[c] = (uint32_t)i;
+      while (c && cmp_index(j->s, h[(c - 1) / 2], h[c]) < 0) {
+        uint32_t t = h[c];
+        h[c] = h[(c - 1) / 2];
+        h[(c - 1) / 2] = t;
+        c = (c - 1) / 2;
+      }
+    } else if (cmp_index(j->s, (uint32_t)i, h[0]) < 0) {
+      h[0] = (uint32_t)i;
+      heap_down(j->s, h, j->n, 0);
+    }
+  }
+  return 0;
+}
+
+static int cmp_candidates(const void *a, const void *b, void *ctx) {
+  return cmp_index(ctx, *(const uint32_t *)a, *(const uint32_t *)b);
+}
+
+harm_status harm_rank_compute_top(const harm_scores *s, size_t k,
+                                  harm_ranking **out, harm_error *err) {
+  size_t n = s ? harm_scores_count(s) : 0;
+  if (!s || k == 0 || k >= n || k > TOP_SELECT_MAX ||
+      k > n / harm__top_select_div) {
+    harm_status st = compute(s, NULL, out, err);
+    if (st == HARM_OK && k && k < n) {
+      (*out)->n = k; /* ranks past k are not held */
+    }
+    return st;
+  }
+  const harm_matrix *m = harm_scores_matrix(s);
+  unsigned T = harm__par_threads(m ? m->threads : 1, n);
+  harm_ranking *r = harm__calloc(1, sizeof *r);
+  uint32_t *cand = harm__malloc((T * k + 1) * sizeof *cand);
+  bool ok = r && cand;
+  if (ok) {
+    top_job jobs[HARM__PAR_MAX];
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t] = (top_job){.s = s,
+                          .i0 = n * t / T,
+                          .i1 = n * (t + 1) / T,
+                          .k = k,
+                          .heap = cand + (size_t)t * k};
+    }
+    harm__par_run(top_select, jobs, sizeof *jobs, T);
+    /* The heaps' candidates, packed, then sorted. */
+    size_t c = 0;
+    for (unsigned t = 0; t < T; t++) {
+      memmove(cand + c, jobs[t].heap, jobs[t].n * sizeof *cand);
+      c += jobs[t].n;
+    }
+    ok = harm__sort(cand, c, sizeof *cand, cmp_candidates, (void *)s);
+  }
+  if (!ok) {
+    harm__free(cand);
+    harm__free(r);
+    return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,
+                      "out of memory");
+  }
+  r->s = s;
+  r->n = k;
+  r->order = cand; /* its first k are the ranks held */
+  *out = r;
+  return HARM_OK;
+}
+
 harm_status harm_rank_compute_by(const harm_scores *s, const double *key,
                                  harm_ranking **out, harm_error *err) {
   if (!key) {
@@ -231,7 +351,19 @@ const harm_score *harm_ranking_at(const harm_ranking *r, size_t rank) {
 }
 
 size_t harm_ranking_rank_of(const harm_ranking *r, size_t i) {
-  return i < r->n ? r->rank[i] : 0;
+  if (r->rank) {
+    return i < harm_scores_count(r->s) && r->rank[i] <= r->n ? r->rank[i] : 0;
+  }
+  for (size_t k = 0; k < r->n; k++) { /* a top ranking: k is small */
+    if (r->order[k] == i) {
+      return k + 1;
+    }
+  }
+  return 0;
+}
+
+bool harm_ranking_is_whole(const harm_ranking *r) {
+  return r->n == harm_scores_count(r->s);
 }
 
 const harm_scores *harm_ranking_scores(const harm_ranking *r) { return r->s; }

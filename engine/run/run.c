@@ -287,7 +287,8 @@ harm_status harm_run_new(const harm_config *cfg, const harm_run_opts *opts,
     st = harm_score_compute(r->matrix, r->weights[k], &r->so, &r->scores[k],
                             err);
     if (st == HARM_OK) {
-      st = harm_rank_compute(r->scores[k], &r->ranking[k], err);
+      st =
+          harm_rank_compute_top(r->scores[k], o->rank_top, &r->ranking[k], err);
     }
     if (st == HARM_OK) {
       /* A table that weighs none of the data's codes would rank everyone

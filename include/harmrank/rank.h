@@ -52,11 +52,29 @@ harm_status harm_rank_compute(const harm_scores *s, harm_ranking **out,
 harm_status harm_rank_compute_by(const harm_scores *s, const double *key,
                                  harm_ranking **out, harm_error *err);
 
+/* The first k ranks of harm_rank_compute's order, and only them: what a
+ * list of the top k needs (scores.csv with [output] top = k), without
+ * ordering every subject. k = 0, or k at least the number of scores,
+ * ranks them all. The ranks held are exactly those harm_rank_compute
+ * gives, at any thread count. harm_ranking_count gives min(k, n);
+ * harm_ranking_rank_of gives 0 for a score outside the first k (a scan
+ * of the k ranks when k is small). Code that needs every rank (a cohort,
+ * a comparison of two rankings) refuses a ranking that is not whole
+ * (harm_ranking_is_whole).
+ * Returns HARM_OK, HARM_ERR_USAGE (NULL scores) or HARM_ERR_NOMEM.
+ * Ownership as harm_rank_compute. */
+harm_status harm_rank_compute_top(const harm_scores *s, size_t k,
+                                  harm_ranking **out, harm_error *err);
+
 /* Frees a ranking; NULL is a no-op. */
 void harm_ranking_free(harm_ranking *r);
 
-/* Number of ranked subjects (= harm_scores_count). */
+/* Number of ranks held: harm_scores_count, or fewer for a ranking of
+ * the first k (harm_rank_compute_top). */
 size_t harm_ranking_count(const harm_ranking *r);
+
+/* Whether the ranking holds every score's rank. */
+bool harm_ranking_is_whole(const harm_ranking *r);
 
 /* The scores that were ranked (borrowed). */
 const harm_scores *harm_ranking_scores(const harm_ranking *r);
@@ -69,7 +87,7 @@ const harm_score *harm_ranking_at(const harm_ranking *r, size_t rank);
 size_t harm_ranking_index(const harm_ranking *r, size_t rank);
 
 /* The 1-based rank of the score at index i of harm_scores_at; 0 when out
- * of range. */
+ * of range or outside the ranks held. */
 size_t harm_ranking_rank_of(const harm_ranking *r, size_t i);
 
 /* The comparison the ranking uses: negative when a ranks above b. Both

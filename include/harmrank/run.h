@@ -71,6 +71,12 @@ typedef struct harm_run_opts {
                              period (harm_ingest_opts.previous_days);
                              nothing else in the run sees them; default
                              0 */
+  size_t rank_top;        /* rank only each table's first rank_top
+                             subjects (harm_rank_compute_top), for a
+                             caller that lists only the top of the
+                             ranking; default 0 = rank every subject.
+                             harm_run_select and comparisons need whole
+                             rankings and refuse the run's then */
 } harm_run_opts;
 
 #define HARM_RUN_OPTS_INIT                                                     \
@@ -79,7 +85,8 @@ typedef struct harm_run_opts {
     .pseudonym_key_len = 0, .on_reject = NULL, .reject_ctx = NULL,             \
     .keep_offence_ids = false, .hash_input = false, .keep_records = false,     \
     .today = HARM_DATE_NONE, .on_stage = NULL, .stage_ctx = NULL,              \
-    .read_places = false, .place_optional = false, .previous_days = 0          \
+    .read_places = false, .place_optional = false, .previous_days = 0,         \
+    .rank_top = 0                                                              \
   }
 
 /* Something a person should hear about a run that still succeeded. */

@@ -51,7 +51,7 @@ static const char WEIGHTS[] =
     "028/01,burglary,2.385,property,0,estimate: test\n"
     "034/01,robbery,365,robbery,0,anchor: robbery 365 days\n";
 
-static harm_run *run_with(const char *ini) {
+static harm_run *run_top(const char *ini, size_t rank_top) {
   strcpy(dir, "/tmp/harm_run_XXXXXX");
   test_mkdtemp(dir);
   const char *off = put("offences.csv", OFFENCES);
@@ -65,11 +65,14 @@ static harm_run *run_with(const char *ini) {
   harm_run_opts ro = HARM_RUN_OPTS_INIT;
   ro.offences = off;
   ro.keep_records = true; /* explain reads them */
+  ro.rank_top = rank_top;
   harm_run *r = NULL;
   cr_assert_eq(harm_run_new(cfg, &ro, &r, &err), HARM_OK, "%s", err.message);
   harm_config_free(cfg);
   return r;
 }
+
+static harm_run *run_with(const char *ini) { return run_top(ini, 0); }
 
 static const char BASE[] = "[weights]\nfile = weights.csv\n"
                            "[scoring]\nas_of = 2026-10-31\n"
@@ -246,4 +249,36 @@ Test(run, records_are_released_unless_kept) {
   cr_expect_null(lines);
   harm_run_free(r);
   harm_config_free(cfg);
+}
+
+/* rank_top = 1: the run ranks only A (747.25 days; B has 19.635, C
+ * 2.385). A cohort and a comparison need every rank and refuse it. */
+Test(run, rank_top_holds_only_the_first_ranks_and_cohorts_refuse_it) {
+  harm_run *r = run_top(BASE, 1);
+  const harm_ranking *rk = harm_run_ranking(r, 0);
+  cr_assert_eq(harm_ranking_count(rk), 1);
+  cr_expect(!harm_ranking_is_whole(rk));
+  cr_expect_eq(harm_ranking_at(rk, 1), score_of(r, "A"));
+  cr_expect_null(harm_ranking_at(rk, 2));
+  const harm_scores *s = harm_run_scores(r, 0);
+  for (size_t i = 0; i < harm_scores_count(s); i++) {
+    bool is_a = harm_scores_at(s, i) == score_of(r, "A");
+    cr_expect_eq(harm_ranking_rank_of(rk, i), is_a ? 1u : 0u);
+  }
+  harm_cohort_rules rules = HARM_COHORT_RULES_INIT;
+  const harm_cohort *c = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_expect_eq(harm_run_select(r, &rules, NULL, NULL, NULL, &c, &err),
+               HARM_ERR_USAGE);
+  cr_expect(strstr(err.message, "whole ranking") != NULL, "%s", err.message);
+  harm_analysis_comparison *cmp = NULL;
+  cr_expect_eq(harm_analysis_comparison_new(rk, rk, 1, &cmp, &err),
+               HARM_ERR_USAGE);
+  cr_expect_null(cmp);
+  harm_run_free(r);
+  /* rank_top = 0 (the default) ranks all three. */
+  r = run_top(BASE, 0);
+  cr_expect(harm_ranking_is_whole(harm_run_ranking(r, 0)));
+  cr_expect_eq(harm_ranking_count(harm_run_ranking(r, 0)), 3);
+  harm_run_free(r);
 }

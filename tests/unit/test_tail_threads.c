@@ -202,6 +202,39 @@ static result run_at(const char *csv, size_t len, const harm_weights *w,
     cr_assert_eq(ref[k].subject, res.items[res.order[k]].subject,
                  "rank %zu differs from the comparison's order", k + 1);
   }
+  /* The first k ranks alone (harm_rank_compute_top): by the heaps (k up
+   * to n / 16; every k below n when harm__top_select_div is 1), by the
+   * whole ranking cut (larger k), or all of them (0, n and more): each
+   * is the reference's first k, and rank_of knows only those. */
+  const size_t tops[] = {
+      1,         2,         3,     7,         20, res.n / 16, res.n / 16 + 1,
+      res.n / 2, res.n - 1, res.n, res.n + 5, 0};
+  for (size_t t = 0; t < 2 * sizeof tops / sizeof *tops; t++) {
+    harm__top_select_div = t % 2 ? 1 : 16;
+    size_t k = tops[t / 2], held = k && k < res.n ? k : res.n;
+    harm_ranking *top = NULL;
+    cr_assert_eq(harm_rank_compute_top(s, k, &top, &err), HARM_OK);
+    cr_assert_eq(harm_ranking_count(top), held, "top %zu", k);
+    cr_assert_eq(harm_ranking_is_whole(top), held == res.n);
+    for (size_t q = 0; q < held; q++) {
+      const harm_score *sc = harm_ranking_at(top, q + 1);
+      cr_assert_eq(sc->subject, ref[q].subject, "top %zu: rank %zu differs", k,
+                   q + 1);
+      cr_assert_eq(harm_ranking_rank_of(top, harm_ranking_index(top, q + 1)),
+                   q + 1);
+    }
+    cr_assert_null(harm_ranking_at(top, held + 1));
+    if (held < res.n) {
+      /* The score at the reference's rank held + 1 is not held. */
+      size_t out = 0;
+      while (res.items[out].subject != ref[held].subject) {
+        out++;
+      }
+      cr_assert_eq(harm_ranking_rank_of(top, out), 0, "top %zu", k);
+    }
+    harm_ranking_free(top);
+  }
+  harm__top_select_div = 16;
   free(ref);
   free(key);
   harm_ranking_free(rb);
