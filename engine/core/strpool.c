@@ -201,6 +201,63 @@ uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
   return idx;
 }
 
+/* Big-endian first 8 bytes, zero-padded: comparing these keys compares
+ * the strings' first 8 bytes bytewise (ids never contain NUL). */
+static uint64_t prefix_key(const char *s, size_t len) {
+  uint64_t k = 0;
+  for (size_t i = 0; i < 8; i++) {
+    k = (k << 8) | (i < len ? (unsigned char)s[i] : 0u);
+  }
+  return k;
+}
+
+/* Length of a string of up to 16 bytes from its two big-endian keys:
+ * ids hold no NUL, so the zero padding marks the end. 16 means "16 or
+ * more". */
+static size_t key_len(uint64_t k1, uint64_t k2) {
+  if (k2) {
+    return 16 - (size_t)__builtin_ctzll(k2) / 8;
+  }
+  return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
+}
+
+/* A string's bytes [0, 8) big-endian, zero-padded: prefix_key with one
+ * load when the string has 8 bytes or more. */
+static inline uint64_t load_key(const char *s, size_t len) {
+  if (len >= 8) {
+    uint64_t k;
+    memcpy(&k, s, 8);
+    return __builtin_bswap64(k);
+  }
+  return prefix_key(s, len);
+}
+
+/* A keyed pool of rows (its ids all of up to 8 bytes, each a key in
+ * offset[]) turned into one of strings, for an id that is longer: every
+ * key written out as its bytes and a NUL. False on allocation failure
+ * (the pool is unchanged). */
+static bool unkey(harm__strpool *sp) {
+  size_t total = 0;
+  for (uint32_t i = 0; i < sp->n; i++) {
+    total += key_len(sp->offset[i], 0) + 1;
+  }
+  if (!grow_bytes(sp, total, total > 16384 ? total : 16384)) {
+    return false;
+  }
+  size_t at = 0;
+  for (uint32_t i = 0; i < sp->n; i++) {
+    uint64_t k = __builtin_bswap64(sp->offset[i]);
+    size_t len = key_len(sp->offset[i], 0);
+    memcpy(sp->bytes + at, &k, len);
+    sp->bytes[at + len] = '\0';
+    sp->offset[i] = at;
+    at += len + 1;
+  }
+  sp->bytes_len = at;
+  sp->keyed = false;
+  return true;
+}
+
 bool harm__strpool_reserve_rows(harm__strpool *sp, uint32_t n, size_t bytes) {
   if (n > sp->cap) {
     uint64_t *off = harm__reallocarray(sp->offset, n, sizeof *off);
@@ -227,6 +284,18 @@ uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
     }
     sp->offset = off;
     sp->cap = cap;
+  }
+  /* An empty pool is keyed when its first id has up to 8 bytes, and
+   * stays so until a longer one comes. */
+  if (sp->n == 0 && sp->bytes_len == 0) {
+    sp->keyed = len <= 8;
+  }
+  if (sp->keyed && len <= 8) {
+    sp->offset[sp->n] = load_key(s, len);
+    return sp->n++;
+  }
+  if (sp->keyed && !unkey(sp)) {
+    return HARM__STRPOOL_FAIL;
   }
   if (!grow_bytes(sp, len + 1, 16384)) {
     return HARM__STRPOOL_FAIL;
@@ -265,16 +334,6 @@ static int cmp_entries(const harm__strpool *sp, uint32_t a, uint32_t b) {
 
 static int cmp_index(const void *a, const void *b, void *ctx) {
   return cmp_entries(ctx, *(const uint32_t *)a, *(const uint32_t *)b);
-}
-
-/* Big-endian first 8 bytes, zero-padded: comparing these keys compares
- * the strings' first 8 bytes bytewise (ids never contain NUL). */
-static uint64_t prefix_key(const char *s, size_t len) {
-  uint64_t k = 0;
-  for (size_t i = 0; i < 8; i++) {
-    k = (k << 8) | (i < len ? (unsigned char)s[i] : 0u);
-  }
-  return k;
 }
 
 bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
@@ -372,27 +431,6 @@ static int cmp_unify(const void *a, const void *b, void *ctx) {
   return cmp_bytes(sx, lx, sy, ly);
 }
 
-/* Length of a string of up to 16 bytes from its two big-endian keys:
- * ids hold no NUL, so the zero padding marks the end. 16 means "16 or
- * more". */
-static size_t key_len(uint64_t k1, uint64_t k2) {
-  if (k2) {
-    return 16 - (size_t)__builtin_ctzll(k2) / 8;
-  }
-  return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
-}
-
-/* A string's bytes [0, 8) big-endian, zero-padded: prefix_key with one
- * load when the string has 8 bytes or more. */
-static inline uint64_t load_key(const char *s, size_t len) {
-  if (len >= 8) {
-    uint64_t k;
-    memcpy(&k, s, 8);
-    return __builtin_bswap64(k);
-  }
-  return prefix_key(s, len);
-}
-
 /* The unify state shared by its phases (see unify below). */
 typedef struct unify_run {
   const harm__strpool *const *pools;
@@ -423,8 +461,10 @@ static void pool_scan(unify_pool *p) {
   for (uint32_t i = 0; i < sp->n; i++) {
     map[i] = UINT32_MAX;
     if (used[i]) {
-      size_t len;
-      (void)harm__strpool_get(sp, i, &len);
+      size_t len = sp->keyed ? key_len(sp->offset[i], 0) : 0;
+      if (!sp->keyed) {
+        (void)harm__strpool_get(sp, i, &len);
+      }
       max_len = len > max_len ? len : max_len;
       bytes += len + 1;
       n++;
@@ -445,10 +485,18 @@ static void pool_gather(unify_pool *p) {
       continue;
     }
     size_t len;
-    const char *str = harm__strpool_get(sp, i, &len);
-    u->keys[m] = load_key(str, len);
-    if (u->any_k2) {
-      u->k2[m] = len > 8 ? load_key(str + 8, len - 8) : 0;
+    if (sp->keyed) {
+      u->keys[m] = sp->offset[i];
+      len = key_len(sp->offset[i], 0);
+      if (u->any_k2) {
+        u->k2[m] = 0;
+      }
+    } else {
+      const char *str = harm__strpool_get(sp, i, &len);
+      u->keys[m] = load_key(str, len);
+      if (u->any_k2) {
+        u->k2[m] = len > 8 ? load_key(str + 8, len - 8) : 0;
+      }
     }
     if (u->any_long) {
       u->e[m].pool = (uint32_t)p->k;

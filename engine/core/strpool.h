@@ -34,6 +34,11 @@ typedef struct harm__strpool {
   uint32_t cap;      /* capacity of offset/hash */
   harm__slot *slots; /* open-addressing table, linear probing */
   size_t n_slots;    /* power of two */
+  /* A pool of one string per row (harm__strpool_append) whose strings
+   * all have at most 8 bytes keeps each as a key, not as bytes: offset[i]
+   * holds string i's bytes big-endian, zero-padded (ids hold no NUL), and
+   * there are no bytes. harm__strpool_get must not be called on it. */
+  bool keyed;
 } harm__strpool;
 
 /* A zeroed struct is an empty pool. */
@@ -66,8 +71,9 @@ static inline void harm__strpool_prefetch(const harm__strpool *sp, uint64_t h) {
 /* Appends [s, s + len) as a new string without looking for an equal one
  * (no hash, no table): a pool of one string per row, to be deduplicated
  * once by harm__strpool_unify. Such a pool must not be interned into or
- * searched. Returns its index, or HARM__STRPOOL_FAIL on allocation
- * failure. */
+ * searched. While its strings have at most 8 bytes it is keyed (see
+ * harm__strpool.keyed); a longer one turns it into strings. Returns its
+ * index, or HARM__STRPOOL_FAIL on allocation failure. */
 uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len);
 
 /* Room, in an empty pool of one string per row (harm__strpool_append),

@@ -41,7 +41,7 @@ bool harm__ingest_sort_subjects(harm_dataset *ds) {
    * went, the records (which the read then drops, out of memory) are
    * emptied so none names a missing string. */
   ok = ok && harm__strpool_unify_rows(&out, sp, used, map);
-  if (!ok && sp->n && !sp->bytes) {
+  if (!ok && sp->n && !sp->offset) {
     harm__strpool_free(sp);
     ds->n_recs = 0;
     for (size_t sg = 0; sg < ds->n_seg; sg++) {

@@ -67,15 +67,19 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
        * is the record's position), which is the usual case in a file not
        * sorted by date. */
       if (sp && (i != j || r.subject != j)) {
-        if (at == SIZE_MAX) {
-          at = (size_t)sp->offset[j];
+        if (sp->keyed) {
+          sp->offset[j] = sp->offset[r.subject]; /* the id's key */
+        } else {
+          if (at == SIZE_MAX) {
+            at = (size_t)sp->offset[j];
+          }
+          size_t len;
+          const char *str = harm__strpool_get(sp, r.subject, &len);
+          /* Indices only grow along the records: moving down is safe. */
+          memmove(sp->bytes + at, str, len + 1);
+          sp->offset[j] = at;
+          at += len + 1;
         }
-        size_t len;
-        const char *str = harm__strpool_get(sp, r.subject, &len);
-        /* Indices only grow along the records: moving down is safe. */
-        memmove(sp->bytes + at, str, len + 1);
-        sp->offset[j] = at;
-        at += len + 1;
         r.subject = (uint32_t)j;
       }
       min = j == 0 || r.date < min ? r.date : min;
@@ -84,12 +88,14 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
       ds->acct.outside_window++;
     }
   }
-  if (sp) {
+  if (sp && !sp->keyed) {
     if (at == SIZE_MAX) {
       at = j < sp->n ? (size_t)sp->offset[j] : sp->bytes_len;
     }
-    sp->n = (uint32_t)j;
     sp->bytes_len = at;
+  }
+  if (sp) {
+    sp->n = (uint32_t)j;
   }
   ds->n_recs = j;
   ds->min_date = min;
