@@ -97,9 +97,12 @@ static int radix_scatter(void *arg) {
  * digits a byte) pack 7 varying bytes into 28 bits, three passes of
  * 10 bits instead of seven of 8. */
 typedef struct pack_plan {
-  unsigned bits[8], shift[8], total;
-  uint16_t rank[8][256];
-  uint8_t value[8][256]; /* value[b][rank], the inverse of rank[b] */
+  /* Byte positions: 8 for a key (position b is byte b, b = 0 least
+   * significant), 16 for a pair (0-7 the low key's bytes, 8-15 the high
+   * key's; see harm__radix_sort_pairs). */
+  unsigned bits[16], shift[16], total;
+  uint16_t rank[16][256];
+  uint8_t value[16][256]; /* value[b][rank], the inverse of rank[b] */
 } pack_plan;
 
 static int pack_keys(void *arg) {
@@ -129,13 +132,13 @@ static int unpack_keys(void *arg) {
   return 0;
 }
 
-/* The plan from the counts of every byte (total[b][v]); its passes of
- * at most 11 bits, or 0 when packing would not save two passes over the
- * `byte_passes` of the plain sort. */
-static unsigned plan_pack(pack_plan *p, size_t total[8][256],
+/* The plan from the counts of every byte (total[b][v], npos positions);
+ * its passes of at most 11 bits, or 0 when packing would not save two
+ * passes over the `byte_passes` of the plain sort. */
+static unsigned plan_pack(pack_plan *p, size_t (*total)[256], unsigned npos,
                           unsigned byte_passes) {
   unsigned shift = 0;
-  for (unsigned b = 0; b < 8; b++) {
+  for (unsigned b = 0; b < npos; b++) {
     unsigned d = 0;
     for (unsigned v = 0; v < 256; v++) {
       if (total[b][v]) {
@@ -244,7 +247,7 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
     pass[b] = total[b][(keys[0] >> (8 * b)) & 0xff] != n;
     byte_passes += pass[b];
   }
-  unsigned packed = plan_pack(plan, total, byte_passes);
+  unsigned packed = plan_pack(plan, total, 8, byte_passes);
   radix_bufs bufs = {keys, k2, vals, v2};
   if (packed) {
     harm__par_run(pack_keys, jobs, sizeof *jobs, T);
@@ -318,4 +321,113 @@ bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
 bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
   return radix_sort(keys, vals, n, threads, true, kbuf, vbuf);
+}
+
+/* ---- Pairs: 128-bit keys packed into 64 bits --------------------------
+ * Ids of 9 to 16 bytes are sorted on two keys (bytes 0-7, then 8-15).
+ * When the bytes that vary across all of them take at most 64 bits in
+ * the pack plan's ranks (N12345678: eight digits and the ninth byte's
+ * eleven values, 36 bits), one 64-bit key orders and ties the pairs
+ * exactly as the pairs do, and one sort replaces two and the gather
+ * between them. */
+typedef struct pair_job {
+  uint64_t *hi, *lo;
+  size_t i0, i1;
+  const pack_plan *plan;
+  size_t hist[16][256];
+} pair_job;
+
+static int pair_count(void *arg) {
+  pair_job *j = arg;
+  memset(j->hist, 0, sizeof j->hist);
+  for (size_t i = j->i0; i < j->i1; i++) {
+    uint64_t lo = j->lo[i], hi = j->hi[i];
+    for (unsigned b = 0; b < 8; b++) {
+      j->hist[b][(lo >> (8 * b)) & 0xff]++;
+      j->hist[8 + b][(hi >> (8 * b)) & 0xff]++;
+    }
+  }
+  return 0;
+}
+
+static int pair_pack(void *arg) {
+  pair_job *j = arg;
+  const pack_plan *p = j->plan;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    uint64_t lo = j->lo[i], hi = j->hi[i], q = 0;
+    for (unsigned b = 0; b < 16; b++) {
+      /* A position of one value takes no bits (and its shift may be
+       * 64). */
+      uint64_t w = b < 8 ? lo : hi;
+      if (p->bits[b]) {
+        q |= (uint64_t)p->rank[b][(w >> (8 * (b % 8))) & 0xff] << p->shift[b];
+      }
+    }
+    j->hi[i] = q;
+  }
+  return 0;
+}
+
+static int pair_unpack(void *arg) {
+  pair_job *j = arg;
+  const pack_plan *p = j->plan;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    uint64_t q = j->hi[i], w[2] = {0, 0};
+    for (unsigned b = 0; b < 16; b++) {
+      uint64_t r = p->bits[b]
+                       ? (q >> p->shift[b]) & (((uint64_t)1 << p->bits[b]) - 1)
+                       : 0;
+      w[b / 8] |= (uint64_t)p->value[b][r] << (8 * (b % 8));
+    }
+    j->lo[i] = w[0];
+    j->hi[i] = w[1];
+  }
+  return 0;
+}
+
+bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *vals,
+                            size_t n, unsigned threads, uint64_t *kbuf,
+                            uint32_t *vbuf, bool *done) {
+  *done = false;
+  if (n < 2) {
+    *done = true;
+    return true;
+  }
+  unsigned T = harm__par_threads(threads, n);
+  pair_job *jobs = harm__malloc(T * sizeof *jobs);
+  pack_plan *plan = harm__malloc(sizeof *plan);
+  size_t(*total)[256] = harm__calloc(16, sizeof *total);
+  bool ok = jobs && plan && total;
+  for (unsigned t = 0; ok && t < T; t++) {
+    jobs[t].hi = hi;
+    jobs[t].lo = lo;
+    jobs[t].i0 = n * t / T;
+    jobs[t].i1 = n * (t + 1) / T;
+    jobs[t].plan = plan;
+  }
+  if (ok) {
+    harm__par_run(pair_count, jobs, sizeof *jobs, T);
+    for (unsigned b = 0; b < 16; b++) {
+      for (unsigned t = 0; t < T; t++) {
+        for (unsigned v = 0; v < 256; v++) {
+          total[b][v] += jobs[t].hist[b][v];
+        }
+      }
+    }
+    /* Any number of passes: only whether the ranks fit 64 bits counts. */
+    (void)plan_pack(plan, total, 16, 0);
+  }
+  if (ok && plan->total <= 64) {
+    harm__par_run(pair_pack, jobs, sizeof *jobs, T);
+    /* Packed keys sort (and tie) as the pairs do; the sort returns them
+     * in order, and the plan turns them back into the pairs. */
+    ok = harm__radix_sort_buf(hi, vals, n, threads, kbuf, vbuf);
+    /* (A failed sort left the packed keys as they were.) */
+    harm__par_run(pair_unpack, jobs, sizeof *jobs, T);
+    *done = ok;
+  }
+  harm__free(jobs);
+  harm__free(plan);
+  harm__free(total);
+  return ok;
 }

@@ -711,9 +711,14 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   uint64_t *kbuf = ok ? harm__malloc((n + 1) * sizeof *kbuf) : NULL;
   uint32_t *vbuf = ok ? harm__malloc((n + 1) * sizeof *vbuf) : NULL;
   ok = ok && kbuf && vbuf;
+  bool pairs = false; /* sorted as one packed key (ids of 9-16 bytes) */
+  if (ok && u.any_k2) {
+    ok = harm__radix_sort_pairs(u.keys, u.k2, u.ord, n, threads, kbuf, vbuf,
+                                &pairs);
+  }
   if (ok && !u.any_k2) {
     ok = harm__radix_sort_buf(u.keys, u.ord, n, threads, kbuf, vbuf);
-  } else if (ok) {
+  } else if (ok && !pairs) {
     uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
     ok = scratch != NULL;
     if (ok) {

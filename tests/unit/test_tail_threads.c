@@ -107,6 +107,94 @@ Test(tail, radix_sort_mt_is_the_serial_sort) {
   }
 }
 
+/* A pair (hi, lo) with its index, for the slow reference below. */
+typedef struct pair_ref {
+  uint64_t hi, lo;
+  uint32_t v;
+} pair_ref;
+
+static int cmp_pair_ref(const void *pa, const void *pb) {
+  const pair_ref *a = pa, *b = pb;
+  if (a->hi != b->hi) {
+    return a->hi < b->hi ? -1 : 1;
+  }
+  if (a->lo != b->lo) {
+    return a->lo < b->lo ? -1 : 1;
+  }
+  return a->v < b->v ? -1 : a->v > b->v; /* stable: by first position */
+}
+
+/* Pairs sorted as one packed 64-bit key (harm__radix_sort_pairs) against
+ * qsort of (hi, lo, position): ids of 9-16 bytes whose varying bytes fit
+ * 64 bits (digits in 8-13 positions, a constant prefix), and bytes that
+ * vary too much to fit (then nothing moves and *done is false). */
+Test(tail, radix_sort_pairs_is_the_sorted_reference) {
+  harm__par_min = 1;
+  static const size_t sizes[] = {0, 1, 2, 5, 100, 4099, 70000};
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    for (int fits = 0; fits < 2; fits++) {
+      size_t n = sizes[si];
+      pair_ref *ref = malloc((n + 1) * sizeof *ref);
+      for (size_t i = 0; i < n; i++) {
+        /* "N" and 8-13 digits big-endian (fits: at most 13 x 4 bits), or
+         * 16 bytes of 64 values each (96 bits). */
+        char id[17] = {0};
+        size_t len = fits ? 9 + next() % 5 : 16;
+        id[0] = 'N';
+        for (size_t b = 1; b < len; b++) {
+          id[b] = fits ? (char)('0' + next() % 10) : (char)(' ' + next() % 64);
+        }
+        uint64_t hi = 0, lo = 0;
+        for (int b = 0; b < 8; b++) {
+          hi = hi << 8 | (unsigned char)id[b];
+          lo = lo << 8 | (unsigned char)id[8 + b];
+        }
+        ref[i] = (pair_ref){hi, lo, (uint32_t)i};
+      }
+      for (unsigned t = 1; t <= 4; t++) {
+        uint64_t *hi = malloc((n + 1) * sizeof *hi);
+        uint64_t *lo = malloc((n + 1) * sizeof *lo);
+        uint32_t *v = malloc((n + 1) * sizeof *v);
+        uint64_t *kb = malloc((n + 1) * sizeof *kb);
+        uint32_t *vb = malloc((n + 1) * sizeof *vb);
+        for (size_t i = 0; i < n; i++) {
+          hi[i] = ref[i].hi;
+          lo[i] = ref[i].lo;
+          v[i] = ref[i].v;
+        }
+        bool done = false;
+        cr_assert(harm__radix_sort_pairs(hi, lo, v, n, t, kb, vb, &done));
+        /* (A few pairs fit whatever their bytes: 1 bit a position.) */
+        if (n >= 4099 || (fits && n >= 2)) {
+          cr_assert_eq(done, fits == 1, "n %zu: packed only when it fits", n);
+        }
+        if (!done) {
+          for (size_t i = 0; i < n; i++) {
+            cr_assert(hi[i] == ref[i].hi && lo[i] == ref[i].lo && v[i] == i,
+                      "n %zu: moved without sorting", n);
+          }
+        } else {
+          pair_ref *want = malloc((n + 1) * sizeof *want);
+          memcpy(want, ref, n * sizeof *want);
+          qsort(want, n, sizeof *want, cmp_pair_ref);
+          for (size_t i = 0; i < n; i++) {
+            cr_assert(hi[i] == want[i].hi && lo[i] == want[i].lo &&
+                          v[i] == want[i].v,
+                      "n %zu, %u threads: position %zu", n, t, i);
+          }
+          free(want);
+        }
+        free(hi);
+        free(lo);
+        free(v);
+        free(kb);
+        free(vb);
+      }
+      free(ref);
+    }
+  }
+}
+
 /* Few subjects and codes, so harms tie (equal harms must stay equal and
  * rank by the later keys), some rows repeated and some crimes shared. */
 static char *make_csv(size_t rows, size_t *len) {
