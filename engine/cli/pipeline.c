@@ -148,8 +148,10 @@ static int top_places(const cli_opts *o, cli_pipeline *p) {
     return cli_fail(&err);
   }
   if (p->places) {
-    p->top_places = (harm_report_column){
-        .name = "top_places", .text = top_places_text, .ctx = p};
+    p->top_places = (harm_report_column){.name = "top_places",
+                                         .text = top_places_text,
+                                         .ctx = p,
+                                         .reentrant = true};
   }
   return HARM_EXIT_OK;
 }

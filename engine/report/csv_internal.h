@@ -17,4 +17,9 @@ void harm__report_person_cols(FILE *fp, const harm_person *p);
 void harm__report_extra_cell(FILE *fp, const harm_report_column *extra,
                              const char *id, size_t subject);
 
+/* scores.csv is written on several threads from harm__report_rows_min
+ * rows (16,384), harm__report_rows_batch ranks (65,536) at a time. Tests
+ * lower both. */
+extern size_t harm__report_rows_min, harm__report_rows_batch;
+
 #endif /* HARMRANK_REPORT_CSV_INTERNAL_H */

@@ -73,12 +73,16 @@ void harm_report_csv_field(FILE *fp, const char *s, size_t len,
  * its header and its value for a subject. The writer passes the subject's
  * id and its index in the dataset the list was written from (the run's),
  * or SIZE_MAX when it has none (a referred person with no score), so the
- * column can skip a lookup by id. NULL = none. */
+ * column can skip a lookup by id. NULL = none. With `reentrant` true
+ * (text only reads ctx and writes buf) a long list may call text from
+ * several threads at once; false keeps every call in the caller's
+ * thread. */
 typedef struct harm_report_column {
   const char *name;
   void (*text)(void *ctx, const char *subject_id, size_t subject, char *buf,
                size_t cap);
   void *ctx;
+  bool reentrant;
 } harm_report_column;
 
 /* Writes the scores.csv header and the top `top_n` rows (0 = all) of the

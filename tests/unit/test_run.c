@@ -12,6 +12,8 @@
 
 #include <harmrank.h>
 
+#include "core/internal.h"
+#include "report/csv_internal.h"
 #include "support.h"
 
 static char dir[64];
@@ -281,4 +283,123 @@ Test(run, rank_top_holds_only_the_first_ranks_and_cohorts_refuse_it) {
   cr_expect(harm_ranking_is_whole(harm_run_ranking(r, 0)));
   cr_expect_eq(harm_ranking_count(harm_run_ranking(r, 0)), 3);
   harm_run_free(r);
+}
+
+/* The extra column for the test below: the id's length and its last
+ * character, from the id alone. */
+static void id_shape(void *ctx, const char *id, size_t subject, char *buf,
+                     size_t cap) {
+  (void)ctx;
+  (void)subject;
+  size_t len = strlen(id);
+  snprintf(buf, cap, "len %zu ends %c", len, len ? id[len - 1] : '-');
+}
+
+/* Reads a whole file (NUL-terminated); *len its bytes. */
+static char *slurp(const char *path, size_t *len) {
+  FILE *fp = fopen(path, "rb");
+  cr_assert_not_null(fp, "%s", path);
+  fseek(fp, 0, SEEK_END);
+  long n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+  buf[n] = '\0';
+  fclose(fp);
+  *len = (size_t)n;
+  return buf;
+}
+
+/* scores.csv of 3,000 offenders written with 1 to 4 threads, in batches
+ * of 97 ranks from 50 rows on (so slices of every size and a short last
+ * batch), with no extra column, a reentrant one and one that is not:
+ * every file is the one-thread file byte for byte, and that file has one
+ * row per rank in order, each with its id's extra cell. */
+Test(run, scores_written_on_threads_are_the_one_thread_file) {
+  strcpy(dir, "/tmp/harm_run_XXXXXX");
+  test_mkdtemp(dir);
+  char *csv = malloc(9000 * 64 + 128);
+  size_t n = (size_t)sprintf(
+      csv, "offence_id,offender_id,offence_code,offence_date,victim_id\n");
+  for (int i = 0; i < 9000; i++) {
+    n += (size_t)sprintf(csv + n, "C%d,P%d,%s,2026-%02d-%02d,V%d\n", i,
+                         (i * 7919) % 3000, i % 3 ? "008/06" : "028/01",
+                         1 + i % 10, 1 + i % 28, i % 4000);
+  }
+  const char *off = put("offences.csv", csv);
+  put("weights.csv", WEIGHTS);
+  const char *cfg_path = put("run.ini", BASE);
+  harm__report_rows_min = 50;
+  harm__report_rows_batch = 97;
+  harm__par_min = 1; /* threads for 3,000 rows */
+  char *ref = NULL;
+  size_t ref_len = 0;
+  for (int col = 0; col < 3; col++) {
+    harm_report_column extra = {
+        .name = "shape", .text = id_shape, .reentrant = col == 1};
+    for (unsigned t = 1; t <= 4; t++) {
+      harm_config *cfg = NULL;
+      harm_error err = HARM_ERROR_INIT;
+      cr_assert_eq(harm_config_new(&cfg, &err), HARM_OK);
+      cr_assert_eq(harm_config_load(cfg, cfg_path, &err), HARM_OK);
+      char threads[8];
+      snprintf(threads, sizeof threads, "%u", t);
+      cr_assert_eq(harm_config_set(cfg, "run", "threads", threads, &err),
+                   HARM_OK, "%s", err.message);
+      harm_run_opts ro = HARM_RUN_OPTS_INIT;
+      ro.offences = off;
+      harm_run *r = NULL;
+      cr_assert_eq(harm_run_new(cfg, &ro, &r, &err), HARM_OK, "%s",
+                   err.message);
+      char path[160];
+      snprintf(path, sizeof path, "%s/scores-%d-%u.csv", dir, col, t);
+      FILE *fp = fopen(path, "wb");
+      cr_assert_eq(harm_report_scores(fp, r, col ? &extra : NULL, 0, &err),
+                   HARM_OK, "%s", err.message);
+      fclose(fp);
+      size_t len;
+      char *got = slurp(path, &len);
+      if (col == 0 && t == 1) {
+        ref = got;
+        ref_len = len;
+        /* One row per rank, 1 to 3,000 in order. */
+        size_t rank = 0;
+        for (char *line = strchr(got, '\n'); line && line[1];
+             line = strchr(line + 1, '\n')) {
+          cr_assert_eq(strtoul(line + 1, NULL, 10), ++rank);
+        }
+        cr_assert_eq(rank, 3000);
+      } else if (col == 0) {
+        cr_assert(len == ref_len && memcmp(got, ref, len) == 0,
+                  "%u threads: not the one-thread file", t);
+        free(got);
+      } else {
+        /* The same rows, each with ",len L ends C" appended (the id is
+         * the second field). */
+        char *a = ref, *b = got;
+        a = strchr(a, '\n') + 1;
+        b = strchr(b, '\n') + 1;
+        for (size_t row = 0; *a; row++) {
+          char *ea = strchr(a, '\n');
+          size_t la = (size_t)(ea - a);
+          cr_assert(strncmp(a, b, la) == 0, "row %zu differs", row);
+          const char *id = strchr(a, ',') + 1;
+          size_t id_len = (size_t)(strchr(id, ',') - id);
+          char cell[64];
+          snprintf(cell, sizeof cell, ",len %zu ends %c\n", id_len,
+                   id[id_len - 1]);
+          cr_assert(strncmp(b + la, cell, strlen(cell)) == 0,
+                    "row %zu: extra cell %.*s", row, 20, b + la);
+          a = ea + 1;
+          b += la + strlen(cell);
+        }
+        cr_assert_eq(*b, '\0');
+        free(got);
+      }
+      harm_run_free(r);
+      harm_config_free(cfg);
+    }
+  }
+  free(ref);
+  free(csv);
 }
