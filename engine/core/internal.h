@@ -109,6 +109,16 @@ void harm__spares_free(harm__spares *s);
 /* Number of online cores (at least 1, at most 64). */
 unsigned harm__cpu_count(void);
 
+/* Decimal digits of v at out (at most 20, no NUL); their count. */
+size_t harm__fmt_u64(char *out, uint64_t v);
+
+/* x as printf's "%.4f" writes it (the exact binary value rounded to 4
+ * decimals, ties to even), NUL-terminated at out; its length. Integer
+ * arithmetic for 0 <= x < 4e11, snprintf for any other x, which needs
+ * cap of HARM__FIXED4_MAX bytes to be whole (DBL_MAX has 309 digits). */
+enum { HARM__FIXED4_MAX = 320 };
+size_t harm__fmt_fixed4(char *out, size_t cap, double x);
+
 /* Comparison with a context pointer (C11 qsort has none). */
 typedef int (*harm__cmp_fn)(const void *a, const void *b, void *ctx);
 

@@ -10,6 +10,7 @@
 #endif
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,4 +399,50 @@ void harm__spares_free(harm__spares *s) {
   for (int k = 0; k < HARM__SPARES; k++) {
     harm__free(atomic_exchange(&s->p[k], NULL));
   }
+}
+
+size_t harm__fmt_u64(char *out, uint64_t v) {
+  char tmp[20];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++) {
+    out[i] = tmp[n - 1 - i];
+  }
+  return n;
+}
+
+size_t harm__fmt_fixed4(char *out, size_t cap, double x) {
+  /* Integer arithmetic for 0 <= x < 4e11 (2q + 1 below 2^53), not -0.0;
+   * printf for the rest. */
+  if (!(x >= 0 && x < 4e11) || signbit(x)) {
+    int w = snprintf(out, cap, "%.4f", x);
+    return w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
+  }
+  /* q = floor(x * 10^4) of the exact binary value: fma rounds the exact
+   * x * 10^4 - q once, which keeps its sign (and is 0 only when it is). */
+  uint64_t q = (uint64_t)(x * 1e4);
+  while (q > 0 && fma(x, 1e4, -(double)q) < 0) {
+    q--;
+  }
+  while (fma(x, 1e4, -(double)(q + 1)) >= 0) {
+    q++;
+  }
+  /* Rounded to nearest, ties (x * 2 x 10^4 = 2q + 1 exactly) to even,
+   * as printf rounds in the default rounding mode. */
+  double r = fma(x, 2e4, -(double)(2 * q + 1));
+  if (r > 0 || (r == 0 && (q & 1))) {
+    q++;
+  }
+  size_t n = harm__fmt_u64(out, q / 10000);
+  unsigned f = (unsigned)(q % 10000);
+  out[n++] = '.';
+  out[n++] = (char)('0' + f / 1000);
+  out[n++] = (char)('0' + f / 100 % 10);
+  out[n++] = (char)('0' + f / 10 % 10);
+  out[n++] = (char)('0' + f % 10);
+  out[n] = '\0';
+  return n;
 }

@@ -527,3 +527,67 @@ Test(core, spares_take_the_smallest_that_fits_or_grow_the_largest) {
     cr_assert_null(atomic_load(&s.p[k]));
   }
 }
+
+/* The number writers of scores.csv against snprintf: harm__fmt_u64 as
+ * "%" PRIu64, harm__fmt_fixed4 as "%.4f" byte for byte, on doubles of
+ * every kind: random bits over the fast range and beyond, harms of whole
+ * micro-days (a score's harm_units / 1e6), exact ties (odd multiples of
+ * 1/32 over any whole part: x * 20000 is then an odd integer) and their
+ * neighbours either side, and -0.0, negatives, huge values, NaN and
+ * infinities (printed by snprintf itself). */
+static void expect_fixed4(double x) {
+  char want[400], got[HARM__FIXED4_MAX];
+  int w = snprintf(want, sizeof want, "%.4f", x);
+  memset(got, 'x', sizeof got);
+  size_t n = harm__fmt_fixed4(got, sizeof got, x);
+  cr_assert_eq(n, (size_t)w, "%a: length %zu, want %d (%s)", x, n, w, want);
+  cr_assert_str_eq(got, want, "%a", x);
+}
+
+Test(core, fmt_fixed4_writes_what_printf_writes) {
+  uint64_t st = 20261202;
+  for (int i = 0; i < 300000; i++) {
+    st = st * 6364136223846793005u + 1442695040888963407u;
+    uint64_t r = st >> 11;
+    double x;
+    switch (i % 5) {
+    case 0: /* random bits, exponents from 2^-30 to 2^40 */
+      x = ldexp((double)(r & ((1ull << 52) - 1)) / 4503599627370496.0 + 1.0,
+                (int)(r % 71) - 30);
+      break;
+    case 1: /* whole micro-days */
+      x = (double)(int64_t)(r % 400000000000000ull) / 1e6;
+      break;
+    case 2: /* a tie: whole part + odd / 32 */
+      x = (double)(r % 100000000) + (double)(2 * (r >> 40 & 15) + 1) / 32.0;
+      break;
+    case 3: /* next to a tie */
+      x = (double)(r % 1000) + (double)(2 * (r >> 40 & 15) + 1) / 32.0;
+      x = nextafter(x, (r >> 20) & 1 ? INFINITY : 0.0);
+      break;
+    default: /* small values, some of 0.00005 and around */
+      x = (double)(r % 100000) * 0.00001 + ((r >> 50) & 1 ? 0.00005 : 0);
+      break;
+    }
+    expect_fixed4(x);
+  }
+  static const double edge[] = {0.0,     -0.0,   -1.5,    0.00005, 0.00015,
+                                0.03125, 0.09375, 1e-320, 3.99999e11,
+                                4e11,    4.5e11, 1e300,   -1e-9,   2.5};
+  for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+    expect_fixed4(edge[i]);
+  }
+  expect_fixed4(NAN);
+  expect_fixed4(INFINITY);
+  expect_fixed4(-INFINITY);
+  expect_fixed4(1.7976931348623157e308); /* DBL_MAX: 309 digits */
+  static const uint64_t ints[] = {0, 1, 9, 10, 99, 4294967295u,
+                                  18446744073709551615u};
+  for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+    char want[32], got[32];
+    snprintf(want, sizeof want, "%llu", (unsigned long long)ints[i]);
+    size_t n = harm__fmt_u64(got, ints[i]);
+    got[n] = '\0';
+    cr_assert_str_eq(got, want);
+  }
+}
