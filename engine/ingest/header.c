@@ -193,6 +193,16 @@ harm_status harm__ingest_setup_header(loader *ld, const harm__csv_record *rec) {
                         "header");
     }
   }
+  /* Places read for their own sake (not only for top_places) need the
+   * column: say so at the header, not after reading every row. */
+  if (ld->opts->read_places && !ld->opts->place_optional &&
+      ld->col[COL_PLACE] == ABSENT) {
+    const char *name = harm__ingest_role_name(ld, COL_PLACE);
+    return harm__fail(ld->err, HARM_ERR_USAGE, "ingest", ld->name, rec->line,
+                      name ? name : "place",
+                      "the offences have no place column (set [columns] "
+                      "place)");
+  }
   ld->n_present = 0;
   ld->n_absent = 0;
   for (int role = 0; role < N_ROLES; role++) {

@@ -145,9 +145,11 @@ typedef struct harm_ingest_opts {
                                  NULL */
   /* Places (harmrank/places.h): */
   bool read_places;       /* read the place and place_type roles into each
-                             record (when the header has them), beside the
-                             area; a value with a NUL byte is rejected; a
-                             blank one is no place; default false */
+                             record, beside the area; a value with a NUL
+                             byte is rejected; a blank one is no place. A
+                             header without the place column is refused
+                             (HARM_ERR_USAGE, before any row is read)
+                             unless place_optional; default false */
   bool place_optional;    /* with read_places: the place is side
                              information (a list's top_places), not what
                              is ranked, so it never removes a row: a place

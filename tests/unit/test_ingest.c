@@ -1602,3 +1602,38 @@ Test(ingest, code_and_area_caches_keep_similar_values_apart) {
   }
   free(csv);
 }
+
+/* Places read for their own sake need the place column ([columns] place,
+ * here LOC): a header without it stops the read at line 1, before any
+ * row (the bad date in row 2 is never reached); for top_places
+ * (place_optional) the column is side information and may be missing. */
+Test(ingest, read_places_without_the_place_column_stops_at_the_header) {
+  static const char csv[] = "offence_id,offender_id,offence_code,offence_date,"
+                            "place\n"
+                            "C1,A,8N,2026-13-01,P1\n"
+                            "C2,B,8N,2026-10-02,P2\n";
+  for (int optional = 0; optional <= 1; optional++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = 1;
+    o.read_places = true;
+    o.place_optional = optional;
+    o.columns.place = "LOC";
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    harm_status st =
+        harm_ingest_buffer("t.csv", csv, sizeof csv - 1, &o, &ds, &err);
+    if (optional) {
+      cr_assert_eq(st, HARM_OK, "%s", err.message);
+      cr_assert_eq(harm_dataset_accounting(ds).kept, 1u);
+      cr_assert_eq(harm_dataset_accounting(ds).rejected, 1u);
+      harm_dataset_free(ds);
+    } else {
+      cr_assert_eq(st, HARM_ERR_USAGE);
+      cr_assert_null(ds);
+      cr_assert_eq(err.record, 1u, "line %zu", err.record);
+      cr_assert_str_eq(err.column, "LOC");
+      cr_assert(strstr(err.message, "no place column") != NULL, "%s",
+                err.message);
+    }
+  }
+}
