@@ -127,16 +127,42 @@ void harm__ingest_loader_free(loader *ld) {
   harm__free(ld->filters);
 }
 
+/* The input's hash, taken beside the parallel read. */
+typedef struct hash_side {
+  const harm__row_source *src;
+  const csv_bytes *bytes;
+  harm_input_hash hash;
+  bool ok;
+} hash_side;
+
+static int hash_side_main(void *arg) {
+  hash_side *h = arg;
+  h->ok = h->src->hash_bytes(h->bytes, &h->hash);
+  return 0;
+}
+
 /* Feeds the loader every record of src: in parallel chunks when the
- * source can be split and is large enough, else by the source's own
- * sequential read. */
+ * source can be split and is large enough (the input's hash, when asked
+ * for, read at the same time on a thread of its own), else by the
+ * source's own sequential read. */
 static harm_status read_source(loader *ld, const harm__row_source *src) {
   csv_bytes bytes;
   if (src->open_bytes && src->open_bytes(src, &bytes)) {
     bool done;
-    harm_status st = harm__ingest_parallel(ld, &bytes, &done);
-    if (done && st == HARM_OK && ld->opts->hash_input && src->hash_bytes) {
-      st = src->hash_bytes(ld, &bytes);
+    bool hashing = ld->opts->hash_input && src->hash_bytes;
+    hash_side hs = {.src = src, .bytes = &bytes};
+    harm_status st = harm__ingest_parallel(
+        ld, &bytes, &done, hashing ? hash_side_main : NULL, &hs);
+    if (done && st == HARM_OK && hashing && !hs.ok) {
+      st = harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
+                      "cannot hash the input");
+    } else if (done && st == HARM_OK && hashing && src->unchanged &&
+               !src->unchanged(&bytes)) {
+      st = harm__fail(ld->err, HARM_ERR_IO, "ingest", ld->name, 0, NULL,
+                      "the file changed while it was being read; run again "
+                      "on a copy that is not being written");
+    } else if (done && st == HARM_OK && hashing) {
+      ld->ds->hash = hs.hash;
     }
     if (src->close_bytes) {
       src->close_bytes(&bytes);

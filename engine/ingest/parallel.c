@@ -248,7 +248,8 @@ static unsigned thread_count(const harm_ingest_opts *o) {
  * at a '\n'. Returns HARM_OK with *done = false to ask for the sequential
  * reader instead. */
 harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
-                                  bool *done) {
+                                  bool *done, int (*side)(void *),
+                                  void *side_arg) {
   *done = false;
   unsigned T = thread_count(master->opts);
   size_t min_chunk =
@@ -355,6 +356,10 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
   atomic_init(&q.next, 0);
   bool started[HARM__PAR_MAX] = {false};
   unsigned workers = T < n ? T : n;
+  /* The side job (the input's hash) beside the readers. */
+  thrd_t side_tid;
+  bool side_started =
+      side && thrd_create(&side_tid, side, side_arg) == thrd_success;
   for (unsigned t = 1; t < workers; t++) {
     started[t] = thrd_create(&tid[t], queue_main, &q) == thrd_success;
   }
@@ -363,6 +368,11 @@ harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
     if (started[t]) {
       thrd_join(tid[t], NULL);
     }
+  }
+  if (side_started) {
+    thrd_join(side_tid, NULL);
+  } else if (side) {
+    side(side_arg);
   }
   /* A chunk that did not end idle means the next chunk started inside a
    * quoted field: read from that chunk to the end again, in one go. With

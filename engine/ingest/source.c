@@ -76,24 +76,20 @@ size_t harm__ingest_next_line(const csv_bytes *src, size_t at, char *buf) {
   return src->len;
 }
 
-/* The manifest's hash of a regular file the parallel reader consumed:
- * the same open descriptor, bytes [0, len), read once more in order, and
- * a check that the file did not change between the open and the end of
- * this pass (size, modification and change times), so the hash is of the
- * bytes the chunks parsed. */
-static harm_status hash_source(loader *ld, int fd, size_t len,
-                               const struct stat *before) {
+/* The manifest's hash of a regular file the parallel reader consumes:
+ * the same open descriptor, bytes [0, len), read once more in order (on
+ * a thread of its own, beside the chunks' readers). */
+static bool csv_file_hash_bytes(const csv_bytes *bytes, harm_input_hash *out) {
   harm__digest dg;
   char *buf = harm__malloc(SRC_BLOCK);
   if (!buf || !harm__digest_begin(&dg)) {
     harm__free(buf);
-    return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
-                      "out of memory");
+    return false;
   }
   bool ok = true;
-  for (size_t at = 0; ok && at < len;) {
-    size_t want = len - at < SRC_BLOCK ? len - at : SRC_BLOCK;
-    ssize_t got = pread(fd, buf, want, (off_t)at);
+  for (size_t at = 0; ok && at < bytes->len;) {
+    size_t want = bytes->len - at < SRC_BLOCK ? bytes->len - at : SRC_BLOCK;
+    ssize_t got = pread(bytes->fd, buf, want, (off_t)at);
     ok = got > 0;
     if (ok) {
       harm__digest_update(&dg, buf, (size_t)got);
@@ -101,20 +97,24 @@ static harm_status hash_source(loader *ld, int fd, size_t len,
     }
   }
   harm__free(buf);
-  struct stat after;
-  bool same = ok && fstat(fd, &after) == 0 &&
-              after.st_size == before->st_size &&
-              after.st_mtim.tv_sec == before->st_mtim.tv_sec &&
-              after.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
-              after.st_ctim.tv_sec == before->st_ctim.tv_sec &&
-              after.st_ctim.tv_nsec == before->st_ctim.tv_nsec;
-  if (!same || !harm__digest_end(&dg, &ld->ds->hash)) {
+  if (!ok) {
     harm__digest_free(&dg);
-    return harm__fail(ld->err, HARM_ERR_IO, "ingest", ld->name, 0, NULL,
-                      "the file changed while it was being read; run again "
-                      "on a copy that is not being written");
+    return false;
   }
-  return HARM_OK;
+  return harm__digest_end(&dg, out);
+}
+
+/* Whether the file is as it was opened (size, modification and change
+ * times): checked once the chunks and the hash are both read, so the
+ * hash is of the bytes the chunks parsed. */
+static bool csv_file_unchanged(const csv_bytes *bytes) {
+  struct stat after;
+  const struct stat *before = &bytes->at_open;
+  return fstat(bytes->fd, &after) == 0 && after.st_size == before->st_size &&
+         after.st_mtim.tv_sec == before->st_mtim.tv_sec &&
+         after.st_mtim.tv_nsec == before->st_mtim.tv_nsec &&
+         after.st_ctim.tv_sec == before->st_ctim.tv_sec &&
+         after.st_ctim.tv_nsec == before->st_ctim.tv_nsec;
 }
 
 /* ---- A CSV file --------------------------------------------------------
@@ -135,10 +135,6 @@ static bool csv_file_open_bytes(const harm__row_source *src, csv_bytes *bytes) {
     }
   }
   return false;
-}
-
-static harm_status csv_file_hash_bytes(loader *ld, const csv_bytes *bytes) {
-  return hash_source(ld, bytes->fd, bytes->len, &bytes->at_open);
 }
 
 static void csv_file_close_bytes(csv_bytes *bytes) { close(bytes->fd); }
@@ -168,6 +164,7 @@ void harm__ingest_csv_file(const char *path, harm__row_source *out) {
                             .read = csv_file_read,
                             .open_bytes = csv_file_open_bytes,
                             .hash_bytes = csv_file_hash_bytes,
+                            .unchanged = csv_file_unchanged,
                             .close_bytes = csv_file_close_bytes};
 }
 

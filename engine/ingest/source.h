@@ -32,10 +32,14 @@
  *    has chunks of its own (Parquet's row groups) would give parallel.c a
  *    second way to find and feed a chunk; its shards, merge and replay
  *    need only records with chunk-relative line numbers.
- *  - hash_bytes (optional): after a parallel read, fills ld->ds->hash
- *    with the digest of exactly the bytes the chunks parsed, or fails
- *    when they changed meanwhile. NULL: the source has no input hash (the
- *    buffer: its caller holds the bytes).
+ *  - hash_bytes (optional): the digest of bytes [0, len) of the view,
+ *    read once more in order, into *out; false when it cannot be taken
+ *    (out of memory, a failed read). It runs on a thread of its own while
+ *    the chunks are parsed, so it only reads. NULL: the source has no
+ *    input hash (the buffer: its caller holds the bytes).
+ *  - unchanged (optional, with hash_bytes): after the parallel read and
+ *    the hash, whether the input is still as open_bytes found it, so the
+ *    hash is of the bytes the chunks parsed.
  *  - close_bytes (optional): releases what open_bytes took; called after
  *    the parallel attempt, before any sequential read. */
 #ifndef HARMRANK_INGEST_SOURCE_H
@@ -65,7 +69,8 @@ struct harm__row_source {
   size_t len;       /* bytes at data, for a buffer */
   harm_status (*read)(const harm__row_source *src, loader *ld);
   bool (*open_bytes)(const harm__row_source *src, csv_bytes *bytes);
-  harm_status (*hash_bytes)(loader *ld, const csv_bytes *bytes);
+  bool (*hash_bytes)(const csv_bytes *bytes, harm_input_hash *out);
+  bool (*unchanged)(const csv_bytes *bytes);
   void (*close_bytes)(csv_bytes *bytes);
 };
 
@@ -90,8 +95,12 @@ size_t harm__ingest_next_line(const csv_bytes *src, size_t at, char *buf);
 
 /* Reads the input in parallel when it is large enough and the header ends
  * at a '\n'. Returns HARM_OK with *done = false to ask for the sequential
- * reader instead. */
+ * reader instead. side (or NULL): run with side_arg on a thread of its
+ * own while the chunks are read (in this thread after them when that
+ * thread cannot start), and done before this returns with *done true;
+ * not run when *done is false. */
 harm_status harm__ingest_parallel(loader *master, const csv_bytes *src,
-                                  bool *done);
+                                  bool *done, int (*side)(void *),
+                                  void *side_arg);
 
 #endif /* HARMRANK_INGEST_SOURCE_H */
