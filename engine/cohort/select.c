@@ -901,8 +901,11 @@ static harm_status check_select(const harm_cohort_input *in,
     return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
                       "incomplete cohort input");
   }
-  if (!harm_ranking_is_whole(in->ranking) ||
-      harm_ranking_scores(in->ranking) != in->scores) {
+  if (harm_ranking_scores(in->ranking) != in->scores) {
+    return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
+                      "the ranking is not of the cohort's scores");
+  }
+  if (!harm_ranking_is_whole(in->ranking)) {
     return harm__fail(err, HARM_ERR_USAGE, "cohort", NULL, 0, NULL,
                       "a cohort needs the whole ranking of its scores, not "
                       "only its top ranks (rank_top)");

@@ -113,9 +113,11 @@ unsigned harm__cpu_count(void);
 size_t harm__fmt_u64(char *out, uint64_t v);
 
 /* x as printf's "%.4f" writes it (the exact binary value rounded to 4
- * decimals, ties to even), NUL-terminated at out; its length. Integer
- * arithmetic for 0 <= x < 4e11, snprintf for any other x, which needs
- * cap of HARM__FIXED4_MAX bytes to be whole (DBL_MAX has 309 digits). */
+ * decimals, ties to even), NUL-terminated at out (cap bytes, as
+ * snprintf: cut short when too small); its length. Integer arithmetic
+ * for 0 <= x < 4e11 (at most 17 characters), snprintf for any other x,
+ * which needs HARM__FIXED4_MAX bytes to be whole (DBL_MAX has 309
+ * digits). */
 enum { HARM__FIXED4_MAX = 320 };
 size_t harm__fmt_fixed4(char *out, size_t cap, double x);
 

@@ -241,7 +241,8 @@ static bool unkey(harm__strpool *sp) {
   for (uint32_t i = 0; i < sp->n; i++) {
     total += key_len(sp->offset[i], 0) + 1;
   }
-  if (!grow_bytes(sp, total, total > 16384 ? total : 16384)) {
+  /* Room for as many bytes again: the longer ids keep coming. */
+  if (!grow_bytes(sp, total, 2 * total > 16384 ? 2 * total : 16384)) {
     return false;
   }
   size_t at = 0;

@@ -417,7 +417,10 @@ size_t harm__fmt_u64(char *out, uint64_t v) {
 size_t harm__fmt_fixed4(char *out, size_t cap, double x) {
   /* Integer arithmetic for 0 <= x < 4e11 (2q + 1 below 2^53), not -0.0;
    * printf for the rest. */
-  if (!(x >= 0 && x < 4e11) || signbit(x)) {
+  if (cap == 0) {
+    return 0;
+  }
+  if (!(x >= 0 && x < 4e11) || signbit(x) || cap < 18) {
     int w = snprintf(out, cap, "%.4f", x);
     return w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
   }

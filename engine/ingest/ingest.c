@@ -132,12 +132,12 @@ typedef struct hash_side {
   const harm__row_source *src;
   const csv_bytes *bytes;
   harm_input_hash hash;
-  bool ok;
+  harm_status st;
 } hash_side;
 
 static int hash_side_main(void *arg) {
   hash_side *h = arg;
-  h->ok = h->src->hash_bytes(h->bytes, &h->hash);
+  h->st = h->src->hash_bytes(h->bytes, &h->hash);
   return 0;
 }
 
@@ -153,14 +153,18 @@ static harm_status read_source(loader *ld, const harm__row_source *src) {
     hash_side hs = {.src = src, .bytes = &bytes};
     harm_status st = harm__ingest_parallel(
         ld, &bytes, &done, hashing ? hash_side_main : NULL, &hs);
-    if (done && st == HARM_OK && hashing && !hs.ok) {
-      st = harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
-                      "cannot hash the input");
-    } else if (done && st == HARM_OK && hashing && src->unchanged &&
-               !src->unchanged(&bytes)) {
+    /* A file that changed (a read that ended early, say) is reported as
+     * such before any failure of the hash it caused. */
+    if (done && st == HARM_OK && hashing && src->unchanged &&
+        !src->unchanged(&bytes)) {
       st = harm__fail(ld->err, HARM_ERR_IO, "ingest", ld->name, 0, NULL,
                       "the file changed while it was being read; run again "
                       "on a copy that is not being written");
+    } else if (done && st == HARM_OK && hashing && hs.st != HARM_OK) {
+      st = harm__fail(ld->err, hs.st, "ingest", ld->name, 0, NULL,
+                      hs.st == HARM_ERR_NOMEM
+                          ? "out of memory hashing the input"
+                          : "cannot read the input again to hash it");
     } else if (done && st == HARM_OK && hashing) {
       ld->ds->hash = hs.hash;
     }

@@ -79,12 +79,13 @@ size_t harm__ingest_next_line(const csv_bytes *src, size_t at, char *buf) {
 /* The manifest's hash of a regular file the parallel reader consumes:
  * the same open descriptor, bytes [0, len), read once more in order (on
  * a thread of its own, beside the chunks' readers). */
-static bool csv_file_hash_bytes(const csv_bytes *bytes, harm_input_hash *out) {
+static harm_status csv_file_hash_bytes(const csv_bytes *bytes,
+                                       harm_input_hash *out) {
   harm__digest dg;
   char *buf = harm__malloc(SRC_BLOCK);
   if (!buf || !harm__digest_begin(&dg)) {
     harm__free(buf);
-    return false;
+    return HARM_ERR_NOMEM;
   }
   bool ok = true;
   for (size_t at = 0; ok && at < bytes->len;) {
@@ -99,9 +100,9 @@ static bool csv_file_hash_bytes(const csv_bytes *bytes, harm_input_hash *out) {
   harm__free(buf);
   if (!ok) {
     harm__digest_free(&dg);
-    return false;
+    return HARM_ERR_IO;
   }
-  return harm__digest_end(&dg, out);
+  return harm__digest_end(&dg, out) ? HARM_OK : HARM_ERR_NOMEM;
 }
 
 /* Whether the file is as it was opened (size, modification and change

@@ -33,10 +33,10 @@
  *    second way to find and feed a chunk; its shards, merge and replay
  *    need only records with chunk-relative line numbers.
  *  - hash_bytes (optional): the digest of bytes [0, len) of the view,
- *    read once more in order, into *out; false when it cannot be taken
- *    (out of memory, a failed read). It runs on a thread of its own while
- *    the chunks are parsed, so it only reads. NULL: the source has no
- *    input hash (the buffer: its caller holds the bytes).
+ *    read once more in order, into *out: HARM_OK, HARM_ERR_NOMEM, or
+ *    HARM_ERR_IO when a read fails or ends early. It runs on a thread of
+ *    its own while the chunks are parsed, so it only reads. NULL: the
+ *    source has no input hash (the buffer: its caller holds the bytes).
  *  - unchanged (optional, with hash_bytes): after the parallel read and
  *    the hash, whether the input is still as open_bytes found it, so the
  *    hash is of the bytes the chunks parsed.
@@ -69,7 +69,7 @@ struct harm__row_source {
   size_t len;       /* bytes at data, for a buffer */
   harm_status (*read)(const harm__row_source *src, loader *ld);
   bool (*open_bytes)(const harm__row_source *src, csv_bytes *bytes);
-  bool (*hash_bytes)(const csv_bytes *bytes, harm_input_hash *out);
+  harm_status (*hash_bytes)(const csv_bytes *bytes, harm_input_hash *out);
   bool (*unchanged)(const csv_bytes *bytes);
   void (*close_bytes)(csv_bytes *bytes);
 };

@@ -14,6 +14,9 @@ struct harm_ranking {
   uint32_t *order; /* order[r - 1] = score index at rank r */
   uint32_t *rank;  /* rank[i] = rank of score index i (every score), or
                       NULL for a top ranking found by selection */
+  uint32_t *held;  /* a top ranking's 0-based ranks 0..n-1 in the order of
+                      their score indices (rank_of's binary search), or
+                      NULL */
   size_t n;        /* ranks held: every score (at most UINT32_MAX - 1,
                       checked in compute), or the first n of a top
                       ranking */
@@ -276,8 +279,15 @@ static int cmp_candidates(const void *a, const void *b, void *ctx) {
   return cmp_index(ctx, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
+static int cmp_held(const void *a, const void *b, void *ctx) {
+  const uint32_t *order = ctx;
+  uint32_t x = order[*(const uint32_t *)a], y = order[*(const uint32_t *)b];
+  return x < y ? -1 : x > y;
+}
+
 harm_status harm_rank_compute_top(const harm_scores *s, size_t k,
                                   harm_ranking **out, harm_error *err) {
+  *out = NULL;
   size_t n = s ? harm_scores_count(s) : 0;
   if (!s || k == 0 || k >= n || k > TOP_SELECT_MAX ||
       k > n / harm__top_select_div) {
@@ -310,7 +320,15 @@ harm_status harm_rank_compute_top(const harm_scores *s, size_t k,
     }
     ok = harm__sort(cand, c, sizeof *cand, cmp_candidates, (void *)s);
   }
+  /* The ranks held by score index, for rank_of. */
+  uint32_t *held = ok ? harm__malloc((k + 1) * sizeof *held) : NULL;
+  ok = ok && held;
+  for (size_t q = 0; ok && q < k; q++) {
+    held[q] = (uint32_t)q;
+  }
+  ok = ok && harm__sort(held, k, sizeof *held, cmp_held, cand);
   if (!ok) {
+    harm__free(held);
     harm__free(cand);
     harm__free(r);
     return harm__fail(err, HARM_ERR_NOMEM, "rank", NULL, 0, NULL,
@@ -319,6 +337,7 @@ harm_status harm_rank_compute_top(const harm_scores *s, size_t k,
   r->s = s;
   r->n = k;
   r->order = cand; /* its first k are the ranks held */
+  r->held = held;
   *out = r;
   return HARM_OK;
 }
@@ -338,6 +357,7 @@ void harm_ranking_free(harm_ranking *r) {
   }
   harm__free(r->order);
   harm__free(r->rank);
+  harm__free(r->held);
   harm__free(r);
 }
 
@@ -354,9 +374,18 @@ size_t harm_ranking_rank_of(const harm_ranking *r, size_t i) {
   if (r->rank) {
     return i < harm_scores_count(r->s) && r->rank[i] <= r->n ? r->rank[i] : 0;
   }
-  for (size_t k = 0; k < r->n; k++) { /* a top ranking: k is small */
-    if (r->order[k] == i) {
-      return k + 1;
+  /* A top ranking: its ranks by score index, binary searched. */
+  size_t lo = 0, hi = r->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    uint32_t at = r->order[r->held[mid]];
+    if (at == i) {
+      return (size_t)r->held[mid] + 1;
+    }
+    if (at < i) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
     }
   }
   return 0;

@@ -279,8 +279,10 @@ static harm_status scores(FILE *fp, const ranked *in,
   /* Several threads when the list is long and its extra column (if any)
    * may be asked from several at once; one when the memory streams
    * cannot even be opened. */
+  /* (SIZE_MAX: past harm__par_min, whose 65,536 items are the tail's
+   * threshold, not this writer's.) */
   unsigned T = n >= harm__report_rows_min && (!extra || extra->reentrant)
-                   ? harm__par_threads(in->m->threads, n)
+                   ? harm__par_threads(in->m->threads, SIZE_MAX)
                    : 1;
   bool started = false;
   harm_status st =

@@ -57,12 +57,12 @@ harm_status harm_rank_compute_by(const harm_scores *s, const double *key,
  * ordering every subject. k = 0, or k at least the number of scores,
  * ranks them all. The ranks held are exactly those harm_rank_compute
  * gives, at any thread count. harm_ranking_count gives min(k, n);
- * harm_ranking_rank_of gives 0 for a score outside the first k (a scan
- * of the k ranks when k is small). Code that needs every rank (a cohort,
- * a comparison of two rankings) refuses a ranking that is not whole
- * (harm_ranking_is_whole).
- * Returns HARM_OK, HARM_ERR_USAGE (NULL scores) or HARM_ERR_NOMEM.
- * Ownership as harm_rank_compute. */
+ * harm_ranking_rank_of gives 0 for a score outside the first k. Code that
+ * needs every rank (a cohort, a comparison of two rankings) refuses a
+ * ranking that is not whole (harm_ranking_is_whole).
+ * Returns HARM_OK, HARM_ERR_USAGE (NULL scores), HARM_ERR_LIMIT (as
+ * harm_rank_compute) or HARM_ERR_NOMEM. Ownership as harm_rank_compute
+ * (*out is NULL on failure). */
 harm_status harm_rank_compute_top(const harm_scores *s, size_t k,
                                   harm_ranking **out, harm_error *err);
 

@@ -75,8 +75,10 @@ typedef struct harm_run_opts {
                              subjects (harm_rank_compute_top), for a
                              caller that lists only the top of the
                              ranking; default 0 = rank every subject.
-                             harm_run_select and comparisons need whole
-                             rankings and refuse the run's then */
+                             Comparisons, and harm_run_select under the
+                             harm model, need whole rankings and refuse
+                             the run's then (model = rfgv ranks by its
+                             own key, always whole) */
 } harm_run_opts;
 
 #define HARM_RUN_OPTS_INIT                                                     \

@@ -1677,3 +1677,77 @@ Test(ingest, input_hash_beside_the_parallel_read_is_sha256sum) {
   cr_assert_gt(kept[0], 0u);
   unlink(path);
 }
+
+static int cmp_id_bytes(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b); /* unsigned bytes */
+}
+
+/* A row pool kept as keys through compaction, then turned into strings:
+ * 100,000 rows sorted by date (as_of = latest, 30 days back, so the read
+ * drops the old rows as it goes, about every 65,536), ids of 7 bytes with
+ * bytes >= 0x80 ("\xc3\x89" and five digits), and from row 98,500 on ids
+ * of 12 bytes, after the keyed pool was compacted. The dictionary is
+ * every id of the window's rows once, in strcmp order, worked out here
+ * from the rows as written. */
+Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
+  enum { ROWS = 100000, LONG_FROM = 98500 };
+  size_t cap = (size_t)ROWS * 64, n = 0;
+  char *csv = malloc(cap);
+  n += (size_t)snprintf(csv, cap,
+                        "offence_id,offender_id,offence_code,"
+                        "offence_date,victim_id\n");
+  char **ids = malloc(ROWS * sizeof *ids);
+  int *day = malloc(ROWS * sizeof *day);
+  for (int i = 0; i < ROWS; i++) {
+    char id[32];
+    if (i < LONG_FROM) {
+      snprintf(id, sizeof id, "\xc3\x89%05d", (i * 7919) % 90000);
+    } else {
+      snprintf(id, sizeof id, "LONG-ID-%04d", i % 5000);
+    }
+    ids[i] = strdup(id);
+    day[i] = i / 100; /* 1,000 days from 2023-01-01 */
+    harm_date d0;
+    cr_assert(harm_date_parse("2023-01-01", 10, HARM_DATE_YMD, &d0));
+    char date[11];
+    harm_date_format_iso(d0 + day[i], date);
+    n += (size_t)snprintf(csv + n, cap - n, "C%d,%s,8N,%s,V%d\n", i, id, date,
+                          i % 77);
+  }
+  harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+  o.threads = 1;
+  o.lookback_days = 30;
+  harm_dataset *ds = NULL;
+  harm_error err = HARM_ERROR_INIT;
+  cr_assert_eq(harm_ingest_buffer("t.csv", csv, n, &o, &ds, &err), HARM_OK,
+               "%s", err.message);
+  /* The window: the latest day (999) and the 29 before it. */
+  char **want = malloc(ROWS * sizeof *want);
+  size_t nw = 0;
+  for (int i = 0; i < ROWS; i++) {
+    if (day[i] >= 999 - 29) {
+      want[nw++] = ids[i];
+    }
+  }
+  qsort(want, nw, sizeof *want, cmp_id_bytes);
+  size_t nu = 0;
+  for (size_t i = 0; i < nw; i++) {
+    if (nu == 0 || strcmp(want[i], want[nu - 1]) != 0) {
+      want[nu++] = want[i];
+    }
+  }
+  cr_assert_gt(nu, 2000u);
+  cr_assert_eq(harm_dataset_n_subjects(ds), nu);
+  for (size_t i = 0; i < nu; i++) {
+    cr_assert_str_eq(harm_dataset_subject_id(ds, i, NULL), want[i], "%zu", i);
+  }
+  cr_assert_eq(harm_dataset_accounting(ds).kept, nw);
+  harm_dataset_free(ds);
+  for (int i = 0; i < ROWS; i++) {
+    free(ids[i]);
+  }
+  free(ids);
+  free(want);
+  free(day);
+  free(csv);
+}

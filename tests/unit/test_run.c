@@ -5,6 +5,8 @@
  * score, RFGV totals equal to their weighted components, and the cohort
  * made from the run's own stages. */
 #include <criterion/criterion.h>
+#include <stdatomic.h>
+#include <threads.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,11 +288,18 @@ Test(run, rank_top_holds_only_the_first_ranks_and_cohorts_refuse_it) {
 }
 
 /* The extra column for the test below: the id's length and its last
- * character, from the id alone. */
+ * character, from the id alone; it notes whether it was ever called
+ * from a thread other than the test's. */
+static thrd_t test_thread;
+static atomic_bool called_elsewhere;
+
 static void id_shape(void *ctx, const char *id, size_t subject, char *buf,
                      size_t cap) {
   (void)ctx;
   (void)subject;
+  if (!thrd_equal(thrd_current(), test_thread)) {
+    atomic_store(&called_elsewhere, true);
+  }
   size_t len = strlen(id);
   snprintf(buf, cap, "len %zu ends %c", len, len ? id[len - 1] : '-');
 }
@@ -312,9 +321,12 @@ static char *slurp(const char *path, size_t *len) {
 
 /* scores.csv of 3,000 offenders written with 1 to 4 threads, in batches
  * of 97 ranks from 50 rows on (so slices of every size and a short last
- * batch), with no extra column, a reentrant one and one that is not:
+ * batch), with no extra column, a reentrant one (asked from the writer's
+ * threads) and one that is not (asked from the caller's thread only):
  * every file is the one-thread file byte for byte, and that file has one
- * row per rank in order, each with its id's extra cell. */
+ * row per rank in order, each with its id's extra cell. A run that ranks
+ * only its first 37 (rank_top, the heaps' path) writes the first 37 rows
+ * of that file. */
 Test(run, scores_written_on_threads_are_the_one_thread_file) {
   strcpy(dir, "/tmp/harm_run_XXXXXX");
   test_mkdtemp(dir);
@@ -331,7 +343,7 @@ Test(run, scores_written_on_threads_are_the_one_thread_file) {
   const char *cfg_path = put("run.ini", BASE);
   harm__report_rows_min = 50;
   harm__report_rows_batch = 97;
-  harm__par_min = 1; /* threads for 3,000 rows */
+  test_thread = thrd_current();
   char *ref = NULL;
   size_t ref_len = 0;
   for (int col = 0; col < 3; col++) {
@@ -354,9 +366,14 @@ Test(run, scores_written_on_threads_are_the_one_thread_file) {
       char path[160];
       snprintf(path, sizeof path, "%s/scores-%d-%u.csv", dir, col, t);
       FILE *fp = fopen(path, "wb");
+      atomic_store(&called_elsewhere, false);
       cr_assert_eq(harm_report_scores(fp, r, col ? &extra : NULL, 0, &err),
                    HARM_OK, "%s", err.message);
       fclose(fp);
+      if (col) {
+        cr_assert_eq(atomic_load(&called_elsewhere), col == 1 && t > 1,
+                     "column %d, %u threads", col, t);
+      }
       size_t len;
       char *got = slurp(path, &len);
       if (col == 0 && t == 1) {
@@ -397,6 +414,23 @@ Test(run, scores_written_on_threads_are_the_one_thread_file) {
         free(got);
       }
       harm_run_free(r);
+      if (col == 0) {
+        /* The first 37 ranks only: the first 37 rows. */
+        ro.rank_top = 37;
+        cr_assert_eq(harm_run_new(cfg, &ro, &r, &err), HARM_OK);
+        fp = fopen(path, "wb");
+        cr_assert_eq(harm_report_scores(fp, r, NULL, 37, &err), HARM_OK);
+        fclose(fp);
+        got = slurp(path, &len);
+        const char *end = ref;
+        for (int line = 0; line < 38; line++) {
+          end = strchr(end, '\n') + 1;
+        }
+        cr_assert(len == (size_t)(end - ref) && memcmp(got, ref, len) == 0,
+                  "%u threads: top 37 not the first 37 rows", t);
+        free(got);
+        harm_run_free(r);
+      }
       harm_config_free(cfg);
     }
   }
