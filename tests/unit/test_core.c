@@ -571,9 +571,9 @@ Test(core, fmt_fixed4_writes_what_printf_writes) {
     }
     expect_fixed4(x);
   }
-  static const double edge[] = {0.0,     -0.0,   -1.5,    0.00005, 0.00015,
-                                0.03125, 0.09375, 1e-320, 3.99999e11,
-                                4e11,    4.5e11, 1e300,   -1e-9,   2.5};
+  static const double edge[] = {0.0,     -0.0,    -1.5,   0.00005,    0.00015,
+                                0.03125, 0.09375, 1e-320, 3.99999e11, 4e11,
+                                4.5e11,  1e300,   -1e-9,  2.5};
   for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
     expect_fixed4(edge[i]);
   }
@@ -581,8 +581,8 @@ Test(core, fmt_fixed4_writes_what_printf_writes) {
   expect_fixed4(INFINITY);
   expect_fixed4(-INFINITY);
   expect_fixed4(1.7976931348623157e308); /* DBL_MAX: 309 digits */
-  static const uint64_t ints[] = {0, 1, 9, 10, 99, 4294967295u,
-                                  18446744073709551615u};
+  static const uint64_t ints[] = {
+      0, 1, 9, 10, 99, 4294967295u, 18446744073709551615u};
   for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
     char want[32], got[32];
     snprintf(want, sizeof want, "%llu", (unsigned long long)ints[i]);
