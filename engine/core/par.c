@@ -57,15 +57,19 @@ typedef struct radix_job {
   size_t hist[8][256];
 } radix_job;
 
+/* Counts word w's 8 bytes into hist[0..8). */
+static inline void count_bytes(size_t (*hist)[256], uint64_t w) {
+  for (unsigned b = 0; b < 8; b++) {
+    hist[b][(w >> (8 * b)) & 0xff]++;
+  }
+}
+
 static int radix_count(void *arg) {
   radix_job *j = arg;
   if (j->all_bytes) {
     memset(j->hist, 0, sizeof j->hist);
     for (size_t i = j->i0; i < j->i1; i++) {
-      uint64_t k = j->ks[i];
-      for (unsigned b = 0; b < 8; b++) {
-        j->hist[b][(k >> (8 * b)) & 0xff]++;
-      }
+      count_bytes(j->hist, j->ks[i]);
     }
   } else {
     size_t *c = &j->hist[0][0];
@@ -105,29 +109,42 @@ typedef struct pack_plan {
   uint8_t value[16][256]; /* value[b][rank], the inverse of rank[b] */
 } pack_plan;
 
+/* The ranks of word w's 8 bytes, plan positions first .. first + 7,
+ * each at its shift. */
+static inline uint64_t pack_word(const pack_plan *p, uint64_t w,
+                                 unsigned first) {
+  uint64_t q = 0;
+  for (unsigned b = 0; b < 8; b++) {
+    q |= (uint64_t)p->rank[first + b][(w >> (8 * b)) & 0xff]
+         << p->shift[first + b];
+  }
+  return q;
+}
+
+/* The word whose bytes are plan positions first .. first + 7 of q. */
+static inline uint64_t unpack_word(const pack_plan *p, uint64_t q,
+                                   unsigned first) {
+  uint64_t w = 0;
+  for (unsigned b = 0; b < 8; b++) {
+    unsigned pos = first + b;
+    uint64_t r = (q >> p->shift[pos]) & (((uint64_t)1 << p->bits[pos]) - 1);
+    w |= (uint64_t)p->value[pos][r] << (8 * b);
+  }
+  return w;
+}
+
 static int pack_keys(void *arg) {
   radix_job *j = arg;
-  const pack_plan *p = j->plan;
   for (size_t i = j->i0; i < j->i1; i++) {
-    uint64_t k = j->ks[i], q = 0;
-    for (unsigned b = 0; b < 8; b++) {
-      q |= (uint64_t)p->rank[b][(k >> (8 * b)) & 0xff] << p->shift[b];
-    }
-    j->ks[i] = q;
+    j->ks[i] = pack_word(j->plan, j->ks[i], 0);
   }
   return 0;
 }
 
 static int unpack_keys(void *arg) {
   radix_job *j = arg;
-  const pack_plan *p = j->plan;
   for (size_t i = j->i0; i < j->i1; i++) {
-    uint64_t q = j->ks[i], k = 0;
-    for (unsigned b = 0; b < 8; b++) {
-      uint64_t r = (q >> p->shift[b]) & (((uint64_t)1 << p->bits[b]) - 1);
-      k |= (uint64_t)p->value[b][r] << (8 * b);
-    }
-    j->ks[i] = k;
+    j->ks[i] = unpack_word(j->plan, j->ks[i], 0);
   }
   return 0;
 }
@@ -154,7 +171,9 @@ static unsigned plan_pack(pack_plan *p, size_t (*total)[256], unsigned npos,
       bits++;
     }
     p->bits[b] = bits;
-    p->shift[b] = shift;
+    /* A position of one value takes no bits and sits at 0 (never at a
+     * shift of 64): its rank is 0, and so is the field read back. */
+    p->shift[b] = bits ? shift : 0;
     shift += bits;
   }
   p->total = shift;
@@ -341,46 +360,27 @@ static int pair_count(void *arg) {
   pair_job *j = arg;
   memset(j->hist, 0, sizeof j->hist);
   for (size_t i = j->i0; i < j->i1; i++) {
-    uint64_t lo = j->lo[i], hi = j->hi[i];
-    for (unsigned b = 0; b < 8; b++) {
-      j->hist[b][(lo >> (8 * b)) & 0xff]++;
-      j->hist[8 + b][(hi >> (8 * b)) & 0xff]++;
-    }
+    count_bytes(j->hist, j->lo[i]);
+    count_bytes(j->hist + 8, j->hi[i]);
   }
   return 0;
 }
 
 static int pair_pack(void *arg) {
   pair_job *j = arg;
-  const pack_plan *p = j->plan;
   for (size_t i = j->i0; i < j->i1; i++) {
-    uint64_t lo = j->lo[i], hi = j->hi[i], q = 0;
-    for (unsigned b = 0; b < 16; b++) {
-      /* A position of one value takes no bits (and its shift may be
-       * 64). */
-      uint64_t w = b < 8 ? lo : hi;
-      if (p->bits[b]) {
-        q |= (uint64_t)p->rank[b][(w >> (8 * (b % 8))) & 0xff] << p->shift[b];
-      }
-    }
-    j->hi[i] = q;
+    j->hi[i] =
+        pack_word(j->plan, j->lo[i], 0) | pack_word(j->plan, j->hi[i], 8);
   }
   return 0;
 }
 
 static int pair_unpack(void *arg) {
   pair_job *j = arg;
-  const pack_plan *p = j->plan;
   for (size_t i = j->i0; i < j->i1; i++) {
-    uint64_t q = j->hi[i], w[2] = {0, 0};
-    for (unsigned b = 0; b < 16; b++) {
-      uint64_t r = p->bits[b]
-                       ? (q >> p->shift[b]) & (((uint64_t)1 << p->bits[b]) - 1)
-                       : 0;
-      w[b / 8] |= (uint64_t)p->value[b][r] << (8 * (b % 8));
-    }
-    j->lo[i] = w[0];
-    j->hi[i] = w[1];
+    uint64_t q = j->hi[i];
+    j->lo[i] = unpack_word(j->plan, q, 0);
+    j->hi[i] = unpack_word(j->plan, q, 8);
   }
   return 0;
 }

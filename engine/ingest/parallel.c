@@ -13,12 +13,11 @@
 /* ---- Parallel ingest ------------------------------------------------
  * The body after the header is cut into chunks at line starts, each
  * smaller than the one before (see chunk_size); the threads take them
- * from a queue (the last
- * chunk first, see queue_main). Each chunk is read by its own reader into
- * its own shard (code, area, place and offence id pools, one subject id
- * per kept row, records, counts, buffered rejects). A chunk start is only
- * a real record boundary if the chunk before it ended idle (no quoted
- * field open across the cut): that is checked in order after the join,
+ * from a queue (the last chunk first, see queue_main). Each chunk is read
+ * by its own reader into its own shard (code, area, place and offence id pools,
+ * one subject id per kept row, records, counts, buffered rejects). A chunk
+ * start is only a real record boundary if the chunk before it ended idle (no
+ * quoted field open across the cut): that is checked in order after the join,
  * and from the first chunk that did not end idle the rest of the file is
  * read again by one reader. Shards are merged in chunk order and rejects
  * replayed in file order, so the result never depends on the split. */
