@@ -81,6 +81,10 @@ void harm__hint_huge_pages(void *p, size_t len);
  * where madvise is missing. For a big array consumed front to back on
  * its way into another, so the two are not both resident. */
 void harm__discard(void *p, size_t len);
+/* Elements a consuming pass reads between two harm__discard calls on
+ * what it has read (32,768; tests lower it so that small inputs hand
+ * pages back too, and a read after a hand-back shows as zeros). */
+extern size_t harm__shed_step;
 
 /* Spare blocks: arrays a stage is done with, whose pages are written
  * already, kept for a later stage instead of being handed back (a fresh
@@ -181,6 +185,13 @@ bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *vals,
  * harm__radix_order_buf). */
 bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
+/* As harm__radix_sort_buf with order[i] = i on entry (order is only
+ * written): on return keys are sorted and order[r] is the index the r-th
+ * key had, equal keys in index order. When the keys' varying bytes and
+ * the index fit 64 bits the index rides in the keys through the passes
+ * and vbuf is not touched. */
+bool harm__radix_sort_index(uint64_t *keys, uint32_t *order, size_t n,
+                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
 
 /* Growable byte buffer. */
 typedef struct harm__buf {

@@ -84,6 +84,13 @@ static int radix_count(void *arg) {
 static int radix_scatter(void *arg) {
   radix_job *j = arg;
   size_t *at = &j->hist[0][0];
+  if (!j->vs) {
+    /* The values ride in the keys' low bits (see radix_sort). */
+    for (size_t i = j->i0; i < j->i1; i++) {
+      j->kd[at[(j->ks[i] >> j->shift) & j->mask]++] = j->ks[i];
+    }
+    return 0;
+  }
   for (size_t i = j->i0; i < j->i1; i++) {
     size_t p = at[(j->ks[i] >> j->shift) & j->mask]++;
     j->kd[p] = j->ks[i];
@@ -145,6 +152,35 @@ static int unpack_keys(void *arg) {
   radix_job *j = arg;
   for (size_t i = j->i0; i < j->i1; i++) {
     j->ks[i] = unpack_word(j->plan, j->ks[i], 0);
+  }
+  return 0;
+}
+
+/* The values in the keys' low `shift` bits: each key packed above its
+ * index i (its value before the sort). */
+static int pack_keys_index(void *arg) {
+  radix_job *j = arg;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    j->ks[i] = pack_word(j->plan, j->ks[i], 0) << j->shift | i;
+  }
+  return 0;
+}
+
+/* Back from pack_keys_index: the value to vd, the key to kd. When ks is
+ * the scratch (not kd), its pages behind go back as it is read: the
+ * scratch, the keys and the values are not all resident at once. */
+static int unpack_keys_index(void *arg) {
+  radix_job *j = arg;
+  const uint64_t low = ((uint64_t)1 << j->shift) - 1;
+  size_t done = j->i0;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    uint64_t q = j->ks[i];
+    j->vd[i] = (uint32_t)(q & low);
+    j->kd[i] = unpack_word(j->plan, q >> j->shift, 0);
+    if (j->ks != j->kd && i + 1 - done == harm__shed_step) {
+      harm__discard(j->ks + done, harm__shed_step * sizeof *j->ks);
+      done = i + 1;
+    }
   }
   return 0;
 }
@@ -225,14 +261,20 @@ static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
 
 /* The sort, with k2 and v2 (n elements each) as scratch; with want_keys
  * false the keys are left packed, not in order (the caller needs only
- * the values' order). */
+ * the values' order). With `index`, vals are not read: each starts as
+ * its index (vals[i] = i), and when the packed keys leave room for it
+ * the index rides in their low bits, so the passes move 8 bytes an
+ * element instead of 12 and v2 is never touched. */
 static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
-                       unsigned threads, bool want_keys, uint64_t *k2,
-                       uint32_t *v2) {
+                       unsigned threads, bool want_keys, bool index,
+                       uint64_t *k2, uint32_t *v2) {
   if (!k2 || !v2) {
     return false; /* no scratch (a failed allocation, or none given) */
   }
   if (n < 2) {
+    if (index && n) {
+      vals[0] = 0;
+    }
     return true;
   }
   unsigned T = harm__par_threads(threads, n);
@@ -267,7 +309,40 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
     byte_passes += pass[b];
   }
   unsigned packed = plan_pack(plan, total, 8, byte_passes);
+  unsigned ibits = 1;
+  while (ibits < 64 && ((uint64_t)1 << ibits) < n) {
+    ibits++;
+  }
   radix_bufs bufs = {keys, k2, vals, v2};
+  if (index && packed && plan->total + ibits <= 64) {
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t].shift = ibits;
+    }
+    harm__par_run(pack_keys_index, jobs, sizeof *jobs, T);
+    bufs = (radix_bufs){keys, k2, NULL, NULL};
+    unsigned width = (plan->total + packed - 1) / packed;
+    for (unsigned shift = 0; shift < plan->total; shift += width) {
+      radix_pass(jobs, T, &bufs, ibits + shift, ((uint64_t)1 << width) - 1,
+                 false);
+    }
+    if (bufs.ks == keys) {
+      harm__discard(k2, n * sizeof *k2); /* the scratch is read no more */
+    }
+    for (unsigned t = 0; t < T; t++) {
+      jobs[t].ks = bufs.ks;
+      jobs[t].kd = keys; /* in place when the last pass ended in keys */
+      jobs[t].vd = vals;
+      jobs[t].shift = ibits;
+    }
+    harm__par_run(unpack_keys_index, jobs, sizeof *jobs, T);
+    harm__free(jobs);
+    harm__free(plan);
+    harm__free(total);
+    return true;
+  }
+  for (size_t i = 0; index && i < n; i++) {
+    vals[i] = (uint32_t)i;
+  }
   if (packed) {
     harm__par_run(pack_keys, jobs, sizeof *jobs, T);
     unsigned width = (plan->total + packed - 1) / packed;
@@ -316,7 +391,7 @@ static bool radix_sort_alloc(uint64_t *keys, uint32_t *vals, size_t n,
   }
   uint64_t *k2 = harm__malloc(n * sizeof *k2);
   uint32_t *v2 = harm__malloc(n * sizeof *v2);
-  bool ok = radix_sort(keys, vals, n, threads, want_keys, k2, v2);
+  bool ok = radix_sort(keys, vals, n, threads, want_keys, false, k2, v2);
   harm__free(k2);
   harm__free(v2);
   return ok;
@@ -334,12 +409,17 @@ bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
 
 bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  return radix_sort(keys, vals, n, threads, false, kbuf, vbuf);
+  return radix_sort(keys, vals, n, threads, false, false, kbuf, vbuf);
 }
 
 bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  return radix_sort(keys, vals, n, threads, true, kbuf, vbuf);
+  return radix_sort(keys, vals, n, threads, true, false, kbuf, vbuf);
+}
+
+bool harm__radix_sort_index(uint64_t *keys, uint32_t *order, size_t n,
+                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
+  return radix_sort(keys, order, n, threads, true, true, kbuf, vbuf);
 }
 
 /* ---- Pairs: 128-bit keys packed into 64 bits --------------------------

@@ -443,6 +443,9 @@ typedef struct unify_run {
   uint64_t *keys, *k2;
   uint32_t *ord, *lens, *newidx;
   harm__strpool *out;
+  /* The pools are consumed: the sorted keys and order hand their pages
+   * back as the output is written, so the two are not both resident. */
+  bool shed;
 } unify_run;
 
 /* One pool's share of the phases that go pool by pool: the scan (counts),
@@ -454,13 +457,13 @@ typedef struct unify_pool {
   size_t m0;                /* the pool's first entry */
 } unify_pool;
 
+/* (The map is written by pool_maps only, after the sort: its pages are
+ * not resident while the sort's arrays are.) */
 static void pool_scan(unify_pool *p) {
   const harm__strpool *sp = p->u->pools[p->k];
   const bool *used = p->u->used[p->k];
-  uint32_t *map = p->u->maps[p->k];
   size_t n = 0, bytes = 0, max_len = 0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    map[i] = UINT32_MAX;
     if (used[i]) {
       size_t len = sp->keyed ? key_len(sp->offset[i], 0) : 0;
       if (!sp->keyed) {
@@ -504,7 +507,6 @@ static void pool_gather(unify_pool *p) {
       u->e[m].idx = i;
       u->lens[m] = (uint32_t)(len < UINT32_MAX ? len : UINT32_MAX);
     }
-    u->ord[m] = (uint32_t)m;
     m++;
   }
 }
@@ -515,9 +517,7 @@ static void pool_maps(unify_pool *p) {
   uint32_t *map = p->u->maps[p->k];
   size_t m = p->m0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    if (used[i]) {
-      map[i] = p->u->newidx[m++];
-    }
+    map[i] = used[i] ? p->u->newidx[m++] : UINT32_MAX;
   }
 }
 
@@ -607,7 +607,15 @@ static int slice_write(void *arg) {
   harm__strpool *out = u->out;
   size_t at = s->b0, next = s->c0;
   const size_t end = s->b0 + s->bytes; /* the slice's room */
+  size_t done = s->r0; /* keys and order before it are handed back */
   for (size_t r = s->r0; r < s->r1; r++) {
+    if (u->shed && r - done > harm__shed_step) {
+      /* Read no more (the entry before r is: same_as_previous; and the
+       * next slice reads this slice's last one, never handed back). */
+      harm__discard(u->keys + done, (r - 1 - done) * sizeof *u->keys);
+      harm__discard(u->ord + done, (r - 1 - done) * sizeof *u->ord);
+      done = r - 1;
+    }
     size_t len = sorted_len(u, r);
     if (r == 0 || !same_as_previous(u, r, len)) {
       out->offset[next++] = at;
@@ -647,14 +655,18 @@ static int slice_write(void *arg) {
  * hold them all. */
 static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                   const bool *const *used, uint32_t *const *maps,
-                  size_t n_pools, unsigned threads,
+                  size_t n_pools, bool flat_maps, unsigned threads,
                   harm__strpool *const *consume, harm__spares *keep) {
   size_t all = 0;
   for (size_t k = 0; k < n_pools; k++) {
     all += pools[k]->n;
   }
   unsigned T = harm__par_threads(threads, all);
-  unify_run u = {.pools = pools, .used = used, .maps = maps, .out = out};
+  unify_run u = {.pools = pools,
+                 .used = used,
+                 .maps = maps,
+                 .out = out,
+                 .shed = consume != NULL};
   unify_pool *pj = harm__calloc(n_pools + 1, sizeof *pj);
   if (!pj) {
     return false;
@@ -680,6 +692,13 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   u.any_k2 = u.max_len > 8;
   u.any_long = u.max_len > 16;
+  /* One block of maps and every string used: entry m's slot is
+   * maps[0][m], so the new indices are written there directly (no index
+   * array per entry, no copy into the maps). */
+  bool flat = flat_maps;
+  for (size_t k = 0; k < n_pools; k++) {
+    flat = flat && pj[k].n == pools[k]->n;
+  }
   u.e = u.any_long ? harm__malloc((n + 1) * sizeof *u.e) : NULL;
   u.keys = harm__malloc((n + 1) * sizeof *u.keys);
   u.k2 = harm__calloc(u.any_k2 ? n + 1 : 1, sizeof *u.k2);
@@ -713,12 +732,15 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   uint32_t *vbuf = ok ? harm__malloc((n + 1) * sizeof *vbuf) : NULL;
   ok = ok && kbuf && vbuf;
   bool pairs = false; /* sorted as one packed key (ids of 9-16 bytes) */
+  for (size_t m = 0; ok && u.any_k2 && m < n; m++) {
+    u.ord[m] = (uint32_t)m; /* the single key's sort writes its own */
+  }
   if (ok && u.any_k2) {
     ok = harm__radix_sort_pairs(u.keys, u.k2, u.ord, n, threads, kbuf, vbuf,
                                 &pairs);
   }
   if (ok && !u.any_k2) {
-    ok = harm__radix_sort_buf(u.keys, u.ord, n, threads, kbuf, vbuf);
+    ok = harm__radix_sort_index(u.keys, u.ord, n, threads, kbuf, vbuf);
   } else if (ok && !pairs) {
     uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
     ok = scratch != NULL;
@@ -761,8 +783,13 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     out->bytes = harm__malloc(bytes + 1);
     out->offset = kbuf;
     out->hash = NULL;
-    u.newidx = vbuf;
     kbuf = NULL;
+    if (flat) {
+      harm__free(vbuf);
+      u.newidx = n_pools ? maps[0] : NULL;
+    } else {
+      u.newidx = vbuf;
+    }
     vbuf = NULL;
     ok = out->bytes != NULL;
   }
@@ -783,15 +810,20 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
       c += sl[t].count;
       b += sl[t].bytes;
     }
+    /* The offsets block was the sorts' scratch, written in full: its
+     * pages past the c + 1 offsets go back before the strings' bytes are
+     * first written. */
+    harm__discard(out->offset + c + 1, (n - c) * sizeof *out->offset);
     harm__par_run(slice_write, sl, sizeof *sl, TS);
-    run_pools(pool_maps, pj, n_pools, T);
+    if (!flat) {
+      run_pools(pool_maps, pj, n_pools, T);
+    }
     out->bytes_len = b;
     out->bytes_cap = bytes + 1;
     out->n = (uint32_t)c;
     out->cap = (uint32_t)(n + 1);
-    /* The offsets block was the sorts' scratch, written in full: its
-     * pages past the c strings go back now, not when the pool is freed
-     * (a failed shrink keeps the block as it is). */
+    /* The offsets block shrinks to the c strings (a failed shrink keeps
+     * the block as it is). */
     uint64_t *off = harm__realloc(out->offset, (c + 1) * sizeof *off);
     if (off) {
       out->offset = off;
@@ -802,7 +834,9 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   harm__free(kbuf);
   harm__free(vbuf);
-  harm__free(u.newidx);
+  if (!flat) {
+    harm__free(u.newidx);
+  }
   harm__free(u.e);
   if (ok && keep) {
     harm__spares_put(keep, u.keys, (n + 1) * sizeof *u.keys);
@@ -820,7 +854,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
-  return unify(out, pools, used, maps, n_pools, 1, NULL, NULL);
+  return unify(out, pools, used, maps, n_pools, false, 1, NULL, NULL);
 }
 
 bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
@@ -829,15 +863,15 @@ bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
   harm__strpool *consume[1] = {rows};
   const bool *usedv[1] = {used};
   uint32_t *maps[1] = {map};
-  return unify(out, pools, usedv, maps, 1, 1, consume, NULL);
+  return unify(out, pools, usedv, maps, 1, false, 1, consume, NULL);
 }
 
 bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
-                               size_t n_pools, unsigned threads,
+                               size_t n_pools, bool flat_maps, unsigned threads,
                                harm__spares *keep) {
   return unify(out, (const harm__strpool *const *)pools, used, maps, n_pools,
-               threads, pools, keep);
+               flat_maps, threads, pools, keep);
 }
 
 void harm__strpool_free(harm__strpool *sp) {

@@ -124,12 +124,14 @@ bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
 /* As harm__strpool_unify, consuming every pool as harm__strpool_unify_rows
  * consumes its one, with the sorts on up to `threads` threads (0: every
  * core); the result is the same at any count. Ingest's one dictionary
- * of subjects from the rows of every chunk. `keep` (or NULL) receives
- * the sort's key and order arrays instead of their being freed
- * (harm__spares_put). */
+ * of subjects from the rows of every chunk. With `flat_maps`, maps[k] is
+ * maps[0] plus the strings of the pools before k (one block): when every
+ * string is used, the new indices are written into it directly. `keep`
+ * (or NULL) receives the sort's key and order arrays instead of their
+ * being freed (harm__spares_put). */
 bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
-                               size_t n_pools, unsigned threads,
+                               size_t n_pools, bool flat_maps, unsigned threads,
                                struct harm__spares *keep);
 
 void harm__strpool_free(harm__strpool *sp);

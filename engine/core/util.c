@@ -329,6 +329,8 @@ void harm__hint_huge_pages(void *p, size_t len) {
 #endif
 }
 
+size_t harm__shed_step = 1 << 15;
+
 void harm__discard(void *p, size_t len) {
 #if defined(__linux__) && defined(MADV_DONTNEED)
   /* The real page size: madvise rounds the length up to whole pages. */

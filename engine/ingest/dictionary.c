@@ -286,13 +286,26 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     map[kind] = harm__calloc(np, sizeof **map);
     ok = used[kind] && map[kind];
   }
+  /* The subjects' maps are one block, part after part with no gap: when
+   * every row is used, the unify writes the new indices straight into it
+   * (harm__strpool_unify_pools, flat_maps). */
+  size_t subject_rows = 0;
   for (size_t k = 0; ok && k < np; k++) {
     all[k] = k ? parts[k - 1] : ds;
+    subject_rows += all[k]->subjects.n;
+  }
+  uint32_t *subject_map =
+      ok ? harm__malloc((subject_rows + 1) * sizeof *subject_map) : NULL;
+  ok = ok && subject_map;
+  for (size_t k = 0, at = 0; ok && k < np; k++) {
     for (int kind = 0; ok && kind < N_KINDS; kind++) {
       size_t n = (size_t)kind_pool(all[k], kind)->n;
       used[kind][k] = harm__calloc(n + 1, sizeof **used[kind]);
-      map[kind][k] = harm__malloc((n + 1) * sizeof **map[kind]);
+      map[kind][k] = kind == K_SUBJECT
+                         ? subject_map + at
+                         : harm__malloc((n + 1) * sizeof **map[kind]);
       ok = used[kind][k] && map[kind][k];
+      at += kind == K_SUBJECT ? n : 0;
     }
   }
   /* Offence ids are kept when any part kept one: chunk 0 may have kept
@@ -343,7 +356,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     const harm__strpool *const *cp = (const harm__strpool *const *)pools;
     const bool *const *u = (const bool *const *)used[kind];
     if (ok && kind == K_SUBJECT) {
-      ok = harm__strpool_unify_pools(&out[kind], pools, u, map[kind], np,
+      ok = harm__strpool_unify_pools(&out[kind], pools, u, map[kind], np, true,
                                      threads, in_parts ? &ds->spares : NULL);
     } else if (ok) {
       ok = harm__strpool_unify(&out[kind], cp, u, map[kind], np);
@@ -396,7 +409,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       if (used[kind]) {
         harm__free(used[kind][k]);
       }
-      if (map[kind]) {
+      if (map[kind] && kind != K_SUBJECT) {
         harm__free(map[kind][k]);
       }
     }
@@ -408,6 +421,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     harm__free(used[kind]);
     harm__free(map[kind]);
   }
+  harm__free(subject_map);
   harm__free(omap);
   harm__free(jobs);
   harm__free(base);

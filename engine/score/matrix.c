@@ -149,6 +149,9 @@ typedef struct agg_job {
   harm_date as_of;
   size_t dups;
   uint64_t *code_count;
+  /* A release build: phase 2 hands back the pages of the working copy
+   * behind it, so the copy shrinks as the matrix grows. */
+  bool consume;
   bool failed;
 } agg_job;
 
@@ -234,7 +237,14 @@ static int agg_phase2(void *arg) {
   double fbuf[64];
   double *factors = fbuf;
   size_t vcap = 64;
+  size_t done = j->start[j->s0]; /* w before it is handed back */
   for (size_t sj = j->s0; sj < j->s1; sj++) {
+    if (j->consume && j->start[sj] - done >= harm__shed_step) {
+      /* Only whole pages inside [done, start[sj]) go: a page shared with
+       * the next job's records or this subject's is kept. */
+      harm__discard(j->w + done, (j->start[sj] - done) * sizeof *j->w);
+      done = j->start[sj];
+    }
     wrec *g = j->w + j->start[sj];
     const uint32_t *gk = j->wk ? j->wk + j->start[sj] : NULL;
     size_t len = j->glen[sj];
@@ -401,9 +411,6 @@ static int scatter_count(void *arg) {
   return 0;
 }
 
-/* Records between two hand-backs of the consumed records' memory. */
-enum { CONSUME_STEP = 1 << 15 };
-
 static int scatter_fill(void *arg) {
   scatter_job *j = arg;
   size_t g0 = 0, lo, hi, n;
@@ -422,8 +429,8 @@ static int scatter_fill(void *arg) {
       }
       /* The records behind are read no more: their pages go as w's pages
        * are first written, so the two arrays are not both resident. */
-      if (j->consume && i + 1 - done == CONSUME_STEP) {
-        harm__discard((void *)(recs + done), CONSUME_STEP * sizeof *recs);
+      if (j->consume && i + 1 - done == harm__shed_step) {
+        harm__discard((void *)(recs + done), harm__shed_step * sizeof *recs);
         done = i + 1;
       }
     }
@@ -642,6 +649,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     jobs[t].opts = o;
     jobs[t].as_of = ds->as_of;
     jobs[t].kpos = NULL;
+    jobs[t].consume = release != NULL;
     s0 = s1;
   }
   if (!run_jobs(jobs, T, agg_phase1)) {
@@ -747,7 +755,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   st = HARM_OK;
 done:
   if (st == HARM_OK && release) {
-    /* Read no more: their pages become the spares. */
+    /* Read no more: their address space becomes the spares, their pages
+     * go back now (phase 2 handed back w's as it went), so the scores
+     * made next do not add to them. */
+    harm__discard(start, (n_subj + 2) * sizeof *start);
+    harm__discard(glen, (n_subj + 1) * sizeof *glen);
     harm__spares_put(&m->spares, w, w_bytes);
     harm__spares_put(&m->spares, start, (n_subj + 2) * sizeof *start);
     harm__spares_put(&m->spares, glen, (n_subj + 1) * sizeof *glen);

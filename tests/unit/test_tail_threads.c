@@ -107,6 +107,75 @@ Test(tail, radix_sort_mt_is_the_serial_sort) {
   }
 }
 
+/* A key with its first position, for the slow references below. */
+typedef struct key_ref {
+  uint64_t k;
+  uint32_t v;
+} key_ref;
+
+static int cmp_key_ref(const void *pa, const void *pb) {
+  const key_ref *a = pa, *b = pb;
+  if (a->k != b->k) {
+    return a->k < b->k ? -1 : 1;
+  }
+  return a->v < b->v ? -1 : a->v > b->v; /* stable: by first position */
+}
+
+/* harm__radix_sort_index (the order written, not read) against qsort of
+ * (key, position), at 1 to 4 threads, with garbage in the order and the
+ * scratch: every key shape, the packed ones (shapes 4 and 5) with the
+ * position carried in the keys' low bits, when the value scratch is not
+ * touched at all. (Criterion runs each test in a process of its own:
+ * the knobs set here stay here.) */
+Test(tail, radix_sort_index_is_the_sorted_reference) {
+  harm__shed_step = 700; /* the scratch handed back as it is unpacked */
+  static const size_t sizes[] = {0, 1, 2, 3, 100, 4099, 70000};
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    for (size_t shape = 0; shape < 6; shape++) {
+      size_t n = sizes[si];
+      uint64_t *k0 = malloc((n + 1) * sizeof *k0);
+      key_ref *ref = malloc((n + 1) * sizeof *ref);
+      for (size_t i = 0; i < n; i++) {
+        k0[i] = shaped_key(shape);
+        ref[i] = (key_ref){k0[i], (uint32_t)i};
+      }
+      qsort(ref, n, sizeof *ref, cmp_key_ref);
+      uint64_t *k = malloc((n + 1) * sizeof *k);
+      uint32_t *ord = malloc((n + 1) * sizeof *ord);
+      uint64_t *kb = malloc((n + 1) * sizeof *kb);
+      uint32_t *vb = malloc((n + 1) * sizeof *vb);
+      for (unsigned t = 1; t <= 4; t++) {
+        harm__par_min = t == 1 ? SIZE_MAX : 1;
+        memcpy(k, k0, n * sizeof *k);
+        memset(ord, 0xee, (n + 1) * sizeof *ord);
+        memset(kb, 0xa5, (n + 1) * sizeof *kb);
+        memset(vb, 0x5a, (n + 1) * sizeof *vb);
+        cr_assert(harm__radix_sort_index(k, ord, n, t, kb, vb));
+        for (size_t r = 0; r < n; r++) {
+          cr_assert(k[r] == ref[r].k && ord[r] == ref[r].v,
+                    "n %zu, shape %zu, %u threads: entry %zu", n, shape, t, r);
+        }
+        bool vb_untouched = true;
+        for (size_t i = 0; i < n; i++) {
+          vb_untouched = vb_untouched && vb[i] == 0x5a5a5a5au;
+        }
+        if (shape >= 4 && n > 1000) {
+          cr_assert(vb_untouched,
+                    "shape %zu: the order was not carried in "
+                    "the keys",
+                    shape);
+        }
+      }
+      free(k0);
+      free(ref);
+      free(k);
+      free(ord);
+      free(kb);
+      free(vb);
+    }
+  }
+}
+
 /* A pair (hi, lo) with its index, for the slow reference below. */
 typedef struct pair_ref {
   uint64_t hi, lo;
@@ -449,7 +518,7 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
       harm__spares keep;
       memset(&keep, 0, sizeof keep);
       cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used,
-                                          maps, POOLS, threads,
+                                          maps, POOLS, false, threads,
                                           threads % 2 ? &keep : NULL));
       size_t kept = 0;
       for (int b = 0; b < HARM__SPARES; b++) {
