@@ -86,10 +86,11 @@ void harm__discard(void *p, size_t len);
  * pages back too, and a read after a hand-back shows as zeros). */
 extern size_t harm__shed_step;
 
-/* Spare blocks: arrays a stage is done with, whose pages are written
- * already, kept for a later stage instead of being handed back (a fresh
- * page costs a fault and its zeroing, about 2 us on the test machines:
- * bench/pagecost.c).
+/* Spare blocks: arrays a stage is done with, kept for a later stage
+ * instead of being freed. Pages still resident are reused as they are (a
+ * fresh page costs a fault and its zeroing, about 2 us on the test
+ * machines: bench/pagecost.c); a stage that handed its pages back first
+ * (harm__discard, to keep the peak down) passes on address space only.
  * A zeroed struct holds none. harm__spares_put and harm__spares_free are
  * for one thread at a time; harm__spares_take may race with itself
  * (each block is taken once, by an atomic exchange). */
