@@ -85,6 +85,19 @@ void harm__discard(void *p, size_t len);
  * what it has read (32,768; tests lower it so that small inputs hand
  * pages back too, and a read after a hand-back shows as zeros). */
 extern size_t harm__shed_step;
+/* For a pass that reads an array front to back and reads nothing behind
+ * it again: once base's elements [*done, upto) (elem bytes each) are at
+ * least harm__shed_step, their whole pages go (harm__discard) and *done
+ * moves to upto. True when they went. */
+static inline bool harm__shed(void *base, size_t elem, size_t *done,
+                              size_t upto) {
+  if (upto <= *done || upto - *done < harm__shed_step) {
+    return false;
+  }
+  harm__discard((char *)base + *done * elem, (upto - *done) * elem);
+  *done = upto;
+  return true;
+}
 
 /* Spare blocks: arrays a stage is done with, kept for a later stage
  * instead of being freed. Pages still resident are reused as they are (a

@@ -177,9 +177,8 @@ static int unpack_keys_index(void *arg) {
     uint64_t q = j->ks[i];
     j->vd[i] = (uint32_t)(q & low);
     j->kd[i] = unpack_word(j->plan, q >> j->shift, 0);
-    if (j->ks != j->kd && i + 1 - done == harm__shed_step) {
-      harm__discard(j->ks + done, harm__shed_step * sizeof *j->ks);
-      done = i + 1;
+    if (j->ks != j->kd) {
+      harm__shed(j->ks, sizeof *j->ks, &done, i + 1);
     }
   }
   return 0;

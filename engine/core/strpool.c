@@ -609,12 +609,13 @@ static int slice_write(void *arg) {
   const size_t end = s->b0 + s->bytes; /* the slice's room */
   size_t done = s->r0; /* keys and order before it are handed back */
   for (size_t r = s->r0; r < s->r1; r++) {
-    if (u->shed && r - done > harm__shed_step) {
-      /* Read no more (the entry before r is: same_as_previous; and the
-       * next slice reads this slice's last one, never handed back). */
-      harm__discard(u->keys + done, (r - 1 - done) * sizeof *u->keys);
-      harm__discard(u->ord + done, (r - 1 - done) * sizeof *u->ord);
-      done = r - 1;
+    /* Read no more: the entries before r - 1 (same_as_previous reads
+     * r - 1; and the next slice reads this slice's last one, never
+     * handed back). */
+    size_t from = done;
+    if (u->shed && r > 0 &&
+        harm__shed(u->keys, sizeof *u->keys, &done, r - 1)) {
+      harm__discard(u->ord + from, (done - from) * sizeof *u->ord);
     }
     size_t len = sorted_len(u, r);
     if (r == 0 || !same_as_previous(u, r, len)) {

@@ -239,11 +239,10 @@ static int agg_phase2(void *arg) {
   size_t vcap = 64;
   size_t done = j->start[j->s0]; /* w before it is handed back */
   for (size_t sj = j->s0; sj < j->s1; sj++) {
-    if (j->consume && j->start[sj] - done >= harm__shed_step) {
+    if (j->consume) {
       /* Only whole pages inside [done, start[sj]) go: a page shared with
-       * the next job's records or this subject's is kept. */
-      harm__discard(j->w + done, (j->start[sj] - done) * sizeof *j->w);
-      done = j->start[sj];
+       * the previous job's records or this subject's is kept. */
+      harm__shed(j->w, sizeof *j->w, &done, j->start[sj]);
     }
     wrec *g = j->w + j->start[sj];
     const uint32_t *gk = j->wk ? j->wk + j->start[sj] : NULL;
@@ -429,9 +428,8 @@ static int scatter_fill(void *arg) {
       }
       /* The records behind are read no more: their pages go as w's pages
        * are first written, so the two arrays are not both resident. */
-      if (j->consume && i + 1 - done == harm__shed_step) {
-        harm__discard((void *)(recs + done), harm__shed_step * sizeof *recs);
-        done = i + 1;
+      if (j->consume) {
+        harm__shed((void *)recs, sizeof *recs, &done, i + 1);
       }
     }
   }

@@ -21,6 +21,19 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The slow reference dictionary: ref[0..n) sorted by strcmp, each string
+ * once; returns how many remain. */
+static size_t sorted_unique(char **ref, size_t n) {
+  qsort(ref, n, sizeof *ref, cmp_str);
+  size_t n_unique = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
+      ref[n_unique++] = ref[i];
+    }
+  }
+  return n_unique;
+}
+
 Test(strpool, unify_matches_a_sorted_reference) {
   enum { POOLS = 3, PER = 400 };
   static const char *const stems[] = {"N", "N0012345", "N00123456789ABCD",
@@ -54,13 +67,7 @@ Test(strpool, unify_matches_a_sorted_reference) {
       }
     }
   }
-  qsort(ref, n_ref, sizeof *ref, cmp_str);
-  size_t n_unique = 0;
-  for (size_t i = 0; i < n_ref; i++) {
-    if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
-      ref[n_unique++] = ref[i];
-    }
-  }
+  size_t n_unique = sorted_unique(ref, n_ref);
   const harm__strpool *pp[POOLS] = {&pools[0], &pools[1], &pools[2]};
   harm__strpool out;
   memset(&out, 0, sizeof out);
@@ -126,13 +133,7 @@ Test(strpool, rows_of_several_pools_unified_match_a_sorted_reference) {
       }
     }
   }
-  qsort(ref, n_ref, sizeof *ref, cmp_str);
-  size_t n_unique = 0;
-  for (size_t i = 0; i < n_ref; i++) {
-    if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
-      ref[n_unique++] = ref[i];
-    }
-  }
+  size_t n_unique = sorted_unique(ref, n_ref);
   harm__strpool *pp[POOLS] = {&rows[0], &rows[1], &rows[2]};
   harm__strpool out;
   memset(&out, 0, sizeof out);
@@ -195,13 +196,7 @@ Test(strpool, unify_rows_consumes_the_pool_only_when_keys_hold_every_byte) {
       any_long = any_long || (used[i] && strlen(copy[i]) > 16);
     }
     cr_assert_eq(any_long, long_ones == 1, "the rounds differ as meant");
-    qsort(ref, n_ref, sizeof *ref, cmp_str);
-    size_t n_unique = 0;
-    for (size_t i = 0; i < n_ref; i++) {
-      if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
-        ref[n_unique++] = ref[i];
-      }
-    }
+    size_t n_unique = sorted_unique(ref, n_ref);
     harm__strpool out;
     memset(&out, 0, sizeof out);
     cr_assert(harm__strpool_unify_rows(&out, &rows, used, map));
@@ -324,13 +319,7 @@ Test(strpool, flat_maps_match_a_sorted_reference) {
             }
           }
         }
-        qsort(ref, n_ref, sizeof *ref, cmp_str);
-        size_t n_unique = 0;
-        for (size_t i = 0; i < n_ref; i++) {
-          if (i == 0 || strcmp(ref[i], ref[i - 1]) != 0) {
-            ref[n_unique++] = ref[i];
-          }
-        }
+        size_t n_unique = sorted_unique(ref, n_ref);
         uint32_t *block = malloc((total + 1) * sizeof *block);
         memset(block, 0xee, (total + 1) * sizeof *block);
         for (int k = 0, at = 0; k < POOLS; at += (int)n_rows[k], k++) {

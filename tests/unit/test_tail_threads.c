@@ -107,16 +107,20 @@ Test(tail, radix_sort_mt_is_the_serial_sort) {
   }
 }
 
-/* A key with its first position, for the slow references below. */
-typedef struct key_ref {
-  uint64_t k;
+/* A pair (hi, lo) with its index, for the slow references below (a
+ * single key is hi, with lo 0). */
+typedef struct pair_ref {
+  uint64_t hi, lo;
   uint32_t v;
-} key_ref;
+} pair_ref;
 
-static int cmp_key_ref(const void *pa, const void *pb) {
-  const key_ref *a = pa, *b = pb;
-  if (a->k != b->k) {
-    return a->k < b->k ? -1 : 1;
+static int cmp_pair_ref(const void *pa, const void *pb) {
+  const pair_ref *a = pa, *b = pb;
+  if (a->hi != b->hi) {
+    return a->hi < b->hi ? -1 : 1;
+  }
+  if (a->lo != b->lo) {
+    return a->lo < b->lo ? -1 : 1;
   }
   return a->v < b->v ? -1 : a->v > b->v; /* stable: by first position */
 }
@@ -134,12 +138,12 @@ Test(tail, radix_sort_index_is_the_sorted_reference) {
     for (size_t shape = 0; shape < 6; shape++) {
       size_t n = sizes[si];
       uint64_t *k0 = malloc((n + 1) * sizeof *k0);
-      key_ref *ref = malloc((n + 1) * sizeof *ref);
+      pair_ref *ref = malloc((n + 1) * sizeof *ref);
       for (size_t i = 0; i < n; i++) {
         k0[i] = shaped_key(shape);
-        ref[i] = (key_ref){k0[i], (uint32_t)i};
+        ref[i] = (pair_ref){k0[i], 0, (uint32_t)i};
       }
-      qsort(ref, n, sizeof *ref, cmp_key_ref);
+      qsort(ref, n, sizeof *ref, cmp_pair_ref);
       uint64_t *k = malloc((n + 1) * sizeof *k);
       uint32_t *ord = malloc((n + 1) * sizeof *ord);
       uint64_t *kb = malloc((n + 1) * sizeof *kb);
@@ -152,7 +156,7 @@ Test(tail, radix_sort_index_is_the_sorted_reference) {
         memset(vb, 0x5a, (n + 1) * sizeof *vb);
         cr_assert(harm__radix_sort_index(k, ord, n, t, kb, vb));
         for (size_t r = 0; r < n; r++) {
-          cr_assert(k[r] == ref[r].k && ord[r] == ref[r].v,
+          cr_assert(k[r] == ref[r].hi && ord[r] == ref[r].v,
                     "n %zu, shape %zu, %u threads: entry %zu", n, shape, t, r);
         }
         bool vb_untouched = true;
@@ -174,23 +178,6 @@ Test(tail, radix_sort_index_is_the_sorted_reference) {
       free(vb);
     }
   }
-}
-
-/* A pair (hi, lo) with its index, for the slow reference below. */
-typedef struct pair_ref {
-  uint64_t hi, lo;
-  uint32_t v;
-} pair_ref;
-
-static int cmp_pair_ref(const void *pa, const void *pb) {
-  const pair_ref *a = pa, *b = pb;
-  if (a->hi != b->hi) {
-    return a->hi < b->hi ? -1 : 1;
-  }
-  if (a->lo != b->lo) {
-    return a->lo < b->lo ? -1 : 1;
-  }
-  return a->v < b->v ? -1 : a->v > b->v; /* stable: by first position */
 }
 
 /* Pairs sorted as one packed 64-bit key (harm__radix_sort_pairs) against
