@@ -186,13 +186,14 @@ bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
 bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
 /* Sorts pairs (hi[i], lo[i]) as 128-bit keys, hi the more significant,
- * carrying vals along (stable), when the bytes that vary across them
- * fit one 64-bit key in the pack plan's ranks: then *done is true and
- * hi, lo and vals are in order. Otherwise *done is false and nothing has
- * moved (the caller sorts on lo, then on hi). kbuf and vbuf: scratch as
- * harm__radix_order_buf's. Returns false on allocation failure (arrays
- * then unchanged). */
-bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *vals,
+ * when the bytes that vary across them fit one 64-bit key in the pack
+ * plan's ranks: then *done is true, hi and lo are in order and order[r]
+ * is the index the r-th pair had, equal pairs in index order (order is
+ * written, not read, as harm__radix_sort_index's). Otherwise *done is
+ * false and nothing has moved, order included (the caller sorts on lo,
+ * then on hi). kbuf and vbuf: scratch as harm__radix_order_buf's.
+ * Returns false on allocation failure (arrays then unchanged). */
+bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order,
                             size_t n, unsigned threads, uint64_t *kbuf,
                             uint32_t *vbuf, bool *done);
 /* As harm__radix_sort_mt with the caller's scratch (see

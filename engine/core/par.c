@@ -258,6 +258,37 @@ static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
   *b = (radix_bufs){b->kd, b->ks, b->vd, b->vs};
 }
 
+/* The passes of a sort whose keys carry their index in the low `ibits`
+ * bits, over the `total` bits above it (the ranks of a pack plan): as
+ * many passes of at most 11 bits as `passes` says (0: the fewest), keys
+ * and k2 taking turns. Returns the array that holds the sorted keys;
+ * when that is keys, k2's pages go back (it is read no more). */
+static uint64_t *index_passes(radix_job *jobs, unsigned T, uint64_t *keys,
+                              uint64_t *k2, size_t n, unsigned total,
+                              unsigned passes, unsigned ibits) {
+  passes = passes ? passes : (total + 10) / 11;
+  radix_bufs bufs = {keys, k2, NULL, NULL};
+  /* (No pass at all when every key is equal: total is 0.) */
+  unsigned width = passes ? (total + passes - 1) / passes : 1;
+  for (unsigned shift = 0; shift < total; shift += width) {
+    radix_pass(jobs, T, &bufs, ibits + shift, ((uint64_t)1 << width) - 1,
+               false);
+  }
+  if (bufs.ks == keys) {
+    harm__discard(k2, n * sizeof *k2);
+  }
+  return bufs.ks;
+}
+
+/* Bits that hold any index below n (at least 1). */
+static unsigned index_bits(size_t n) {
+  unsigned ibits = 1;
+  while (ibits < 64 && ((uint64_t)1 << ibits) < n) {
+    ibits++;
+  }
+  return ibits;
+}
+
 /* The sort, with k2 and v2 (n elements each) as scratch; with want_keys
  * false the keys are left packed, not in order (the caller needs only
  * the values' order). With `index`, vals are not read: each starts as
@@ -308,27 +339,20 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
     byte_passes += pass[b];
   }
   unsigned packed = plan_pack(plan, total, 8, byte_passes);
-  unsigned ibits = 1;
-  while (ibits < 64 && ((uint64_t)1 << ibits) < n) {
-    ibits++;
-  }
+  unsigned ibits = index_bits(n);
   radix_bufs bufs = {keys, k2, vals, v2};
-  if (index && packed && plan->total + ibits <= 64) {
+  /* The index rides in the keys whenever it fits beside their ranks, even
+   * where packing alone would not save two byte passes: each pass then
+   * moves 8 bytes an element, not 12, and v2 is never touched. */
+  if (index && plan->total + ibits <= 64) {
     for (unsigned t = 0; t < T; t++) {
       jobs[t].shift = ibits;
     }
     harm__par_run(pack_keys_index, jobs, sizeof *jobs, T);
-    bufs = (radix_bufs){keys, k2, NULL, NULL};
-    unsigned width = (plan->total + packed - 1) / packed;
-    for (unsigned shift = 0; shift < plan->total; shift += width) {
-      radix_pass(jobs, T, &bufs, ibits + shift, ((uint64_t)1 << width) - 1,
-                 false);
-    }
-    if (bufs.ks == keys) {
-      harm__discard(k2, n * sizeof *k2); /* the scratch is read no more */
-    }
+    uint64_t *sorted =
+        index_passes(jobs, T, keys, k2, n, plan->total, packed, ibits);
     for (unsigned t = 0; t < T; t++) {
-      jobs[t].ks = bufs.ks;
+      jobs[t].ks = sorted;
       jobs[t].kd = keys; /* in place when the last pass ended in keys */
       jobs[t].vd = vals;
       jobs[t].shift = ibits;
@@ -432,6 +456,9 @@ typedef struct pair_job {
   uint64_t *hi, *lo;
   size_t i0, i1;
   const pack_plan *plan;
+  unsigned ibits;      /* pair_pack_index, pair_unpack_index */
+  const uint64_t *src; /* pair_unpack_index: the sorted keys */
+  uint32_t *order;     /* pair_unpack_index */
   size_t hist[16][256];
 } pair_job;
 
@@ -445,11 +472,14 @@ static int pair_count(void *arg) {
   return 0;
 }
 
+static inline uint64_t pack_pair(const pack_plan *p, uint64_t hi, uint64_t lo) {
+  return pack_word(p, lo, 0) | pack_word(p, hi, 8);
+}
+
 static int pair_pack(void *arg) {
   pair_job *j = arg;
   for (size_t i = j->i0; i < j->i1; i++) {
-    j->hi[i] =
-        pack_word(j->plan, j->lo[i], 0) | pack_word(j->plan, j->hi[i], 8);
+    j->hi[i] = pack_pair(j->plan, j->hi[i], j->lo[i]);
   }
   return 0;
 }
@@ -464,11 +494,54 @@ static int pair_unpack(void *arg) {
   return 0;
 }
 
-bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *vals,
+/* Each pair packed above its index i, into hi. */
+static int pair_pack_index(void *arg) {
+  pair_job *j = arg;
+  for (size_t i = j->i0; i < j->i1; i++) {
+    j->hi[i] = pack_pair(j->plan, j->hi[i], j->lo[i]) << j->ibits | i;
+  }
+  return 0;
+}
+
+/* Back from pair_pack_index after the sort (the keys in src): the index
+ * to order, the pair to hi and lo. When src is the scratch (not hi), its
+ * pages behind go back as it is read. */
+static int pair_unpack_index(void *arg) {
+  pair_job *j = arg;
+  const pack_plan *plan = j->plan;
+  const uint64_t *src = j->src;
+  uint64_t *hi = j->hi, *lo = j->lo;
+  uint32_t *order = j->order;
+  const unsigned ibits = j->ibits;
+  const uint64_t low = ((uint64_t)1 << ibits) - 1;
+  size_t done = j->i0;
+  for (size_t b = j->i0; b < j->i1;) {
+    /* In blocks of the hand-back step: the loop inside stores nothing
+     * that the compiler must reload the step or the arrays after. */
+    size_t e = j->i1 - b > harm__shed_step ? b + harm__shed_step : j->i1;
+    for (size_t i = b; i < e; i++) {
+      uint64_t q = src[i];
+      order[i] = (uint32_t)(q & low);
+      q >>= ibits;
+      lo[i] = unpack_word(plan, q, 0);
+      hi[i] = unpack_word(plan, q, 8);
+    }
+    if (src != hi) {
+      harm__shed((void *)src, sizeof *src, &done, e);
+    }
+    b = e;
+  }
+  return 0;
+}
+
+bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order,
                             size_t n, unsigned threads, uint64_t *kbuf,
                             uint32_t *vbuf, bool *done) {
   *done = false;
   if (n < 2) {
+    if (n) {
+      order[0] = 0;
+    }
     *done = true;
     return true;
   }
@@ -476,7 +549,7 @@ bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *vals,
   pair_job *jobs = harm__malloc(T * sizeof *jobs);
   pack_plan *plan = harm__malloc(sizeof *plan);
   size_t(*total)[256] = harm__calloc(16, sizeof *total);
-  bool ok = jobs && plan && total;
+  bool ok = jobs && plan && total && kbuf && vbuf;
   for (unsigned t = 0; ok && t < T; t++) {
     jobs[t].hi = hi;
     jobs[t].lo = lo;
@@ -496,11 +569,35 @@ bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *vals,
     /* Any number of passes: only whether the ranks fit 64 bits counts. */
     (void)plan_pack(plan, total, 16, 0);
   }
-  if (ok && plan->total <= 64) {
+  unsigned ibits = index_bits(n);
+  if (ok && plan->total + ibits <= 64) {
+    /* Packed pairs sort (and tie) as the pairs do; with each one's index
+     * in the low bits every key is distinct, so one sort of 8 bytes an
+     * element gives the pairs in order and, equal pairs by index, the
+     * order, which the plan turns back into the pairs. */
+    radix_job *rj = harm__malloc(T * sizeof *rj);
+    ok = rj != NULL;
+    if (ok) {
+      for (unsigned t = 0; t < T; t++) {
+        jobs[t].ibits = ibits;
+        rj[t] = (radix_job){.i0 = jobs[t].i0, .i1 = jobs[t].i1};
+      }
+      harm__par_run(pair_pack_index, jobs, sizeof *jobs, T);
+      const uint64_t *sorted =
+          index_passes(rj, T, hi, kbuf, n, plan->total, 0, ibits);
+      for (unsigned t = 0; t < T; t++) {
+        jobs[t].src = sorted;
+        jobs[t].order = order;
+      }
+      harm__par_run(pair_unpack_index, jobs, sizeof *jobs, T);
+      *done = true;
+    }
+    harm__free(rj);
+  } else if (ok && plan->total <= 64) {
+    /* No room for the index: the packed keys sort with the order
+     * alongside, and the plan turns them back into the pairs. */
     harm__par_run(pair_pack, jobs, sizeof *jobs, T);
-    /* Packed keys sort (and tie) as the pairs do; the sort returns them
-     * in order, and the plan turns them back into the pairs. */
-    ok = harm__radix_sort_buf(hi, vals, n, threads, kbuf, vbuf);
+    ok = harm__radix_sort_index(hi, order, n, threads, kbuf, vbuf);
     /* (A failed sort left the packed keys as they were.) */
     harm__par_run(pair_unpack, jobs, sizeof *jobs, T);
     *done = ok;

@@ -733,9 +733,6 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   uint32_t *vbuf = ok ? harm__malloc((n + 1) * sizeof *vbuf) : NULL;
   ok = ok && kbuf && vbuf;
   bool pairs = false; /* sorted as one packed key (ids of 9-16 bytes) */
-  for (size_t m = 0; ok && u.any_k2 && m < n; m++) {
-    u.ord[m] = (uint32_t)m; /* the single key's sort writes its own */
-  }
   if (ok && u.any_k2) {
     ok = harm__radix_sort_pairs(u.keys, u.k2, u.ord, n, threads, kbuf, vbuf,
                                 &pairs);
@@ -743,6 +740,9 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   if (ok && !u.any_k2) {
     ok = harm__radix_sort_index(u.keys, u.ord, n, threads, kbuf, vbuf);
   } else if (ok && !pairs) {
+    for (size_t m = 0; m < n; m++) {
+      u.ord[m] = (uint32_t)m; /* the two sorts below carry the order */
+    }
     uint64_t *scratch = harm__malloc((n + 1) * sizeof *scratch);
     ok = scratch != NULL;
     if (ok) {
