@@ -78,7 +78,8 @@ static int group_by_area(const cli_pipeline *p, const double *harm, double *tmp,
     int32_t want = a == (long)n_areas ? -1 : (int32_t)a;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-      if (harm_scores_at(p->scores, i)->facts.area == want) {
+      if (harm_score_facts(p->scores, harm_scores_at(p->scores, i)).area ==
+          want) {
         tmp[k++] = harm[i];
       }
     }

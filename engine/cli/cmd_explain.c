@@ -205,8 +205,10 @@ static int explain_subject(const cli_pipeline *p, const harm_score_opts *so,
     printf("  rank %zu of %zu; harm %.4f days from %" PRIu32
            " offence(s), %" PRIu32 " victim(s) (window ending %s, %" PRIu32
            " days)\n",
-           rank, harm_ranking_count(p->ranking), sc->harm, sc->facts.offences,
-           sc->facts.victims, as_of, harm_dataset_lookback_days(p->ds));
+           rank, harm_ranking_count(p->ranking), sc->harm,
+           harm_score_facts(p->scores, sc).offences,
+           harm_score_facts(p->scores, sc).victims, as_of,
+           harm_dataset_lookback_days(p->ds));
     const harm_report_column *tp = cli_top_places(p);
     if (tp) {
       char places[1024], e[1024];

@@ -96,11 +96,15 @@ static const char *sid(const sel *s, size_t score_idx) {
       s->ds, harm_scores_at(s->scores, score_idx)->subject, NULL);
 }
 
+static harm_subject_facts facts_of(const sel *s, const harm_score *sc) {
+  return harm_score_facts(s->scores, sc);
+}
+
 static const char *partition_of(const sel *s, const harm_score *sc) {
-  if (!s->c->rules.partition_by_area || !sc || sc->facts.area < 0) {
+  if (!s->c->rules.partition_by_area || !sc || facts_of(s, sc).area < 0) {
     return "";
   }
-  return harm_dataset_area(s->ds, (size_t)sc->facts.area);
+  return harm_dataset_area(s->ds, (size_t)facts_of(s, sc).area);
 }
 
 bool harm_cohort_eligible(const harm_cohort_rules *r, double harm,
@@ -113,7 +117,8 @@ size_t harm_cohort_partition(const harm_cohort_rules *r, int32_t area) {
 }
 
 static int32_t part_index(const sel *s, const harm_score *sc) {
-  return sc ? (int32_t)harm_cohort_partition(&s->c->rules, sc->facts.area) : 0;
+  return sc ? (int32_t)harm_cohort_partition(&s->c->rules, facts_of(s, sc).area)
+            : 0;
 }
 
 static harm_member *add_member(sel *s) {
@@ -249,7 +254,7 @@ static bool eligible_harm(const sel *s, const harm_score *sc) {
         &s->c->rules, (double)(p->caused_units + p->suffered_units) / 1e6,
         p->offences_committed + p->offences_suffered);
   }
-  return harm_cohort_eligible(&s->c->rules, sc->harm, sc->facts.offences);
+  return harm_cohort_eligible(&s->c->rules, sc->harm, facts_of(s, sc).offences);
 }
 
 static bool eligible(const sel *s, const harm_score *sc) {
@@ -298,10 +303,10 @@ static const char *tie_break(const sel *s, const harm_score *a,
   if (s->rfgv && a->harm != b->harm) {
     return "higher harm";
   }
-  if (a->facts.last != b->facts.last) {
+  if (facts_of(s, a).last != facts_of(s, b).last) {
     return "later last offence date";
   }
-  if (a->facts.offences != b->facts.offences) {
+  if (facts_of(s, a).offences != facts_of(s, b).offences) {
     return "more offences";
   }
   return "offender id order";

@@ -342,6 +342,7 @@ static harm_status pb_join_role(pbuild *b, int r) {
   }
   for (size_t i = 0; i < n_sc; i++) {
     const harm_score *sc = harm_scores_at(src, i);
+    const harm_subject_facts scf = harm_score_facts(src, sc);
     const char *id = harm_people_register_master(
         b->in->people, harm_dataset_subject_id(ds, sc->subject, NULL));
     size_t k = find_id(p->ids, n, id);
@@ -353,27 +354,27 @@ static harm_status pb_join_role(pbuild *b, int r) {
     uint32_t *count =
         r == R_CAUSED ? &ps->offences_committed : &ps->offences_suffered;
     if (__builtin_add_overflow(*units, sc->harm_units, units) ||
-        __builtin_add_overflow(*count, sc->facts.offences, count) ||
-        __builtin_add_overflow(f->offences, sc->facts.offences, &f->offences)) {
+        __builtin_add_overflow(*count, scf.offences, count) ||
+        __builtin_add_overflow(f->offences, scf.offences, &f->offences)) {
       return harm__fail(b->err, HARM_ERR_LIMIT, "people", NULL, 0, NULL,
                         "a person's harm or offences exceed the counters");
     }
     ps->n_records++;
     if (r == R_CAUSED) {
-      f->victims += sc->facts.victims;
+      f->victims += scf.victims;
     }
-    if (f->first == HARM_DATE_NONE || sc->facts.first < f->first) {
-      f->first = sc->facts.first;
+    if (f->first == HARM_DATE_NONE || scf.first < f->first) {
+      f->first = scf.first;
     }
-    if (f->last == HARM_DATE_NONE || sc->facts.last > f->last) {
-      f->last = sc->facts.last;
+    if (f->last == HARM_DATE_NONE || scf.last > f->last) {
+      f->last = scf.last;
     }
     /* The latest offence's area; on a tie, the offender record's (read
      * first), then the lowest area name. */
-    if (sc->facts.area >= 0 && (b->area_date[k] == HARM_DATE_NONE ||
-                                sc->facts.last > b->area_date[k])) {
-      b->area_date[k] = sc->facts.last;
-      b->area_at[k] = (int32_t)(r * 0x40000000 + sc->facts.area);
+    if (scf.area >= 0 &&
+        (b->area_date[k] == HARM_DATE_NONE || scf.last > b->area_date[k])) {
+      b->area_date[k] = scf.last;
+      b->area_at[k] = (int32_t)(r * 0x40000000 + scf.area);
     }
   }
   for (size_t k = 0; k < n; k++) {

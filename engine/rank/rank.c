@@ -39,18 +39,21 @@ int harm_rank_key_compare(const harm_rank_key *a, const harm_rank_key *b) {
 
 int harm_rank_compare(const harm_scores *s, const harm_score *a,
                       const harm_score *b) {
-  (void)s;
-  harm_rank_key ka = {a->harm, a->facts.last, a->facts.offences, a->subject};
-  harm_rank_key kb = {b->harm, b->facts.last, b->facts.offences, b->subject};
+  if (a->harm != b->harm) {
+    return a->harm > b->harm ? -1 : 1; /* the facts only break ties */
+  }
+  harm_subject_facts fa = harm_score_facts(s, a), fb = harm_score_facts(s, b);
+  harm_rank_key ka = {a->harm, fa.last, fa.offences, a->subject};
+  harm_rank_key kb = {b->harm, fb.last, fb.offences, b->subject};
   return harm_rank_key_compare(&ka, &kb);
 }
 
 /* Keys for the stable radix passes; smaller keys rank first. The second
  * and third keys of the order (later last offence, more offences) share
  * one 64-bit key, so they take one sort. */
-static uint64_t date_offences_key(const harm_score *sc) {
-  uint64_t later = UINT32_MAX - (uint32_t)((int64_t)sc->facts.last - INT32_MIN);
-  return later << 32 | (uint64_t)(UINT32_MAX - sc->facts.offences);
+static uint64_t date_offences_key(const harm_subject_facts *f) {
+  uint64_t later = UINT32_MAX - (uint32_t)((int64_t)f->last - INT32_MIN);
+  return later << 32 | (uint64_t)(UINT32_MAX - f->offences);
 }
 
 static uint64_t harm_key(const harm_score *sc) {
@@ -74,11 +77,13 @@ typedef struct rank_job {
 static int rank_step(void *arg) {
   rank_job *j = arg;
   switch (j->step) {
-  case 0: /* both keys, read in score order (sequentially) */
+  case 0: /* both keys, read in score order (sequentially; the facts in
+             subject order, which is the same) */
     for (size_t i = j->i0; i < j->i1; i++) {
       const harm_score *sc = harm_scores_at(j->s, i);
+      harm_subject_facts f = harm_score_facts(j->s, sc);
       j->idx[i] = (uint32_t)i;
-      j->keys[i] = date_offences_key(sc);
+      j->keys[i] = date_offences_key(&f);
       j->hk[i] = harm_key(sc);
     }
     break;

@@ -130,11 +130,11 @@ static harm_status score_cells(FILE *fp, const harm_matrix *m,
     return HARM_OK;
   }
   char first[11], last[11];
-  harm_date_format_iso(sc->facts.first, first);
-  harm_date_format_iso(sc->facts.last, last);
-  fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%s,%s,%.4f,", sc->harm,
-          sc->facts.offences, sc->facts.victims, first, last,
-          sc->max_offence_harm);
+  harm_subject_facts f = harm_score_facts(s, sc);
+  harm_date_format_iso(f.first, first);
+  harm_date_format_iso(f.last, last);
+  fprintf(fp, ",%.4f,%" PRIu32 ",%" PRIu32 ",%s,%s,%.4f,", sc->harm, f.offences,
+          f.victims, first, last, sc->max_offence_harm);
   if (sc->top_code >= 0) {
     field(fp, harm_matrix_code(m, (size_t)sc->top_code));
   }

@@ -116,6 +116,7 @@ harm_status harm_report_people_scores(FILE *fp, const harm_people *p,
 static void score_row(FILE *fp, const ranked *in,
                       const harm_report_column *extra, size_t k) {
   const harm_score *sc = harm_ranking_at(in->r, k);
+  const harm_subject_facts f = harm_score_facts(harm_ranking_scores(in->r), sc);
   /* "k," then the id, then ",harm,offences,victims,first,last,max," with
    * the numbers printed by hand (printf's "%.4f" for the two harms: see
    * harm__fmt_fixed4), a third of the row's time in printf otherwise. */
@@ -127,14 +128,14 @@ static void score_row(FILE *fp, const ranked *in,
   line[0] = ',';
   at = 1 + harm__fmt_fixed4(line + 1, HARM__FIXED4_MAX, sc->harm);
   line[at++] = ',';
-  at += harm__fmt_u64(line + at, sc->facts.offences);
+  at += harm__fmt_u64(line + at, f.offences);
   line[at++] = ',';
-  at += harm__fmt_u64(line + at, sc->facts.victims);
+  at += harm__fmt_u64(line + at, f.victims);
   line[at++] = ',';
-  harm_date_format_iso(sc->facts.first, line + at);
+  harm_date_format_iso(f.first, line + at);
   at += strlen(line + at);
   line[at++] = ',';
-  harm_date_format_iso(sc->facts.last, line + at);
+  harm_date_format_iso(f.last, line + at);
   at += strlen(line + at);
   line[at++] = ',';
   at += harm__fmt_fixed4(line + at, HARM__FIXED4_MAX, sc->max_offence_harm);
@@ -172,6 +173,7 @@ static void score_rows(FILE *fp, const ranked *in,
       size_t subj =
           harm_scores_at(s, harm_ranking_index(in->r, k + 8))->subject;
       __builtin_prefetch(&ids->offset[subj]);
+      __builtin_prefetch(&harm_scores_matrix(s)->facts[subj]);
     }
     if (k + 4 < k1) {
       size_t subj =

@@ -270,9 +270,11 @@ static void list_row(pack *p, lxw_worksheet *ws, lxw_row_t r,
     number(ws, r, at[RANK], (double)mb->score_rank, p->f.count);
   }
   const harm_score *sc = mb->score;
+  const harm_subject_facts f =
+      sc ? harm_score_facts(p->s, sc) : (harm_subject_facts){0};
   number(ws, r, at[HARM], sc ? sc->harm : 0.0, p->f.days);
-  number(ws, r, at[OFF], sc ? sc->facts.offences : 0, p->f.count);
-  number(ws, r, at[VIC], sc ? sc->facts.victims : 0, p->f.count);
+  number(ws, r, at[OFF], f.offences, p->f.count);
+  number(ws, r, at[VIC], f.victims, p->f.count);
   const harm_person *ps =
       people && sc ? harm_people_at(people, sc->subject) : NULL;
   if (ps) {
@@ -287,7 +289,7 @@ static void list_row(pack *p, lxw_worksheet *ws, lxw_row_t r,
     }
   }
   if (sc) {
-    harm__xlsx_date(ws, r, at[LAST], sc->facts.last, p->f.date);
+    harm__xlsx_date(ws, r, at[LAST], f.last, p->f.date);
     if (sc->top_code >= 0) {
       const char *code = harm_matrix_code(p->mx, (size_t)sc->top_code);
       wrapped(p, ws, r, at[CODE], code, all[CODE].width, &lines);
@@ -563,9 +565,9 @@ static void summary_harm(row_writer *w, const char *const *parts,
     size_t a_n = 0;
     for (size_t i = 0; i < harm_scores_count(p->s); i++) {
       const harm_score *sc = harm_scores_at(p->s, i);
-      if (sc->facts.area >= 0 &&
-          strcmp(harm_dataset_area(p->ds, (size_t)sc->facts.area), parts[k]) ==
-              0) {
+      int32_t area = harm_score_facts(p->s, sc).area;
+      if (area >= 0 &&
+          strcmp(harm_dataset_area(p->ds, (size_t)area), parts[k]) == 0) {
         a_all += (double)sc->harm_units;
       }
     }

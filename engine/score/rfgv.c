@@ -38,30 +38,31 @@ harm_status harm_rfgv_cuts(const harm_scores *s, double cuts[4],
   return HARM_OK;
 }
 
-harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
-                       const double cuts[4], harm_date as_of) {
+harm_rfgv harm_rfgv_of(const harm_score *sc, harm_subject_facts f,
+                       const harm_rfgv_bands *b, const double cuts[4],
+                       harm_date as_of) {
   harm_rfgv out = {0, 0, 0, 0, 0};
-  double months = (double)((int64_t)as_of - s->facts.last) / DAYS_PER_MONTH;
+  double months = (double)((int64_t)as_of - f.last) / DAYS_PER_MONTH;
   int band = 0;
   while (band < 5 && months >= b->recency_months[band]) {
     band++;
   }
   out.r = b->recency_points[band];
   for (int k = 4; k >= 0; k--) {
-    if (s->facts.offences >= b->frequency_min[k]) {
+    if (f.offences >= b->frequency_min[k]) {
       out.f = b->frequency_points[k];
       break;
     }
   }
   for (int k = 2; k >= 0; k--) {
-    if (s->facts.victims >= b->victims_min[k]) {
+    if (f.victims >= b->victims_min[k]) {
       out.v = b->victims_points[k];
       break;
     }
   }
   /* Quintile q (0..4) = number of cut points the harm exceeds. */
   int q = 0;
-  while (q < 4 && s->harm > cuts[q]) {
+  while (q < 4 && sc->harm > cuts[q]) {
     q++;
   }
   out.g = b->gravity_points[q];
@@ -86,7 +87,8 @@ harm_status harm_rfgv_compute(const harm_scores *s, const harm_rfgv_bands *b,
                       "out of memory");
   }
   for (size_t i = 0; i < n; i++) {
-    r[i] = harm_rfgv_of(harm_scores_at(s, i), b, cuts, as_of);
+    const harm_score *sc = harm_scores_at(s, i);
+    r[i] = harm_rfgv_of(sc, harm_score_facts(s, sc), b, cuts, as_of);
   }
   *out = r;
   return HARM_OK;

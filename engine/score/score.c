@@ -98,7 +98,6 @@ static int score_range(void *arg) {
     }
     sc->subject = i;
     sc->top_code = -1;
-    sc->facts = m->facts[i];
     int64_t total = 0, top = 0, max_one = 0;
     for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {
       int64_t part = 0, one;
@@ -290,6 +289,10 @@ const harm_score *harm_scores_at(const harm_scores *s, size_t i) {
   return i < s->n ? &s->items[i] : NULL;
 }
 const harm_matrix *harm_scores_matrix(const harm_scores *s) { return s->m; }
+harm_subject_facts harm_score_facts(const harm_scores *s,
+                                    const harm_score *sc) {
+  return s->m->facts[sc->subject];
+}
 const harm_unknown_code *harm_scores_unknown(const harm_scores *s, size_t *n) {
   *n = s->n_unknown;
   return s->unknown;

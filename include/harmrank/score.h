@@ -155,7 +155,8 @@ typedef struct harm_score_opts {
 #define HARM_SCORE_OPTS_INIT                                                   \
   { .cap = 0.0, .transform = HARM_TRANSFORM_NONE, .strict_codes = false }
 
-/* One subject's score. */
+/* One subject's score. Its facts (offences, victims, dates, area) are
+ * the matrix's, not copied into each score: harm_score_facts. */
 typedef struct harm_score {
   size_t subject;          /* dataset subject index */
   int64_t harm_units;      /* total harm in HARM_UNITS_PER_DAY-ths of a day:
@@ -165,7 +166,6 @@ typedef struct harm_score {
   double max_offence_harm; /* largest single-offence harm, days */
   int32_t top_code;        /* matrix column contributing most harm (ties:
                               lowest column), -1 when harm is 0 */
-  harm_subject_facts facts;
 } harm_score;
 
 /* A code in the data that the weight table lacks. */
@@ -205,6 +205,9 @@ const harm_score *harm_scores_at(const harm_scores *s, size_t i);
 
 /* The matrix scored (borrowed). */
 const harm_matrix *harm_scores_matrix(const harm_scores *s);
+/* The facts of sc's subject (sc from s): harm_matrix_facts of the matrix
+ * s was computed from. */
+harm_subject_facts harm_score_facts(const harm_scores *s, const harm_score *sc);
 
 /* One code's part of a subject's score. */
 typedef struct harm_score_part {
@@ -389,10 +392,12 @@ typedef struct harm_rfgv {
   double total;      /* weight_r*r + weight_f*f + weight_g*g + weight_v*v */
 } harm_rfgv;
 
-/* RFGV of one scored subject given the population's harm quintile cut
- * points `cuts[4]` (see harm_rfgv_cuts) and the window end. */
-harm_rfgv harm_rfgv_of(const harm_score *s, const harm_rfgv_bands *b,
-                       const double cuts[4], harm_date as_of);
+/* RFGV of one scored subject (sc, its facts f: harm_score_facts) given
+ * the population's harm quintile cut points `cuts[4]` (see
+ * harm_rfgv_cuts) and the window end. */
+harm_rfgv harm_rfgv_of(const harm_score *sc, harm_subject_facts f,
+                       const harm_rfgv_bands *b, const double cuts[4],
+                       harm_date as_of);
 
 /* Harm quintile cut points (20/40/60/80%) of the scored population, by
  * GSL's quantile of the sorted harms. Returns HARM_OK or HARM_ERR_NOMEM. */

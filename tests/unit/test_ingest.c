@@ -1352,9 +1352,9 @@ static void check_date_cache(harm_date_format fmt, unsigned threads) {
     const harm_score *sc = harm_scores_at(s, j);
     const char *id = harm_dataset_subject_id(ds, sc->subject, NULL);
     int i = atoi(id + 1);
-    cr_assert_eq(sc->facts.first, base + i, "%s first", id);
-    cr_assert_eq(sc->facts.last, base + i, "%s last", id);
-    cr_assert_eq(sc->facts.offences, 2u, "%s offences", id);
+    cr_assert_eq(harm_score_facts(s, sc).first, base + i, "%s first", id);
+    cr_assert_eq(harm_score_facts(s, sc).last, base + i, "%s last", id);
+    cr_assert_eq(harm_score_facts(s, sc).offences, 2u, "%s offences", id);
   }
   harm_scores_free(s);
   harm_matrix_free(m);

@@ -105,8 +105,8 @@ Test(matrix, identical_at_one_two_and_four_threads) {
       const harm_score *sc = harm_scores_at(s, i);
       harm[k][4 * i] = sc->harm;
       harm[k][4 * i + 1] = sc->max_offence_harm;
-      harm[k][4 * i + 2] = (double)sc->facts.victims;
-      harm[k][4 * i + 3] = (double)sc->facts.offences;
+      harm[k][4 * i + 2] = (double)harm_score_facts(s, sc).victims;
+      harm[k][4 * i + 3] = (double)harm_score_facts(s, sc).offences;
     }
     harm_scores_free(s);
     harm_matrix_free(m);
@@ -179,10 +179,10 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
     for (size_t i = 0; i < n_scores[k]; i++) {
       const harm_score *sc = harm_scores_at(s, i);
       harm[k][COLS * i] = sc->harm;
-      harm[k][COLS * i + 1] = (double)sc->facts.victims;
+      harm[k][COLS * i + 1] = (double)harm_score_facts(s, sc).victims;
       harm[k][COLS * i + 2] = (double)sc->subject;
       harm[k][COLS * i + 3] = sc->max_offence_harm;
-      harm[k][COLS * i + 4] = (double)sc->facts.offences;
+      harm[k][COLS * i + 4] = (double)harm_score_facts(s, sc).offences;
     }
     /* Scores again, from fresh memory now: the same numbers. */
     harm_scores *s2 = NULL;
@@ -192,8 +192,7 @@ Test(matrix, build_release_scores_the_same_and_then_refuses_reuse) {
       const harm_score *a = harm_scores_at(s, i), *b = harm_scores_at(s2, i);
       cr_assert(a->harm == b->harm && a->subject == b->subject &&
                     a->max_offence_harm == b->max_offence_harm &&
-                    a->facts.victims == b->facts.victims &&
-                    a->facts.offences == b->facts.offences,
+                    a->top_code == b->top_code,
                 "score %zu differs on a second scoring", i);
     }
     harm_scores_free(s2);
@@ -242,11 +241,11 @@ static double *score_table(const harm_dataset *ds, const harm_scores *s,
     const harm_score *sc = harm_scores_at(s, i);
     double row[PCOLS] = {sc->harm,
                          sc->max_offence_harm,
-                         (double)sc->facts.victims,
-                         (double)sc->facts.offences,
-                         (double)sc->facts.first,
-                         (double)sc->facts.last,
-                         (double)sc->facts.area,
+                         (double)harm_score_facts(s, sc).victims,
+                         (double)harm_score_facts(s, sc).offences,
+                         (double)harm_score_facts(s, sc).first,
+                         (double)harm_score_facts(s, sc).last,
+                         (double)harm_score_facts(s, sc).area,
                          (double)sc->subject};
     memcpy(t + PCOLS * i, row, sizeof row);
     size_t len;
@@ -395,7 +394,7 @@ static void totals(const harm_matrix *m, const harm_weights *w, double *harm,
   *harm = *offences = 0;
   for (size_t i = 0; i < harm_scores_count(s); i++) {
     *harm += harm_scores_at(s, i)->harm;
-    *offences += harm_scores_at(s, i)->facts.offences;
+    *offences += harm_score_facts(s, harm_scores_at(s, i)).offences;
   }
   harm_scores_free(s);
 }

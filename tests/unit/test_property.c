@@ -747,12 +747,14 @@ static void compare(const pcase *c, const reference *ref, const engine *e,
     cr_assert(near_sum(sc->max_offence_harm, s->max, 1),
               "case %u (%s): %s max %.17g, ref %.17g", index, what, s->id,
               sc->max_offence_harm, s->max);
-    cr_assert_eq(sc->facts.offences, s->offences, "case %u: %s offences", index,
-                 s->id);
-    cr_assert_eq(sc->facts.victims, s->victims, "case %u: %s victims", index,
-                 s->id);
-    cr_assert_eq(sc->facts.first, s->first, "case %u: %s first", index, s->id);
-    cr_assert_eq(sc->facts.last, s->last, "case %u: %s last", index, s->id);
+    cr_assert_eq(harm_score_facts(e->s, sc).offences, s->offences,
+                 "case %u: %s offences", index, s->id);
+    cr_assert_eq(harm_score_facts(e->s, sc).victims, s->victims,
+                 "case %u: %s victims", index, s->id);
+    cr_assert_eq(harm_score_facts(e->s, sc).first, s->first,
+                 "case %u: %s first", index, s->id);
+    cr_assert_eq(harm_score_facts(e->s, sc).last, s->last, "case %u: %s last",
+                 index, s->id);
     /* explain and the breakdown go through the same per-offence rule: their
      * parts add up to the score exactly, not nearly. */
     harm_score_opts so = HARM_SCORE_OPTS_INIT;
@@ -776,8 +778,8 @@ static void compare(const pcase *c, const reference *ref, const engine *e,
                  "%lld, score %lld",
                  index, what, s->id, (long long)explained,
                  (long long)sc->harm_units);
-    cr_assert_eq(n_scored, sc->facts.offences, "case %u: %s explain lines",
-                 index, s->id);
+    cr_assert_eq(n_scored, harm_score_facts(e->s, sc).offences,
+                 "case %u: %s explain lines", index, s->id);
     harm_score_part *parts = NULL;
     size_t n_parts = 0;
     cr_assert_eq(harm_score_parts(e->s, sc, &parts, &n_parts, &xerr), HARM_OK);
@@ -881,10 +883,14 @@ static void expect_identical(const engine *a, const engine *b, unsigned index,
     cr_assert(memcmp(&p->max_offence_harm, &q->max_offence_harm,
                      sizeof p->max_offence_harm) == 0,
               "case %u, %u threads: max", index, threads);
-    cr_assert_eq(p->facts.offences, q->facts.offences);
-    cr_assert_eq(p->facts.victims, q->facts.victims);
-    cr_assert_eq(p->facts.first, q->facts.first);
-    cr_assert_eq(p->facts.last, q->facts.last);
+    cr_assert_eq(harm_score_facts(a->s, p).offences,
+                 harm_score_facts(b->s, q).offences);
+    cr_assert_eq(harm_score_facts(a->s, p).victims,
+                 harm_score_facts(b->s, q).victims);
+    cr_assert_eq(harm_score_facts(a->s, p).first,
+                 harm_score_facts(b->s, q).first);
+    cr_assert_eq(harm_score_facts(a->s, p).last,
+                 harm_score_facts(b->s, q).last);
     cr_assert_str_eq(
         p->top_code < 0 ? "" : harm_matrix_code(a->m, (size_t)p->top_code),
         q->top_code < 0 ? "" : harm_matrix_code(b->m, (size_t)q->top_code));

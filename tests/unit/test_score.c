@@ -133,10 +133,10 @@ Test(score, duplicate_rows_count_once_and_are_reported) {
   run r = run_all(csv, NULL, NULL, NULL);
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 36.885, "N1 harm");
-  cr_expect_eq(n1->facts.offences, 3);
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 3);
   const harm_score *n2 = must_score(&r, "N2");
   expect_near(n2->harm, 17.25, "N2 harm");
-  cr_expect_eq(n2->facts.offences, 1);
+  cr_expect_eq(harm_score_facts(r.s, n2).offences, 1);
   harm_accounting a = harm_matrix_accounting(r.m);
   cr_expect_eq(a.read, 6);
   cr_expect_eq(a.duplicates, 2);
@@ -157,10 +157,10 @@ Test(score, unknown_codes_score_zero_count_as_offences_and_are_listed) {
   run r = run_all(csv, NULL, NULL, NULL);
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 17.25, "N1 harm");
-  cr_expect_eq(n1->facts.offences, 2);
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 2);
   const harm_score *n2 = must_score(&r, "N2");
   cr_expect_eq(n2->harm, 0.0);
-  cr_expect_eq(n2->facts.offences, 3);
+  cr_expect_eq(harm_score_facts(r.s, n2).offences, 3);
   cr_expect_eq(n2->top_code, -1);
   cr_expect_eq(n2->max_offence_harm, 0.0);
   size_t n_unknown = 0;
@@ -209,8 +209,8 @@ Test(score, proactive_codes_are_left_out_by_default_and_counted_filtered) {
   run r = run_all(PROACTIVE_CSV, NULL, NULL, NULL);
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 17.25, "N1 harm");
-  cr_expect_eq(n1->facts.offences, 1);
-  cr_expect_eq(n1->facts.last, day("2024-03-01"));
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 1);
+  cr_expect_eq(harm_score_facts(r.s, n1).last, day("2024-03-01"));
   cr_expect_null(score_of(&r, "N3"), "N3 has only proactive offences");
   cr_expect_eq(harm_scores_count(r.s), 1);
   harm_accounting a = harm_matrix_accounting(r.m);
@@ -228,8 +228,8 @@ Test(score, proactive_codes_are_scored_when_not_excluded) {
   run r = run_all(PROACTIVE_CSV, NULL, &mo, NULL);
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 21.75, "N1 harm");
-  cr_expect_eq(n1->facts.offences, 2);
-  cr_expect_eq(n1->facts.last, day("2024-03-02"));
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 2);
+  cr_expect_eq(harm_score_facts(r.s, n1).last, day("2024-03-02"));
   const harm_score *n3 = must_score(&r, "N3");
   expect_near(n3->harm, 9.0, "N3 harm");
   cr_expect_str_eq(top_code(&r, n3), "092/07");
@@ -256,8 +256,8 @@ Test(score, categories_keep_only_listed_weight_categories) {
   run r = run_all(csv, NULL, &mo, NULL);
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 382.25, "N1 harm");
-  cr_expect_eq(n1->facts.offences, 2);
-  cr_expect_eq(n1->facts.last, day("2024-03-02"));
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 2);
+  cr_expect_eq(harm_score_facts(r.s, n1).last, day("2024-03-02"));
   cr_expect_null(score_of(&r, "N2"));
   harm_accounting a = harm_matrix_accounting(r.m);
   cr_expect_eq(a.filtered, 3);
@@ -285,7 +285,7 @@ Test(score, half_life_decays_by_age_in_days) {
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 30.1875, "N1 harm");
   expect_near(n1->max_offence_harm, 17.25, "N1 max");
-  cr_expect_eq(n1->facts.offences, 3);
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 3);
   const harm_score *n2 = must_score(&r, "N2");
   /* One offence: its harm rounded to the millionth, 0.843225 exactly. */
   cr_expect_eq(n2->harm_units, 843225, "N2 harm %.17g", n2->harm);
@@ -389,7 +389,7 @@ Test(score, split_attribution_divides_among_distinct_offenders) {
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 6.545, "N1 harm");
   expect_near(n1->max_offence_harm, 5.75, "N1 max");
-  cr_expect_eq(n1->facts.offences, 2);
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 2);
   expect_near(must_score(&r, "N2")->harm, 6.545, "N2 harm");
   const harm_score *n3 = must_score(&r, "N3");
   expect_near(n3->harm, 1.59, "N3 harm");
@@ -438,17 +438,19 @@ Test(score, facts_count_distinct_victims_dates_and_latest_area) {
       "CR6,N2,028/01,2024-01-07,V9,North\n";
   run r = run_all(csv, NULL, NULL, NULL);
   const harm_score *n1 = must_score(&r, "N1");
-  cr_expect_eq(n1->facts.offences, 5);
-  cr_expect_eq(n1->facts.victims, 2);
-  cr_expect_eq(n1->facts.first, day("2024-01-05"));
-  cr_expect_eq(n1->facts.last, day("2024-02-10"));
-  cr_assert_geq(n1->facts.area, 0);
-  cr_expect_str_eq(harm_dataset_area(r.ds, (size_t)n1->facts.area), "East");
+  cr_expect_eq(harm_score_facts(r.s, n1).offences, 5);
+  cr_expect_eq(harm_score_facts(r.s, n1).victims, 2);
+  cr_expect_eq(harm_score_facts(r.s, n1).first, day("2024-01-05"));
+  cr_expect_eq(harm_score_facts(r.s, n1).last, day("2024-02-10"));
+  cr_assert_geq(harm_score_facts(r.s, n1).area, 0);
+  cr_expect_str_eq(
+      harm_dataset_area(r.ds, (size_t)harm_score_facts(r.s, n1).area), "East");
   /* 3 x 17.25 + 2 x 2.385 = 56.52 */
   expect_near(n1->harm, 56.52, "N1 harm");
   const harm_score *n2 = must_score(&r, "N2");
-  cr_expect_eq(n2->facts.victims, 1);
-  cr_expect_str_eq(harm_dataset_area(r.ds, (size_t)n2->facts.area), "North");
+  cr_expect_eq(harm_score_facts(r.s, n2).victims, 1);
+  cr_expect_str_eq(
+      harm_dataset_area(r.ds, (size_t)harm_score_facts(r.s, n2).area), "North");
   harm_subject_facts f = harm_matrix_facts(r.m, n1->subject);
   cr_expect_eq(f.offences, 5);
   cr_expect_eq(f.victims, 2);
@@ -457,7 +459,7 @@ Test(score, facts_count_distinct_victims_dates_and_latest_area) {
 
 Test(score, facts_area_is_minus_one_without_an_area_column) {
   run r = run_all(HDR "CR1,N1,008/06,2024-01-05,V1\n", NULL, NULL, NULL);
-  cr_expect_eq(must_score(&r, "N1")->facts.area, -1);
+  cr_expect_eq(harm_score_facts(r.s, must_score(&r, "N1")).area, -1);
   run_free(&r);
 }
 
@@ -654,8 +656,8 @@ Test(score, accounting_identity_holds_after_the_matrix) {
   /* N1 = 2.385 + 17.25 = 19.635 over 2 offences. */
   const harm_score *n1 = must_score(&r, "N1");
   expect_near(n1->harm, 19.635, "N1 harm");
-  cr_expect_eq(n1->facts.first, day("2024-04-02"));
-  cr_expect_eq(n1->facts.last, day("2024-06-30"));
+  cr_expect_eq(harm_score_facts(r.s, n1).first, day("2024-04-02"));
+  cr_expect_eq(harm_score_facts(r.s, n1).last, day("2024-06-30"));
   cr_expect_null(score_of(&r, "N2"));
   run_free(&r);
 }
