@@ -50,7 +50,9 @@ typedef struct radix_job {
   size_t i0, i1;
   unsigned shift;
   uint64_t mask;
-  bool all_bytes;               /* count all eight bytes (the first read) */
+  bool all_bytes; /* count all eight bytes (the first read) */
+  bool shed;      /* the values ride in the keys (vs NULL) and ks is read no
+                     more after this pass: its pages go back behind the read */
   const struct pack_plan *plan; /* pack_keys, unpack_keys */
   /* All eight bytes' counts (hist[b][v]), or one pass's counts of its
    * RADIX_DIGITS digits (the same memory, flat); then write positions. */
@@ -86,8 +88,20 @@ static int radix_scatter(void *arg) {
   size_t *at = &j->hist[0][0];
   if (!j->vs) {
     /* The values ride in the keys' low bits (see radix_sort). */
-    for (size_t i = j->i0; i < j->i1; i++) {
-      j->kd[at[(j->ks[i] >> j->shift) & j->mask]++] = j->ks[i];
+    const uint64_t *ks = j->ks;
+    uint64_t *kd = j->kd;
+    const unsigned shift = j->shift;
+    const uint64_t mask = j->mask;
+    size_t done = j->i0;
+    for (size_t b = j->i0; b < j->i1;) {
+      size_t e = j->i1 - b > harm__shed_step ? b + harm__shed_step : j->i1;
+      for (size_t i = b; i < e; i++) {
+        kd[at[(ks[i] >> shift) & mask]++] = ks[i];
+      }
+      if (j->shed) {
+        harm__shed((void *)ks, sizeof *ks, &done, e);
+      }
+      b = e;
     }
     return 0;
   }
@@ -240,7 +254,7 @@ typedef struct radix_bufs {
 /* One stable pass on the digit (key >> shift) & mask: counted (unless
  * the slices' counts are already in hist[0]), placed, scattered. */
 static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
-                       unsigned shift, uint64_t mask, bool counted) {
+                       unsigned shift, uint64_t mask, bool counted, bool shed) {
   for (unsigned t = 0; t < T; t++) {
     jobs[t].ks = b->ks;
     jobs[t].kd = b->kd;
@@ -249,6 +263,7 @@ static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
     jobs[t].shift = shift;
     jobs[t].mask = mask;
     jobs[t].all_bytes = false;
+    jobs[t].shed = shed;
   }
   if (!counted) {
     harm__par_run(radix_count, jobs, sizeof *jobs, T);
@@ -261,8 +276,12 @@ static void radix_pass(radix_job *jobs, unsigned T, radix_bufs *b,
 /* The passes of a sort whose keys carry their index in the low `ibits`
  * bits, over the `total` bits above it (the ranks of a pack plan): as
  * many passes of at most 11 bits as `passes` says (0: the fewest), keys
- * and k2 taking turns. Returns the array that holds the sorted keys;
- * when that is keys, k2's pages go back (it is read no more). */
+ * and k2 taking turns. Each pass hands back the pages of the array it
+ * reads behind the read (the next pass writes all of it again), so the
+ * two arrays hold about one array's pages between them, not two: more
+ * page faults, a third less memory at the sort's peak. Returns the array
+ * that holds the sorted keys; when that is keys, k2's pages go back (it
+ * is read no more). */
 static uint64_t *index_passes(radix_job *jobs, unsigned T, uint64_t *keys,
                               uint64_t *k2, size_t n, unsigned total,
                               unsigned passes, unsigned ibits) {
@@ -271,8 +290,8 @@ static uint64_t *index_passes(radix_job *jobs, unsigned T, uint64_t *keys,
   /* (No pass at all when every key is equal: total is 0.) */
   unsigned width = passes ? (total + passes - 1) / passes : 1;
   for (unsigned shift = 0; shift < total; shift += width) {
-    radix_pass(jobs, T, &bufs, ibits + shift, ((uint64_t)1 << width) - 1,
-               false);
+    radix_pass(jobs, T, &bufs, ibits + shift, ((uint64_t)1 << width) - 1, false,
+               true);
   }
   if (bufs.ks == keys) {
     harm__discard(k2, n * sizeof *k2);
@@ -370,7 +389,8 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
     harm__par_run(pack_keys, jobs, sizeof *jobs, T);
     unsigned width = (plan->total + packed - 1) / packed;
     for (unsigned shift = 0; shift < plan->total; shift += width) {
-      radix_pass(jobs, T, &bufs, shift, ((uint64_t)1 << width) - 1, false);
+      radix_pass(jobs, T, &bufs, shift, ((uint64_t)1 << width) - 1, false,
+                 false);
     }
     for (unsigned t = 0; t < T && want_keys; t++) {
       jobs[t].ks = bufs.ks;
@@ -388,7 +408,7 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
         /* The first pass's slices are the ones the first read counted. */
         memcpy(jobs[t].hist[0], jobs[t].hist[b], sizeof jobs[t].hist[0]);
       }
-      radix_pass(jobs, T, &bufs, 8 * b, 0xff, first);
+      radix_pass(jobs, T, &bufs, 8 * b, 0xff, first, false);
       first = false;
     }
   }

@@ -484,7 +484,15 @@ static void pool_gather(unify_pool *p) {
   const harm__strpool *sp = u->pools[p->k];
   const bool *used = u->used[p->k];
   size_t m = p->m0;
+  /* A consumed keyed pool whose strings all fit the keys (it is freed
+   * right after the gather) hands its keys back as they are taken, so
+   * the pool and the gathered keys are not both resident. */
+  bool shed = u->shed && sp->keyed && !u->any_long;
+  size_t done = 0;
   for (uint32_t i = 0; i < sp->n; i++) {
+    if (shed) {
+      harm__shed(sp->offset, sizeof *sp->offset, &done, i);
+    }
     if (!used[i]) {
       continue;
     }
