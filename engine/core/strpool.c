@@ -734,9 +734,10 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
    * up adjacent. When no string is longer than 8 bytes (most ids), the
    * second keys are all zero and one sort of the first keys, in place,
    * is the whole job. */
-  /* The sorts' scratch, written in full by them, becomes the output's
-   * offsets (kbuf) and the new index per entry (vbuf) below: their pages
-   * are not faulted in twice. */
+  /* The sorts' scratch becomes the output's offsets (kbuf) and the new
+   * index per entry (vbuf) below, both written in full there: pages a
+   * sort wrote and kept are not faulted in twice (the index sorts never
+   * touch vbuf and may hand kbuf's pages back). */
   uint64_t *kbuf = ok ? harm__malloc((n + 1) * sizeof *kbuf) : NULL;
   uint32_t *vbuf = ok ? harm__malloc((n + 1) * sizeof *vbuf) : NULL;
   ok = ok && kbuf && vbuf;

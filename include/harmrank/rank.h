@@ -91,7 +91,8 @@ size_t harm_ranking_index(const harm_ranking *r, size_t rank);
 size_t harm_ranking_rank_of(const harm_ranking *r, size_t i);
 
 /* The comparison the ranking uses: negative when a ranks above b. Both
- * must come from scores of the same matrix. */
+ * must come from s (not NULL): equal harms are told apart by their
+ * subjects' facts, read through s (harm_score_facts). */
 int harm_rank_compare(const harm_scores *s, const harm_score *a,
                       const harm_score *b);
 

@@ -205,8 +205,10 @@ const harm_score *harm_scores_at(const harm_scores *s, size_t i);
 
 /* The matrix scored (borrowed). */
 const harm_matrix *harm_scores_matrix(const harm_scores *s);
-/* The facts of sc's subject (sc from s): harm_matrix_facts of the matrix
- * s was computed from. */
+/* The facts of sc's subject: harm_matrix_facts of the matrix s was
+ * computed from. sc must come from s (harm_scores_at, a ranking of s, or
+ * a copy of one of them); a score of other scores reads another
+ * matrix's subject. */
 harm_subject_facts harm_score_facts(const harm_scores *s, const harm_score *sc);
 
 /* One code's part of a subject's score. */
