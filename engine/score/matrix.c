@@ -141,9 +141,11 @@ typedef struct agg_job {
   wrec *w;
   const uint32_t *wk; /* split attribution: k of each record of w, else
                          NULL (every k is 1) */
-  const size_t *start;
-  size_t *glen;
-  const size_t *kpos; /* first run slot of each subject (kept records) */
+  /* Record positions and counts in 32 bits: the window holds fewer than
+   * UINT32_MAX records (the ingest stops the run beyond that). */
+  const uint32_t *start;
+  uint32_t *glen;
+  const uint32_t *kpos; /* first run slot of each subject (kept records) */
   size_t s0, s1;
   const harm_matrix_opts *opts;
   harm_date as_of;
@@ -197,7 +199,7 @@ static int agg_phase1(void *arg) {
       cols += k == 0 || g[k - 1].col != g[i].col;
       g[k++] = g[i];
     }
-    j->glen[sj] = k;
+    j->glen[sj] = (uint32_t)k; /* k <= n < UINT32_MAX */
     j->m->row[sj + 1] = cols;
   }
   return 0;
@@ -443,7 +445,7 @@ typedef struct bucket_job {
   const size_t *bstart;
   size_t b0, b1;
   unsigned shift;
-  size_t *start;
+  uint32_t *start;
   bool failed;
 } bucket_job;
 
@@ -507,9 +509,9 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   w = w ? w : harm__malloc(w_bytes);
   wrec **byc = NULL;
   uint32_t *wk = NULL; /* split attribution: k per record of w */
-  size_t *start = NULL;
-  size_t *glen = NULL; /* kept records per subject after dedupe */
-  size_t *kpos = NULL; /* prefix sums of glen */
+  uint32_t *start = NULL;
+  uint32_t *glen = NULL; /* kept records per subject after dedupe */
+  uint32_t *kpos = NULL; /* prefix sums of glen */
   harm_status st = HARM_ERR_NOMEM;
   if (!m->code_map || !m->code_proactive || !w) {
     goto done;
@@ -564,6 +566,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     m->acct.proactive += sjobs[t].proactive_n;
   }
   size_t n = bstart[n_buckets];
+  if (n >= UINT32_MAX) {
+    /* (The ingest stops a run with this many records in the window.) */
+    st = HARM_ERR_LIMIT;
+    goto done;
+  }
   harm__par_run(scatter_fill, sjobs, sizeof *sjobs, TS);
   /* Nothing below reads the dataset's records. */
   if (release) {
@@ -716,7 +723,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     }
     size_t acc = 0;
     for (size_t sj = 0; sj < n_subj; sj++) {
-      kpos[sj] = acc;
+      kpos[sj] = (uint32_t)acc; /* acc <= n */
       acc += glen[sj];
     }
     for (unsigned t = 0; t < T; t++) {
@@ -753,17 +760,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   st = HARM_OK;
 done:
   if (st == HARM_OK && release) {
-    /* Read no more: their address space becomes the spares, their pages
-     * go back now (phase 2 handed back w's as it went), so the scores
-     * made next do not add to them. */
-    harm__discard(start, (n_subj + 2) * sizeof *start);
-    harm__discard(glen, (n_subj + 1) * sizeof *glen);
+    /* Read no more: w's address space becomes a spare block for the
+     * scores (phase 2 handed its pages back as it went). The two
+     * per-subject arrays, 4 bytes an entry, are freed below. */
     harm__spares_put(&m->spares, w, w_bytes);
-    harm__spares_put(&m->spares, start, (n_subj + 2) * sizeof *start);
-    harm__spares_put(&m->spares, glen, (n_subj + 1) * sizeof *glen);
     w = NULL;
-    start = NULL;
-    glen = NULL;
   }
   if (release) {
     /* The ingest's spares not taken above go now. */
@@ -847,7 +848,9 @@ static harm_status matrix_build(const harm_dataset *ds, harm_dataset *release,
   if (st != HARM_OK) {
     harm_matrix_free(m);
     return harm__fail(err, st, "aggregate", ds->source, 0, NULL,
-                      "out of memory building the aggregate");
+                      st == HARM_ERR_LIMIT
+                          ? "more than 4,294,967,294 records in the window"
+                          : "out of memory building the aggregate");
   }
   *out = m;
   return HARM_OK;

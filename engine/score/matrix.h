@@ -42,9 +42,9 @@ struct harm_matrix {
   unsigned threads; /* from harm_matrix_opts: the threads of the scores
                        and the ranking made from this matrix */
   /* A build that consumed the dataset's records (harm_matrix_build_release)
-   * keeps its working arrays here (its copy of the records and two
-   * per-subject arrays) instead of handing their pages back: the scores
-   * and the ranking made next take them (harm__matrix_alloc). */
+   * keeps its copy of the records here, pages handed back, instead of
+   * freeing it: the scores made next take its address space
+   * (harm__matrix_alloc). */
   harm__spares spares;
 };
 
