@@ -207,6 +207,26 @@ bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
  * and vbuf is not touched. */
 bool harm__radix_sort_index(uint64_t *keys, uint32_t *order, size_t n,
                             unsigned threads, uint64_t *kbuf, uint32_t *vbuf);
+/* Sorted keys left packed (harm__radix_sort_index_packed): words[r] is
+ * the r-th key's ranks above its index, in the low `ibits` bits; words
+ * is the keys array or kbuf, whichever the passes ended in (the other
+ * is read no more and its pages have gone back). */
+typedef struct harm__radix_packed {
+  uint64_t *words;        /* NULL: not packed */
+  struct pack_plan *plan; /* turns ranks back into keys */
+  unsigned ibits;
+} harm__radix_packed;
+/* As harm__radix_sort_index, except that when the index rides in the
+ * keys the sorted words are left as they are, in out->words (no
+ * unpacking pass, order not written); otherwise out->words is NULL and
+ * keys and order are as harm__radix_sort_index leaves them. Free
+ * out with harm__radix_packed_free. */
+bool harm__radix_sort_index_packed(uint64_t *keys, uint32_t *order, size_t n,
+                                   unsigned threads, uint64_t *kbuf,
+                                   uint32_t *vbuf, harm__radix_packed *out);
+/* The key of a sorted word (its index: word & ((1 << ibits) - 1)). */
+uint64_t harm__radix_packed_key(const harm__radix_packed *p, uint64_t word);
+void harm__radix_packed_free(harm__radix_packed *p);
 
 /* Growable byte buffer. */
 typedef struct harm__buf {

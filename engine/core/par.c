@@ -316,7 +316,7 @@ static unsigned index_bits(size_t n) {
  * element instead of 12 and v2 is never touched. */
 static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
                        unsigned threads, bool want_keys, bool index,
-                       uint64_t *k2, uint32_t *v2) {
+                       uint64_t *k2, uint32_t *v2, harm__radix_packed *po) {
   if (!k2 || !v2) {
     return false; /* no scratch (a failed allocation, or none given) */
   }
@@ -370,6 +370,15 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
     harm__par_run(pack_keys_index, jobs, sizeof *jobs, T);
     uint64_t *sorted =
         index_passes(jobs, T, keys, k2, n, plan->total, packed, ibits);
+    if (po) {
+      /* Left packed for the caller, who reads each key and index from
+       * its word (harm__radix_packed_key): no unpacking pass, no order
+       * array. */
+      *po = (harm__radix_packed){sorted, plan, ibits};
+      harm__free(jobs);
+      harm__free(total);
+      return true;
+    }
     for (unsigned t = 0; t < T; t++) {
       jobs[t].ks = sorted;
       jobs[t].kd = keys; /* in place when the last pass ended in keys */
@@ -434,7 +443,7 @@ static bool radix_sort_alloc(uint64_t *keys, uint32_t *vals, size_t n,
   }
   uint64_t *k2 = harm__malloc(n * sizeof *k2);
   uint32_t *v2 = harm__malloc(n * sizeof *v2);
-  bool ok = radix_sort(keys, vals, n, threads, want_keys, false, k2, v2);
+  bool ok = radix_sort(keys, vals, n, threads, want_keys, false, k2, v2, NULL);
   harm__free(k2);
   harm__free(v2);
   return ok;
@@ -452,17 +461,33 @@ bool harm__radix_order_mt(uint64_t *keys, uint32_t *vals, size_t n,
 
 bool harm__radix_order_buf(uint64_t *keys, uint32_t *vals, size_t n,
                            unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  return radix_sort(keys, vals, n, threads, false, false, kbuf, vbuf);
+  return radix_sort(keys, vals, n, threads, false, false, kbuf, vbuf, NULL);
 }
 
 bool harm__radix_sort_buf(uint64_t *keys, uint32_t *vals, size_t n,
                           unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  return radix_sort(keys, vals, n, threads, true, false, kbuf, vbuf);
+  return radix_sort(keys, vals, n, threads, true, false, kbuf, vbuf, NULL);
 }
 
 bool harm__radix_sort_index(uint64_t *keys, uint32_t *order, size_t n,
                             unsigned threads, uint64_t *kbuf, uint32_t *vbuf) {
-  return radix_sort(keys, order, n, threads, true, true, kbuf, vbuf);
+  return radix_sort(keys, order, n, threads, true, true, kbuf, vbuf, NULL);
+}
+
+bool harm__radix_sort_index_packed(uint64_t *keys, uint32_t *order, size_t n,
+                                   unsigned threads, uint64_t *kbuf,
+                                   uint32_t *vbuf, harm__radix_packed *out) {
+  *out = (harm__radix_packed){NULL, NULL, 0};
+  return radix_sort(keys, order, n, threads, true, true, kbuf, vbuf, out);
+}
+
+uint64_t harm__radix_packed_key(const harm__radix_packed *p, uint64_t word) {
+  return unpack_word(p->plan, word >> p->ibits, 0);
+}
+
+void harm__radix_packed_free(harm__radix_packed *p) {
+  harm__free(p->plan);
+  *p = (harm__radix_packed){NULL, NULL, 0};
 }
 
 /* ---- Pairs: 128-bit keys packed into 64 bits --------------------------

@@ -446,6 +446,10 @@ typedef struct unify_run {
   /* The pools are consumed: the sorted keys and order hand their pages
    * back as the output is written, so the two are not both resident. */
   bool shed;
+  /* Ids of up to 8 bytes sorted with the index in the keys: keys holds
+   * the sorted words as the sort left them (pk.words), each entry's key
+   * and index read from its word; ord is not used. */
+  harm__radix_packed pk;
 } unify_run;
 
 /* One pool's share of the phases that go pool by pool: the scan (counts),
@@ -563,7 +567,26 @@ static void run_pools(void (*fn)(unify_pool *), unify_pool *pools, size_t n,
 }
 
 /* Length of sorted entry r (the keys hold it up to 16 bytes). */
+/* Sorted entry r's first key (its bytes 0-7) and its entry index. */
+static inline uint64_t sorted_key(const unify_run *u, size_t r) {
+  return u->pk.words ? harm__radix_packed_key(&u->pk, u->keys[r]) : u->keys[r];
+}
+static inline uint32_t sorted_entry(const unify_run *u, size_t r) {
+  return u->pk.words
+             ? (uint32_t)(u->keys[r] & (((uint64_t)1 << u->pk.ibits) - 1))
+             : u->ord[r];
+}
+
+/* Packed words: whether sorted entry r (r > 0) has entry r - 1's key
+ * (the ranks above the index are equal exactly when the keys are). */
+static inline bool packed_same(const unify_run *u, size_t r) {
+  return u->keys[r] >> u->pk.ibits == u->keys[r - 1] >> u->pk.ibits;
+}
+
 static size_t sorted_len(const unify_run *u, size_t r) {
+  if (u->pk.words) {
+    return key_len(sorted_key(u, r), 0); /* ids of up to 8 bytes */
+  }
   size_t len = key_len(u->keys[r], u->any_k2 ? u->k2[r] : 0);
   if (len == 16 && u->max_len > 16) {
     len = u->lens[u->ord[r]];
@@ -598,6 +621,14 @@ static int slice_count(void *arg) {
   unify_slice *s = arg;
   size_t count = 0, bytes = 0;
   for (size_t r = s->r0; r < s->r1; r++) {
+    if (s->u->pk.words) {
+      /* The key is unpacked for new strings only. */
+      if (r == 0 || !packed_same(s->u, r)) {
+        count++;
+        bytes += sorted_len(s->u, r) + 1;
+      }
+      continue;
+    }
     size_t len = sorted_len(s->u, r);
     if (r == 0 || !same_as_previous(s->u, r, len)) {
       count++;
@@ -625,19 +656,28 @@ static int slice_write(void *arg) {
         harm__shed(u->keys, sizeof *u->keys, &done, r - 1)) {
       harm__discard(u->ord + from, (done - from) * sizeof *u->ord);
     }
-    size_t len = sorted_len(u, r);
-    if (r == 0 || !same_as_previous(u, r, len)) {
+    bool fresh;
+    size_t len = 0;
+    if (u->pk.words) {
+      fresh = r == 0 || !packed_same(u, r);
+      len = fresh ? sorted_len(u, r) : 0;
+    } else {
+      len = sorted_len(u, r);
+      fresh = r == 0 || !same_as_previous(u, r, len);
+    }
+    if (fresh) {
+      uint64_t k1 = sorted_key(u, r);
       out->offset[next++] = at;
       if (len <= 16 && at + 16 <= end) {
         /* The bytes are in the keys: no read of the source pool. Both
          * keys are stored whole (their padding is overwritten by the next
          * string or the NUL), as the slice's room reaches 16 bytes on. */
-        uint64_t w[2] = {__builtin_bswap64(u->keys[r]),
+        uint64_t w[2] = {__builtin_bswap64(k1),
                          __builtin_bswap64(u->any_k2 ? u->k2[r] : 0)};
         memcpy(out->bytes + at, w, sizeof w);
       } else if (len <= 16) {
         for (size_t b = 0; b < len; b++) {
-          uint64_t w = b < 8 ? u->keys[r] : u->k2[r]; /* b >= 8: any_k2 */
+          uint64_t w = b < 8 ? k1 : u->k2[r]; /* b >= 8: any_k2 */
           out->bytes[at + b] = (char)(w >> (56 - 8 * (b % 8)));
         }
       } else {
@@ -651,7 +691,7 @@ static int slice_write(void *arg) {
     /* next - 1: the string this entry starts or repeats (a slice that
      * starts inside a run of equal entries continues the previous
      * slice's last string, c0 - 1). */
-    u->newidx[u->ord[r]] = (uint32_t)(next - 1);
+    u->newidx[sorted_entry(u, r)] = (uint32_t)(next - 1);
   }
   return 0;
 }
@@ -747,7 +787,14 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                                 &pairs);
   }
   if (ok && !u.any_k2) {
-    ok = harm__radix_sort_index(u.keys, u.ord, n, threads, kbuf, vbuf);
+    ok = harm__radix_sort_index_packed(u.keys, u.ord, n, threads, kbuf, vbuf,
+                                       &u.pk);
+    if (ok && u.pk.words == kbuf) {
+      /* The sorted words are in the scratch: the keys array, read no
+       * more, takes the scratch's part below (the output's offsets). */
+      kbuf = u.keys;
+      u.keys = u.pk.words;
+    }
   } else if (ok && !pairs) {
     for (size_t m = 0; m < n; m++) {
       u.ord[m] = (uint32_t)m; /* the two sorts below carry the order */
@@ -848,6 +895,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     harm__free(u.newidx);
   }
   harm__free(u.e);
+  harm__radix_packed_free(&u.pk);
   if (ok && keep) {
     harm__spares_put(keep, u.keys, (n + 1) * sizeof *u.keys);
     harm__spares_put(keep, u.ord, (n + 1) * sizeof *u.ord);
