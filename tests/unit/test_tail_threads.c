@@ -182,6 +182,74 @@ Test(tail, radix_sort_index_is_the_sorted_reference) {
   }
 }
 
+/* harm__radix_sort_index_packed against the same reference: where the
+ * index fits beside the keys' ranks (every shape but the random one) the
+ * words are left packed, in the keys or the scratch, each giving back
+ * its key and its first position, and neither the order nor the value
+ * scratch is written; elsewhere keys and order are as
+ * harm__radix_sort_index leaves them. */
+Test(tail, radix_sort_index_packed_is_the_sorted_reference) {
+  harm__shed_step = 700;
+  static const size_t sizes[] = {0, 1, 2, 3, 100, 4099, 70000};
+  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+    for (size_t shape = 0; shape < 6; shape++) {
+      size_t n = sizes[si];
+      uint64_t *k0 = malloc((n + 1) * sizeof *k0);
+      pair_ref *ref = malloc((n + 1) * sizeof *ref);
+      for (size_t i = 0; i < n; i++) {
+        k0[i] = shaped_key(shape);
+        ref[i] = (pair_ref){k0[i], 0, (uint32_t)i};
+      }
+      qsort(ref, n, sizeof *ref, cmp_pair_ref);
+      uint64_t *k = malloc((n + 1) * sizeof *k);
+      uint32_t *ord = malloc((n + 1) * sizeof *ord);
+      uint64_t *kb = malloc((n + 1) * sizeof *kb);
+      uint32_t *vb = malloc((n + 1) * sizeof *vb);
+      for (unsigned t = 1; t <= 4; t++) {
+        harm__par_min = t == 1 ? SIZE_MAX : 1;
+        memcpy(k, k0, n * sizeof *k);
+        memset(ord, 0xee, (n + 1) * sizeof *ord);
+        memset(kb, 0xa5, (n + 1) * sizeof *kb);
+        memset(vb, 0x5a, (n + 1) * sizeof *vb);
+        harm__radix_packed pk;
+        cr_assert(harm__radix_sort_index_packed(k, ord, n, t, kb, vb, &pk));
+        if (shape >= 1 && n >= 2) {
+          cr_assert_not_null(pk.words, "n %zu, shape %zu: not packed", n,
+                             shape);
+        }
+        if (pk.words) {
+          cr_assert(pk.words == k || pk.words == kb);
+          uint64_t low = ((uint64_t)1 << pk.ibits) - 1;
+          for (size_t r = 0; r < n; r++) {
+            cr_assert(harm__radix_packed_key(&pk, pk.words[r]) == ref[r].hi &&
+                          (pk.words[r] & low) == ref[r].v,
+                      "n %zu, shape %zu, %u threads: word %zu", n, shape, t, r);
+          }
+          for (size_t i = 0; i < n; i++) {
+            cr_assert(ord[i] == 0xeeeeeeeeu && vb[i] == 0x5a5a5a5au,
+                      "n %zu, shape %zu: order or value scratch written", n,
+                      shape);
+          }
+        } else {
+          for (size_t r = 0; r < n; r++) {
+            cr_assert(k[r] == ref[r].hi && ord[r] == ref[r].v,
+                      "n %zu, shape %zu, %u threads: entry %zu", n, shape, t,
+                      r);
+          }
+        }
+        harm__radix_packed_free(&pk);
+        cr_assert_null(pk.plan);
+      }
+      free(k0);
+      free(ref);
+      free(k);
+      free(ord);
+      free(kb);
+      free(vb);
+    }
+  }
+}
+
 /* Pairs sorted as one packed 64-bit key (harm__radix_sort_pairs) against
  * qsort of (hi, lo, position): ids of 9-16 bytes whose varying bytes fit
  * 64 bits (digits in 8-13 positions, a constant prefix), and bytes that
