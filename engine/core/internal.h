@@ -215,6 +215,7 @@ typedef struct harm__radix_packed {
   uint64_t *words;        /* NULL: not packed */
   struct pack_plan *plan; /* turns ranks back into keys */
   unsigned ibits;
+  bool pairs; /* words of pairs (harm__radix_sort_pairs_packed) */
 } harm__radix_packed;
 /* As harm__radix_sort_index, except that when the index rides in the
  * keys the sorted words are left as they are, in out->words (no
@@ -224,8 +225,19 @@ typedef struct harm__radix_packed {
 bool harm__radix_sort_index_packed(uint64_t *keys, uint32_t *order, size_t n,
                                    unsigned threads, uint64_t *kbuf,
                                    uint32_t *vbuf, harm__radix_packed *out);
-/* The key of a sorted word (its index: word & ((1 << ibits) - 1)). */
+/* As harm__radix_sort_pairs, except that when the pairs are sorted with
+ * their index in one packed word (*done true, the index fitting), the
+ * words are left as they are in out->words (hi or kbuf; lo, order and
+ * the pairs' unpacking untouched); otherwise out->words is NULL and the
+ * arrays are as harm__radix_sort_pairs leaves them. */
+bool harm__radix_sort_pairs_packed(uint64_t *hi, uint64_t *lo, uint32_t *order,
+                                   size_t n, unsigned threads, uint64_t *kbuf,
+                                   uint32_t *vbuf, bool *done,
+                                   harm__radix_packed *out);
+/* The key of a sorted word (a pair's high key), its second key (a pair's
+ * low key; 0 for single keys), and its index: word & ((1 << ibits) - 1). */
 uint64_t harm__radix_packed_key(const harm__radix_packed *p, uint64_t word);
+uint64_t harm__radix_packed_key2(const harm__radix_packed *p, uint64_t word);
 void harm__radix_packed_free(harm__radix_packed *p);
 
 /* Growable byte buffer. */

@@ -374,7 +374,7 @@ static bool radix_sort(uint64_t *keys, uint32_t *vals, size_t n,
       /* Left packed for the caller, who reads each key and index from
        * its word (harm__radix_packed_key): no unpacking pass, no order
        * array. */
-      *po = (harm__radix_packed){sorted, plan, ibits};
+      *po = (harm__radix_packed){sorted, plan, ibits, false};
       harm__free(jobs);
       harm__free(total);
       return true;
@@ -477,17 +477,22 @@ bool harm__radix_sort_index(uint64_t *keys, uint32_t *order, size_t n,
 bool harm__radix_sort_index_packed(uint64_t *keys, uint32_t *order, size_t n,
                                    unsigned threads, uint64_t *kbuf,
                                    uint32_t *vbuf, harm__radix_packed *out) {
-  *out = (harm__radix_packed){NULL, NULL, 0};
+  *out = (harm__radix_packed){NULL, NULL, 0, false};
   return radix_sort(keys, order, n, threads, true, true, kbuf, vbuf, out);
 }
 
 uint64_t harm__radix_packed_key(const harm__radix_packed *p, uint64_t word) {
-  return unpack_word(p->plan, word >> p->ibits, 0);
+  /* A pair's high key (its first 8 bytes) is at plan positions 8-15. */
+  return unpack_word(p->plan, word >> p->ibits, p->pairs ? 8 : 0);
+}
+
+uint64_t harm__radix_packed_key2(const harm__radix_packed *p, uint64_t word) {
+  return p->pairs ? unpack_word(p->plan, word >> p->ibits, 0) : 0;
 }
 
 void harm__radix_packed_free(harm__radix_packed *p) {
   harm__free(p->plan);
-  *p = (harm__radix_packed){NULL, NULL, 0};
+  *p = (harm__radix_packed){NULL, NULL, 0, false};
 }
 
 /* ---- Pairs: 128-bit keys packed into 64 bits --------------------------
@@ -579,9 +584,10 @@ static int pair_unpack_index(void *arg) {
   return 0;
 }
 
-bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order,
-                            size_t n, unsigned threads, uint64_t *kbuf,
-                            uint32_t *vbuf, bool *done) {
+/* harm__radix_sort_pairs, and with po (not NULL) its packed form. */
+static bool sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order, size_t n,
+                       unsigned threads, uint64_t *kbuf, uint32_t *vbuf,
+                       bool *done, harm__radix_packed *po) {
   *done = false;
   if (n < 2) {
     if (n) {
@@ -628,13 +634,19 @@ bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order,
         rj[t] = (radix_job){.i0 = jobs[t].i0, .i1 = jobs[t].i1};
       }
       harm__par_run(pair_pack_index, jobs, sizeof *jobs, T);
-      const uint64_t *sorted =
+      uint64_t *sorted =
           index_passes(rj, T, hi, kbuf, n, plan->total, 0, ibits);
-      for (unsigned t = 0; t < T; t++) {
-        jobs[t].src = sorted;
-        jobs[t].order = order;
+      if (po) {
+        /* Left packed for the caller (harm__radix_packed_key, _key2). */
+        *po = (harm__radix_packed){sorted, plan, ibits, true};
+        plan = NULL;
+      } else {
+        for (unsigned t = 0; t < T; t++) {
+          jobs[t].src = sorted;
+          jobs[t].order = order;
+        }
+        harm__par_run(pair_unpack_index, jobs, sizeof *jobs, T);
       }
-      harm__par_run(pair_unpack_index, jobs, sizeof *jobs, T);
       *done = true;
     }
     harm__free(rj);
@@ -651,4 +663,18 @@ bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order,
   harm__free(plan);
   harm__free(total);
   return ok;
+}
+
+bool harm__radix_sort_pairs(uint64_t *hi, uint64_t *lo, uint32_t *order,
+                            size_t n, unsigned threads, uint64_t *kbuf,
+                            uint32_t *vbuf, bool *done) {
+  return sort_pairs(hi, lo, order, n, threads, kbuf, vbuf, done, NULL);
+}
+
+bool harm__radix_sort_pairs_packed(uint64_t *hi, uint64_t *lo, uint32_t *order,
+                                   size_t n, unsigned threads, uint64_t *kbuf,
+                                   uint32_t *vbuf, bool *done,
+                                   harm__radix_packed *out) {
+  *out = (harm__radix_packed){NULL, NULL, 0, false};
+  return sort_pairs(hi, lo, order, n, threads, kbuf, vbuf, done, out);
 }

@@ -446,9 +446,10 @@ typedef struct unify_run {
   /* The pools are consumed: the sorted keys and order hand their pages
    * back as the output is written, so the two are not both resident. */
   bool shed;
-  /* Ids of up to 8 bytes sorted with the index in the keys: keys holds
-   * the sorted words as the sort left them (pk.words), each entry's key
-   * and index read from its word; ord is not used. */
+  /* Ids of up to 16 bytes sorted with the index in the keys (one key,
+   * or a pair packed in one): keys holds the sorted words as the sort
+   * left them (pk.words), each entry's keys and index read from its
+   * word; ord and k2 are not used. */
   harm__radix_packed pk;
 } unify_run;
 
@@ -571,6 +572,9 @@ static void run_pools(void (*fn)(unify_pool *), unify_pool *pools, size_t n,
 static inline uint64_t sorted_key(const unify_run *u, size_t r) {
   return u->pk.words ? harm__radix_packed_key(&u->pk, u->keys[r]) : u->keys[r];
 }
+static inline uint64_t sorted_key2(const unify_run *u, size_t r) {
+  return u->pk.words ? harm__radix_packed_key2(&u->pk, u->keys[r]) : u->k2[r];
+}
 static inline uint32_t sorted_entry(const unify_run *u, size_t r) {
   return u->pk.words
              ? (uint32_t)(u->keys[r] & (((uint64_t)1 << u->pk.ibits) - 1))
@@ -585,7 +589,8 @@ static inline bool packed_same(const unify_run *u, size_t r) {
 
 static size_t sorted_len(const unify_run *u, size_t r) {
   if (u->pk.words) {
-    return key_len(sorted_key(u, r), 0); /* ids of up to 8 bytes */
+    /* Ids of up to 16 bytes: the keys hold every byte. */
+    return key_len(sorted_key(u, r), u->any_k2 ? sorted_key2(u, r) : 0);
   }
   size_t len = key_len(u->keys[r], u->any_k2 ? u->k2[r] : 0);
   if (len == 16 && u->max_len > 16) {
@@ -666,18 +671,17 @@ static int slice_write(void *arg) {
       fresh = r == 0 || !same_as_previous(u, r, len);
     }
     if (fresh) {
-      uint64_t k1 = sorted_key(u, r);
+      uint64_t k1 = sorted_key(u, r), k2 = u->any_k2 ? sorted_key2(u, r) : 0;
       out->offset[next++] = at;
       if (len <= 16 && at + 16 <= end) {
         /* The bytes are in the keys: no read of the source pool. Both
          * keys are stored whole (their padding is overwritten by the next
          * string or the NUL), as the slice's room reaches 16 bytes on. */
-        uint64_t w[2] = {__builtin_bswap64(k1),
-                         __builtin_bswap64(u->any_k2 ? u->k2[r] : 0)};
+        uint64_t w[2] = {__builtin_bswap64(k1), __builtin_bswap64(k2)};
         memcpy(out->bytes + at, w, sizeof w);
       } else if (len <= 16) {
         for (size_t b = 0; b < len; b++) {
-          uint64_t w = b < 8 ? k1 : u->k2[r]; /* b >= 8: any_k2 */
+          uint64_t w = b < 8 ? k1 : k2; /* b >= 8: any_k2 */
           out->bytes[at + b] = (char)(w >> (56 - 8 * (b % 8)));
         }
       } else {
@@ -783,18 +787,17 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   ok = ok && kbuf && vbuf;
   bool pairs = false; /* sorted as one packed key (ids of 9-16 bytes) */
   if (ok && u.any_k2) {
-    ok = harm__radix_sort_pairs(u.keys, u.k2, u.ord, n, threads, kbuf, vbuf,
-                                &pairs);
+    /* Ids of up to 16 bytes are wholly in the pairs: their words can stay
+     * packed for the writer, as single keys do. */
+    ok = u.any_long
+             ? harm__radix_sort_pairs(u.keys, u.k2, u.ord, n, threads, kbuf,
+                                      vbuf, &pairs)
+             : harm__radix_sort_pairs_packed(u.keys, u.k2, u.ord, n, threads,
+                                             kbuf, vbuf, &pairs, &u.pk);
   }
   if (ok && !u.any_k2) {
     ok = harm__radix_sort_index_packed(u.keys, u.ord, n, threads, kbuf, vbuf,
                                        &u.pk);
-    if (ok && u.pk.words == kbuf) {
-      /* The sorted words are in the scratch: the keys array, read no
-       * more, takes the scratch's part below (the output's offsets). */
-      kbuf = u.keys;
-      u.keys = u.pk.words;
-    }
   } else if (ok && !pairs) {
     for (size_t m = 0; m < n; m++) {
       u.ord[m] = (uint32_t)m; /* the two sorts below carry the order */
@@ -822,6 +825,12 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
       scratch = t;
     }
     harm__free(scratch);
+  }
+  if (ok && u.pk.words && u.pk.words == kbuf) {
+    /* The sorted words are in the scratch: the keys array, read no more,
+     * takes the scratch's part below (the output's offsets). */
+    kbuf = u.keys;
+    u.keys = u.pk.words;
   }
   unify_ctx ctx = {pools, u.e};
   for (size_t i = 0; ok && u.max_len > 16 && i < n;) {

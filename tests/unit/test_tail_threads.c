@@ -334,6 +334,38 @@ Test(tail, radix_sort_pairs_is_the_sorted_reference) {
                           v[i] == want[i].v,
                       "n %zu, %u threads: position %zu", n, t, i);
           }
+          /* The packed form, from the same pairs: where the index rides
+           * in the words, each word gives back its pair and its first
+           * position, and lo and the order are not written. */
+          for (size_t i = 0; i < n; i++) {
+            hi[i] = ref[i].hi;
+            lo[i] = ref[i].lo;
+            v[i] = 0xA5A5A5A5u;
+          }
+          harm__radix_packed pk;
+          bool pdone = false;
+          cr_assert(harm__radix_sort_pairs_packed(hi, lo, v, n, t, kb, vb,
+                                                  &pdone, &pk));
+          cr_assert(pdone);
+          if (n >= 2 && 48 + ibits <= 64) {
+            cr_assert_not_null(pk.words, "n %zu: not left packed", n);
+          }
+          uint64_t low = ((uint64_t)1 << pk.ibits) - 1;
+          for (size_t i = 0; pk.words && i < n; i++) {
+            uint64_t q = pk.words[i];
+            cr_assert(harm__radix_packed_key(&pk, q) == want[i].hi &&
+                          harm__radix_packed_key2(&pk, q) == want[i].lo &&
+                          (q & low) == want[i].v,
+                      "n %zu, %u threads: packed position %zu", n, t, i);
+            cr_assert(lo[i] == ref[i].lo && v[i] == 0xA5A5A5A5u,
+                      "n %zu: lo or the order written", n);
+          }
+          for (size_t i = 0; !pk.words && i < n; i++) {
+            cr_assert(hi[i] == want[i].hi && lo[i] == want[i].lo &&
+                          v[i] == want[i].v,
+                      "n %zu, %u threads: position %zu", n, t, i);
+          }
+          harm__radix_packed_free(&pk);
           free(want);
         }
         free(hi);
