@@ -232,14 +232,19 @@ static inline uint64_t load_key(const char *s, size_t len) {
   return prefix_key(s, len);
 }
 
-/* A keyed pool of rows (its ids all of up to 8 bytes, each a key in
- * offset[]) turned into one of strings, for an id that is longer: every
- * key written out as its bytes and a NUL. False on allocation failure
- * (the pool is unchanged). */
+/* Row i's second key in a keyed pool (0 when no id is longer than 8). */
+static inline uint64_t row_key2(const harm__strpool *sp, uint32_t i) {
+  return sp->key2 ? sp->key2[i] : 0;
+}
+
+/* A keyed pool of rows (its ids all of up to 16 bytes, as keys in
+ * offset[] and key2[]) turned into one of strings, for an id that is
+ * longer: every id written out as its bytes and a NUL. False on
+ * allocation failure (the pool is unchanged). */
 static bool unkey(harm__strpool *sp) {
   size_t total = 0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    total += key_len(sp->offset[i], 0) + 1;
+    total += key_len(sp->offset[i], row_key2(sp, i)) + 1;
   }
   /* Room for as many bytes again: the longer ids keep coming. */
   if (!grow_bytes(sp, total, 2 * total > 16384 ? 2 * total : 16384)) {
@@ -247,26 +252,44 @@ static bool unkey(harm__strpool *sp) {
   }
   size_t at = 0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    uint64_t k = __builtin_bswap64(sp->offset[i]);
-    size_t len = key_len(sp->offset[i], 0);
-    memcpy(sp->bytes + at, &k, len);
+    uint64_t k2 = row_key2(sp, i);
+    uint64_t w[2] = {__builtin_bswap64(sp->offset[i]), __builtin_bswap64(k2)};
+    size_t len = key_len(sp->offset[i], k2);
+    memcpy(sp->bytes + at, w, len);
     sp->bytes[at + len] = '\0';
     sp->offset[i] = at;
     at += len + 1;
   }
   sp->bytes_len = at;
   sp->keyed = false;
+  harm__free(sp->key2);
+  sp->key2 = NULL;
+  return true;
+}
+
+/* Room for cap rows in a pool of rows: offset[] and, when it exists,
+ * key2[]. False on allocation failure (cap unchanged; an array already
+ * grown only has more room). */
+static bool grow_rows(harm__strpool *sp, uint32_t cap) {
+  uint64_t *off = harm__reallocarray(sp->offset, cap, sizeof *off);
+  if (!off) {
+    return false;
+  }
+  sp->offset = off;
+  if (sp->key2) {
+    uint64_t *k2 = harm__reallocarray(sp->key2, cap, sizeof *k2);
+    if (!k2) {
+      return false;
+    }
+    sp->key2 = k2;
+  }
+  sp->cap = cap;
   return true;
 }
 
 bool harm__strpool_reserve_rows(harm__strpool *sp, uint32_t n, size_t bytes) {
-  if (n > sp->cap) {
-    uint64_t *off = harm__reallocarray(sp->offset, n, sizeof *off);
-    if (!off) {
-      return false;
-    }
-    sp->offset = off;
-    sp->cap = n;
+  if (n > sp->cap && !grow_rows(sp, n)) {
+    return false;
   }
   return bytes <= sp->bytes_len || grow_bytes(sp, bytes - sp->bytes_len, bytes);
 }
@@ -279,20 +302,27 @@ uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
     uint32_t cap =
         sp->cap ? (sp->cap < UINT32_MAX / 2 ? sp->cap * 2 : UINT32_MAX - 1)
                 : 1024;
-    uint64_t *off = harm__reallocarray(sp->offset, cap, sizeof *off);
-    if (!off) {
+    if (!grow_rows(sp, cap)) {
       return HARM__STRPOOL_FAIL;
     }
-    sp->offset = off;
-    sp->cap = cap;
   }
-  /* An empty pool is keyed when its first id has up to 8 bytes, and
-   * stays so until a longer one comes. */
+  /* An empty pool is keyed when its first id has up to 16 bytes, and
+   * stays so until a longer one comes; its second keys exist from its
+   * first id of more than 8 bytes on (zero for the ids before). */
   if (sp->n == 0 && sp->bytes_len == 0) {
-    sp->keyed = len <= 8;
+    sp->keyed = len <= 16;
   }
-  if (sp->keyed && len <= 8) {
+  if (sp->keyed && len <= 16) {
+    if (len > 8 && !sp->key2) {
+      sp->key2 = harm__calloc(sp->cap, sizeof *sp->key2);
+      if (!sp->key2) {
+        return HARM__STRPOOL_FAIL;
+      }
+    }
     sp->offset[sp->n] = load_key(s, len);
+    if (sp->key2) {
+      sp->key2[sp->n] = len > 8 ? load_key(s + 8, len - 8) : 0;
+    }
     return sp->n++;
   }
   if (sp->keyed && !unkey(sp)) {
@@ -470,7 +500,7 @@ static void pool_scan(unify_pool *p) {
   size_t n = 0, bytes = 0, max_len = 0;
   for (uint32_t i = 0; i < sp->n; i++) {
     if (used[i]) {
-      size_t len = sp->keyed ? key_len(sp->offset[i], 0) : 0;
+      size_t len = sp->keyed ? key_len(sp->offset[i], row_key2(sp, i)) : 0;
       if (!sp->keyed) {
         (void)harm__strpool_get(sp, i, &len);
       }
@@ -495,8 +525,10 @@ static void pool_gather(unify_pool *p) {
   bool shed = u->shed && sp->keyed && !u->any_long;
   size_t done = 0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    if (shed) {
-      harm__shed(sp->offset, sizeof *sp->offset, &done, i);
+    size_t from = done;
+    if (shed && harm__shed(sp->offset, sizeof *sp->offset, &done, i) &&
+        sp->key2) {
+      harm__discard(sp->key2 + from, (done - from) * sizeof *sp->key2);
     }
     if (!used[i]) {
       continue;
@@ -504,9 +536,9 @@ static void pool_gather(unify_pool *p) {
     size_t len;
     if (sp->keyed) {
       u->keys[m] = sp->offset[i];
-      len = key_len(sp->offset[i], 0);
+      len = key_len(sp->offset[i], row_key2(sp, i));
       if (u->any_k2) {
-        u->k2[m] = 0;
+        u->k2[m] = row_key2(sp, i);
       }
     } else {
       const char *str = harm__strpool_get(sp, i, &len);
@@ -767,8 +799,10 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   for (size_t k = 0; ok && consume && !u.any_long && k < n_pools; k++) {
     harm__free(consume[k]->bytes);
     harm__free(consume[k]->offset);
+    harm__free(consume[k]->key2);
     consume[k]->bytes = NULL;
     consume[k]->offset = NULL;
+    consume[k]->key2 = NULL;
     consume[k]->bytes_len = consume[k]->bytes_cap = 0;
   }
   /* Stable radix sorts on bytes 8..15, then on bytes 0..7: the order of
@@ -944,6 +978,7 @@ bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
 void harm__strpool_free(harm__strpool *sp) {
   harm__free(sp->bytes);
   harm__free(sp->offset);
+  harm__free(sp->key2);
   harm__free(sp->hash);
   harm__free(sp->slots);
   memset(sp, 0, sizeof *sp);

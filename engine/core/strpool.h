@@ -35,10 +35,13 @@ typedef struct harm__strpool {
   harm__slot *slots; /* open-addressing table, linear probing */
   size_t n_slots;    /* power of two */
   /* A pool of one string per row (harm__strpool_append) whose strings
-   * all have at most 8 bytes keeps each as a key, not as bytes: offset[i]
-   * holds string i's bytes big-endian, zero-padded (ids hold no NUL), and
-   * there are no bytes. harm__strpool_get must not be called on it. */
+   * all have at most 16 bytes keeps each as keys, not as bytes: offset[i]
+   * holds string i's bytes 0-7 big-endian, zero-padded (ids hold no NUL),
+   * key2[i] its bytes 8-15 the same way once any string is longer than 8
+   * (else key2 is NULL), and there are no bytes. harm__strpool_get must
+   * not be called on it. */
   bool keyed;
+  uint64_t *key2;
 } harm__strpool;
 
 /* A zeroed struct is an empty pool. */

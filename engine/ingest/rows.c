@@ -138,11 +138,11 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
       /* The row pool's first room alongside: one id per record, each
        * about as long as this first one, counted as at most 32 bytes (a
        * long first id must not ask for a huge block), and no bytes when
-       * it has at most 8 (the pool then keeps keys, not bytes). The room
+       * it has at most 16 (the pool then keeps keys, not bytes). The room
        * only saves copies: without it the pool grows as before, so a
        * failure here is not one of the run's. */
       if (!ds->cap_recs && ds->subjects_rows && cap < UINT32_MAX) {
-        size_t per_id = len <= 8                ? 0
+        size_t per_id = len <= 16               ? 0
                         : len + 2 < ROW_ID_ROOM ? len + 2
                                                 : ROW_ID_ROOM;
         (void)harm__strpool_reserve_rows(&ds->subjects, (uint32_t)cap,

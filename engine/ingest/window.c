@@ -68,7 +68,10 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
        * sorted by date. */
       if (sp && (i != j || r.subject != j)) {
         if (sp->keyed) {
-          sp->offset[j] = sp->offset[r.subject]; /* the id's key */
+          sp->offset[j] = sp->offset[r.subject]; /* the id's keys */
+          if (sp->key2) {
+            sp->key2[j] = sp->key2[r.subject];
+          }
         } else {
           if (at == SIZE_MAX) {
             at = (size_t)sp->offset[j];

@@ -1682,15 +1682,18 @@ static int cmp_id_bytes(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b); /* unsigned bytes */
 }
 
-/* A row pool kept as keys through compaction, then turned into strings:
- * 100,000 rows sorted by date (as_of = latest, 30 days back, so the read
- * drops the old rows as it goes, about every 65,536), ids of 7 bytes with
- * bytes >= 0x80 ("\xc3\x89" and five digits), and from row 98,500 on ids
- * of 12 bytes, after the keyed pool was compacted. The dictionary is
- * every id of the window's rows once, in strcmp order, worked out here
- * from the rows as written. */
-Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
-  enum { ROWS = 100000, LONG_FROM = 98500 };
+/* A row pool kept as keys through compaction: 100,000 rows sorted by
+ * date (as_of = latest, 30 days back, so the read drops the old rows as
+ * it goes, about every 65,536), ids of 7 bytes with bytes >= 0x80
+ * ("\xc3\x89" and five digits), then longer ids: of 12 bytes from row
+ * 98,500 (second keys from there on) or from row 30,000 (second keys
+ * moved by the compactions after), or of 21 bytes from row 98,500 (the
+ * pool, compacted, turned into strings). The dictionary is every id of
+ * the window's rows once, in strcmp order, worked out here from the rows
+ * as written. */
+static void keyed_rows_case(int long_from, const char *long_fmt) {
+  enum { ROWS = 100000 };
+  const int LONG_FROM = long_from;
   size_t cap = (size_t)ROWS * 64, n = 0;
   char *csv = malloc(cap);
   n += (size_t)snprintf(csv, cap,
@@ -1703,7 +1706,7 @@ Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
     if (i < LONG_FROM) {
       snprintf(id, sizeof id, "\xc3\x89%05d", (i * 7919) % 90000);
     } else {
-      snprintf(id, sizeof id, "LONG-ID-%04d", i % 5000);
+      snprintf(id, sizeof id, long_fmt, i % 5000);
     }
     ids[i] = strdup(id);
     day[i] = i / 100; /* 1,000 days from 2023-01-01 */
@@ -1750,4 +1753,10 @@ Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
   free(want);
   free(day);
   free(csv);
+}
+
+Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
+  keyed_rows_case(98500, "LONG-ID-%04d");
+  keyed_rows_case(30000, "LONG-ID-%04d");
+  keyed_rows_case(98500, "A-MUCH-LONGER-ID-%04d");
 }

@@ -224,23 +224,23 @@ Test(strpool, unify_rows_consumes_the_pool_only_when_keys_hold_every_byte) {
 Test(strpool, reserved_rows_fill_the_room_without_moving) {
   harm__strpool sp = HARM__STRPOOL_INIT;
   enum { N = 5000 };
-  cr_assert(harm__strpool_reserve_rows(&sp, N, (size_t)N * 10));
+  cr_assert(harm__strpool_reserve_rows(&sp, N, (size_t)N * 18));
   const char *bytes = sp.bytes;
   const uint64_t *offset = sp.offset;
   char id[32];
   for (unsigned i = 0; i < N; i++) {
-    int len = snprintf(id, sizeof id, "N%08u", i); /* 9 bytes + NUL */
+    int len = snprintf(id, sizeof id, "N%016u", i); /* 17 bytes + NUL */
     cr_assert_eq(harm__strpool_append(&sp, id, (size_t)len), i);
   }
-  cr_assert(!sp.keyed, "9-byte ids are kept as strings");
+  cr_assert(!sp.keyed, "17-byte ids are kept as strings");
   cr_assert_eq(sp.bytes, bytes, "the bytes moved inside their room");
   cr_assert_eq(sp.offset, offset, "the offsets moved inside their room");
   cr_assert_eq(harm__strpool_append(&sp, "longer-than-the-room", 20), N);
   for (unsigned i = 0; i < N; i++) {
     size_t len;
     const char *s = harm__strpool_get(&sp, i, &len);
-    snprintf(id, sizeof id, "N%08u", i);
-    cr_assert_eq(len, 9);
+    snprintf(id, sizeof id, "N%016u", i);
+    cr_assert_eq(len, 17);
     cr_assert_str_eq(s, id);
   }
   size_t len;
@@ -249,32 +249,42 @@ Test(strpool, reserved_rows_fill_the_room_without_moving) {
   harm__strpool_free(&sp);
 }
 
-/* A row pool whose ids have at most 8 bytes keeps them as keys (no
- * bytes); the first longer id turns it into strings, every earlier id
- * written out whole (1 to 8 bytes), and the later ones appended after. */
+/* A row pool whose ids have at most 16 bytes keeps them as keys (no
+ * bytes; a second key per row from the first id of more than 8 bytes
+ * on, zero for the rows before it); the first longer id turns it into
+ * strings, every earlier id written out whole (1 to 16 bytes), and the
+ * later ones appended after. */
 Test(strpool, keyed_rows_turn_into_strings_at_the_first_long_id) {
-  harm__strpool sp = HARM__STRPOOL_INIT;
-  enum { N = 3000 };
-  char id[32];
-  for (unsigned i = 0; i < N; i++) {
-    int len = snprintf(id, sizeof id, "%.*u", (int)(1 + i % 8), i % 9973);
-    cr_assert_eq(harm__strpool_append(&sp, id, (size_t)len), i);
+  for (int first_long = 0; first_long < 2; first_long++) {
+    harm__strpool sp = HARM__STRPOOL_INIT;
+    enum { N = 3000 };
+    char id[32];
+    /* Widths 1-16: from the first row (first_long) or after 8 rows of
+     * at most 8 bytes (the second keys then start late). */
+    for (unsigned i = 0; i < N; i++) {
+      unsigned w = first_long ? 16 - i % 16 : 1 + i % 16;
+      int len = snprintf(id, sizeof id, "%.*u", (int)w, i % 9973);
+      cr_assert_eq(harm__strpool_append(&sp, id, (size_t)len), i);
+      cr_assert_eq(sp.key2 != NULL, first_long || i >= 8, "row %u", i);
+    }
+    cr_assert(sp.keyed);
+    cr_assert_eq(sp.bytes_len, 0, "no bytes while keyed");
+    cr_assert_eq(harm__strpool_append(&sp, "P1234567890123456", 17), N);
+    cr_assert_eq(harm__strpool_append(&sp, "Q1", 2), N + 1);
+    cr_assert(!sp.keyed);
+    cr_assert_null(sp.key2);
+    for (unsigned i = 0; i < N; i++) {
+      size_t len;
+      const char *s = harm__strpool_get(&sp, i, &len);
+      unsigned w = first_long ? 16 - i % 16 : 1 + i % 16;
+      int want = snprintf(id, sizeof id, "%.*u", (int)w, i % 9973);
+      cr_assert_eq(len, (size_t)want, "row %u", i);
+      cr_assert_str_eq(s, id, "row %u", i);
+    }
+    cr_assert_str_eq(harm__strpool_get(&sp, N, NULL), "P1234567890123456");
+    cr_assert_str_eq(harm__strpool_get(&sp, N + 1, NULL), "Q1");
+    harm__strpool_free(&sp);
   }
-  cr_assert(sp.keyed);
-  cr_assert_eq(sp.bytes_len, 0, "no bytes while keyed");
-  cr_assert_eq(harm__strpool_append(&sp, "P123456789", 10), N);
-  cr_assert_eq(harm__strpool_append(&sp, "Q1", 2), N + 1);
-  cr_assert(!sp.keyed);
-  for (unsigned i = 0; i < N; i++) {
-    size_t len;
-    const char *s = harm__strpool_get(&sp, i, &len);
-    int want = snprintf(id, sizeof id, "%.*u", (int)(1 + i % 8), i % 9973);
-    cr_assert_eq(len, (size_t)want, "row %u", i);
-    cr_assert_str_eq(s, id, "row %u", i);
-  }
-  cr_assert_str_eq(harm__strpool_get(&sp, N, NULL), "P123456789");
-  cr_assert_str_eq(harm__strpool_get(&sp, N + 1, NULL), "Q1");
-  harm__strpool_free(&sp);
 }
 
 /* Ingest's subjects: the maps as one block, part after part
