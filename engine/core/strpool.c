@@ -21,7 +21,15 @@ static uint64_t word_of(const char *s, size_t len, uint64_t offset) {
   return offset;
 }
 
+/* Where string idx starts in sp->bytes (see harm__strpool.stride). */
+static size_t str_at(const harm__strpool *sp, uint32_t idx) {
+  return sp->stride ? (size_t)idx * sp->stride : (size_t)sp->offset[idx];
+}
+
 static size_t str_len(const harm__strpool *sp, uint32_t idx) {
+  if (sp->stride) {
+    return (size_t)sp->stride - 1;
+  }
   size_t next = idx + 1 < sp->n ? (size_t)sp->offset[idx + 1] : sp->bytes_len;
   return next - (size_t)sp->offset[idx] - 1;
 }
@@ -341,12 +349,10 @@ uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
 
 const char *harm__strpool_get(const harm__strpool *sp, uint32_t i,
                               size_t *len) {
-  size_t off = (size_t)sp->offset[i];
   if (len) {
-    size_t next = i + 1 < sp->n ? (size_t)sp->offset[i + 1] : sp->bytes_len;
-    *len = next - off - 1;
+    *len = str_len(sp, i);
   }
-  return sp->bytes + off;
+  return sp->bytes + str_at(sp, i);
 }
 
 /* Bytewise comparison of two pooled strings (embedded NULs cannot occur
@@ -469,9 +475,20 @@ typedef struct unify_run {
   uint32_t *const *maps;
   bool any_k2, any_long;
   size_t max_len;
+  /* Every used string has max_len bytes: the output keeps no offsets
+   * (harm__strpool.stride). */
+  bool fixed;
   unify_entry *e;
   uint64_t *keys, *k2;
   uint32_t *ord, *lens, *newidx;
+  /* Pool k's map entry for its string i: the uint32_t at (char *)maps[k]
+   * + i * stride. `direct` (every string used): the writer puts each
+   * entry's new index there itself, entry m being string m - m0[k] of
+   * the pool k with m0[k] <= m < m0[k + 1]; newidx is not used. */
+  size_t stride;
+  bool direct;
+  size_t *m0; /* n_pools + 1 */
+  size_t n_pools;
   harm__strpool *out;
   /* The pools are consumed: the sorted keys and order hand their pages
    * back as the output is written, so the two are not both resident. */
@@ -489,6 +506,7 @@ typedef struct unify_pool {
   const unify_run *u;
   size_t k;
   size_t n, bytes, max_len; /* used strings, their bytes with NULs */
+  size_t min_len;           /* the shortest used string (SIZE_MAX: none) */
   size_t m0;                /* the pool's first entry */
 } unify_pool;
 
@@ -497,7 +515,7 @@ typedef struct unify_pool {
 static void pool_scan(unify_pool *p) {
   const harm__strpool *sp = p->u->pools[p->k];
   const bool *used = p->u->used[p->k];
-  size_t n = 0, bytes = 0, max_len = 0;
+  size_t n = 0, bytes = 0, max_len = 0, min_len = SIZE_MAX;
   for (uint32_t i = 0; i < sp->n; i++) {
     if (used[i]) {
       size_t len = sp->keyed ? key_len(sp->offset[i], row_key2(sp, i)) : 0;
@@ -505,6 +523,7 @@ static void pool_scan(unify_pool *p) {
         (void)harm__strpool_get(sp, i, &len);
       }
       max_len = len > max_len ? len : max_len;
+      min_len = len < min_len ? len : min_len;
       bytes += len + 1;
       n++;
     }
@@ -512,6 +531,7 @@ static void pool_scan(unify_pool *p) {
   p->n = n;
   p->bytes = bytes;
   p->max_len = max_len;
+  p->min_len = min_len;
 }
 
 static void pool_gather(unify_pool *p) {
@@ -556,13 +576,28 @@ static void pool_gather(unify_pool *p) {
   }
 }
 
+/* Pool k's map entry for its string i (see unify_run.stride). */
+static uint32_t *map_at(const unify_run *u, size_t k, size_t i) {
+  return (uint32_t *)(void *)((char *)u->maps[k] + i * u->stride);
+}
+
+/* The pool of entry m: the last k with m0[k] <= m. */
+static size_t pool_of(const unify_run *u, size_t m) {
+  size_t lo = 0, len = u->n_pools;
+  while (len > 1) {
+    size_t half = len / 2;
+    lo = u->m0[lo + half] <= m ? lo + half : lo;
+    len -= half;
+  }
+  return lo;
+}
+
 static void pool_maps(unify_pool *p) {
   const harm__strpool *sp = p->u->pools[p->k];
   const bool *used = p->u->used[p->k];
-  uint32_t *map = p->u->maps[p->k];
   size_t m = p->m0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    map[i] = used[i] ? p->u->newidx[m++] : UINT32_MAX;
+    *map_at(p->u, p->k, i) = used[i] ? p->u->newidx[m++] : UINT32_MAX;
   }
 }
 
@@ -704,7 +739,10 @@ static int slice_write(void *arg) {
     }
     if (fresh) {
       uint64_t k1 = sorted_key(u, r), k2 = u->any_k2 ? sorted_key2(u, r) : 0;
-      out->offset[next++] = at;
+      if (!u->fixed) {
+        out->offset[next] = at;
+      }
+      next++;
       if (len <= 16 && at + 16 <= end) {
         /* The bytes are in the keys: no read of the source pool. Both
          * keys are stored whole (their padding is overwritten by the next
@@ -727,7 +765,13 @@ static int slice_write(void *arg) {
     /* next - 1: the string this entry starts or repeats (a slice that
      * starts inside a run of equal entries continues the previous
      * slice's last string, c0 - 1). */
-    u->newidx[sorted_entry(u, r)] = (uint32_t)(next - 1);
+    size_t m = sorted_entry(u, r);
+    if (u->direct) {
+      size_t k = pool_of(u, m);
+      *map_at(u, k, m - u->m0[k]) = (uint32_t)(next - 1);
+    } else {
+      u->newidx[m] = (uint32_t)(next - 1);
+    }
   }
   return 0;
 }
@@ -740,7 +784,7 @@ static int slice_write(void *arg) {
  * hold them all. */
 static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                   const bool *const *used, uint32_t *const *maps,
-                  size_t n_pools, bool flat_maps, unsigned threads,
+                  size_t n_pools, size_t map_stride, unsigned threads,
                   harm__strpool *const *consume, harm__spares *keep) {
   size_t all = 0;
   for (size_t k = 0; k < n_pools; k++) {
@@ -751,9 +795,14 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
                  .used = used,
                  .maps = maps,
                  .out = out,
+                 .stride = map_stride,
+                 .n_pools = n_pools,
                  .shed = consume != NULL};
   unify_pool *pj = harm__calloc(n_pools + 1, sizeof *pj);
-  if (!pj) {
+  u.m0 = harm__malloc((n_pools + 1) * sizeof *u.m0);
+  if (!pj || !u.m0) {
+    harm__free(pj);
+    harm__free(u.m0);
     return false;
   }
   for (size_t k = 0; k < n_pools; k++) {
@@ -764,25 +813,28 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   /* The longest used string decides which arrays are needed at all: ids
    * of up to 8 bytes (the usual case) need only the first keys, so the
    * memory first touched here is 28 bytes per entry instead of 52. */
-  size_t n = 0, bytes = 0;
+  size_t n = 0, bytes = 0, min_len = SIZE_MAX;
   for (size_t k = 0; k < n_pools; k++) {
-    pj[k].m0 = n;
+    pj[k].m0 = u.m0[k] = n;
     n += pj[k].n;
     bytes += pj[k].bytes;
     u.max_len = pj[k].max_len > u.max_len ? pj[k].max_len : u.max_len;
+    min_len = pj[k].min_len < min_len ? pj[k].min_len : min_len;
   }
+  u.fixed = n > 0 && min_len == u.max_len && u.max_len < UINT32_MAX - 1;
+  u.m0[n_pools] = n;
   if (n >= UINT32_MAX) {
     harm__free(pj);
+    harm__free(u.m0);
     return false;
   }
   u.any_k2 = u.max_len > 8;
   u.any_long = u.max_len > 16;
-  /* One block of maps and every string used: entry m's slot is
-   * maps[0][m], so the new indices are written there directly (no index
-   * array per entry, no copy into the maps). */
-  bool flat = flat_maps;
+  /* Every string used: the new indices are written into the maps
+   * directly (no index array per entry, no copy into the maps). */
+  u.direct = true;
   for (size_t k = 0; k < n_pools; k++) {
-    flat = flat && pj[k].n == pools[k]->n;
+    u.direct = u.direct && pj[k].n == pools[k]->n;
   }
   u.e = u.any_long ? harm__malloc((n + 1) * sizeof *u.e) : NULL;
   u.keys = harm__malloc((n + 1) * sizeof *u.keys);
@@ -884,9 +936,8 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     out->offset = kbuf;
     out->hash = NULL;
     kbuf = NULL;
-    if (flat) {
+    if (u.direct) {
       harm__free(vbuf);
-      u.newidx = n_pools ? maps[0] : NULL;
     } else {
       u.newidx = vbuf;
     }
@@ -911,20 +962,28 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
       b += sl[t].bytes;
     }
     /* The offsets block was the sorts' scratch, written in full: its
-     * pages past the c + 1 offsets go back before the strings' bytes are
-     * first written. */
-    harm__discard(out->offset + c + 1, (n - c) * sizeof *out->offset);
+     * pages past the c + 1 offsets (all of them, for strings of one
+     * length) go back before the strings' bytes are first written. */
+    if (u.fixed) {
+      harm__free(out->offset);
+      out->offset = NULL;
+      out->cap = 0;
+      out->stride = (uint32_t)u.max_len + 1;
+    } else {
+      harm__discard(out->offset + c + 1, (n - c) * sizeof *out->offset);
+    }
     harm__par_run(slice_write, sl, sizeof *sl, TS);
-    if (!flat) {
+    if (!u.direct) {
       run_pools(pool_maps, pj, n_pools, T);
     }
     out->bytes_len = b;
     out->bytes_cap = bytes + 1;
     out->n = (uint32_t)c;
-    out->cap = (uint32_t)(n + 1);
+    out->cap = u.fixed ? 0 : (uint32_t)(n + 1);
     /* The offsets block shrinks to the c strings (a failed shrink keeps
      * the block as it is). */
-    uint64_t *off = harm__realloc(out->offset, (c + 1) * sizeof *off);
+    uint64_t *off =
+        u.fixed ? NULL : harm__realloc(out->offset, (c + 1) * sizeof *off);
     if (off) {
       out->offset = off;
       out->cap = (uint32_t)(c + 1);
@@ -934,9 +993,8 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   }
   harm__free(kbuf);
   harm__free(vbuf);
-  if (!flat) {
-    harm__free(u.newidx);
-  }
+  harm__free(u.newidx);
+  harm__free(u.m0);
   harm__free(u.e);
   harm__radix_packed_free(&u.pk);
   if (ok && keep) {
@@ -955,7 +1013,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools) {
-  return unify(out, pools, used, maps, n_pools, false, 1, NULL, NULL);
+  return unify(out, pools, used, maps, n_pools, sizeof **maps, 1, NULL, NULL);
 }
 
 bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
@@ -964,15 +1022,15 @@ bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
   harm__strpool *consume[1] = {rows};
   const bool *usedv[1] = {used};
   uint32_t *maps[1] = {map};
-  return unify(out, pools, usedv, maps, 1, false, 1, consume, NULL);
+  return unify(out, pools, usedv, maps, 1, sizeof *map, 1, consume, NULL);
 }
 
 bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
-                               size_t n_pools, bool flat_maps, unsigned threads,
-                               harm__spares *keep) {
+                               size_t n_pools, size_t map_stride,
+                               unsigned threads, harm__spares *keep) {
   return unify(out, (const harm__strpool *const *)pools, used, maps, n_pools,
-               flat_maps, threads, pools, keep);
+               map_stride, threads, pools, keep);
 }
 
 void harm__strpool_free(harm__strpool *sp) {

@@ -42,6 +42,11 @@ typedef struct harm__strpool {
    * not be called on it. */
   bool keyed;
   uint64_t *key2;
+  /* A unify result (harm__strpool_unify*) whose strings all have the
+   * same length L keeps no offsets: string i starts at i * stride, with
+   * stride = L + 1, and offset is NULL (a dictionary of fixed-width ids
+   * costs their bytes only). 0 otherwise. */
+  uint32_t stride;
 } harm__strpool;
 
 /* A zeroed struct is an empty pool. */
@@ -127,15 +132,17 @@ bool harm__strpool_unify_rows(harm__strpool *out, harm__strpool *rows,
 /* As harm__strpool_unify, consuming every pool as harm__strpool_unify_rows
  * consumes its one, with the sorts on up to `threads` threads (0: every
  * core); the result is the same at any count. Ingest's one dictionary
- * of subjects from the rows of every chunk. With `flat_maps`, maps[k] is
- * maps[0] plus the strings of the pools before k (one block): when every
- * string is used, the new indices are written into it directly. `keep`
- * (or NULL) receives the sort's key and order arrays instead of their
- * being freed (harm__spares_put). */
+ * of subjects from the rows of every chunk. Pool k's map entry for its
+ * string i is the uint32_t at (char *)maps[k] + i * map_stride:
+ * sizeof(uint32_t) for arrays, or a field of an array of structs (the
+ * records themselves). When every string is used (as in every unify),
+ * the new indices are written there directly from the sorted entries.
+ * `keep` (or NULL) receives the sort's key and order arrays instead of
+ * their being freed (harm__spares_put). */
 bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
-                               size_t n_pools, bool flat_maps, unsigned threads,
-                               struct harm__spares *keep);
+                               size_t n_pools, size_t map_stride,
+                               unsigned threads, struct harm__spares *keep);
 
 void harm__strpool_free(harm__strpool *sp);
 

@@ -79,6 +79,7 @@ typedef struct renum_job {
   uint32_t *const *omap;         /* [part], or NULL */
   const size_t *base;            /* [part]: first final record */
   harm_dataset *ds;              /* the final records */
+  bool subjects_done; /* the unify wrote the records' subjects itself */
 } renum_job;
 
 /* Marks the strings each of the worker's parts uses, every kind in one
@@ -164,7 +165,9 @@ static int renumber_in_place(void *arg) {
     const uint32_t *am = j->map[K_AREA][k];
     for (size_t i = 0; i < d->n_recs; i++) {
       harm__rec *r = &d->recs[i];
-      r->subject = sm[r->subject];
+      if (!j->subjects_done) {
+        r->subject = sm[r->subject];
+      }
       r->code = cm[r->code];
       if (r->area >= 0) {
         r->area = (int32_t)am[r->area];
@@ -286,9 +289,9 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     map[kind] = harm__calloc(np, sizeof **map);
     ok = used[kind] && map[kind];
   }
-  /* The subjects' maps are one block, part after part with no gap: when
-   * every row is used, the unify writes the new indices straight into it
-   * (harm__strpool_unify_pools, flat_maps). */
+  /* The subjects' maps are one block, part after part (when the unify
+   * writes the new numbers into the records instead, below, its pages
+   * are never touched). */
   size_t subject_rows = 0;
   for (size_t k = 0; ok && k < np; k++) {
     all[k] = k ? parts[k - 1] : ds;
@@ -356,8 +359,30 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     const harm__strpool *const *cp = (const harm__strpool *const *)pools;
     const bool *const *u = (const bool *const *)used[kind];
     if (ok && kind == K_SUBJECT) {
-      ok = harm__strpool_unify_pools(&out[kind], pools, u, map[kind], np, true,
-                                     threads, in_parts ? &ds->spares : NULL);
+      /* Records left in their parts whose row pools are still in step
+       * with them (string i is record i's id) take their new subject
+       * numbers from the unify itself, written into the records: no map
+       * of 4 bytes a row on top of the records and the sorted ids. */
+      bool into_recs = in_parts;
+      for (size_t k = 0; into_recs && k < np; k++) {
+        into_recs =
+            all[k]->subjects_rows && all[k]->subjects.n == all[k]->n_recs;
+      }
+      uint32_t **rmap = into_recs ? harm__calloc(np, sizeof *rmap) : NULL;
+      ok = !into_recs || rmap;
+      for (size_t k = 0; ok && into_recs && k < np; k++) {
+        rmap[k] = all[k]->recs ? &all[k]->recs->subject : NULL;
+      }
+      if (ok) {
+        ok = harm__strpool_unify_pools(
+            &out[kind], pools, u, into_recs ? rmap : map[kind], np,
+            into_recs ? sizeof(harm__rec) : sizeof(uint32_t), threads,
+            in_parts ? &ds->spares : NULL);
+      }
+      harm__free(rmap);
+      for (unsigned t = 0; t < nj; t++) {
+        jobs[t].subjects_done = into_recs;
+      }
     } else if (ok) {
       ok = harm__strpool_unify(&out[kind], cp, u, map[kind], np);
     }

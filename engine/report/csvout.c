@@ -172,7 +172,9 @@ static void score_rows(FILE *fp, const ranked *in,
     if (k + 8 < k1) {
       size_t subj =
           harm_scores_at(s, harm_ranking_index(in->r, k + 8))->subject;
-      __builtin_prefetch(&ids->offset[subj]);
+      if (ids->offset) { /* (none for ids of one length: stride) */
+        __builtin_prefetch(&ids->offset[subj]);
+      }
       __builtin_prefetch(&harm_scores_matrix(s)->facts[subj]);
     }
     if (k + 4 < k1) {

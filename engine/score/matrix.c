@@ -199,8 +199,8 @@ static int agg_phase1(void *arg) {
       cols += k == 0 || g[k - 1].col != g[i].col;
       g[k++] = g[i];
     }
-    j->glen[sj] = (uint32_t)k; /* k <= n < UINT32_MAX */
-    j->m->row[sj + 1] = cols;
+    j->glen[sj] = (uint32_t)k;          /* k <= n < UINT32_MAX */
+    j->m->row[sj + 1] = (uint32_t)cols; /* cols <= k */
   }
   return 0;
 }

@@ -14,7 +14,8 @@ struct harm_matrix {
   harm__strpool codes;  /* canonical codes, bytewise order */
   uint64_t *code_count; /* scored offences per column */
   size_t n_subjects;
-  size_t *row;   /* n_subjects + 1 offsets into the entries */
+  uint32_t *row; /* n_subjects + 1 offsets into the entries (fewer than
+                    UINT32_MAX entries: one per kept record at most) */
   uint32_t *col; /* column of each entry, ascending per row */
   uint32_t *cnt; /* offences behind each entry */
   size_t nnz;

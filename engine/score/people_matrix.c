@@ -251,7 +251,8 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
   if (m && union_codes(src, n_src, m, colmap) &&
       gather_runs(rows, n_rows, src, colmap, &g) &&
       alloc_people_matrix(m, people_ds, n_people, facts, like, g.n)) {
-    st = merge_runs(m, &g, n_people);
+    /* Row offsets are 32-bit (harm_matrix.row): at most g.n entries. */
+    st = g.n < UINT32_MAX ? merge_runs(m, &g, n_people) : HARM_ERR_LIMIT;
   }
   for (size_t k = 0; k < n_src; k++) {
     harm__free(colmap[k]);

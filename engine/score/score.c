@@ -96,7 +96,7 @@ static int score_range(void *arg) {
     if (m->facts[i].offences == 0) {
       continue;
     }
-    sc->subject = i;
+    sc->subject = (uint32_t)i; /* i < n_subjects <= UINT32_MAX */
     sc->top_code = -1;
     int64_t total = 0, top = 0, max_one = 0;
     for (size_t e = m->row[i]; e < m->row[i + 1]; e++) {

@@ -158,14 +158,15 @@ typedef struct harm_score_opts {
 /* One subject's score. Its facts (offences, victims, dates, area) are
  * the matrix's, not copied into each score: harm_score_facts. */
 typedef struct harm_score {
-  size_t subject;          /* dataset subject index */
+  uint32_t subject;        /* dataset subject index (a dictionary index:
+                              fewer than UINT32_MAX subjects) */
+  int32_t top_code;        /* matrix column contributing most harm (ties:
+                              lowest column), -1 when harm is 0 */
   int64_t harm_units;      /* total harm in HARM_UNITS_PER_DAY-ths of a day:
                               the exact sum of the offences' units */
   double harm;             /* the same in days (harm_units / 1e6, exact
                               below 2^53 units) */
   double max_offence_harm; /* largest single-offence harm, days */
-  int32_t top_code;        /* matrix column contributing most harm (ties:
-                              lowest column), -1 when harm is 0 */
 } harm_score;
 
 /* A code in the data that the weight table lacks. */

@@ -429,14 +429,14 @@ Test(core, fail_keeps_messages_on_one_line_and_truncates) {
 }
 
 Test(core, version_is_the_project_version) {
-  /* CMakeLists.txt: project(harmrank VERSION 0.4.0). */
-  cr_assert_str_eq(HARMRANK_VERSION_STRING, "0.4.0");
-  cr_assert_eq(HARMRANK_VERSION_NUMBER, 400);
+  /* CMakeLists.txt: project(harmrank VERSION 0.5.0). */
+  cr_assert_str_eq(HARMRANK_VERSION_STRING, "0.5.0");
+  cr_assert_eq(HARMRANK_VERSION_NUMBER, 500);
   char parts[32];
   snprintf(parts, sizeof parts, "%d.%d.%d", HARMRANK_VERSION_MAJOR,
            HARMRANK_VERSION_MINOR, HARMRANK_VERSION_PATCH);
   cr_assert_str_eq(parts, HARMRANK_VERSION_STRING);
-  /* "0.4.0", or "0.4.0 (git c4274e9)" in a build from a checkout. */
+  /* "0.5.0", or "0.5.0 (git c4274e9)" in a build from a checkout. */
   const char *v = harm_version();
   size_t n = strlen(HARMRANK_VERSION_STRING);
   cr_assert_eq(strncmp(v, HARMRANK_VERSION_STRING, n), 0, "%s", v);

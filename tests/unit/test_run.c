@@ -5,6 +5,7 @@
  * score, RFGV totals equal to their weighted components, and the cohort
  * made from the run's own stages. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <threads.h>
 #include <stdio.h>
@@ -152,7 +153,8 @@ Test(run, explain_and_parts_add_up_to_every_score) {
       sum += lines[k].harm_units;
     }
     harm_offence_lines_free(lines);
-    cr_expect_eq(sum, sc->harm_units, "explain of subject %zu", sc->subject);
+    cr_expect_eq(sum, sc->harm_units, "explain of subject %" PRIu32,
+                 sc->subject);
     harm_score_part *parts;
     cr_assert_eq(harm_score_parts(s, sc, &parts, &n, &err), HARM_OK);
     sum = 0;
@@ -160,7 +162,7 @@ Test(run, explain_and_parts_add_up_to_every_score) {
       sum += parts[k].harm_units;
     }
     free(parts);
-    cr_expect_eq(sum, sc->harm_units, "parts of subject %zu", sc->subject);
+    cr_expect_eq(sum, sc->harm_units, "parts of subject %" PRIu32, sc->subject);
   }
   harm_run_free(r);
 }

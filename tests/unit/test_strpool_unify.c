@@ -138,7 +138,7 @@ Test(strpool, rows_of_several_pools_unified_match_a_sorted_reference) {
   harm__strpool out;
   memset(&out, 0, sizeof out);
   cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used, maps,
-                                      POOLS, false, 1, NULL));
+                                      POOLS, sizeof(uint32_t), 1, NULL));
   cr_assert_eq(out.n, n_unique);
   for (uint32_t i = 0; i < out.n; i++) {
     cr_assert_str_eq(harm__strpool_get(&out, i, NULL), ref[i], "entry %u", i);
@@ -287,82 +287,125 @@ Test(strpool, keyed_rows_turn_into_strings_at_the_first_long_id) {
   }
 }
 
-/* Ingest's subjects: the maps as one block, part after part
- * (flat_maps). With every row used the new indices are written straight
- * into it; with a row unused the usual per-pool maps are written. Either
- * way the dictionary and every map entry equal a sorted reference, for
- * ids of up to 8 bytes (one packed sort), 9-16 bytes and longer, at 1
- * and 3 threads, with an empty pool among the others. */
-Test(strpool, flat_maps_match_a_sorted_reference) {
-  enum { POOLS = 4, MAXROWS = 3000 };
+/* A record-like struct whose `map` field is a unify's map entry (the
+ * ingest's records take their new subject numbers so); the fields around
+ * it must come out untouched. */
+typedef struct map_rec {
+  uint64_t before;
+  uint32_t map;
+  uint32_t after;
+  uint64_t tail;
+} map_rec;
+
+/* Ingest's subjects: the maps as one block, part after part, or as the
+ * `map` field of an array of structs per pool (map_stride). With every
+ * row used the new indices are written straight into them from the
+ * sorted entries; with a row unused the usual per-pool maps are written.
+ * Either way the dictionary and every map entry equal a sorted
+ * reference, for ids of up to 8 bytes (one packed sort), 9-16 bytes,
+ * longer, and all of one length (the dictionary then keeps no offsets:
+ * harm__strpool.stride), at 1 and 3 threads, with an empty pool among
+ * the others. */
+Test(strpool, unify_pools_maps_match_a_sorted_reference) {
+  enum { POOLS = 4, MAXROWS = 3000, REGIMES = 4 };
   harm__shed_step = 700; /* the sorted keys handed back as they are read */
-  static const char *const stems[3][3] = {{"N", "P0", "Q12"},
-                                          {"N0012345", "P0000000000", "x"},
-                                          {"N00123456789ABCDEF", "P", "Q1"}};
-  for (int regime = 0; regime < 3; regime++) {
+  static const char *const stems[REGIMES][3] = {
+      {"N", "P0", "Q12"},
+      {"N0012345", "P0000000000", "x"},
+      {"N00123456789ABCDEF", "P", "Q1"},
+      {"AB", "CD", "EF"}}; /* with %03u: every id 5 bytes */
+  for (int regime = 0; regime < REGIMES; regime++) {
     for (int all_used = 0; all_used < 2; all_used++) {
-      for (unsigned threads = 1; threads <= 3; threads += 2) {
-        harm__par_min = threads == 1 ? SIZE_MAX : 1;
-        harm__strpool rows[POOLS];
-        bool *used[POOLS];
-        uint32_t *maps[POOLS];
-        char **row_str[POOLS];
-        size_t n_rows[POOLS], total = 0;
-        char **ref = calloc(POOLS * MAXROWS, sizeof *ref);
-        size_t n_ref = 0;
-        for (int k = 0; k < POOLS; k++) {
-          memset(&rows[k], 0, sizeof rows[k]);
-          n_rows[k] = k == 1 ? 0 : MAXROWS - rnd() % 700;
-          total += n_rows[k];
-          used[k] = calloc(n_rows[k] + 1, sizeof **used);
-          row_str[k] = calloc(n_rows[k] + 1, sizeof *row_str[k]);
-          for (size_t i = 0; i < n_rows[k]; i++) {
-            char s[64];
-            int len = snprintf(s, sizeof s, "%s%u", stems[regime][rnd() % 3],
-                               (unsigned)(rnd() % 900));
-            cr_assert_eq(harm__strpool_append(&rows[k], s, (size_t)len),
-                         (uint32_t)i);
-            row_str[k][i] = strdup(s);
-            used[k][i] = all_used || rnd() % 5 != 0;
-            if (used[k][i]) {
-              ref[n_ref++] = row_str[k][i];
+      for (int in_structs = 0; in_structs < 2; in_structs++) {
+        for (unsigned threads = 1; threads <= 3; threads += 2) {
+          harm__par_min = threads == 1 ? SIZE_MAX : 1;
+          harm__strpool rows[POOLS];
+          bool *used[POOLS];
+          uint32_t *maps[POOLS];
+          map_rec *recs[POOLS];
+          char **row_str[POOLS];
+          size_t n_rows[POOLS], total = 0;
+          char **ref = calloc(POOLS * MAXROWS, sizeof *ref);
+          size_t n_ref = 0;
+          for (int k = 0; k < POOLS; k++) {
+            memset(&rows[k], 0, sizeof rows[k]);
+            n_rows[k] = k == 1 ? 0 : MAXROWS - rnd() % 700;
+            total += n_rows[k];
+            used[k] = calloc(n_rows[k] + 1, sizeof **used);
+            row_str[k] = calloc(n_rows[k] + 1, sizeof *row_str[k]);
+            for (size_t i = 0; i < n_rows[k]; i++) {
+              char s[64];
+              int len =
+                  snprintf(s, sizeof s, regime == 3 ? "%s%03u" : "%s%u",
+                           stems[regime][rnd() % 3], (unsigned)(rnd() % 900));
+              cr_assert_eq(harm__strpool_append(&rows[k], s, (size_t)len),
+                           (uint32_t)i);
+              row_str[k][i] = strdup(s);
+              used[k][i] = all_used || rnd() % 5 != 0;
+              if (used[k][i]) {
+                ref[n_ref++] = row_str[k][i];
+              }
             }
           }
-        }
-        size_t n_unique = sorted_unique(ref, n_ref);
-        uint32_t *block = malloc((total + 1) * sizeof *block);
-        memset(block, 0xee, (total + 1) * sizeof *block);
-        for (int k = 0, at = 0; k < POOLS; at += (int)n_rows[k], k++) {
-          maps[k] = block + at;
-        }
-        harm__strpool *pp[POOLS] = {&rows[0], &rows[1], &rows[2], &rows[3]};
-        harm__strpool out;
-        memset(&out, 0, sizeof out);
-        cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used,
-                                            maps, POOLS, true, threads, NULL));
-        cr_assert_eq(out.n, n_unique, "regime %d, all used %d", regime,
-                     all_used);
-        for (uint32_t i = 0; i < out.n; i++) {
-          cr_assert_str_eq(harm__strpool_get(&out, i, NULL), ref[i]);
-        }
-        for (int k = 0; k < POOLS; k++) {
-          for (size_t i = 0; i < n_rows[k]; i++) {
-            if (used[k][i]) {
-              cr_assert_str_eq(harm__strpool_get(&out, maps[k][i], NULL),
-                               row_str[k][i], "regime %d, pool %d, row %zu",
-                               regime, k, i);
-            } else {
-              cr_assert_eq(maps[k][i], UINT32_MAX);
+          size_t n_unique = sorted_unique(ref, n_ref);
+          uint32_t *block = malloc((total + 1) * sizeof *block);
+          memset(block, 0xee, (total + 1) * sizeof *block);
+          for (int k = 0, at = 0; k < POOLS; at += (int)n_rows[k], k++) {
+            recs[k] = calloc(n_rows[k] + 1, sizeof *recs[k]);
+            for (size_t i = 0; i < n_rows[k]; i++) {
+              recs[k][i] = (map_rec){.before = i * 3 + 1,
+                                     .map = 0xeeeeeeee,
+                                     .after = (uint32_t)i ^ 0x5555u,
+                                     .tail = ~(uint64_t)i};
             }
-            free(row_str[k][i]);
+            maps[k] = in_structs ? &recs[k]->map : block + at;
           }
-          free(row_str[k]);
-          free(used[k]);
-          harm__strpool_free(&rows[k]);
+          harm__strpool *pp[POOLS] = {&rows[0], &rows[1], &rows[2], &rows[3]};
+          harm__strpool out;
+          memset(&out, 0, sizeof out);
+          cr_assert(harm__strpool_unify_pools(
+              &out, pp, (const bool *const *)used, maps, POOLS,
+              in_structs ? sizeof(map_rec) : sizeof(uint32_t), threads, NULL));
+          cr_assert_eq(out.n, n_unique, "regime %d, all used %d", regime,
+                       all_used);
+          /* Ids of one length: no offsets, string i at i * (length + 1). */
+          cr_assert_eq(out.stride, regime == 3 ? 6u : 0u, "regime %d", regime);
+          cr_assert_eq(out.offset == NULL, regime == 3);
+          for (uint32_t i = 0; i < out.n; i++) {
+            size_t len;
+            cr_assert_str_eq(harm__strpool_get(&out, i, &len), ref[i]);
+            cr_assert_eq(len, strlen(ref[i]));
+            cr_assert_eq(harm__strpool_find(&out, ref[i], len), i);
+          }
+          cr_assert_eq(harm__strpool_find(&out, "AB9999", 6),
+                       HARM__STRPOOL_FAIL);
+          for (int k = 0; k < POOLS; k++) {
+            for (size_t i = 0; i < n_rows[k]; i++) {
+              uint32_t got = in_structs ? recs[k][i].map : maps[k][i];
+              if (used[k][i]) {
+                cr_assert_str_eq(harm__strpool_get(&out, got, NULL),
+                                 row_str[k][i], "regime %d, pool %d, row %zu",
+                                 regime, k, i);
+              } else {
+                cr_assert_eq(got, UINT32_MAX);
+              }
+              cr_assert_eq(recs[k][i].before, i * 3 + 1);
+              cr_assert_eq(recs[k][i].after, (uint32_t)i ^ 0x5555u);
+              cr_assert_eq(recs[k][i].tail, ~(uint64_t)i);
+              if (!in_structs) {
+                cr_assert_eq(recs[k][i].map, 0xeeeeeeee);
+              }
+              free(row_str[k][i]);
+            }
+            free(row_str[k]);
+            free(used[k]);
+            free(recs[k]);
+            harm__strpool_free(&rows[k]);
+          }
+          harm__strpool_free(&out);
+          free(block);
+          free(ref);
         }
-        harm__strpool_free(&out);
-        free(block);
-        free(ref);
       }
     }
   }

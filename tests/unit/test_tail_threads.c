@@ -644,8 +644,8 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
       harm__spares keep;
       memset(&keep, 0, sizeof keep);
       cr_assert(harm__strpool_unify_pools(&out, pp, (const bool *const *)used,
-                                          maps, POOLS, false, threads,
-                                          threads % 2 ? &keep : NULL));
+                                          maps, POOLS, sizeof(uint32_t),
+                                          threads, threads % 2 ? &keep : NULL));
       size_t kept = 0;
       for (int b = 0; b < HARM__SPARES; b++) {
         kept += atomic_load(&keep.p[b]) != NULL;
