@@ -517,7 +517,7 @@ static void pool_scan(unify_pool *p) {
   const bool *used = p->u->used[p->k];
   size_t n = 0, bytes = 0, max_len = 0, min_len = SIZE_MAX;
   for (uint32_t i = 0; i < sp->n; i++) {
-    if (used[i]) {
+    if (!used || used[i]) {
       size_t len = sp->keyed ? key_len(sp->offset[i], row_key2(sp, i)) : 0;
       if (!sp->keyed) {
         (void)harm__strpool_get(sp, i, &len);
@@ -550,7 +550,7 @@ static void pool_gather(unify_pool *p) {
         sp->key2) {
       harm__discard(sp->key2 + from, (done - from) * sizeof *sp->key2);
     }
-    if (!used[i]) {
+    if (used && !used[i]) {
       continue;
     }
     size_t len;
@@ -597,7 +597,7 @@ static void pool_maps(unify_pool *p) {
   const bool *used = p->u->used[p->k];
   size_t m = p->m0;
   for (uint32_t i = 0; i < sp->n; i++) {
-    *map_at(p->u, p->k, i) = used[i] ? p->u->newidx[m++] : UINT32_MAX;
+    *map_at(p->u, p->k, i) = !used || used[i] ? p->u->newidx[m++] : UINT32_MAX;
   }
 }
 

@@ -92,7 +92,9 @@ static int mark_used(void *arg) {
     bool *ua = j->used[K_AREA][k];
     for (size_t i = 0; i < d->n_recs; i++) {
       const harm__rec *r = &d->recs[i];
-      us[r->subject] = true;
+      if (us) { /* (NULL: every subject string is used) */
+        us[r->subject] = true;
+      }
       uc[r->code] = true;
       if (r->area >= 0) {
         ua[r->area] = true;
@@ -293,9 +295,15 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
    * writes the new numbers into the records instead, below, its pages
    * are never touched). */
   size_t subject_rows = 0;
+  /* Row pools still in step with their records (string i is record i's
+   * id, as the readers and the window's compaction keep them): every
+   * string is used, so there is nothing to mark (used arrays NULL). */
+  bool in_step = ok;
   for (size_t k = 0; ok && k < np; k++) {
     all[k] = k ? parts[k - 1] : ds;
     subject_rows += all[k]->subjects.n;
+    in_step = in_step && all[k]->subjects_rows &&
+              all[k]->subjects.n == all[k]->n_recs;
   }
   uint32_t *subject_map =
       ok ? harm__malloc((subject_rows + 1) * sizeof *subject_map) : NULL;
@@ -303,11 +311,13 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   for (size_t k = 0, at = 0; ok && k < np; k++) {
     for (int kind = 0; ok && kind < N_KINDS; kind++) {
       size_t n = (size_t)kind_pool(all[k], kind)->n;
-      used[kind][k] = harm__calloc(n + 1, sizeof **used[kind]);
+      bool all_used = kind == K_SUBJECT && in_step;
+      used[kind][k] =
+          all_used ? NULL : harm__calloc(n + 1, sizeof **used[kind]);
       map[kind][k] = kind == K_SUBJECT
                          ? subject_map + at
                          : harm__malloc((n + 1) * sizeof **map[kind]);
-      ok = used[kind][k] && map[kind][k];
+      ok = (all_used || used[kind][k]) && map[kind][k];
       at += kind == K_SUBJECT ? n : 0;
     }
   }
@@ -363,11 +373,7 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
        * with them (string i is record i's id) take their new subject
        * numbers from the unify itself, written into the records: no map
        * of 4 bytes a row on top of the records and the sorted ids. */
-      bool into_recs = in_parts;
-      for (size_t k = 0; into_recs && k < np; k++) {
-        into_recs =
-            all[k]->subjects_rows && all[k]->subjects.n == all[k]->n_recs;
-      }
+      bool into_recs = in_parts && in_step;
       uint32_t **rmap = into_recs ? harm__calloc(np, sizeof *rmap) : NULL;
       ok = !into_recs || rmap;
       for (size_t k = 0; ok && into_recs && k < np; k++) {

@@ -300,7 +300,8 @@ typedef struct map_rec {
 /* Ingest's subjects: the maps as one block, part after part, or as the
  * `map` field of an array of structs per pool (map_stride). With every
  * row used the new indices are written straight into them from the
- * sorted entries; with a row unused the usual per-pool maps are written.
+ * sorted entries (one pool's used array NULL: all used); with a row
+ * unused the usual per-pool maps are written.
  * Either way the dictionary and every map entry equal a sorted
  * reference, for ids of up to 8 bytes (one packed sort), 9-16 bytes,
  * longer, and all of one length (the dictionary then keeps no offsets:
@@ -363,8 +364,13 @@ Test(strpool, unify_pools_maps_match_a_sorted_reference) {
           harm__strpool *pp[POOLS] = {&rows[0], &rows[1], &rows[2], &rows[3]};
           harm__strpool out;
           memset(&out, 0, sizeof out);
+          /* With every row used, pool 2 says so by a NULL used array. */
+          const bool *uarg[POOLS];
+          for (int k = 0; k < POOLS; k++) {
+            uarg[k] = all_used && k == 2 ? NULL : used[k];
+          }
           cr_assert(harm__strpool_unify_pools(
-              &out, pp, (const bool *const *)used, maps, POOLS,
+              &out, pp, uarg, maps, POOLS,
               in_structs ? sizeof(map_rec) : sizeof(uint32_t), threads, NULL));
           cr_assert_eq(out.n, n_unique, "regime %d, all used %d", regime,
                        all_used);
