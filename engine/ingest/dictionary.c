@@ -125,7 +125,9 @@ static int renumber_parts(void *arg) {
     for (size_t i = 0; i < d->n_recs; i++) {
       harm__rec r = d->recs[i];
       size_t at = j->base[k] + i;
-      r.subject = sm[r.subject];
+      if (!j->subjects_done) {
+        r.subject = sm[r.subject];
+      }
       r.code = cm[r.code];
       if (r.area >= 0) {
         r.area = (int32_t)am[r.area];
@@ -369,11 +371,12 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     const harm__strpool *const *cp = (const harm__strpool *const *)pools;
     const bool *const *u = (const bool *const *)used[kind];
     if (ok && kind == K_SUBJECT) {
-      /* Records left in their parts whose row pools are still in step
-       * with them (string i is record i's id) take their new subject
-       * numbers from the unify itself, written into the records: no map
-       * of 4 bytes a row on top of the records and the sorted ids. */
-      bool into_recs = in_parts && in_step;
+      /* Records whose row pools are still in step with them (string i
+       * is record i's id) take their new subject numbers from the unify
+       * itself, written into the records (then renumbered or copied
+       * without them): no map of 4 bytes a row on top of the records and
+       * the sorted ids. */
+      bool into_recs = in_step;
       uint32_t **rmap = into_recs ? harm__calloc(np, sizeof *rmap) : NULL;
       ok = !into_recs || rmap;
       for (size_t k = 0; ok && into_recs && k < np; k++) {
