@@ -38,10 +38,12 @@ bool harm__ingest_sort_subjects(harm_dataset *ds) {
     }
   }
   /* The pool of rows is consumed: when that fails after its strings
-   * went, the records (which the read then drops, out of memory) are
-   * emptied so none names a missing string. */
+   * went (no bytes and no keys or offsets left; a dictionary of ids of
+   * one length has no offsets but its bytes), the records (which the
+   * read then drops, out of memory) are emptied so none names a missing
+   * string. */
   ok = ok && harm__strpool_unify_rows(&out, sp, used, map);
-  if (!ok && sp->n && !sp->offset) {
+  if (!ok && sp->n && !sp->offset && !sp->bytes) {
     harm__strpool_free(sp);
     ds->n_recs = 0;
     for (size_t sg = 0; sg < ds->n_seg; sg++) {
@@ -380,7 +382,12 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       uint32_t **rmap = into_recs ? harm__calloc(np, sizeof *rmap) : NULL;
       ok = !into_recs || rmap;
       for (size_t k = 0; ok && into_recs && k < np; k++) {
-        rmap[k] = all[k]->recs ? &all[k]->recs->subject : NULL;
+        /* (From the array, not the member: the unify steps across
+         * records.) */
+        rmap[k] = all[k]->recs
+                      ? (uint32_t *)(void *)((char *)all[k]->recs +
+                                             offsetof(harm__rec, subject))
+                      : NULL;
       }
       if (ok) {
         ok = harm__strpool_unify_pools(

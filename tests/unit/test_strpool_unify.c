@@ -330,7 +330,10 @@ Test(strpool, unify_pools_maps_match_a_sorted_reference) {
           size_t n_ref = 0;
           for (int k = 0; k < POOLS; k++) {
             memset(&rows[k], 0, sizeof rows[k]);
-            n_rows[k] = k == 1 ? 0 : MAXROWS - rnd() % 700;
+            /* Empty pools: between others, and first or last. */
+            bool empty = k == 1 || (k == 0 && in_structs) ||
+                         (k == POOLS - 1 && all_used && !in_structs);
+            n_rows[k] = empty ? 0 : MAXROWS - rnd() % 700;
             total += n_rows[k];
             used[k] = calloc(n_rows[k] + 1, sizeof **used);
             row_str[k] = calloc(n_rows[k] + 1, sizeof *row_str[k]);
@@ -415,4 +418,68 @@ Test(strpool, unify_pools_maps_match_a_sorted_reference) {
       }
     }
   }
+}
+
+/* A dictionary of ids of one length (no offsets) made again from the ids
+ * its records still use, as the previous period's split does
+ * (harm__ingest_sort_subjects): the result is the used ids in order,
+ * still without offsets, each map entry at its own id, UINT32_MAX for
+ * the unused. */
+Test(strpool, a_strided_dictionary_unifies_again) {
+  enum { N = 5000 };
+  harm__strpool rows = HARM__STRPOOL_INIT, dict = HARM__STRPOOL_INIT,
+                again = HARM__STRPOOL_INIT;
+  static char ids[N][16];
+  bool *all = malloc(N * sizeof *all);
+  uint32_t *map = malloc(N * sizeof *map);
+  for (uint32_t i = 0; i < N; i++) {
+    snprintf(ids[i], sizeof ids[i], "K%06u", (unsigned)(rnd() % 2000));
+    cr_assert_eq(harm__strpool_append(&rows, ids[i], 7), i);
+    all[i] = true;
+  }
+  cr_assert(harm__strpool_unify_rows(&dict, &rows, all, map));
+  cr_assert_eq(dict.stride, 8u);
+  cr_assert_null(dict.offset);
+  /* Every other dictionary entry is still used. */
+  bool *used = calloc(dict.n + 1, sizeof *used);
+  uint32_t *map2 = malloc((dict.n + 1) * sizeof *map2);
+  char **ref = calloc(dict.n + 1, sizeof *ref);
+  size_t n_ref = 0;
+  for (uint32_t i = 0; i < dict.n; i++) {
+    used[i] = i % 2 == 0;
+    if (used[i]) {
+      ref[n_ref++] = strdup(harm__strpool_get(&dict, i, NULL));
+    }
+  }
+  char **kept = calloc(dict.n + 1, sizeof *kept);
+  for (uint32_t i = 0; i < dict.n; i++) {
+    kept[i] = strdup(harm__strpool_get(&dict, i, NULL));
+  }
+  uint32_t n_dict = dict.n;
+  cr_assert(harm__strpool_unify_rows(&again, &dict, used, map2));
+  cr_assert_eq(again.n, n_ref);
+  cr_assert_eq(again.stride, 8u);
+  for (uint32_t i = 0; i < again.n; i++) {
+    cr_assert_str_eq(harm__strpool_get(&again, i, NULL), ref[i]);
+  }
+  for (uint32_t i = 0; i < n_dict; i++) {
+    if (used[i]) {
+      cr_assert_str_eq(harm__strpool_get(&again, map2[i], NULL), kept[i]);
+    } else {
+      cr_assert_eq(map2[i], UINT32_MAX);
+    }
+    free(kept[i]);
+  }
+  for (size_t i = 0; i < n_ref; i++) {
+    free(ref[i]);
+  }
+  free(kept);
+  free(ref);
+  free(used);
+  free(map2);
+  free(map);
+  free(all);
+  harm__strpool_free(&rows);
+  harm__strpool_free(&dict);
+  harm__strpool_free(&again);
 }

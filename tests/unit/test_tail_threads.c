@@ -588,13 +588,19 @@ static int cmp_cstr(const void *a, const void *b) {
  * parallel and slices start inside runs of equal ids. Each result is the
  * one-thread result byte for byte, and that is a slow reference's (every
  * used string once, in strcmp order, each map at its own string), for ids
- * of up to 8 bytes, up to 16, and longer. */
+ * of up to 8 bytes, up to 16, longer, and all of one length (no offsets:
+ * harm__strpool.stride), with some rows unused or every row used (the new
+ * indices then written straight into the maps, each entry's pool found
+ * by pool_of). */
 Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
-  static const char *const stems[3][3] = {{"N", "P0", "Q12"},
+  static const char *const stems[4][3] = {{"N", "P0", "Q12"},
                                           {"N0012345", "P0000000000", "x"},
-                                          {"N00123456789ABCDEF", "P", "Q1"}};
-  enum { POOLS = 6, MAXROWS = 4000 };
-  for (int regime = 0; regime < 3; regime++) {
+                                          {"N00123456789ABCDEF", "P", "Q1"},
+                                          {"AB", "CD", "EF"}};
+  enum { POOLS = 6, MAXROWS = 4000, SHAPES = 4 };
+  for (int regime = 0; regime < 2 * SHAPES; regime++) {
+    int shape = regime % SHAPES;
+    bool all_used = regime >= SHAPES;
     uint32_t *ref_map[POOLS];
     harm__strpool ref_out;
     memset(&ref_out, 0, sizeof ref_out);
@@ -617,12 +623,13 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
         row_str[k] = calloc(n_rows[k] + 1, sizeof *row_str[k]);
         for (size_t i = 0; i < n_rows[k]; i++) {
           char s[64];
-          int len = snprintf(s, sizeof s, "%s%llu", stems[regime][next() % 3],
+          int len = snprintf(s, sizeof s, shape == 3 ? "%s%03llu" : "%s%llu",
+                             stems[shape][next() % 3],
                              (unsigned long long)(next() % 700));
           cr_assert_eq(harm__strpool_append(&rows[k], s, (size_t)len),
                        (uint32_t)i);
           row_str[k][i] = strdup(s);
-          used[k][i] = next() % 6 != 0;
+          used[k][i] = next() % 6 != 0 || all_used;
           if (used[k][i]) {
             copy[n_copy++] = strdup(s);
           }
@@ -631,8 +638,8 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
       /* Ids of up to 16 bytes are kept as keys (a second key from the
        * first one of more than 8 bytes); the regime with longer ones
        * turned its pools into strings on the first of them. */
-      cr_assert_eq(rows[0].keyed, regime < 2);
-      cr_assert_eq(rows[0].key2 != NULL, regime == 1);
+      cr_assert_eq(rows[0].keyed, shape != 2);
+      cr_assert_eq(rows[0].key2 != NULL, shape == 1);
       harm__strpool *pp[POOLS];
       for (int k = 0; k < POOLS; k++) {
         pp[k] = &rows[k];
@@ -652,8 +659,9 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
       }
       cr_assert_eq(kept, threads % 2 ? 2u : 0u);
       harm__spares_free(&keep);
-      cr_assert_eq(rows[0].offset == NULL, regime < 2,
+      cr_assert_eq(rows[0].offset == NULL, shape != 2,
                    "pools consumed exactly when the keys hold every byte");
+      cr_assert_eq(out.stride, shape == 3 ? 6u : 0u, "ids of one length");
       if (threads == 1) {
         /* The slow reference. */
         qsort(copy, n_copy, sizeof *copy, cmp_cstr);
@@ -676,8 +684,9 @@ Test(tail, unify_pools_in_parallel_is_the_sorted_reference) {
         cr_assert_eq(out.n, ref_out.n, "%u threads", threads);
         cr_assert_eq(out.bytes_len, ref_out.bytes_len);
         cr_assert(memcmp(out.bytes, ref_out.bytes, out.bytes_len) == 0);
-        cr_assert(memcmp(out.offset, ref_out.offset,
-                         out.n * sizeof *out.offset) == 0);
+        cr_assert_eq(out.stride, ref_out.stride);
+        cr_assert(out.stride || memcmp(out.offset, ref_out.offset,
+                                       out.n * sizeof *out.offset) == 0);
       }
       for (int k = 0; k < POOLS; k++) {
         for (size_t i = 0; i < n_rows[k]; i++) {
