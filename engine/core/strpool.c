@@ -489,6 +489,10 @@ typedef struct unify_run {
   bool direct;
   size_t *m0; /* n_pools + 1 */
   size_t n_pools;
+  /* pool_of's start: lut[b] is the pool of entry b << lut_shift (NULL
+   * with one pool). */
+  uint32_t *lut;
+  unsigned lut_shift;
   harm__strpool *out;
   /* The pools are consumed: the sorted keys and order hand their pages
    * back as the output is written, so the two are not both resident. */
@@ -581,15 +585,43 @@ static uint32_t *map_at(const unify_run *u, size_t k, size_t i) {
   return (uint32_t *)(void *)((char *)u->maps[k] + i * u->stride);
 }
 
-/* The pool of entry m: the last k with m0[k] <= m. */
+/* The pool of entry m: the last k with m0[k] <= m (from the pool of the
+ * first entry of m's block of 2^lut_shift entries, a step or two on). */
 static size_t pool_of(const unify_run *u, size_t m) {
-  size_t lo = 0, len = u->n_pools;
-  while (len > 1) {
-    size_t half = len / 2;
-    lo = u->m0[lo + half] <= m ? lo + half : lo;
-    len -= half;
+  if (!u->lut) {
+    return 0;
   }
-  return lo;
+  size_t k = u->lut[m >> u->lut_shift];
+  while (k + 1 < u->n_pools && u->m0[k + 1] <= m) {
+    k++;
+  }
+  return k;
+}
+
+/* Builds u->lut for n entries (at most 65,536 blocks). False on
+ * allocation failure. */
+static bool build_lut(unify_run *u, size_t n) {
+  if (u->n_pools <= 1) {
+    return true;
+  }
+  unsigned shift = 0;
+  while ((n >> shift) >= 65536) {
+    shift++;
+  }
+  size_t blocks = (n >> shift) + 1;
+  u->lut = harm__malloc(blocks * sizeof *u->lut);
+  if (!u->lut) {
+    return false;
+  }
+  u->lut_shift = shift;
+  size_t k = 0;
+  for (size_t b = 0; b < blocks; b++) {
+    while (k + 1 < u->n_pools && u->m0[k + 1] <= b << shift) {
+      k++;
+    }
+    u->lut[b] = (uint32_t)k;
+  }
+  return true;
 }
 
 static void pool_maps(unify_pool *p) {
@@ -655,6 +687,9 @@ static inline bool packed_same(const unify_run *u, size_t r) {
 }
 
 static size_t sorted_len(const unify_run *u, size_t r) {
+  if (u->fixed) {
+    return u->max_len; /* every string has that length: nothing to read */
+  }
   if (u->pk.words) {
     /* Ids of up to 16 bytes: the keys hold every byte. */
     return key_len(sorted_key(u, r), u->any_k2 ? sorted_key2(u, r) : 0);
@@ -720,6 +755,14 @@ static int slice_write(void *arg) {
   const size_t end = s->b0 + s->bytes; /* the slice's room */
   size_t done = s->r0; /* keys and order before it are handed back */
   for (size_t r = s->r0; r < s->r1; r++) {
+#if defined(__GNUC__)
+    if (u->direct && r + 16 < s->r1) {
+      /* The map slots are written in no memory order (a cache miss
+       * each, in the records): fetched 16 entries ahead. */
+      size_t m = sorted_entry(u, r + 16), k = pool_of(u, m);
+      __builtin_prefetch(map_at(u, k, m - u->m0[k]), 1);
+    }
+#endif
     /* Read no more: the entries before r - 1 (same_as_previous reads
      * r - 1; and the next slice reads this slice's last one, never
      * handed back). */
@@ -730,15 +773,23 @@ static int slice_write(void *arg) {
     }
     bool fresh;
     size_t len = 0;
+    uint64_t k1 = 0, k2 = 0;
     if (u->pk.words) {
+      /* Packed words: a new string's keys are unpacked once, its length
+       * taken from them. */
       fresh = r == 0 || !packed_same(u, r);
-      len = fresh ? sorted_len(u, r) : 0;
+      if (fresh) {
+        k1 = sorted_key(u, r);
+        k2 = u->any_k2 ? sorted_key2(u, r) : 0;
+        len = u->fixed ? u->max_len : key_len(k1, k2);
+      }
     } else {
       len = sorted_len(u, r);
       fresh = r == 0 || !same_as_previous(u, r, len);
+      k1 = u->keys[r];
+      k2 = u->any_k2 ? u->k2[r] : 0;
     }
     if (fresh) {
-      uint64_t k1 = sorted_key(u, r), k2 = u->any_k2 ? sorted_key2(u, r) : 0;
       if (!u->fixed) {
         out->offset[next] = at;
       }
@@ -843,6 +894,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   u.lens = u.any_long ? harm__malloc((n + 1) * sizeof *u.lens) : NULL;
   bool ok = (u.e || !u.any_long) && u.keys && u.k2 && u.ord &&
             (u.lens || !u.any_long);
+  ok = ok && (!u.direct || build_lut(&u, n));
   if (ok) {
     run_pools(pool_gather, pj, n_pools, T);
   }
@@ -994,6 +1046,7 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
   harm__free(kbuf);
   harm__free(vbuf);
   harm__free(u.newidx);
+  harm__free(u.lut);
   harm__free(u.m0);
   harm__free(u.e);
   harm__radix_packed_free(&u.pk);
