@@ -112,9 +112,9 @@ bool harm__strpool_permute(harm__strpool *sp, const uint32_t *order);
 /* Builds `out` (which must be empty) from the used strings of several
  * pools, each distinct string once, in bytewise order, and fills
  * maps[k][i] with the new index of string i of pools[k] (UINT32_MAX when
- * unused; used[k] NULL: every string of pools[k] is used). The result has no hash index: harm__strpool_find then
- * binary-searches it, and it must not be interned into. Returns false on
- * allocation failure. */
+ * unused; used[k] NULL: every string of pools[k] is used). The result has no
+ * hash index: harm__strpool_find then binary-searches it, and it must not be
+ * interned into. Returns false on allocation failure. */
 bool harm__strpool_unify(harm__strpool *out, const harm__strpool *const *pools,
                          const bool *const *used, uint32_t *const *maps,
                          size_t n_pools);
