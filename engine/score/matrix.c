@@ -15,6 +15,8 @@
 
 #define DROP UINT32_MAX
 
+size_t harm__agg_bucket_recs = 16384;
+
 /* Working record: a dataset record with its matrix column in place of
  * its code, the same 32 bytes (the split factor k, needed only under
  * split attribution, is a side array), so the working copy costs no more
@@ -371,7 +373,7 @@ typedef struct scatter_job {
   wrec *w;
   unsigned shift;
   size_t i0, i1;
-  size_t at[256];
+  size_t *at; /* per bucket */
   uint64_t filtered, proactive_n;
   /* The records are the caller's to consume (harm_matrix_build_release):
    * the fill hands their memory back as it goes. */
@@ -512,6 +514,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   uint32_t *start = NULL;
   uint32_t *glen = NULL; /* kept records per subject after dedupe */
   uint32_t *kpos = NULL; /* prefix sums of glen */
+  size_t *ats = NULL;    /* the scatter's counts, then positions */
+  size_t *bstart = NULL; /* first record of each bucket */
   harm_status st = HARM_ERR_NOMEM;
   if (!m->code_map || !m->code_proactive || !w) {
     goto done;
@@ -522,25 +526,36 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   }
   st = HARM_ERR_NOMEM;
   /* Records grouped by subject without random writes over the whole
-   * array: a first pass scatters them into at most 256 buckets by the
-   * subject's top bits (256 sequential streams), then each bucket, small
-   * enough to stay in cache, is radix sorted on the remaining bits. Then
-   * each subject's few records get a small sort of their own. */
+   * array: a first pass scatters them into 256 to 2048 buckets by the
+   * subject's top bits (as many sequential streams), then each bucket,
+   * small enough to stay in cache (about 16K records: more buckets for
+   * more records), is radix sorted on the remaining bits. Then each
+   * subject's few records get a small sort of their own. */
   size_t n_subj = ds->subjects.n;
   unsigned bits = 1;
   while (bits < 32 && ((size_t)1 << bits) < n_subj) {
     bits++;
   }
-  unsigned shift = bits > 8 ? bits - 8 : 0;
+  unsigned top = 8;
+  while (top < 11 && (ds->n_recs >> top) > harm__agg_bucket_recs) {
+    top++;
+  }
+  unsigned shift = bits > top ? bits - top : 0;
   size_t n_buckets = n_subj ? ((n_subj - 1) >> shift) + 1 : 1;
+  unsigned TS = harm__par_threads(o->threads, ds->n_recs);
+  ats = harm__calloc((size_t)TS * (n_buckets + 1), sizeof *ats);
+  bstart = harm__calloc(n_buckets + 1, sizeof *bstart);
+  if (!ats || !bstart) {
+    goto done;
+  }
   /* The scatter in T slices of the records: each slice's counts per
    * bucket, then each slice writes from its own offset in every bucket,
    * slice after slice, so every bucket holds its records in record order
    * exactly as one pass would leave them. */
-  unsigned TS = harm__par_threads(o->threads, ds->n_recs);
   scatter_job sjobs[HARM__PAR_MAX];
   for (unsigned t = 0; t < TS; t++) {
     memset(&sjobs[t], 0, sizeof sjobs[t]);
+    sjobs[t].at = ats + (size_t)t * (n_buckets + 1);
     sjobs[t].ds = ds;
     sjobs[t].map = map;
     sjobs[t].proactive = proactive;
@@ -551,7 +566,6 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     sjobs[t].consume = release != NULL;
   }
   harm__par_run(scatter_count, sjobs, sizeof *sjobs, TS);
-  size_t bstart[257] = {0};
   for (size_t bk = 0; bk < n_buckets; bk++) {
     size_t pos = bstart[bk];
     for (unsigned t = 0; t < TS; t++) {
@@ -776,6 +790,8 @@ done:
   harm__free(start);
   harm__free(glen);
   harm__free(kpos);
+  harm__free(ats);
+  harm__free(bstart);
   return st;
 }
 

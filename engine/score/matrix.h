@@ -49,6 +49,11 @@ struct harm_matrix {
   harm__spares spares;
 };
 
+/* Records per bucket that the aggregate's scatter aims at (16,384: a
+ * bucket's radix sort then stays in cache), with 256 to 2048 buckets;
+ * tests lower it so that small inputs take the most buckets. */
+extern size_t harm__agg_bucket_recs;
+
 /* `bytes` bytes (contents undefined) for work on m's scores: from m's
  * spare blocks when one holds them (harm__spares_take), else new memory
  * (harm__malloc; also when m is NULL). The caller owns the result
