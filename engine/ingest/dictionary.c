@@ -377,8 +377,9 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
        * is record i's id) take their new subject numbers from the unify
        * itself, written into the records (then renumbered or copied
        * without them): no map of 4 bytes a row on top of the records and
-       * the sorted ids. */
-      bool into_recs = in_step;
+       * the sorted ids. Up to harm__ingest_direct_max rows: beyond, the
+       * writes at random into the records cost more than the map. */
+      bool into_recs = in_step && total <= harm__ingest_direct_max;
       uint32_t **rmap = into_recs ? harm__calloc(np, sizeof *rmap) : NULL;
       ok = !into_recs || rmap;
       for (size_t k = 0; ok && into_recs && k < np; k++) {

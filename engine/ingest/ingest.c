@@ -10,6 +10,7 @@
 #include "ingest/source.h"
 
 size_t harm__ingest_max_kept = (size_t)UINT32_MAX - 1;
+size_t harm__ingest_direct_max = (size_t)1 << 22;
 
 static harm_status finish(loader *ld) {
   harm_dataset *ds = ld->ds;

@@ -291,6 +291,9 @@ Test(matrix, records_in_parts_score_like_one_array) {
       harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
       io.threads = counts[c];
       io.min_chunk_bytes = 4096;
+      /* The subjects' new numbers into the records, or (3 threads) into
+       * a map first, as for more rows than harm__ingest_direct_max. */
+      harm__ingest_direct_max = counts[c] == 3 ? 0 : (size_t)1 << 22;
       io.lookback_days = 120; /* as_of = latest: chunks drop rows */
       io.records_in_parts = c > 0;
       if (pseudo) {
