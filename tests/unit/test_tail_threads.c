@@ -125,6 +125,61 @@ static int cmp_pair_ref(const void *pa, const void *pb) {
   return a->v < b->v ? -1 : a->v > b->v; /* stable: by first position */
 }
 
+/* One case of the index sorts' tests: n keys of one shape, their
+ * reference order (qsort of (key, position)), and the arrays a sort
+ * takes, refilled before each run: the keys, and garbage in the order
+ * and the two scratch arrays. */
+typedef struct index_case {
+  size_t n;
+  uint64_t *k0, *k, *kb;
+  uint32_t *ord, *vb;
+  pair_ref *ref;
+} index_case;
+
+static index_case index_case_new(size_t n, size_t shape) {
+  index_case c = {.n = n,
+                  .k0 = malloc((n + 1) * sizeof *c.k0),
+                  .k = malloc((n + 1) * sizeof *c.k),
+                  .kb = malloc((n + 1) * sizeof *c.kb),
+                  .ord = malloc((n + 1) * sizeof *c.ord),
+                  .vb = malloc((n + 1) * sizeof *c.vb),
+                  .ref = malloc((n + 1) * sizeof *c.ref)};
+  for (size_t i = 0; i < n; i++) {
+    c.k0[i] = shaped_key(shape);
+    c.ref[i] = (pair_ref){c.k0[i], 0, (uint32_t)i};
+  }
+  qsort(c.ref, n, sizeof *c.ref, cmp_pair_ref);
+  return c;
+}
+
+static void index_case_reset(index_case *c) {
+  memcpy(c->k, c->k0, c->n * sizeof *c->k);
+  memset(c->ord, 0xee, (c->n + 1) * sizeof *c->ord);
+  memset(c->kb, 0xa5, (c->n + 1) * sizeof *c->kb);
+  memset(c->vb, 0x5a, (c->n + 1) * sizeof *c->vb);
+}
+
+/* Whether the sort left the keys and order as the reference has them. */
+static bool index_case_sorted(const index_case *c) {
+  for (size_t r = 0; r < c->n; r++) {
+    if (c->k[r] != c->ref[r].hi || c->ord[r] != c->ref[r].v) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static void index_case_free(index_case *c) {
+  free(c->k0);
+  free(c->k);
+  free(c->kb);
+  free(c->ord);
+  free(c->vb);
+  free(c->ref);
+}
+
+static const size_t index_sizes[] = {0, 1, 2, 3, 100, 4099, 70000};
+
 /* harm__radix_sort_index (the order written, not read) against qsort of
  * (key, position), at 1 to 4 threads, with garbage in the order and the
  * scratch: every key shape. Wherever the varying bits and the position
@@ -135,49 +190,25 @@ static int cmp_pair_ref(const void *pa, const void *pb) {
  * the knobs set here stay here.) */
 Test(tail, radix_sort_index_is_the_sorted_reference) {
   harm__shed_step = 700; /* the scratch handed back as it is unpacked */
-  static const size_t sizes[] = {0, 1, 2, 3, 100, 4099, 70000};
-  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+  for (size_t si = 0; si < sizeof index_sizes / sizeof *index_sizes; si++) {
     for (size_t shape = 0; shape < 6; shape++) {
-      size_t n = sizes[si];
-      uint64_t *k0 = malloc((n + 1) * sizeof *k0);
-      pair_ref *ref = malloc((n + 1) * sizeof *ref);
-      for (size_t i = 0; i < n; i++) {
-        k0[i] = shaped_key(shape);
-        ref[i] = (pair_ref){k0[i], 0, (uint32_t)i};
-      }
-      qsort(ref, n, sizeof *ref, cmp_pair_ref);
-      uint64_t *k = malloc((n + 1) * sizeof *k);
-      uint32_t *ord = malloc((n + 1) * sizeof *ord);
-      uint64_t *kb = malloc((n + 1) * sizeof *kb);
-      uint32_t *vb = malloc((n + 1) * sizeof *vb);
+      index_case c = index_case_new(index_sizes[si], shape);
       for (unsigned t = 1; t <= 4; t++) {
         harm__par_min = t == 1 ? SIZE_MAX : 1;
-        memcpy(k, k0, n * sizeof *k);
-        memset(ord, 0xee, (n + 1) * sizeof *ord);
-        memset(kb, 0xa5, (n + 1) * sizeof *kb);
-        memset(vb, 0x5a, (n + 1) * sizeof *vb);
-        cr_assert(harm__radix_sort_index(k, ord, n, t, kb, vb));
-        for (size_t r = 0; r < n; r++) {
-          cr_assert(k[r] == ref[r].hi && ord[r] == ref[r].v,
-                    "n %zu, shape %zu, %u threads: entry %zu", n, shape, t, r);
-        }
+        index_case_reset(&c);
+        cr_assert(harm__radix_sort_index(c.k, c.ord, c.n, t, c.kb, c.vb));
+        cr_assert(index_case_sorted(&c), "n %zu, shape %zu, %u threads", c.n,
+                  shape, t);
         bool vb_untouched = true;
-        for (size_t i = 0; i < n; i++) {
-          vb_untouched = vb_untouched && vb[i] == 0x5a5a5a5au;
+        for (size_t i = 0; i < c.n; i++) {
+          vb_untouched = vb_untouched && c.vb[i] == 0x5a5a5a5au;
         }
-        if (shape >= 1 && n >= 2) {
+        if (shape >= 1 && c.n >= 2) {
           cr_assert(vb_untouched,
-                    "shape %zu: the order was not carried in "
-                    "the keys",
-                    shape);
+                    "shape %zu: the order was not carried in the keys", shape);
         }
       }
-      free(k0);
-      free(ref);
-      free(k);
-      free(ord);
-      free(kb);
-      free(vb);
+      index_case_free(&c);
     }
   }
 }
@@ -190,62 +221,41 @@ Test(tail, radix_sort_index_is_the_sorted_reference) {
  * harm__radix_sort_index leaves them. */
 Test(tail, radix_sort_index_packed_is_the_sorted_reference) {
   harm__shed_step = 700;
-  static const size_t sizes[] = {0, 1, 2, 3, 100, 4099, 70000};
-  for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+  for (size_t si = 0; si < sizeof index_sizes / sizeof *index_sizes; si++) {
     for (size_t shape = 0; shape < 6; shape++) {
-      size_t n = sizes[si];
-      uint64_t *k0 = malloc((n + 1) * sizeof *k0);
-      pair_ref *ref = malloc((n + 1) * sizeof *ref);
-      for (size_t i = 0; i < n; i++) {
-        k0[i] = shaped_key(shape);
-        ref[i] = (pair_ref){k0[i], 0, (uint32_t)i};
-      }
-      qsort(ref, n, sizeof *ref, cmp_pair_ref);
-      uint64_t *k = malloc((n + 1) * sizeof *k);
-      uint32_t *ord = malloc((n + 1) * sizeof *ord);
-      uint64_t *kb = malloc((n + 1) * sizeof *kb);
-      uint32_t *vb = malloc((n + 1) * sizeof *vb);
+      index_case c = index_case_new(index_sizes[si], shape);
+      size_t n = c.n;
       for (unsigned t = 1; t <= 4; t++) {
         harm__par_min = t == 1 ? SIZE_MAX : 1;
-        memcpy(k, k0, n * sizeof *k);
-        memset(ord, 0xee, (n + 1) * sizeof *ord);
-        memset(kb, 0xa5, (n + 1) * sizeof *kb);
-        memset(vb, 0x5a, (n + 1) * sizeof *vb);
+        index_case_reset(&c);
         harm__radix_packed pk;
-        cr_assert(harm__radix_sort_index_packed(k, ord, n, t, kb, vb, &pk));
+        cr_assert(
+            harm__radix_sort_index_packed(c.k, c.ord, n, t, c.kb, c.vb, &pk));
         if (shape >= 1 && n >= 2) {
           cr_assert_not_null(pk.words, "n %zu, shape %zu: not packed", n,
                              shape);
         }
         if (pk.words) {
-          cr_assert(pk.words == k || pk.words == kb);
+          cr_assert(pk.words == c.k || pk.words == c.kb);
           uint64_t low = ((uint64_t)1 << pk.ibits) - 1;
           for (size_t r = 0; r < n; r++) {
-            cr_assert(harm__radix_packed_key(&pk, pk.words[r]) == ref[r].hi &&
-                          (pk.words[r] & low) == ref[r].v,
+            cr_assert(harm__radix_packed_key(&pk, pk.words[r]) == c.ref[r].hi &&
+                          (pk.words[r] & low) == c.ref[r].v,
                       "n %zu, shape %zu, %u threads: word %zu", n, shape, t, r);
           }
           for (size_t i = 0; i < n; i++) {
-            cr_assert(ord[i] == 0xeeeeeeeeu && vb[i] == 0x5a5a5a5au,
+            cr_assert(c.ord[i] == 0xeeeeeeeeu && c.vb[i] == 0x5a5a5a5au,
                       "n %zu, shape %zu: order or value scratch written", n,
                       shape);
           }
         } else {
-          for (size_t r = 0; r < n; r++) {
-            cr_assert(k[r] == ref[r].hi && ord[r] == ref[r].v,
-                      "n %zu, shape %zu, %u threads: entry %zu", n, shape, t,
-                      r);
-          }
+          cr_assert(index_case_sorted(&c), "n %zu, shape %zu, %u threads", n,
+                    shape, t);
         }
         harm__radix_packed_free(&pk);
         cr_assert_null(pk.plan);
       }
-      free(k0);
-      free(ref);
-      free(k);
-      free(ord);
-      free(kb);
-      free(vb);
+      index_case_free(&c);
     }
   }
 }
