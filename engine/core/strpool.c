@@ -666,8 +666,8 @@ static void run_pools(void (*fn)(unify_pool *), unify_pool *pools, size_t n,
   harm__par_run(pool_worker_main, w, sizeof *w, T);
 }
 
-/* Length of sorted entry r (the keys hold it up to 16 bytes). */
-/* Sorted entry r's first key (its bytes 0-7) and its entry index. */
+/* Sorted entry r's first key (its bytes 0-7), its second (bytes 8-15)
+ * and its entry index. */
 static inline uint64_t sorted_key(const unify_run *u, size_t r) {
   return u->pk.words ? harm__radix_packed_key(&u->pk, u->keys[r]) : u->keys[r];
 }
@@ -686,6 +686,7 @@ static inline bool packed_same(const unify_run *u, size_t r) {
   return u->keys[r] >> u->pk.ibits == u->keys[r - 1] >> u->pk.ibits;
 }
 
+/* Length of sorted entry r (the keys hold it up to 16 bytes). */
 static size_t sorted_len(const unify_run *u, size_t r) {
   if (u->fixed) {
     return u->max_len; /* every string has that length: nothing to read */
@@ -1019,7 +1020,6 @@ static bool unify(harm__strpool *out, const harm__strpool *const *pools,
     if (u.fixed) {
       harm__free(out->offset);
       out->offset = NULL;
-      out->cap = 0;
       out->stride = (uint32_t)u.max_len + 1;
     } else {
       harm__discard(out->offset + c + 1, (n - c) * sizeof *out->offset);
