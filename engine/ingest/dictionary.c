@@ -98,7 +98,7 @@ static int mark_used(void *arg) {
         us[r->subject] = true;
       }
       uc[r->code] = true;
-      if (r->area >= 0) {
+      if (r->area != HARM__REC_NO_AREA) {
         ua[r->area] = true;
       }
     }
@@ -130,9 +130,10 @@ static int renumber_parts(void *arg) {
       if (!j->subjects_done) {
         r.subject = sm[r.subject];
       }
-      r.code = cm[r.code];
-      if (r.area >= 0) {
-        r.area = (int32_t)am[r.area];
+      r.code = (uint16_t)cm[r.code]; /* (the dictionaries' sizes were
+                                          checked: see fits_records) */
+      if (r.area != HARM__REC_NO_AREA) {
+        r.area = (uint16_t)am[r.area];
       }
       if (ds->oid && k > 0) {
         ds->oid[at] = d->oid ? j->omap[k][d->oid[i]] : 0;
@@ -174,9 +175,9 @@ static int renumber_in_place(void *arg) {
       if (!j->subjects_done) {
         r->subject = sm[r->subject];
       }
-      r->code = cm[r->code];
-      if (r->area >= 0) {
-        r->area = (int32_t)am[r->area];
+      r->code = (uint16_t)cm[r->code];
+      if (r->area != HARM__REC_NO_AREA) {
+        r->area = (uint16_t)am[r->area];
       }
     }
   }
@@ -269,9 +270,13 @@ static bool merge_oids(harm_dataset *const *all, size_t np, uint32_t **omap) {
  * offset, so the result is the same whatever the thread count.
  * Subjects read as one string per row (every part, as the readers leave
  * them) are sorted once, all parts together, on up to `threads` threads:
- * no dictionary per chunk and no merge of them. */
+ * no dictionary per chunk and no merge of them. False on allocation
+ * failure, or with *over naming what there are more than
+ * HARM__REC_MAX_INDEX of (codes or areas, across the chunks). */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
-                           size_t n_parts, unsigned threads, bool in_parts) {
+                           size_t n_parts, unsigned threads, bool in_parts,
+                           const char **over) {
+  *over = NULL;
   size_t np = n_parts + 1;
   harm_dataset **all = harm__malloc(np * sizeof *all);
   bool **used[N_KINDS] = {NULL};
@@ -402,6 +407,13 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       }
     } else if (ok) {
       ok = harm__strpool_unify(&out[kind], cp, u, map[kind], np);
+      /* Each chunk's codes and areas fit a record's 16 bits; all chunks'
+       * together must too. */
+      if (ok && (kind == K_CODE || kind == K_AREA) &&
+          out[kind].n > HARM__REC_MAX_INDEX) {
+        *over = kind == K_CODE ? "offence codes" : "areas";
+        ok = false;
+      }
     }
     harm__free(pools);
   }

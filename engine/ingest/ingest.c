@@ -75,8 +75,16 @@ static harm_status finish(loader *ld) {
   }
   const harm_ingest_opts *o = ld->opts;
   bool in_parts = o->records_in_parts && !o->keep_offence_ids;
-  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, o->threads,
-                             in_parts)) {
+  const char *over = NULL;
+  if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, o->threads, in_parts,
+                             &over)) {
+    if (over) {
+      return harm__fail(ld->err, HARM_ERR_LIMIT, "ingest", ld->name, 0, NULL,
+                        "more than %u distinct %s in the rows kept: "
+                        "harmrank holds at most %u (check that the column "
+                        "is the right one)",
+                        HARM__REC_MAX_INDEX, over, HARM__REC_MAX_INDEX);
+    }
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");
   }

@@ -221,9 +221,13 @@ bool harm__ingest_sort_subjects(harm_dataset *ds);
 /* Merges the dictionaries and records of ds and parts into ds, working
  * on up to `threads` threads (0: all cores; the result is the same).
  * With in_parts (and parts, and no offence ids or places) the records
- * stay in the parts' arrays, renumbered, as ds's segments. */
+ * stay in the parts' arrays, renumbered, as ds's segments. False on
+ * allocation failure, or with *over set to what there are more than
+ * HARM__REC_MAX_INDEX of ("offence codes" or "areas") in all the parts
+ * together. */
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
-                           size_t n_parts, unsigned threads, bool in_parts);
+                           size_t n_parts, unsigned threads, bool in_parts,
+                           const char **over);
 /* Replaces every subject id of ds by its keyed pseudonym. */
 harm_status harm__ingest_pseudonymise(loader *ld, harm_dataset *ds);
 

@@ -489,20 +489,31 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   harm__rec r;
   r.date = date;
   r.subject = 0;
-  r.code = intern_cached(&ld->code_cache, &ds->codes, val[COL_CODE].p,
-                         val[COL_CODE].len);
-  r.area = -1;
+  uint32_t code = intern_cached(&ld->code_cache, &ds->codes, val[COL_CODE].p,
+                                val[COL_CODE].len);
   uint32_t area = 0;
   if (ds->has_area) {
     area = intern_cached(&ld->area_cache, &ds->areas, val[COL_AREA].p,
                          val[COL_AREA].len);
-    r.area = (int32_t)area;
   }
-  if (r.code == HARM__STRPOOL_FAIL || area == HARM__STRPOOL_FAIL ||
-      area > INT32_MAX) {
+  if (code == HARM__STRPOOL_FAIL || area == HARM__STRPOOL_FAIL) {
     ld->status = HARM_ERR_NOMEM;
     return false;
   }
+  if (code >= HARM__REC_MAX_INDEX || area >= HARM__REC_MAX_INDEX) {
+    /* (Indices from 0: the limit's own value is the first one over.) */
+    bool c = code >= HARM__REC_MAX_INDEX;
+    ld->status = harm__fail(
+        ld->err, HARM_ERR_LIMIT, "ingest", ld->name, rec->line,
+        ld->names[ld->col[c ? COL_CODE : COL_AREA]],
+        "more than %u distinct %s in the rows kept: harmrank holds at most "
+        "%u (check that the column is the right one)",
+        HARM__REC_MAX_INDEX, c ? "offence codes" : "areas",
+        HARM__REC_MAX_INDEX);
+    return false;
+  }
+  r.code = (uint16_t)code;
+  r.area = ds->has_area ? (uint16_t)area : HARM__REC_NO_AREA;
   r.offence = harm__hash(val[COL_OID].p, val[COL_OID].len);
   r.victim = 0;
   if (val[COL_VICTIM].len) {

@@ -175,7 +175,7 @@ bool harm__ingest_split_previous(harm_dataset *ds) {
   bool ok = harm__strpool_unify(&codes, pools, usedv, maps, 1);
   if (ok) {
     for (size_t i = 0; i < ds->n_recs; i++) {
-      ds->recs[i].code = map[ds->recs[i].code];
+      ds->recs[i].code = (uint16_t)map[ds->recs[i].code]; /* fewer codes */
     }
     ds->prev_codes = ds->codes;
     ds->codes = codes;

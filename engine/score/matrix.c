@@ -18,18 +18,30 @@
 size_t harm__agg_bucket_recs = 16384;
 
 /* Working record: a dataset record with its matrix column in place of
- * its code, the same 32 bytes (the split factor k, needed only under
- * split attribution, is a side array), so the working copy costs no more
- * than the records it is made from. */
+ * its code (columns are some of the dataset's codes: 16 bits), the same
+ * 28 bytes (the split factor k, needed only under split attribution, is
+ * a side array), so the working copy costs no more than the records it
+ * is made from. */
 typedef struct wrec {
   uint32_t subject;
-  uint32_t col;
   int32_t date;
-  int32_t area;
-  uint64_t offence;
-  uint64_t victim;
+  uint16_t col;
+  uint16_t area; /* HARM__REC_NO_AREA: none */
+  harm__hash64 offence;
+  harm__hash64 victim;
 } wrec;
 _Static_assert(sizeof(wrec) == sizeof(harm__rec), "wrec is a harm__rec");
+
+/* The working record made from dataset record r in column col. */
+static inline wrec make_wrec(uint32_t subject, uint32_t col,
+                             const harm__rec *r) {
+  return (wrec){.subject = subject,
+                .date = r->date,
+                .col = (uint16_t)col, /* col < codes.n <= 65535 */
+                .area = r->area,
+                .offence = r->offence,
+                .victim = r->victim};
+}
 
 static int cmp_u64(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
 
@@ -292,10 +304,11 @@ static int agg_phase2(void *arg) {
       if (f->first == HARM_DATE_NONE || r->date < f->first) {
         f->first = r->date;
       }
+      int32_t area = r->area == HARM__REC_NO_AREA ? -1 : (int32_t)r->area;
       if (f->last == HARM_DATE_NONE || r->date > f->last ||
-          (r->date == f->last && r->area < f->area)) {
+          (r->date == f->last && area < f->area)) {
         f->last = r->date;
-        f->area = r->area;
+        f->area = area;
       }
       if (r->victim) {
         victims[n_vict++] = r->victim;
@@ -427,7 +440,7 @@ static int scatter_fill(void *arg) {
       const harm__rec *r = &recs[i];
       uint32_t col = j->map[r->code];
       if (col != DROP) {
-        wrec x = {r->subject, col, r->date, r->area, r->offence, r->victim};
+        wrec x = make_wrec(r->subject, col, r);
         j->w[j->at[r->subject >> j->shift]++] = x;
       }
       /* The records behind are read no more: their pages go as w's pages
@@ -1002,8 +1015,7 @@ harm_status harm__matrix_kept(const harm_matrix *m, size_t subject,
     if (m->code_map[r->code] == DROP) {
       continue;
     }
-    wrec x = {(uint32_t)subject, m->code_map[r->code], r->date,
-              r->area,           r->offence,           r->victim};
+    wrec x = make_wrec((uint32_t)subject, m->code_map[r->code], r);
     k[nk].r = x;
     k[nk++].at = i;
   }

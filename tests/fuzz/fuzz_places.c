@@ -118,7 +118,7 @@ static void put_rec(out *o, const harm_dataset *ds, const char *what,
   put(o, what, strlen(what));
   putf(o, " date %llu", (unsigned long long)(int64_t)r->date, 0);
   puts_pool(o, " area=", &ds->areas,
-            r->area >= 0 ? (uint32_t)r->area : HARM__NO_PLACE);
+            r->area != HARM__REC_NO_AREA ? (uint32_t)r->area : HARM__NO_PLACE);
   if (subject) {
     puts_pool(o, " subject=", &ds->subjects, r->subject);
   }

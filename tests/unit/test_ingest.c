@@ -1760,3 +1760,85 @@ Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
   keyed_rows_case(30000, "LONG-ID-%04d");
   keyed_rows_case(98500, "A-MUCH-LONGER-ID-%04d");
 }
+
+/* A record holds its code and area in 16 bits: 65,535 distinct codes (or
+ * areas) in the kept rows read, and each record names its own (row i has
+ * offence id C<i>, code K<i> or K<i mod 7>, area A<i> or A<i mod 5>); one
+ * more stops the read with a limit error naming the column, at one thread
+ * (line and column of the row over) and at two with small chunks (each
+ * chunk's codes fit, all of them together do not). Rows outside the
+ * window are not counted. */
+static char *many_values_csv(size_t rows, bool codes, bool areas,
+                             size_t old_rows, size_t *len) {
+  size_t cap = (rows + old_rows + 1) * 64;
+  char *csv = malloc(cap);
+  cr_assert_not_null(csv);
+  size_t n = (size_t)snprintf(csv, cap, "%s", HDR6);
+  for (size_t i = 0; i < rows + old_rows; i++) {
+    bool old = i >= rows;
+    n += (size_t)snprintf(csv + n, cap - n, "C%zu,P%zu,K%zu,%s,N,A%zu\n", i,
+                          i % 11, codes ? i : i % 7,
+                          old ? "2019-01-01" : "2026-10-01", areas ? i : i % 5);
+  }
+  *len = n;
+  return csv;
+}
+
+static void check_many_values(bool codes, bool areas) {
+  size_t len;
+  /* 65,535 of them, plus 5,000 older rows with codes and areas of their
+   * own that the window leaves out. */
+  char *csv = many_values_csv(65535, codes, areas, 5000, &len);
+  for (unsigned threads = 1; threads <= 2; threads++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = threads;
+    o.min_chunk_bytes = 1 << 18;
+    o.keep_offence_ids = true;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(harm_ingest_buffer("many.csv", csv, len, &o, &ds, &err),
+                 HARM_OK, "%s", err.message);
+    cr_assert_eq(harm_dataset_accounting(ds).kept, 65535);
+    cr_assert_eq(harm_dataset_n_codes(ds), codes ? 65535 : 7);
+    cr_assert_eq(harm_dataset_n_areas(ds), areas ? 65535 : 5);
+    for (size_t r = 0; r < ds->n_recs; r++) {
+      size_t i = (size_t)strtoul(
+          harm__strpool_get(&ds->oids, ds->oid[r], NULL) + 1, NULL, 10);
+      char want[32];
+      snprintf(want, sizeof want, "K%zu", codes ? i : i % 7);
+      cr_assert_str_eq(harm_dataset_code(ds, ds->recs[r].code), want);
+      snprintf(want, sizeof want, "A%zu", areas ? i : i % 5);
+      cr_assert_str_eq(harm_dataset_area(ds, ds->recs[r].area), want);
+    }
+    harm_dataset_free(ds);
+  }
+  free(csv);
+  csv = many_values_csv(65536, codes, areas, 0, &len);
+  const char *what =
+      codes ? "65535 distinct offence codes" : "65535 distinct areas";
+  for (unsigned threads = 1; threads <= 2; threads++) {
+    harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+    o.threads = threads;
+    o.min_chunk_bytes = threads == 1 ? 1 << 24 : 1 << 18;
+    harm_dataset *ds = NULL;
+    harm_error err = HARM_ERROR_INIT;
+    cr_assert_eq(harm_ingest_buffer("many.csv", csv, len, &o, &ds, &err),
+                 HARM_ERR_LIMIT, "%s", err.message);
+    cr_assert_null(ds);
+    cr_assert(strstr(err.message, what) != NULL, "%s", err.message);
+    if (threads == 1) {
+      /* The 65,536th row is on line 65,537. */
+      cr_assert_eq(err.record, 65537u, "%s", err.message);
+      cr_assert_str_eq(err.column, codes ? "offence_code" : "area");
+    }
+  }
+  free(csv);
+}
+
+Test(ingest, codes_past_sixteen_bits_stop_the_read, .timeout = 60) {
+  check_many_values(true, false);
+}
+
+Test(ingest, areas_past_sixteen_bits_stop_the_read, .timeout = 60) {
+  check_many_values(false, true);
+}
