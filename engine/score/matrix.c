@@ -14,6 +14,9 @@
 #include "score/matrix.h"
 
 #define DROP UINT32_MAX
+/* A working record past the end of its subject's records after dedupe
+ * (subject numbers are below UINT32_MAX). */
+#define GONE UINT32_MAX
 
 size_t harm__agg_bucket_recs = 16384;
 
@@ -158,12 +161,11 @@ typedef struct agg_job {
   /* Record positions and counts in 32 bits: the window holds fewer than
    * UINT32_MAX records (the ingest stops the run beyond that). */
   const uint32_t *start;
-  uint32_t *glen;
-  const uint32_t *kpos; /* first run slot of each subject (kept records) */
   size_t s0, s1;
   const harm_matrix_opts *opts;
   harm_date as_of;
   size_t dups;
+  size_t kept; /* records left after dedupe (phase 1) */
   uint64_t *code_count;
   /* A release build: phase 2 hands back the pages of the working copy
    * behind it, so the copy shrinks as the matrix grows. */
@@ -196,8 +198,10 @@ static bool repeats(const wrec *prev_kept, const wrec *r) {
          prev_kept->offence == r->offence;
 }
 
-/* Phase 1: sort each subject's records, drop repeats of (code, offence),
- * count distinct codes into m->row[s + 1]. */
+/* Phase 1: sort each subject's records, drop repeats of (code, offence)
+ * (the records kept move to the group's front; when some went, the first
+ * record after them is marked GONE), count distinct codes into
+ * m->row[s + 1]. */
 static int agg_phase1(void *arg) {
   agg_job *j = arg;
   for (size_t sj = j->s0; sj < j->s1; sj++) {
@@ -213,10 +217,25 @@ static int agg_phase1(void *arg) {
       cols += k == 0 || g[k - 1].col != g[i].col;
       g[k++] = g[i];
     }
-    j->glen[sj] = (uint32_t)k;          /* k <= n < UINT32_MAX */
+    if (k < len) {
+      g[k].subject = GONE; /* the group ends here (see group_len) */
+    }
+    j->kept += k;
     j->m->row[sj + 1] = (uint32_t)cols; /* cols <= k */
   }
   return 0;
+}
+
+/* Records of subject sj left after phase 1's dedupe: up to the mark it
+ * left (no array of lengths beside the records). */
+static size_t group_len(const wrec *w, const uint32_t *start, size_t sj) {
+  size_t n = start[sj + 1] - start[sj];
+  const wrec *g = w + start[sj];
+  size_t k = 0;
+  while (k < n && g[k].subject != GONE) {
+    k++;
+  }
+  return k;
 }
 
 /* Runs of equal factors for the entry made of records r[0..n) (their
@@ -262,7 +281,7 @@ static int agg_phase2(void *arg) {
     }
     wrec *g = j->w + j->start[sj];
     const uint32_t *gk = j->wk ? j->wk + j->start[sj] : NULL;
-    size_t len = j->glen[sj];
+    size_t len = group_len(j->w, j->start, sj);
     harm_subject_facts *f = &m->facts[sj];
     f->first = f->last = HARM_DATE_NONE;
     f->area = -1;
@@ -284,7 +303,9 @@ static int agg_phase2(void *arg) {
       vcap = len;
     }
     size_t e = m->row[sj], n_vict = 0, first = 0;
-    size_t at = m->uniform ? 0 : j->kpos[sj];
+    /* A subject's runs take at most one slot per record (its first
+     * slot: its first record's position). */
+    size_t at = m->uniform ? 0 : j->start[sj];
     for (size_t i = 0; i < len; i++) {
       wrec *r = &g[i];
       if (i == 0 || r->col != g[i - 1].col) {
@@ -525,8 +546,6 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   wrec **byc = NULL;
   uint32_t *wk = NULL; /* split attribution: k per record of w */
   uint32_t *start = NULL;
-  uint32_t *glen = NULL; /* kept records per subject after dedupe */
-  uint32_t *kpos = NULL; /* prefix sums of glen */
   size_t *ats = NULL;    /* the scatter's counts, then positions */
   size_t *bstart = NULL; /* first record of each bucket */
   harm_status st = HARM_ERR_NOMEM;
@@ -653,8 +672,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   m->row = harm__calloc(n_subj + 1, sizeof *m->row);
   m->facts = harm__calloc(n_subj + 1, sizeof *m->facts);
   m->code_count = harm__calloc((size_t)m->codes.n + 1, sizeof *m->code_count);
-  glen = harm__calloc(n_subj + 1, sizeof *glen);
-  if (!m->row || !m->facts || !m->code_count || !glen) {
+  if (!m->row || !m->facts || !m->code_count) {
     goto done;
   }
   agg_job jobs[MAX_AGG_THREADS];
@@ -675,26 +693,23 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     jobs[t].m = m;
     jobs[t].w = w;
     jobs[t].start = start;
-    jobs[t].glen = glen;
     jobs[t].s0 = s0;
     jobs[t].s1 = s1;
     jobs[t].opts = o;
     jobs[t].as_of = ds->as_of;
-    jobs[t].kpos = NULL;
     jobs[t].consume = release != NULL;
     s0 = s1;
   }
   if (!run_jobs(jobs, T, agg_phase1)) {
     goto done;
   }
-  size_t dups = 0;
+  size_t dups = 0, scored = 0;
   for (unsigned t = 0; t < T; t++) {
     dups += jobs[t].dups;
+    scored += jobs[t].kept;
   }
   m->acct.duplicates += dups;
-  size_t scored = 0;
   for (size_t sj = 0; sj < n_subj; sj++) {
-    scored += glen[sj];
     m->row[sj + 1] += m->row[sj]; /* phase 1 left entry counts here */
   }
   m->acct.scored = scored;
@@ -709,7 +724,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     }
     size_t k = 0;
     for (size_t sj = 0; sj < n_subj; sj++) {
-      for (size_t i = 0; i < glen[sj]; i++) {
+      size_t len = group_len(w, start, sj);
+      for (size_t i = 0; i < len; i++) {
         byc[k++] = &w[start[sj] + i];
       }
     }
@@ -739,22 +755,17 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     }
   }
   if (!m->uniform) {
-    /* Runs of a subject take at most one slot per kept record. */
-    kpos = harm__malloc((n_subj + 1) * sizeof *kpos);
+    /* Runs of a subject take at most one slot per record, from its
+     * first record's position (the slots of records dedupe dropped stay
+     * unused). */
     m->run_at = harm__malloc((nnz + 1) * sizeof *m->run_at);
     m->run_n = harm__malloc((nnz + 1) * sizeof *m->run_n);
-    m->run_f = harm__malloc((scored + 1) * sizeof *m->run_f);
-    m->run_c = harm__malloc((scored + 1) * sizeof *m->run_c);
-    if (!kpos || !m->run_at || !m->run_n || !m->run_f || !m->run_c) {
+    m->run_f = harm__malloc((n + 1) * sizeof *m->run_f);
+    m->run_c = harm__malloc((n + 1) * sizeof *m->run_c);
+    if (!m->run_at || !m->run_n || !m->run_f || !m->run_c) {
       goto done;
     }
-    size_t acc = 0;
-    for (size_t sj = 0; sj < n_subj; sj++) {
-      kpos[sj] = (uint32_t)acc; /* acc <= n */
-      acc += glen[sj];
-    }
     for (unsigned t = 0; t < T; t++) {
-      jobs[t].kpos = kpos;
       jobs[t].wk = wk;
     }
   }
@@ -801,8 +812,6 @@ done:
   harm__free(wk);
   harm__free(byc);
   harm__free(start);
-  harm__free(glen);
-  harm__free(kpos);
   harm__free(ats);
   harm__free(bstart);
   return st;
