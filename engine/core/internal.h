@@ -168,11 +168,11 @@ extern size_t harm__top_select_div;
  * the read with HARM_ERR_LIMIT. Tests lower it. */
 extern size_t harm__ingest_max_kept;
 /* Kept rows up to which the subjects' new numbers are written straight
- * into the records (4,194,304: 128 MiB of them, whose page tables stay
+ * into the records (4,194,304: 112 MiB of them, whose page tables stay
  * in cache); beyond, a map of 4 bytes a row takes them in (written at
- * random in a tenth of the memory) and a pass copies them over: at 100M
- * rows the direct writes into 1 GB cost 10-15% of the run. Tests lower
- * it to take both paths. */
+ * random in a seventh of the memory) and a pass copies them over: at
+ * 100M rows the direct writes into 1 GB cost 10-15% of the run. Tests
+ * lower it to take both paths. */
 extern size_t harm__ingest_direct_max;
 unsigned harm__par_threads(unsigned threads, size_t n);
 void harm__par_run(int (*fn)(void *), void *args, size_t size, unsigned n);
