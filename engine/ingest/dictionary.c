@@ -130,8 +130,8 @@ static int renumber_parts(void *arg) {
       if (!j->subjects_done) {
         r.subject = sm[r.subject];
       }
-      r.code = (uint16_t)cm[r.code]; /* (the dictionaries' sizes were
-                                          checked: see fits_records) */
+      /* (The final dictionaries were checked to fit 16 bits.) */
+      r.code = (uint16_t)cm[r.code];
       if (r.area != HARM__REC_NO_AREA) {
         r.area = (uint16_t)am[r.area];
       }
