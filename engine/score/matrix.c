@@ -218,7 +218,7 @@ static int agg_phase1(void *arg) {
       g[k++] = g[i];
     }
     if (k < len) {
-      g[k].subject = GONE; /* the group ends here (see group_len) */
+      g[k].subject = GONE; /* the group ends here (phase 2, group_len) */
     }
     j->kept += k;
     j->m->row[sj + 1] = (uint32_t)cols; /* cols <= k */
@@ -281,7 +281,9 @@ static int agg_phase2(void *arg) {
     }
     wrec *g = j->w + j->start[sj];
     const uint32_t *gk = j->wk ? j->wk + j->start[sj] : NULL;
-    size_t len = group_len(j->w, j->start, sj);
+    /* The records before dedupe (an upper bound for the buffers); the
+     * loop below stops at the mark phase 1 left after the ones kept. */
+    size_t len = j->start[sj + 1] - j->start[sj];
     harm_subject_facts *f = &m->facts[sj];
     f->first = f->last = HARM_DATE_NONE;
     f->area = -1;
@@ -306,7 +308,8 @@ static int agg_phase2(void *arg) {
     /* A subject's runs take at most one slot per record (its first
      * slot: its first record's position). */
     size_t at = m->uniform ? 0 : j->start[sj];
-    for (size_t i = 0; i < len; i++) {
+    size_t i = 0;
+    for (; i < len && g[i].subject != GONE; i++) {
       wrec *r = &g[i];
       if (i == 0 || r->col != g[i - 1].col) {
         if (i && !m->uniform) {
@@ -335,6 +338,7 @@ static int agg_phase2(void *arg) {
         victims[n_vict++] = r->victim;
       }
     }
+    len = i;
     if (len && !m->uniform) {
       entry_runs(m, e - 1, g + first, gk ? gk + first : NULL, len - first, at,
                  factors);
