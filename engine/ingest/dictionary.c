@@ -317,6 +317,10 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
   uint32_t *subject_map =
       ok ? harm__malloc((subject_rows + 1) * sizeof *subject_map) : NULL;
   ok = ok && subject_map;
+  if (ok) {
+    harm__hint_huge_pages(subject_map,
+                          (subject_rows + 1) * sizeof *subject_map);
+  }
   for (size_t k = 0, at = 0; ok && k < np; k++) {
     for (int kind = 0; ok && kind < N_KINDS; kind++) {
       size_t n = (size_t)kind_pool(all[k], kind)->n;
