@@ -12,6 +12,15 @@
 size_t harm__ingest_max_kept = (size_t)UINT32_MAX - 1;
 size_t harm__ingest_direct_max = (size_t)1 << 22;
 
+harm_status harm__ingest_too_many(loader *ld, size_t line, const char *column,
+                                  const char *what) {
+  return harm__fail(ld->err, HARM_ERR_LIMIT, "ingest", ld->name, line, column,
+                    "more than %u distinct %s in the rows kept: harmrank "
+                    "holds at most %u (check that the column is the right "
+                    "one)",
+                    HARM__REC_MAX_INDEX, what, HARM__REC_MAX_INDEX);
+}
+
 static harm_status finish(loader *ld) {
   harm_dataset *ds = ld->ds;
   if (!ld->have_header) {
@@ -79,11 +88,7 @@ static harm_status finish(loader *ld) {
   if (!harm__ingest_renumber(ds, ld->parts, ld->n_parts, o->threads, in_parts,
                              &over)) {
     if (over) {
-      return harm__fail(ld->err, HARM_ERR_LIMIT, "ingest", ld->name, 0, NULL,
-                        "more than %u distinct %s in the rows kept: "
-                        "harmrank holds at most %u (check that the column "
-                        "is the right one)",
-                        HARM__REC_MAX_INDEX, over, HARM__REC_MAX_INDEX);
+      return harm__ingest_too_many(ld, 0, NULL, over);
     }
     return harm__fail(ld->err, HARM_ERR_NOMEM, "ingest", ld->name, 0, NULL,
                       "out of memory building dictionaries");

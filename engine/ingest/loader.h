@@ -228,6 +228,11 @@ bool harm__ingest_sort_subjects(harm_dataset *ds);
 bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
                            size_t n_parts, unsigned threads, bool in_parts,
                            const char **over);
+/* The limit error for more than HARM__REC_MAX_INDEX distinct `what`
+ * ("offence codes" or "areas") in the rows kept, at line `line` and
+ * column `column` (0 and NULL: the whole file). */
+harm_status harm__ingest_too_many(loader *ld, size_t line, const char *column,
+                                  const char *what);
 /* Replaces every subject id of ds by its keyed pseudonym. */
 harm_status harm__ingest_pseudonymise(loader *ld, harm_dataset *ds);
 

@@ -503,13 +503,9 @@ bool harm__ingest_on_record(void *ctx, const harm__csv_record *rec) {
   if (code >= HARM__REC_MAX_INDEX || area >= HARM__REC_MAX_INDEX) {
     /* (Indices from 0: the limit's own value is the first one over.) */
     bool c = code >= HARM__REC_MAX_INDEX;
-    ld->status = harm__fail(
-        ld->err, HARM_ERR_LIMIT, "ingest", ld->name, rec->line,
-        ld->names[ld->col[c ? COL_CODE : COL_AREA]],
-        "more than %u distinct %s in the rows kept: harmrank holds at most "
-        "%u (check that the column is the right one)",
-        HARM__REC_MAX_INDEX, c ? "offence codes" : "areas",
-        HARM__REC_MAX_INDEX);
+    ld->status = harm__ingest_too_many(
+        ld, rec->line, ld->names[ld->col[c ? COL_CODE : COL_AREA]],
+        c ? "offence codes" : "areas");
     return false;
   }
   r.code = (uint16_t)code;
