@@ -44,9 +44,9 @@ typedef struct harm__rec {
 _Static_assert(sizeof(harm__rec) == 28, "a record packs into 28 bytes");
 #endif
 
-/* A record's area as the public int32 index: -1 for none. */
-static inline int32_t harm__rec_area(const harm__rec *r) {
-  return r->area == HARM__REC_NO_AREA ? -1 : (int32_t)r->area;
+/* A record's 16-bit area as the public int32 index: -1 for none. */
+static inline int32_t harm__area_index(uint16_t area) {
+  return area == HARM__REC_NO_AREA ? -1 : (int32_t)area;
 }
 
 /* Places (harm_ingest_opts.read_places): a record's place and place type,

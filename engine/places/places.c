@@ -442,14 +442,14 @@ static harm_status build_links(harm_places *P, const harm_matrix *m,
     }
     /* The place's area: the most frequent among its scored rows. */
     for (size_t j = 0; j < len; j++) {
-      int32_t a = harm__rec_area(&ds->recs[g[j]]);
+      int32_t a = harm__area_index(ds->recs[g[j]].area);
       if (a >= 0 && (++acnt[a] > (area_of[p] >= 0 ? acnt[area_of[p]] : 0) ||
                      (acnt[a] == acnt[area_of[p]] && a < area_of[p]))) {
         area_of[p] = a;
       }
     }
     for (size_t j = 0; j < len; j++) {
-      int32_t a = harm__rec_area(&ds->recs[g[j]]);
+      int32_t a = harm__area_index(ds->recs[g[j]].area);
       if (a >= 0) {
         acnt[a] = 0;
       }

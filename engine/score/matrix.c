@@ -328,7 +328,7 @@ static int agg_phase2(void *arg) {
       if (f->first == HARM_DATE_NONE || r->date < f->first) {
         f->first = r->date;
       }
-      int32_t area = r->area == HARM__REC_NO_AREA ? -1 : (int32_t)r->area;
+      int32_t area = harm__area_index(r->area);
       if (f->last == HARM_DATE_NONE || r->date > f->last ||
           (r->date == f->last && area < f->area)) {
         f->last = r->date;
