@@ -2,16 +2,16 @@
 /* engine/report/manifest.c: manifest.json, the audit record of a run:
  * what went in (with SHA-256), the configuration as applied, the weights'
  * provenance, the window and where every row went. JSON via jansson,
- * hashes via OpenSSL's EVP interface. */
+ * hashes via core/digest.h. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/digest.h"
 #include "core/internal.h"
 #include "harmrank/report.h"
 
@@ -22,33 +22,28 @@ harm_status harm_report_sha256_file(const char *path, char hex[65],
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot open to hash: %s", strerror(errno));
   }
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  harm__digest dg;
   unsigned char buf[1 << 16];
-  uint64_t total = 0;
-  bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+  bool ok = harm__digest_begin(&dg);
   size_t n;
   while (ok && (n = fread(buf, 1, sizeof buf, fp)) > 0) {
-    ok = EVP_DigestUpdate(ctx, buf, n) == 1;
-    total += n;
+    harm__digest_update(&dg, buf, n);
   }
   ok = ok && !ferror(fp);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 && md_len == 32;
-  EVP_MD_CTX_free(ctx);
+  harm_input_hash h;
+  if (ok) {
+    ok = harm__digest_end(&dg, &h);
+  } else {
+    harm__digest_free(&dg);
+  }
   fclose(fp);
   if (!ok) {
     return harm__fail(err, HARM_ERR_IO, "report", path, 0, NULL,
                       "cannot hash the file");
   }
-  static const char digits[] = "0123456789abcdef";
-  for (unsigned i = 0; i < 32; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  hex[64] = '\0';
+  memcpy(hex, h.sha256, 65);
   if (bytes) {
-    *bytes = total;
+    *bytes = h.bytes;
   }
   return HARM_OK;
 }
