@@ -99,6 +99,16 @@ static inline bool harm__shed(void *base, size_t elem, size_t *done,
   return true;
 }
 
+/* For a pass that owns elements [lo, ...) of an array (other passes may
+ * own and still read the ones before lo) and reads them front to back:
+ * hands back the pages of [lo, upto) it has not yet, once at least
+ * `step` elements lie between *shed and upto, starting each time at
+ * the page where the last hand-back stopped (*shed, then upto), so a
+ * page straddling two calls goes too. Never a page holding elements
+ * before lo. */
+void harm__shed_owned(void *base, size_t elem, size_t lo, size_t *shed,
+                      size_t upto, size_t step);
+
 /* Spare blocks: arrays a stage is done with, kept for a later stage
  * instead of being freed. Pages still resident are reused as they are (a
  * fresh page costs a fault and its zeroing, about 2 us on the test

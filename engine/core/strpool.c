@@ -209,16 +209,6 @@ uint32_t harm__strpool_intern_h(harm__strpool *sp, const char *s, size_t len,
   return idx;
 }
 
-/* Big-endian first 8 bytes, zero-padded: comparing these keys compares
- * the strings' first 8 bytes bytewise (ids never contain NUL). */
-static uint64_t prefix_key(const char *s, size_t len) {
-  uint64_t k = 0;
-  for (size_t i = 0; i < 8; i++) {
-    k = (k << 8) | (i < len ? (unsigned char)s[i] : 0u);
-  }
-  return k;
-}
-
 /* Length of a string of up to 16 bytes from its two big-endian keys:
  * ids hold no NUL, so the zero padding marks the end. 16 means "16 or
  * more". */
@@ -226,18 +216,7 @@ static size_t key_len(uint64_t k1, uint64_t k2) {
   if (k2) {
     return 16 - (size_t)__builtin_ctzll(k2) / 8;
   }
-  return k1 ? 8 - (size_t)__builtin_ctzll(k1) / 8 : 0;
-}
-
-/* A string's bytes [0, 8) big-endian, zero-padded: prefix_key with one
- * load when the string has 8 bytes or more. */
-static inline uint64_t load_key(const char *s, size_t len) {
-  if (len >= 8) {
-    uint64_t k;
-    memcpy(&k, s, 8);
-    return __builtin_bswap64(k);
-  }
-  return prefix_key(s, len);
+  return harm__strpool_key_len(k1);
 }
 
 /* Row i's second key in a keyed pool (0 when no id is longer than 8). */
@@ -327,9 +306,9 @@ uint32_t harm__strpool_append(harm__strpool *sp, const char *s, size_t len) {
         return HARM__STRPOOL_FAIL;
       }
     }
-    sp->offset[sp->n] = load_key(s, len);
+    sp->offset[sp->n] = harm__strpool_key(s, len);
     if (sp->key2) {
-      sp->key2[sp->n] = len > 8 ? load_key(s + 8, len - 8) : 0;
+      sp->key2[sp->n] = len > 8 ? harm__strpool_key(s + 8, len - 8) : 0;
     }
     return sp->n++;
   }
@@ -388,7 +367,7 @@ bool harm__strpool_sorted(const harm__strpool *sp, uint32_t *order,
   for (uint32_t i = 0; i < sp->n; i++) {
     size_t len;
     const char *s = harm__strpool_get(sp, i, &len);
-    keys[i] = prefix_key(s, len);
+    keys[i] = harm__strpool_key(s, len);
     ord[i] = i;
   }
   /* Radix sort on the 8-byte prefix, then a full comparison only inside
@@ -566,9 +545,9 @@ static void pool_gather(unify_pool *p) {
       }
     } else {
       const char *str = harm__strpool_get(sp, i, &len);
-      u->keys[m] = load_key(str, len);
+      u->keys[m] = harm__strpool_key(str, len);
       if (u->any_k2) {
-        u->k2[m] = len > 8 ? load_key(str + 8, len - 8) : 0;
+        u->k2[m] = len > 8 ? harm__strpool_key(str + 8, len - 8) : 0;
       }
     }
     if (u->any_long) {
@@ -1084,6 +1063,70 @@ bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                unsigned threads, harm__spares *keep) {
   return unify(out, (const harm__strpool *const *)pools, used, maps, n_pools,
                map_stride, threads, pools, keep);
+}
+
+bool harm__strpool_ordered_begin(harm__strpool *out, size_t cap, size_t len) {
+  memset(out, 0, sizeof *out);
+  size_t per = len ? len + 1 : 9;
+  /* 8 bytes past the last id: each is stored as its whole key. */
+  out->bytes = harm__malloc(cap * per + 8);
+  out->offset = len ? NULL : harm__malloc((cap + 1) * sizeof *out->offset);
+  if (!out->bytes || (!len && !out->offset) || cap >= UINT32_MAX) {
+    harm__strpool_free(out);
+    return false;
+  }
+  out->bytes_cap = cap * per + 8;
+  out->stride = len ? (uint32_t)len + 1 : 0;
+  out->cap = len ? 0 : (uint32_t)(cap + 1);
+  return true;
+}
+
+void harm__strpool_ordered_add(harm__strpool *out, uint64_t k) {
+  size_t at = out->bytes_len;
+  size_t len = out->stride ? out->stride - 1u : harm__strpool_key_len(k);
+  if (!out->stride) {
+    out->offset[out->n] = at;
+  }
+  uint64_t w = __builtin_bswap64(k);
+  memcpy(out->bytes + at, &w, sizeof w);
+  out->bytes[at + len] = '\0';
+  out->bytes_len = at + len + 1;
+  out->n++;
+}
+
+void harm__strpool_ordered_join(harm__strpool *out, harm__strpool *src) {
+  /* In slices, each handed back once copied: src's pages and out's new
+   * ones are not all resident together. */
+  enum { SLICE = 1 << 16 };
+  size_t at = out->bytes_len;
+  for (size_t b = 0; b < src->bytes_len; b += SLICE) {
+    size_t c = src->bytes_len - b < SLICE ? src->bytes_len - b : SLICE;
+    memcpy(out->bytes + at + b, src->bytes + b, c);
+    harm__discard(src->bytes + b, c);
+  }
+  for (uint32_t i = 0; !out->stride && i < src->n; i++) {
+    out->offset[out->n + i] = at + src->offset[i];
+    if ((i + 1) % SLICE == 0) {
+      harm__discard(src->offset + i + 1 - SLICE, SLICE * sizeof *src->offset);
+    }
+  }
+  out->bytes_len = at + src->bytes_len;
+  out->n += src->n;
+}
+
+void harm__strpool_ordered_end(harm__strpool *out) {
+  char *b = harm__realloc(out->bytes, out->bytes_len + 8);
+  if (b) {
+    out->bytes = b;
+    out->bytes_cap = out->bytes_len + 8;
+  }
+  if (out->offset) {
+    uint64_t *o = harm__realloc(out->offset, ((size_t)out->n + 1) * sizeof *o);
+    if (o) {
+      out->offset = o;
+      out->cap = out->n + 1;
+    }
+  }
 }
 
 void harm__strpool_free(harm__strpool *sp) {

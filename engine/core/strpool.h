@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/hash.h"
 
@@ -143,6 +144,44 @@ bool harm__strpool_unify_pools(harm__strpool *out, harm__strpool *const *pools,
                                const bool *const *used, uint32_t *const *maps,
                                size_t n_pools, size_t map_stride,
                                unsigned threads, struct harm__spares *keep);
+
+/* ---- Ids of up to 8 bytes as 64-bit keys ---------------------------------
+ * An id's bytes 0-7 big-endian, zero-padded: comparing two keys compares
+ * the ids' first 8 bytes bytewise (ids hold no NUL, so the padding also
+ * gives the length of an id of up to 8). */
+static inline uint64_t harm__strpool_key(const char *s, size_t len) {
+  if (len >= 8) {
+    uint64_t k;
+    memcpy(&k, s, 8);
+    return __builtin_bswap64(k);
+  }
+  uint64_t k = 0;
+  for (size_t i = 0; i < 8; i++) {
+    k = (k << 8) | (i < len ? (unsigned char)s[i] : 0u);
+  }
+  return k;
+}
+
+/* The length of key k's id (0 to 8). */
+static inline size_t harm__strpool_key_len(uint64_t k) {
+  return k ? 8 - (size_t)__builtin_ctzll(k) / 8 : 0;
+}
+
+/* A dictionary written in order: harm__strpool_ordered_begin makes out
+ * (an empty pool) ready for up to cap ids, all of `len` bytes (no offsets:
+ * harm__strpool.stride), or of any length up to 8 when len is 0; its
+ * memory is touched only as ids are added. False on allocation failure. */
+bool harm__strpool_ordered_begin(harm__strpool *out, size_t cap, size_t len);
+/* Adds the id of key k (see harm__strpool_key), greater than the last
+ * one added: it is string out->n - 1. At most cap of them. */
+void harm__strpool_ordered_add(harm__strpool *out, uint64_t k);
+/* Adds the ids of src (written in order too, all above out's, of the
+ * same kind: one length, or any) after out's, within out's room. src is
+ * consumed: its memory is handed back as it is copied (harm__discard),
+ * and it is only fit to be freed after. */
+void harm__strpool_ordered_join(harm__strpool *out, harm__strpool *src);
+/* Gives back the room no id took. */
+void harm__strpool_ordered_end(harm__strpool *out);
 
 void harm__strpool_free(harm__strpool *sp);
 

@@ -355,6 +355,23 @@ void harm__discard(void *p, size_t len) {
 #endif
 }
 
+void harm__shed_owned(void *base, size_t elem, size_t lo, size_t *shed,
+                      size_t upto, size_t step) {
+  if (upto <= *shed || upto - *shed < step) {
+    return;
+  }
+  /* (4 KiB pages at least: harm__discard rounds to the real ones.) */
+  const uintptr_t page = 4096;
+  uintptr_t first = (uintptr_t)base + lo * elem;
+  uintptr_t from = ((uintptr_t)base + *shed * elem) & ~(page - 1);
+  uintptr_t to = (uintptr_t)base + upto * elem;
+  from = from < first ? first : from;
+  if (to >= from + page) {
+    harm__discard((void *)from, to - from);
+    *shed = upto;
+  }
+}
+
 void harm__spares_put(harm__spares *s, void *p, size_t bytes) {
   for (int k = 0; p && k < HARM__SPARES; k++) {
     if (!atomic_load(&s->p[k])) {

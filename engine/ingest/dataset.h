@@ -87,6 +87,15 @@ struct harm_dataset {
    * harm__ingest_sort_subjects) turns it into a dictionary once, by
    * sorting. */
   bool subjects_rows;
+  /* While reading, and while every id read has at most 8 bytes, the ids
+   * are not in subjects at all: record i's id is the key
+   * (subject_hi[i] << 32) | recs[i].subject (harm__strpool_key), 4 bytes a
+   * row beside the record instead of the pool's 8. The first longer id
+   * moves them into the pool (harm__ingest_unsplit). The dictionary is
+   * then made by sorting the records themselves (harm__ingest_sort_keyed)
+   * when nothing else is kept in step with them. */
+  bool subjects_split;
+  uint32_t *subject_hi; /* cap_recs */
   /* The records were freed by harm_matrix_build_release. */
   bool records_released;
   /* harm_ingest_opts.records_in_parts: the records are seg[0..n_seg) in

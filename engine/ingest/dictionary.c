@@ -24,6 +24,9 @@ static void remap_subjects(harm_dataset *ds, const uint32_t *map) {
  * merged), and renumbers the records. Strings of records already dropped
  * are left out. */
 bool harm__ingest_sort_subjects(harm_dataset *ds) {
+  if (!harm__ingest_unsplit(ds)) {
+    return false;
+  }
   harm__strpool *sp = &ds->subjects;
   bool *used = harm__calloc((size_t)sp->n + 1, sizeof *used);
   uint32_t *map = harm__malloc(((size_t)sp->n + 1) * sizeof *map);
@@ -304,15 +307,30 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
    * writes the new numbers into the records instead, below, its pages
    * are never touched). */
   size_t subject_rows = 0;
-  /* Row pools still in step with their records (string i is record i's
-   * id, as the readers and the window's compaction keep them): every
-   * string is used, so there is nothing to mark (used arrays NULL). */
-  bool in_step = ok;
+  /* Ids kept as keys in the records (every part split, see
+   * harm_dataset.subjects_split): the records themselves are sorted, when
+   * no offence ids, places or previous period are kept in step with them.
+   * Otherwise the keys go into the pools of rows first. */
+  bool oids = false, keyed = ok;
   for (size_t k = 0; ok && k < np; k++) {
     all[k] = k ? parts[k - 1] : ds;
+    oids = oids || all[k]->oid != NULL;
+    keyed = keyed && all[k]->subjects_split;
+  }
+  keyed = keyed && !oids && !ds->has_place && !ds->has_place_type &&
+          !ds->previous_days;
+  for (size_t k = 0; ok && !keyed && k < np; k++) {
+    ok = harm__ingest_unsplit(all[k]);
+  }
+  /* Row pools still in step with their records (string i is record i's
+   * id, as the readers and the window's compaction keep them), or ids in
+   * the records: every string is used, so there is nothing to mark (used
+   * arrays NULL). */
+  bool in_step = ok;
+  for (size_t k = 0; ok && k < np; k++) {
     subject_rows += all[k]->subjects.n;
     in_step = in_step && all[k]->subjects_rows &&
-              all[k]->subjects.n == all[k]->n_recs;
+              (keyed || all[k]->subjects.n == all[k]->n_recs);
   }
   uint32_t *subject_map =
       ok ? harm__malloc((subject_rows + 1) * sizeof *subject_map) : NULL;
@@ -334,12 +352,8 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
       at += kind == K_SUBJECT ? n : 0;
     }
   }
-  /* Offence ids are kept when any part kept one: chunk 0 may have kept
-   * no row at all. */
-  bool oids = false;
-  for (size_t k = 0; ok && k < np; k++) {
-    oids = oids || all[k]->oid != NULL;
-  }
+  /* Offence ids are kept when any part kept one (above): chunk 0 may
+   * have kept no row at all. */
   if (ok && oids) {
     omap = harm__calloc(np, sizeof *omap);
     ok = omap && merge_oids(all, np, omap);
@@ -381,7 +395,12 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
     }
     const harm__strpool *const *cp = (const harm__strpool *const *)pools;
     const bool *const *u = (const bool *const *)used[kind];
-    if (ok && kind == K_SUBJECT) {
+    if (ok && kind == K_SUBJECT && keyed) {
+      ok = harm__ingest_sort_keyed(all, np, threads, &out[kind]);
+      for (unsigned t = 0; t < nj; t++) {
+        jobs[t].subjects_done = true;
+      }
+    } else if (ok && kind == K_SUBJECT) {
       /* Records whose row pools are still in step with them (string i
        * is record i's id) take their new subject numbers from the unify
        * itself, written into the records (then renumbered or copied

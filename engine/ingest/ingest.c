@@ -237,6 +237,7 @@ static harm_status run(const char *name, const harm_ingest_opts *opts,
     ds->lookback_days += opts->previous_days;
   }
   ds->subjects_rows = true;
+  ds->subjects_split = true;
   ld.ds = ds;
   harm_status st = read_source(&ld, src);
   ds = ld.ds; /* the parallel reader hands back a merged dataset */
@@ -282,6 +283,7 @@ void harm_dataset_free(harm_dataset *ds) {
   harm__free(ds->source);
   harm__spares_free(&ds->spares);
   harm__strpool_free(&ds->subjects);
+  harm__free(ds->subject_hi);
   harm__strpool_free(&ds->codes);
   harm__strpool_free(&ds->areas);
   harm__strpool_free(&ds->oids);

@@ -233,6 +233,28 @@ bool harm__ingest_renumber(harm_dataset *ds, harm_dataset **parts,
  * column `column` (0 and NULL: the whole file). */
 harm_status harm__ingest_too_many(loader *ld, size_t line, const char *column,
                                   const char *what);
+/* ---- keyed.c: subject ids as keys in the records (subjects_split) ------ */
+
+/* Records sorted per block of harm__ingest_key_block (65,536 at most;
+ * tests lower it) before the blocks are merged a range of about
+ * harm__ingest_key_range records (65,536; tests lower it) at a time. */
+extern size_t harm__ingest_key_block;
+extern size_t harm__ingest_key_range;
+/* Moves ds's ids from its records' keys into its pool of rows (one string
+ * per record, record i naming string i), as if appended there; nothing
+ * to do when ds is not split. False on allocation failure (ds is then
+ * unchanged). */
+bool harm__ingest_unsplit(harm_dataset *ds);
+/* Makes out, the dictionary of the ids of every record of all[0..np)
+ * (every part split), each once in bytewise order, sorting each part's
+ * records (and their keys) in place by key, blocks on up to `threads`
+ * threads, then merging the blocks: each record's subject becomes its
+ * id's number, and the parts are split no more. Record order within a
+ * part changes. False on allocation failure (records and keys still
+ * paired: the parts stay split). */
+bool harm__ingest_sort_keyed(harm_dataset *const *all, size_t np,
+                             unsigned threads, harm__strpool *out);
+
 /* Replaces every subject id of ds by its keyed pseudonym. */
 harm_status harm__ingest_pseudonymise(loader *ld, harm_dataset *ds);
 

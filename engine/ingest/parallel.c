@@ -62,6 +62,7 @@ static harm_dataset *new_partial(const harm_dataset *like) {
     ds->has_place_type = like->has_place_type;
     ds->previous_days = like->previous_days;
     ds->subjects_rows = true;
+    ds->subjects_split = true;
   }
   return ds;
 }

@@ -109,7 +109,9 @@ static bool passes_filters(const loader *ld, const harm__csv_record *rec) {
  * most (see push_rec). */
 enum { ROW_ID_ROOM = 32 };
 
-/* Stores a kept record, its subject (s, len) appended to the row pool.
+/* Stores a kept record, its subject (s, len) kept as a key in the record
+ * and subject_hi (see harm_dataset.subjects_split) or appended to the row
+ * pool.
  * With as_of = latest, records (and their subject strings) that fell out
  * of the window are dropped whenever the count has grown by half since
  * the last compaction (each record is moved about three times at most),
@@ -141,7 +143,8 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
        * it has at most 16 (the pool then keeps keys, not bytes). The room
        * only saves copies: without it the pool grows as before, so a
        * failure here is not one of the run's. */
-      if (!ds->cap_recs && ds->subjects_rows && cap < UINT32_MAX) {
+      if (!ds->cap_recs && ds->subjects_rows && !ds->subjects_split &&
+          cap < UINT32_MAX) {
         size_t per_id = len <= 16               ? 0
                         : len + 2 < ROW_ID_ROOM ? len + 2
                                                 : ROW_ID_ROOM;
@@ -153,6 +156,13 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
         return false;
       }
       ds->recs = recs;
+      if (ds->subjects_split) {
+        uint32_t *hi = harm__reallocarray(ds->subject_hi, cap, sizeof *hi);
+        if (!hi) {
+          return false;
+        }
+        ds->subject_hi = hi;
+      }
       if (ld->opts->keep_offence_ids) {
         uint32_t *o = harm__reallocarray(ds->oid, cap, sizeof *o);
         if (!o) {
@@ -170,9 +180,18 @@ static bool push_rec(loader *ld, harm__rec *r, uint32_t oid, harm__place_ref pr,
       ds->cap_recs = cap;
     }
   }
-  r->subject = harm__strpool_append(&ds->subjects, s, len);
-  if (r->subject == HARM__STRPOOL_FAIL) {
-    return false;
+  if (ds->subjects_split && len <= 8) {
+    uint64_t k = harm__strpool_key(s, len);
+    r->subject = (uint32_t)k;
+    ds->subject_hi[ds->n_recs] = (uint32_t)(k >> 32);
+  } else {
+    if (!harm__ingest_unsplit(ds)) {
+      return false;
+    }
+    r->subject = harm__strpool_append(&ds->subjects, s, len);
+    if (r->subject == HARM__STRPOOL_FAIL) {
+      return false;
+    }
   }
   if (ds->oid) {
     ds->oid[ds->n_recs] = oid;

@@ -52,7 +52,8 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
   /* A pool of one subject string per record (in record order) is
    * compacted with the records, so a file sorted by date keeps only the
    * ids of rows still in the window, not of every row read. */
-  harm__strpool *sp = ds->subjects_rows ? &ds->subjects : NULL;
+  harm__strpool *sp =
+      ds->subjects_rows && !ds->subjects_split ? &ds->subjects : NULL;
   size_t at = SIZE_MAX; /* where the next moved string goes, once moving */
   for (size_t i = 0; i < ds->n_recs; i++) {
     if (ds->recs[i].date >= start) {
@@ -63,6 +64,9 @@ void harm__ingest_compact(harm_dataset *ds, int64_t start) {
         ds->pref[j] = ds->pref[i];
       }
       harm__rec r = ds->recs[i];
+      if (ds->subjects_split) {
+        ds->subject_hi[j] = ds->subject_hi[i]; /* the key moves whole */
+      }
       /* Until the first dropped record nothing moves (a row pool's index
        * is the record's position), which is the usual case in a file not
        * sorted by date. */

@@ -8,15 +8,21 @@
  * records (each subject's facts and entries), in strict mode and not.
  * With records_in_parts the parallel read leaves its records in the
  * threads' arrays and the release build reads them there.
- * Byte 0 picks the chunk size (1-64), byte 1 the thread count, strict
- * mode and records_in_parts; the rest is the CSV. Aborts on any
- * difference. */
+ * Subject ids of up to 8 bytes are sorted in the records themselves: the
+ * parallel read does it in blocks of 1 to 4 records and ranges of 1 to 4
+ * (every pass on every thread), the one-thread read in one block and one
+ * range. Byte 0 picks the chunk size (1-64) and the block size, byte 1
+ * the thread count, strict mode, records_in_parts and the range size;
+ * the rest is the CSV. Aborts on any difference. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <harmrank.h>
+
+#include "core/internal.h"
+#include "ingest/loader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -137,7 +143,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   bool in_parts = (data[1] & 0x40) != 0;
   const char *csv = (const char *)data + 2;
   size_t len = size - 2;
+  harm__ingest_key_block = harm__ingest_key_range = (size_t)1 << 16;
+  harm__par_min = 65536;
   out one = read_csv(csv, len, 1, 0, strict, false);
+  harm__ingest_key_block = 1 + (size_t)(data[0] >> 6);
+  harm__ingest_key_range = 1 + (size_t)((data[1] >> 2) & 3);
+  harm__par_min = 1;
   out many = read_csv(csv, len, threads, chunk, strict, in_parts);
   if (one.len != many.len || memcmp(one.p, many.p, one.len) != 0) {
     fprintf(stderr,

@@ -15,6 +15,7 @@
 
 #include "core/internal.h"
 #include "ingest/dataset.h"
+#include "ingest/loader.h"
 
 /* Day numbers used below, each checked with GNU date
  * ($(( $(date -u -d D +%s) / 86400 ))):
@@ -1759,6 +1760,128 @@ Test(ingest, keyed_rows_compacted_then_turned_into_strings) {
   keyed_rows_case(98500, "LONG-ID-%04d");
   keyed_rows_case(30000, "LONG-ID-%04d");
   keyed_rows_case(98500, "A-MUCH-LONGER-ID-%04d");
+}
+
+/* Subject ids of up to 8 bytes are kept as keys in the records and the
+ * records themselves sorted by them (blocks bucketed by key range, then
+ * each range sorted across the blocks: harm__ingest_sort_keyed). Rows
+ * with ids drawn from `distinct` values (lengths 1 to 8 bytes, or all 8
+ * with `fixed`; bytes >= 0x80 included) over 1,000 days, read on 1 to 3
+ * threads in small chunks, in parts or in one array, with blocks and
+ * ranges of every size down to 1 record: the dictionary is every id
+ * once in strcmp order, and the (id, date) pairs the records name are
+ * exactly the rows', both worked out here from the rows as written. */
+typedef struct id_day {
+  const char *id;
+  harm_date day;
+} id_day;
+
+static int cmp_id_day(const void *a, const void *b) {
+  const id_day *x = a, *y = b;
+  int c = strcmp(x->id, y->id);
+  return c ? c : (x->day > y->day) - (x->day < y->day);
+}
+
+static void keyed_sort_case(size_t rows, size_t distinct, bool fixed) {
+  size_t cap = rows * 64 + 128, n = 0;
+  char *csv = malloc(cap);
+  n += (size_t)snprintf(csv, cap,
+                        "offence_id,offender_id,offence_code,"
+                        "offence_date,victim_id\n");
+  char **pool = malloc(distinct * sizeof *pool);
+  uint64_t x = 88172645463325252u;
+  for (size_t d = 0; d < distinct; d++) {
+    char id[9];
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    size_t len = fixed ? 8 : 1 + x % 8;
+    for (size_t b = 0; b < len; b++) {
+      /* Letters, digits and a byte >= 0x80; never a comma or quote. */
+      static const char alphabet[] = "AN0179z\xc3";
+      id[b] = alphabet[(x >> (8 + 3 * b)) % 8];
+    }
+    id[len] = '\0';
+    pool[d] = strdup(id);
+  }
+  harm_date d0;
+  cr_assert(harm_date_parse("2023-01-01", 10, HARM_DATE_YMD, &d0));
+  id_day *want = malloc(rows * sizeof *want);
+  for (size_t i = 0; i < rows; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    want[i] = (id_day){pool[x % distinct], d0 + (harm_date)((x >> 20) % 1000)};
+    char date[11];
+    harm_date_format_iso(want[i].day, date);
+    n += (size_t)snprintf(csv + n, cap - n, "C%zu,%s,8N,%s,V%zu\n", i,
+                          want[i].id, date, i % 77);
+  }
+  qsort(want, rows, sizeof *want, cmp_id_day);
+  char **dict = malloc(rows * sizeof *dict);
+  size_t nd = 0;
+  for (size_t i = 0; i < rows; i++) {
+    if (nd == 0 || strcmp(want[i].id, dict[nd - 1]) != 0) {
+      dict[nd++] = (char *)want[i].id;
+    }
+  }
+  static const size_t sizes[][2] = {{1, 5000}, {7, 5}, {64, 1}, {65536, 65536}};
+  id_day *got = malloc(rows * sizeof *got);
+  /* (Every pass runs on every thread asked for, however few the rows.) */
+  harm__par_min = 1;
+  for (unsigned threads = 1; threads <= 3; threads++) {
+    for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+      harm__ingest_key_block = sizes[z][0];
+      harm__ingest_key_range = sizes[z][1];
+      harm_ingest_opts o = HARM_INGEST_OPTS_INIT;
+      o.threads = threads;
+      o.min_chunk_bytes = 4096;
+      o.lookback_days = 2000;
+      o.records_in_parts = z % 2 == 1;
+      harm_dataset *ds = NULL;
+      harm_error err = HARM_ERROR_INIT;
+      cr_assert_eq(harm_ingest_buffer("t.csv", csv, n, &o, &ds, &err), HARM_OK,
+                   "%s", err.message);
+      cr_assert_eq(harm_dataset_n_subjects(ds), nd);
+      for (size_t i = 0; i < nd; i++) {
+        cr_assert_str_eq(harm_dataset_subject_id(ds, i, NULL), dict[i],
+                         "%u threads, sizes %zu: id %zu", threads, z, i);
+      }
+      size_t m = 0;
+      for (size_t sg = 0; sg < harm__ds_nseg(ds); sg++) {
+        size_t len;
+        const harm__rec *r = harm__ds_seg(ds, sg, &len);
+        for (size_t i = 0; i < len && m < rows; i++) {
+          cr_assert_lt(r[i].subject, nd);
+          got[m++] = (id_day){harm_dataset_subject_id(ds, r[i].subject, NULL),
+                              r[i].date};
+        }
+      }
+      cr_assert_eq(m, rows, "%u threads, sizes %zu", threads, z);
+      qsort(got, m, sizeof *got, cmp_id_day);
+      for (size_t i = 0; i < rows; i++) {
+        cr_assert(strcmp(got[i].id, want[i].id) == 0 &&
+                      got[i].day == want[i].day,
+                  "%u threads, sizes %zu: pair %zu is (%s, %d), want (%s, %d)",
+                  threads, z, i, got[i].id, (int)got[i].day, want[i].id,
+                  (int)want[i].day);
+      }
+      harm_dataset_free(ds);
+    }
+  }
+  harm__ingest_key_block = harm__ingest_key_range = (size_t)1 << 16;
+  harm__par_min = 65536;
+  for (size_t d = 0; d < distinct; d++) {
+    free(pool[d]);
+  }
+  free(pool);
+  free(dict);
+  free(got);
+  free(want);
+  free(csv);
+}
+
+Test(ingest, records_sorted_on_their_keys_name_their_own_ids, .timeout = 120) {
+  keyed_sort_case(20000, 3000, false); /* ids of 1 to 8 bytes: offsets */
+  keyed_sort_case(20000, 3000, true);  /* all of 8 bytes: a stride */
+  keyed_sort_case(20000, 3, false);    /* few ids: ranges of equal bounds */
+  keyed_sort_case(3, 3, false);        /* fewer rows than a range */
 }
 
 /* A record holds its code and area in 16 bits: 65,535 distinct codes (or

@@ -13,6 +13,7 @@
 
 #include "core/internal.h"
 #include "ingest/dataset.h"
+#include "ingest/loader.h"
 #include "score/matrix.h"
 
 static uint64_t state = 20261123;
@@ -23,8 +24,8 @@ static uint64_t next(void) { /* splitmix64 */
   return z ^ (z >> 31);
 }
 
-static char *make_csv(size_t rows, size_t *len) {
-  size_t cap = rows * 64 + 128, n = 0;
+static char *make_csv_ids(size_t rows, size_t *len, const char *prefix) {
+  size_t cap = rows * (64 + strlen(prefix)) + 128, n = 0;
   char *buf = malloc(cap);
   n += (size_t)snprintf(buf, cap,
                         "offence_id,offender_id,offence_code,offence_date,"
@@ -34,13 +35,17 @@ static char *make_csv(size_t rows, size_t *len) {
     /* Some crimes are shared (co-offenders), some rows repeated. */
     uint64_t crime = next() % (rows * 3 / 4);
     n += (size_t)snprintf(
-        buf + n, cap - n, "C%llu,N%llu,%s,2026-%02d-%02d,V%llu\n",
-        (unsigned long long)crime, (unsigned long long)(next() % 20000),
+        buf + n, cap - n, "C%llu,%s%llu,%s,2026-%02d-%02d,V%llu\n",
+        (unsigned long long)crime, prefix, (unsigned long long)(next() % 20000),
         codes[next() % 6], (int)(next() % 12) + 1, (int)(next() % 28) + 1,
         (unsigned long long)(next() % 30000));
   }
   *len = n;
   return buf;
+}
+
+static char *make_csv(size_t rows, size_t *len) {
+  return make_csv_ids(rows, len, "N");
 }
 
 /* Spare blocks a matrix or dataset still holds. */
@@ -266,127 +271,137 @@ Test(matrix, records_in_parts_score_like_one_array) {
    * copy): a read of anything handed back shows as zeros in the scores,
    * facts or ids compared below. */
   harm__shed_step = 700;
-  size_t len;
-  char *csv = make_csv(120000, &len);
-  /* An area column: the parts' area numbers must be renumbered too. */
-  size_t cap = len + 120000 * 4 + 16, n = 0;
-  char *with_area = malloc(cap);
-  const char *p = csv;
-  for (size_t line = 0; p < csv + len; line++) {
-    const char *nl = memchr(p, '\n', (size_t)(csv + len - p));
-    n += (size_t)snprintf(with_area + n, cap - n, "%.*s,%s\n", (int)(nl - p), p,
-                          line ? (const char *[]){"N", "S", "E", "W"}[line % 4]
-                               : "area");
-    p = nl + 1;
-  }
+  /* Offender ids of up to 6 bytes, kept as keys in the records and
+   * sorted there (small blocks and ranges: many of each), or (the second
+   * round) of 10 or more, in the pools of rows. */
+  harm__ingest_key_block = 5000;
+  harm__ingest_key_range = 3000;
   harm_weights *w = load_weights();
-  harm_error err = HARM_ERROR_INIT;
-  static const unsigned char key[] = "0123456789abcdef-key";
-  for (int pseudo = 0; pseudo < 2; pseudo++) {
-    double *ref = NULL;
-    char **ref_ids = NULL;
-    size_t n_ref = 0;
-    static const unsigned counts[] = {1, 2, 3, 4};
-    for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
-      harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
-      io.threads = counts[c];
-      io.min_chunk_bytes = 4096;
-      /* The subjects' new numbers into the records, or (3 threads) into
-       * a map first, as for more rows than harm__ingest_direct_max. */
-      harm__ingest_direct_max = counts[c] == 3 ? 0 : (size_t)1 << 22;
-      io.lookback_days = 120; /* as_of = latest: chunks drop rows */
-      io.records_in_parts = c > 0;
-      if (pseudo) {
-        io.pseudonym_key = key;
-        io.pseudonym_key_len = sizeof key - 1;
+  for (int long_ids = 0; long_ids < 2; long_ids++) {
+    size_t len;
+    char *csv = make_csv_ids(120000, &len, long_ids ? "OFFENDER-N" : "N");
+    /* An area column: the parts' area numbers must be renumbered too. */
+    size_t cap = len + 120000 * 4 + 16, n = 0;
+    char *with_area = malloc(cap);
+    const char *p = csv;
+    for (size_t line = 0; p < csv + len; line++) {
+      const char *nl = memchr(p, '\n', (size_t)(csv + len - p));
+      n += (size_t)snprintf(
+          with_area + n, cap - n, "%.*s,%s\n", (int)(nl - p), p,
+          line ? (const char *[]){"N", "S", "E", "W"}[line % 4] : "area");
+      p = nl + 1;
+    }
+    harm_error err = HARM_ERROR_INIT;
+    static const unsigned char key[] = "0123456789abcdef-key";
+    for (int pseudo = 0; pseudo < 2; pseudo++) {
+      double *ref = NULL;
+      char **ref_ids = NULL;
+      size_t n_ref = 0;
+      static const unsigned counts[] = {1, 2, 3, 4};
+      for (size_t c = 0; c < sizeof counts / sizeof *counts; c++) {
+        harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+        io.threads = counts[c];
+        io.min_chunk_bytes = 4096;
+        /* The subjects' new numbers into the records, or (3 threads) into
+         * a map first, as for more rows than harm__ingest_direct_max. */
+        harm__ingest_direct_max = counts[c] == 3 ? 0 : (size_t)1 << 22;
+        io.lookback_days = 120; /* as_of = latest: chunks drop rows */
+        io.records_in_parts = c > 0;
+        if (pseudo) {
+          io.pseudonym_key = key;
+          io.pseudonym_key_len = sizeof key - 1;
+        }
+        harm_dataset *ds = NULL;
+        cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
+                     HARM_OK, "%s", err.message);
+        /* In parts, the pools' sort's keys and order are kept for the
+         * release build, which takes or frees them; records sorted on
+         * their own keys leave none. */
+        cr_assert_eq(spares_left(&ds->spares), c > 0 && long_ids ? 2u : 0u,
+                     "%u threads", counts[c]);
+        harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
+        mo.weights = w;
+        mo.threads = counts[c];
+        mo.half_life_days = 30;
+        mo.attribution = HARM_ATTR_SPLIT;
+        harm_matrix *m = NULL;
+        /* The reference scatters into 256 buckets at most, the others into
+         * 2048 (with fewer subjects than that, a bucket each). */
+        harm__agg_bucket_recs = c == 0 ? 16384 : 8;
+        if (c == 0) {
+          cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
+        } else {
+          harm_error e2 = HARM_ERROR_INIT;
+          cr_assert_eq(harm_matrix_build(ds, &mo, &m, &e2), HARM_ERR_USAGE,
+                       "%u threads: the records were not left in parts",
+                       counts[c]);
+          cr_assert_null(m);
+          cr_assert_eq(harm_matrix_build_release(ds, &mo, &m, &err), HARM_OK);
+          cr_assert_eq(spares_left(&ds->spares), 0u);
+        }
+        harm_accounting a = harm_matrix_accounting(m);
+        cr_assert_eq(a.read, 120000);
+        cr_assert_eq(a.read, a.scored + a.duplicates + a.filtered +
+                                 a.outside_window + a.future_dated +
+                                 a.rejected);
+        cr_assert_gt(a.scored, 20000);
+        harm_scores *s = NULL;
+        cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
+        char **ids = NULL;
+        double *t = score_table(ds, s, &ids);
+        size_t k = harm_scores_count(s);
+        if (c == 0) {
+          ref = t;
+          ref_ids = ids;
+          n_ref = k;
+        } else {
+          cr_assert_eq(k, n_ref, "%u threads, pseudonyms %d", counts[c],
+                       pseudo);
+          cr_assert(memcmp(t, ref, k * PCOLS * sizeof *t) == 0,
+                    "%u threads, pseudonyms %d: scores differ", counts[c],
+                    pseudo);
+          for (size_t i = 0; i < k; i++) {
+            cr_assert_str_eq(ids[i], ref_ids[i]);
+            free(ids[i]);
+          }
+          free(ids);
+          free(t);
+        }
+        harm_scores_free(s);
+        harm_matrix_free(m);
+        harm_dataset_free(ds);
       }
+      for (size_t i = 0; i < n_ref; i++) {
+        free(ref_ids[i]);
+      }
+      free(ref_ids);
+      free(ref);
+    }
+    /* Offence ids, and places read from a place column (here the area
+     * column), need the one array: the option is ignored. */
+    for (int need = 0; need < 2; need++) {
+      harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
+      io.threads = 2;
+      io.min_chunk_bytes = 4096;
+      io.records_in_parts = true;
+      io.keep_offence_ids = need == 0;
+      io.read_places = need == 1;
+      io.columns.place = "area";
       harm_dataset *ds = NULL;
       cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
-                   HARM_OK, "%s", err.message);
-      /* In parts, the subjects sort's keys and order are kept for the
-       * release build, which takes or frees them. */
-      cr_assert_eq(spares_left(&ds->spares), c > 0 ? 2u : 0u, "%u threads",
-                   counts[c]);
-      harm_matrix_opts mo = HARM_MATRIX_OPTS_INIT;
-      mo.weights = w;
-      mo.threads = counts[c];
-      mo.half_life_days = 30;
-      mo.attribution = HARM_ATTR_SPLIT;
+                   HARM_OK);
+      cr_assert_eq(harm_dataset_has_places(ds), need == 1);
       harm_matrix *m = NULL;
-      /* The reference scatters into 256 buckets at most, the others into
-       * 2048 (with fewer subjects than that, a bucket each). */
-      harm__agg_bucket_recs = c == 0 ? 16384 : 8;
-      if (c == 0) {
-        cr_assert_eq(harm_matrix_build(ds, &mo, &m, &err), HARM_OK);
-      } else {
-        harm_error e2 = HARM_ERROR_INIT;
-        cr_assert_eq(harm_matrix_build(ds, &mo, &m, &e2), HARM_ERR_USAGE,
-                     "%u threads: the records were not left in parts",
-                     counts[c]);
-        cr_assert_null(m);
-        cr_assert_eq(harm_matrix_build_release(ds, &mo, &m, &err), HARM_OK);
-        cr_assert_eq(spares_left(&ds->spares), 0u);
-      }
-      harm_accounting a = harm_matrix_accounting(m);
-      cr_assert_eq(a.read, 120000);
-      cr_assert_eq(a.read, a.scored + a.duplicates + a.filtered +
-                               a.outside_window + a.future_dated + a.rejected);
-      cr_assert_gt(a.scored, 20000);
-      harm_scores *s = NULL;
-      cr_assert_eq(harm_score_compute(m, w, NULL, &s, &err), HARM_OK);
-      char **ids = NULL;
-      double *t = score_table(ds, s, &ids);
-      size_t k = harm_scores_count(s);
-      if (c == 0) {
-        ref = t;
-        ref_ids = ids;
-        n_ref = k;
-      } else {
-        cr_assert_eq(k, n_ref, "%u threads, pseudonyms %d", counts[c], pseudo);
-        cr_assert(memcmp(t, ref, k * PCOLS * sizeof *t) == 0,
-                  "%u threads, pseudonyms %d: scores differ", counts[c],
-                  pseudo);
-        for (size_t i = 0; i < k; i++) {
-          cr_assert_str_eq(ids[i], ref_ids[i]);
-          free(ids[i]);
-        }
-        free(ids);
-        free(t);
-      }
-      harm_scores_free(s);
+      cr_assert_eq(harm_matrix_build(ds, NULL, &m, &err), HARM_OK,
+                   "%s: the records were left in parts",
+                   need ? "places" : "offence ids");
       harm_matrix_free(m);
       harm_dataset_free(ds);
     }
-    for (size_t i = 0; i < n_ref; i++) {
-      free(ref_ids[i]);
-    }
-    free(ref_ids);
-    free(ref);
-  }
-  /* Offence ids, and places read from a place column (here the area
-   * column), need the one array: the option is ignored. */
-  for (int need = 0; need < 2; need++) {
-    harm_ingest_opts io = HARM_INGEST_OPTS_INIT;
-    io.threads = 2;
-    io.min_chunk_bytes = 4096;
-    io.records_in_parts = true;
-    io.keep_offence_ids = need == 0;
-    io.read_places = need == 1;
-    io.columns.place = "area";
-    harm_dataset *ds = NULL;
-    cr_assert_eq(harm_ingest_buffer("t.csv", with_area, n, &io, &ds, &err),
-                 HARM_OK);
-    cr_assert_eq(harm_dataset_has_places(ds), need == 1);
-    harm_matrix *m = NULL;
-    cr_assert_eq(harm_matrix_build(ds, NULL, &m, &err), HARM_OK,
-                 "%s: the records were left in parts",
-                 need ? "places" : "offence ids");
-    harm_matrix_free(m);
-    harm_dataset_free(ds);
+    free(with_area);
+    free(csv);
   }
   harm_weights_free(w);
-  free(with_area);
-  free(csv);
 }
 
 /* Sum of every score's harm and offences of a matrix's scores. */
