@@ -12,6 +12,7 @@
 
 #include "core/internal.h"
 #include "harmrank/people.h"
+#include "ingest/dataset.h"
 #include "ingest/subjects.h"
 #include "score/people_matrix.h"
 
@@ -502,9 +503,16 @@ static harm_status pb_score(pbuild *b) {
     }
   }
   const harm_matrix *like = b->src[0] ? b->sm[0] : b->sm[1];
+  const char *over = NULL;
   harm_status st = harm__matrix_people(p->ds, p->n, rows, n_rows, b->facts,
-                                       like, &p->matrix);
+                                       like, &p->matrix, &over);
   harm__free(rows);
+  if (st == HARM_ERR_LIMIT && over && strcmp(over, "offences") != 0) {
+    return harm__fail(b->err, st, "people", NULL, 0, NULL,
+                      "more than %u distinct %s in the offender and victim "
+                      "rows together: at most %u can be scored",
+                      HARM__REC_MAX_INDEX, over, HARM__REC_MAX_INDEX);
+  }
   if (st != HARM_OK) {
     return st == HARM_ERR_LIMIT
                ? harm__fail(b->err, st, "people", NULL, 0, NULL,

@@ -152,16 +152,14 @@ static harm_status map_codes(harm_matrix *m, const harm_matrix_opts *o) {
 
 enum { MAX_AGG_THREADS = 64 };
 
-/* One worker's share of the aggregation: subjects [s0, s1). */
+/* One worker's share of the aggregation: subjects [s0, s1), whose
+ * records (w sorted by subject) are [p0, p1). */
 typedef struct agg_job {
   harm_matrix *m;
   wrec *w;
   const uint32_t *wk; /* split attribution: k of each record of w, else
                          NULL (every k is 1) */
-  /* Record positions and counts in 32 bits: the window holds fewer than
-   * UINT32_MAX records (the ingest stops the run beyond that). */
-  const uint32_t *start;
-  size_t s0, s1;
+  size_t s0, s1, p0, p1;
   const harm_matrix_opts *opts;
   harm_date as_of;
   size_t dups;
@@ -198,15 +196,39 @@ static bool repeats(const wrec *prev_kept, const wrec *r) {
          prev_kept->offence == r->offence;
 }
 
+/* The end of the group of records that starts at p (all of one subject,
+ * those dedupe dropped included: after phase 1 the first of them is
+ * marked GONE and the others still name the subject), at most `end`. */
+static size_t group_end(const wrec *w, size_t p, size_t end) {
+  uint32_t s = w[p].subject;
+  size_t q = p + 1;
+  while (q < end && (w[q].subject == s || w[q].subject == GONE)) {
+    q++;
+  }
+  return q;
+}
+
+/* The records of the group [p, q) that dedupe kept: up to the mark phase
+ * 1 left (no array of lengths beside the records). */
+static size_t group_kept(const wrec *w, size_t p, size_t q) {
+  size_t k = p;
+  while (k < q && w[k].subject != GONE) {
+    k++;
+  }
+  return k - p;
+}
+
 /* Phase 1: sort each subject's records, drop repeats of (code, offence)
  * (the records kept move to the group's front; when some went, the first
  * record after them is marked GONE), count distinct codes into
  * m->row[s + 1]. */
 static int agg_phase1(void *arg) {
   agg_job *j = arg;
-  for (size_t sj = j->s0; sj < j->s1; sj++) {
-    wrec *g = j->w + j->start[sj];
-    size_t len = j->start[sj + 1] - j->start[sj];
+  for (size_t p = j->p0, q; p < j->p1; p = q) {
+    q = group_end(j->w, p, j->p1);
+    wrec *g = j->w + p;
+    size_t sj = g[0].subject;
+    size_t len = q - p;
     sort_group(g, len);
     size_t k = 0, cols = 0;
     for (size_t i = 0; i < len; i++) {
@@ -218,24 +240,12 @@ static int agg_phase1(void *arg) {
       g[k++] = g[i];
     }
     if (k < len) {
-      g[k].subject = GONE; /* the group ends here (phase 2, group_len) */
+      g[k].subject = GONE; /* the kept records end here (group_kept) */
     }
     j->kept += k;
     j->m->row[sj + 1] = (uint32_t)cols; /* cols <= k */
   }
   return 0;
-}
-
-/* Records of subject sj left after phase 1's dedupe: up to the mark it
- * left (no array of lengths beside the records). */
-static size_t group_len(const wrec *w, const uint32_t *start, size_t sj) {
-  size_t n = start[sj + 1] - start[sj];
-  const wrec *g = w + start[sj];
-  size_t k = 0;
-  while (k < n && g[k].subject != GONE) {
-    k++;
-  }
-  return k;
 }
 
 /* Runs of equal factors for the entry made of records r[0..n) (their
@@ -272,21 +282,26 @@ static int agg_phase2(void *arg) {
   double fbuf[64];
   double *factors = fbuf;
   size_t vcap = 64;
-  size_t done = j->start[j->s0]; /* w before it is handed back */
+  size_t done = j->p0; /* w before it is handed back */
+  size_t p = j->p0;    /* the next subject's first record */
   for (size_t sj = j->s0; sj < j->s1; sj++) {
     if (j->consume) {
-      /* Only whole pages inside [done, start[sj]) go: a page shared with
-       * the previous job's records or this subject's is kept. */
-      harm__shed(j->w, sizeof *j->w, &done, j->start[sj]);
+      /* Only whole pages inside [done, p) go: a page shared with the
+       * previous job's records or this subject's is kept. */
+      harm__shed(j->w, sizeof *j->w, &done, p);
     }
-    wrec *g = j->w + j->start[sj];
-    const uint32_t *gk = j->wk ? j->wk + j->start[sj] : NULL;
-    /* The records before dedupe (an upper bound for the buffers); the
-     * loop below stops at the mark phase 1 left after the ones kept. */
-    size_t len = j->start[sj + 1] - j->start[sj];
     harm_subject_facts *f = &m->facts[sj];
     f->first = f->last = HARM_DATE_NONE;
     f->area = -1;
+    if (p == j->p1 || j->w[p].subject != sj) {
+      continue; /* no record in the window */
+    }
+    size_t q = group_end(j->w, p, j->p1);
+    wrec *g = j->w + p;
+    const uint32_t *gk = j->wk ? j->wk + p : NULL;
+    /* The records before dedupe (an upper bound for the buffers); the
+     * loop below stops at the mark phase 1 left after the ones kept. */
+    size_t len = q - p;
     if (len > vcap) {
       uint64_t *v = harm__malloc(len * sizeof *v);
       double *fs = harm__malloc(len * sizeof *fs);
@@ -307,7 +322,8 @@ static int agg_phase2(void *arg) {
     size_t e = m->row[sj], n_vict = 0, first = 0;
     /* A subject's runs take at most one slot per record (its first
      * slot: its first record's position). */
-    size_t at = m->uniform ? 0 : j->start[sj];
+    size_t at = m->uniform ? 0 : p;
+    p = q;
     size_t i = 0;
     for (; i < len && g[i].subject != GONE; i++) {
       wrec *r = &g[i];
@@ -469,9 +485,11 @@ static int scatter_fill(void *arg) {
         j->w[j->at[r->subject >> j->shift]++] = x;
       }
       /* The records behind are read no more: their pages go as w's pages
-       * are first written, so the two arrays are not both resident. */
+       * are first written (every 4,096 records, at most the tests'
+       * harm__shed_step), so the two arrays are not both resident. */
       if (j->consume) {
-        harm__shed((void *)recs, sizeof *recs, &done, i + 1);
+        harm__shed_owned((void *)recs, sizeof *recs, lo, &done, i + 1,
+                         harm__shed_step < 4096 ? harm__shed_step : 4096);
       }
     }
   }
@@ -479,13 +497,12 @@ static int scatter_fill(void *arg) {
 }
 
 /* Buckets [b0, b1): each radix sorted (stable) on the subject bits below
- * `shift`, then its subjects' records counted into start[s + 1]. */
+ * `shift`. */
 typedef struct bucket_job {
   wrec *w;
   const size_t *bstart;
   size_t b0, b1;
   unsigned shift;
-  uint32_t *start;
   bool failed;
 } bucket_job;
 
@@ -525,9 +542,6 @@ static int bucket_sort(void *arg) {
     if (src != g) {
       memcpy(g, src, len * sizeof *g);
     }
-    for (size_t i = 0; i < len; i++) {
-      j->start[g[i].subject + 1]++;
-    }
   }
   harm__free(tmp);
   return 0;
@@ -548,8 +562,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   wrec *w = release ? harm__spares_take(&release->spares, w_bytes, true) : NULL;
   w = w ? w : harm__malloc(w_bytes);
   wrec **byc = NULL;
-  uint32_t *wk = NULL; /* split attribution: k per record of w */
-  uint32_t *start = NULL;
+  uint32_t *wk = NULL;   /* split attribution: k per record of w */
   size_t *ats = NULL;    /* the scatter's counts, then positions */
   size_t *bstart = NULL; /* first record of each bucket */
   harm_status st = HARM_ERR_NOMEM;
@@ -626,17 +639,6 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   if (release) {
     release_records(release);
   }
-  start = release ? harm__spares_take(&release->spares,
-                                      (n_subj + 2) * sizeof *start, false)
-                  : NULL;
-  if (start) {
-    memset(start, 0, (n_subj + 2) * sizeof *start);
-  } else {
-    start = harm__calloc(n_subj + 2, sizeof *start);
-  }
-  if (!start) {
-    goto done;
-  }
   /* Buckets in T ranges of about n / T records: each sorted by the
    * subject's remaining bits, its subjects' records counted. */
   bucket_job bjobs[HARM__PAR_MAX];
@@ -651,12 +653,8 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
         b1++;
       }
     }
-    bjobs[t] = (bucket_job){.w = w,
-                            .bstart = bstart,
-                            .b0 = b0,
-                            .b1 = b1,
-                            .shift = shift,
-                            .start = start};
+    bjobs[t] = (bucket_job){
+        .w = w, .bstart = bstart, .b0 = b0, .b1 = b1, .shift = shift};
     b0 = b1;
   }
   harm__par_run(bucket_sort, bjobs, sizeof *bjobs, TB);
@@ -664,9 +662,6 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
     if (bjobs[t].failed) {
       goto done;
     }
-  }
-  for (size_t i = 1; i <= n_subj; i++) {
-    start[i] += start[i - 1];
   }
   /* Per subject, in parallel over subject ranges: sort, dedupe, count
    * entries (phase 1); then, once offsets are known, aggregate into the
@@ -681,28 +676,28 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
   }
   agg_job jobs[MAX_AGG_THREADS];
   unsigned T = harm__par_threads(o->threads, n);
-  /* Subject ranges with about n / T records each. */
-  size_t s0 = 0;
+  /* Subject ranges with about n / T records each: each cut moved on to
+   * the next subject's first record (w is sorted by subject). */
+  size_t s0 = 0, p0 = 0;
   for (unsigned t = 0; t < T; t++) {
-    size_t target = n / T * (t + 1);
-    size_t s1 = s0;
-    if (t + 1 == T) {
-      s1 = n_subj;
-    } else {
-      while (s1 < n_subj && start[s1] < target) {
-        s1++;
-      }
+    size_t p1 = t + 1 == T ? n : n / T * (t + 1);
+    p1 = p1 < p0 ? p0 : p1;
+    while (p1 > 0 && p1 < n && w[p1].subject == w[p1 - 1].subject) {
+      p1++;
     }
+    size_t s1 = p1 < n ? w[p1].subject : n_subj;
     memset(&jobs[t], 0, sizeof jobs[t]);
     jobs[t].m = m;
     jobs[t].w = w;
-    jobs[t].start = start;
     jobs[t].s0 = s0;
     jobs[t].s1 = s1;
+    jobs[t].p0 = p0;
+    jobs[t].p1 = p1;
     jobs[t].opts = o;
     jobs[t].as_of = ds->as_of;
     jobs[t].consume = release != NULL;
     s0 = s1;
+    p0 = p1;
   }
   if (!run_jobs(jobs, T, agg_phase1)) {
     goto done;
@@ -727,10 +722,11 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
       goto done;
     }
     size_t k = 0;
-    for (size_t sj = 0; sj < n_subj; sj++) {
-      size_t len = group_len(w, start, sj);
+    for (size_t p = 0, q; p < n; p = q) {
+      q = group_end(w, p, n);
+      size_t len = group_kept(w, p, q);
       for (size_t i = 0; i < len; i++) {
-        byc[k++] = &w[start[sj] + i];
+        byc[k++] = &w[p + i];
       }
     }
     qsort(byc, scored, sizeof *byc, cmp_crime);
@@ -815,7 +811,6 @@ done:
   harm__free(w);
   harm__free(wk);
   harm__free(byc);
-  harm__free(start);
   harm__free(ats);
   harm__free(bstart);
   return st;

@@ -16,7 +16,9 @@ struct harm_matrix {
   size_t n_subjects;
   uint32_t *row; /* n_subjects + 1 offsets into the entries (fewer than
                     UINT32_MAX entries: one per kept record at most) */
-  uint32_t *col; /* column of each entry, ascending per row */
+  uint16_t *col; /* column of each entry, ascending per row (columns are
+                    some of a dataset's codes, or of two datasets' for
+                    people: at most HARM__REC_MAX_INDEX) */
   uint32_t *cnt; /* offences behind each entry */
   size_t nnz;
   /* Offence factors (decay x split) of each entry as runs of equal

@@ -196,7 +196,7 @@ static harm_status merge_runs(harm_matrix *m, const gather *g,
   for (size_t i = 0; i < g->n;) {
     const trip *t = &g->t[i];
     /* A new entry for each (person, column). */
-    m->col[nnz] = t->col;
+    m->col[nnz] = (uint16_t)t->col; /* (at most HARM__REC_MAX_INDEX) */
     m->run_at[nnz] = n_runs;
     m->run_n[nnz] = 0;
     uint64_t cnt = 0;
@@ -236,8 +236,10 @@ static harm_status merge_runs(harm_matrix *m, const gather *g,
 harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
                                 const harm__people_row *rows, size_t n_rows,
                                 const harm_subject_facts *facts,
-                                const harm_matrix *like, harm_matrix **out) {
+                                const harm_matrix *like, harm_matrix **out,
+                                const char **over) {
   *out = NULL;
+  *over = NULL;
   const harm_matrix *src[MAX_SOURCES];
   uint32_t *colmap[MAX_SOURCES] = {NULL};
   size_t n_src = 0;
@@ -248,11 +250,15 @@ harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
   st = HARM_ERR_NOMEM;
   harm_matrix *m = harm__calloc(1, sizeof *m);
   gather g = {0};
-  if (m && union_codes(src, n_src, m, colmap) &&
-      gather_runs(rows, n_rows, src, colmap, &g) &&
-      alloc_people_matrix(m, people_ds, n_people, facts, like, g.n)) {
+  bool codes = m && union_codes(src, n_src, m, colmap);
+  if (codes && m->codes.n > HARM__REC_MAX_INDEX) {
+    st = HARM_ERR_LIMIT; /* (a column is 16 bits: harm_matrix.col) */
+    *over = "offence codes";
+  } else if (codes && gather_runs(rows, n_rows, src, colmap, &g) &&
+             alloc_people_matrix(m, people_ds, n_people, facts, like, g.n)) {
     /* Row offsets are 32-bit (harm_matrix.row): at most g.n entries. */
     st = g.n < UINT32_MAX ? merge_runs(m, &g, n_people) : HARM_ERR_LIMIT;
+    *over = st == HARM_ERR_LIMIT ? "offences" : NULL;
   }
   for (size_t k = 0; k < n_src; k++) {
     harm__free(colmap[k]);

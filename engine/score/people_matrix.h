@@ -23,13 +23,16 @@ typedef struct harm__people_row {
  * (decay, split) of every source row mapped to p, as those aggregates
  * made them, so scoring it adds exactly the units the sources' scores
  * add. facts[p] are the person's facts (copied). Window, options and
- * accounting are those of `like`. Returns HARM_OK or HARM_ERR_NOMEM (or
- * HARM_ERR_LIMIT when a person has more than 2^32 - 1 offences).
+ * accounting are those of `like`. Returns HARM_OK or HARM_ERR_NOMEM, or
+ * HARM_ERR_LIMIT with *over naming what there are too many of: offences
+ * of one person (more than 2^32 - 1), or offence codes across the
+ * sources (more than HARM__REC_MAX_INDEX: a column is 16 bits).
  * Ownership: *out is new (harm_matrix_free); it borrows people_ds. */
 harm_status harm__matrix_people(const harm_dataset *people_ds, size_t n_people,
                                 const harm__people_row *rows, size_t n_rows,
                                 const harm_subject_facts *facts,
-                                const harm_matrix *like, harm_matrix **out);
+                                const harm_matrix *like, harm_matrix **out,
+                                const char **over);
 
 /* The distinct crimes (offence id hashes) each subject of m was scored
  * for, by the aggregate's own code map and dedupe: *subject and *offence
