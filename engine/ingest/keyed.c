@@ -27,9 +27,11 @@ bool harm__ingest_unsplit(harm_dataset *ds) {
     return true;
   }
   harm__strpool *sp = &ds->subjects;
-  bool ok =
-      ds->n_recs < UINT32_MAX - 1 &&
-      (!ds->n_recs || harm__strpool_reserve_rows(sp, (uint32_t)ds->n_recs, 0));
+  /* Room for as many rows as the records have, as a pool of rows gets
+   * from the reader (the rows keep coming). */
+  bool ok = ds->cap_recs < UINT32_MAX - 1 &&
+            (!ds->cap_recs ||
+             harm__strpool_reserve_rows(sp, (uint32_t)ds->cap_recs, 0));
   for (size_t i = 0; ok && i < ds->n_recs; i++) {
     uint64_t k = rec_key(ds->recs, ds->subject_hi, i);
     uint64_t w = __builtin_bswap64(k);
