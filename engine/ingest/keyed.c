@@ -167,7 +167,8 @@ static int cmp_key(const void *pa, const void *pb, void *ctx) {
 typedef struct range_buf {
   size_t cap;
   uint64_t *keys, *kbuf;
-  uint32_t *ord, *vbuf, *pos;
+  uint32_t *ord, *vbuf;
+  uint64_t *pos; /* block k's record i: k * B + i */
 } range_buf;
 
 static bool range_room(range_buf *rb, size_t n) {
@@ -220,7 +221,7 @@ static bool merge_range(merge_job *j, size_t r, range_buf *rb) {
     const key_block *bk = &j->b[k];
     for (size_t i = bk->start[r]; i < bk->start[r + 1]; i++) {
       rb->keys[m] = rec_key(bk->r, bk->hi, i);
-      rb->pos[m++] = (uint32_t)(k * j->B + i);
+      rb->pos[m++] = (uint64_t)k * j->B + i;
     }
   }
   /* Sorted words left packed (a key's ranks above its index): equal
@@ -234,7 +235,7 @@ static bool merge_range(merge_job *j, size_t r, range_buf *rb) {
   const uint64_t low = pk.words ? ((uint64_t)1 << pk.ibits) - 1 : 0;
   for (size_t q = 0; q < m; q++) {
     bool fresh;
-    uint32_t g;
+    uint64_t g;
     if (pk.words) {
       uint64_t w = pk.words[q];
       fresh = q == 0 || w >> pk.ibits != pk.words[q - 1] >> pk.ibits;
@@ -326,7 +327,7 @@ bool harm__ingest_sort_keyed(harm_dataset *const *all, size_t np,
     total += all[k]->n_recs;
   }
   key_block *b = harm__calloc(nb + 1, sizeof *b);
-  bool ok = b && total < UINT32_MAX && nb * B < UINT32_MAX;
+  bool ok = b && total < UINT32_MAX;
   for (size_t k = 0, m = 0; ok && k < np; k++) {
     for (size_t i = 0; i < all[k]->n_recs; i += B) {
       size_t n = all[k]->n_recs - i < B ? all[k]->n_recs - i : B;

@@ -250,8 +250,9 @@ bool harm__ingest_unsplit(harm_dataset *ds);
  * records (and their keys) in place by key, blocks on up to `threads`
  * threads, then merging the blocks: each record's subject becomes its
  * id's number, and the parts are split no more. Record order within a
- * part changes. False on allocation failure (records and keys still
- * paired: the parts stay split). */
+ * part changes. False on allocation failure: the records' subjects are
+ * then part numbers, part keys, and the parts are fit only to be freed
+ * (the read stops). */
 bool harm__ingest_sort_keyed(harm_dataset *const *all, size_t np,
                              unsigned threads, harm__strpool *out);
 

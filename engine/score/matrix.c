@@ -799,8 +799,7 @@ static harm_status build(harm_matrix *m, const harm_matrix_opts *o,
 done:
   if (st == HARM_OK && release) {
     /* Read no more: w's address space becomes a spare block for the
-     * scores (phase 2 handed its pages back as it went). The two
-     * per-subject arrays, 4 bytes an entry, are freed below. */
+     * scores (phase 2 handed its pages back as it went). */
     harm__spares_put(&m->spares, w, w_bytes);
     w = NULL;
   }

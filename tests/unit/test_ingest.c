@@ -1847,7 +1847,9 @@ static void keyed_sort_case(size_t rows, size_t distinct, bool fixed) {
       for (size_t sg = 0; sg < harm__ds_nseg(ds); sg++) {
         size_t len;
         const harm__rec *r = harm__ds_seg(ds, sg, &len);
-        for (size_t i = 0; i < len && m < rows; i++) {
+        cr_assert_leq(m + len, rows, "%u threads, sizes %zu: too many records",
+                      threads, z);
+        for (size_t i = 0; i < len; i++) {
           cr_assert_lt(r[i].subject, nd);
           got[m++] = (id_day){harm_dataset_subject_id(ds, r[i].subject, NULL),
                               r[i].date};
