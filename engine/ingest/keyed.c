@@ -14,7 +14,7 @@
 #include "ingest/loader.h"
 
 size_t harm__ingest_key_block = (size_t)1 << 16;
-size_t harm__ingest_key_range = (size_t)1 << 16;
+size_t harm__ingest_key_range = (size_t)1 << 14;
 
 /* Record i's key (see harm_dataset.subjects_split). */
 static inline uint64_t rec_key(const harm__rec *r, const uint32_t *hi,

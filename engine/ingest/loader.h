@@ -235,9 +235,10 @@ harm_status harm__ingest_too_many(loader *ld, size_t line, const char *column,
                                   const char *what);
 /* ---- keyed.c: subject ids as keys in the records (subjects_split) ------ */
 
-/* Records sorted per block of harm__ingest_key_block (65,536 at most;
- * tests lower it) before the blocks are merged a range of about
- * harm__ingest_key_range records (65,536; tests lower it) at a time. */
+/* Records put in range order per block of harm__ingest_key_block
+ * (65,536; tests lower it), then sorted a range of about
+ * harm__ingest_key_range records (16,384: each merge job's scratch, 32
+ * bytes a record, stays near 0.5 MiB; tests lower it) at a time. */
 extern size_t harm__ingest_key_block;
 extern size_t harm__ingest_key_range;
 /* Moves ds's ids from its records' keys into its pool of rows (one string
