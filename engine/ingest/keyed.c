@@ -68,27 +68,61 @@ typedef struct key_block {
  * the blocks' range starts, 4 bytes a block and range, stay small beside
  * the records: 1 MiB at 33 million), the bounds picked from SAMPLES keys
  * of each block. Equal keys are always in one range. */
-enum { SAMPLES = 64, MAX_RANGES = 1024 };
+enum { SAMPLES = 64, MAX_RANGES = 1024, CELLS = 1 << 16 };
 
+/* The ranges, and a table to find a key's range fast: the sampled keys'
+ * span [kmin, kmin + (CELLS << shift)) cut into CELLS cells, lut[c] the
+ * bounds below cell c's first key (lut[CELLS]: all of them). */
 typedef struct key_ranges {
   const uint64_t *cut; /* R - 1 bounds, ascending (repeats allowed) */
   size_t R;
+  uint64_t kmin, kmax;
+  unsigned shift;
+  uint32_t *lut; /* CELLS + 1 */
 } key_ranges;
 
-/* The range of key k: the bounds at or below it (a binary search with
- * no branch on the keys, which would be mispredicted half the time). */
+/* The range of key k: the number of bounds at or below it. The bounds
+ * below its cell's first key are lut[c]; the few (most often none) in
+ * the cell are counted one by one. */
 static size_t range_of(const key_ranges *kr, uint64_t k) {
-  const uint64_t *p = kr->cut;
-  size_t len = kr->R - 1;
-  if (len == 0) {
-    return 0;
+  if (kr->R == 1 || k < kr->kmin) {
+    return 0; /* (every bound is a sampled key: none below kmin) */
   }
-  while (len > 1) {
-    size_t half = len / 2;
-    p += p[half - 1] <= k ? half : 0;
-    len -= half;
+  if (k > kr->kmax) {
+    return kr->R - 1;
   }
-  return (size_t)(p - kr->cut) + (*p <= k);
+  size_t c = (size_t)((k - kr->kmin) >> kr->shift);
+  size_t r = kr->lut[c], end = kr->lut[c + 1];
+  while (r < end && kr->cut[r] <= k) {
+    r++;
+  }
+  return r;
+}
+
+/* kr's table, from its bounds (sorted) and the sampled keys' span. */
+static bool build_lut(key_ranges *kr, uint64_t kmin, uint64_t kmax) {
+  kr->kmin = kmin;
+  kr->kmax = kmax;
+  kr->shift = 0;
+  while (((kmax - kmin) >> kr->shift) >= CELLS) {
+    kr->shift++;
+  }
+  kr->lut = harm__malloc((CELLS + 1) * sizeof *kr->lut);
+  if (!kr->lut) {
+    return false;
+  }
+  size_t q = 0;
+  for (size_t c = 0; c < CELLS; c++) {
+    /* The cell's first key (past kmax once the span is covered). */
+    uint64_t first = (uint64_t)c << kr->shift;
+    first = first > kmax - kmin ? UINT64_MAX : kmin + first;
+    while (q < kr->R - 1 && kr->cut[q] < first) {
+      q++;
+    }
+    kr->lut[c] = (uint32_t)q;
+  }
+  kr->lut[CELLS] = (uint32_t)(kr->R - 1);
+  return true;
 }
 
 /* One worker of the block pass: blocks first, first + step, ... with its
@@ -309,10 +343,12 @@ static bool pick_ranges(const key_block *b, size_t nb, size_t total,
     }
   }
   ok = ok && harm__sort(samp, ns, sizeof *samp, cmp_key, NULL);
+  kr->R = ns ? kr->R : 1;
   for (size_t q = 1; ok && q < kr->R; q++) {
-    (*cut)[q - 1] = ns ? samp[ns * q / kr->R] : UINT64_MAX;
+    (*cut)[q - 1] = samp[ns * q / kr->R];
   }
   kr->cut = *cut;
+  ok = ok && (kr->R == 1 || build_lut(kr, samp[0], samp[ns - 1]));
   harm__free(samp);
   return ok;
 }
@@ -334,7 +370,7 @@ bool harm__ingest_sort_keyed(harm_dataset *const *all, size_t np,
       b[m++] = (key_block){all[k]->recs + i, all[k]->subject_hi + i, n, NULL};
     }
   }
-  key_ranges kr = {NULL, 1};
+  key_ranges kr = {NULL, 1, 0, 0, 0, NULL};
   uint64_t *cut = NULL;
   ok = ok && pick_ranges(b, nb, total, &kr, &cut);
   uint32_t *starts =
@@ -416,6 +452,7 @@ bool harm__ingest_sort_keyed(harm_dataset *const *all, size_t np,
   }
   harm__free(b);
   harm__free(cut);
+  harm__free(kr.lut);
   harm__free(starts);
   harm__free(shed);
   return ok;
